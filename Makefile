@@ -1,0 +1,101 @@
+# vfctl + vfvm: one build.
+#   make            build build/vfctl and build/vfvm (and test binaries)
+#   make check      install what is missing, run every test tier (+ ASan/UBSan build)
+#   make demo       install what is missing, build, show the main job in the emulated lab
+#   make bench      side-by-side measurements, reported as ratios
+#   make asan       build into build-asan/ with AddressSanitizer + UBSan
+#   make format     clang-format every C file
+#
+# Parts of the tree add their own rules in */*.mk fragments (included below)
+# so that each area owns its build details.
+
+BUILD     ?= build
+CC        ?= gcc
+PKGS      := libpci libnl-3.0 libnl-route-3.0 json-c fuse3 libseccomp
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+OPT       ?= -O2
+CFLAGS    ?= $(OPT) -g
+SANITIZE  ?=
+ALL_CFLAGS = -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP -pthread \
+	-I. -Isriov -Iirq -Ivfio -Isrc $(PKG_CFLAGS) $(SANITIZE) $(CFLAGS)
+ALL_LDFLAGS = -pthread $(SANITIZE) $(LDFLAGS)
+LIBS      = $(PKG_LIBS) -lm
+
+# Libraries: every .c in the folder.  Order matters for static linking:
+# users before what they use (src -> vfio -> irq -> sriov).
+LIB_DIRS  := src vfio irq sriov
+define lib_rules
+$(1)_SRCS := $$(wildcard $(1)/*.c)
+$(1)_OBJS := $$(patsubst %.c,$(BUILD)/%.o,$$($(1)_SRCS))
+$(BUILD)/lib$(1).a: $$($(1)_OBJS)
+	@mkdir -p $$(@D)
+	@rm -f $$@
+	$$(AR) rcs $$@ $$^
+endef
+$(foreach d,$(LIB_DIRS),$(eval $(call lib_rules,$(d))))
+LIBARS    := $(foreach d,$(LIB_DIRS),$(BUILD)/lib$(d).a)
+
+# Front ends: tools/<prog>/*.c -> build/<prog>
+PROGS     := vfctl vfvm
+define prog_rules
+$(1)_SRCS := $$(wildcard tools/$(1)/*.c)
+$(1)_OBJS := $$(patsubst %.c,$(BUILD)/%.o,$$($(1)_SRCS))
+$(BUILD)/$(1): $$($(1)_OBJS) $(LIBARS)
+	@mkdir -p $$(@D)
+	$$(CC) $(ALL_LDFLAGS) -o $$@ $$($(1)_OBJS) $(LIBARS) $(LIBS)
+endef
+$(foreach p,$(PROGS),$(eval $(call prog_rules,$(p))))
+
+# Unit tests: tests/unit/test_*.c, one cmocka program each, linked with all libraries.
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
+UNIT_HELPERS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/unit/helpers/*.c))
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(UNIT_HELPERS) $(LIBARS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(UNIT_HELPERS) $(LIBARS) $(LIBS) $(CMOCKA_LIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+TEST_BINS :=
+-include $(wildcard */*.mk tests/*/*.mk)
+
+all: $(addprefix $(BUILD)/,$(PROGS)) $(UNIT_BINS) $(TEST_BINS)
+
+deps:
+	@bash tools/install-deps.sh
+
+# Each tier prints "<tier>: N passed, N failed" and exits non-zero on failure.
+TIERS ?= unit sim kvm lab
+check: deps
+	$(MAKE) all
+	$(MAKE) asan
+	bash tests/run-tiers.sh $(TIERS)
+
+asan:
+	$(MAKE) BUILD=build-asan OPT=-O1 \
+		SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all
+
+demo: deps
+	$(MAKE) all
+	bash tests/lab/demo.sh
+
+bench: deps
+	$(MAKE) all
+	bash tests/bench/run.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-asan
+
+.PHONY: all deps check asan demo bench format clean
+.DEFAULT_GOAL := all
+.SECONDARY:
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs the named test tiers in order; each prints its own closing line
+# "<tier>: N passed, N failed".  The ASan+UBSan build runs the unit and
+# simulated tiers again.  Ends with the total "N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+total_pass=0 total_fail=0 rc=0
+run_tier() { # name script [env...]
+	local name=$1 script=$2 out line p f
+	shift 2
+	out=$(mktemp)
+	env "$@" bash "$script" 2>&1 | tee "$out"
+	local st=${PIPESTATUS[0]}
+	line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed" "$out" | tail -n 1)
+	rm -f "$out"
+	if [ -z "$line" ]; then
+		echo "run-tiers: tier $name printed no closing line (exit $st): counted as failed"
+		total_fail=$((total_fail + 1))
+		rc=1
+		return
+	fi
+	p=$(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$line")
+	f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + f))
+	[ "$st" -ne 0 ] || [ "$f" -ne 0 ] && rc=1
+}
+for t in "$@"; do
+	case $t in
+	unit)
+		run_tier unit tests/run-unit.sh BUILD=build
+		run_tier unit-asan tests/run-unit.sh BUILD=build-asan TIER=unit-asan ;;
+	sim)
+		run_tier sim tests/sim/run.sh BUILD=build
+		run_tier sim-asan tests/sim/run.sh BUILD=build-asan TIER=sim-asan ;;
+	kvm) run_tier kvm tests/kvm/run.sh BUILD=build ;;
+	lab) run_tier lab tests/lab/run.sh BUILD=build ;;
+	*) echo "run-tiers: unknown tier '$t'"; rc=1 ;;
+	esac
+done
+echo
+echo "$total_pass passed, $total_fail failed"
+exit $rc

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vfctl front end: shared context and the verbs.  Each verb lives in
+ * tools/vfctl/cmd_<verb>.c and has the signature below.  Only the front end
+ * prints; libraries return errors in struct errinfo.
+ */
+#ifndef VFCTL_H
+#define VFCTL_H
+
+#include <stdbool.h>
+
+#include "errinfo.h"
+
+/* Exit statuses (documented in vfctl(8)). */
+enum vfctl_exit {
+	VFCTL_EXIT_OK = 0,	/* done / device ready */
+	VFCTL_EXIT_FAIL = 1,	/* the operation failed; nothing changed or rolled back */
+	VFCTL_EXIT_USAGE = 2,	/* bad command line or bad input value */
+	VFCTL_EXIT_NOT_READY = 3, /* check: a blocker was found */
+	VFCTL_EXIT_PARTIAL = 4, /* apply/set: some changes made, each reported */
+};
+
+struct vflink;	/* netlink backend (sriov/vflink.h) */
+
+struct vfctl_ctx {
+	const char *sysfs_root;	 /* prefix for /sys and /dev; "" on the real system */
+	const char *state_dir;	 /* remembered drivers, ledger, last status */
+	const char *config_dir;	 /* declared configuration, one PF per file */
+	bool json;
+	bool dry_run;
+	bool force;
+	int verbose;
+	struct vflink *nl;	 /* opened lazily by vfctl_netlink() */
+	const char *prog;	 /* argv[0] basename for messages */
+};
+
+/* Print "vfctl: <msg>" and "  hint: <hint>" on stderr. */
+void vfctl_report(const struct vfctl_ctx *ctx, const struct errinfo *e);
+/* Usage error naming the flag/value; returns VFCTL_EXIT_USAGE. */
+int vfctl_usage_error(const struct vfctl_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The netlink backend (real libnl, or the recording fake when VFCTL_FAKE_NETLINK is set). */
+struct vflink *vfctl_netlink(struct vfctl_ctx *ctx, struct errinfo *e);
+
+int cmd_list(struct vfctl_ctx *ctx, int argc, char **argv);
+int cmd_show(struct vfctl_ctx *ctx, int argc, char **argv);
+int cmd_check(struct vfctl_ctx *ctx, int argc, char **argv);
+int cmd_vfs(struct vfctl_ctx *ctx, int argc, char **argv);
+int cmd_set(struct vfctl_ctx *ctx, int argc, char **argv);
+int cmd_bind(struct vfctl_ctx *ctx, int argc, char **argv);
+int cmd_unbind(struct vfctl_ctx *ctx, int argc, char **argv);
+int cmd_restore(struct vfctl_ctx *ctx, int argc, char **argv);
+int cmd_apply(struct vfctl_ctx *ctx, int argc, char **argv);
+int cmd_status(struct vfctl_ctx *ctx, int argc, char **argv);
+
+#endif
