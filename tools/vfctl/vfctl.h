@@ -39,9 +39,17 @@ void vfctl_report(const struct vfctl_ctx *ctx, const struct errinfo *e);
 /* Usage error naming the flag/value; returns VFCTL_EXIT_USAGE. */
 int vfctl_usage_error(const struct vfctl_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/*
+ * DEV as the user wrote it (full/short BDF or netdev name) -> canonical BDF.
+ * Reports the error itself; returns 0 or the exit status to use.
+ */
+int vfctl_resolve_dev(const struct vfctl_ctx *ctx, const char *dev, char *bdf);
+/* Exit status for a library error: bad input values -> VFCTL_EXIT_USAGE, else FAIL. */
+int vfctl_exit_for(int err);
 /* The netlink backend (real libnl, or the recording fake when VFCTL_FAKE_NETLINK is set). */
 struct vflink *vfctl_netlink(struct vfctl_ctx *ctx, struct errinfo *e);
 
+/* Each verb gets argv[0] = the verb name; global options are already taken out. */
 int cmd_list(struct vfctl_ctx *ctx, int argc, char **argv);
 int cmd_show(struct vfctl_ctx *ctx, int argc, char **argv);
 int cmd_check(struct vfctl_ctx *ctx, int argc, char **argv);

@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* ACPI tables (see acpi.h); layouts from the ACPI 6.x specification. */
+#include <errno.h>
+#include <string.h>
+
+#include "acpi.h"
+#include "aml.h"
+#include "devices.h"
+#include "pci.h"
+
+#define HDR_LEN 36
+
+uint8_t acpi_sum(const uint8_t *p, size_t len)
+{
+	uint8_t s = 0;
+
+	while (len--)
+		s = (uint8_t)(s + *p++);
+	return s;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Standard header; checksum is filled by finish(). */
+static void header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
+{
+	memcpy(t, sig, 4);
+	put32(t + 4, len);
+	t[8] = rev;
+	memcpy(t + 10, "VFVM  ", 6);
+	memcpy(t + 16, "VFVMTBL ", 8);
+	put32(t + 24, 1);
+	memcpy(t + 28, "VFVM", 4);
+	put32(t + 32, 1);
+}
+
+static void finish(uint8_t *t, uint32_t len)
+{
+	t[9] = 0;
+	t[9] = (uint8_t)(0 - acpi_sum(t, len));
+}
+
+/* Generic Address Structure for a system I/O port block. */
+static void gas_io(uint8_t *p, uint16_t port, uint8_t bits)
+{
+	p[0] = 1; /* system I/O */
+	p[1] = bits;
+	p[2] = 0;
+	p[3] = bits <= 8 ? 1 : bits <= 16 ? 2 : 3; /* access size */
+	put64(p + 4, port);
+}
+
+static uint32_t build_fadt(uint8_t *t, uint64_t dsdt)
+{
+	const uint32_t len = 276;
+
+	memset(t, 0, len);
+	header(t, "FACP", len, 6);
+	put32(t + 40, (uint32_t)dsdt);
+	put16(t + 46, ACPI_SCI_IRQ);
+	put32(t + 56, ACPI_PM1A_EVT);
+	put32(t + 64, ACPI_PM1A_CNT);
+	t[88] = 4; /* PM1_EVT_LEN */
+	t[89] = 2; /* PM1_CNT_LEN */
+	put16(t + 96, 101);  /* no C2 */
+	put16(t + 98, 1001); /* no C3 */
+	/* IAPC_BOOT_ARCH: no VGA, no CMOS RTC, no 8042 (bit 1 clear) */
+	put16(t + 109, (1 << 2) | (1 << 5));
+	/* flags: WBINVD, sleep button is absent (bit 5), RESET_REG_SUP (bit 10) */
+	put32(t + 112, (1u << 0) | (1u << 5) | (1u << 10));
+	gas_io(t + 116, 0xcf9, 8);
+	t[128] = 0x06; /* reset value: CF9 full reset */
+	t[131] = 0;    /* FADT minor version */
+	put64(t + 140, dsdt);
+	gas_io(t + 148, ACPI_PM1A_EVT, 32);
+	gas_io(t + 172, ACPI_PM1A_CNT, 16);
+	memcpy(t + 268, "VFVMKVM ", 8);
+	finish(t, len);
+	return len;
+}
+
+static uint32_t build_madt(uint8_t *t, unsigned int nr_cpus)
+{
+	uint32_t off = HDR_LEN + 8;
+
+	put32(t + HDR_LEN, 0xfee00000);
+	put32(t + HDR_LEN + 4, 1); /* PCAT_COMPAT: the 8259s exist */
+	for (unsigned int i = 0; i < nr_cpus; i++) {
+		t[off] = 0; /* processor local APIC */
+		t[off + 1] = 8;
+		t[off + 2] = (uint8_t)i; /* ACPI processor UID */
+		t[off + 3] = (uint8_t)i; /* APIC ID = vCPU index (see vcpu.c CPUID) */
+		put32(t + off + 4, 1);	 /* enabled */
+		off += 8;
+	}
+	t[off] = 1; /* I/O APIC */
+	t[off + 1] = 12;
+	t[off + 2] = 0; /* id (after the LAPIC IDs in KVM's numbering is not needed) */
+	t[off + 3] = 0;
+	put32(t + off + 4, 0xfec00000);
+	put32(t + off + 8, 0); /* GSI base */
+	off += 12;
+	/* SCI: ISA IRQ 9 -> GSI 9, level triggered, active high */
+	t[off] = 2;
+	t[off + 1] = 10;
+	t[off + 2] = 0;
+	t[off + 3] = ACPI_SCI_IRQ;
+	put32(t + off + 4, ACPI_SCI_IRQ);
+	put16(t + off + 8, 0x000d);
+	off += 10;
+	/* LINT1 of every processor is NMI */
+	t[off] = 4;
+	t[off + 1] = 6;
+	t[off + 2] = 0xff;
+	put16(t + off + 3, 0);
+	t[off + 5] = 1;
+	off += 6;
+	header(t, "APIC", off, 4);
+	finish(t, off);
+	return off;
+}
+
+static uint32_t build_mcfg(uint8_t *t, uint64_t ecam)
+{
+	const uint32_t len = HDR_LEN + 8 + 16;
+
+	memset(t, 0, len);
+	header(t, "MCFG", len, 1);
+	put64(t + HDR_LEN + 8, ecam);
+	put16(t + HDR_LEN + 16, 0); /* segment */
+	t[HDR_LEN + 18] = 0;	    /* first bus */
+	t[HDR_LEN + 19] = 0;	    /* last bus: only bus 0 is decoded */
+	finish(t, len);
+	return len;
+}
+
+/* _CRS of the host bridge: bus 0, config ports, I/O, 32- and 64-bit MMIO windows */
+static void crs(struct aml *r, const struct acpi_cfg *c)
+{
+	uint8_t bus[16] = { 0x88, 0x0d, 0x00, 0x02, 0x0c, 0x00 };
+	uint8_t cfgio[8] = { 0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08 };
+	uint8_t wio[16] = { 0x88, 0x0d, 0x00, 0x01, 0x0c, 0x03 };
+	uint8_t dmem[26] = { 0x87, 0x17, 0x00, 0x00, 0x0c, 0x01 };
+	uint8_t qmem[46] = { 0x8a, 0x2b, 0x00, 0x00, 0x0c, 0x01 };
+	uint8_t end[2] = { 0x79, 0x00 };
+
+	put16(bus + 8, 0);
+	put16(bus + 10, 0);
+	put16(bus + 14, 1);
+	aml_bytes(r, bus, sizeof(bus));
+	aml_bytes(r, cfgio, sizeof(cfgio));
+	/* I/O below and above the config ports */
+	put16(wio + 8, 0x0000);
+	put16(wio + 10, 0x0cf7);
+	put16(wio + 14, 0x0cf8);
+	aml_bytes(r, wio, sizeof(wio));
+	put16(wio + 8, 0x0d00);
+	put16(wio + 10, 0xffff);
+	put16(wio + 14, 0xf300);
+	aml_bytes(r, wio, sizeof(wio));
+	put32(dmem + 10, (uint32_t)c->mmio32_base);
+	put32(dmem + 14, (uint32_t)(c->mmio32_base + c->mmio32_size - 1));
+	put32(dmem + 22, (uint32_t)c->mmio32_size);
+	aml_bytes(r, dmem, sizeof(dmem));
+	if (c->mmio64_size) {
+		put64(qmem + 14, c->mmio64_base);
+		put64(qmem + 22, c->mmio64_base + c->mmio64_size - 1);
+		put64(qmem + 38, c->mmio64_size);
+		aml_bytes(r, qmem, sizeof(qmem));
+	}
+	aml_bytes(r, end, sizeof(end));
+}
+
+static int build_dsdt(uint8_t *t, size_t room, const struct acpi_cfg *c, uint32_t *len_out)
+{
+	struct aml dev, sb, top, tmp, prt, res;
+	int ret = 0;
+	uint32_t len;
+
+	aml_init(&dev);
+	aml_init(&sb);
+	aml_init(&top);
+	aml_init(&tmp);
+	aml_init(&prt);
+	aml_init(&res);
+
+	aml_name_int(&dev, "_HID", aml_eisaid("PNP0A08"));
+	aml_name_int(&dev, "_CID", aml_eisaid("PNP0A03"));
+	aml_name_int(&dev, "_SEG", 0);
+	aml_name_int(&dev, "_BBN", 0);
+	aml_name_int(&dev, "_UID", 0);
+	crs(&res, c);
+	aml_buffer(&tmp, &res);
+	aml_name(&dev, "_CRS", &tmp);
+	/* INTA-D of slots 1-31 swizzled onto IOAPIC pins 16-23 (pci_slot_gsi for INTA) */
+	for (unsigned int slot = 1; slot < PCI_MAX_SLOTS; slot++) {
+		for (unsigned int pin = 0; pin < 4; pin++) {
+			struct aml el;
+
+			aml_init(&el);
+			aml_int(&el, (uint64_t)slot << 16 | 0xffff);
+			aml_int(&el, pin);
+			aml_int(&el, 0);
+			aml_int(&el, 16 + ((slot + pin) & 7));
+			aml_package(&prt, 4, &el);
+			aml_free(&el);
+		}
+	}
+	aml_free(&tmp);
+	aml_init(&tmp);
+	aml_package(&tmp, (PCI_MAX_SLOTS - 1) * 4, &prt);
+	aml_name(&dev, "_PRT", &tmp);
+	aml_device(&sb, "PCI0", &dev);
+	aml_scope(&top, "\\_SB", &sb);
+	/* \_S5: SLP_TYP 5 for PM1a and PM1b */
+	aml_free(&tmp);
+	aml_init(&tmp);
+	{
+		struct aml s5;
+
+		aml_init(&s5);
+		aml_int(&s5, ACPI_SLP_TYP_S5);
+		aml_int(&s5, ACPI_SLP_TYP_S5);
+		aml_int(&s5, 0);
+		aml_int(&s5, 0);
+		aml_package(&tmp, 4, &s5);
+		aml_free(&s5);
+	}
+	aml_name(&top, "\\_S5", &tmp);
+
+	if (top.err || dev.err || sb.err || prt.err) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	len = HDR_LEN + (uint32_t)top.len;
+	if (len > room) {
+		ret = -ENOSPC;
+		goto out;
+	}
+	memset(t, 0, HDR_LEN);
+	header(t, "DSDT", len, 2);
+	memcpy(t + HDR_LEN, top.buf, top.len);
+	finish(t, len);
+	*len_out = len;
+out:
+	aml_free(&dev);
+	aml_free(&sb);
+	aml_free(&top);
+	aml_free(&tmp);
+	aml_free(&prt);
+	aml_free(&res);
+	return ret;
+}
+
+int acpi_build(uint8_t *buf, uint64_t gpa, size_t size, const struct acpi_cfg *c,
+	       struct errinfo *e)
+{
+	uint32_t off, dsdt, fadt, madt, mcfg, xsdt, len;
+	int ret;
+
+	/* worst case MADT: header + 8 per CPU + 28 */
+	if (size < 4096 + 8u * c->nr_cpus || !c->nr_cpus || c->nr_cpus > 255)
+		return err_set(e, EINVAL, "ACPI tables: %zu bytes for %u CPUs is not possible", size,
+			       c->nr_cpus);
+	memset(buf, 0, size);
+	off = 64; /* RSDP at 0 (36 bytes), tables from 64, 16-byte aligned */
+	dsdt = off;
+	ret = build_dsdt(buf + dsdt, size - dsdt, c, &len);
+	if (ret)
+		return err_set(e, -ret, "building the ACPI DSDT");
+	off = (dsdt + len + 15) & ~15u;
+	fadt = off;
+	off = (off + build_fadt(buf + fadt, gpa + dsdt) + 15) & ~15u;
+	madt = off;
+	if (off + HDR_LEN + 8 + 8 * c->nr_cpus + 28 + 64 + 64 > size)
+		return err_set(e, ENOSPC, "ACPI tables do not fit in %zu bytes", size);
+	off = (off + build_madt(buf + madt, c->nr_cpus) + 15) & ~15u;
+	mcfg = off;
+	off = (off + build_mcfg(buf + mcfg, c->ecam_base) + 15) & ~15u;
+	xsdt = off;
+	len = HDR_LEN + 3 * 8;
+	header(buf + xsdt, "XSDT", len, 1);
+	put64(buf + xsdt + HDR_LEN, gpa + fadt);
+	put64(buf + xsdt + HDR_LEN + 8, gpa + madt);
+	put64(buf + xsdt + HDR_LEN + 16, gpa + mcfg);
+	finish(buf + xsdt, len);
+	off += len;
+
+	/* RSDP (ACPI 2.0+): checksum over the first 20 bytes, extended over all 36 */
+	memcpy(buf, "RSD PTR ", 8);
+	memcpy(buf + 9, "VFVM  ", 6);
+	buf[15] = 2;
+	put32(buf + 16, 0); /* no RSDT: XSDT only */
+	put32(buf + 20, 36);
+	put64(buf + 24, gpa + xsdt);
+	buf[8] = (uint8_t)(0 - acpi_sum(buf, 20));
+	buf[32] = (uint8_t)(0 - acpi_sum(buf, 36));
+	return (int)off;
+}

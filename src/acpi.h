@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * ACPI tables for Linux guests: RSDP, XSDT, FADT (PM1 ports, reset
+ * register, fixed power button), MADT (one LAPIC per vCPU, IOAPIC, SCI
+ * override), MCFG (ECAM for bus 0) and a DSDT describing the PCI host
+ * bridge (bus 0, I/O, 32-bit and 64-bit MMIO windows, _PRT) and \_S5.
+ */
+#ifndef VFVM_ACPI_H
+#define VFVM_ACPI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "errinfo.h"
+
+#define ACPI_TABLES_BASE 0xE0000ULL /* RSDP here, where the BIOS-area scan finds it */
+#define ACPI_TABLES_SIZE 0x10000ULL
+
+struct acpi_cfg {
+	unsigned int nr_cpus;
+	uint64_t mmio32_base, mmio32_size;
+	uint64_t mmio64_base, mmio64_size;
+	uint64_t ecam_base;
+};
+
+/*
+ * Write all tables into @buf (guest memory at guest address @gpa, @size
+ * bytes).  Returns the total length used, or -errno.  The RSDP is at
+ * offset 0.
+ */
+int acpi_build(uint8_t *buf, uint64_t gpa, size_t size, const struct acpi_cfg *c,
+	       struct errinfo *e);
+
+/* 8-bit checksum helper: the sum of @len bytes (0 for a valid table). */
+uint8_t acpi_sum(const uint8_t *p, size_t len);
+
+#endif

@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Linux x86 64-bit boot protocol (Documentation/arch/x86/boot.rst): the
+ * protected-mode kernel at 1 MiB, boot_params ("zero page") with the
+ * setup header, e820 map, command line and initrd, then vCPU 0 enters
+ * startup_64 in long mode with identity page tables and a flat GDT, as
+ * kvmtool and Firecracker do.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "acpi.h"
+#include "boot_linux.h"
+#include "vcpu.h"
+#include "pci.h"
+#include "vm.h"
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+int linux_e820(const struct guest_mem *m, struct e820_entry *out, int max)
+{
+	int n = 0;
+
+#define ADD(a, s, t)                                               \
+	do {                                                       \
+		if (n == max)                                      \
+			return -ENOSPC;                            \
+		out[n++] = (struct e820_entry){ (a), (s), (t) }; \
+	} while (0)
+
+	for (int i = 0; i < m->nr_regions; i++) {
+		const struct guest_mem_region *r = &m->region[i];
+
+		if (r->gpa == 0) {
+			/* conventional memory, EBDA/BIOS area reserved, RAM from 1 MiB */
+			ADD(0, BOOT_EBDA_START, E820_RAM);
+			ADD(BOOT_EBDA_START, 0x100000 - BOOT_EBDA_START, E820_RESERVED);
+			if (r->size > 0x100000)
+				ADD(0x100000, r->size - 0x100000, E820_RAM);
+		} else {
+			ADD(r->gpa, r->size, E820_RAM);
+		}
+	}
+	/* ECAM: Linux only trusts MCFG regions that are reserved in the e820 map */
+	ADD(PCI_ECAM_BASE, PCI_ECAM_SIZE, E820_RESERVED);
+#undef ADD
+	return n;
+}
+
+int linux_load(struct guest_mem *m, const uint8_t *k, size_t ksize, const uint8_t *initrd,
+	       size_t isize, const char *cmdline, uint64_t rsdp, struct linux_layout *lay,
+	       struct errinfo *e)
+{
+	uint8_t *bp, *dst;
+	unsigned int setup_sects;
+	uint16_t version;
+	size_t setup_size, pm_size, cl_len, hdr_end;
+	uint32_t cmdline_size = 255, init_size;
+	uint64_t low_top, initrd_max, kernel_end;
+	struct e820_entry map[E820_MAX];
+	int n;
+
+	memset(lay, 0, sizeof(*lay));
+	if (ksize < 0x1000 || get16(k + 0x1fe) != 0xaa55 || memcmp(k + 0x202, "HdrS", 4))
+		return err_set(e, ENOEXEC, "not a bzImage (no boot sector signature or 'HdrS' header)");
+	version = get16(k + 0x206);
+	if (version < 0x20c)
+		return err_set(e, ENOEXEC,
+			       "boot protocol %u.%02u is too old: 2.12 or later is needed for 64-bit entry",
+			       version >> 8, version & 0xff);
+	if (!(get16(k + 0x236) & 1)) /* xloadflags: XLF_KERNEL_64 */
+		return err_set(e, ENOEXEC, "the kernel has no 64-bit entry point (XLF_KERNEL_64)");
+	if (!(k[0x211] & 1))
+		return err_set(e, ENOEXEC, "the kernel cannot be loaded high (LOADED_HIGH missing)");
+	setup_sects = k[0x1f1] ? k[0x1f1] : 4;
+	setup_size = (setup_sects + 1) * 512;
+	if (setup_size >= ksize)
+		return err_set(e, ENOEXEC, "bzImage of %zu bytes is shorter than its setup (%zu)",
+			       ksize, setup_size);
+	pm_size = ksize - setup_size;
+	init_size = get32(k + 0x260);
+	cmdline_size = get32(k + 0x238);
+	kernel_end = BOOT_KERNEL_ADDR + (init_size > pm_size ? init_size : pm_size);
+
+	low_top = m->nr_regions && m->region[0].gpa == 0 ? m->region[0].size : 0;
+	if (kernel_end + 0x100000 > low_top)
+		return err_set(e, ENOMEM, "guest RAM below 3 GiB (%llu MiB) is too small for a kernel needing %llu MiB",
+			       (unsigned long long)(low_top >> 20),
+			       (unsigned long long)(kernel_end >> 20) + 1);
+	dst = guest_mem_ptr(m, BOOT_KERNEL_ADDR, pm_size);
+	if (!dst)
+		return err_set(e, ENOMEM, "kernel does not fit in guest RAM");
+	memcpy(dst, k + setup_size, pm_size);
+
+	bp = guest_mem_ptr(m, BOOT_PARAMS_ADDR, 4096);
+	if (!bp)
+		return err_set(e, ENOMEM, "no guest RAM at 0x%x for boot_params", BOOT_PARAMS_ADDR);
+	memset(bp, 0, 4096);
+	/* the setup header: from 0x1f1 to the end given by the jump at 0x200 */
+	hdr_end = 0x202 + k[0x201];
+	if (hdr_end > 0x290 || hdr_end > ksize)
+		hdr_end = 0x290;
+	memcpy(bp + 0x1f1, k + 0x1f1, hdr_end - 0x1f1);
+	put16(bp + 0x1fa, 0xffff); /* vid_mode: normal */
+	bp[0x210] = 0xff;	   /* type_of_loader: undefined */
+	bp[0x211] |= 0x80;	   /* CAN_USE_HEAP */
+	bp[0x211] &= (uint8_t)~0x20; /* QUIET_FLAG off: show early messages */
+	put16(bp + 0x224, 0xde00); /* heap_end_ptr */
+
+	/* command line */
+	if (!cmdline)
+		cmdline = "";
+	cl_len = strlen(cmdline);
+	if (cl_len > cmdline_size || cl_len >= BOOT_CMDLINE_MAX)
+		return err_set(e, E2BIG, "kernel command line of %zu bytes exceeds the kernel's limit of %u",
+			       cl_len, cmdline_size < BOOT_CMDLINE_MAX ? cmdline_size : BOOT_CMDLINE_MAX - 1);
+	dst = guest_mem_ptr(m, BOOT_CMDLINE_ADDR, cl_len + 1);
+	if (!dst)
+		return err_set(e, ENOMEM, "no guest RAM for the command line");
+	memcpy(dst, cmdline, cl_len + 1);
+	put32(bp + 0x228, BOOT_CMDLINE_ADDR);
+
+	/* initrd: as high as the kernel allows, page aligned, above the kernel */
+	if (initrd && isize) {
+		uint64_t a;
+
+		initrd_max = get32(k + 0x22c);
+		if (!initrd_max)
+			initrd_max = 0x37ffffff;
+		if (initrd_max > low_top - 1)
+			initrd_max = low_top - 1;
+		if (isize > initrd_max + 1)
+			return err_set(e, E2BIG, "initrd of %zu MiB does not fit below 0x%llx",
+				       isize >> 20, (unsigned long long)initrd_max);
+		a = (initrd_max + 1 - isize) & ~0xfffULL;
+		if (a < kernel_end)
+			return err_set(e, ENOMEM, "initrd of %zu MiB does not fit above the kernel: give the guest more RAM",
+				       isize >> 20);
+		dst = guest_mem_ptr(m, a, isize);
+		if (!dst)
+			return err_set(e, ENOMEM, "initrd at 0x%llx is outside guest RAM",
+				       (unsigned long long)a);
+		memcpy(dst, initrd, isize);
+		put32(bp + 0x218, (uint32_t)a);
+		put32(bp + 0x21c, (uint32_t)isize);
+		lay->initrd_addr = a;
+		lay->initrd_size = isize;
+	}
+
+	n = linux_e820(m, map, E820_MAX);
+	if (n < 0)
+		return err_set(e, ENOSPC, "e820 map too long");
+	bp[0x1e8] = (uint8_t)n;
+	for (int i = 0; i < n; i++) {
+		put64(bp + 0x2d0 + 20 * i, map[i].addr);
+		put64(bp + 0x2d0 + 20 * i + 8, map[i].size);
+		put32(bp + 0x2d0 + 20 * i + 16, map[i].type);
+	}
+	put64(bp + 0x070, rsdp); /* acpi_rsdp_addr (protocol 2.14; harmless before) */
+
+	lay->entry = BOOT_KERNEL_ADDR + 0x200; /* startup_64 */
+	lay->boot_params = BOOT_PARAMS_ADDR;
+	lay->cmdline = BOOT_CMDLINE_ADDR;
+	lay->kernel_end = kernel_end;
+	return 0;
+}
+
+/* Identity map of the first 4 GiB with 2 MiB pages, and the boot GDT. */
+static int write_paging_gdt(struct guest_mem *m, struct errinfo *e)
+{
+	uint8_t *pml4 = guest_mem_ptr(m, BOOT_PML4_ADDR, 4096);
+	uint8_t *pdpt = guest_mem_ptr(m, BOOT_PML4_ADDR + 0x1000, 4096);
+	uint8_t *pd = guest_mem_ptr(m, BOOT_PML4_ADDR + 0x2000, 4 * 4096);
+	uint8_t *gdt = guest_mem_ptr(m, BOOT_GDT_ADDR, 32);
+
+	if (!pml4 || !pdpt || !pd || !gdt)
+		return err_set(e, ENOMEM, "no guest RAM for boot page tables");
+	memset(pml4, 0, 4096);
+	memset(pdpt, 0, 4096);
+	put64(pml4, (BOOT_PML4_ADDR + 0x1000) | 3);
+	for (int i = 0; i < 4; i++)
+		put64(pdpt + 8 * i, (BOOT_PML4_ADDR + 0x2000 + 0x1000 * (uint64_t)i) | 3);
+	for (uint64_t i = 0; i < 4 * 512; i++)
+		put64(pd + 8 * i, (i << 21) | 0x83);
+	/* null, null, __BOOT_CS (0x10): 64-bit code, __BOOT_DS (0x18): data */
+	put64(gdt, 0);
+	put64(gdt + 8, 0);
+	put64(gdt + 16, 0x00af9b000000ffffULL);
+	put64(gdt + 24, 0x00cf93000000ffffULL);
+	return 0;
+}
+
+static void seg(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code64)
+{
+	memset(s, 0, sizeof(*s));
+	s->selector = sel;
+	s->base = 0;
+	s->limit = 0xffffffff;
+	s->type = type;
+	s->present = 1;
+	s->s = 1;
+	s->g = 1;
+	s->l = code64;
+	s->db = !code64;
+}
+
+static int vcpu_enter_long_mode(struct vcpu *v, const struct linux_layout *lay,
+				struct errinfo *e)
+{
+	struct kvm_sregs sr;
+	struct kvm_regs r;
+
+	if (ioctl(v->fd, KVM_GET_SREGS, &sr) < 0)
+		return err_sys(e, errno, "KVM_GET_SREGS on vCPU 0");
+	seg(&sr.cs, 0x10, 0xb, true);
+	seg(&sr.ds, 0x18, 0x3, false);
+	sr.es = sr.fs = sr.gs = sr.ss = sr.ds;
+	sr.gdt.base = BOOT_GDT_ADDR;
+	sr.gdt.limit = 31;
+	sr.idt.base = 0;
+	sr.idt.limit = 0;
+	sr.cr3 = BOOT_PML4_ADDR;
+	sr.cr4 |= 0x20;			 /* PAE */
+	sr.efer |= 0x500;		 /* LME | LMA */
+	sr.cr0 |= 0x80000001 | 0x10 | 0x20; /* PG | PE | ET | NE */
+	if (ioctl(v->fd, KVM_SET_SREGS, &sr) < 0)
+		return err_sys(e, errno, "KVM_SET_SREGS (long mode) on vCPU 0");
+	memset(&r, 0, sizeof(r));
+	r.rip = lay->entry;
+	r.rsi = lay->boot_params;
+	r.rsp = BOOT_PARAMS_ADDR; /* a stack below the zero page until the kernel has its own */
+	r.rflags = 2;
+	if (ioctl(v->fd, KVM_SET_REGS, &r) < 0)
+		return err_sys(e, errno, "KVM_SET_REGS on vCPU 0");
+	return 0;
+}
+
+static int read_file(const char *flag, const char *path, uint8_t **buf, size_t *size,
+		     struct errinfo *e)
+{
+	struct stat st;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = 0;
+
+	*buf = NULL;
+	if (fd < 0)
+		return err_sys(e, errno, "%s %s", flag, path);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) {
+		ret = err_set(e, EINVAL, "%s %s: not a non-empty regular file", flag, path);
+		goto out;
+	}
+	*buf = malloc((size_t)st.st_size);
+	if (!*buf) {
+		ret = err_sys(e, ENOMEM, "%s %s: %lld bytes", flag, path, (long long)st.st_size);
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, *buf + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			ret = n ? err_sys(e, errno, "%s %s: read", flag, path) :
+				  err_set(e, EIO, "%s %s: file shrank while reading", flag, path);
+			free(*buf);
+			*buf = NULL;
+			goto out;
+		}
+		got += (size_t)n;
+	}
+	*size = got;
+out:
+	close(fd);
+	return ret;
+}
+
+int linux_boot(struct vm *vm, const struct linux_boot *lb, struct errinfo *e)
+{
+	struct acpi_cfg ac = {
+		.nr_cpus = vm->nr_vcpus,
+		.mmio32_base = PCI_MMIO32_BASE,
+		.mmio32_size = PCI_MMIO32_SIZE,
+		.mmio64_base = vm->mmio64_base,
+		.mmio64_size = vm->mmio64_size,
+		.ecam_base = PCI_ECAM_BASE,
+	};
+	struct linux_layout lay;
+	uint8_t *k = NULL, *ird = NULL, *tables;
+	size_t ksize = 0, isize = 0;
+	const char *cmdline = lb->cmdline ? lb->cmdline : "console=ttyS0";
+	int ret;
+
+	ret = read_file("--kernel", lb->kernel, &k, &ksize, e);
+	if (ret)
+		return ret;
+	if (lb->initrd) {
+		ret = read_file("--initrd", lb->initrd, &ird, &isize, e);
+		if (ret)
+			goto out;
+	}
+	tables = guest_mem_ptr(&vm->mem, ACPI_TABLES_BASE, ACPI_TABLES_SIZE);
+	if (!tables) {
+		ret = err_set(e, ENOMEM, "no guest RAM for the ACPI tables");
+		goto out;
+	}
+	ret = acpi_build(tables, ACPI_TABLES_BASE, ACPI_TABLES_SIZE, &ac, e);
+	if (ret < 0)
+		goto out;
+	ret = linux_load(&vm->mem, k, ksize, ird, isize, cmdline, ACPI_TABLES_BASE, &lay, e);
+	if (ret) {
+		err_prefix(e, "--kernel %s", lb->kernel);
+		goto out;
+	}
+	ret = write_paging_gdt(&vm->mem, e);
+	if (!ret)
+		ret = vcpu_enter_long_mode(&vm->vcpus[0], &lay, e);
+out:
+	free(k);
+	free(ird);
+	return ret;
+}

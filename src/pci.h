@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The emulated PCI host bridge (bus 0 only) and the device interface that
+ * every PCI device model (virtio, VFIO passthrough) implements.
+ *
+ * Config space reaches the host through ECAM (MMIO, PCI_ECAM_BASE) and the
+ * legacy 0xCF8/0xCFC ports.  The host keeps a 4 KiB shadow of each
+ * device's config space and handles itself:
+ *   - BARs and the ROM BAR: sizing (all-ones writes), placement, and the
+ *     activate/deactivate hooks when the guest moves a BAR or toggles
+ *     memory/IO decode in the command register;
+ *   - the MSI-X capability's Message Control word (when dev->msix is set);
+ *   - other registers: shadow, with writes limited by the write mask.
+ * A device may add cfg_read/cfg_write hooks to see or override accesses
+ * (VFIO forwards what it does not emulate to the real device there).
+ *
+ * Guest address layout (see vm.h): 32-bit MMIO window below the ECAM area,
+ * a 64-bit MMIO window above RAM, I/O ports 0xC000-0xFFFF for I/O BARs.
+ */
+#ifndef VFVM_PCI_H
+#define VFVM_PCI_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bus.h"
+#include "errinfo.h"
+#include "irq.h"
+
+#define PCI_CFG_SIZE 4096
+#define PCI_MAX_SLOTS 32
+#define PCI_NR_BARS 6
+#define PCI_ROM_BAR 6 /* index used for the expansion ROM in bar[] */
+
+#define PCI_ECAM_BASE 0xE0000000ULL
+#define PCI_ECAM_SIZE 0x10000000ULL	/* 256 buses reserved; bus 0 used */
+#define PCI_MMIO32_BASE 0xC0000000ULL
+#define PCI_MMIO32_SIZE 0x20000000ULL	/* 0xC0000000-0xDFFFFFFF */
+#define PCI_IO_BASE 0xC000
+#define PCI_IO_SIZE 0x4000
+
+/* bar flags */
+#define PCI_BARF_IO (1u << 0)	    /* I/O space (else memory) */
+#define PCI_BARF_MEM64 (1u << 1)    /* 64-bit memory BAR (uses two slots) */
+#define PCI_BARF_PREFETCH (1u << 2) /* prefetchable */
+
+struct pci_dev;
+struct pci_host;
+struct msix;
+
+struct pci_bar {
+	uint64_t size;	 /* power of two, 0 = unused */
+	unsigned int flags;
+	uint64_t addr;	 /* guest address currently programmed */
+	bool active;	 /* decoded at addr right now */
+	/*
+	 * Trap handler for an emulated BAR: when the device has no
+	 * activate hook, the host registers this on the MMIO/PIO bus at
+	 * addr while the BAR is active.
+	 */
+	bus_access_fn *access;
+	void *access_opaque;
+};
+
+struct pci_dev {
+	/* filled by the device model before pci_dev_register() */
+	const char *name;	  /* e.g. "virtio-blk", "vfio 0000:01:00.1" */
+	uint8_t cfg[PCI_CFG_SIZE]; /* shadow; header + capabilities set up by the device */
+	uint8_t wmask[PCI_CFG_SIZE]; /* bits the guest may change (shadow-only regs) */
+	struct pci_bar bar[PCI_NR_BARS + 1]; /* + ROM at PCI_ROM_BAR */
+	struct msix *msix;	  /* MSI-X state if the device has the capability */
+	void *opaque;		  /* device model's own state */
+
+	/*
+	 * Optional.  Called after the host filled @data from the shadow; the
+	 * device may overwrite it (e.g. with the real device's value).
+	 */
+	void (*cfg_read)(struct pci_dev *d, uint32_t off, uint8_t *data, uint32_t len);
+	/* Optional.  Called after the host applied the write to the shadow. */
+	void (*cfg_write)(struct pci_dev *d, uint32_t off, const uint8_t *data, uint32_t len);
+	/*
+	 * Optional.  When set, the host calls these instead of registering
+	 * bar[].access on a bus: VFIO installs memslots for mmap-able BARs.
+	 * Return 0 or -errno (the BAR then stays inactive).
+	 */
+	int (*bar_activate)(struct pci_dev *d, int bar, uint64_t addr, uint64_t size);
+	int (*bar_deactivate)(struct pci_dev *d, int bar, uint64_t addr, uint64_t size);
+
+	uint32_t cap_end;	  /* first free config byte after capabilities (pci_cap_add) */
+
+	/* set by the host */
+	struct pci_host *host;
+	int slot;		  /* device number on bus 0 */
+};
+
+struct pci_host {
+	struct vm *vm;		  /* for buses and memslots; may be NULL in unit tests */
+	struct bus *pio;
+	struct bus *mmio;
+	pthread_mutex_t lock;	  /* config space accesses and BAR moves */
+	struct pci_dev *dev[PCI_MAX_SLOTS];
+	uint32_t cf8;		  /* CONFIG_ADDRESS latch */
+	/* allocation cursors (bump allocators, aligned to each BAR's size) */
+	uint64_t mmio32_next, mmio32_end;
+	uint64_t mmio64_base, mmio64_next, mmio64_end;
+	uint32_t io_next, io_end;
+};
+
+/* PCI config helpers on a shadow (little-endian) */
+static inline uint16_t pci_cfg_r16(const struct pci_dev *d, uint32_t off)
+{
+	return (uint16_t)(d->cfg[off] | d->cfg[off + 1] << 8);
+}
+
+static inline uint32_t pci_cfg_r32(const struct pci_dev *d, uint32_t off)
+{
+	return (uint32_t)d->cfg[off] | (uint32_t)d->cfg[off + 1] << 8 |
+	       (uint32_t)d->cfg[off + 2] << 16 | (uint32_t)d->cfg[off + 3] << 24;
+}
+
+static inline void pci_cfg_w16(struct pci_dev *d, uint32_t off, uint16_t v)
+{
+	d->cfg[off] = v & 0xff;
+	d->cfg[off + 1] = v >> 8;
+}
+
+static inline void pci_cfg_w32(struct pci_dev *d, uint32_t off, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		d->cfg[off + i] = (v >> (8 * i)) & 0xff;
+}
+
+/*
+ * Host bridge.  @vm may be NULL (unit tests): then @pio/@mmio are used as
+ * given and no ECAM/CF8 traps are registered.  The 64-bit window is
+ * [mmio64_base, mmio64_base + mmio64_size).
+ */
+int pci_host_init(struct pci_host *h, struct vm *vm, struct bus *pio, struct bus *mmio,
+		  uint64_t mmio64_base, uint64_t mmio64_size, struct errinfo *e);
+void pci_host_exit(struct pci_host *h);
+
+/*
+ * Initialise a device shadow: vendor/device/class/revision, header type 0,
+ * capabilities list empty, standard write masks (command, BARs done by host,
+ * interrupt line, cache line size, latency timer).
+ */
+void pci_dev_init(struct pci_dev *d, const char *name, uint16_t vendor, uint16_t device,
+		  uint32_t class_code, uint8_t revision, uint16_t subsys_vendor,
+		  uint16_t subsys_id);
+
+/* Declare BAR @idx (size a power of two >= 16, or >= 4 for I/O). */
+int pci_bar_declare(struct pci_dev *d, int idx, uint64_t size, unsigned int flags,
+		    bus_access_fn *access, void *access_opaque, struct errinfo *e);
+
+/*
+ * Add a capability of @len bytes (ID at byte 0, next pointer filled in
+ * here); returns its config offset (>= 0x40) or -ENOSPC.
+ */
+int pci_cap_add(struct pci_dev *d, uint8_t id, const void *body, uint32_t len,
+		struct errinfo *e);
+
+/*
+ * Put the device in a free slot (or @slot when >= 0), assign every BAR an
+ * address in the right window (naturally aligned; 64-bit BARs go to the
+ * 64-bit window, prefetchable or large ones first), and program the BAR
+ * registers as firmware would.  BARs become active when the guest enables
+ * decode in the command register.
+ */
+int pci_dev_register(struct pci_host *h, struct pci_dev *d, int slot, struct errinfo *e);
+
+/* Config access by (slot, function, offset), used by the traps and by tests. */
+void pci_cfg_access(struct pci_host *h, unsigned int bus, unsigned int slot, unsigned int fn,
+		    uint32_t off, uint8_t *data, uint32_t len, bool is_write);
+
+/* Guest-visible INTx: the legacy GSI of a slot (swizzled onto IOAPIC pins 16-23). */
+unsigned int pci_slot_gsi(int slot);
+
+/* ------------------------------------------------------------------------
+ * MSI-X capability, shared by every device model.
+ *
+ * The device calls msix_init() before pci_dev_register(); the host then
+ * handles the Message Control word.  The device routes guest accesses to
+ * the table and PBA ranges of its BAR(s) to msix_table_access() and
+ * msix_pba_access().  Whenever a vector's effective state changes
+ * (message written, vector or function mask toggled, MSI-X enabled or
+ * disabled) the vector_changed callback runs (with m->lock held: it must
+ * not call back into msix_*() except the lock-free getters below).
+ */
+#define MSIX_ENTRY_SIZE 16
+
+struct msix_entry {
+	uint32_t addr_lo;
+	uint32_t addr_hi;
+	uint32_t data;
+	uint32_t ctrl; /* bit 0: vector masked */
+};
+
+struct msix {
+	struct pci_dev *dev;
+	pthread_mutex_t lock;
+	unsigned int nr;       /* table size (1..2048) */
+	uint32_t cap;	       /* config offset of the capability */
+	int table_bar;
+	uint32_t table_off;    /* offset in table_bar */
+	int pba_bar;
+	uint32_t pba_off;
+	struct msix_entry *table;
+	uint64_t *pba;	       /* pending bits */
+	bool enabled;
+	bool func_masked;
+	void (*vector_changed)(struct msix *m, unsigned int vec, void *opaque);
+	void *opaque;
+	/*
+	 * Optional irqfd mode (msix_irqfd_enable): one GSI + eventfd per
+	 * vector, routes kept in step with the table, the irqfd detached
+	 * while masked so the pending bit can be kept.
+	 */
+	struct irq_routing *irq;
+	int *gsi;	       /* -1 = none */
+	int *efd;	       /* eventfd per vector, -1 = none */
+	bool *irqfd_on;
+};
+
+int msix_init(struct msix *m, struct pci_dev *d, unsigned int nr, int table_bar,
+	      uint32_t table_off, int pba_bar, uint32_t pba_off,
+	      void (*vector_changed)(struct msix *m, unsigned int vec, void *opaque),
+	      void *opaque, struct errinfo *e);
+void msix_exit(struct msix *m);
+
+/* @off relative to the start of the table / PBA. */
+void msix_table_access(struct msix *m, uint64_t off, uint8_t *data, uint32_t len,
+		       bool is_write);
+void msix_pba_access(struct msix *m, uint64_t off, uint8_t *data, uint32_t len,
+		     bool is_write);
+/* Called by the host for writes that touch the capability. */
+void msix_cfg_write(struct msix *m);
+
+/* Vector can be delivered now: MSI-X enabled, function and vector unmasked. */
+bool msix_vector_deliverable(const struct msix *m, unsigned int vec);
+void msix_vector_msg(const struct msix *m, unsigned int vec, struct msi_msg *msg);
+
+/*
+ * Irqfd mode for emulated devices: allocates a GSI and an eventfd for each
+ * vector; the device then signals vector v by writing 1 to
+ * msix_eventfd(m, v) (from any thread), and the helper keeps routes and
+ * irqfds in step with the guest's table and masks (routes committed in
+ * one batch per guest action).
+ */
+int msix_irqfd_enable(struct msix *m, struct irq_routing *irq, struct errinfo *e);
+int msix_eventfd(const struct msix *m, unsigned int vec);
+/* Signal vector @vec (eventfd write); returns -errno on failure. */
+int msix_notify(struct msix *m, unsigned int vec);
+
+#endif

@@ -1,0 +1,463 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * PCI host bridge (bus 0): config space through ECAM and 0xCF8/0xCFC,
+ * BAR sizing/placement/activation, BAR allocation in the 32-bit, 64-bit
+ * and I/O windows.  0xCF9 (reset control) shares the 0xCF8 trap.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "pci.h"
+#include "vm.h"
+
+#define PCI_COMMAND 0x04
+#define PCI_CMD_IO 0x1
+#define PCI_CMD_MEM 0x2
+#define PCI_STATUS 0x06
+#define PCI_STATUS_CAP_LIST 0x10
+#define PCI_BAR0 0x10
+#define PCI_CAP_PTR 0x34
+#define PCI_ROM 0x30
+
+unsigned int pci_slot_gsi(int slot)
+{
+	return 16 + ((unsigned int)slot & 7);
+}
+
+void pci_dev_init(struct pci_dev *d, const char *name, uint16_t vendor, uint16_t device,
+		  uint32_t class_code, uint8_t revision, uint16_t subsys_vendor,
+		  uint16_t subsys_id)
+{
+	memset(d, 0, sizeof(*d));
+	d->name = name;
+	d->slot = -1;
+	pci_cfg_w16(d, 0x00, vendor);
+	pci_cfg_w16(d, 0x02, device);
+	d->cfg[0x08] = revision;
+	d->cfg[0x09] = class_code & 0xff;
+	d->cfg[0x0a] = (class_code >> 8) & 0xff;
+	d->cfg[0x0b] = (class_code >> 16) & 0xff;
+	d->cfg[0x0e] = 0; /* header type 0, single function */
+	pci_cfg_w16(d, 0x2c, subsys_vendor);
+	pci_cfg_w16(d, 0x2e, subsys_id);
+	/* command: I/O, memory, bus master, parity, SERR, INTx disable */
+	d->wmask[PCI_COMMAND] = 0x47;
+	d->wmask[PCI_COMMAND + 1] = 0x05;
+	d->wmask[0x0c] = 0xff; /* cache line size */
+	d->wmask[0x0d] = 0xff; /* latency timer */
+	d->wmask[0x3c] = 0xff; /* interrupt line */
+}
+
+int pci_bar_declare(struct pci_dev *d, int idx, uint64_t size, unsigned int flags,
+		    bus_access_fn *access, void *access_opaque, struct errinfo *e)
+{
+	bool io = flags & PCI_BARF_IO;
+	uint32_t lo;
+
+	if (idx < 0 || idx > PCI_ROM_BAR || (idx == PCI_ROM_BAR && (flags & ~0u) != 0) ||
+	    ((flags & PCI_BARF_MEM64) && (idx >= PCI_NR_BARS - 1 || io)))
+		return err_set(e, EINVAL, "%s: BAR %d with flags 0x%x is not possible", d->name,
+			       idx, flags);
+	if (size & (size - 1) || size < (io ? 4 : 16) || (io && size > 256) ||
+	    (!(flags & PCI_BARF_MEM64) && size > (1ULL << 31)))
+		return err_set(e, EINVAL, "%s: BAR %d size 0x%llx is not a valid BAR size",
+			       d->name, idx, (unsigned long long)size);
+	if (d->bar[idx].size || (idx > 0 && (d->bar[idx - 1].flags & PCI_BARF_MEM64)))
+		return err_set(e, EBUSY, "%s: BAR %d is already declared", d->name, idx);
+	if (idx == PCI_ROM_BAR && size < 2048)
+		size = 2048;
+	d->bar[idx] = (struct pci_bar){ .size = size, .flags = flags, .access = access,
+					.access_opaque = access_opaque };
+	if (idx == PCI_ROM_BAR)
+		return 0;
+	lo = io ? 1 : ((flags & PCI_BARF_MEM64) ? 4 : 0) | ((flags & PCI_BARF_PREFETCH) ? 8 : 0);
+	pci_cfg_w32(d, PCI_BAR0 + 4 * idx, lo);
+	return 0;
+}
+
+int pci_cap_add(struct pci_dev *d, uint8_t id, const void *body, uint32_t len,
+		struct errinfo *e)
+{
+	uint32_t off, last = 0;
+	int guard = 0;
+
+	/* append after the last capability added (cap_end), dword aligned */
+	for (uint8_t p = d->cfg[PCI_CAP_PTR]; p && guard < 64; p = d->cfg[p + 1], guard++)
+		last = p;
+	off = d->cap_end > 0x40 ? d->cap_end : 0x40;
+	off = (off + 3) & ~3u;
+	if (len < 2 || off + len > 0x100)
+		return err_set(e, ENOSPC, "%s: no room for a %u-byte capability 0x%02x", d->name,
+			       len, id);
+	memcpy(&d->cfg[off], body, len);
+	d->cfg[off] = id;
+	d->cfg[off + 1] = 0;
+	if (last)
+		d->cfg[last + 1] = (uint8_t)off;
+	else
+		d->cfg[PCI_CAP_PTR] = (uint8_t)off;
+	d->cfg[PCI_STATUS] |= PCI_STATUS_CAP_LIST;
+	d->cap_end = off + len;
+	return (int)off;
+}
+
+/* Address the guest programmed in BAR @i (64-bit BARs combine two registers). */
+static uint64_t bar_programmed(const struct pci_dev *d, int i)
+{
+	const struct pci_bar *b = &d->bar[i];
+	uint64_t a;
+
+	if (i == PCI_ROM_BAR)
+		return pci_cfg_r32(d, PCI_ROM) & ~0x7ffULL;
+	a = pci_cfg_r32(d, PCI_BAR0 + 4 * i);
+	if (b->flags & PCI_BARF_IO)
+		return a & ~3ULL & 0xffff;
+	a &= ~0xfULL;
+	if (b->flags & PCI_BARF_MEM64)
+		a |= (uint64_t)pci_cfg_r32(d, PCI_BAR0 + 4 * (i + 1)) << 32;
+	return a;
+}
+
+static bool bar_wanted(const struct pci_dev *d, int i, uint64_t addr)
+{
+	const struct pci_bar *b = &d->bar[i];
+	uint16_t cmd = pci_cfg_r16(d, PCI_COMMAND);
+
+	if (!b->size)
+		return false;
+	if (b->flags & PCI_BARF_IO) {
+		if (!(cmd & PCI_CMD_IO))
+			return false;
+	} else if (!(cmd & PCI_CMD_MEM)) {
+		return false;
+	}
+	if (i == PCI_ROM_BAR && !(d->cfg[PCI_ROM] & 1))
+		return false;
+	/* zero or a sizing pattern left in place: not a real address */
+	if (!addr || addr + b->size - 1 < addr)
+		return false;
+	if ((b->flags & PCI_BARF_IO) && addr + b->size > 0x10000)
+		return false;
+	if (!(b->flags & PCI_BARF_MEM64) && !(b->flags & PCI_BARF_IO) &&
+	    addr + b->size > 0x100000000ULL)
+		return false;
+	return true;
+}
+
+static struct bus *bar_bus(struct pci_host *h, const struct pci_bar *b)
+{
+	return (b->flags & PCI_BARF_IO) ? h->pio : h->mmio;
+}
+
+static void bar_deactivate(struct pci_host *h, struct pci_dev *d, int i)
+{
+	struct pci_bar *b = &d->bar[i];
+
+	if (!b->active)
+		return;
+	if (d->bar_deactivate)
+		d->bar_deactivate(d, i, b->addr, b->size);
+	else if (b->access)
+		bus_unregister(bar_bus(h, b), b->addr);
+	b->active = false;
+}
+
+static void bar_activate(struct pci_host *h, struct pci_dev *d, int i, uint64_t addr)
+{
+	struct pci_bar *b = &d->bar[i];
+	int ret = 0;
+
+	if (d->bar_activate)
+		ret = d->bar_activate(d, i, addr, b->size);
+	else if (b->access)
+		ret = bus_register(bar_bus(h, b), addr, b->size, b->access, b->access_opaque,
+				   d->name, NULL);
+	/* a guest that overlaps two BARs gets the first: like real decode conflicts, undefined */
+	if (!ret) {
+		b->addr = addr;
+		b->active = true;
+	}
+}
+
+/* Bring every BAR's activation in line with the command register and BAR values. */
+static void bars_update(struct pci_host *h, struct pci_dev *d)
+{
+	for (int i = 0; i <= PCI_ROM_BAR; i++) {
+		struct pci_bar *b = &d->bar[i];
+		uint64_t addr;
+		bool want;
+
+		if (!b->size)
+			continue;
+		addr = bar_programmed(d, i);
+		want = bar_wanted(d, i, addr);
+		if (b->active && (!want || addr != b->addr))
+			bar_deactivate(h, d, i);
+		if (want && !b->active)
+			bar_activate(h, d, i, addr);
+	}
+}
+
+/* Value a BAR register holds after the guest writes @val (sizing included). */
+static uint32_t bar_reg_value(const struct pci_dev *d, int reg, uint32_t val)
+{
+	int i = reg;
+	const struct pci_bar *b;
+
+	if (reg == PCI_ROM_BAR) {
+		b = &d->bar[PCI_ROM_BAR];
+		if (!b->size)
+			return 0;
+		return (val & (uint32_t)~(b->size - 1) & ~0x7feu) | (val & 1);
+	}
+	if (i > 0 && (d->bar[i - 1].flags & PCI_BARF_MEM64) && d->bar[i - 1].size) {
+		/* upper half of a 64-bit BAR */
+		return val & (uint32_t)(~(d->bar[i - 1].size - 1) >> 32);
+	}
+	b = &d->bar[i];
+	if (!b->size)
+		return 0;
+	if (b->flags & PCI_BARF_IO)
+		return (val & (uint32_t)~(b->size - 1) & ~3u) | 1;
+	return (val & (uint32_t)~(b->size - 1) & ~0xfu) |
+	       ((b->flags & PCI_BARF_MEM64) ? 4 : 0) | ((b->flags & PCI_BARF_PREFETCH) ? 8 : 0);
+}
+
+static void cfg_write(struct pci_host *h, struct pci_dev *d, uint32_t off, const uint8_t *data,
+		      uint32_t len)
+{
+	uint32_t dw = off & ~3u;
+	uint8_t merged[4];
+	bool bars_touched = false;
+
+	/* BAR and ROM registers: merge into the dword, then apply sizing masks */
+	for (uint32_t o = off; o < off + len;) {
+		uint32_t reg = o & ~3u, val;
+		int bar = -1;
+
+		if (reg >= PCI_BAR0 && reg < PCI_BAR0 + 4 * PCI_NR_BARS)
+			bar = (int)(reg - PCI_BAR0) / 4;
+		else if (reg == PCI_ROM)
+			bar = PCI_ROM_BAR;
+		if (bar < 0) {
+			d->cfg[o] = (d->cfg[o] & ~d->wmask[o]) | (data[o - off] & d->wmask[o]);
+			o++;
+			continue;
+		}
+		memcpy(merged, &d->cfg[reg], 4);
+		for (; o < off + len && (o & ~3u) == reg; o++)
+			merged[o - reg] = data[o - off];
+		val = (uint32_t)merged[0] | (uint32_t)merged[1] << 8 | (uint32_t)merged[2] << 16 |
+		      (uint32_t)merged[3] << 24;
+		pci_cfg_w32(d, reg, bar_reg_value(d, bar, val));
+		bars_touched = true;
+	}
+	(void)dw;
+	if (bars_touched || (off <= PCI_COMMAND && off + len > PCI_COMMAND))
+		bars_update(h, d);
+	if (d->msix && off < d->msix->cap + 4 && off + len > d->msix->cap + 2)
+		msix_cfg_write(d->msix);
+	if (d->cfg_write)
+		d->cfg_write(d, off, data, len);
+}
+
+void pci_cfg_access(struct pci_host *h, unsigned int bus, unsigned int slot, unsigned int fn,
+		    uint32_t off, uint8_t *data, uint32_t len, bool is_write)
+{
+	struct pci_dev *d;
+
+	if (bus != 0 || fn != 0 || slot >= PCI_MAX_SLOTS || off >= PCI_CFG_SIZE ||
+	    len > PCI_CFG_SIZE - off) {
+		if (!is_write)
+			memset(data, 0xff, len);
+		return;
+	}
+	pthread_mutex_lock(&h->lock);
+	d = h->dev[slot];
+	if (!d) {
+		if (!is_write)
+			memset(data, 0xff, len);
+	} else if (is_write) {
+		cfg_write(h, d, off, data, len);
+	} else {
+		memcpy(data, &d->cfg[off], len);
+		if (d->cfg_read)
+			d->cfg_read(d, off, data, len);
+	}
+	pthread_mutex_unlock(&h->lock);
+}
+
+static void ecam_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool is_write)
+{
+	struct pci_host *h = opaque;
+	uint32_t reg = off & 0xfff;
+
+	/* an access must stay inside one function's space and be naturally aligned */
+	if (reg & (len - 1)) {
+		if (!is_write)
+			memset(data, 0xff, len);
+		return;
+	}
+	pci_cfg_access(h, (unsigned int)(off >> 20), (off >> 15) & 31, (off >> 12) & 7, reg, data,
+		       len, is_write);
+}
+
+static void cf8_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool is_write)
+{
+	struct pci_host *h = opaque;
+
+	if (off == 1 && len == 1) {
+		/* 0xCF9 reset control: bit 2 starts a reset (Linux reboot=pci) */
+		if (is_write && (data[0] & 4) && h->vm)
+			vm_request_exit(h->vm, VM_EXIT_RESET, "guest reset through port 0xCF9");
+		else if (!is_write)
+			data[0] = 0;
+		return;
+	}
+	if (off != 0 || len != 4) {
+		if (!is_write)
+			memset(data, 0xff, len);
+		return;
+	}
+	pthread_mutex_lock(&h->lock);
+	if (is_write)
+		memcpy(&h->cf8, data, 4);
+	else
+		memcpy(data, &h->cf8, 4);
+	pthread_mutex_unlock(&h->lock);
+}
+
+static void cfc_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool is_write)
+{
+	struct pci_host *h = opaque;
+	uint32_t cf8;
+
+	pthread_mutex_lock(&h->lock);
+	cf8 = h->cf8;
+	pthread_mutex_unlock(&h->lock);
+	if (!(cf8 & 0x80000000u)) {
+		if (!is_write)
+			memset(data, 0xff, len);
+		return;
+	}
+	pci_cfg_access(h, (cf8 >> 16) & 0xff, (cf8 >> 11) & 31, (cf8 >> 8) & 7,
+		       (cf8 & 0xfc) + (uint32_t)off, data, len, is_write);
+}
+
+int pci_host_init(struct pci_host *h, struct vm *vm, struct bus *pio, struct bus *mmio,
+		  uint64_t mmio64_base, uint64_t mmio64_size, struct errinfo *e)
+{
+	int ret;
+
+	memset(h, 0, sizeof(*h));
+	h->vm = vm;
+	h->pio = pio;
+	h->mmio = mmio;
+	pthread_mutex_init(&h->lock, NULL);
+	h->mmio32_next = PCI_MMIO32_BASE;
+	h->mmio32_end = PCI_MMIO32_BASE + PCI_MMIO32_SIZE;
+	h->mmio64_base = h->mmio64_next = mmio64_base;
+	h->mmio64_end = mmio64_base + mmio64_size;
+	h->io_next = PCI_IO_BASE;
+	h->io_end = PCI_IO_BASE + PCI_IO_SIZE;
+	if (!vm)
+		return 0;
+	ret = bus_register(mmio, PCI_ECAM_BASE, 1 << 20, ecam_access, h, "pci-ecam", e);
+	if (!ret)
+		ret = bus_register(pio, 0xcf8, 4, cf8_access, h, "pci-cf8", e);
+	if (!ret)
+		ret = bus_register(pio, 0xcfc, 4, cfc_access, h, "pci-cfc", e);
+	if (ret) {
+		pthread_mutex_destroy(&h->lock);
+		h->vm = NULL;
+	}
+	return ret;
+}
+
+void pci_host_exit(struct pci_host *h)
+{
+	pthread_mutex_destroy(&h->lock);
+	h->vm = NULL;
+}
+
+static int alloc_range(uint64_t *next, uint64_t end, uint64_t size, uint64_t *out)
+{
+	uint64_t a = (*next + size - 1) & ~(size - 1);
+
+	if (a < *next || a + size > end || a + size < a)
+		return -ENOSPC;
+	*out = a;
+	*next = a + size;
+	return 0;
+}
+
+int pci_dev_register(struct pci_host *h, struct pci_dev *d, int slot, struct errinfo *e)
+{
+	int order[PCI_NR_BARS + 1], n = 0;
+
+	pthread_mutex_lock(&h->lock);
+	if (slot < 0) {
+		/* slot 0 is the host bridge's place on a PC; keep it free */
+		for (slot = 1; slot < PCI_MAX_SLOTS && h->dev[slot]; slot++)
+			;
+	}
+	if (slot >= PCI_MAX_SLOTS || h->dev[slot]) {
+		pthread_mutex_unlock(&h->lock);
+		return err_set(e, ENOSPC, "%s: PCI slot %d is taken or no slot is free", d->name,
+			       slot);
+	}
+	/* largest BARs first so natural alignment wastes the least */
+	for (int i = 0; i <= PCI_ROM_BAR; i++)
+		if (d->bar[i].size)
+			order[n++] = i;
+	for (int a = 1; a < n; a++)
+		for (int b = a; b > 0 && d->bar[order[b]].size > d->bar[order[b - 1]].size; b--) {
+			int t = order[b];
+
+			order[b] = order[b - 1];
+			order[b - 1] = t;
+		}
+	for (int k = 0; k < n; k++) {
+		int i = order[k];
+		struct pci_bar *b = &d->bar[i];
+		uint64_t addr, io_next = h->io_next;
+		int ret;
+
+		if (b->flags & PCI_BARF_IO) {
+			ret = alloc_range(&io_next, h->io_end, b->size, &addr);
+			h->io_next = (uint32_t)io_next;
+		} else if (b->flags & PCI_BARF_MEM64) {
+			ret = alloc_range(&h->mmio64_next, h->mmio64_end, b->size, &addr);
+		} else {
+			ret = alloc_range(&h->mmio32_next, h->mmio32_end, b->size, &addr);
+		}
+		if (ret) {
+			pthread_mutex_unlock(&h->lock);
+			err_set(e, ENOSPC, "%s: no room for BAR %d (%llu KiB) in the %s window",
+				d->name, i, (unsigned long long)(b->size >> 10),
+				(b->flags & PCI_BARF_IO)      ? "I/O" :
+				(b->flags & PCI_BARF_MEM64) ? "64-bit MMIO" :
+							      "32-bit MMIO");
+			if (b->flags & PCI_BARF_MEM64)
+				err_hint(e, "the 64-bit window is %llu GiB at 0x%llx",
+					 (unsigned long long)((h->mmio64_end - h->mmio64_base) >> 30),
+					 (unsigned long long)h->mmio64_base);
+			return ret;
+		}
+		b->addr = addr;
+		if (i == PCI_ROM_BAR) {
+			pci_cfg_w32(d, PCI_ROM, (uint32_t)addr);
+			continue;
+		}
+		pci_cfg_w32(d, PCI_BAR0 + 4 * i, bar_reg_value(d, i, (uint32_t)addr));
+		if (b->flags & PCI_BARF_MEM64)
+			pci_cfg_w32(d, PCI_BAR0 + 4 * (i + 1), (uint32_t)(addr >> 32));
+	}
+	d->host = h;
+	d->slot = slot;
+	if (!d->cfg[0x3c] && d->cfg[0x3d])
+		d->cfg[0x3c] = (uint8_t)pci_slot_gsi(slot);
+	h->dev[slot] = d;
+	pthread_mutex_unlock(&h->lock);
+	return 0;
+}

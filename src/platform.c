@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Small PC platform devices that end or signal the VM: i8042 reset line,
+ * the debug-exit port for test programs, and the ACPI PM1 blocks (sleep
+ * to S5 = poweroff, fixed power button raising the SCI).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "devices.h"
+#include "vm.h"
+
+#define PM1_PWRBTN 0x0100 /* PWRBTN_STS / PWRBTN_EN */
+#define PM1_SCI_EN 0x0001
+#define PM1_SLP_EN 0x2000
+
+struct platform {
+	struct vm *vm;
+	pthread_mutex_t lock;
+	uint16_t pm1_sts, pm1_en, pm1_cnt;
+	int sci_level;
+};
+
+static uint64_t le_value(const uint8_t *data, uint32_t len)
+{
+	uint64_t v = 0;
+
+	for (uint32_t i = 0; i < len && i < 8; i++)
+		v |= (uint64_t)data[i] << (8 * i);
+	return v;
+}
+
+static void le_store(uint8_t *data, uint32_t len, uint64_t v)
+{
+	for (uint32_t i = 0; i < len; i++)
+		data[i] = i < 8 ? (uint8_t)(v >> (8 * i)) : 0;
+}
+
+static void i8042_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool is_write)
+{
+	struct platform *p = opaque;
+
+	/* 0x64 is off 4 of the 0x60 range: command 0xFE pulses the CPU reset line */
+	if (is_write) {
+		if (off == 4 && len == 1 && data[0] == 0xfe)
+			vm_request_exit(p->vm, VM_EXIT_RESET, "guest reset through the i8042 (0xFE to port 0x64)");
+		return;
+	}
+	/* no keyboard: status says both buffers empty, data reads zero */
+	memset(data, 0, len);
+}
+
+static void debug_exit_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len,
+			      bool is_write)
+{
+	struct platform *p = opaque;
+	uint64_t v;
+	char why[96];
+
+	(void)off;
+	if (!is_write) {
+		memset(data, 0xff, len);
+		return;
+	}
+	v = le_value(data, len);
+	snprintf(why, sizeof(why), "guest wrote %llu to the debug-exit port 0x%x",
+		 (unsigned long long)v, VM_DEBUG_EXIT_PORT);
+	vm_request_exit(p->vm, v ? VM_EXIT_DEBUG_BASE + (int)(v & 63) : VM_EXIT_POWEROFF, why);
+}
+
+static void sci_update(struct platform *p)
+{
+	int level = (p->pm1_sts & p->pm1_en & PM1_PWRBTN) && (p->pm1_cnt & PM1_SCI_EN);
+
+	if (level != p->sci_level) {
+		p->sci_level = level;
+		irq_line(&p->vm->irq, ACPI_SCI_IRQ, level, NULL);
+	}
+}
+
+static void pm1_evt_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool is_write)
+{
+	struct platform *p = opaque;
+	uint32_t v = (uint32_t)p->pm1_sts | (uint32_t)p->pm1_en << 16;
+
+	pthread_mutex_lock(&p->lock);
+	if (!is_write) {
+		le_store(data, len, v >> (8 * off));
+	} else {
+		uint32_t w = (uint32_t)le_value(data, len) << (8 * off);
+		uint32_t m = (uint32_t)(((1ULL << (8 * len)) - 1) << (8 * off));
+
+		/* status bits are write-one-to-clear; enable bits plain */
+		p->pm1_sts &= (uint16_t)~(w & m & 0xffff);
+		if (m >> 16)
+			p->pm1_en = (uint16_t)((p->pm1_en & ~(m >> 16)) | ((w & m) >> 16));
+		sci_update(p);
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void pm1_cnt_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool is_write)
+{
+	struct platform *p = opaque;
+	uint16_t v;
+
+	pthread_mutex_lock(&p->lock);
+	if (!is_write) {
+		le_store(data, len, (uint64_t)p->pm1_cnt >> (8 * off));
+		pthread_mutex_unlock(&p->lock);
+		return;
+	}
+	v = (uint16_t)(le_value(data, len) << (8 * off));
+	if (off == 0 && len == 1)
+		v |= p->pm1_cnt & 0xff00;
+	else if (off == 1)
+		v |= p->pm1_cnt & 0x00ff;
+	/* SCI_EN stays set: there is no SMI_CMD, the platform is always in ACPI mode */
+	p->pm1_cnt = (v & ~PM1_SLP_EN) | PM1_SCI_EN;
+	pthread_mutex_unlock(&p->lock);
+	if ((v & PM1_SLP_EN) && ((v >> 10) & 7) == ACPI_SLP_TYP_S5)
+		vm_request_exit(p->vm, VM_EXIT_POWEROFF, "guest powered off (ACPI S5)");
+}
+
+int platform__power_button(struct vm *vm)
+{
+	struct platform *p = vm->platform;
+
+	if (!p)
+		return -ENODEV;
+	pthread_mutex_lock(&p->lock);
+	p->pm1_sts |= PM1_PWRBTN;
+	sci_update(p);
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+int platform__add(struct vm *vm, struct errinfo *e)
+{
+	struct platform *p = calloc(1, sizeof(*p));
+	int ret;
+
+	if (!p)
+		return err_sys(e, ENOMEM, "platform devices");
+	p->vm = vm;
+	p->pm1_cnt = PM1_SCI_EN;
+	pthread_mutex_init(&p->lock, NULL);
+	ret = bus_register(&vm->pio, 0x60, 5, i8042_access, p, "i8042", e);
+	if (!ret)
+		ret = bus_register(&vm->pio, VM_DEBUG_EXIT_PORT, 2, debug_exit_access, p,
+				   "debug-exit", e);
+	if (!ret)
+		ret = bus_register(&vm->pio, ACPI_PM1A_EVT, 4, pm1_evt_access, p, "acpi-pm1-evt", e);
+	if (!ret)
+		ret = bus_register(&vm->pio, ACPI_PM1A_CNT, 2, pm1_cnt_access, p, "acpi-pm1-cnt", e);
+	if (ret) {
+		/* ranges stay registered on a failed VM; it is destroyed right after */
+		vm->platform = p;
+		return ret;
+	}
+	vm->platform = p;
+	return 0;
+}
+
+void platform__free(struct vm *vm)
+{
+	struct platform *p = vm->platform;
+
+	if (!p)
+		return;
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+	vm->platform = NULL;
+}

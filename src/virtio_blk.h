@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * virtio-blk (virtio device id 2) on a raw file or block device.
+ *
+ * One request queue served by the device's own I/O thread, so slow disk
+ * I/O never holds up the VM's shared I/O thread (serial, network).
+ * Requests: read, write (refused with IOERR in read-only mode), flush
+ * (fdatasync) and GET_ID; anything else is UNSUPP.  A request whose
+ * buffers are the wrong way round (data to read in a device-readable
+ * buffer, no writable status byte, header too short) fails with IOERR,
+ * or with nothing written when there is not even a status byte.
+ */
+#ifndef VFVM_VIRTIO_BLK_H
+#define VFVM_VIRTIO_BLK_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <linux/virtio_blk.h>
+
+#include "virtio_pci.h"
+
+#define VIRTIO_BLK_QUEUE_SIZE 128
+#define VIRTIO_BLK_SEG_MAX (VIRTIO_BLK_QUEUE_SIZE - 2) /* minus header and status */
+
+struct virtio_blk {
+	struct virtio_pci vp;
+	int fd;
+	bool readonly;
+	uint64_t capacity;	/* 512-byte sectors */
+	char id[VIRTIO_BLK_ID_BYTES];
+	struct virtq_elem elem;
+	struct iovec data[VIRTQ_MAX_SEGS];
+	pthread_t thread;
+	bool thread_started;
+	int stop_efd;
+};
+
+/*
+ * Parse "PATH[,ro]", open the image and set up the device (not yet on a
+ * bus, no thread).  @vm may be NULL in unit tests.
+ */
+int virtio_blk_init(struct virtio_blk *b, struct vm *vm, const struct guest_mem *mem,
+		    const char *spec, struct errinfo *e);
+void virtio_blk_exit(struct virtio_blk *b);
+
+#endif

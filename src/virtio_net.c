@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * virtio-net: a tap with vnet headers behind a receive and a transmit queue.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <linux/if_tun.h>
+
+#include "devices.h"
+#include "virtio_net.h"
+#include "vm.h"
+
+#define VIRTIO_ID_NET 1
+#define PCI_CLASS_ETHERNET 0x020000
+#define RXQ 0
+#define TXQ 1
+
+unsigned int virtio_net_tun_offloads(uint64_t f)
+{
+	unsigned int t = 0;
+
+	/* The tap may only hand the guest what the guest said it can take. */
+	if (!(f & (1ull << VIRTIO_NET_F_GUEST_CSUM)))
+		return 0;
+	t |= TUN_F_CSUM;
+	if (f & (1ull << VIRTIO_NET_F_GUEST_TSO4))
+		t |= TUN_F_TSO4;
+	if (f & (1ull << VIRTIO_NET_F_GUEST_TSO6))
+		t |= TUN_F_TSO6;
+	if ((t & (TUN_F_TSO4 | TUN_F_TSO6)) && (f & (1ull << VIRTIO_NET_F_GUEST_ECN)))
+		t |= TUN_F_TSO_ECN;
+	return t;
+}
+
+static int set_offloads(struct virtio_net *n, unsigned int t)
+{
+	if (n->is_tap && ioctl(n->tap_fd, TUNSETOFFLOAD, t) < 0)
+		return -errno;
+	n->offloads = t;
+	return 0;
+}
+
+/* One transmit chain: header + frame, all device-readable, straight to the tap. */
+static uint32_t tx_request(struct virtio_pci *vp, struct virtq_elem *el)
+{
+	struct virtio_net *n = vp->dev;
+	ssize_t r;
+
+	/* Writable buffers or no room for the header: not a packet. */
+	if (el->in_num || el->out_len < VIRTIO_NET_HDR_LEN) {
+		n->tx_dropped++;
+		return 0;
+	}
+	do
+		r = writev(n->tap_fd, el->out, el->out_num);
+	while (r < 0 && errno == EINTR);
+	/* A full or down tap drops the frame, as a wire would. */
+	if (r < 0)
+		n->tx_dropped++;
+	return 0;
+}
+
+/* Host address of byte @off of the buffers, NULL when beyond them. */
+static uint8_t *iov_byte(const struct iovec *iov, unsigned int n, size_t off)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		if (off < iov[i].iov_len)
+			return (uint8_t *)iov[i].iov_base + off;
+		off -= iov[i].iov_len;
+	}
+	return NULL;
+}
+
+/*
+ * Place the packet in rx_buf (rx_pending bytes, header first) into receive
+ * buffers.  Returns false when the guest has not posted enough buffers
+ * (nothing consumed then; the packet stays pending).
+ */
+static bool rx_deliver(struct virtio_net *n, struct virtq *vq)
+{
+	bool mrg = virtio_pci_has_feature(&n->vp, VIRTIO_NET_F_MRG_RXBUF);
+	struct virtq_elem *el = &n->rx_elem;
+	uint8_t *nb_lo = NULL, *nb_hi = NULL;
+	uint16_t heads[VIRTQ_MAX_SIZE];
+	uint16_t count = 0;
+	size_t off = 0;
+
+	while (off < n->rx_pending) {
+		size_t chunk;
+
+		if (virtq_pop(vq, el) != 1) {
+			/* Out of buffers (or broken): give back what we took. */
+			for (uint16_t i = 0; i < count; i++)
+				virtq_unpop(vq);
+			return false;
+		}
+		chunk = n->rx_pending - off;
+		if (chunk > el->in_len)
+			chunk = el->in_len;
+		/*
+		 * Receive buffers must be writable and the first must hold the
+		 * header; without merging one chain must hold the whole frame.
+		 */
+		if (el->out_num || (count == 0 && el->in_len < VIRTIO_NET_HDR_LEN) ||
+		    (!mrg && chunk < n->rx_pending) || count >= VIRTQ_MAX_SIZE) {
+			/* Drop the frame: every chain taken goes back empty. */
+			heads[count++] = el->head;
+			for (uint16_t i = 0; i < count; i++)
+				virtq_fill(vq, heads[i], 0, i);
+			n->rx_dropped++;
+			break;
+		}
+		virtq_iov_from_buf(el->in, el->in_num, 0, n->rx_buf + off, chunk);
+		if (count == 0) {
+			nb_lo = iov_byte(el->in, el->in_num,
+					 offsetof(struct virtio_net_hdr_v1, num_buffers));
+			nb_hi = iov_byte(el->in, el->in_num,
+					 offsetof(struct virtio_net_hdr_v1, num_buffers) + 1);
+		}
+		heads[count] = el->head;
+		virtq_fill(vq, el->head, chunk, count++);
+		off += chunk;
+	}
+	/* Chains we filled, counted in the first header (1 without merging). */
+	if (nb_lo && nb_hi && off == n->rx_pending) {
+		*nb_lo = count & 0xff;
+		*nb_hi = count >> 8;
+	}
+	virtq_flush(vq, count);
+	n->rx_pending = 0;
+	return true;
+}
+
+void virtio_net_rx(struct virtio_net *n)
+{
+	struct virtio_pci_queue *pq = &n->vp.q[RXQ];
+	bool delivered = false;
+	uint16_t seen;
+
+	pthread_mutex_lock(&pq->lock);
+	if (!pq->vq.ready)
+		goto out;
+	for (;;) {
+		if (!n->rx_pending) {
+			ssize_t r = read(n->tap_fd, n->rx_buf, sizeof(n->rx_buf));
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			/* EAGAIN: drained.  Other errors: the tap went away; stop. */
+			if (r <= 0)
+				break;
+			if (r < VIRTIO_NET_HDR_LEN)
+				continue;
+			n->rx_pending = r;
+		}
+		seen = virtq_avail_idx(&pq->vq);
+		if (!rx_deliver(n, &pq->vq)) {
+			/*
+			 * Not enough buffers: ask for a kick when the driver
+			 * adds any, and retry now only if it already has.
+			 */
+			if (!virtq_enable_kicks_at(&pq->vq, seen))
+				break;
+			continue;
+		}
+		delivered = true;
+	}
+	if (delivered || pq->vq.broken)
+		virtio_pci_queue_done(&n->vp, RXQ);
+out:
+	pthread_mutex_unlock(&pq->lock);
+}
+
+static void net_notify(struct virtio_pci *vp, unsigned int q)
+{
+	struct virtio_net *n = vp->dev;
+
+	if (q == RXQ)
+		virtio_net_rx(n);
+	else if (q == TXQ)
+		virtio_pci_serve(vp, q, &n->tx_elem, tx_request);
+}
+
+static void tap_ready(int fd, uint32_t events, void *opaque)
+{
+	(void)fd;
+	(void)events;
+	virtio_net_rx(opaque);
+}
+
+static int net_start(struct virtio_pci *vp)
+{
+	struct virtio_net *n = vp->dev;
+
+	return set_offloads(n, virtio_net_tun_offloads(vp->drv_features));
+}
+
+static void net_reset(struct virtio_pci *vp)
+{
+	struct virtio_net *n = vp->dev;
+
+	pthread_mutex_lock(&vp->q[RXQ].lock);
+	n->rx_pending = 0;
+	pthread_mutex_unlock(&vp->q[RXQ].lock);
+	(void)set_offloads(n, 0);
+}
+
+static const struct virtio_dev_ops net_ops = {
+	.start = net_start,
+	.notify = net_notify,
+	.reset = net_reset,
+};
+
+int virtio_net_init_fd(struct virtio_net *n, struct vm *vm, const struct guest_mem *mem, int fd,
+		       bool is_tap, const uint8_t mac[6], struct errinfo *e)
+{
+	struct virtio_net_config cfg = { 0 };
+	uint64_t features;
+	int ret;
+
+	n->tap_fd = fd;
+	n->is_tap = is_tap;
+	memcpy(n->mac, mac, 6);
+	features = 1ull << VIRTIO_NET_F_MAC | 1ull << VIRTIO_NET_F_STATUS |
+		   1ull << VIRTIO_NET_F_CSUM | 1ull << VIRTIO_NET_F_GUEST_CSUM |
+		   1ull << VIRTIO_NET_F_GUEST_TSO4 | 1ull << VIRTIO_NET_F_GUEST_TSO6 |
+		   1ull << VIRTIO_NET_F_HOST_TSO4 | 1ull << VIRTIO_NET_F_HOST_TSO6 |
+		   1ull << VIRTIO_NET_F_MRG_RXBUF;
+	ret = virtio_pci_init(&n->vp, vm, mem, "virtio-net", VIRTIO_ID_NET, PCI_CLASS_ETHERNET, 2,
+			      VIRTIO_NET_QUEUE_SIZE, features, &net_ops, n, e);
+	if (ret < 0)
+		return ret;
+	memcpy(cfg.mac, mac, 6);
+	cfg.status = htole16(VIRTIO_NET_S_LINK_UP);
+	cfg.max_virtqueue_pairs = htole16(1);
+	memcpy(n->vp.devcfg, &cfg, sizeof(cfg));
+	n->vp.devcfg_len = sizeof(cfg);
+	n->vp.devcfg_wmask_off = VPCI_DEVCFG_MAX;
+	return 0;
+}
+
+static int parse_mac(const char *s, size_t len, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char buf[18], end;
+
+	if (len != 17)
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = 0;
+	if (sscanf(buf, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+		   &end) != 6)
+		return -1;
+	for (int i = 0; i < 6; i++)
+		mac[i] = b[i];
+	/* A multicast address cannot be a station address. */
+	return (mac[0] & 1) ? -1 : 0;
+}
+
+int virtio_net_parse_spec(const char *spec, char ifname[16], uint8_t mac[6], struct errinfo *e)
+{
+	const char *p = spec;
+	bool have_mac = false;
+	uint32_t h = 2166136261u;
+
+	ifname[0] = 0;
+	while (*p) {
+		const char *end = strchrnul(p, ',');
+		size_t len = end - p;
+
+		if (len > 4 && !strncmp(p, "tap=", 4)) {
+			if (len - 4 >= 16)
+				return err_set(e, EINVAL, "--net %s: tap name longer than 15 bytes",
+					       spec);
+			memcpy(ifname, p + 4, len - 4);
+			ifname[len - 4] = 0;
+		} else if (len > 4 && !strncmp(p, "mac=", 4)) {
+			if (parse_mac(p + 4, len - 4, mac) < 0) {
+				err_set(e, EINVAL, "--net %s: bad MAC address '%.*s'", spec,
+					(int)(len - 4), p + 4);
+				err_hint(e, "give six hex bytes like 52:54:00:12:34:56 "
+					    "(first byte even: not multicast)");
+				return -EINVAL;
+			}
+			have_mac = true;
+		} else {
+			return err_set(e, EINVAL, "--net %s: unknown option '%.*s'", spec,
+				       (int)len, p);
+		}
+		p = *end ? end + 1 : end;
+	}
+	if (!ifname[0]) {
+		err_set(e, EINVAL, "--net '%s': no tap name", spec);
+		err_hint(e, "use --net tap=NAME[,mac=M]");
+		return -EINVAL;
+	}
+	if (!have_mac) {
+		/* Stable per tap name, locally administered (QEMU's 52:54:00 prefix). */
+		for (const char *c = ifname; *c; c++)
+			h = (h ^ (uint8_t)*c) * 16777619u;
+		mac[0] = 0x52;
+		mac[1] = 0x54;
+		mac[2] = 0x00;
+		mac[3] = h >> 16;
+		mac[4] = h >> 8;
+		mac[5] = h;
+	}
+	return 0;
+}
+
+static int open_tap(const char *ifname, struct errinfo *e)
+{
+	struct ifreq ifr = { 0 };
+	int hdr = VIRTIO_NET_HDR_LEN;
+	int fd;
+
+	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		err_sys(e, errno, "--net: open /dev/net/tun");
+		err_hint(e, "load the tun module (modprobe tun)");
+		return -e->err;
+	}
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ifname);
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		err_sys(e, errno, "--net: TUNSETIFF %s", ifname);
+		err_hint(e, "create it first (ip tuntap add %s mode tap) or run with "
+			    "CAP_NET_ADMIN; an existing non-tap interface cannot be used",
+			 ifname);
+		goto fail;
+	}
+	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0) {
+		err_sys(e, errno, "--net: TUNSETVNETHDRSZ %d on %s", hdr, ifname);
+		goto fail;
+	}
+	/* Nothing offloaded until the guest says what it takes. */
+	if (ioctl(fd, TUNSETOFFLOAD, 0) < 0) {
+		err_sys(e, errno, "--net: TUNSETOFFLOAD on %s", ifname);
+		goto fail;
+	}
+	return fd;
+
+fail:
+	close(fd);
+	return -e->err;
+}
+
+int virtio_net__add(struct vm *vm, const char *spec, struct errinfo *e)
+{
+	struct virtio_net *n;
+	uint8_t mac[6];
+	char ifname[16];
+	int fd, ret;
+
+	ret = virtio_net_parse_spec(spec, ifname, mac, e);
+	if (ret < 0)
+		return ret;
+	fd = open_tap(ifname, e);
+	if (fd < 0)
+		return fd;
+	/* Lives as long as the VM: the PCI host keeps pointing at it. */
+	n = calloc(1, sizeof(*n));
+	if (!n) {
+		close(fd);
+		return err_set(e, ENOMEM, "virtio-net: out of memory");
+	}
+	memcpy(n->ifname, ifname, sizeof(ifname));
+	ret = virtio_net_init_fd(n, vm, &vm->mem, fd, true, mac, e);
+	if (ret < 0)
+		goto fail;
+	/* Edge triggered: with no rx buffers we stop reading until the guest kicks. */
+	ret = vm_io_add(vm, fd, EPOLLIN | EPOLLET, tap_ready, n, e);
+	if (ret < 0) {
+		virtio_pci_exit(&n->vp);
+		goto fail;
+	}
+	/* After this the function is on the bus and must stay (see virtio_rng.c). */
+	return virtio_pci_register(&n->vp, e);
+
+fail:
+	close(fd);
+	free(n);
+	return ret;
+}

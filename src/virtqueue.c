@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Split virtqueue, device side.  See virtqueue.h for the fault policy.
+ *
+ * The guest may rewrite any ring entry while we look at it, so each
+ * descriptor is copied once (desc_read) and only the copy is checked and
+ * used: a value is never checked in guest memory and then read again.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <string.h>
+
+#include "virtqueue.h"
+
+static const char *const fault_names[] = {
+	[VIRTQ_OK] = "no fault",
+	[VIRTQ_BAD_RING_ADDR] = "ring address outside guest RAM or misaligned",
+	[VIRTQ_BAD_SIZE] = "queue size zero, too large or not a power of 2",
+	[VIRTQ_AVAIL_JUMP] = "available index moved more than a queue size",
+	[VIRTQ_BAD_HEAD] = "available ring names a descriptor beyond the queue",
+	[VIRTQ_BAD_NEXT] = "descriptor next index beyond the table",
+	[VIRTQ_LOOP] = "descriptor chain loops or is longer than its table",
+	[VIRTQ_TOO_MANY_SEGS] = "too many buffers in one request",
+	[VIRTQ_BAD_BUF_ADDR] = "buffer outside guest RAM",
+	[VIRTQ_TOO_LONG] = "request longer than 4 GiB",
+	[VIRTQ_READ_AFTER_WRITE] = "device-readable buffer after a device-writable one",
+	[VIRTQ_INDIRECT_NOT_NEGOTIATED] = "indirect descriptor without INDIRECT_DESC",
+	[VIRTQ_INDIRECT_NESTED] = "indirect descriptor inside an indirect table",
+	[VIRTQ_INDIRECT_BAD] = "indirect descriptor with NEXT or a bad table length",
+	[VIRTQ_INDIRECT_NOT_HEAD] = "indirect descriptor not at the head of the chain",
+};
+
+const char *virtq_fault_str(enum virtq_fault f)
+{
+	if ((unsigned int)f < sizeof(fault_names) / sizeof(fault_names[0]) && fault_names[f])
+		return fault_names[f];
+	return "unknown fault";
+}
+
+static uint16_t load16(const void *p)
+{
+	return le16toh(__atomic_load_n((const uint16_t *)p, __ATOMIC_RELAXED));
+}
+
+static uint16_t load16_acquire(const void *p)
+{
+	return le16toh(__atomic_load_n((const uint16_t *)p, __ATOMIC_ACQUIRE));
+}
+
+static void store16(void *p, uint16_t v)
+{
+	__atomic_store_n((uint16_t *)p, htole16(v), __ATOMIC_RELAXED);
+}
+
+static void store16_release(void *p, uint16_t v)
+{
+	__atomic_store_n((uint16_t *)p, htole16(v), __ATOMIC_RELEASE);
+}
+
+static void store32(void *p, uint32_t v)
+{
+	__atomic_store_n((uint32_t *)p, htole32(v), __ATOMIC_RELAXED);
+}
+
+/* Single read of each field: the checks below then see what we use. */
+static struct vring_desc desc_read(const struct vring_desc *p)
+{
+	struct vring_desc d;
+
+	d.addr = le64toh(__atomic_load_n(&p->addr, __ATOMIC_RELAXED));
+	d.len = le32toh(__atomic_load_n(&p->len, __ATOMIC_RELAXED));
+	d.flags = le16toh(__atomic_load_n(&p->flags, __ATOMIC_RELAXED));
+	d.next = le16toh(__atomic_load_n(&p->next, __ATOMIC_RELAXED));
+	return d;
+}
+
+static uint16_t *avail_used_event(struct virtq *vq)
+{
+	return &vq->avail->ring[vq->size];
+}
+
+static uint16_t *used_avail_event(struct virtq *vq)
+{
+	return (uint16_t *)&vq->used->ring[vq->size];
+}
+
+static int set_broken(struct virtq *vq, enum virtq_fault f)
+{
+	vq->broken = true;
+	vq->fault = f;
+	return -EIO;
+}
+
+void virtq_reset(struct virtq *vq)
+{
+	memset(vq, 0, sizeof(*vq));
+}
+
+int virtq_enable(struct virtq *vq, const struct guest_mem *mem, uint16_t size, uint64_t desc_gpa,
+		 uint64_t avail_gpa, uint64_t used_gpa, bool event_idx, bool indirect)
+{
+	virtq_reset(vq);
+	vq->mem = mem;
+	vq->event_idx = event_idx;
+	vq->indirect = indirect;
+	if (size == 0 || size > VIRTQ_MAX_SIZE || (size & (size - 1))) {
+		set_broken(vq, VIRTQ_BAD_SIZE);
+		return -EINVAL;
+	}
+	vq->size = size;
+	/* Alignments from the spec (2.7 table): 16, 2, 4. */
+	if ((desc_gpa & 15) || (avail_gpa & 1) || (used_gpa & 3))
+		goto bad_addr;
+	/* Sizes include used_event / avail_event, present or not. */
+	vq->desc = guest_mem_ptr(mem, desc_gpa, 16ull * size);
+	vq->avail = guest_mem_ptr(mem, avail_gpa, 6ull + 2ull * size);
+	vq->used = guest_mem_ptr(mem, used_gpa, 6ull + 8ull * size);
+	if (!vq->desc || !vq->avail || !vq->used)
+		goto bad_addr;
+	vq->signalled_valid = true;
+	vq->ready = true;
+	return 0;
+
+bad_addr:
+	vq->desc = NULL;
+	vq->avail = NULL;
+	vq->used = NULL;
+	set_broken(vq, VIRTQ_BAD_RING_ADDR);
+	return -EINVAL;
+}
+
+/* Append one buffer of a chain to the request. */
+static enum virtq_fault add_buf(struct virtq *vq, struct virtq_elem *e, const struct vring_desc *d)
+{
+	bool write = d->flags & VRING_DESC_F_WRITE;
+	uint32_t *total = write ? &e->in_len : &e->out_len;
+	unsigned int *num = write ? &e->in_num : &e->out_num;
+	struct iovec *iov = write ? e->in : e->out;
+	void *p;
+
+	/* The spec puts every device-readable buffer first. */
+	if (!write && e->in_num)
+		return VIRTQ_READ_AFTER_WRITE;
+	if (d->len == 0)
+		return VIRTQ_OK;
+	if (*num >= VIRTQ_MAX_SEGS)
+		return VIRTQ_TOO_MANY_SEGS;
+	if ((uint64_t)*total + d->len + (write ? e->out_len : e->in_len) > UINT32_MAX)
+		return VIRTQ_TOO_LONG;
+	p = guest_mem_ptr(vq->mem, d->addr, d->len);
+	if (!p)
+		return VIRTQ_BAD_BUF_ADDR;
+	iov[*num].iov_base = p;
+	iov[*num].iov_len = d->len;
+	(*num)++;
+	*total += d->len;
+	return VIRTQ_OK;
+}
+
+/*
+ * Walk the chain at @head.  Every step is bounded: at most one table's
+ * worth of descriptors per table, and at most one indirect table.
+ */
+static enum virtq_fault walk_chain(struct virtq *vq, uint16_t head, struct virtq_elem *e)
+{
+	const struct vring_desc *table = vq->desc;
+	unsigned int tsize = vq->size;
+	unsigned int count = 0;
+	bool in_indirect = false;
+	uint16_t i = head;
+	enum virtq_fault f;
+
+	e->head = head;
+	e->out_num = e->in_num = 0;
+	e->out_len = e->in_len = 0;
+	for (;;) {
+		struct vring_desc d = desc_read(&table[i]);
+
+		if (++count > tsize)
+			return VIRTQ_LOOP;
+		if (d.flags & VRING_DESC_F_INDIRECT) {
+			if (!vq->indirect)
+				return VIRTQ_INDIRECT_NOT_NEGOTIATED;
+			if (in_indirect)
+				return VIRTQ_INDIRECT_NESTED;
+			if (count != 1)
+				return VIRTQ_INDIRECT_NOT_HEAD;
+			if ((d.flags & VRING_DESC_F_NEXT) || d.len == 0 ||
+			    d.len % sizeof(struct vring_desc) ||
+			    d.len / sizeof(struct vring_desc) > VIRTQ_MAX_SEGS)
+				return VIRTQ_INDIRECT_BAD;
+			table = guest_mem_ptr(vq->mem, d.addr, d.len);
+			if (!table || (d.addr & 15))
+				return VIRTQ_BAD_BUF_ADDR;
+			tsize = d.len / sizeof(struct vring_desc);
+			in_indirect = true;
+			count = 0;
+			i = 0;
+			continue;
+		}
+		f = add_buf(vq, e, &d);
+		if (f != VIRTQ_OK)
+			return f;
+		if (!(d.flags & VRING_DESC_F_NEXT))
+			return VIRTQ_OK;
+		if (d.next >= tsize)
+			return VIRTQ_BAD_NEXT;
+		i = d.next;
+	}
+}
+
+bool virtq_has_avail(struct virtq *vq)
+{
+	if (!vq->ready || vq->broken)
+		return false;
+	return load16_acquire(&vq->avail->idx) != vq->last_avail;
+}
+
+int virtq_pop(struct virtq *vq, struct virtq_elem *elem)
+{
+	for (;;) {
+		uint16_t avail_idx, head;
+		enum virtq_fault f;
+
+		if (vq->broken)
+			return -EIO;
+		if (!vq->ready)
+			return 0;
+		/* Acquire: ring entries are read after the index that covers them. */
+		avail_idx = load16_acquire(&vq->avail->idx);
+		if ((uint16_t)(avail_idx - vq->last_avail) > vq->size)
+			return set_broken(vq, VIRTQ_AVAIL_JUMP);
+		if (avail_idx == vq->last_avail)
+			return 0;
+		head = load16(&vq->avail->ring[vq->last_avail % vq->size]);
+		if (head >= vq->size)
+			return set_broken(vq, VIRTQ_BAD_HEAD);
+		vq->last_avail++;
+		f = walk_chain(vq, head, elem);
+		if (f == VIRTQ_OK)
+			return 1;
+		/* Fail only this request: give the buffers back untouched. */
+		vq->fault = f;
+		vq->bad_chains++;
+		virtq_push(vq, head, 0);
+	}
+}
+
+void virtq_unpop(struct virtq *vq)
+{
+	vq->last_avail--;
+}
+
+void virtq_fill(struct virtq *vq, uint16_t head, uint32_t len, uint16_t offset)
+{
+	struct vring_used_elem *u = &vq->used->ring[(uint16_t)(vq->used_idx + offset) % vq->size];
+
+	store32(&u->id, head);
+	store32(&u->len, len);
+}
+
+void virtq_flush(struct virtq *vq, uint16_t count)
+{
+	vq->used_idx += count;
+	/* Release: the guest sees the entries before the index. */
+	store16_release(&vq->used->idx, vq->used_idx);
+}
+
+void virtq_push(struct virtq *vq, uint16_t head, uint32_t len)
+{
+	if (!vq->ready || vq->broken)
+		return;
+	virtq_fill(vq, head, len, 0);
+	virtq_flush(vq, 1);
+}
+
+bool virtq_should_notify(struct virtq *vq)
+{
+	uint16_t old, new;
+	bool valid;
+
+	if (!vq->ready || vq->broken)
+		return false;
+	/* Our used->idx store must be visible before we read the guest's wish. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	old = vq->signalled_used;
+	new = vq->used_idx;
+	valid = vq->signalled_valid;
+	vq->signalled_used = new;
+	vq->signalled_valid = true;
+	if (valid && old == new)
+		return false;
+	if (!vq->event_idx)
+		return !(load16(&vq->avail->flags) & VRING_AVAIL_F_NO_INTERRUPT);
+	return !valid || vring_need_event(load16(avail_used_event(vq)), new, old);
+}
+
+bool virtq_enable_kicks_at(struct virtq *vq, uint16_t avail_idx)
+{
+	if (!vq->ready || vq->broken)
+		return false;
+	if (vq->event_idx)
+		store16(used_avail_event(vq), avail_idx);
+	else
+		store16(&vq->used->flags, load16(&vq->used->flags) & ~VRING_USED_F_NO_NOTIFY);
+	/* The guest reads our flag after writing idx; we read idx after writing the flag. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return load16_acquire(&vq->avail->idx) != avail_idx;
+}
+
+bool virtq_enable_kicks(struct virtq *vq)
+{
+	return virtq_enable_kicks_at(vq, vq->last_avail);
+}
+
+uint16_t virtq_avail_idx(struct virtq *vq)
+{
+	if (!vq->ready || vq->broken)
+		return vq->last_avail;
+	return load16_acquire(&vq->avail->idx);
+}
+
+void virtq_disable_kicks(struct virtq *vq)
+{
+	if (!vq->ready || vq->broken || vq->event_idx)
+		return;
+	store16(&vq->used->flags, load16(&vq->used->flags) | VRING_USED_F_NO_NOTIFY);
+}
+
+size_t virtq_iov_to_buf(const struct iovec *iov, unsigned int n, size_t off, void *buf, size_t len)
+{
+	size_t done = 0;
+
+	for (unsigned int i = 0; i < n && done < len; i++) {
+		size_t chunk;
+
+		if (off >= iov[i].iov_len) {
+			off -= iov[i].iov_len;
+			continue;
+		}
+		chunk = iov[i].iov_len - off;
+		if (chunk > len - done)
+			chunk = len - done;
+		memcpy((char *)buf + done, (char *)iov[i].iov_base + off, chunk);
+		done += chunk;
+		off = 0;
+	}
+	return done;
+}
+
+size_t virtq_iov_from_buf(const struct iovec *iov, unsigned int n, size_t off, const void *buf,
+			  size_t len)
+{
+	size_t done = 0;
+
+	for (unsigned int i = 0; i < n && done < len; i++) {
+		size_t chunk;
+
+		if (off >= iov[i].iov_len) {
+			off -= iov[i].iov_len;
+			continue;
+		}
+		chunk = iov[i].iov_len - off;
+		if (chunk > len - done)
+			chunk = len - done;
+		memcpy((char *)iov[i].iov_base + off, (const char *)buf + done, chunk);
+		done += chunk;
+		off = 0;
+	}
+	return done;
+}

@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * VM creation and teardown: KVM handles, memfd-backed guest RAM split
+ * around the 32-bit PCI hole, in-kernel irqchip, buses and PCI host.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "devices.h"
+#include "vcpu.h"
+#include "vm.h"
+
+/* Below the firmware area, where QEMU puts them too. */
+#define VM_IDENTITY_MAP_ADDR 0xFEFFC000ULL
+#define VM_TSS_ADDR 0xFEFFD000ULL
+
+static int kvm_open(struct vm *vm, struct errinfo *e)
+{
+	int ver;
+
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0) {
+		int err = errno;
+
+		err_sys(e, err, "cannot open /dev/kvm");
+		if (err == ENOENT)
+			err_hint(e, "load the kvm module (kvm_intel/kvm_amd) or run on a host with KVM");
+		else if (err == EACCES)
+			err_hint(e, "run as root or add yourself to the kvm group");
+		return -err;
+	}
+	ver = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
+	if (ver != KVM_API_VERSION)
+		return err_set(e, EINVAL, "/dev/kvm: API version %d, expected %d", ver,
+			       KVM_API_VERSION);
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0)
+		return err_sys(e, errno, "KVM_CREATE_VM");
+	vm->vcpu_mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vm->vcpu_mmap_size <= 0)
+		return err_sys(e, errno, "KVM_GET_VCPU_MMAP_SIZE");
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IMMEDIATE_EXIT) <= 0)
+		return err_set(e, ENOTSUP, "KVM lacks KVM_CAP_IMMEDIATE_EXIT (needed to stop vCPUs safely)");
+	return 0;
+}
+
+static int ram_alloc(struct vm *vm, struct errinfo *e)
+{
+	struct guest_mem *m = &vm->mem;
+	uint64_t size = vm->cfg.mem_size, low, high;
+	unsigned int flags = MFD_CLOEXEC;
+	int mflags;
+	void *p;
+
+	if (vm->cfg.hugetlb) {
+		flags |= MFD_HUGETLB;
+		/* 2 MiB pages: round up so ftruncate succeeds */
+		size = (size + (2ULL << 20) - 1) & ~((2ULL << 20) - 1);
+	}
+	m->memfd = memfd_create("vfvm-ram", flags);
+	if (m->memfd < 0) {
+		err_sys(e, errno, "memfd_create(%s) for %llu MiB of guest RAM",
+			vm->cfg.hugetlb ? "MFD_HUGETLB" : "", (unsigned long long)(size >> 20));
+		return -e->err;
+	}
+	if (ftruncate(m->memfd, (off_t)size) < 0) {
+		err_sys(e, errno, "sizing guest RAM memfd to %llu MiB",
+			(unsigned long long)(size >> 20));
+		if (vm->cfg.hugetlb)
+			err_hint(e, "reserve hugepages: echo N > /proc/sys/vm/nr_hugepages");
+		return -e->err;
+	}
+	m->hugetlb = vm->cfg.hugetlb;
+	low = size < VM_LOW_RAM_MAX ? size : VM_LOW_RAM_MAX;
+	high = size - low;
+	m->nr_regions = 0;
+	m->total = size;
+	/*
+	 * hugetlb pages are reserved at mmap time without MAP_NORESERVE, so a
+	 * shortage is an error here instead of a SIGBUS when the guest
+	 * touches the page.
+	 */
+	mflags = MAP_SHARED | (vm->cfg.hugetlb ? 0 : MAP_NORESERVE);
+	p = mmap(NULL, low, PROT_READ | PROT_WRITE, mflags, m->memfd, 0);
+	if (p == MAP_FAILED) {
+		err_sys(e, errno, "mmap of %llu MiB guest RAM", (unsigned long long)(low >> 20));
+		if (vm->cfg.hugetlb)
+			err_hint(e, "not enough free 2 MiB hugepages: raise /proc/sys/vm/nr_hugepages");
+		return -e->err;
+	}
+	m->region[m->nr_regions++] = (struct guest_mem_region){ 0, low, p, 0 };
+	if (high) {
+		p = mmap(NULL, high, PROT_READ | PROT_WRITE, mflags, m->memfd, (off_t)low);
+		if (p == MAP_FAILED) {
+			err_sys(e, errno, "mmap of %llu MiB guest RAM above 4 GiB",
+				(unsigned long long)(high >> 20));
+			if (vm->cfg.hugetlb)
+				err_hint(e, "not enough free 2 MiB hugepages: raise /proc/sys/vm/nr_hugepages");
+			return -e->err;
+		}
+		m->region[m->nr_regions++] =
+			(struct guest_mem_region){ VM_HIGH_RAM_BASE, high, p, low };
+	}
+	return 0;
+}
+
+int vm_memslot_add(struct vm *vm, uint64_t gpa, uint64_t size, void *hva, bool readonly,
+		   struct errinfo *e)
+{
+	struct kvm_userspace_memory_region r = {
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uintptr_t)hva,
+		.flags = readonly ? KVM_MEM_READONLY : 0,
+	};
+	int slot;
+
+	pthread_mutex_lock(&vm->memslot_lock);
+	slot = (int)vm->next_memslot++;
+	pthread_mutex_unlock(&vm->memslot_lock);
+	r.slot = (uint32_t)slot;
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+		return err_sys(e, errno, "KVM_SET_USER_MEMORY_REGION slot %d at 0x%llx size 0x%llx",
+			       slot, (unsigned long long)gpa, (unsigned long long)size);
+	return slot;
+}
+
+int vm_memslot_del(struct vm *vm, int slot, struct errinfo *e)
+{
+	struct kvm_userspace_memory_region r = { .slot = (uint32_t)slot };
+
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+		return err_sys(e, errno, "removing KVM memslot %d", slot);
+	return 0;
+}
+
+static int irqchip_create(struct vm *vm, struct errinfo *e)
+{
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)VM_TSS_ADDR) < 0)
+		return err_sys(e, errno, "KVM_SET_TSS_ADDR 0x%llx", VM_TSS_ADDR);
+	{
+		uint64_t a = VM_IDENTITY_MAP_ADDR;
+
+		/* Only VMX uses it; an error there is not fatal elsewhere. */
+		ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &a);
+	}
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return err_sys(e, errno, "KVM_CREATE_IRQCHIP");
+	vm->has_irqchip = true;
+	return 0;
+}
+
+int vm_create_pit(struct vm *vm, struct errinfo *e)
+{
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		return err_sys(e, errno, "KVM_CREATE_PIT2");
+	return 0;
+}
+
+static unsigned int host_phys_bits(void)
+{
+	unsigned int eax, ebx, ecx, edx;
+
+	__asm__ volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(0x80000000));
+	if (eax < 0x80000008)
+		return 36;
+	__asm__ volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(0x80000008));
+	return eax & 0xff;
+}
+
+int vm_create(struct vm *vm, const struct vm_config *cfg, struct errinfo *e)
+{
+	uint64_t ram_top;
+	int ret;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->kvm_fd = vm->vm_fd = vm->epoll_fd = vm->stop_efd = -1;
+	vm->mem.memfd = -1;
+	vm->cfg = *cfg;
+	pthread_mutex_init(&vm->memslot_lock, NULL);
+	pthread_mutex_init(&vm->io_lock, NULL);
+	pthread_mutex_init(&vm->exit_lock, NULL);
+	pthread_cond_init(&vm->exit_cond, NULL);
+	if (!cfg->nr_cpus || cfg->nr_cpus > VM_MAX_VCPUS)
+		return err_set(e, EINVAL, "%u vCPUs: must be 1..%d", cfg->nr_cpus, VM_MAX_VCPUS);
+	if (cfg->mem_size < (2ULL << 20))
+		return err_set(e, EINVAL, "guest RAM of %llu bytes is too small (minimum 2 MiB)",
+			       (unsigned long long)cfg->mem_size);
+	ret = vcpu_signal_setup(e);
+	if (ret)
+		return ret;
+	ret = kvm_open(vm, e);
+	if (ret)
+		goto fail;
+	ret = ram_alloc(vm, e);
+	if (ret)
+		goto fail;
+	for (int i = 0; i < vm->mem.nr_regions; i++) {
+		struct guest_mem_region *r = &vm->mem.region[i];
+
+		ret = vm_memslot_add(vm, r->gpa, r->size, r->hva, false, e);
+		if (ret < 0)
+			goto fail;
+	}
+	ret = irqchip_create(vm, e);
+	if (ret)
+		goto fail;
+
+	vm->phys_bits = host_phys_bits();
+	ram_top = vm->mem.nr_regions > 1 ? VM_HIGH_RAM_BASE + vm->mem.region[1].size :
+					   VM_HIGH_RAM_BASE;
+	vm->mmio64_base = (ram_top + (1ULL << 30) - 1) & ~((1ULL << 30) - 1);
+	vm->mmio64_size = VM_MMIO64_DEFAULT_SIZE;
+	if (vm->phys_bits < 64 && vm->mmio64_base + vm->mmio64_size > (1ULL << vm->phys_bits)) {
+		ret = err_set(e, ERANGE,
+			      "64-bit PCI window 0x%llx+%llu GiB does not fit %u physical address bits",
+			      (unsigned long long)vm->mmio64_base,
+			      (unsigned long long)(vm->mmio64_size >> 30), vm->phys_bits);
+		err_hint(e, "use less guest RAM");
+		goto fail;
+	}
+
+	vm->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (vm->epoll_fd < 0) {
+		ret = err_sys(e, errno, "epoll_create1");
+		goto fail;
+	}
+	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->stop_efd < 0) {
+		ret = err_sys(e, errno, "eventfd");
+		goto fail;
+	}
+	ret = bus_init(&vm->pio, "pio");
+	if (!ret)
+		ret = bus_init(&vm->mmio, "mmio");
+	if (ret) {
+		err_sys(e, -ret, "initialising trap buses");
+		goto fail;
+	}
+	ret = irq_routing_init(&vm->irq, vm->vm_fd, IRQ_MAX_GSIS, true, NULL, e);
+	if (ret)
+		goto fail;
+	ret = pci_host_init(&vm->pci, vm, &vm->pio, &vm->mmio, vm->mmio64_base, vm->mmio64_size,
+			    e);
+	if (ret)
+		goto fail;
+
+	vm->vcpus = calloc(cfg->nr_cpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus) {
+		ret = err_sys(e, ENOMEM, "allocating %u vCPUs", cfg->nr_cpus);
+		goto fail;
+	}
+	for (unsigned int i = 0; i < cfg->nr_cpus; i++) {
+		ret = vcpu_create(vm, &vm->vcpus[i], i, e);
+		if (ret)
+			goto fail;
+		vm->nr_vcpus++;
+	}
+	return 0;
+fail:
+	vm_destroy(vm);
+	return ret < 0 ? ret : -EINVAL;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_destroy(&vm->vcpus[i]);
+	free(vm->vcpus);
+	vm->vcpus = NULL;
+	vm->nr_vcpus = 0;
+	if (vm->pci.vm)
+		pci_host_exit(&vm->pci);
+	if (vm->irq.ent)
+		irq_routing_exit(&vm->irq);
+	if (vm->mmio.name)
+		bus_exit(&vm->mmio);
+	if (vm->pio.name)
+		bus_exit(&vm->pio);
+	vm_io_cleanup(vm);
+	serial__free(vm);
+	platform__free(vm);
+	if (vm->stop_efd >= 0)
+		close(vm->stop_efd);
+	if (vm->epoll_fd >= 0)
+		close(vm->epoll_fd);
+	for (int i = 0; i < vm->mem.nr_regions; i++)
+		munmap(vm->mem.region[i].hva, vm->mem.region[i].size);
+	vm->mem.nr_regions = 0;
+	if (vm->mem.memfd >= 0)
+		close(vm->mem.memfd);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	vm->stop_efd = vm->epoll_fd = vm->mem.memfd = vm->vm_fd = vm->kvm_fd = -1;
+	pthread_mutex_destroy(&vm->memslot_lock);
+	pthread_mutex_destroy(&vm->io_lock);
+	pthread_mutex_destroy(&vm->exit_lock);
+	pthread_cond_destroy(&vm->exit_cond);
+}

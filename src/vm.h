@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * One virtual machine: KVM handles, guest memory, vCPUs, trap buses, the
+ * PCI host bridge, the interrupt routing table and the I/O thread.
+ *
+ * Guest physical layout:
+ *   0            - low RAM (up to VM_LOW_RAM_MAX = 3 GiB)
+ *   0xC0000000   - 32-bit PCI MMIO window (PCI_MMIO32_*)
+ *   0xE0000000   - PCIe ECAM (PCI_ECAM_*)
+ *   0xFEC00000   - IOAPIC, 0xFEE00000 LAPIC
+ *   0xFF000000   - firmware image (end at 4 GiB) when --firmware is used
+ *   4 GiB        - high RAM (what did not fit below 3 GiB)
+ *   above RAM    - 64-bit PCI MMIO window (vm->mmio64_base, 1 GiB aligned)
+ */
+#ifndef VFVM_VM_H
+#define VFVM_VM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bus.h"
+#include "errinfo.h"
+#include "guest_mem.h"
+#include "irq.h"
+#include "pci.h"
+
+#define VM_LOW_RAM_MAX 0xC0000000ULL
+#define VM_HIGH_RAM_BASE 0x100000000ULL
+#define VM_MMIO64_DEFAULT_SIZE (64ULL << 30)
+#define VM_MAX_VCPUS 64
+
+/* vfvm exit statuses (documented in vfvm(1)) */
+enum vm_exit_status {
+	VM_EXIT_POWEROFF = 0,  /* guest powered off (ACPI sleep S5) or debug-exit 0 */
+	VM_EXIT_ERROR = 1,     /* VMM error (setup failed, I/O thread failure) */
+	VM_EXIT_USAGE = 2,     /* bad command line */
+	VM_EXIT_RESET = 3,     /* guest asked for reset/reboot (i8042 0xFE, ACPI reset) */
+	VM_EXIT_CRASH = 4,     /* guest crashed: triple fault, KVM internal error */
+	VM_EXIT_SIGNAL = 5,    /* stopped by SIGINT/SIGTERM */
+	VM_EXIT_DEBUG_BASE = 64, /* debug-exit port: 64 + (value & 63) for value != 0 */
+};
+
+/* Test-program exit port: a write of value v ends the VM (see above). */
+#define VM_DEBUG_EXIT_PORT 0x501
+
+struct vcpu;
+
+struct vm_config {
+	uint64_t mem_size;	/* bytes */
+	unsigned int nr_cpus;
+	bool hugetlb;
+	const char *cpu_affinity; /* "0-1,3" or NULL */
+};
+
+struct vm_io_handler; /* opaque; see vm_io_add() */
+
+struct vm {
+	int kvm_fd;
+	int vm_fd;
+	int vcpu_mmap_size;
+	struct vm_config cfg;
+
+	struct guest_mem mem;
+	uint64_t mmio64_base; /* 64-bit PCI window: above RAM, 1 GiB aligned */
+	uint64_t mmio64_size;
+	unsigned int phys_bits; /* guest physical address bits (from CPUID) */
+
+	unsigned int nr_vcpus;
+	struct vcpu *vcpus;
+
+	struct bus pio;
+	struct bus mmio;
+	struct pci_host pci;
+	struct irq_routing irq;
+	bool has_irqchip;
+	unsigned int next_memslot; /* KVM memslot ids: RAM first, then devices */
+	pthread_mutex_t memslot_lock;
+
+	/* I/O thread: one epoll loop for eventfds, tap, stdin, ... */
+	int epoll_fd;
+	int stop_efd; /* eventfd: wakes the I/O thread and the main thread at exit */
+	pthread_t io_thread;
+	bool io_thread_started;
+	pthread_mutex_t io_lock;
+	struct vm_io_handler *io_handlers; /* list, freed at vm_destroy() */
+
+	/* devices that need per-VM state reachable by the core */
+	void *serial;
+	void *platform;
+
+	/* Exit request: first writer wins. */
+	atomic_int exit_requested;
+	int exit_status;  /* enum vm_exit_status or debug value */
+	char exit_reason[256];
+	pthread_mutex_t exit_lock;
+	pthread_cond_t exit_cond;
+};
+
+/* Create the VM: KVM fds, guest RAM, memslots, irqchip, buses, PCI host, routing. */
+int vm_create(struct vm *vm, const struct vm_config *cfg, struct errinfo *e);
+/* Tear everything down (safe on a partly created VM). */
+void vm_destroy(struct vm *vm);
+
+/*
+ * Add a KVM memslot mapping [gpa, gpa+size) to host memory @hva (device
+ * BARs mmapped by VFIO, ROMs).  Returns the slot id (>= 0) or -errno.
+ */
+int vm_memslot_add(struct vm *vm, uint64_t gpa, uint64_t size, void *hva, bool readonly,
+		   struct errinfo *e);
+int vm_memslot_del(struct vm *vm, int slot, struct errinfo *e);
+
+/*
+ * I/O thread: call @cb(fd, epoll events, opaque) when @fd is ready.  May be
+ * called before or after vm_run() starts; @cb runs on the I/O thread.
+ */
+int vm_io_add(struct vm *vm, int fd, uint32_t events,
+	      void (*cb)(int fd, uint32_t events, void *opaque), void *opaque, struct errinfo *e);
+int vm_io_del(struct vm *vm, int fd);
+/* Internal: free the handler list (vm_destroy). */
+void vm_io_cleanup(struct vm *vm);
+
+/*
+ * Ask the VM to stop with @status; @reason says why (for the log).  Safe
+ * from any thread and from signal handlers' deferred work; the first
+ * request wins.  Every vCPU is kicked out of KVM_RUN.
+ */
+void vm_request_exit(struct vm *vm, int status, const char *reason);
+
+/*
+ * Commit IRQ routes, start vCPU and I/O threads, wait for an exit request,
+ * stop them.  Returns the exit status (enum vm_exit_status or a debug-exit
+ * value, >= 0; @e says why for ERROR/CRASH), or -errno if it could not start.
+ */
+int vm_run(struct vm *vm, struct errinfo *e);
+/* Parse "0-2,5" into @cpus; returns the count or -EINVAL. */
+int vm_parse_cpu_affinity(const char *list, int *cpus, int max);
+
+/*
+ * Whether to build with an in-kernel PIT: set before vm_create() would
+ * cost ~15 ms at teardown, so it is created only when asked for (Linux
+ * boots calibrate against it; firmware test programs do not need it).
+ */
+int vm_create_pit(struct vm *vm, struct errinfo *e);
+
+#endif

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Running a VM: the I/O thread (one epoll loop for every eventfd, tap and
+ * stdin the devices watch), vCPU threads, and the exit request that stops
+ * them all.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "vcpu.h"
+#include "vm.h"
+
+struct vm_io_handler {
+	struct vm_io_handler *next;
+	int fd;
+	void (*cb)(int fd, uint32_t events, void *opaque);
+	void *opaque;
+};
+
+int vm_io_add(struct vm *vm, int fd, uint32_t events,
+	      void (*cb)(int fd, uint32_t events, void *opaque), void *opaque, struct errinfo *e)
+{
+	struct vm_io_handler *h = calloc(1, sizeof(*h));
+	struct epoll_event ev = { .events = events };
+
+	if (!h)
+		return err_sys(e, ENOMEM, "I/O handler for fd %d", fd);
+	h->fd = fd;
+	h->cb = cb;
+	h->opaque = opaque;
+	ev.data.ptr = h;
+	if (epoll_ctl(vm->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		int err = errno;
+
+		free(h);
+		return err_sys(e, err, "epoll_ctl(ADD, fd %d)", fd);
+	}
+	pthread_mutex_lock(&vm->io_lock);
+	h->next = vm->io_handlers;
+	vm->io_handlers = h;
+	pthread_mutex_unlock(&vm->io_lock);
+	return 0;
+}
+
+/*
+ * The handler is unlinked from epoll at once but its memory is kept until
+ * vm_destroy(): an epoll_wait() already in flight may still hand it out.
+ */
+int vm_io_del(struct vm *vm, int fd)
+{
+	struct vm_io_handler *h;
+
+	if (epoll_ctl(vm->epoll_fd, EPOLL_CTL_DEL, fd, NULL) < 0)
+		return -errno;
+	pthread_mutex_lock(&vm->io_lock);
+	for (h = vm->io_handlers; h; h = h->next)
+		if (h->fd == fd)
+			h->cb = NULL;
+	pthread_mutex_unlock(&vm->io_lock);
+	return 0;
+}
+
+void vm_io_cleanup(struct vm *vm)
+{
+	struct vm_io_handler *h, *n;
+
+	for (h = vm->io_handlers; h; h = n) {
+		n = h->next;
+		free(h);
+	}
+	vm->io_handlers = NULL;
+}
+
+static void *io_thread(void *arg)
+{
+	struct vm *vm = arg;
+	struct epoll_event ev[16];
+
+	while (!atomic_load(&vm->exit_requested)) {
+		int n = epoll_wait(vm->epoll_fd, ev, 16, -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			vm_request_exit(vm, VM_EXIT_ERROR, "I/O thread: epoll_wait failed");
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			struct vm_io_handler *h = ev[i].data.ptr;
+			void (*cb)(int, uint32_t, void *);
+
+			if (!h) /* the stop eventfd */
+				continue;
+			pthread_mutex_lock(&vm->io_lock);
+			cb = h->cb;
+			pthread_mutex_unlock(&vm->io_lock);
+			if (cb)
+				cb(h->fd, ev[i].events, h->opaque);
+		}
+	}
+	return NULL;
+}
+
+void vm_request_exit(struct vm *vm, int status, const char *reason)
+{
+	int expected = 0;
+	uint64_t one = 1;
+
+	if (!atomic_compare_exchange_strong(&vm->exit_requested, &expected, 1))
+		return;
+	pthread_mutex_lock(&vm->exit_lock);
+	vm->exit_status = status;
+	snprintf(vm->exit_reason, sizeof(vm->exit_reason), "%s", reason ? reason : "");
+	pthread_cond_broadcast(&vm->exit_cond);
+	pthread_mutex_unlock(&vm->exit_lock);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	/* wakes the I/O thread's epoll_wait */
+	if (write(vm->stop_efd, &one, sizeof(one)) < 0) {
+		/* the counter cannot overflow with one write per VM; nothing to do */
+	}
+}
+
+/* "0-2,5" -> list of CPUs; returns count or -EINVAL. */
+static int parse_cpu_list(const char *s, int *cpus, int max)
+{
+	int n = 0;
+
+	while (*s) {
+		char *end;
+		long a = strtol(s, &end, 10), b;
+
+		if (end == s || a < 0 || a >= CPU_SETSIZE)
+			return -EINVAL;
+		b = a;
+		s = end;
+		if (*s == '-') {
+			b = strtol(s + 1, &end, 10);
+			if (end == s + 1 || b < a || b >= CPU_SETSIZE)
+				return -EINVAL;
+			s = end;
+		}
+		for (long c = a; c <= b; c++) {
+			if (n == max)
+				return -EINVAL;
+			cpus[n++] = (int)c;
+		}
+		if (*s == ',')
+			s++;
+		else if (*s)
+			return -EINVAL;
+	}
+	return n ? n : -EINVAL;
+}
+
+int vm_parse_cpu_affinity(const char *list, int *cpus, int max)
+{
+	return parse_cpu_list(list, cpus, max);
+}
+
+/*
+ * --cpu-affinity: vCPU i runs on the i-th listed CPU (wrapping); the
+ * I/O and main threads are kept off those CPUs when others remain.
+ */
+static int apply_affinity(struct vm *vm, struct errinfo *e)
+{
+	int cpus[CPU_SETSIZE], n;
+	cpu_set_t others;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (!vm->cfg.cpu_affinity)
+		return 0;
+	n = parse_cpu_list(vm->cfg.cpu_affinity, cpus, CPU_SETSIZE);
+	if (n < 0)
+		return err_set(e, EINVAL, "--cpu-affinity '%s': expected a list like 0-1,3",
+			       vm->cfg.cpu_affinity);
+	for (int i = 0; i < n; i++)
+		if (cpus[i] >= ncpu)
+			return err_set(e, EINVAL, "--cpu-affinity: host CPU %d is not online (%ld CPUs)",
+				       cpus[i], ncpu);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vm->vcpus[i].host_cpu = cpus[i % (unsigned int)n];
+	CPU_ZERO(&others);
+	for (long c = 0; c < ncpu; c++)
+		CPU_SET(c, &others);
+	for (int i = 0; i < n; i++)
+		CPU_CLR(cpus[i], &others);
+	if (CPU_COUNT(&others) && sched_setaffinity(0, sizeof(others), &others) < 0)
+		return err_sys(e, errno, "pinning the VMM's main/I/O threads away from the vCPUs");
+	return 0;
+}
+
+int vm_run(struct vm *vm, struct errinfo *e)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	int ret, status;
+
+	if (epoll_ctl(vm->epoll_fd, EPOLL_CTL_ADD, vm->stop_efd, &ev) < 0)
+		return err_sys(e, errno, "epoll_ctl(stop eventfd)");
+	ret = irq_routing_commit(&vm->irq, e);
+	if (ret)
+		return ret;
+	ret = apply_affinity(vm, e);
+	if (ret)
+		return ret;
+	ret = pthread_create(&vm->io_thread, NULL, io_thread, vm);
+	if (ret)
+		return err_sys(e, ret, "creating the I/O thread");
+	vm->io_thread_started = true;
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		ret = vcpu_start(&vm->vcpus[i], e);
+		if (ret) {
+			vm_request_exit(vm, VM_EXIT_ERROR, "vCPU start failed");
+			break;
+		}
+	}
+
+	pthread_mutex_lock(&vm->exit_lock);
+	while (!atomic_load(&vm->exit_requested))
+		pthread_cond_wait(&vm->exit_cond, &vm->exit_lock);
+	pthread_mutex_unlock(&vm->exit_lock);
+
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_join(&vm->vcpus[i]);
+	pthread_join(vm->io_thread, NULL);
+	vm->io_thread_started = false;
+	status = vm->exit_status;
+	if (ret)
+		return ret;
+	if (status == VM_EXIT_ERROR || status == VM_EXIT_CRASH) {
+		for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+			if (vm->vcpus[i].err.err) {
+				*e = vm->vcpus[i].err;
+				break;
+			}
+		if (!e->err)
+			err_set(e, EIO, "%s", vm->exit_reason);
+	}
+	return status;
+}

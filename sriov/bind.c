@@ -1,0 +1,496 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bind.h"
+#include "iommu.h"
+#include "pci_sysfs.h"
+#include "sriov_pf.h"
+
+/* ---- remembered state: STATE_DIR/drivers/<BDF> ---- */
+
+static int state_path(const char *state_dir, const char *bdf, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s/drivers%s%s", state_dir, bdf ? "/" : "", bdf ? bdf : "");
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+static int mkdir_p(const char *dir, struct errinfo *e)
+{
+	char tmp[SYSFS_PATH_MAX], *p;
+
+	if (snprintf(tmp, sizeof(tmp), "%s", dir) >= (int)sizeof(tmp))
+		return err_set(e, ENAMETOOLONG, "state dir path too long: %s", dir);
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) && errno != EEXIST)
+			return err_sys(e, errno, "cannot create state directory %s", tmp);
+		*p = '/';
+	}
+	if (mkdir(tmp, 0755) && errno != EEXIST)
+		return err_sys(e, errno, "cannot create state directory %s", tmp);
+	return 0;
+}
+
+int sriov_bind_state_read(const char *state_dir, const char *bdf, struct sriov_bind_saved *saved,
+			  struct errinfo *e)
+{
+	char path[SYSFS_PATH_MAX], line[256];
+	FILE *f;
+
+	memset(saved, 0, sizeof(*saved));
+	snprintf(saved->bdf, sizeof(saved->bdf), "%s", bdf);
+	if (state_path(state_dir, bdf, path, sizeof(path)))
+		return err_set(e, ENAMETOOLONG, "state dir path too long: %s", state_dir);
+	f = fopen(path, "re");
+	if (!f) {
+		if (errno == ENOENT) {
+			err_set(e, ENOENT, "no original driver remembered for %s (no %s)", bdf,
+				path);
+			err_hint(e,
+				 "vfctl remembers drivers only for devices it moved; bind the host "
+				 "driver by name: vfctl bind %s DRIVER",
+				 bdf);
+			return -ENOENT;
+		}
+		return err_sys(e, errno, "cannot read %s", path);
+	}
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (!strncmp(line, "driver=", 7))
+			snprintf(saved->driver, sizeof(saved->driver), "%.63s", line + 7);
+		else if (!strncmp(line, "override=", 9))
+			snprintf(saved->override, sizeof(saved->override), "%.63s", line + 9);
+	}
+	fclose(f);
+	saved->changed = true;
+	return 0;
+}
+
+/* Remember the original state unless something is remembered already (first move wins). */
+static int state_remember(const char *state_dir, const struct sriov_bind_saved *s, bool *created,
+			  struct errinfo *e)
+{
+	char path[SYSFS_PATH_MAX], tmp[SYSFS_PATH_MAX + 8];
+	FILE *f;
+	int ret;
+
+	*created = false;
+	if (state_path(state_dir, s->bdf, path, sizeof(path)) ||
+	    state_path(state_dir, NULL, tmp, sizeof(tmp)))
+		return err_set(e, ENAMETOOLONG, "state dir path too long: %s", state_dir);
+	if (sysfs_exists(path))
+		return 0;
+	ret = mkdir_p(tmp, e);
+	if (ret) {
+		err_hint(e, "use --state-dir (or VFCTL_STATE_DIR) to name a writable directory");
+		return ret;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "we");
+	if (!f)
+		return err_sys(e, errno, "cannot write %s", tmp);
+	fprintf(f, "driver=%s\noverride=%s\n", s->driver, s->override);
+	if (fclose(f)) {
+		ret = err_sys(e, errno, "cannot write %s", tmp);
+		unlink(tmp);
+		return ret;
+	}
+	/* rename() so a crash never leaves a half-written record. */
+	if (rename(tmp, path)) {
+		ret = err_sys(e, errno, "cannot create %s", path);
+		unlink(tmp);
+		return ret;
+	}
+	*created = true;
+	return 0;
+}
+
+static void state_forget(const char *state_dir, const char *bdf)
+{
+	char path[SYSFS_PATH_MAX];
+
+	if (!state_path(state_dir, bdf, path, sizeof(path)))
+		unlink(path);
+}
+
+static int cmp_bdf(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+int sriov_bind_state_list(const char *state_dir, char (**list)[BDF_LEN], int *n, struct errinfo *e)
+{
+	char path[SYSFS_PATH_MAX], (*out)[BDF_LEN] = NULL, (*tmp)[BDF_LEN];
+	struct dirent *de;
+	int cap = 0;
+	DIR *d;
+
+	*list = NULL;
+	*n = 0;
+	if (state_path(state_dir, NULL, path, sizeof(path)))
+		return err_set(e, ENAMETOOLONG, "state dir path too long: %s", state_dir);
+	d = opendir(path);
+	if (!d) {
+		if (errno == ENOENT)
+			return 0;
+		return err_sys(e, errno, "cannot list %s", path);
+	}
+	while ((de = readdir(d))) {
+		char bdf[BDF_LEN];
+
+		if (bdf_parse(de->d_name, NULL, bdf, NULL) || strcmp(bdf, de->d_name))
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			tmp = realloc(out, (size_t)cap * sizeof(*out));
+			if (!tmp) {
+				free(out);
+				closedir(d);
+				return err_set(e, ENOMEM, "out of memory");
+			}
+			out = tmp;
+		}
+		memcpy(out[(*n)++], bdf, BDF_LEN);
+	}
+	closedir(d);
+	if (*n)
+		qsort(out, *n, sizeof(*out), cmp_bdf);
+	*list = out;
+	return 0;
+}
+
+/* ---- moving between drivers ---- */
+
+static int current_driver(const char *root, const char *bdf, char *buf, size_t size)
+{
+	if (sysfs_dev_link_base(root, bdf, "driver", buf, size, NULL))
+		buf[0] = '\0';
+	return 0;
+}
+
+static int driver_loaded(const char *root, const char *driver, struct errinfo *e)
+{
+	char path[SYSFS_PATH_MAX];
+
+	if (sysfs_path(path, sizeof(path), root, "/sys/bus/pci/drivers/%s", driver))
+		return err_set(e, ENAMETOOLONG, "driver name too long: %s", driver);
+	if (sysfs_exists(path))
+		return 0;
+	err_set(e, ENOENT, "driver %s is not loaded (%s does not exist)", driver, path);
+	err_hint(e, "load it first: modprobe %s", driver);
+	return -ENOENT;
+}
+
+static int unbind_from(const char *root, const char *bdf, const char *driver, struct errinfo *e)
+{
+	char path[SYSFS_PATH_MAX];
+
+	if (sysfs_path(path, sizeof(path), root, "/sys/bus/pci/drivers/%s/unbind", driver))
+		return err_set(e, ENAMETOOLONG, "driver name too long: %s", driver);
+	return sysfs_write_str(path, bdf, e);
+}
+
+static int write_override(const char *root, const char *bdf, const char *driver, struct errinfo *e)
+{
+	/* A lone newline clears driver_override (an empty write never reaches the kernel). */
+	return sysfs_dev_write_str(root, bdf, "driver_override", *driver ? driver : "\n", e);
+}
+
+/*
+ * driver_override = target, unbind, drivers_probe, read back.  target "" only
+ * unbinds.  Leaves driver_override set to target; callers restore it.
+ */
+static int move_to(const char *root, const char *bdf, const char *target, struct errinfo *e)
+{
+	char cur[PCIDEV_NAME_MAX], path[SYSFS_PATH_MAX];
+	int ret;
+
+	current_driver(root, bdf, cur, sizeof(cur));
+	if (*target) {
+		ret = write_override(root, bdf, target, e);
+		if (ret)
+			return ret;
+	}
+	if (!strcmp(cur, target))
+		return 0;
+	if (*cur) {
+		ret = unbind_from(root, bdf, cur, e);
+		if (ret) {
+			err_prefix(e, "unbinding %s from %s", bdf, cur);
+			return ret;
+		}
+	}
+	if (!*target)
+		return 0;
+	if (sysfs_path(path, sizeof(path), root, "/sys/bus/pci/drivers_probe"))
+		return err_set(e, ENAMETOOLONG, "sysfs root too long");
+	ret = sysfs_write_str(path, bdf, e);
+	current_driver(root, bdf, cur, sizeof(cur));
+	if (strcmp(cur, target)) {
+		/* The probe's own error (if any) is less telling than what the link says. */
+		err_set(e, EIO, "%s did not bind to %s: its driver is now %s", bdf, target,
+			*cur ? cur : "none");
+		err_hint(e, "the driver's probe failed or it does not handle this device; check "
+			    "dmesg");
+		return -EIO;
+	}
+	(void)ret;
+	return 0;
+}
+
+/* Back to saved->driver and saved->override; best effort, first error reported. */
+static int put_back(const char *root, const struct sriov_bind_saved *s, struct errinfo *e)
+{
+	char cur[PCIDEV_NAME_MAX];
+	int ret;
+
+	ret = move_to(root, s->bdf, s->driver, e);
+	if (ret == 0)
+		ret = write_override(root, s->bdf, s->override, e);
+	else
+		write_override(root, s->bdf, s->override, NULL);
+	current_driver(root, s->bdf, cur, sizeof(cur));
+	if (ret == 0 && strcmp(cur, s->driver)) {
+		err_set(e, EIO, "%s: could not give it back to %s (driver now %s)", s->bdf,
+			*s->driver ? s->driver : "no driver", *cur ? cur : "none");
+		err_hint(e, "check dmesg; \"vfctl bind %s %s\" retries", s->bdf,
+			 *s->driver ? s->driver : "DRIVER");
+		return -EIO;
+	}
+	return ret;
+}
+
+static int refuse_host_use(const char *root, const char *bdf, struct errinfo *e)
+{
+	struct hostuse u;
+	char list[1024] = "";
+	int i, ret;
+
+	ret = hostuse_check(root, bdf, &u, e);
+	if (ret)
+		return ret;
+	if (u.n == 0)
+		return 0;
+	for (i = 0; i < u.n; i++) {
+		size_t len = strlen(list);
+
+		snprintf(list + len, sizeof(list) - len, "%s%s", i ? "; " : "", u.items[i].what);
+	}
+	err_set(e, EBUSY, "%s is in use by the host: %s", bdf, list);
+	err_hint(e, "%s", u.items[0].hint);
+	return -EBUSY;
+}
+
+static int check_take(const char *root, const char *bdf, const char *driver, unsigned int flags,
+		      struct errinfo *e)
+{
+	struct pcidev d;
+	int ret;
+
+	ret = pcidev_read(root, bdf, &d, e);
+	if (ret)
+		return ret;
+	ret = driver_loaded(root, driver, e);
+	if (ret)
+		return ret;
+	if (pcidev_is_bridge(&d)) {
+		err_set(e, EINVAL, "%s is a PCI bridge; bridges stay with the host", bdf);
+		err_hint(e, "bind the endpoints behind it instead");
+		return -EINVAL;
+	}
+	if (!strcmp(d.driver, driver))
+		return 0;
+	if (iommu_driver_is_vfio(driver) && d.is_pf) {
+		long nvfs = 0;
+
+		if (!sysfs_dev_read_long(root, bdf, "sriov_numvfs", &nvfs, NULL) && nvfs > 0) {
+			err_set(e, EBUSY,
+				"%s is an SR-IOV PF with %ld VFs enabled; %s refuses such "
+				"a PF",
+				bdf, nvfs, driver);
+			err_hint(e, "remove its VFs first: vfctl vfs %s 0", bdf);
+			return -EBUSY;
+		}
+	}
+	if (!(flags & SRIOV_BIND_FORCE))
+		return refuse_host_use(root, bdf, e);
+	return 0;
+}
+
+int sriov_bind_take(const char *root, const char *state_dir, const char *bdf, const char *driver,
+		    unsigned int flags, struct sriov_bind_saved *saved, struct errinfo *e)
+{
+	struct errinfo rb;
+	struct pcidev d;
+	bool created;
+	int ret;
+
+	memset(saved, 0, sizeof(*saved));
+	snprintf(saved->bdf, sizeof(saved->bdf), "%s", bdf);
+	if (!driver || !*driver)
+		return err_set(e, EINVAL, "no driver named for %s", bdf);
+	ret = check_take(root, bdf, driver, flags, e);
+	if (ret)
+		return ret;
+	pcidev_read(root, bdf, &d, NULL);
+	snprintf(saved->driver, sizeof(saved->driver), "%s", d.driver);
+	snprintf(saved->override, sizeof(saved->override), "%s", d.driver_override);
+	if (!strcmp(d.driver, driver) || (flags & SRIOV_BIND_DRY_RUN))
+		return 0;
+	ret = state_remember(state_dir, saved, &created, e);
+	if (ret)
+		return ret;
+	ret = move_to(root, bdf, driver, e);
+	if (ret == 0) {
+		saved->changed = true;
+		return 0;
+	}
+	if (put_back(root, saved, &rb)) {
+		err_hint(e, "rolling back also failed: %s", rb.msg);
+	} else {
+		char why[sizeof(e->hint)];
+
+		/* Keep the cause's hint and say the device is back where it was. */
+		snprintf(why, sizeof(why), "%s", e->hint);
+		if (*saved->driver)
+			err_hint(e, "%.300s%s%s was given back to %s", why, why[0] ? "; " : "", bdf,
+				 saved->driver);
+		else
+			err_hint(e, "%.300s%s%s is driverless again, as it was", why,
+				 why[0] ? "; " : "", bdf);
+	}
+	if (created)
+		state_forget(state_dir, bdf);
+	return ret;
+}
+
+int sriov_bind_give_back(const char *root, const char *state_dir,
+			 const struct sriov_bind_saved *saved, struct errinfo *e)
+{
+	int ret;
+
+	if (!saved->changed)
+		return 0;
+	if (saved->driver[0]) {
+		ret = driver_loaded(root, saved->driver, e);
+		if (ret)
+			return ret;
+	}
+	ret = put_back(root, saved, e);
+	if (ret == 0)
+		state_forget(state_dir, saved->bdf);
+	return ret;
+}
+
+int sriov_unbind(const char *root, const char *state_dir, const char *bdf, unsigned int flags,
+		 struct sriov_bind_saved *saved, struct errinfo *e)
+{
+	struct pcidev d;
+	bool created;
+	int ret;
+
+	memset(saved, 0, sizeof(*saved));
+	ret = pcidev_read(root, bdf, &d, e);
+	if (ret)
+		return ret;
+	snprintf(saved->bdf, sizeof(saved->bdf), "%s", bdf);
+	snprintf(saved->driver, sizeof(saved->driver), "%s", d.driver);
+	snprintf(saved->override, sizeof(saved->override), "%s", d.driver_override);
+	if (!d.driver[0])
+		return 0;
+	if (!(flags & SRIOV_BIND_FORCE) && !iommu_driver_is_vfio(d.driver)) {
+		ret = refuse_host_use(root, bdf, e);
+		if (ret)
+			return ret;
+	}
+	if (flags & SRIOV_BIND_DRY_RUN)
+		return 0;
+	ret = state_remember(state_dir, saved, &created, e);
+	if (ret)
+		return ret;
+	ret = unbind_from(root, bdf, d.driver, e);
+	if (ret) {
+		err_prefix(e, "unbinding %s from %s", bdf, d.driver);
+		if (created)
+			state_forget(state_dir, bdf);
+		return ret;
+	}
+	saved->changed = true;
+	return 0;
+}
+
+int sriov_restore(const char *root, const char *state_dir, const char *bdf,
+		  struct sriov_bind_saved *saved, struct errinfo *e)
+{
+	int ret;
+
+	ret = sriov_bind_state_read(state_dir, bdf, saved, e);
+	if (ret)
+		return ret;
+	return sriov_bind_give_back(root, state_dir, saved, e);
+}
+
+int sriov_bind_group(const char *root, const char *state_dir, const char *bdf, const char *driver,
+		     unsigned int flags, struct sriov_bind_saved **saved, int *n, struct errinfo *e)
+{
+	struct sriov_bind_saved *out = NULL;
+	struct iommu_group g;
+	struct errinfo rb;
+	int i, k = 0, ret;
+
+	*saved = NULL;
+	*n = 0;
+	ret = iommu_group_read(root, bdf, NULL, 0, &g, e);
+	if (ret)
+		return ret;
+	out = calloc(g.n ? (size_t)g.n : 1, sizeof(*out));
+	if (!out) {
+		iommu_group_free(&g);
+		return err_set(e, ENOMEM, "out of memory");
+	}
+	/* Check every member before touching any, so a refusal changes nothing. */
+	for (i = 0; i < g.n; i++) {
+		if (g.members[i].bridge || !strcmp(g.members[i].driver, driver))
+			continue;
+		ret = check_take(root, g.members[i].bdf, driver, flags, e);
+		if (ret) {
+			err_prefix(e, "IOMMU group %d", g.group);
+			goto fail;
+		}
+	}
+	if (flags & SRIOV_BIND_DRY_RUN)
+		goto done;
+	for (i = 0; i < g.n; i++) {
+		if (g.members[i].bridge)
+			continue;
+		ret = sriov_bind_take(root, state_dir, g.members[i].bdf, driver, flags, &out[k], e);
+		if (ret) {
+			err_prefix(e, "IOMMU group %d", g.group);
+			goto rollback;
+		}
+		k++;
+	}
+done:
+	iommu_group_free(&g);
+	*saved = out;
+	*n = k;
+	return 0;
+rollback:
+	while (k-- > 0)
+		if (sriov_bind_give_back(root, state_dir, &out[k], &rb))
+			err_hint(e, "rolling back %s also failed: %s", out[k].bdf, rb.msg);
+fail:
+	iommu_group_free(&g);
+	free(out);
+	return ret;
+}

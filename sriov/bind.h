@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Moving a PCI device between drivers, the way that cannot leave it silently
+ * driverless: driver_override = DRIVER, unbind from the current driver,
+ * drivers_probe, then read the driver link back.  On a failed read-back the
+ * device is rolled back to its original driver and driver_override.
+ *
+ * The original driver is remembered in STATE_DIR/drivers/<BDF> (first move
+ * wins, so bind A then bind B still restores the host driver) and removed
+ * when the device is given back.
+ *
+ * API for the VMM (vfvm) to take a device for passthrough and give it back:
+ *
+ *	struct sriov_bind_saved saved;
+ *	ret = sriov_bind_take(root, state_dir, "0000:01:10.0", "vfio-pci", 0, &saved, &err);
+ *	... open /dev/vfio/<group>, run the VM ...
+ *	ret = sriov_bind_give_back(root, state_dir, &saved, &err);
+ *
+ * take refuses (-EBUSY) a device the host is using (hostuse.h) unless
+ * SRIOV_BIND_FORCE; -ENOENT names the missing driver ("modprobe vfio-pci").
+ * give_back does nothing when take found the device already on the driver
+ * (saved.changed == false), so a VMM can call it unconditionally.
+ */
+#ifndef SRIOV_BIND_H
+#define SRIOV_BIND_H
+
+#include <stdbool.h>
+
+#include "errinfo.h"
+#include "hostuse.h"
+#include "pci_addr.h"
+#include "pci_dev.h"
+
+#define SRIOV_BIND_FORCE 0x1 /* take a device the host is using */
+#define SRIOV_BIND_DRY_RUN 0x2 /* check everything, change nothing */
+
+struct sriov_bind_saved {
+	char bdf[BDF_LEN];
+	char driver[PCIDEV_NAME_MAX]; /* driver before the move, "" for none */
+	char override[PCIDEV_NAME_MAX]; /* driver_override before the move, "" for none */
+	bool changed; /* this call moved the device */
+};
+
+/*
+ * Bind bdf to driver.  saved describes the state before (also when nothing
+ * had to change).  A host-use refusal (-EBUSY) names every use found.
+ */
+int sriov_bind_take(const char *root, const char *state_dir, const char *bdf, const char *driver,
+		    unsigned int flags, struct sriov_bind_saved *saved, struct errinfo *e);
+/* Put the device back as saved describes; forget the remembered driver. */
+int sriov_bind_give_back(const char *root, const char *state_dir,
+			 const struct sriov_bind_saved *saved, struct errinfo *e);
+/*
+ * Every endpoint of bdf's IOMMU group to driver (bridges stay).  *saved gets a
+ * malloc'd array of *n entries (free() it).  All-or-nothing: on failure the
+ * members already moved are given back.
+ */
+int sriov_bind_group(const char *root, const char *state_dir, const char *bdf, const char *driver,
+		     unsigned int flags, struct sriov_bind_saved **saved, int *n,
+		     struct errinfo *e);
+/* Unbind from its driver (the device stays driverless); the original is remembered. */
+int sriov_unbind(const char *root, const char *state_dir, const char *bdf, unsigned int flags,
+		 struct sriov_bind_saved *saved, struct errinfo *e);
+/* Give bdf back to its remembered driver.  -ENOENT when nothing is remembered. */
+int sriov_restore(const char *root, const char *state_dir, const char *bdf,
+		  struct sriov_bind_saved *saved, struct errinfo *e);
+
+/* Remembered state of bdf: 0, -ENOENT when none. */
+int sriov_bind_state_read(const char *state_dir, const char *bdf, struct sriov_bind_saved *saved,
+			  struct errinfo *e);
+/* BDFs with remembered state, sorted; free() *list. */
+int sriov_bind_state_list(const char *state_dir, char (**list)[BDF_LEN], int *n, struct errinfo *e);
+
+#endif

@@ -1,0 +1,471 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The apply ledger as JSON:
+ *   {"version":1,"pfs":[{"bdf":"0000:01:00.0","config":"/etc/vfctl.d/a.conf",
+ *     "numvfs":0,"autoprobe":1,
+ *     "vfs":[{"vf":0,"driver":"igbvf","mac":"00:00:00:00:00:00"}]}]}
+ * A key is present only when vfctl changed that value; its value is the
+ * original.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "ledger.h"
+
+#define LEDGER_VERSION 1
+
+struct ledger_pf *ledger_find(struct ledger *l, const char *bdf)
+{
+	for (int i = 0; i < l->nr_pfs; i++)
+		if (!strcmp(l->pfs[i].bdf, bdf))
+			return &l->pfs[i];
+	return NULL;
+}
+
+const struct ledger_pf *ledger_find_const(const struct ledger *l, const char *bdf)
+{
+	return ledger_find((struct ledger *)l, bdf);
+}
+
+struct ledger_pf *ledger_get(struct ledger *l, const char *bdf)
+{
+	struct ledger_pf *p = ledger_find(l, bdf), *np;
+
+	if (p)
+		return p;
+	np = realloc(l->pfs, sizeof(*np) * (size_t)(l->nr_pfs + 1));
+	if (!np)
+		return NULL;
+	l->pfs = np;
+	p = &np[l->nr_pfs++];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->bdf, sizeof(p->bdf), "%s", bdf);
+	return p;
+}
+
+struct ledger_vf *ledger_pf_vf(struct ledger_pf *p, int index, bool create)
+{
+	struct ledger_vf *nv;
+	int pos;
+
+	for (pos = 0; pos < p->nr_vfs && p->vfs[pos].index < index; pos++)
+		;
+	if (pos < p->nr_vfs && p->vfs[pos].index == index)
+		return &p->vfs[pos];
+	if (!create)
+		return NULL;
+	nv = realloc(p->vfs, sizeof(*nv) * (size_t)(p->nr_vfs + 1));
+	if (!nv)
+		return NULL;
+	p->vfs = nv;
+	memmove(&nv[pos + 1], &nv[pos], sizeof(*nv) * (size_t)(p->nr_vfs - pos));
+	p->nr_vfs++;
+	memset(&nv[pos], 0, sizeof(*nv));
+	nv[pos].index = index;
+	return &nv[pos];
+}
+
+const struct ledger_vf *ledger_pf_vf_const(const struct ledger_pf *p, int index)
+{
+	return p ? ledger_pf_vf((struct ledger_pf *)p, index, false) : NULL;
+}
+
+void ledger_pf_drop_vfs(struct ledger_pf *p)
+{
+	free(p->vfs);
+	p->vfs = NULL;
+	p->nr_vfs = 0;
+}
+
+static bool vf_empty(const struct ledger_vf *v)
+{
+	if (v->has_driver)
+		return false;
+	for (int k = 0; k < VFKEY_NR; k++)
+		if (v->has[k])
+			return false;
+	return true;
+}
+
+void ledger_tidy(struct ledger *l)
+{
+	for (int i = 0; i < l->nr_pfs; i++) {
+		struct ledger_pf *p = &l->pfs[i];
+		int w = 0;
+
+		for (int r = 0; r < p->nr_vfs; r++)
+			if (!vf_empty(&p->vfs[r]))
+				p->vfs[w++] = p->vfs[r];
+		p->nr_vfs = w;
+		if (!w)
+			ledger_pf_drop_vfs(p);
+		if (!p->nr_vfs && !p->has_numvfs && !p->has_autoprobe) {
+			ledger_remove(l, p->bdf);
+			i--;
+		}
+	}
+}
+
+void ledger_remove(struct ledger *l, const char *bdf)
+{
+	struct ledger_pf *p = ledger_find(l, bdf);
+	int i;
+
+	if (!p)
+		return;
+	i = (int)(p - l->pfs);
+	ledger_pf_free(p);
+	memmove(&l->pfs[i], &l->pfs[i + 1], sizeof(*p) * (size_t)(l->nr_pfs - i - 1));
+	l->nr_pfs--;
+}
+
+int ledger_pf_copy(struct ledger_pf *dst, const struct ledger_pf *src)
+{
+	*dst = *src;
+	dst->vfs = NULL;
+	if (src->nr_vfs) {
+		dst->vfs = malloc(sizeof(*dst->vfs) * (size_t)src->nr_vfs);
+		if (!dst->vfs)
+			return -ENOMEM;
+		memcpy(dst->vfs, src->vfs, sizeof(*dst->vfs) * (size_t)src->nr_vfs);
+	}
+	return 0;
+}
+
+int ledger_put(struct ledger *l, const char *bdf, const struct ledger_pf *src)
+{
+	struct ledger_pf *p;
+
+	ledger_remove(l, bdf);
+	if (!src)
+		return 0;
+	p = ledger_get(l, bdf);
+	if (!p)
+		return -ENOMEM;
+	return ledger_pf_copy(p, src);
+}
+
+void ledger_pf_free(struct ledger_pf *p)
+{
+	ledger_pf_drop_vfs(p);
+}
+
+void ledger_free(struct ledger *l)
+{
+	for (int i = 0; i < l->nr_pfs; i++)
+		ledger_pf_free(&l->pfs[i]);
+	free(l->pfs);
+	l->pfs = NULL;
+	l->nr_pfs = 0;
+}
+
+char *ledger_to_json(const struct ledger *l)
+{
+	struct json_object *root = json_object_new_object(), *pfs = json_object_new_array();
+	char *out = NULL;
+
+	if (!root || !pfs)
+		goto out;
+	json_object_object_add(root, "version", json_object_new_int(LEDGER_VERSION));
+	json_object_object_add(root, "pfs", pfs);
+	for (int i = 0; i < l->nr_pfs; i++) {
+		const struct ledger_pf *p = &l->pfs[i];
+		struct json_object *jp = json_object_new_object(), *jv = json_object_new_array();
+
+		json_object_array_add(pfs, jp);
+		json_object_object_add(jp, "bdf", json_object_new_string(p->bdf));
+		json_object_object_add(jp, "config", json_object_new_string(p->config));
+		if (p->has_numvfs)
+			json_object_object_add(jp, "numvfs", json_object_new_int(p->orig_numvfs));
+		if (p->has_autoprobe)
+			json_object_object_add(jp, "autoprobe",
+					       json_object_new_int(p->orig_autoprobe));
+		json_object_object_add(jp, "vfs", jv);
+		for (int j = 0; j < p->nr_vfs; j++) {
+			const struct ledger_vf *v = &p->vfs[j];
+			struct json_object *o = json_object_new_object();
+
+			json_object_array_add(jv, o);
+			json_object_object_add(o, "vf", json_object_new_int(v->index));
+			if (v->has_driver)
+				json_object_object_add(o, "driver",
+						       json_object_new_string(v->orig_driver));
+			for (int k = 0; k < VFKEY_NR; k++)
+				if (v->has[k])
+					json_object_object_add(o, vfkey_name(k),
+							       json_object_new_string(v->orig[k]));
+		}
+	}
+	out = strdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+								  JSON_C_TO_STRING_NOSLASHESCAPE));
+out:
+	json_object_put(root);
+	if (!root)
+		json_object_put(pfs);
+	return out;
+}
+
+static int get_str(struct json_object *o, const char *key, char *buf, size_t size)
+{
+	struct json_object *v;
+	const char *s;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_string))
+		return -EINVAL;
+	s = json_object_get_string(v);
+	if (strlen(s) >= size)
+		return -EINVAL;
+	memcpy(buf, s, strlen(s) + 1);
+	return 1;
+}
+
+static int get_int(struct json_object *o, const char *key, int *out)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_int))
+		return -EINVAL;
+	*out = json_object_get_int(v);
+	return 1;
+}
+
+static int parse_vf(struct json_object *o, struct ledger_pf *p)
+{
+	struct ledger_vf *v;
+	int idx, r;
+
+	if (!json_object_is_type(o, json_type_object) || get_int(o, "vf", &idx) != 1 || idx < 0 ||
+	    idx >= CONFIG_MAX_NUMVFS)
+		return -EINVAL;
+	v = ledger_pf_vf(p, idx, true);
+	if (!v)
+		return -ENOMEM;
+	r = get_str(o, "driver", v->orig_driver, sizeof(v->orig_driver));
+	if (r < 0)
+		return r;
+	v->has_driver = r;
+	for (int k = 0; k < VFKEY_NR; k++) {
+		r = get_str(o, vfkey_name(k), v->orig[k], sizeof(v->orig[k]));
+		if (r < 0)
+			return r;
+		v->has[k] = r;
+	}
+	return 0;
+}
+
+static int parse_pf(struct json_object *o, struct ledger *l)
+{
+	struct json_object *vfs;
+	struct ledger_pf *p;
+	char bdf[CONFIG_BDF_LEN];
+	int r;
+
+	if (!json_object_is_type(o, json_type_object) || get_str(o, "bdf", bdf, sizeof(bdf)) != 1)
+		return -EINVAL;
+	p = ledger_get(l, bdf);
+	if (!p)
+		return -ENOMEM;
+	if (get_str(o, "config", p->config, sizeof(p->config)) < 0)
+		return -EINVAL;
+	r = get_int(o, "numvfs", &p->orig_numvfs);
+	if (r < 0)
+		return r;
+	p->has_numvfs = r;
+	r = get_int(o, "autoprobe", &p->orig_autoprobe);
+	if (r < 0)
+		return r;
+	p->has_autoprobe = r;
+	if (json_object_object_get_ex(o, "vfs", &vfs)) {
+		if (!json_object_is_type(vfs, json_type_array))
+			return -EINVAL;
+		for (size_t i = 0; i < json_object_array_length(vfs); i++) {
+			r = parse_vf(json_object_array_get_idx(vfs, i), p);
+			if (r)
+				return r;
+		}
+	}
+	return 0;
+}
+
+int ledger_from_json(const char *text, const char *what, struct ledger *l, struct errinfo *e)
+{
+	struct json_object *root, *pfs, *ver;
+	enum json_tokener_error jerr;
+	int ret = 0;
+
+	memset(l, 0, sizeof(*l));
+	root = json_tokener_parse_verbose(text, &jerr);
+	if (!root) {
+		ret = err_set(e, EINVAL, "%s: not JSON: %s", what, json_tokener_error_desc(jerr));
+		goto out;
+	}
+	if (!json_object_object_get_ex(root, "version", &ver) ||
+	    json_object_get_int(ver) != LEDGER_VERSION ||
+	    !json_object_object_get_ex(root, "pfs", &pfs) ||
+	    !json_object_is_type(pfs, json_type_array)) {
+		ret = err_set(e, EINVAL, "%s: not a version %d vfctl ledger", what, LEDGER_VERSION);
+		goto out;
+	}
+	for (size_t i = 0; i < json_object_array_length(pfs); i++) {
+		ret = parse_pf(json_object_array_get_idx(pfs, i), l);
+		if (ret) {
+			ret = err_set(e, -ret, "%s: entry %zu is malformed", what, i);
+			goto out;
+		}
+	}
+out:
+	if (ret) {
+		err_hint(e, "the ledger records original values vfctl changed; restore it from a backup or remove it (vfctl then undoes nothing it changed before)");
+		ledger_free(l);
+	}
+	json_object_put(root);
+	return ret;
+}
+
+int state_read(const char *dir, const char *name, char **text, struct errinfo *e)
+{
+	char path[4096];
+	struct stat st;
+	ssize_t n;
+	size_t len = 0;
+	int fd, ret = 0;
+
+	*text = NULL;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return -ENOENT;
+		return err_sys(e, errno, "open %s", path);
+	}
+	if (fstat(fd, &st) < 0) {
+		ret = err_sys(e, errno, "stat %s", path);
+		goto out;
+	}
+	*text = malloc((size_t)st.st_size + 1);
+	if (!*text) {
+		ret = err_sys(e, ENOMEM, "reading %s", path);
+		goto out;
+	}
+	while (len < (size_t)st.st_size) {
+		n = read(fd, *text + len, (size_t)st.st_size - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = err_sys(e, errno, "read %s", path);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	(*text)[len] = '\0';
+out:
+	close(fd);
+	if (ret) {
+		free(*text);
+		*text = NULL;
+	}
+	return ret;
+}
+
+int ledger_load(const char *state_dir, struct ledger *l, struct errinfo *e)
+{
+	char *text, what[4096];
+	int ret;
+
+	memset(l, 0, sizeof(*l));
+	ret = state_read(state_dir, LEDGER_FILE, &text, e);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret)
+		return ret;
+	snprintf(what, sizeof(what), "%s/%s", state_dir, LEDGER_FILE);
+	ret = ledger_from_json(text, what, l, e);
+	free(text);
+	return ret;
+}
+
+static int write_all(int fd, const char *s, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, s, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		s += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int state_write_atomic(const char *dir, const char *name, const char *text, struct errinfo *e)
+{
+	char path[4096], tmp[4200];
+	int fd, dfd, ret;
+
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return err_sys(e, errno, "create state directory %s", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return err_sys(e, errno, "create %s", tmp);
+	ret = write_all(fd, text, strlen(text));
+	if (ret) {
+		err_sys(e, -ret, "write %s", tmp);
+		goto fail;
+	}
+	/* The data must be on disk before the rename makes it the ledger. */
+	if (fsync(fd) < 0) {
+		ret = err_sys(e, errno, "fsync %s", tmp);
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		ret = err_sys(e, errno, "close %s", tmp);
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0) {
+		ret = err_sys(e, errno, "rename %s to %s", tmp, path);
+		goto fail;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		/* Best effort: the rename itself is already atomic. */
+		fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return ret;
+}
+
+int ledger_save(const char *state_dir, const struct ledger *l, struct errinfo *e)
+{
+	char *text = ledger_to_json(l);
+	int ret;
+
+	if (!text)
+		return err_sys(e, ENOMEM, "writing the ledger in %s", state_dir);
+	ret = state_write_atomic(state_dir, LEDGER_FILE, text, e);
+	free(text);
+	return ret;
+}

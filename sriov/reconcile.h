@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Reconcile: pure planning.  Desired state (one config_pf, or none when the
+ * PF is no longer declared), actual state (plain structs filled by whoever
+ * reads sysfs/netlink) and the ledger of what vfctl changed give an ordered
+ * list of actions.  No I/O here, so every case is unit-tested.
+ *
+ * Order: autoprobe, numvfs (0 first when VFs exist: the kernel answers EBUSY
+ * otherwise), VF link settings (VLAN, MAC, rate, spoofchk, trust, state,
+ * query_rss), then driver binds (so the MAC is set before the VF's consumer
+ * binds).  What the ledger records but the config no longer declares is put
+ * back to its original value.  When state matches, the plan is empty.
+ */
+#ifndef SRIOV_RECONCILE_H
+#define SRIOV_RECONCILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "errinfo.h"
+#include "ledger.h"
+
+struct rc_vf_state {
+	int index;
+	char bdf[CONFIG_BDF_LEN];
+	char driver[CONFIG_DRIVER_LEN];	/* "" = no driver */
+	bool known[VFKEY_NR];		/* the kernel reported this setting */
+	char val[VFKEY_NR][CONFIG_VAL_LEN]; /* canonical, as config.h */
+};
+
+struct rc_pf_state {
+	char bdf[CONFIG_BDF_LEN];
+	char netdev[32];	/* "" when the PF has no netdev (NVMe, unbound) */
+	int totalvfs;
+	int numvfs;
+	int autoprobe;		/* 0/1, -1 unknown */
+	struct rc_vf_state *vfs; /* vfs[i].index == i, nr_vfs == numvfs */
+	int nr_vfs;
+};
+
+enum rc_kind {
+	RC_AUTOPROBE,
+	RC_NUMVFS,
+	RC_VF_SET,
+	RC_VF_DRIVER,
+};
+
+struct rc_action {
+	enum rc_kind kind;
+	bool undo;		/* puts back the original recorded in the ledger */
+	int vf;			/* VF index; -1 for PF actions */
+	int key;		/* enum vfkey for RC_VF_SET */
+	int num, old_num;	/* RC_AUTOPROBE, RC_NUMVFS */
+	bool old_known;		/* old/old_num hold the value before */
+	char value[CONFIG_DRIVER_LEN]; /* RC_VF_SET value, RC_VF_DRIVER driver ("" = none) */
+	char old[CONFIG_DRIVER_LEN];
+};
+
+struct rc_plan {
+	char bdf[CONFIG_BDF_LEN];
+	struct rc_action *acts;
+	int nr;
+};
+
+/*
+ * Plan one PF.  want == NULL: the PF is not declared any more, undo what
+ * the ledger records.  led may be NULL (vfctl never changed this PF).
+ * Errors (e.g. numvfs above sriov_totalvfs) name the config file and line.
+ */
+int rc_plan_pf(const struct config_pf *want, const struct rc_pf_state *have,
+	       const struct ledger_pf *led, struct rc_plan *plan, struct errinfo *e);
+void rc_plan_free(struct rc_plan *plan);
+/*
+ * Record a completed action in the ledger: the first change of a value
+ * keeps its original, an undo forgets it, a VF count change forgets every
+ * VF entry (those VFs no longer exist).  Returns -ENOMEM or 0.
+ */
+int rc_ledger_note(struct ledger *l, const char *bdf, const char *config,
+		   const struct rc_action *a);
+/* "vf 0: mac 00:00:00:00:00:00 -> 02:00:00:00:00:01" (or "numvfs 0 -> 4"). */
+void rc_action_str(const struct rc_action *a, char *buf, size_t size);
+/* Same action but going back to its old value (for rolling back). */
+bool rc_action_inverse(const struct rc_action *a, struct rc_action *inv);
+void rc_pf_state_free(struct rc_pf_state *s);
+/* Keys the kernel sets as one attribute share a group: 1 = vlan/qos/proto, 2 = rates, 0 = alone. */
+int rc_vfkey_group(int k);
+/* The value a key has when nobody set it (what the kernel shows for a fresh VF). */
+const char *rc_vfkey_default(int k);
+/* JSON object for an action: {"action","vf","key","old","new","restore"}. */
+struct json_object;
+struct json_object *rc_action_json(const struct rc_action *a);
+
+#endif

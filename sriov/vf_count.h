@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Changing the number of VFs of a PF (sriov_numvfs) the way that works:
+ * validate against totalvfs and the PF driver first, optionally turn
+ * autoprobe off so new VFs get no host driver, write 0 before a different
+ * non-zero count (the kernel answers EBUSY otherwise), wait for the virtfnN
+ * links, and explain the kernel's errno in plain words.
+ */
+#ifndef SRIOV_VF_COUNT_H
+#define SRIOV_VF_COUNT_H
+
+#include <stdbool.h>
+
+#include "errinfo.h"
+
+/*
+ * Device-specific steps around the write (NVMe virtualization management:
+ * see nvme_virt.h).  prepare runs while the PF has 0 VFs, just before
+ * writing N > 0; online runs once the VFs exist.  Either may be NULL.
+ */
+struct vf_count_hooks {
+	int (*prepare)(const char *root, const char *pf_bdf, unsigned nvfs, struct errinfo *e);
+	int (*online)(const char *root, const char *pf_bdf, unsigned nvfs, struct errinfo *e);
+};
+
+struct vf_count_opts {
+	int autoprobe; /* 0/1: write sriov_drivers_autoprobe first; -1: leave it */
+	int wait_ms; /* how long to wait for the virtfnN links (0: do not wait) */
+	int poll_ms; /* wait granularity; 0 means 100 ms */
+	bool dry_run; /* validate and plan only */
+	const struct vf_count_hooks *hooks;
+};
+
+struct vf_count_result {
+	int before; /* numvfs found */
+	int after; /* numvfs read back at the end */
+	bool wrote_zero; /* VFs were removed first */
+	bool changed; /* sriov_numvfs was written */
+	int links; /* virtfnN links present after the wait */
+	bool autoprobe_changed;
+};
+
+/*
+ * Set the PF's VF count to n.  On failure nothing is left half-done where it
+ * can be avoided: a failed write of N after writing 0 is reported as such
+ * (result->wrote_zero says the old VFs are gone).
+ *   -ERANGE  n > sriov_totalvfs (firmware cap explained in the hint)
+ *   -ENOENT  the PF has no driver, or its driver cannot create VFs
+ *   -EBUSY   VFs are in use (assigned to a VM or held by a driver)
+ *   -ETIMEDOUT  the VF links did not all appear within wait_ms
+ */
+int vf_count_set(const char *root, const char *pf_bdf, int n, const struct vf_count_opts *opts,
+		 struct vf_count_result *res, struct errinfo *e);
+
+#endif

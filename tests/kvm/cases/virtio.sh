@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# KVM tier, virtio cases: guest programs drive virtio-blk and virtio-net in
+# vfvm on this machine's /dev/kvm; each case checks the guest's serial
+# output, vfvm's exit status and what the host sees afterwards (the image
+# file, the tap's counters).  virtio-rng is covered by tests/kvm/run.sh.
+# Honours BUILD; prints "ok"/"not ok" lines and "<TIER>: N passed, N failed".
+set -u
+cd "$(dirname "$0")/../../.."
+BUILD=${BUILD:-build}
+TIER=${TIER:-kvm-virtio}
+VFVM=$BUILD/vfvm
+G=$BUILD/guests
+pass=0 fail=0
+out=$(mktemp)
+img=$(mktemp /tmp/vfvm-virtio-blk.XXXXXX)
+ns=vfvm-virtio-$$
+cleanup() {
+	rm -f "$out" "$img"
+	ip netns del "$ns" 2>/dev/null
+}
+trap cleanup EXIT
+
+ok() { echo "ok - $1"; pass=$((pass + 1)); }
+bad() {
+	echo "not ok - $1: $2"
+	sed 's/^/#   /' "$out" | head -n 30
+	fail=$((fail + 1))
+}
+
+# case_run NAME EXPECTED_STATUS GREP_PATTERN... -- CMD...; returns 0 on pass
+case_run() {
+	local name=$1 want=$2 st pat
+	shift 2
+	local pats=()
+	while [ "$1" != "--" ]; do pats+=("$1"); shift; done
+	shift
+	timeout 60 "$@" >"$out" 2>&1 </dev/null
+	st=$?
+	if [ "$st" -ne "$want" ]; then
+		bad "$name" "exit status $st, expected $want"
+		return 1
+	fi
+	for pat in "${pats[@]}"; do
+		if ! grep -qE -- "$pat" "$out"; then
+			bad "$name" "output lacks /$pat/"
+			return 1
+		fi
+	done
+	ok "$name"
+}
+
+# check NAME COMMAND...: a host-side check after a run
+check() {
+	local name=$1
+	shift
+	if "$@" >"$out" 2>&1; then ok "$name"; else bad "$name" "check failed: $*"; fi
+}
+
+if [ ! -e /dev/kvm ]; then
+	echo "# KVM TIER (virtio) NOT RUN: /dev/kvm is missing on this machine"
+	if [ "${CI:-}" = true ]; then
+		echo "$TIER: 0 passed, 1 failed"
+		exit 1
+	fi
+	echo "$TIER: 0 passed, 0 failed"
+	exit 0
+fi
+for f in "$VFVM" "$G/virtio_blk.bin" "$G/virtio_net.bin"; do
+	if [ ! -e "$f" ]; then
+		echo "# missing $f: run make BUILD=$BUILD first"
+		echo "$TIER: 0 passed, 1 failed"
+		exit 1
+	fi
+done
+
+R=(run --mem 16M --firmware)
+sector() { dd if="$img" bs=512 skip="$1" count=1 2>/dev/null | head -c "$2"; }
+
+# --- virtio-blk: guest reads the host's marker, writes sector 1, flushes, reads back
+truncate -s 1M "$img"
+printf 'vfvm-host-sector-0 marker' | dd of="$img" conv=notrunc 2>/dev/null
+case_run "virtio_blk: read, write, flush, GET_ID, read past end" 3 \
+	'capacity 2048 sectors, block size 512' 'sector 0: vfvm-host-sector-0 marker' \
+	'sector 1 written, flushed, read back equal' 'serial vfvm' \
+	'read past the end: IOERR' 'virtio-blk ok' -- \
+	"$VFVM" "${R[@]}" "$G/virtio_blk.bin" --disk "$img"
+check "virtio_blk: guest's sector 1 is in the image after vfvm exited" \
+	test "$(sector 1 19)" = vfvm-guest-sector-1
+
+# --- read-only: the write is refused and the image is unchanged
+truncate -s 0 "$img"
+truncate -s 1M "$img"
+printf 'vfvm-host-sector-0 marker' | dd of="$img" conv=notrunc 2>/dev/null
+before=$(md5sum <"$img")
+case_run "virtio_blk ro: RO offered, write refused with IOERR" 3 \
+	'block size 512, read-only' 'write refused with IOERR' 'virtio-blk ok' -- \
+	"$VFVM" "${R[@]}" "$G/virtio_blk.bin" --disk "$img,ro"
+check "virtio_blk ro: image unchanged" test "$(md5sum <"$img")" = "$before"
+
+# --- bad --disk / --net options: clear errors, status 1
+case_run "virtio_blk: missing image named in the error" 1 \
+	'--disk: open /nonexistent/vfvm.img: No such file or directory' -- \
+	"$VFVM" "${R[@]}" "$G/virtio_blk.bin" --disk /nonexistent/vfvm.img
+case_run "virtio_blk: unknown --disk option" 1 "unknown option 'rx'" -- \
+	"$VFVM" "${R[@]}" "$G/virtio_blk.bin" --disk "$img,rx"
+case_run "virtio_net: multicast MAC refused" 1 "bad MAC address '01:00:5e:00:00:01'" -- \
+	"$VFVM" "${R[@]}" "$G/virtio_net.bin" --net tap=vt0,mac=01:00:5e:00:00:01
+case_run "virtio_net: --net without a tap name" 1 'no tap name' -- \
+	"$VFVM" "${R[@]}" "$G/virtio_net.bin" --net mac=52:54:00:00:00:01
+
+# --- virtio-net: ARP + ICMP echo with the host stack behind a tap, in a private netns
+if ip netns add "$ns" 2>"$out" && ip -n "$ns" link set lo up &&
+	ip -n "$ns" tuntap add dev vt0 mode tap && ip -n "$ns" addr add 10.0.2.1/24 dev vt0 &&
+	ip -n "$ns" link set vt0 up; then
+	case_run "virtio_net: ARP and ping with the host over a tap" 3 \
+		'mac 52:54:00:12:34:56, link up' 'ARP reply: 10.0.2.1 is at' \
+		'ICMP echo reply from 10.0.2.1, payload vfvm-guest-ping' 'virtio-net ok' -- \
+		ip netns exec "$ns" "$VFVM" "${R[@]}" "$G/virtio_net.bin" \
+		--net tap=vt0,mac=52:54:00:12:34:56
+	# The host counted the guest's frames (tap rx = guest tx): ARP + echo at least.
+	rx=$(ip -n "$ns" -s -j link show vt0 2>/dev/null |
+		sed -n 's/.*"rx":{"bytes":[0-9]*,"packets":\([0-9]*\).*/\1/p')
+	check "virtio_net: host saw the guest's frames on the tap (rx packets ${rx:-?})" \
+		test "${rx:-0}" -ge 2
+else
+	bad "virtio_net: network namespace with a tap" "could not set it up"
+fi
+
+# --- the same virtio-blk image under QEMU (TCG): the guest program is not vfvm-specific
+if command -v qemu-system-x86_64 >/dev/null; then
+	truncate -s 0 "$img"
+	truncate -s 1M "$img"
+	printf 'vfvm-host-sector-0 marker' | dd of="$img" conv=notrunc 2>/dev/null
+	case_run "qemu microvm: virtio_blk.bin unchanged (virtio-blk-pci)" 1 \
+		'sector 1 written, flushed, read back equal' 'virtio-blk ok' -- \
+		qemu-system-x86_64 -M microvm,pcie=on,rtc=off -display none -serial stdio \
+		-no-reboot -m 16M -monitor none -device isa-debug-exit,iobase=0x501,iosize=2 \
+		-bios "$G/virtio_blk.bin" -drive file="$img",format=raw,if=none,id=d0 \
+		-device virtio-blk-pci,drive=d0,disable-legacy=on
+else
+	echo "# qemu-system-x86_64 not installed: QEMU cross-check not run"
+	if [ "${CI:-}" = true ]; then
+		fail=$((fail + 1))
+	fi
+fi
+
+echo "$TIER: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# KVM tier: guest programs from tests/guests run in vfvm on this machine's
+# /dev/kvm; each case checks the guest's serial output and vfvm's exit
+# status.  The same images also run under QEMU (TCG) when it is installed,
+# as a cross-check that they depend on nothing vfvm-specific.
+# Honours BUILD (build dir) and TIER (name printed on the closing line).
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+TIER=${TIER:-kvm}
+VFVM=$BUILD/vfvm
+G=$BUILD/guests
+pass=0 fail=0
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+ok() { echo "ok - $1"; pass=$((pass + 1)); }
+bad() {
+	echo "not ok - $1: $2"
+	sed 's/^/#   /' "$out" | head -n 30
+	fail=$((fail + 1))
+}
+
+# case NAME EXPECTED_STATUS GREP_PATTERN... -- CMD...
+case_run() {
+	local name=$1 want=$2 st pat
+	shift 2
+	local pats=()
+	while [ "$1" != "--" ]; do pats+=("$1"); shift; done
+	shift
+	timeout 60 "$@" >"$out" 2>&1 </dev/null
+	st=$?
+	if [ "$st" -ne "$want" ]; then
+		bad "$name" "exit status $st, expected $want"
+		return
+	fi
+	for pat in "${pats[@]}"; do
+		if ! grep -qE -- "$pat" "$out"; then
+			bad "$name" "output lacks /$pat/"
+			return
+		fi
+	done
+	ok "$name"
+}
+
+if [ ! -e /dev/kvm ]; then
+	echo "#"
+	echo "# KVM TIER NOT RUN: /dev/kvm is missing on this machine"
+	echo "#"
+	if [ "${CI:-}" = true ]; then
+		echo "$TIER: 0 passed, 1 failed"
+		exit 1
+	fi
+	echo "$TIER: 0 passed, 0 failed"
+	exit 0
+fi
+for f in "$VFVM" "$G/hello.bin" "$G/poweroff.bin" "$G/pciscan.bin" "$G/virtio_rng.bin"; do
+	if [ ! -e "$f" ]; then
+		echo "# missing $f: run make BUILD=$BUILD first"
+		echo "$TIER: 0 passed, 1 failed"
+		exit 1
+	fi
+done
+
+R=(run --mem 16M --firmware)
+# serial output and the i8042 reset exit (status 3)
+case_run "hello: serial output, i8042 reset -> status 3" 3 \
+	'vfvm-guest: hello from 64-bit mode' 'resetting through the i8042' -- \
+	"$VFVM" "${R[@]}" "$G/hello.bin"
+# ACPI S5 poweroff (status 0)
+case_run "poweroff: ACPI S5 -> status 0" 0 'powering off through ACPI S5' -- \
+	"$VFVM" "${R[@]}" "$G/poweroff.bin"
+# SMP and memory above 4 GiB (memslots around the PCI hole)
+case_run "hello with 2 vCPUs and 4 GiB RAM (RAM above 4 GiB)" 3 'hello from 64-bit mode' -- \
+	"$VFVM" run --mem 4G --cpus 2 --firmware "$G/hello.bin"
+# pinning vCPUs
+case_run "hello with --cpu-affinity 0" 3 'hello from 64-bit mode' -- \
+	"$VFVM" run --mem 16M --cpu-affinity 0 --firmware "$G/hello.bin"
+# ECAM scan with no device, then with virtio-rng
+case_run "pciscan: empty bus through ECAM" 3 'found 0 functions' -- \
+	"$VFVM" "${R[@]}" "$G/pciscan.bin"
+case_run "pciscan: virtio-rng found with BAR and capabilities" 3 \
+	'pci 00:01\.0 1af4:1044 class 00ff00' 'bar0 mem32 size 0x00008000' 'caps 09 09 09 09 11' \
+	'found 1 functions' -- \
+	"$VFVM" "${R[@]}" "$G/pciscan.bin" --rng
+# virtio queue + MSI-X through irqfd (guest moves the BAR itself)
+case_run "virtio_rng: queue served, MSI-X interrupt via irqfd" 3 \
+	'msix interrupt on vector 0x40, count 1' 'used len 16 bytes' 'virtio-rng ok' -- \
+	"$VFVM" "${R[@]}" "$G/virtio_rng.bin" --rng
+case_run "virtio_rng: 2 vCPUs" 3 'virtio-rng ok' -- \
+	"$VFVM" run --mem 32M --cpus 2 --firmware "$G/virtio_rng.bin" --rng
+# guest-reported failure through the debug-exit port: 64 + 2
+case_run "virtio_rng without the device: debug-exit 2 -> status 66" 66 \
+	'FAIL: no virtio-rng' -- "$VFVM" "${R[@]}" "$G/virtio_rng.bin"
+
+# command-line errors
+case_run "usage: --help" 0 'usage: vfvm run' -- "$VFVM" --help
+case_run "usage: no --mem" 2 '--mem SIZE is required' -- "$VFVM" run --firmware "$G/hello.bin"
+case_run "usage: bad --mem" 2 "--mem '12Q'" -- "$VFVM" run --mem 12Q --firmware "$G/hello.bin"
+case_run "usage: bad --cpus" 2 "--cpus '0'" -- "$VFVM" run --mem 16M --cpus 0 --firmware "$G/hello.bin"
+case_run "usage: missing firmware file" 2 '--firmware /nonexistent.bin: No such file' -- \
+	"$VFVM" run --mem 16M --firmware /nonexistent.bin
+case_run "usage: --kernel and --firmware together" 2 'exactly one of' -- \
+	"$VFVM" run --mem 16M --firmware "$G/hello.bin" --kernel "$G/hello.bin"
+case_run "usage: unknown option" 2 "unknown option '--frobnicate'" -- \
+	"$VFVM" run --mem 16M --frobnicate
+case_run "usage: bad --cpu-affinity" 2 "--cpu-affinity 'x'" -- \
+	"$VFVM" run --mem 16M --cpu-affinity x --firmware "$G/hello.bin"
+case_run "error: --kernel that is not a bzImage" 1 'not a bzImage' -- \
+	"$VFVM" run --mem 64M --kernel "$G/hello.bin"
+empty=$(mktemp)
+case_run "error: empty firmware file" 1 'must be 1 byte to 16 MiB' -- \
+	"$VFVM" run --mem 16M --firmware "$empty"
+rm -f "$empty"
+
+# the same images under QEMU (TCG): nothing vfvm-specific in them
+if command -v qemu-system-x86_64 >/dev/null; then
+	Q=(qemu-system-x86_64 -M microvm,pcie=on,rtc=off -display none -serial stdio -no-reboot
+		-m 16M -monitor none -device isa-debug-exit,iobase=0x501,iosize=2)
+	case_run "qemu microvm: hello.bin unchanged" 1 'hello from 64-bit mode' -- \
+		"${Q[@]}" -bios "$G/hello.bin"
+	case_run "qemu microvm: virtio_rng.bin unchanged (virtio-rng-pci, MSI-X)" 1 'virtio-rng ok' -- \
+		"${Q[@]}" -bios "$G/virtio_rng.bin" -device virtio-rng-pci,disable-legacy=on
+else
+	echo "# qemu-system-x86_64 not installed: QEMU cross-checks not run"
+	if [ "${CI:-}" = true ]; then
+		fail=$((fail + 1))
+	fi
+fi
+
+echo "$TIER: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

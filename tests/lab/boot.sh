@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Boots the emulated lab once and runs the given scripts inside L1, in order:
+#   tests/lab/boot.sh CASE.sh...      (paths on the host)
+# The serial console (every case's output and the markers of l1-init) goes to
+# stdout.  Builds the cached parts first (build.sh); packs a per-run cpio with
+# the project's binaries from $BUILD, tests/lab/cases/lib.sh and the scripts,
+# and appends it to the cached initramfs.  Exits with QEMU's status (124 when
+# the host-side timeout LAB_TIMEOUT killed it).
+# LAB_SHELL=1 leaves an interactive shell on the console after the scripts.
+set -euo pipefail
+. "$(dirname "$0")/lab-env.sh"
+
+bash "$LAB_DIR/build.sh"
+KVER=$(ls "$LAB_CACHE/kernel/root/lib/modules" | head -n 1)
+
+run=$(mktemp -d "${TMPDIR:-/tmp}/vflab.XXXXXX")
+trap 'rm -rf "$run"' EXIT
+root=$run/root
+mkdir -p "$root/usr/local/bin" "$root/lab/cases"
+
+copy_elf() { # src dst
+	local src=$1 dst=$2 lib
+	mkdir -p "$root$(dirname "$dst")"
+	cp -L "$src" "$root$dst"
+	for lib in $(ldd "$src" 2>/dev/null | awk '/=> \// {print $3} /^\t\/lib/ {print $1}'); do
+		[ -e "$root$lib" ] && continue
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+}
+
+# The project's programs and the lab's own helpers, as far as they are built.
+for p in vfctl vfvm; do
+	[ -x "$LAB_BUILD/$p" ] && copy_elf "$LAB_BUILD/$p" "/usr/local/bin/$p"
+done
+for p in "$LAB_BUILD"/tests/lab/*; do
+	[ -f "$p" ] && [ -x "$p" ] && copy_elf "$p" "/usr/local/bin/$(basename "$p")"
+done
+for p in "$LAB_BUILD"/tests/guests/*; do
+	[ -f "$p" ] || continue
+	mkdir -p "$root/lab/guests"
+	cp "$p" "$root/lab/guests/"
+done
+cp "$LAB_DIR/cases/lib.sh" "$root/lab/cases/lib.sh"
+: > "$root/lab/plan"
+for c in "$@"; do
+	cp "$c" "$root/lab/cases/$(basename "$c")"
+	echo "/lab/cases/$(basename "$c")" >> "$root/lab/plan"
+done
+# Host facts the cases need to word their verdicts (e.g. QEMU without igb).
+{
+	echo "LAB_QEMU_VERSION='$("$LAB_QEMU" --version | head -n 1)'"
+	lab_qemu_has igb && echo "LAB_HAS_IGB=1" || echo "LAB_HAS_IGB=0"
+	[ "${CI:-}" = true ] && echo "LAB_CI=1" || echo "LAB_CI="
+} > "$root/lab/host.env"
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -1 > "$run/run.cpio.gz"
+cat "$LAB_CACHE/base.cpio.gz" "$run/run.cpio.gz" > "$run/initrd"
+
+# A scratch namespace for the NVMe subsystem; fresh every run.
+truncate -s 64M "$run/nvme0.raw"
+
+dev=(
+	-device intel-iommu,intremap=on
+	-device pcie-root-port,id=rp1,chassis=1,slot=1
+	-device pcie-root-port,id=rp2,chassis=2,slot=2
+	-device pcie-root-port,id=rp3,chassis=3,slot=3
+	-device pcie-root-port,id=rp4,chassis=4,slot=4
+	-device nvme-subsys,id=s0,nqn=vflab0
+	-device "nvme,id=nvme0,bus=rp1,serial=vflab0,subsys=s0,sriov_max_vfs=4,sriov_vq_flexible=8,sriov_vi_flexible=4"
+	-drive "file=$run/nvme0.raw,if=none,id=nvd0,format=raw"
+	-device nvme-ns,drive=nvd0,bus=nvme0,nsid=1,shared=on
+	-netdev user,id=n1 -device e1000e,bus=rp2,netdev=n1,romfile=
+)
+if lab_qemu_has igb; then
+	dev+=(-netdev user,id=n2 -device igb,bus=rp3,netdev=n2,romfile=)
+else
+	lab_say "QEMU $("$LAB_QEMU" --version | head -n 1) has no igb device: igb cases will report it"
+fi
+dev+=(-netdev user,id=n3 -device virtio-net-pci,bus=rp4,netdev=n3,disable-legacy=on,iommu_platform=on,romfile=)
+
+append="console=ttyS0 intel_iommu=on panic=-1 loglevel=4 lab.case_timeout=${LAB_CASE_TIMEOUT:-300}"
+[ "${LAB_SHELL:-0}" = 1 ] && append="$append lab.shell=1"
+stdin=/dev/null
+[ "${LAB_SHELL:-0}" = 1 ] && stdin=/dev/stdin
+
+set +e
+timeout --foreground -k 10 "$LAB_TIMEOUT" "$LAB_QEMU" \
+	-nodefaults -machine q35,accel=tcg,kernel-irqchip=split -cpu max -smp 2 -m 2048 \
+	-display none -monitor none -serial stdio -no-reboot \
+	-kernel "$LAB_CACHE/kernel/vmlinuz" -initrd "$run/initrd" -append "$append" \
+	"${dev[@]}" < "$stdin"
+st=$?
+set -e
+[ "$st" -eq 124 ] && lab_say "L1 killed after ${LAB_TIMEOUT}s (LAB_TIMEOUT)"
+exit "$st"

@@ -1,0 +1,6 @@
+# The emulated lab's helper programs (run inside L1; see tests/lab/README.md).
+LAB_TOOLS := $(BUILD)/tests/lab/lab-nvme-virt
+$(BUILD)/tests/lab/lab-nvme-virt: $(BUILD)/tests/lab/nvme_virt_tool.o $(LIBARS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBARS) $(LIBS)
+TEST_BINS += $(LAB_TOOLS)

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# The lab tier: boots the emulated lab ONCE and runs every tests/lab/cases/*.sh
+# inside L1 (in name order), then counts the PASS/FAIL lines they print.
+#   BUILD=build TIER=lab bash tests/lab/run.sh [CASE.sh...]
+# Prints "<tier>: N passed, N failed" last; exits non-zero on any failure.
+# A case that ends without a verdict, dies or times out counts as failed.
+# A missing prerequisite (no QEMU, no kernel package) is said loudly and is
+# a failure under CI=true; SKIP lines (e.g. QEMU without igb) likewise.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lab/lab-env.sh
+TIER=${TIER:-lab}
+
+finish() { # passed failed
+	echo "$TIER: $1 passed, $2 failed"
+	[ "$2" -eq 0 ]
+	exit $?
+}
+
+missing=""
+command -v "$LAB_QEMU" > /dev/null || missing="$missing $LAB_QEMU (qemu-system-x86)"
+for t in busybox cpio gzip xz depmod apt-get dpkg; do
+	command -v "$t" > /dev/null || missing="$missing $t"
+done
+if [ -n "$missing" ]; then
+	echo "LAB NOT RUN: missing:$missing -- run tools/install-deps.sh (make deps)"
+	[ "${CI:-}" = true ] && finish 0 1
+	finish 0 0
+fi
+if [ ! -x "$LAB_BUILD/vfctl" ]; then
+	echo "lab: WARNING: $LAB_BUILD/vfctl is not built; vfctl cases will fail (run make)"
+fi
+
+if [ $# -gt 0 ]; then
+	cases=("$@")
+else
+	cases=()
+	for c in tests/lab/cases/[0-9]*.sh; do
+		cases+=("$c")
+	done
+fi
+
+log=$(mktemp "${TMPDIR:-/tmp}/vflab-log.XXXXXX")
+trap 'rm -f "$log"' EXIT
+start=$(date +%s)
+attempt=1
+while :; do
+	bash tests/lab/boot.sh "${cases[@]}" 2>&1 | tee "$log"
+	st=${PIPESTATUS[0]}
+	# QEMU's TCG has been seen to abort on an internal assertion while L1
+	# boots (iotlb_to_section); that is QEMU's fault, not a test's: boot
+	# once more, saying so.
+	if [ "$attempt" = 1 ] && [ "$st" -ne 0 ] && ! grep -q '^LAB-BEGIN' "$log" &&
+		grep -q 'Assertion' "$log"; then
+		echo "lab: QEMU aborted before any case ran (exit $st); booting the lab again"
+		attempt=2
+		continue
+	fi
+	break
+done
+end=$(date +%s)
+
+pass=$(grep -cE '^PASS [^ ]+' "$log")
+fail=$(grep -cE '^FAIL [^ ]+' "$log")
+skip=$(grep -cE '^SKIP [^ ]+' "$log")
+# Cases that started but never ended, or ended badly without a FAIL line.
+for c in "${cases[@]}"; do
+	n=$(basename "$c" .sh)
+	if ! grep -q "^LAB-BEGIN $n\$" "$log"; then
+		echo "FAIL $n: never started (L1 died or timed out before it)"
+		fail=$((fail + 1))
+		continue
+	fi
+	end_line=$(grep "^LAB-END $n " "$log" | tail -n 1)
+	if [ -z "$end_line" ]; then
+		echo "FAIL $n: never finished (L1 died or timed out inside it)"
+		fail=$((fail + 1))
+		continue
+	fi
+	rc=${end_line##*rc=}
+	verdicts=$(sed -n "/^LAB-BEGIN $n\$/,/^LAB-END $n /p" "$log" | grep -cE '^(PASS|FAIL|SKIP) ')
+	nfail=$(sed -n "/^LAB-BEGIN $n\$/,/^LAB-END $n /p" "$log" | grep -cE '^FAIL ')
+	if [ "$verdicts" -eq 0 ]; then
+		echo "FAIL $n: printed no PASS/FAIL line (exit $rc)"
+		fail=$((fail + 1))
+	elif [ "$rc" != 0 ] && [ "$nfail" -eq 0 ]; then
+		echo "FAIL $n: exited $rc without saying why"
+		fail=$((fail + 1))
+	fi
+done
+if ! grep -q '^LAB-DONE' "$log"; then
+	echo "lab: L1 did not finish (QEMU exit $st)"
+	[ "$fail" -eq 0 ] && fail=1
+fi
+if [ "$skip" -gt 0 ]; then
+	echo "lab: $skip check(s) SKIPPED because the lab lacks something (see SKIP lines above)"
+	grep -E '^SKIP ' "$log" | sed 's/^/lab:   /'
+fi
+echo "lab: one L1 boot, $((end - start)) s wall for ${#cases[@]} case file(s) ($(grep -m1 -o 'LAB-L1: modules loaded, uptime [0-9.]*s' "$log" | sed 's/.*uptime //') to modules loaded)"
+finish "$pass" "$fail"

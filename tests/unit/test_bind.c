@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Driver moves against temp-dir trees.  A plain directory does not act like
+ * the kernel, which is exactly what exercises the read-back and rollback:
+ * the writes land, the driver link does not change, and bind must notice,
+ * undo driver_override and forget what it remembered.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "bind.h"
+#include "helpers/sriov_tree.h"
+
+#define VF "0000:01:10.0"
+#define NIC "0000:02:00.0"
+
+struct fixture {
+	char root[256];
+	char state[300];
+};
+
+static int setup(void **state)
+{
+	struct stree_dev vf = {VF, NULL, 0x8086, 0x10ca, 0x020000, "igbvf", 10};
+	struct stree_dev nic = {NIC, NULL, 0x8086, 0x10d3, 0x020000, "e1000e", 11};
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (!f || stree_new(f->root, sizeof(f->root)) || stree_add_dev(f->root, &vf) ||
+	    stree_add_dev(f->root, &nic))
+		return -1;
+	stree_mkdir(f->root, "/sys/bus/pci/drivers/vfio-pci");
+	stree_write(f->root, "/sys/bus/pci/drivers/vfio-pci/bind", "");
+	snprintf(f->state, sizeof(f->state), "%s/state", f->root);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	stree_free(f->root);
+	free(f);
+	return 0;
+}
+
+static void missing_driver_says_modprobe(void **state)
+{
+	struct fixture *f = *state;
+	struct sriov_bind_saved s;
+	struct errinfo e;
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/sys/bus/pci/drivers/vfio-pci", f->root);
+	stree_free(path);
+	assert_int_equal(sriov_bind_take(f->root, f->state, VF, "vfio-pci", 0, &s, &e), -ENOENT);
+	assert_non_null(strstr(e.msg, "driver vfio-pci is not loaded"));
+	assert_string_equal(e.hint, "load it first: modprobe vfio-pci");
+	/* Nothing changed, nothing remembered. */
+	snprintf(path, sizeof(path), "%s/drivers/%s", f->state, VF);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
+static void failed_probe_rolls_back(void **state)
+{
+	struct fixture *f = *state;
+	struct sriov_bind_saved s;
+	char buf[64], path[512];
+	struct errinfo e;
+
+	assert_int_equal(sriov_bind_take(f->root, f->state, VF, "vfio-pci", 0, &s, &e), -EIO);
+	assert_non_null(strstr(e.msg, VF " did not bind to vfio-pci: its driver is now igbvf"));
+	assert_non_null(strstr(e.hint, VF " was given back to igbvf"));
+	assert_false(s.changed);
+	/* The unbind and probe were asked for, in that order of files. */
+	stree_read(f->root, "/sys/bus/pci/drivers/igbvf/unbind", buf, sizeof(buf));
+	assert_string_equal(buf, VF);
+	stree_read(f->root, "/sys/bus/pci/drivers_probe", buf, sizeof(buf));
+	assert_string_equal(buf, VF);
+	/* Rollback cleared driver_override (it was unset) and forgot the record. */
+	stree_read(f->root, "/sys/bus/pci/devices/" VF "/driver_override", buf, sizeof(buf));
+	assert_int_equal(buf[0], '\n');
+	snprintf(path, sizeof(path), "%s/drivers/%s", f->state, VF);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
+static void already_bound_is_noop_and_give_back_too(void **state)
+{
+	struct fixture *f = *state;
+	struct sriov_bind_saved s;
+	char buf[64];
+
+	assert_int_equal(sriov_bind_take(f->root, f->state, VF, "igbvf", 0, &s, NULL), 0);
+	assert_false(s.changed);
+	assert_string_equal(s.driver, "igbvf");
+	assert_int_equal(sriov_bind_give_back(f->root, f->state, &s, NULL), 0);
+	stree_read(f->root, "/sys/bus/pci/devices/" VF "/driver_override", buf, sizeof(buf));
+	assert_string_equal(buf, "(null)\n");
+}
+
+static void host_use_refused_unless_forced(void **state)
+{
+	struct fixture *f = *state;
+	struct sriov_bind_saved s;
+	char dir[512], rel[600];
+	struct errinfo e;
+
+	stree_dev_dir(f->root, NIC, dir, sizeof(dir));
+	snprintf(rel, sizeof(rel), "%s/net/eno1", dir);
+	stree_mkdir(f->root, rel);
+	stree_write(f->root, "/sys/class/net/eno1/flags", "0x1003\n");
+	stree_write(f->root, "/proc/net/route",
+		    "Iface\tDestination\tGateway\tFlags\n"
+		    "eno1\t0000A8C0\t00000000\t0001\n");
+	assert_int_equal(sriov_bind_take(f->root, f->state, NIC, "vfio-pci", 0, &s, &e), -EBUSY);
+	assert_non_null(strstr(e.msg, "in use by the host: interface eno1 is up and routes"));
+	assert_non_null(strstr(e.hint, "ip link set eno1 down"));
+	/* Forced: it gets past the refusal (and then fails the read-back here). */
+	assert_int_equal(
+		sriov_bind_take(f->root, f->state, NIC, "vfio-pci", SRIOV_BIND_FORCE, &s, &e),
+		-EIO);
+	/* Dry run with force: every check passes, nothing written. */
+	stree_write(f->root, "/sys/bus/pci/drivers_probe", "");
+	assert_int_equal(sriov_bind_take(f->root, f->state, NIC, "vfio-pci",
+					 SRIOV_BIND_FORCE | SRIOV_BIND_DRY_RUN, &s, &e),
+			 0);
+	assert_false(s.changed);
+	{
+		char buf[16];
+
+		stree_read(f->root, "/sys/bus/pci/drivers_probe", buf, sizeof(buf));
+		assert_string_equal(buf, "");
+	}
+}
+
+static void pf_with_vfs_refused_for_vfio(void **state)
+{
+	struct fixture *f = *state;
+	struct sriov_bind_saved s;
+	struct errinfo e;
+
+	stree_dev_attr(f->root, NIC, "sriov_totalvfs", "7\n");
+	stree_dev_attr(f->root, NIC, "sriov_numvfs", "2\n");
+	assert_int_equal(
+		sriov_bind_take(f->root, f->state, NIC, "vfio-pci", SRIOV_BIND_FORCE, &s, &e),
+		-EBUSY);
+	assert_non_null(strstr(e.msg, "SR-IOV PF with 2 VFs enabled"));
+	assert_string_equal(e.hint, "remove its VFs first: vfctl vfs " NIC " 0");
+}
+
+static void state_remembered_first_move_wins(void **state)
+{
+	struct fixture *f = *state;
+	struct sriov_bind_saved s;
+	char(*list)[BDF_LEN];
+	struct errinfo e;
+	int n;
+
+	/* A record left by an earlier move (host driver igbvf). */
+	stree_write(f->root, "/state/drivers/" VF, "driver=igbvf\noverride=\n");
+	stree_write(f->root, "/state/drivers/junk", "driver=x\n");
+	assert_int_equal(sriov_bind_state_read(f->state, VF, &s, &e), 0);
+	assert_string_equal(s.driver, "igbvf");
+	assert_string_equal(s.override, "");
+	assert_true(s.changed);
+	assert_int_equal(sriov_bind_state_list(f->state, &list, &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0], VF);
+	free(list);
+	assert_int_equal(sriov_bind_state_read(f->state, NIC, &s, &e), -ENOENT);
+	assert_non_null(strstr(e.msg, "no original driver remembered for " NIC));
+}
+
+static void unbind_remembers_and_restore_reads(void **state)
+{
+	struct fixture *f = *state;
+	struct sriov_bind_saved s;
+	char buf[128];
+	struct errinfo e;
+
+	assert_int_equal(sriov_unbind(f->root, f->state, VF, 0, &s, &e), 0);
+	assert_true(s.changed);
+	stree_read(f->root, "/sys/bus/pci/drivers/igbvf/unbind", buf, sizeof(buf));
+	assert_string_equal(buf, VF);
+	stree_read(f->root, "/state/drivers/" VF, buf, sizeof(buf));
+	assert_string_equal(buf, "driver=igbvf\noverride=\n");
+	/*
+	 * The tree kept the driver link, so restore finds igbvf in place: it only
+	 * puts driver_override back (it was unset) and forgets the record.
+	 */
+	assert_int_equal(sriov_restore(f->root, f->state, VF, &s, &e), 0);
+	assert_string_equal(s.driver, "igbvf");
+	stree_read(f->root, "/sys/bus/pci/devices/" VF "/driver_override", buf, sizeof(buf));
+	assert_int_equal(buf[0], '\n');
+	assert_int_equal(stree_read(f->root, "/state/drivers/" VF, buf, sizeof(buf)), -1);
+	assert_int_equal(sriov_restore(f->root, f->state, VF, &s, &e), -ENOENT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(missing_driver_says_modprobe, setup, teardown),
+		cmocka_unit_test_setup_teardown(failed_probe_rolls_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(already_bound_is_noop_and_give_back_too, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(host_use_refused_unless_forced, setup, teardown),
+		cmocka_unit_test_setup_teardown(pf_with_vfs_refused_for_vfio, setup, teardown),
+		cmocka_unit_test_setup_teardown(state_remembered_first_move_wins, setup, teardown),
+		cmocka_unit_test_setup_teardown(unbind_remembers_and_restore_reads, setup,
+						teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

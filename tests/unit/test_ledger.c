@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Ledger: JSON round trip, atomic save/load, malformed files, entry bookkeeping. */
+#include <dirent.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "ledger.h"
+
+static void fill(struct ledger *l)
+{
+	struct ledger_pf *p;
+	struct ledger_vf *v;
+
+	memset(l, 0, sizeof(*l));
+	p = ledger_get(l, "0000:01:00.0");
+	assert_non_null(p);
+	snprintf(p->config, sizeof(p->config), "/etc/vfctl.d/igb.conf");
+	p->has_numvfs = true;
+	p->orig_numvfs = 0;
+	p->has_autoprobe = true;
+	p->orig_autoprobe = 1;
+	/* Inserted out of order: kept sorted by index. */
+	v = ledger_pf_vf(p, 3, true);
+	v->has[VFKEY_MAC] = true;
+	snprintf(v->orig[VFKEY_MAC], sizeof(v->orig[0]), "00:00:00:00:00:00");
+	v = ledger_pf_vf(p, 1, true);
+	v->has_driver = true;
+	v->orig_driver[0] = '\0';
+	p = ledger_get(l, "0000:02:00.0");
+	p->has_numvfs = true;
+	p->orig_numvfs = 2;
+}
+
+static void json_round_trip(void **state)
+{
+	struct ledger l, back;
+	struct errinfo e;
+	char *text, *again;
+
+	(void)state;
+	fill(&l);
+	assert_int_equal(l.pfs[0].vfs[0].index, 1);
+	assert_int_equal(l.pfs[0].vfs[1].index, 3);
+	text = ledger_to_json(&l);
+	assert_non_null(text);
+	assert_int_equal(ledger_from_json(text, "t", &back, &e), 0);
+	assert_int_equal(back.nr_pfs, 2);
+	assert_string_equal(back.pfs[0].config, "/etc/vfctl.d/igb.conf");
+	assert_true(back.pfs[0].has_autoprobe);
+	assert_int_equal(back.pfs[0].orig_autoprobe, 1);
+	assert_int_equal(back.pfs[0].nr_vfs, 2);
+	/* An unbound original driver survives as "" (not as "absent"). */
+	assert_true(back.pfs[0].vfs[0].has_driver);
+	assert_string_equal(back.pfs[0].vfs[0].orig_driver, "");
+	assert_false(back.pfs[0].vfs[0].has[VFKEY_MAC]);
+	assert_string_equal(back.pfs[0].vfs[1].orig[VFKEY_MAC], "00:00:00:00:00:00");
+	assert_false(back.pfs[1].has_autoprobe);
+	assert_int_equal(back.pfs[1].orig_numvfs, 2);
+	again = ledger_to_json(&back);
+	assert_string_equal(text, again);
+	free(text);
+	free(again);
+	ledger_free(&l);
+	ledger_free(&back);
+}
+
+static void malformed_is_refused(void **state)
+{
+	static const char *const bad[] = {
+		"not json",
+		"{\"version\":2,\"pfs\":[]}",
+		"{\"version\":1}",
+		"{\"version\":1,\"pfs\":[{\"config\":\"x\"}]}",
+		"{\"version\":1,\"pfs\":[{\"bdf\":\"0000:01:00.0\",\"numvfs\":\"two\"}]}",
+		"{\"version\":1,\"pfs\":[{\"bdf\":\"0000:01:00.0\",\"vfs\":[{\"vf\":-1}]}]}",
+		"{\"version\":1,\"pfs\":[{\"bdf\":\"0000:01:00.0\",\"vfs\":[{\"vf\":0,\"mac\":5}]}]}",
+	};
+	struct ledger l;
+	struct errinfo e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (ledger_from_json(bad[i], "/s/ledger.json", &l, &e) != -EINVAL)
+			fail_msg("case %zu accepted", i);
+		assert_non_null(strstr(e.msg, "/s/ledger.json"));
+		assert_true(e.hint[0] != '\0');
+		assert_int_equal(l.nr_pfs, 0);
+	}
+}
+
+static int count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void save_load_atomic(void **state)
+{
+	char dir[] = "/tmp/vfctl-test-ledger-XXXXXX", sub[600], cmd[700];
+	struct ledger l, back;
+	struct errinfo e;
+	struct stat st;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	/* The state dir does not exist yet: save creates it. */
+	snprintf(sub, sizeof(sub), "%s/state", dir);
+	assert_int_equal(ledger_load(sub, &back, &e), 0);
+	assert_int_equal(back.nr_pfs, 0);
+	fill(&l);
+	assert_int_equal(ledger_save(sub, &l, &e), 0);
+	assert_int_equal(stat(sub, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	/* Only the ledger itself: no temporary file left behind. */
+	assert_int_equal(count_entries(sub), 1);
+	assert_int_equal(ledger_load(sub, &back, &e), 0);
+	assert_int_equal(back.nr_pfs, 2);
+	ledger_free(&back);
+
+	/* Replacing keeps one file with the new content. */
+	ledger_remove(&l, "0000:01:00.0");
+	assert_int_equal(ledger_save(sub, &l, &e), 0);
+	assert_int_equal(count_entries(sub), 1);
+	assert_int_equal(ledger_load(sub, &back, &e), 0);
+	assert_int_equal(back.nr_pfs, 1);
+	assert_string_equal(back.pfs[0].bdf, "0000:02:00.0");
+	ledger_free(&back);
+	ledger_free(&l);
+
+	/* A state dir that cannot be created is an error naming it. */
+	snprintf(sub, sizeof(sub), "%s/file", dir);
+	assert_int_equal(state_write_atomic(dir, "file", "x", &e), 0);
+	snprintf(sub, sizeof(sub), "%s/file/state", dir);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(ledger_save(sub, &l, &e), -ENOTDIR);
+	assert_non_null(strstr(e.msg, sub));
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void tidy_and_put(void **state)
+{
+	struct ledger l;
+	struct ledger_pf copy, *p;
+
+	(void)state;
+	fill(&l);
+	p = ledger_find(&l, "0000:01:00.0");
+	assert_int_equal(ledger_pf_copy(&copy, p), 0);
+	/* Nothing recorded any more for VF 1 and the PF's own values: gone after tidy. */
+	p->has_numvfs = p->has_autoprobe = false;
+	ledger_pf_vf(p, 1, false)->has_driver = false;
+	ledger_tidy(&l);
+	p = ledger_find(&l, "0000:01:00.0");
+	assert_non_null(p);
+	assert_int_equal(p->nr_vfs, 1);
+	assert_int_equal(p->vfs[0].index, 3);
+	ledger_pf_vf(p, 3, false)->has[VFKEY_MAC] = false;
+	ledger_tidy(&l);
+	assert_null(ledger_find(&l, "0000:01:00.0"));
+	assert_int_equal(l.nr_pfs, 1);
+	/* Putting the snapshot back restores the entry exactly. */
+	assert_int_equal(ledger_put(&l, "0000:01:00.0", &copy), 0);
+	p = ledger_find(&l, "0000:01:00.0");
+	assert_int_equal(p->nr_vfs, 2);
+	assert_true(p->has_numvfs);
+	assert_int_equal(ledger_put(&l, "0000:02:00.0", NULL), 0);
+	assert_null(ledger_find(&l, "0000:02:00.0"));
+	ledger_pf_free(&copy);
+	ledger_free(&l);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(json_round_trip),
+		cmocka_unit_test(malformed_is_refused),
+		cmocka_unit_test(save_load_atomic),
+		cmocka_unit_test(tidy_and_put),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * virtio-net header and buffer handling with a SOCK_SEQPACKET socketpair
+ * standing in for the tap (a tap with IFF_VNET_HDR moves the same
+ * "12-byte header + frame" records): transmit, receive with and without
+ * mergeable buffers, packets waiting for buffers, malformed buffers,
+ * offload mapping and --net option parsing.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <linux/if_tun.h>
+#include <cmocka.h>
+
+#include "test_virtio_driver.h"
+#include "virtio_net.h"
+
+#define ALL_OK                                                                                    \
+	(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK |    \
+	 VIRTIO_CONFIG_S_DRIVER_OK)
+#define HDR VIRTIO_NET_HDR_LEN
+
+struct fixture {
+	struct virtio_net net;
+	struct td t;
+	int peer; /* the "host side of the tap" */
+	int devfd;
+};
+
+static const uint8_t test_mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
+
+static void record_signal(struct virtio_pci *vp, uint16_t vector)
+{
+	struct fixture *f = (struct fixture *)((char *)vp - offsetof(struct fixture, net.vp));
+
+	f->t.irqs[vector]++;
+}
+
+static int setup_features(void **state, uint64_t want)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct errinfo e;
+	int sv[2];
+
+	if (!f || td_setup(&f->t) < 0)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv) < 0)
+		return -1;
+	f->devfd = sv[0];
+	f->peer = sv[1];
+	if (virtio_net_init_fd(&f->net, NULL, &f->t.mem, f->devfd, false, test_mac, &e) < 0)
+		return -1;
+	f->net.vp.signal = record_signal;
+	f->t.vp = &f->net.vp;
+	if (td_bringup(&f->t, want, 2, 256) != ALL_OK)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int setup_mrg(void **state)
+{
+	return setup_features(state, ~0ull);
+}
+
+static int setup_nomrg(void **state)
+{
+	return setup_features(state, ~(1ull << VIRTIO_NET_F_MRG_RXBUF));
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	virtio_pci_exit(&f->net.vp);
+	close(f->devfd);
+	close(f->peer);
+	td_teardown(&f->t);
+	free(f);
+	return 0;
+}
+
+/* A header + frame record as the tap would hand it over. */
+static size_t make_packet(uint8_t *buf, size_t frame_len, uint8_t seed)
+{
+	struct virtio_net_hdr_v1 *h = (struct virtio_net_hdr_v1 *)buf;
+
+	memset(h, 0, HDR);
+	h->flags = VIRTIO_NET_HDR_F_DATA_VALID;
+	for (size_t i = 0; i < frame_len; i++)
+		buf[HDR + i] = (uint8_t)(seed + i * 3);
+	return HDR + frame_len;
+}
+
+static void config_space(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t feat = td_device_features(&f->t);
+	uint8_t mac[6];
+
+	for (int i = 0; i < 6; i++)
+		mac[i] = td_read(&f->t, VPCI_DEVCFG_OFF + i, 1);
+	assert_memory_equal(mac, test_mac, 6);
+	assert_int_equal(td_read(&f->t, VPCI_DEVCFG_OFF + 6, 2), VIRTIO_NET_S_LINK_UP);
+	for (int b = 0; b <= VIRTIO_NET_F_STATUS; b++) {
+		bool want = b == VIRTIO_NET_F_CSUM || b == VIRTIO_NET_F_GUEST_CSUM ||
+			    b == VIRTIO_NET_F_MAC || b == VIRTIO_NET_F_GUEST_TSO4 ||
+			    b == VIRTIO_NET_F_GUEST_TSO6 || b == VIRTIO_NET_F_HOST_TSO4 ||
+			    b == VIRTIO_NET_F_HOST_TSO6 || b == VIRTIO_NET_F_MRG_RXBUF ||
+			    b == VIRTIO_NET_F_STATUS;
+
+		assert_int_equal(!!(feat & (1ull << b)), want);
+	}
+	/* No control queue offered: two queues. */
+	assert_int_equal(td_read(&f->t, TD_COMMON(num_queues), 2), 2);
+	/* The "tap" was given every offload the guest accepted. */
+	assert_int_equal(f->net.offloads, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6);
+	/* Reset takes them back. */
+	td_set_status(&f->t, 0);
+	assert_int_equal(f->net.offloads, 0);
+}
+
+static void offload_mapping(void **state)
+{
+	(void)state;
+	assert_int_equal(virtio_net_tun_offloads(0), 0);
+	/* TSO without checksum offload cannot be used. */
+	assert_int_equal(virtio_net_tun_offloads(1ull << VIRTIO_NET_F_GUEST_TSO4), 0);
+	assert_int_equal(virtio_net_tun_offloads(1ull << VIRTIO_NET_F_GUEST_CSUM), TUN_F_CSUM);
+	assert_int_equal(virtio_net_tun_offloads(1ull << VIRTIO_NET_F_GUEST_CSUM |
+						 1ull << VIRTIO_NET_F_GUEST_TSO6),
+			 TUN_F_CSUM | TUN_F_TSO6);
+	assert_int_equal(virtio_net_tun_offloads(1ull << VIRTIO_NET_F_GUEST_CSUM |
+						 1ull << VIRTIO_NET_F_GUEST_TSO4 |
+						 1ull << VIRTIO_NET_F_GUEST_ECN),
+			 TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO_ECN);
+	/* Host-side (transmit) offloads need nothing from the tap. */
+	assert_int_equal(virtio_net_tun_offloads(1ull << VIRTIO_NET_F_HOST_TSO4), 0);
+}
+
+static void transmit(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t h = td_alloc(&f->t, HDR), d = td_alloc(&f->t, 60);
+	struct td_buf b[] = { { h, HDR, false }, { d, 60, false } };
+	struct virtio_net_hdr_v1 *hdr = td_ptr(&f->t, h);
+	uint8_t got[256];
+	uint16_t head;
+	uint32_t len;
+
+	memset(hdr, 0, HDR);
+	hdr->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	hdr->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	hdr->csum_start = 34;
+	hdr->csum_offset = 16;
+	for (int i = 0; i < 60; i++)
+		((uint8_t *)td_ptr(&f->t, d))[i] = i;
+	td_post(&f->t, 1, b, 2);
+	td_kick(&f->t, 1);
+	assert_int_equal(td_used(&f->t, 1, &head, &len), 1);
+	assert_int_equal(len, 0);
+	assert_int_equal(f->t.irqs[2], 1);
+	/* One record: the header exactly as the guest wrote it, then the frame. */
+	assert_int_equal(recv(f->peer, got, sizeof(got), 0), HDR + 60);
+	assert_memory_equal(got, hdr, HDR);
+	assert_memory_equal(got + HDR, td_ptr(&f->t, d), 60);
+	assert_int_equal(f->net.tx_dropped, 0);
+}
+
+static void transmit_malformed(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t d = td_alloc(&f->t, 64);
+	struct td_buf wr[] = { { d, HDR, false }, { d, 60, true } };
+	struct td_buf sh[] = { { d, HDR - 1, false } };
+	uint8_t got[64];
+	uint16_t head;
+	uint32_t len;
+
+	td_post(&f->t, 1, wr, 2);
+	td_post(&f->t, 1, sh, 1);
+	td_kick(&f->t, 1);
+	assert_int_equal(td_used(&f->t, 1, &head, &len), 1);
+	assert_int_equal(td_used(&f->t, 1, &head, &len), 1);
+	assert_int_equal(f->net.tx_dropped, 2);
+	assert_int_equal(recv(f->peer, got, sizeof(got), 0), -1);
+	assert_int_equal(errno, EAGAIN);
+}
+
+static void receive_single(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t g = td_alloc(&f->t, 1526);
+	struct td_buf b = { g, 1526, true };
+	uint8_t pkt[256];
+	size_t n = make_packet(pkt, 100, 9);
+	struct virtio_net_hdr_v1 *h = td_ptr(&f->t, g);
+	uint16_t head;
+	uint32_t len;
+
+	td_post(&f->t, 0, &b, 1);
+	assert_int_equal(send(f->peer, pkt, n, 0), n);
+	virtio_net_rx(&f->net);
+	assert_int_equal(td_used(&f->t, 0, &head, &len), 1);
+	assert_int_equal(len, n);
+	assert_int_equal(h->flags, VIRTIO_NET_HDR_F_DATA_VALID);
+	assert_int_equal(h->num_buffers, 1);
+	assert_memory_equal((uint8_t *)h + HDR, pkt + HDR, 100);
+	assert_int_equal(f->t.irqs[1], 1);
+}
+
+static void receive_too_big_without_mrg(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t g1 = td_alloc(&f->t, 100), g2 = td_alloc(&f->t, 1000);
+	struct td_buf b1 = { g1, 100, true }, b2 = { g2, 1000, true };
+	uint8_t pkt[600];
+	uint16_t head;
+	uint32_t len;
+
+	td_post(&f->t, 0, &b1, 1);
+	td_post(&f->t, 0, &b2, 1);
+	send(f->peer, pkt, make_packet(pkt, 500, 1), 0);
+	send(f->peer, pkt, make_packet(pkt, 200, 2), 0);
+	virtio_net_rx(&f->net);
+	/* First packet dropped, its buffer returned empty; second delivered. */
+	assert_int_equal(td_used(&f->t, 0, &head, &len), 1);
+	assert_int_equal(len, 0);
+	assert_int_equal(td_used(&f->t, 0, &head, &len), 1);
+	assert_int_equal(len, HDR + 200);
+	assert_int_equal(f->net.rx_dropped, 1);
+}
+
+static void receive_mergeable(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t g[3];
+	uint8_t pkt[HDR + 2500], got[HDR + 2500];
+	size_t n = make_packet(pkt, 2500, 77);
+	uint32_t lens[3];
+	uint16_t head;
+
+	assert_true(virtio_pci_has_feature(&f->net.vp, VIRTIO_NET_F_MRG_RXBUF));
+	for (int i = 0; i < 3; i++) {
+		struct td_buf b = { g[i] = td_alloc(&f->t, 1000), 1000, true };
+
+		td_post(&f->t, 0, &b, 1);
+	}
+	send(f->peer, pkt, n, 0);
+	virtio_net_rx(&f->net);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(td_used(&f->t, 0, &head, &lens[i]), 1);
+	assert_int_equal(lens[0], 1000);
+	assert_int_equal(lens[1], 1000);
+	assert_int_equal(lens[2], n - 2000);
+	for (int i = 0; i < 3; i++)
+		memcpy(got + 1000 * i, td_ptr(&f->t, g[i]), lens[i]);
+	assert_int_equal(((struct virtio_net_hdr_v1 *)got)->num_buffers, 3);
+	assert_memory_equal(got + HDR, pkt + HDR, 2500);
+	/* One interrupt for the whole packet. */
+	assert_int_equal(f->t.irqs[1], 1);
+}
+
+static void receive_waits_for_buffers(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t g1 = td_alloc(&f->t, 1000), g2 = td_alloc(&f->t, 1000);
+	struct td_buf b1 = { g1, 1000, true }, b2 = { g2, 1000, true };
+	uint8_t pkt[HDR + 1500];
+	size_t n = make_packet(pkt, 1500, 5);
+	uint16_t head;
+	uint32_t len;
+
+	/* No buffers at all: the packet waits. */
+	send(f->peer, pkt, n, 0);
+	virtio_net_rx(&f->net);
+	assert_int_equal(td_used(&f->t, 0, &head, &len), 0);
+	/* One buffer is not enough for a merged packet: still waiting, nothing used. */
+	td_post(&f->t, 0, &b1, 1);
+	td_kick(&f->t, 0);
+	assert_int_equal(td_used(&f->t, 0, &head, &len), 0);
+	assert_int_equal(f->net.rx_pending, n);
+	/* We asked the guest to kick once it adds past the buffer we saw (event index). */
+	assert_int_equal(*(uint16_t *)((uint8_t *)td_ptr(&f->t, f->t.q[0].used) + 4 + 8 * 256),
+			 1);
+	/* Second buffer plus kick: delivered over both. */
+	td_post(&f->t, 0, &b2, 1);
+	td_kick(&f->t, 0);
+	assert_int_equal(td_used(&f->t, 0, &head, &len), 1);
+	assert_int_equal(len, 1000);
+	assert_int_equal(td_used(&f->t, 0, &head, &len), 1);
+	assert_int_equal(len, n - 1000);
+	assert_int_equal(f->net.rx_pending, 0);
+	assert_int_equal(f->net.rx_dropped, 0);
+}
+
+static void receive_into_readable_buffer(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t g = td_alloc(&f->t, 1000);
+	struct td_buf bad = { g, 1000, false }, good = { g, 1000, true };
+	uint8_t pkt[HDR + 64];
+	uint16_t head;
+	uint32_t len;
+
+	memset(td_ptr(&f->t, g), 0xcc, 1000);
+	td_post(&f->t, 0, &bad, 1);
+	td_post(&f->t, 0, &good, 1);
+	send(f->peer, pkt, make_packet(pkt, 64, 3), 0);
+	send(f->peer, pkt, make_packet(pkt, 64, 3), 0);
+	virtio_net_rx(&f->net);
+	assert_int_equal(td_used(&f->t, 0, &head, &len), 1);
+	assert_int_equal(len, 0);
+	assert_int_equal(td_used(&f->t, 0, &head, &len), 1);
+	assert_int_equal(len, HDR + 64);
+	assert_int_equal(f->net.rx_dropped, 1);
+}
+
+static void spec_parsing(void **state)
+{
+	char ifname[16];
+	uint8_t mac[6], mac2[6];
+	struct errinfo e;
+
+	(void)state;
+	assert_int_equal(virtio_net_parse_spec("tap=vf0", ifname, mac, &e), 0);
+	assert_string_equal(ifname, "vf0");
+	assert_int_equal(mac[0], 0x52);
+	assert_int_equal(mac[1], 0x54);
+	assert_int_equal(mac[2], 0x00);
+	/* Same name, same MAC; another name, another MAC. */
+	assert_int_equal(virtio_net_parse_spec("tap=vf0", ifname, mac2, &e), 0);
+	assert_memory_equal(mac, mac2, 6);
+	assert_int_equal(virtio_net_parse_spec("tap=vf1", ifname, mac2, &e), 0);
+	assert_memory_not_equal(mac, mac2, 6);
+	assert_int_equal(virtio_net_parse_spec("tap=t,mac=02:11:22:33:44:55", ifname, mac, &e),
+			 0);
+	assert_memory_equal(mac, test_mac, 6);
+	assert_int_equal(virtio_net_parse_spec("mac=02:11:22:33:44:55,tap=x", ifname, mac, &e),
+			 0);
+	assert_string_equal(ifname, "x");
+
+	assert_int_equal(virtio_net_parse_spec("", ifname, mac, &e), -EINVAL);
+	assert_int_equal(virtio_net_parse_spec("mac=02:11:22:33:44:55", ifname, mac, &e),
+			 -EINVAL);
+	assert_non_null(strstr(e.msg, "no tap name"));
+	assert_int_equal(virtio_net_parse_spec("tap=t,mac=01:11:22:33:44:55", ifname, mac, &e),
+			 -EINVAL);
+	assert_non_null(strstr(e.msg, "bad MAC address '01:11:22:33:44:55'"));
+	assert_int_equal(virtio_net_parse_spec("tap=t,mac=02:11:22:33:44", ifname, mac, &e),
+			 -EINVAL);
+	assert_int_equal(virtio_net_parse_spec("tap=t,mac=02:11:22:33:44:5g", ifname, mac, &e),
+			 -EINVAL);
+	assert_int_equal(virtio_net_parse_spec("tap=t,queues=2", ifname, mac, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "unknown option 'queues=2'"));
+	assert_int_equal(virtio_net_parse_spec("tap=0123456789abcdef", ifname, mac, &e), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(config_space, setup_mrg, teardown),
+		cmocka_unit_test(offload_mapping),
+		cmocka_unit_test_setup_teardown(transmit, setup_mrg, teardown),
+		cmocka_unit_test_setup_teardown(transmit_malformed, setup_mrg, teardown),
+		cmocka_unit_test_setup_teardown(receive_single, setup_nomrg, teardown),
+		cmocka_unit_test_setup_teardown(receive_too_big_without_mrg, setup_nomrg,
+						teardown),
+		cmocka_unit_test_setup_teardown(receive_mergeable, setup_mrg, teardown),
+		cmocka_unit_test_setup_teardown(receive_waits_for_buffers, setup_mrg, teardown),
+		cmocka_unit_test_setup_teardown(receive_into_readable_buffer, setup_mrg, teardown),
+		cmocka_unit_test(spec_parsing),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vfvm: the command-line front end of the VMM.  Parses the command line,
+ * builds the VM from the libraries and maps the outcome to the documented
+ * exit statuses (vfvm(1)).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "boot.h"
+#include "devices.h"
+#include "vfio_pci.h"
+#include "vm.h"
+
+#define MAX_DEVS 32
+
+struct opts {
+	const char *kernel, *initrd, *cmdline, *firmware, *affinity;
+	uint64_t mem;
+	unsigned int cpus;
+	bool hugetlb, rng;
+	const char *disk[MAX_DEVS], *net[MAX_DEVS], *dev[MAX_DEVS];
+	int nr_disk, nr_net, nr_dev;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vfvm run (--kernel FILE [--initrd FILE] [--cmdline STR] | --firmware FILE)\n"
+		"                --mem SIZE [--cpus N] [--disk PATH[,ro]]... [--net tap=NAME[,mac=M]]...\n"
+		"                [--rng] [--device BDF[,managed][,vf-token=UUID][,rom=on|off|FILE]]...\n"
+		"                [--hugetlb] [--cpu-affinity LIST]\n"
+		"       vfvm --help\n"
+		"\n"
+		"Runs a KVM guest with a 16550 console on stdin/stdout.\n"
+		"  --kernel FILE        Linux bzImage (64-bit boot protocol)\n"
+		"  --initrd FILE        initramfs for --kernel\n"
+		"  --cmdline STR        kernel command line (default: console=ttyS0)\n"
+		"  --firmware FILE      flat image placed like a PC BIOS (ends at 4 GiB and 1 MiB),\n"
+		"                       started at the reset vector F000:FFF0\n"
+		"  --mem SIZE           guest RAM: bytes, or with K, M, G suffix (plain number = MiB)\n"
+		"  --cpus N             vCPUs, 1-%d (default 1)\n"
+		"  --disk PATH[,ro]     virtio-blk on a raw file or block device\n"
+		"  --net tap=NAME[,mac=M]  virtio-net on an existing tap interface\n"
+		"  --rng                virtio-rng fed from the host's getrandom()\n"
+		"  --device BDF[,...]   pass a PCI device through with VFIO\n"
+		"  --hugetlb            back guest RAM with 2 MiB hugetlb pages\n"
+		"  --cpu-affinity LIST  pin vCPU i to the i-th host CPU of LIST (e.g. 2-3); the VMM's\n"
+		"                       other threads run on the remaining CPUs\n"
+		"\n"
+		"Exit status: 0 guest powered off, 1 VMM error, 2 usage error, 3 guest reset/reboot,\n"
+		"4 guest crashed (triple fault, KVM emulation failure), 5 stopped by a signal,\n"
+		"64+N the guest wrote N (1-63) to the debug-exit port 0x501.\n",
+		VM_MAX_VCPUS);
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "vfvm: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'vfvm --help'.\n");
+	return VM_EXIT_USAGE;
+}
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned int shift = 20;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || s[0] == '-')
+		return -EINVAL;
+	switch (*end) {
+	case '\0':
+		break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 'b': case 'B': shift = 0; end++; break;
+	default:
+		return -EINVAL;
+	}
+	if (*end == 'i' || *end == 'B')
+		end++;
+	if (*end == 'B')
+		end++;
+	if (*end || v == 0 || v > (1ULL << (40 - shift)))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int check_readable(const char *flag, const char *path)
+{
+	if (access(path, R_OK) < 0) {
+		fprintf(stderr, "vfvm: %s %s: %s\n", flag, path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_run(int argc, char **argv, struct opts *o)
+{
+	enum { O_KERNEL = 256, O_INITRD, O_CMDLINE, O_FIRMWARE, O_MEM, O_CPUS, O_DISK, O_NET,
+	       O_RNG, O_DEVICE, O_HUGETLB, O_AFFINITY, O_HELP };
+	static const struct option lo[] = {
+		{ "kernel", required_argument, NULL, O_KERNEL },
+		{ "initrd", required_argument, NULL, O_INITRD },
+		{ "cmdline", required_argument, NULL, O_CMDLINE },
+		{ "firmware", required_argument, NULL, O_FIRMWARE },
+		{ "mem", required_argument, NULL, O_MEM },
+		{ "cpus", required_argument, NULL, O_CPUS },
+		{ "disk", required_argument, NULL, O_DISK },
+		{ "net", required_argument, NULL, O_NET },
+		{ "rng", no_argument, NULL, O_RNG },
+		{ "device", required_argument, NULL, O_DEVICE },
+		{ "hugetlb", no_argument, NULL, O_HUGETLB },
+		{ "cpu-affinity", required_argument, NULL, O_AFFINITY },
+		{ "help", no_argument, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, cpus[256];
+	char *end;
+	long n;
+
+	o->cpus = 1;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
+		switch (c) {
+		case O_KERNEL: o->kernel = optarg; break;
+		case O_INITRD: o->initrd = optarg; break;
+		case O_CMDLINE: o->cmdline = optarg; break;
+		case O_FIRMWARE: o->firmware = optarg; break;
+		case O_MEM:
+			if (parse_size(optarg, &o->mem))
+				return usage_error("--mem '%s': expected a size like 512M or 2G", optarg);
+			break;
+		case O_CPUS:
+			n = strtol(optarg, &end, 10);
+			if (*end || end == optarg || n < 1 || n > VM_MAX_VCPUS)
+				return usage_error("--cpus '%s': expected a number from 1 to 64", optarg);
+			o->cpus = (unsigned int)n;
+			break;
+		case O_DISK:
+			if (o->nr_disk == MAX_DEVS)
+				return usage_error("too many --disk (%s)", optarg);
+			o->disk[o->nr_disk++] = optarg;
+			break;
+		case O_NET:
+			if (o->nr_net == MAX_DEVS)
+				return usage_error("too many --net (%s)", optarg);
+			o->net[o->nr_net++] = optarg;
+			break;
+		case O_DEVICE:
+			if (o->nr_dev == MAX_DEVS)
+				return usage_error("too many --device (%s)", optarg);
+			o->dev[o->nr_dev++] = optarg;
+			break;
+		case O_RNG: o->rng = true; break;
+		case O_HUGETLB: o->hugetlb = true; break;
+		case O_AFFINITY:
+			if (vm_parse_cpu_affinity(optarg, cpus, 256) < 0)
+				return usage_error("--cpu-affinity '%s': expected a CPU list like 0-1,3",
+						   optarg);
+			o->affinity = optarg;
+			break;
+		case O_HELP:
+			usage(stdout);
+			exit(0);
+		case ':':
+			return usage_error("option %s needs a value", argv[optind - 1]);
+		default:
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (!o->mem)
+		return usage_error("%s", "--mem SIZE is required");
+	if (!o->kernel == !o->firmware)
+		return usage_error("%s", "give exactly one of --kernel FILE or --firmware FILE");
+	if (o->firmware && (o->initrd || o->cmdline))
+		return usage_error("%s", "--initrd and --cmdline go with --kernel, not --firmware");
+	if ((o->kernel && check_readable("--kernel", o->kernel)) ||
+	    (o->initrd && check_readable("--initrd", o->initrd)) ||
+	    (o->firmware && check_readable("--firmware", o->firmware)))
+		return VM_EXIT_USAGE;
+	return 0;
+}
+
+static void report(const struct errinfo *e)
+{
+	fprintf(stderr, "vfvm: %s\n", e->msg[0] ? e->msg : strerror(e->err));
+	if (e->hint[0])
+		fprintf(stderr, "vfvm: hint: %s\n", e->hint);
+}
+
+static void on_signal(int fd, uint32_t events, void *opaque)
+{
+	struct vm *vm = opaque;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	if (read(fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	/* SIGTERM asks the guest to shut down when it listens to the power button */
+	if (si.ssi_signo == SIGTERM && platform__power_button(vm) == 0)
+		return;
+	vm_request_exit(vm, VM_EXIT_SIGNAL, si.ssi_signo == SIGINT ? "interrupted (SIGINT)" :
+								     "terminated by a signal");
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct opts o = { 0 };
+	struct vm_config cfg = { 0 };
+	struct errinfo e = { 0 };
+	struct vm *vm;
+	sigset_t set;
+	int ret, sfd;
+
+	ret = parse_run(argc, argv, &o);
+	if (ret)
+		return ret;
+	cfg.mem_size = o.mem;
+	cfg.nr_cpus = o.cpus;
+	cfg.hugetlb = o.hugetlb;
+	cfg.cpu_affinity = o.affinity;
+
+	/* signals are taken by the I/O thread through a signalfd; block them everywhere */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	vm = calloc(1, sizeof(*vm));
+	if (!vm) {
+		fprintf(stderr, "vfvm: out of memory\n");
+		return VM_EXIT_ERROR;
+	}
+	ret = vm_create(vm, &cfg, &e);
+	if (ret)
+		goto err_free;
+	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0 || vm_io_add(vm, sfd, EPOLLIN, on_signal, vm, &e)) {
+		if (sfd < 0)
+			err_sys(&e, errno, "signalfd");
+		goto err;
+	}
+	if (serial__add(vm, 0, 1, &e) || platform__add(vm, &e))
+		goto err;
+	for (int i = 0; i < o.nr_disk; i++)
+		if (virtio_blk__add(vm, o.disk[i], &e)) {
+			goto err;
+		}
+	for (int i = 0; i < o.nr_net; i++)
+		if (virtio_net__add(vm, o.net[i], &e)) {
+			goto err;
+		}
+	if (o.rng && virtio_rng__add(vm, "", &e))
+		goto err;
+	for (int i = 0; i < o.nr_dev; i++)
+		if (vfio_pci__add(vm, o.dev[i], &e)) {
+			goto err_vfio;
+		}
+	if (o.firmware) {
+		if (firmware_load(vm, o.firmware, &e))
+			goto err_vfio;
+	} else {
+		struct linux_boot lb = { o.kernel, o.initrd, o.cmdline };
+
+		if (vm_create_pit(vm, &e) || linux_boot(vm, &lb, &e))
+			goto err_vfio;
+	}
+	ret = vm_run(vm, &e);
+	if (ret < 0)
+		goto err_vfio;
+	if (ret == VM_EXIT_ERROR || ret == VM_EXIT_CRASH)
+		report(&e);
+	else if (ret == VM_EXIT_SIGNAL)
+		fprintf(stderr, "vfvm: %s\n", vm->exit_reason);
+	vfio_pci__release_all(vm);
+	vm_destroy(vm);
+	free(vm);
+	return ret;
+err_vfio:
+	vfio_pci__release_all(vm);
+err:
+	vm_destroy(vm);
+err_free:
+	report(&e);
+	free(vm);
+	return VM_EXIT_ERROR;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return VM_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "run"))
+		return cmd_run(argc - 1, argv + 1);
+	fprintf(stderr, "vfvm: unknown command '%s'\nTry 'vfvm --help'.\n", argv[1]);
+	return VM_EXIT_USAGE;
+}

@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * VFIO type1v2: one container for the VM, groups attached to it, guest RAM
+ * mapped with iova = guest physical address.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "uapi_compat.h"
+#include "vfio_iommu.h"
+
+static int group_id(const char *root, const char *bdf, struct errinfo *e)
+{
+	char path[512], target[512];
+	const char *base;
+	ssize_t n;
+	char *end;
+	long id;
+
+	snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/%s/iommu_group", root, bdf);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0) {
+		if (errno == ENOENT) {
+			snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/%s", root, bdf);
+			if (access(path, F_OK) != 0) {
+				err_set(e, ENODEV, "%s: no such PCI device", bdf);
+				err_hint(e, "list devices with lspci -D or vfctl list");
+				return -ENODEV;
+			}
+			err_set(e, ENODEV, "%s: device has no IOMMU group", bdf);
+			err_hint(e, "enable the IOMMU (intel_iommu=on / amd_iommu=on on the kernel command line)");
+			return -ENODEV;
+		}
+		return err_sys(e, errno, "%s: readlink %s", bdf, path);
+	}
+	target[n] = '\0';
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	id = strtol(base, &end, 10);
+	if (*end || id < 0 || id > INT_MAX)
+		return err_set(e, EINVAL, "%s: IOMMU group link %s is not a number", bdf, target);
+	return (int)id;
+}
+
+static int open_container(struct vfio_iommu *io, struct errinfo *e)
+{
+	char path[512];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s/dev/vfio/vfio", io->root);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		err_sys(e, errno, "open %s", path);
+		err_hint(e, "load the vfio module (modprobe vfio-pci)");
+		return -ENODEV;
+	}
+	ret = vfio_sys_ioctl(io->sys, fd, VFIO_GET_API_VERSION, NULL);
+	if (ret != VFIO_API_VERSION) {
+		close(fd);
+		return err_set(e, EINVAL, "%s: VFIO API version %d, expected %d", path, ret,
+			       VFIO_API_VERSION);
+	}
+	ret = vfio_sys_ioctl(io->sys, fd, VFIO_CHECK_EXTENSION, (void *)(uintptr_t)VFIO_TYPE1v2_IOMMU);
+	if (ret <= 0) {
+		close(fd);
+		err_set(e, ENOTSUP, "%s: the VFIO type1v2 IOMMU backend is not available", path);
+		err_hint(e, "load vfio_iommu_type1, or use a kernel with iommufd");
+		return -ENOTSUP;
+	}
+	io->container_fd = fd;
+	return 0;
+}
+
+static void parse_info_caps(struct vfio_iommu *io, const uint8_t *buf, uint32_t len, uint32_t off)
+{
+	int guard = 0;
+
+	while (off && off + sizeof(struct vfio_info_cap_header) <= len && guard++ < 32) {
+		struct vfio_info_cap_header h;
+
+		memcpy(&h, buf + off, sizeof(h));
+		if (h.id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE &&
+		    off + sizeof(struct vfio_iommu_type1_info_cap_iova_range) <= len) {
+			struct vfio_iommu_type1_info_cap_iova_range c;
+
+			memcpy(&c, buf + off, sizeof(c));
+			io->nr_ranges = 0;
+			for (uint32_t i = 0; i < c.nr_iovas && io->nr_ranges < VFIO_IOMMU_MAX_RANGES;
+			     i++) {
+				struct vfio_iova_range r;
+				uint64_t ro = off + sizeof(c) + (uint64_t)i * sizeof(struct vfio_iova_range);
+
+				if (ro + sizeof(r) > len)
+					break;
+				memcpy(&r, buf + ro, sizeof(r));
+				io->range[io->nr_ranges].start = r.start;
+				io->range[io->nr_ranges].last = r.end; /* inclusive, like iommufd's */
+				io->nr_ranges++;
+			}
+		} else if (h.id == VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL &&
+			   off + sizeof(struct vfio_iommu_type1_info_dma_avail) <= len) {
+			struct vfio_iommu_type1_info_dma_avail d;
+
+			memcpy(&d, buf + off, sizeof(d));
+			io->has_dma_avail = true;
+			io->dma_avail = d.avail;
+		}
+		if (h.next <= off)
+			break;
+		off = h.next;
+	}
+}
+
+static int get_info(struct vfio_iommu *io, struct errinfo *e)
+{
+	struct vfio_iommu_type1_info *info;
+	uint32_t sz = sizeof(*info) + 4096;
+	int ret;
+
+	for (int tries = 0; tries < 2; tries++) {
+		info = calloc(1, sz);
+		if (!info)
+			return err_sys(e, ENOMEM, "VFIO_IOMMU_GET_INFO");
+		info->argsz = sz;
+		ret = vfio_sys_ioctl(io->sys, io->container_fd, VFIO_IOMMU_GET_INFO, info);
+		if (ret < 0) {
+			free(info);
+			return err_sys(e, -ret, "VFIO_IOMMU_GET_INFO");
+		}
+		if (info->argsz > sz && info->argsz < (1u << 20) && tries == 0) {
+			sz = info->argsz;
+			free(info);
+			continue;
+		}
+		break;
+	}
+	if ((info->flags & VFIO_IOMMU_INFO_CAPS) && info->cap_offset)
+		parse_info_caps(io, (const uint8_t *)info, sz, info->cap_offset);
+	free(info);
+	return 0;
+}
+
+static int open_group(struct vfio_iommu *io, int id, const char *bdf, struct errinfo *e)
+{
+	struct vfio_group_status st = { .argsz = sizeof(st) };
+	char path[512];
+	int fd, ret;
+
+	for (int i = 0; i < io->nr_groups; i++)
+		if (io->group[i].id == id)
+			return io->group[i].fd;
+	if (io->nr_groups == VFIO_IOMMU_MAX_GROUPS)
+		return err_set(e, ENOSPC, "%s: more than %d IOMMU groups", bdf,
+			       VFIO_IOMMU_MAX_GROUPS);
+	snprintf(path, sizeof(path), "%s/dev/vfio/%d", io->root, id);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		err_sys(e, -ret, "%s: open %s", bdf, path);
+		if (ret == -ENOENT)
+			err_hint(e, "bind the device to vfio-pci first (vfctl bind %s vfio-pci), or add ,managed",
+				 bdf);
+		else if (ret == -EBUSY)
+			err_hint(e, "another process (a VM?) already uses IOMMU group %d", id);
+		return ret;
+	}
+	ret = vfio_sys_ioctl(io->sys, fd, VFIO_GROUP_GET_STATUS, &st);
+	if (ret < 0) {
+		err_sys(e, -ret, "%s: VFIO_GROUP_GET_STATUS on %s", bdf, path);
+		goto err;
+	}
+	if (!(st.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+		ret = err_set(e, EPERM, "%s: IOMMU group %d is not viable", bdf, id);
+		err_hint(e, "bind every device of the group to vfio-pci (see vfctl show %s); bridges may stay",
+			 bdf);
+		goto err;
+	}
+	/* KVM must know the group before any device of it is opened. */
+	ret = vfio_kvm_add_fd(io, fd, bdf, e);
+	if (ret < 0)
+		goto err;
+	if (!(st.flags & VFIO_GROUP_FLAGS_CONTAINER_SET)) {
+		int cfd = io->container_fd;
+
+		ret = vfio_sys_ioctl(io->sys, fd, VFIO_GROUP_SET_CONTAINER, &cfd);
+		if (ret < 0) {
+			err_sys(e, -ret, "%s: VFIO_GROUP_SET_CONTAINER (group %d)", bdf, id);
+			goto err;
+		}
+	}
+	if (!io->iommu_set) {
+		ret = vfio_sys_ioctl(io->sys, io->container_fd, VFIO_SET_IOMMU,
+				     (void *)(uintptr_t)VFIO_TYPE1v2_IOMMU);
+		if (ret < 0) {
+			err_sys(e, -ret, "%s: VFIO_SET_IOMMU(TYPE1v2)", bdf);
+			goto err;
+		}
+		io->iommu_set = true;
+	}
+	io->group[io->nr_groups].id = id;
+	io->group[io->nr_groups].fd = fd;
+	io->nr_groups++;
+	return fd;
+err:
+	close(fd);
+	return ret;
+}
+
+int vfio_type1_open_device(struct vfio_iommu *io, const char *bdf, const char *vf_token,
+			   struct errinfo *e)
+{
+	char name[128];
+	int id, gfd, ret;
+
+	id = group_id(io->root, bdf, e);
+	if (id < 0)
+		return id;
+	if (io->container_fd < 0) {
+		ret = open_container(io, e);
+		if (ret < 0)
+			return ret;
+	}
+	gfd = open_group(io, id, bdf, e);
+	if (gfd < 0)
+		return gfd;
+	if (vf_token && *vf_token)
+		snprintf(name, sizeof(name), "%s vf_token=%s", bdf, vf_token);
+	else
+		snprintf(name, sizeof(name), "%s", bdf);
+	ret = vfio_sys_ioctl(io->sys, gfd, VFIO_GROUP_GET_DEVICE_FD, name);
+	if (ret < 0) {
+		err_sys(e, -ret, "%s: VFIO_GROUP_GET_DEVICE_FD", bdf);
+		if (ret == -EACCES)
+			err_hint(e, "the PF is owned by vfio-pci: pass its VF token with ,vf-token=UUID (a wrong token is refused too)");
+		else if (ret == -EBUSY)
+			err_hint(e, "the device is already open in another process");
+		return ret;
+	}
+	/* refresh: usable ranges depend on the groups attached */
+	if (get_info(io, e) < 0) {
+		close(ret);
+		return -EIO;
+	}
+	return ret;
+}
+
+int vfio_type1_map(struct vfio_iommu *io, uint64_t iova, uint64_t size, void *hva,
+		   struct errinfo *e)
+{
+	struct vfio_iommu_type1_dma_map m = {
+		.argsz = sizeof(m),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uint64_t)(uintptr_t)hva,
+		.iova = iova,
+		.size = size,
+	};
+	int ret;
+
+	ret = vfio_sys_ioctl(io->sys, io->container_fd, VFIO_IOMMU_MAP_DMA, &m);
+	if (ret < 0) {
+		err_sys(e, -ret, "VFIO_IOMMU_MAP_DMA iova 0x%llx size 0x%llx",
+			(unsigned long long)iova, (unsigned long long)size);
+		if (ret == -ENOMEM)
+			err_hint(e, "locked memory limit too low? raise RLIMIT_MEMLOCK (ulimit -l) to cover guest RAM");
+		else if (ret == -ENOSPC)
+			err_hint(e, "VFIO's dma_entry_limit is exhausted (vfio_iommu_type1 module parameter)");
+	}
+	return ret;
+}
+
+void vfio_type1_close(struct vfio_iommu *io)
+{
+	for (int i = 0; i < io->nr_maps && io->container_fd >= 0; i++) {
+		struct vfio_iommu_type1_dma_unmap u = {
+			.argsz = sizeof(u),
+			.iova = io->map[i].iova,
+			.size = io->map[i].size,
+		};
+
+		vfio_sys_ioctl(io->sys, io->container_fd, VFIO_IOMMU_UNMAP_DMA, &u);
+	}
+	for (int i = 0; i < io->nr_groups; i++)
+		close(io->group[i].fd);
+	io->nr_groups = 0;
+	if (io->container_fd >= 0)
+		close(io->container_fd);
+	io->container_fd = -1;
+	io->iommu_set = false;
+}
