@@ -66,12 +66,13 @@ static void gas_io(uint8_t *p, uint16_t port, uint8_t bits)
 	put64(p + 4, port);
 }
 
-static uint32_t build_fadt(uint8_t *t, uint64_t dsdt)
+static uint32_t build_fadt(uint8_t *t, uint64_t dsdt, uint64_t facs)
 {
 	const uint32_t len = 276;
 
 	memset(t, 0, len);
 	header(t, "FACP", len, 6);
+	put32(t + 36, (uint32_t)facs);
 	put32(t + 40, (uint32_t)dsdt);
 	put16(t + 46, ACPI_SCI_IRQ);
 	put32(t + 56, ACPI_PM1A_EVT);
@@ -87,6 +88,7 @@ static uint32_t build_fadt(uint8_t *t, uint64_t dsdt)
 	gas_io(t + 116, 0xcf9, 8);
 	t[128] = 0x06; /* reset value: CF9 full reset */
 	t[131] = 0;    /* FADT minor version */
+	put64(t + 132, facs);
 	put64(t + 140, dsdt);
 	gas_io(t + 148, ACPI_PM1A_EVT, 32);
 	gas_io(t + 172, ACPI_PM1A_CNT, 16);
@@ -271,7 +273,7 @@ out:
 int acpi_build(uint8_t *buf, uint64_t gpa, size_t size, const struct acpi_cfg *c,
 	       struct errinfo *e)
 {
-	uint32_t off, dsdt, fadt, madt, mcfg, xsdt, len;
+	uint32_t off, dsdt, fadt, madt, mcfg, xsdt, facs, len;
 	int ret;
 
 	/* worst case MADT: header + 8 per CPU + 28 */
@@ -279,14 +281,23 @@ int acpi_build(uint8_t *buf, uint64_t gpa, size_t size, const struct acpi_cfg *c
 		return err_set(e, EINVAL, "ACPI tables: %zu bytes for %u CPUs is not possible", size,
 			       c->nr_cpus);
 	memset(buf, 0, size);
-	off = 64; /* RSDP at 0 (36 bytes), tables from 64, 16-byte aligned */
+	/*
+	 * RSDP at 0 (36 bytes); FACS at 64 (64 bytes, must be 64-byte aligned;
+	 * no checksum; required when the FADT is not hardware-reduced); then
+	 * the other tables, 16-byte aligned.
+	 */
+	facs = 64;
+	memcpy(buf + facs, "FACS", 4);
+	put32(buf + facs + 4, 64);
+	buf[facs + 32] = 2; /* version */
+	off = facs + 64;
 	dsdt = off;
 	ret = build_dsdt(buf + dsdt, size - dsdt, c, &len);
 	if (ret)
 		return err_set(e, -ret, "building the ACPI DSDT");
 	off = (dsdt + len + 15) & ~15u;
 	fadt = off;
-	off = (off + build_fadt(buf + fadt, gpa + dsdt) + 15) & ~15u;
+	off = (off + build_fadt(buf + fadt, gpa + dsdt, gpa + facs) + 15) & ~15u;
 	madt = off;
 	if (off + HDR_LEN + 8 + 8 * c->nr_cpus + 28 + 64 + 64 > size)
 		return err_set(e, ENOSPC, "ACPI tables do not fit in %zu bytes", size);

@@ -113,7 +113,17 @@ int linux_load(struct guest_mem *m, const uint8_t *k, size_t ksize, const uint8_
 	pm_size = ksize - setup_size;
 	init_size = get32(k + 0x260);
 	cmdline_size = get32(k + 0x238);
-	kernel_end = BOOT_KERNEL_ADDR + (init_size > pm_size ? init_size : pm_size);
+	/*
+	 * A relocatable kernel entered at 1 MiB decompresses itself at
+	 * pref_address (16 MiB on x86-64) when that is higher: the initrd
+	 * must stay clear of [max(load, pref), + init_size).
+	 */
+	{
+		uint64_t pref = (uint64_t)get32(k + 0x258) | (uint64_t)get32(k + 0x25c) << 32;
+		uint64_t base = pref > BOOT_KERNEL_ADDR && pref < (1ULL << 32) ? pref : BOOT_KERNEL_ADDR;
+
+		kernel_end = base + (init_size > pm_size ? init_size : pm_size);
+	}
 
 	low_top = m->nr_regions && m->region[0].gpa == 0 ? m->region[0].size : 0;
 	if (kernel_end + 0x100000 > low_top)
@@ -255,7 +265,8 @@ static int vcpu_enter_long_mode(struct vcpu *v, const struct linux_layout *lay,
 	sr.cr3 = BOOT_PML4_ADDR;
 	sr.cr4 |= 0x20;			 /* PAE */
 	sr.efer |= 0x500;		 /* LME | LMA */
-	sr.cr0 |= 0x80000001 | 0x10 | 0x20; /* PG | PE | ET | NE */
+	/* PG | NE | ET | PE; caches on (the reset value has CD and NW set) */
+	sr.cr0 = (sr.cr0 & ~0x60000000ULL) | 0x80000031;
 	if (ioctl(v->fd, KVM_SET_SREGS, &sr) < 0)
 		return err_sys(e, errno, "KVM_SET_SREGS (long mode) on vCPU 0");
 	memset(&r, 0, sizeof(r));
@@ -265,6 +276,30 @@ static int vcpu_enter_long_mode(struct vcpu *v, const struct linux_layout *lay,
 	r.rflags = 2;
 	if (ioctl(v->fd, KVM_SET_REGS, &r) < 0)
 		return err_sys(e, errno, "KVM_SET_REGS on vCPU 0");
+	return 0;
+}
+
+/*
+ * LVT LINT0 as ExtINT and LINT1 as NMI on every vCPU: the virtual-wire
+ * setup a PC BIOS leaves behind, which Linux expects for the 8259 path.
+ */
+static int lapic_virtual_wire(struct vm *vm, struct errinfo *e)
+{
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		struct kvm_lapic_state la;
+		uint32_t v;
+
+		if (ioctl(vm->vcpus[i].fd, KVM_GET_LAPIC, &la) < 0)
+			return err_sys(e, errno, "KVM_GET_LAPIC on vCPU %u", i);
+		memcpy(&v, &la.regs[0x350], 4);
+		v = (v & ~0x700u) | (7u << 8); /* ExtINT */
+		memcpy(&la.regs[0x350], &v, 4);
+		memcpy(&v, &la.regs[0x360], 4);
+		v = (v & ~0x700u) | (4u << 8); /* NMI */
+		memcpy(&la.regs[0x360], &v, 4);
+		if (ioctl(vm->vcpus[i].fd, KVM_SET_LAPIC, &la) < 0)
+			return err_sys(e, errno, "KVM_SET_LAPIC on vCPU %u", i);
+	}
 	return 0;
 }
 
@@ -345,6 +380,8 @@ int linux_boot(struct vm *vm, const struct linux_boot *lb, struct errinfo *e)
 		goto out;
 	}
 	ret = write_paging_gdt(&vm->mem, e);
+	if (!ret)
+		ret = lapic_virtual_wire(vm, e);
 	if (!ret)
 		ret = vcpu_enter_long_mode(&vm->vcpus[0], &lay, e);
 out:

@@ -37,7 +37,10 @@ void serial__free(struct vm *vm);
 #define ACPI_SCI_IRQ 9
 int platform__add(struct vm *vm, struct errinfo *e);
 void platform__free(struct vm *vm);
-/* Press the ACPI power button (SIGTERM does this once the guest enabled it). */
+/*
+ * Press the ACPI power button (vfvm does on SIGTERM); -EAGAIN when the guest
+ * has not enabled the button event, so nothing would listen.
+ */
 int platform__power_button(struct vm *vm);
 
 #endif

@@ -86,6 +86,12 @@ struct pci_dev {
 	 */
 	int (*bar_activate)(struct pci_dev *d, int bar, uint64_t addr, uint64_t size);
 	int (*bar_deactivate)(struct pci_dev *d, int bar, uint64_t addr, uint64_t size);
+	/*
+	 * Optional.  Called once by pci_host_exit() (VM teardown, vCPUs
+	 * stopped) so the device model frees what it allocated, the pci_dev
+	 * included if it owns it.  Devices are released in reverse slot order.
+	 */
+	void (*release)(struct pci_dev *d);
 
 	uint32_t cap_end;	  /* first free config byte after capabilities (pci_cap_add) */
 
@@ -105,6 +111,7 @@ struct pci_host {
 	uint64_t mmio32_next, mmio32_end;
 	uint64_t mmio64_base, mmio64_next, mmio64_end;
 	uint32_t io_next, io_end;
+	bool traps;		  /* ECAM/CF8/CFC registered on the buses */
 };
 
 /* PCI config helpers on a shadow (little-endian) */
@@ -132,8 +139,9 @@ static inline void pci_cfg_w32(struct pci_dev *d, uint32_t off, uint32_t v)
 }
 
 /*
- * Host bridge.  @vm may be NULL (unit tests): then @pio/@mmio are used as
- * given and no ECAM/CF8 traps are registered.  The 64-bit window is
+ * Host bridge: registers the ECAM (bus 0) and 0xCF8/0xCFC traps on @mmio
+ * and @pio (none when either is NULL).  @vm may be NULL (unit tests; the
+ * 0xCF9 reset is then ignored).  The 64-bit window is
  * [mmio64_base, mmio64_base + mmio64_size).
  */
 int pci_host_init(struct pci_host *h, struct vm *vm, struct bus *pio, struct bus *mmio,

@@ -136,10 +136,11 @@ static bool bar_wanted(const struct pci_dev *d, int i, uint64_t addr)
 	/* zero or a sizing pattern left in place: not a real address */
 	if (!addr || addr + b->size - 1 < addr)
 		return false;
-	if ((b->flags & PCI_BARF_IO) && addr + b->size > 0x10000)
+	/* like QEMU: a BAR whose end reaches the top of its space is a sizing leftover */
+	if ((b->flags & PCI_BARF_IO) && addr + b->size >= 0x10000)
 		return false;
 	if (!(b->flags & PCI_BARF_MEM64) && !(b->flags & PCI_BARF_IO) &&
-	    addr + b->size > 0x100000000ULL)
+	    addr + b->size >= 0x100000000ULL)
 		return false;
 	return true;
 }
@@ -360,7 +361,7 @@ int pci_host_init(struct pci_host *h, struct vm *vm, struct bus *pio, struct bus
 	h->mmio64_end = mmio64_base + mmio64_size;
 	h->io_next = PCI_IO_BASE;
 	h->io_end = PCI_IO_BASE + PCI_IO_SIZE;
-	if (!vm)
+	if (!pio || !mmio)
 		return 0;
 	ret = bus_register(mmio, PCI_ECAM_BASE, 1 << 20, ecam_access, h, "pci-ecam", e);
 	if (!ret)
@@ -370,14 +371,29 @@ int pci_host_init(struct pci_host *h, struct vm *vm, struct bus *pio, struct bus
 	if (ret) {
 		pthread_mutex_destroy(&h->lock);
 		h->vm = NULL;
+		return ret;
 	}
-	return ret;
+	h->traps = true;
+	return 0;
 }
 
 void pci_host_exit(struct pci_host *h)
 {
+	for (int slot = PCI_MAX_SLOTS - 1; slot >= 0; slot--) {
+		struct pci_dev *d = h->dev[slot];
+
+		h->dev[slot] = NULL;
+		if (d && d->release)
+			d->release(d);
+	}
+	if (h->traps) {
+		bus_unregister(h->mmio, PCI_ECAM_BASE);
+		bus_unregister(h->pio, 0xcf8);
+		bus_unregister(h->pio, 0xcfc);
+	}
 	pthread_mutex_destroy(&h->lock);
 	h->vm = NULL;
+	h->traps = false;
 }
 
 static int alloc_range(uint64_t *next, uint64_t end, uint64_t size, uint64_t *out)

@@ -128,13 +128,20 @@ int platform__power_button(struct vm *vm)
 {
 	struct platform *p = vm->platform;
 
+	int ret = 0;
+
 	if (!p)
 		return -ENODEV;
 	pthread_mutex_lock(&p->lock);
-	p->pm1_sts |= PM1_PWRBTN;
-	sci_update(p);
+	/* a guest that never enabled the button would not react: say so */
+	if (!(p->pm1_en & PM1_PWRBTN)) {
+		ret = -EAGAIN;
+	} else {
+		p->pm1_sts |= PM1_PWRBTN;
+		sci_update(p);
+	}
 	pthread_mutex_unlock(&p->lock);
-	return 0;
+	return ret;
 }
 
 int platform__add(struct vm *vm, struct errinfo *e)

@@ -242,6 +242,15 @@ static void *vcpu_thread(void *arg)
 			return NULL;
 		}
 	}
+	/*
+	 * Wait until every vCPU thread exists (so a kick always has a valid
+	 * thread to signal) or the VM is already stopping.
+	 */
+	pthread_mutex_lock(&vm->exit_lock);
+	while (!vm->vcpus_go && !atomic_load(&vm->exit_requested))
+		pthread_cond_wait(&vm->exit_cond, &vm->exit_lock);
+	pthread_mutex_unlock(&vm->exit_lock);
+
 	while (!atomic_load(&vm->exit_requested)) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			int err = errno;
@@ -266,14 +275,15 @@ int vcpu_start(struct vcpu *v, struct errinfo *e)
 
 	if (ret)
 		return err_sys(e, ret, "creating the thread of vCPU %u", v->id);
-	v->started = true;
+	/* the thread waits at the gate in vcpu_thread() until vm_run() opens it */
+	__atomic_store_n(&v->started, true, __ATOMIC_RELEASE);
 	return 0;
 }
 
 /* Order matters: immediate_exit first, then the signal (see vcpu.h). */
 void vcpu_kick(struct vcpu *v)
 {
-	if (!v->started || !v->run)
+	if (!__atomic_load_n(&v->started, __ATOMIC_ACQUIRE) || !v->run)
 		return;
 	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
 	pthread_kill(v->thread, VCPU_KICK_SIGNAL);

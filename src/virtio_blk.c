@@ -165,18 +165,27 @@ static void blk_reset(struct virtio_pci *vp)
 	(void)vp;
 }
 
+static void blk_destroy(struct virtio_pci *vp)
+{
+	struct virtio_blk *b = vp->dev;
+
+	virtio_blk_exit(b);
+	free(b);
+}
+
 static const struct virtio_dev_ops blk_ops = {
 	.start = blk_start,
 	.notify = blk_notify,
 	.reset = blk_reset,
+	.destroy = blk_destroy,
 };
 
 static void *blk_thread(void *opaque)
 {
 	struct virtio_blk *b = opaque;
 	struct pollfd p[2] = {
-		{ .fd = b->vp.q[0].kick_efd, .events = POLLIN },
-		{ .fd = b->stop_efd, .events = POLLIN },
+		{.fd = b->vp.q[0].kick_efd, .events = POLLIN},
+		{.fd = b->stop_efd, .events = POLLIN},
 	};
 
 	for (;;) {
@@ -234,8 +243,7 @@ static int open_image(struct virtio_blk *b, const char *path, struct errinfo *e)
 		if (ioctl(b->fd, BLKGETSIZE64, &size) < 0)
 			return err_sys(e, errno, "--disk: BLKGETSIZE64 on %s", path);
 	} else {
-		return err_set(e, EINVAL, "--disk: %s is not a regular file or block device",
-			       path);
+		return err_set(e, EINVAL, "--disk: %s is not a regular file or block device", path);
 	}
 	if (size < SECTOR) {
 		err_set(e, EINVAL, "--disk: %s is %llu bytes, smaller than one 512-byte sector",
@@ -253,7 +261,7 @@ static int open_image(struct virtio_blk *b, const char *path, struct errinfo *e)
 int virtio_blk_init(struct virtio_blk *b, struct vm *vm, const struct guest_mem *mem,
 		    const char *spec, struct errinfo *e)
 {
-	struct virtio_blk_config cfg = { 0 };
+	struct virtio_blk_config cfg = {0};
 	uint64_t features;
 	char *path = NULL;
 	int ret;
@@ -273,8 +281,8 @@ int virtio_blk_init(struct virtio_blk *b, struct vm *vm, const struct guest_mem 
 	if (b->readonly)
 		features |= 1ull << VIRTIO_BLK_F_RO;
 	ret = virtio_pci_init(&b->vp, vm, mem, "virtio-blk", VIRTIO_ID_BLOCK,
-			      PCI_CLASS_STORAGE_OTHER, 1, VIRTIO_BLK_QUEUE_SIZE, features,
-			      &blk_ops, b, e);
+			      PCI_CLASS_STORAGE_OTHER, 1, VIRTIO_BLK_QUEUE_SIZE, features, &blk_ops,
+			      b, e);
 	if (ret < 0)
 		goto fail;
 	b->vp.own_kick_thread = true;

@@ -26,7 +26,7 @@ struct virtio_blk {
 	struct virtio_pci vp;
 	int fd;
 	bool readonly;
-	uint64_t capacity;	/* 512-byte sectors */
+	uint64_t capacity; /* 512-byte sectors */
 	char id[VIRTIO_BLK_ID_BYTES];
 	struct virtq_elem elem;
 	struct iovec data[VIRTQ_MAX_SEGS];

@@ -214,16 +214,28 @@ static void net_reset(struct virtio_pci *vp)
 	(void)set_offloads(n, 0);
 }
 
+static void net_destroy(struct virtio_pci *vp)
+{
+	struct virtio_net *n = vp->dev;
+
+	if (vp->vm)
+		vm_io_del(vp->vm, n->tap_fd);
+	virtio_pci_exit(vp);
+	close(n->tap_fd);
+	free(n);
+}
+
 static const struct virtio_dev_ops net_ops = {
 	.start = net_start,
 	.notify = net_notify,
 	.reset = net_reset,
+	.destroy = net_destroy,
 };
 
 int virtio_net_init_fd(struct virtio_net *n, struct vm *vm, const struct guest_mem *mem, int fd,
 		       bool is_tap, const uint8_t mac[6], struct errinfo *e)
 {
-	struct virtio_net_config cfg = { 0 };
+	struct virtio_net_config cfg = {0};
 	uint64_t features;
 	int ret;
 
@@ -293,8 +305,8 @@ int virtio_net_parse_spec(const char *spec, char ifname[16], uint8_t mac[6], str
 			}
 			have_mac = true;
 		} else {
-			return err_set(e, EINVAL, "--net %s: unknown option '%.*s'", spec,
-				       (int)len, p);
+			return err_set(e, EINVAL, "--net %s: unknown option '%.*s'", spec, (int)len,
+				       p);
 		}
 		p = *end ? end + 1 : end;
 	}
@@ -319,7 +331,7 @@ int virtio_net_parse_spec(const char *spec, char ifname[16], uint8_t mac[6], str
 
 static int open_tap(const char *ifname, struct errinfo *e)
 {
-	struct ifreq ifr = { 0 };
+	struct ifreq ifr = {0};
 	int hdr = VIRTIO_NET_HDR_LEN;
 	int fd;
 
@@ -333,8 +345,9 @@ static int open_tap(const char *ifname, struct errinfo *e)
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		err_sys(e, errno, "--net: TUNSETIFF %s", ifname);
-		err_hint(e, "create it first (ip tuntap add %s mode tap) or run with "
-			    "CAP_NET_ADMIN; an existing non-tap interface cannot be used",
+		err_hint(e,
+			 "create it first (ip tuntap add %s mode tap) or run with "
+			 "CAP_NET_ADMIN; an existing non-tap interface cannot be used",
 			 ifname);
 		goto fail;
 	}

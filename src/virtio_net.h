@@ -31,16 +31,16 @@
 struct virtio_net {
 	struct virtio_pci vp;
 	int tap_fd;
-	bool is_tap;		/* false in unit tests (a socketpair): no tap ioctls */
+	bool is_tap; /* false in unit tests (a socketpair): no tap ioctls */
 	char ifname[16];
 	uint8_t mac[6];
 	struct virtq_elem rx_elem;
 	struct virtq_elem tx_elem;
 	uint8_t rx_buf[VIRTIO_NET_RX_BUF];
-	size_t rx_pending;	/* bytes of a packet in rx_buf waiting for buffers */
-	uint64_t rx_dropped;	/* packets that could not fit any buffer */
-	uint64_t tx_dropped;	/* malformed transmit requests or tap errors */
-	unsigned int offloads;	/* TUN_F_* currently set on the tap */
+	size_t rx_pending; /* bytes of a packet in rx_buf waiting for buffers */
+	uint64_t rx_dropped; /* packets that could not fit any buffer */
+	uint64_t tx_dropped; /* malformed transmit requests or tap errors */
+	unsigned int offloads; /* TUN_F_* currently set on the tap */
 };
 
 /*

@@ -63,8 +63,7 @@ void virtio_pci_config_changed(struct virtio_pci *vp)
 
 void virtio_pci_mark_broken(struct virtio_pci *vp)
 {
-	uint8_t old = __atomic_fetch_or(&vp->status, VIRTIO_CONFIG_S_NEEDS_RESET,
-					__ATOMIC_SEQ_CST);
+	uint8_t old = __atomic_fetch_or(&vp->status, VIRTIO_CONFIG_S_NEEDS_RESET, __ATOMIC_SEQ_CST);
 
 	if (old & VIRTIO_CONFIG_S_NEEDS_RESET)
 		return;
@@ -202,6 +201,12 @@ static int64_t status_write(struct virtio_pci *vp, uint8_t val)
 					ok = false;
 			vp->status = val | (old & VIRTIO_CONFIG_S_NEEDS_RESET);
 			if (!ok || vp->ops->start(vp) < 0) {
+				/* No queue is served until the driver resets the device. */
+				for (unsigned int i = 0; i < vp->nr_queues; i++) {
+					pthread_mutex_lock(&vp->q[i].lock);
+					vp->q[i].vq.broken = true;
+					pthread_mutex_unlock(&vp->q[i].lock);
+				}
 				vp->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
 				return -1;
 			}
@@ -217,20 +222,20 @@ static int64_t status_write(struct virtio_pci *vp, uint8_t val)
 
 static void common_read(struct virtio_pci *vp, uint64_t off, uint8_t *data, uint32_t len)
 {
-	uint8_t img[VPCI_COMMON_LEN] = { 0 };
+	uint8_t img[VPCI_COMMON_LEN] = {0};
 	struct virtio_pci_queue *pq = NULL;
 	uint64_t f;
 
 	pthread_mutex_lock(&vp->lock);
 	if (vp->queue_select < vp->nr_queues)
 		pq = &vp->q[vp->queue_select];
-	f = vp->dfselect == 0 ? (uint32_t)vp->dev_features
+	f = vp->dfselect == 0	? (uint32_t)vp->dev_features
 	    : vp->dfselect == 1 ? vp->dev_features >> 32
 				: 0;
 	put_le(img + 0x00, vp->dfselect, 4);
 	put_le(img + 0x04, f, 4);
 	put_le(img + 0x08, vp->gfselect, 4);
-	f = vp->gfselect == 0 ? (uint32_t)vp->drv_features
+	f = vp->gfselect == 0	? (uint32_t)vp->drv_features
 	    : vp->gfselect == 1 ? vp->drv_features >> 32
 				: 0;
 	put_le(img + 0x0c, f, 4);
@@ -383,8 +388,7 @@ static void devcfg_access(struct virtio_pci *vp, uint64_t off, uint8_t *data, ui
 		vp->ops->cfg_write(vp, off, len);
 }
 
-void virtio_pci_bar_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len,
-			   bool is_write)
+void virtio_pci_bar_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool is_write)
 {
 	struct virtio_pci *vp = opaque;
 
@@ -412,7 +416,8 @@ void virtio_pci_bar_access(void *opaque, uint64_t off, uint8_t *data, uint32_t l
 	} else if (off >= VPCI_MSIX_TABLE_OFF &&
 		   off < VPCI_MSIX_TABLE_OFF + (uint64_t)MSIX_ENTRY_SIZE * vp->msix.nr) {
 		msix_table_access(&vp->msix, off - VPCI_MSIX_TABLE_OFF, data, len, is_write);
-	} else if (off >= VPCI_MSIX_PBA_OFF && off < VPCI_MSIX_PBA_OFF + 8 * ((vp->msix.nr + 63) / 64)) {
+	} else if (off >= VPCI_MSIX_PBA_OFF &&
+		   off < VPCI_MSIX_PBA_OFF + 8 * ((vp->msix.nr + 63) / 64)) {
 		msix_pba_access(&vp->msix, off - VPCI_MSIX_PBA_OFF, data, len, is_write);
 	} else if (!is_write) {
 		memset(data, 0, len);
@@ -422,7 +427,7 @@ void virtio_pci_bar_access(void *opaque, uint64_t off, uint8_t *data, uint32_t l
 static int add_cap(struct virtio_pci *vp, uint8_t type, uint32_t off, uint32_t len,
 		   struct errinfo *e)
 {
-	struct virtio_pci_notify_cap c = { 0 };
+	struct virtio_pci_notify_cap c = {0};
 	uint8_t size = sizeof(struct virtio_pci_cap);
 	int ret;
 
@@ -454,7 +459,8 @@ static int bar_activate(struct pci_dev *d, int bar, uint64_t addr, uint64_t size
 		return 0;
 	for (unsigned int i = 0; i < vp->nr_queues; i++) {
 		ret = ioeventfd_add(vp->vm, vp->q[i].kick_efd,
-				    addr + VPCI_NOTIFY_OFF + VPCI_NOTIFY_MULT * i, 2, false, -1, &e);
+				    addr + VPCI_NOTIFY_OFF + VPCI_NOTIFY_MULT * i, 2, false, -1,
+				    &e);
 		if (ret < 0) {
 			/* Kicks still work through the trap, only slower. */
 			while (i--)
@@ -592,6 +598,27 @@ int virtio_pci_register(struct virtio_pci *vp, struct errinfo *e)
 fail:
 	err_prefix(e, "%s", vp->name);
 	return ret;
+}
+
+void virtio_pci__release_all(struct vm *vm)
+{
+	struct pci_host *h = &vm->pci;
+
+	for (int slot = 0; slot < PCI_MAX_SLOTS; slot++) {
+		struct pci_dev *d = h->dev[slot];
+		struct virtio_pci *vp;
+
+		/* Ours are the functions with this transport's BAR hook. */
+		if (!d || d->bar_activate != bar_activate)
+			continue;
+		vp = d->opaque;
+		if (d->bar[0].active) {
+			bar_deactivate(d, 0, d->bar[0].addr, d->bar[0].size);
+			d->bar[0].active = false;
+		}
+		h->dev[slot] = NULL;
+		vp->ops->destroy(vp);
+	}
 }
 
 void virtio_pci_exit(struct virtio_pci *vp)

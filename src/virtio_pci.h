@@ -54,8 +54,8 @@ struct vm;
 #define VPCI_BAR_SIZE 0x8000
 
 /* Always offered: modern device, indirect tables, event index. */
-#define VIRTIO_PCI_BASE_FEATURES                                                                  \
-	((1ull << 32) /* VERSION_1 */ | (1ull << 28) /* INDIRECT_DESC */ |                        \
+#define VIRTIO_PCI_BASE_FEATURES                                           \
+	((1ull << 32) /* VERSION_1 */ | (1ull << 28) /* INDIRECT_DESC */ | \
 	 (1ull << 29) /* EVENT_IDX */)
 
 struct virtio_pci;
@@ -69,36 +69,38 @@ struct virtio_dev_ops {
 	void (*reset)(struct virtio_pci *vp);
 	/* Optional: the driver wrote device config bytes (already stored). */
 	void (*cfg_write)(struct virtio_pci *vp, uint32_t off, uint32_t len);
+	/* VM teardown: stop threads, call virtio_pci_exit(), free the device. */
+	void (*destroy)(struct virtio_pci *vp);
 };
 
 struct virtio_pci_queue {
-	pthread_mutex_t lock;	/* held by whoever uses vq */
+	pthread_mutex_t lock; /* held by whoever uses vq */
 	uint16_t max_size;
 	uint16_t size;
 	uint16_t msix_vector;
-	bool enabled;		/* driver wrote queue_enable = 1 */
+	bool enabled; /* driver wrote queue_enable = 1 */
 	uint64_t desc, avail, used;
 	struct virtq vq;
-	int kick_efd;		/* ioeventfd target */
+	int kick_efd; /* ioeventfd target */
 };
 
 struct virtio_pci {
 	struct pci_dev pci;
 	struct msix msix;
-	struct vm *vm;			/* NULL in unit tests: kicks call notify directly */
+	struct vm *vm; /* NULL in unit tests: kicks call notify directly */
 	const struct guest_mem *mem;
 	const struct virtio_dev_ops *ops;
-	void *dev;			/* the device model */
+	void *dev; /* the device model */
 	const char *name;
-	uint16_t device_id;		/* virtio device id (1 net, 2 blk, 4 rng) */
+	uint16_t device_id; /* virtio device id (1 net, 2 blk, 4 rng) */
 	unsigned int nr_queues;
-	bool own_kick_thread;		/* device waits on the kick eventfds itself */
+	bool own_kick_thread; /* device waits on the kick eventfds itself */
 
 	uint8_t devcfg[VPCI_DEVCFG_MAX];
 	uint32_t devcfg_len;
-	uint32_t devcfg_wmask_off;	/* bytes from here on are driver-writable */
+	uint32_t devcfg_wmask_off; /* bytes from here on are driver-writable */
 
-	pthread_mutex_t lock;		/* register state below */
+	pthread_mutex_t lock; /* register state below */
 	uint64_t dev_features;
 	uint64_t drv_features;
 	uint32_t dfselect, gfselect;
@@ -106,7 +108,7 @@ struct virtio_pci {
 	uint16_t msix_config;
 	uint8_t status;
 	uint8_t config_generation;
-	uint8_t isr;			/* atomic */
+	uint8_t isr; /* atomic */
 	struct virtio_pci_queue q[VIRTIO_PCI_MAX_QUEUES];
 	bool ioevents_on;
 	uint64_t ioevent_base;
@@ -128,10 +130,14 @@ int virtio_pci_init(struct virtio_pci *vp, struct vm *vm, const struct guest_mem
 /* Put the function on the VM's PCI bus, MSI-X irqfds, kicks on the I/O thread. */
 int virtio_pci_register(struct virtio_pci *vp, struct errinfo *e);
 void virtio_pci_exit(struct virtio_pci *vp);
+/*
+ * Free every virtio device of @vm (after vm_run() returned, before
+ * vm_destroy()): their BARs leave the bus, threads stop, files close.
+ */
+void virtio_pci__release_all(struct vm *vm);
 
 /* BAR 0 access (also what the bus calls). */
-void virtio_pci_bar_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len,
-			   bool is_write);
+void virtio_pci_bar_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool is_write);
 
 /* Negotiated feature test. */
 static inline bool virtio_pci_has_feature(const struct virtio_pci *vp, unsigned int bit)

@@ -54,10 +54,19 @@ static void rng_reset(struct virtio_pci *vp)
 	(void)vp;
 }
 
+static void rng_destroy(struct virtio_pci *vp)
+{
+	struct virtio_rng *r = vp->dev;
+
+	virtio_pci_exit(vp);
+	free(r);
+}
+
 static const struct virtio_dev_ops rng_ops = {
 	.start = rng_start,
 	.notify = rng_notify,
 	.reset = rng_reset,
+	.destroy = rng_destroy,
 };
 
 int virtio_rng_init(struct virtio_rng *r, struct vm *vm, const struct guest_mem *mem,

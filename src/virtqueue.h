@@ -36,20 +36,20 @@
 enum virtq_fault {
 	VIRTQ_OK = 0,
 	/* queue-level: the queue is broken */
-	VIRTQ_BAD_RING_ADDR,	/* ring outside RAM or misaligned */
-	VIRTQ_BAD_SIZE,		/* queue size 0, too big or not a power of 2 */
-	VIRTQ_AVAIL_JUMP,	/* avail idx more than a queue size ahead */
-	VIRTQ_BAD_HEAD,		/* head index >= queue size */
+	VIRTQ_BAD_RING_ADDR, /* ring outside RAM or misaligned */
+	VIRTQ_BAD_SIZE, /* queue size 0, too big or not a power of 2 */
+	VIRTQ_AVAIL_JUMP, /* avail idx more than a queue size ahead */
+	VIRTQ_BAD_HEAD, /* head index >= queue size */
 	/* chain-level: that request fails */
-	VIRTQ_BAD_NEXT,		/* next index >= table size */
-	VIRTQ_LOOP,		/* more descriptors than the table holds */
-	VIRTQ_TOO_MANY_SEGS,	/* more buffers than VIRTQ_MAX_SEGS */
-	VIRTQ_BAD_BUF_ADDR,	/* buffer not wholly inside guest RAM */
-	VIRTQ_TOO_LONG,		/* total length does not fit 32 bits */
-	VIRTQ_READ_AFTER_WRITE,	/* device-readable buffer after a writable one */
+	VIRTQ_BAD_NEXT, /* next index >= table size */
+	VIRTQ_LOOP, /* more descriptors than the table holds */
+	VIRTQ_TOO_MANY_SEGS, /* more buffers than VIRTQ_MAX_SEGS */
+	VIRTQ_BAD_BUF_ADDR, /* buffer not wholly inside guest RAM */
+	VIRTQ_TOO_LONG, /* total length does not fit 32 bits */
+	VIRTQ_READ_AFTER_WRITE, /* device-readable buffer after a writable one */
 	VIRTQ_INDIRECT_NOT_NEGOTIATED,
-	VIRTQ_INDIRECT_NESTED,	/* indirect descriptor inside an indirect table */
-	VIRTQ_INDIRECT_BAD,	/* indirect with NEXT, or length not n*16, or empty */
+	VIRTQ_INDIRECT_NESTED, /* indirect descriptor inside an indirect table */
+	VIRTQ_INDIRECT_BAD, /* indirect with NEXT, or length not n*16, or empty */
 	VIRTQ_INDIRECT_NOT_HEAD, /* indirect descriptor after a direct one */
 };
 
@@ -58,8 +58,8 @@ const char *virtq_fault_str(enum virtq_fault f);
 struct virtq {
 	const struct guest_mem *mem;
 	uint16_t size;
-	bool event_idx;		/* VIRTIO_RING_F_EVENT_IDX negotiated */
-	bool indirect;		/* VIRTIO_RING_F_INDIRECT_DESC negotiated */
+	bool event_idx; /* VIRTIO_RING_F_EVENT_IDX negotiated */
+	bool indirect; /* VIRTIO_RING_F_INDIRECT_DESC negotiated */
 	bool ready;
 	bool broken;
 
@@ -67,13 +67,13 @@ struct virtq {
 	struct vring_avail *avail;
 	struct vring_used *used;
 
-	uint16_t last_avail;	/* next avail ring slot to consume */
-	uint16_t used_idx;	/* our copy of used->idx */
+	uint16_t last_avail; /* next avail ring slot to consume */
+	uint16_t used_idx; /* our copy of used->idx */
 	uint16_t signalled_used; /* used idx when we last notified */
-	bool signalled_valid;	/* signalled_used means something */
+	bool signalled_valid; /* signalled_used means something */
 
-	enum virtq_fault fault;	/* last fault seen */
-	uint64_t bad_chains;	/* requests failed for chain-level faults */
+	enum virtq_fault fault; /* last fault seen */
+	uint64_t bad_chains; /* requests failed for chain-level faults */
 };
 
 /* One request: device-readable buffers (out) then device-writable (in). */
@@ -81,8 +81,8 @@ struct virtq_elem {
 	uint16_t head;
 	unsigned int out_num;
 	unsigned int in_num;
-	uint32_t out_len;	/* bytes in out buffers */
-	uint32_t in_len;	/* bytes in in buffers */
+	uint32_t out_len; /* bytes in out buffers */
+	uint32_t in_len; /* bytes in in buffers */
 	struct iovec out[VIRTQ_MAX_SEGS];
 	struct iovec in[VIRTQ_MAX_SEGS];
 };
@@ -140,8 +140,7 @@ uint16_t virtq_avail_idx(struct virtq *vq);
 void virtq_disable_kicks(struct virtq *vq);
 
 /* Copy between a flat buffer and iovecs, starting @off bytes in; return bytes copied. */
-size_t virtq_iov_to_buf(const struct iovec *iov, unsigned int n, size_t off, void *buf,
-			size_t len);
+size_t virtq_iov_to_buf(const struct iovec *iov, unsigned int n, size_t off, void *buf, size_t len);
 size_t virtq_iov_from_buf(const struct iovec *iov, unsigned int n, size_t off, const void *buf,
 			  size_t len);
 

@@ -121,15 +121,34 @@ int vm_memslot_add(struct vm *vm, uint64_t gpa, uint64_t size, void *hva, bool r
 		.userspace_addr = (uintptr_t)hva,
 		.flags = readonly ? KVM_MEM_READONLY : 0,
 	};
-	int slot;
+	int slot = -1, err;
+	unsigned int max = (unsigned int)ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
 
+	if (!max || max > VM_MAX_MEMSLOTS)
+		max = VM_MAX_MEMSLOTS;
+	/* slots are reused: a guest moving BARs around must not run out of them */
 	pthread_mutex_lock(&vm->memslot_lock);
-	slot = (int)vm->next_memslot++;
+	for (unsigned int i = 0; i < max; i++) {
+		if (!(vm->memslot_used[i / 64] & (1ULL << (i % 64)))) {
+			vm->memslot_used[i / 64] |= 1ULL << (i % 64);
+			slot = (int)i;
+			break;
+		}
+	}
 	pthread_mutex_unlock(&vm->memslot_lock);
+	if (slot < 0)
+		return err_set(e, ENOSPC, "all %u KVM memslots are in use (mapping 0x%llx)", max,
+			       (unsigned long long)gpa);
 	r.slot = (uint32_t)slot;
-	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
-		return err_sys(e, errno, "KVM_SET_USER_MEMORY_REGION slot %d at 0x%llx size 0x%llx",
-			       slot, (unsigned long long)gpa, (unsigned long long)size);
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
+		err = errno;
+		pthread_mutex_lock(&vm->memslot_lock);
+		vm->memslot_used[slot / 64] &= ~(1ULL << (slot % 64));
+		pthread_mutex_unlock(&vm->memslot_lock);
+		return err_sys(e, err, "KVM_SET_USER_MEMORY_REGION slot %d at 0x%llx size 0x%llx%s",
+			       slot, (unsigned long long)gpa, (unsigned long long)size,
+			       readonly ? " (read-only)" : "");
+	}
 	return slot;
 }
 
@@ -137,8 +156,13 @@ int vm_memslot_del(struct vm *vm, int slot, struct errinfo *e)
 {
 	struct kvm_userspace_memory_region r = { .slot = (uint32_t)slot };
 
+	if (slot < 0 || slot >= VM_MAX_MEMSLOTS)
+		return err_set(e, EINVAL, "KVM memslot %d does not exist", slot);
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
 		return err_sys(e, errno, "removing KVM memslot %d", slot);
+	pthread_mutex_lock(&vm->memslot_lock);
+	vm->memslot_used[slot / 64] &= ~(1ULL << (slot % 64));
+	pthread_mutex_unlock(&vm->memslot_lock);
 	return 0;
 }
 
@@ -274,6 +298,7 @@ fail:
 
 void vm_destroy(struct vm *vm)
 {
+	vm_run_cleanups(vm);
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);

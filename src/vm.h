@@ -30,6 +30,7 @@
 #define VM_HIGH_RAM_BASE 0x100000000ULL
 #define VM_MMIO64_DEFAULT_SIZE (64ULL << 30)
 #define VM_MAX_VCPUS 64
+#define VM_MAX_MEMSLOTS 512 /* KVM on x86 has 509 user slots per address space */
 
 /* vfvm exit statuses (documented in vfvm(1)) */
 enum vm_exit_status {
@@ -55,6 +56,7 @@ struct vm_config {
 };
 
 struct vm_io_handler; /* opaque; see vm_io_add() */
+struct vm_cleanup;    /* opaque; see vm_at_destroy() */
 
 struct vm {
 	int kvm_fd;
@@ -75,7 +77,7 @@ struct vm {
 	struct pci_host pci;
 	struct irq_routing irq;
 	bool has_irqchip;
-	unsigned int next_memslot; /* KVM memslot ids: RAM first, then devices */
+	uint64_t memslot_used[VM_MAX_MEMSLOTS / 64]; /* KVM memslot ids in use */
 	pthread_mutex_t memslot_lock;
 
 	/* I/O thread: one epoll loop for eventfds, tap, stdin, ... */
@@ -85,6 +87,7 @@ struct vm {
 	bool io_thread_started;
 	pthread_mutex_t io_lock;
 	struct vm_io_handler *io_handlers; /* list, freed at vm_destroy() */
+	struct vm_cleanup *cleanups;	   /* vm_at_destroy() list */
 
 	/* devices that need per-VM state reachable by the core */
 	void *serial;
@@ -95,7 +98,8 @@ struct vm {
 	int exit_status;  /* enum vm_exit_status or debug value */
 	char exit_reason[256];
 	pthread_mutex_t exit_lock;
-	pthread_cond_t exit_cond;
+	pthread_cond_t exit_cond;  /* exit requested, or vcpus_go set */
+	bool vcpus_go;		   /* every vCPU thread exists: they may enter KVM_RUN */
 };
 
 /* Create the VM: KVM fds, guest RAM, memslots, irqchip, buses, PCI host, routing. */
@@ -118,8 +122,15 @@ int vm_memslot_del(struct vm *vm, int slot, struct errinfo *e);
 int vm_io_add(struct vm *vm, int fd, uint32_t events,
 	      void (*cb)(int fd, uint32_t events, void *opaque), void *opaque, struct errinfo *e);
 int vm_io_del(struct vm *vm, int fd);
-/* Internal: free the handler list (vm_destroy). */
+/*
+ * Run @fn(@opaque) in vm_destroy() (after the vCPUs and I/O thread have
+ * stopped, before guest memory goes away), last added first: for state
+ * that is not a PCI device (PCI devices use pci_dev.release).
+ */
+int vm_at_destroy(struct vm *vm, void (*fn)(void *opaque), void *opaque, struct errinfo *e);
+/* Internal (vm_destroy): free the handler list; run the vm_at_destroy() list. */
 void vm_io_cleanup(struct vm *vm);
+void vm_run_cleanups(struct vm *vm);
 
 /*
  * Ask the VM to stop with @status; @reason says why (for the log).  Safe

@@ -66,6 +66,37 @@ int vm_io_del(struct vm *vm, int fd)
 	return 0;
 }
 
+struct vm_cleanup {
+	struct vm_cleanup *next;
+	void (*fn)(void *opaque);
+	void *opaque;
+};
+
+int vm_at_destroy(struct vm *vm, void (*fn)(void *opaque), void *opaque, struct errinfo *e)
+{
+	struct vm_cleanup *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return err_sys(e, ENOMEM, "VM teardown list");
+	c->fn = fn;
+	c->opaque = opaque;
+	c->next = vm->cleanups;
+	vm->cleanups = c;
+	return 0;
+}
+
+void vm_run_cleanups(struct vm *vm)
+{
+	struct vm_cleanup *c, *n;
+
+	for (c = vm->cleanups; c; c = n) {
+		n = c->next;
+		c->fn(c->opaque);
+		free(c);
+	}
+	vm->cleanups = NULL;
+}
+
 void vm_io_cleanup(struct vm *vm)
 {
 	struct vm_io_handler *h, *n;
@@ -220,6 +251,11 @@ int vm_run(struct vm *vm, struct errinfo *e)
 			break;
 		}
 	}
+	/* open the gate: every started vCPU has a thread a kick can reach */
+	pthread_mutex_lock(&vm->exit_lock);
+	vm->vcpus_go = true;
+	pthread_cond_broadcast(&vm->exit_cond);
+	pthread_mutex_unlock(&vm->exit_lock);
 
 	pthread_mutex_lock(&vm->exit_lock);
 	while (!atomic_load(&vm->exit_requested))

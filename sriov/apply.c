@@ -18,7 +18,7 @@ struct apply_exec {
 	void *priv;
 	struct ledger *led;
 	const char *state_dir;
-	const char *config;	  /* path of the declaring file, NULL when undeclared */
+	const char *config; /* path of the declaring file, NULL when undeclared */
 	struct apply_pf_result *res;
 	struct rc_action *done; /* executed this run, oldest first */
 	int nr_done;
@@ -68,12 +68,12 @@ static int group_end(const struct rc_plan *p, int i)
 }
 
 /* Execute acts[i..j) (one action, or one group of VF settings) against state st. */
-static int exec_acts(struct apply_exec *x, const struct rc_pf_state *st, const struct rc_action *acts,
-		     int n, struct errinfo *e)
+static int exec_acts(struct apply_exec *x, const struct rc_pf_state *st,
+		     const struct rc_action *acts, int n, struct errinfo *e)
 {
 	const struct rc_action *a = &acts[0];
-	bool has[VFKEY_NR] = { false };
-	char val[VFKEY_NR][CONFIG_VAL_LEN];
+	bool has[VFKEY_NR] = {false};
+	char val[VFKEY_NR][CONFIG_VAL_LEN] = {{0}};
 	const struct rc_vf_state *hv;
 	int g;
 
@@ -82,24 +82,31 @@ static int exec_acts(struct apply_exec *x, const struct rc_pf_state *st, const s
 		return x->ops->set_autoprobe(x->priv, st, a->num, e);
 	case RC_NUMVFS:
 		return x->ops->set_numvfs(x->priv, st, a->num, e);
+	case RC_VF_ONLINE:
+		return x->ops->online_vfs(x->priv, st, a->num, e);
 	case RC_VF_DRIVER:
 		return x->ops->set_driver(x->priv, st, a->vf, a->value, e);
 	case RC_VF_SET:
 		break;
 	}
-	/* The other members of the attribute keep their current value. */
+	/*
+	 * The other members of the attribute keep their current value when
+	 * the kernel reports it; otherwise the settings layer's default
+	 * applies (as with `vfctl set`).
+	 */
 	hv = a->vf < st->nr_vfs ? &st->vfs[a->vf] : NULL;
 	g = rc_vfkey_group(a->key);
-	for (int k = 0; k < VFKEY_NR; k++) {
-		if (k != a->key && (!g || rc_vfkey_group(k) != g))
+	for (int k = 0; g && k < VFKEY_NR; k++) {
+		if (rc_vfkey_group(k) != g || !hv || !hv->known[k])
 			continue;
 		has[k] = true;
-		snprintf(val[k], sizeof(val[k]), "%s",
-			 hv && hv->known[k] ? hv->val[k] : rc_vfkey_default(k));
+		snprintf(val[k], sizeof(val[k]), "%s", hv->val[k]);
 	}
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
+		has[acts[i].key] = true;
 		snprintf(val[acts[i].key], sizeof(val[0]), "%.*s", CONFIG_VAL_LEN - 1,
 			 acts[i].value);
+	}
 	return x->ops->set_vf(x->priv, st, a->vf, has, (const char(*)[CONFIG_VAL_LEN])val, e);
 }
 
@@ -138,6 +145,9 @@ static bool roll_back(struct apply_exec *x)
 		char line[APPLY_LINE_LEN];
 		int r;
 
+		/* Bringing VFs back online is no configuration change to undo. */
+		if (x->done[i].kind == RC_VF_ONLINE)
+			continue;
 		if (!rc_action_inverse(&x->done[i], &inv)) {
 			all = false;
 			continue;
@@ -205,7 +215,9 @@ static void apply_pf(struct apply_exec *x, const struct config_pf *want, bool dr
 		if (r) {
 			if (!want && !round)
 				err_hint(&res->err,
-					 "vfctl changed this PF before and its file is gone; it puts the PF back once it can read it (the entry stays in %s/%s until then)",
+					 "vfctl changed this PF before and its file is gone; it "
+					 "puts the PF back once it can read it (the entry stays in "
+					 "%s/%s until then)",
 					 x->state_dir ? x->state_dir : "STATE_DIR", LEDGER_FILE);
 			rc_pf_state_free(&st);
 			failed = true;
@@ -241,14 +253,16 @@ static void apply_pf(struct apply_exec *x, const struct config_pf *want, bool dr
 			}
 			for (; i < j; i++)
 				if (note_done(x, &plan.acts[i])) {
-					err_set(&res->err, ENOMEM, "PF %s: out of memory", res->bdf);
+					err_set(&res->err, ENOMEM, "PF %s: out of memory",
+						res->bdf);
 					failed = true;
 					break;
 				}
 			if (failed)
 				break;
 			/* New VFs: their settings can only be planned once they exist. */
-			if (a->kind == RC_NUMVFS && (i >= plan.nr || plan.acts[i].kind != RC_NUMVFS)) {
+			if (a->kind == RC_NUMVFS &&
+			    (i >= plan.nr || plan.acts[i].kind != RC_NUMVFS)) {
 				if (save_ledger(x, &res->err)) {
 					failed = true;
 					break;
@@ -276,8 +290,8 @@ static void apply_pf(struct apply_exec *x, const struct config_pf *want, bool dr
 			res->outcome = APPLY_FAILED;
 		} else {
 			res->outcome = APPLY_PARTIAL;
-			err_hint(&res->err,
-				 "the changes listed stayed: fix the cause and run vfctl apply again");
+			err_hint(&res->err, "the changes listed stayed: fix the cause and run "
+					    "vfctl apply again");
 		}
 	} else if (res->nr_unsupported) {
 		res->outcome = APPLY_PARTIAL;
@@ -337,15 +351,16 @@ int apply_run(const struct apply_ops *ops, void *priv, const struct config_set *
 					int o = k ? j : i;
 
 					err_set(&rerr[o], EINVAL,
-						"%s and %s both match PF %s; expected one file per PF",
+						"%s and %s both match PF %s; expected one file per "
+						"PF",
 						cfg->pfs[i].path, cfg->pfs[j].path, bdfs[i]);
 					err_hint(&rerr[o], "merge the two files or remove one");
 				}
 			}
 	for (int i = 0; i < cfg->nr_pfs; i++) {
 		struct apply_pf_result *res;
-		struct apply_exec x = { ops, priv, led, opts->state_dir, cfg->pfs[i].path, NULL,
-					NULL, 0 };
+		struct apply_exec x = {ops,  priv, led, opts->state_dir, cfg->pfs[i].path,
+				       NULL, NULL, 0};
 
 		if (rerr[i].err) {
 			/* With --pf, files for other PFs do not matter. */
@@ -376,7 +391,7 @@ int apply_run(const struct apply_ops *ops, void *priv, const struct config_set *
 		snprintf(ledger_bdfs[i], sizeof(ledger_bdfs[i]), "%s", led->pfs[i].bdf);
 	for (int i = 0; i < nl; i++) {
 		const struct ledger_pf *lp = ledger_find(led, ledger_bdfs[i]);
-		struct apply_exec x = { ops, priv, led, opts->state_dir, NULL, NULL, NULL, 0 };
+		struct apply_exec x = {ops, priv, led, opts->state_dir, NULL, NULL, NULL, 0};
 		bool declared = false;
 
 		if (!lp || (opts->only_bdf && strcmp(lp->bdf, opts->only_bdf)))
@@ -464,8 +479,9 @@ struct json_object *apply_report_json(const struct apply_report *rep)
 	}
 	json_object_object_add(root, "time", json_object_new_int64(rep->time));
 	json_object_object_add(root, "dry_run", json_object_new_boolean(rep->dry_run));
-	json_object_object_add(root, "result",
-			       json_object_new_string(apply_outcome_name(apply_report_outcome(rep))));
+	json_object_object_add(
+		root, "result",
+		json_object_new_string(apply_outcome_name(apply_report_outcome(rep))));
 	json_object_object_add(root, "pfs", pfs);
 	for (int i = 0; i < rep->nr_pfs; i++) {
 		const struct apply_pf_result *r = &rep->pfs[i];
@@ -490,11 +506,11 @@ struct json_object *apply_report_json(const struct apply_report *rep)
 			json_object_object_add(o, "unsupported",
 					       lines_json(r->unsupported, r->nr_unsupported));
 		}
-		json_object_object_add(o, "error", r->err.err ? json_object_new_string(r->err.msg) :
-							       NULL);
-		json_object_object_add(o, "hint", r->err.err && r->err.hint[0] ?
-							  json_object_new_string(r->err.hint) :
-							  NULL);
+		json_object_object_add(o, "error",
+				       r->err.err ? json_object_new_string(r->err.msg) : NULL);
+		json_object_object_add(
+			o, "hint",
+			r->err.err && r->err.hint[0] ? json_object_new_string(r->err.hint) : NULL);
 	}
 	return root;
 }
@@ -565,10 +581,11 @@ int apply_status_save(const char *state_dir, const struct apply_report *rep, boo
 		return err_sys(e, ENOMEM, "writing %s/%s", state_dir, APPLY_STATUS_FILE);
 	if (merge)
 		merge_old(root, state_dir);
-	ret = state_write_atomic(state_dir, APPLY_STATUS_FILE,
-				 json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-									      JSON_C_TO_STRING_NOSLASHESCAPE),
-				 e);
+	ret = state_write_atomic(
+		state_dir, APPLY_STATUS_FILE,
+		json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+							     JSON_C_TO_STRING_NOSLASHESCAPE),
+		e);
 	json_object_put(root);
 	return ret;
 }

@@ -33,6 +33,8 @@ struct apply_ops {
 	int (*read)(void *priv, const char *bdf, struct rc_pf_state *st, struct errinfo *e);
 	int (*set_autoprobe)(void *priv, const struct rc_pf_state *st, int on, struct errinfo *e);
 	int (*set_numvfs)(void *priv, const struct rc_pf_state *st, int n, struct errinfo *e);
+	/* NVMe: give the first n VFs resources and set them online (idempotent). */
+	int (*online_vfs)(void *priv, const struct rc_pf_state *st, int n, struct errinfo *e);
 	/*
 	 * Set the VF settings in has[] (one kernel attribute: all keys share
 	 * a group, e.g. vlan+qos+proto) to val[].  -EOPNOTSUPP when the
@@ -47,36 +49,36 @@ struct apply_ops {
 
 enum apply_outcome {
 	APPLY_UNCHANGED, /* already as declared */
-	APPLY_OK,	 /* changed, all as declared */
-	APPLY_PARTIAL,	 /* some changes stay (unsupported setting, failed rollback) */
-	APPLY_FAILED,	 /* failed; everything this run changed was rolled back */
+	APPLY_OK, /* changed, all as declared */
+	APPLY_PARTIAL, /* some changes stay (unsupported setting, failed rollback) */
+	APPLY_FAILED, /* failed; everything this run changed was rolled back */
 };
 
 struct apply_pf_result {
 	char bdf[CONFIG_BDF_LEN];
-	char config[256];	/* "" for a PF only the ledger knows */
+	char config[256]; /* "" for a PF only the ledger knows */
 	enum apply_outcome outcome;
-	char (*changed)[APPLY_LINE_LEN];	/* actions that stayed applied */
+	char (*changed)[APPLY_LINE_LEN]; /* actions that stayed applied */
 	int nr_changed;
 	char (*rolled_back)[APPLY_LINE_LEN];
 	int nr_rolled_back;
-	char (*unsupported)[APPLY_LINE_LEN];	/* settings the driver refused as unsupported */
+	char (*unsupported)[APPLY_LINE_LEN]; /* settings the driver refused as unsupported */
 	int nr_unsupported;
-	struct rc_plan plan;	/* dry run: what would be done */
-	struct errinfo err;	/* why it failed, err.err == 0 otherwise */
+	struct rc_plan plan; /* dry run: what would be done */
+	struct errinfo err; /* why it failed, err.err == 0 otherwise */
 };
 
 struct apply_report {
 	bool dry_run;
-	long long time;		/* seconds since the epoch, when the run ended */
+	long long time; /* seconds since the epoch, when the run ended */
 	struct apply_pf_result *pfs;
 	int nr_pfs;
 };
 
 struct apply_opts {
-	const char *only_bdf;	/* apply only this PF (canonical BDF), or NULL */
-	bool dry_run;		/* plan and report, change nothing */
-	const char *state_dir;	/* where the ledger lives; NULL = do not save it */
+	const char *only_bdf; /* apply only this PF (canonical BDF), or NULL */
+	bool dry_run; /* plan and report, change nothing */
+	const char *state_dir; /* where the ledger lives; NULL = do not save it */
 };
 
 /*
@@ -113,8 +115,8 @@ struct apply_sys {
 	const char *state_dir;
 	struct vflink *nl;
 	struct errinfo nl_err;
-	unsigned int bind_flags;	/* SRIOV_BIND_FORCE from --force */
-	int wait_ms;			/* for new VF links; 0 = 10 s */
+	unsigned int bind_flags; /* SRIOV_BIND_FORCE from --force */
+	int wait_ms; /* for new VF links; 0 = 10 s */
 };
 
 extern const struct apply_ops apply_sys_ops;

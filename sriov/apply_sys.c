@@ -69,13 +69,37 @@ static void vf_info_to_state(const struct vf_link_info *in, struct rc_vf_state *
 	}
 	if (in->query_rss >= 0) {
 		v->known[VFKEY_QUERY_RSS] = true;
-		snprintf(v->val[VFKEY_QUERY_RSS], CONFIG_VAL_LEN, "%s", in->query_rss ? "on" : "off");
+		snprintf(v->val[VFKEY_QUERY_RSS], CONFIG_VAL_LEN, "%s",
+			 in->query_rss ? "on" : "off");
 	}
 	if (in->link_state >= 0) {
 		v->known[VFKEY_STATE] = true;
 		snprintf(v->val[VFKEY_STATE], CONFIG_VAL_LEN, "%s",
 			 vf_link_state_name(in->link_state));
 	}
+}
+
+/* VFs 1..numvfs whose secondary controller is offline; 0 when unknown or not NVMe. */
+static int nvme_offline(const struct apply_sys *s, const char *bdf, int numvfs)
+{
+	struct nvme_virt_secondary *list;
+	char ctrl[64], dev[SYSFS_PATH_MAX];
+	struct errinfo e;
+	int n, off = 0;
+
+	if (numvfs <= 0 || !nvme_virt_is_nvme_pf(s->root, bdf) ||
+	    nvme_virt_ctrl_name(s->root, bdf, ctrl, sizeof(ctrl), &e) ||
+	    sysfs_path(dev, sizeof(dev), s->root, "/dev/%s", ctrl))
+		return 0;
+	list = calloc(NVME_VIRT_MAX_SECONDARY, sizeof(*list));
+	if (!list)
+		return 0;
+	n = nvme_virt_secondary_list(&nvme_virt_ops_real, dev, list, NVME_VIRT_MAX_SECONDARY, &e);
+	for (int i = 0; i < n; i++)
+		if (list[i].vfn >= 1 && list[i].vfn <= numvfs && !(list[i].scs & 1))
+			off++;
+	free(list);
+	return off;
 }
 
 static int sys_read(void *priv, const char *bdf, struct rc_pf_state *st, struct errinfo *e)
@@ -99,6 +123,7 @@ static int sys_read(void *priv, const char *bdf, struct rc_pf_state *st, struct 
 	st->totalvfs = pf.totalvfs;
 	st->numvfs = pf.numvfs;
 	st->autoprobe = pf.autoprobe;
+	st->vfs_offline = nvme_offline(s, bdf, pf.numvfs);
 	if (pf.numvfs > 0) {
 		st->vfs = calloc((size_t)pf.numvfs, sizeof(*st->vfs));
 		if (!st->vfs) {
@@ -174,6 +199,13 @@ static int sys_set_numvfs(void *priv, const struct rc_pf_state *st, int n, struc
 	struct vf_count_result r;
 
 	return vf_count_set(s->root, st->bdf, n, &o, &r, e);
+}
+
+static int sys_online_vfs(void *priv, const struct rc_pf_state *st, int n, struct errinfo *e)
+{
+	struct apply_sys *s = priv;
+
+	return nvme_virt_online_vfs(s->root, st->bdf, (unsigned int)n, e);
 }
 
 static int sys_set_vf(void *priv, const struct rc_pf_state *st, int vf, const bool has[VFKEY_NR],
@@ -352,7 +384,8 @@ static int sys_resolve(void *priv, const struct config_pf *want, char bdf[CONFIG
 	if (want->match == CONFIG_MATCH_BDF) {
 		if (!sriov_is_pf(s->root, want->match_val)) {
 			ret = err_set(e, ENODEV, "no SR-IOV PF at %s", want->match_val);
-			err_hint(e, "check the address with `vfctl list`; a PF whose driver is not loaded yet is applied when it appears");
+			err_hint(e, "check the address with `vfctl list`; a PF whose driver is not "
+				    "loaded yet is applied when it appears");
 			return ret;
 		}
 		snprintf(bdf, CONFIG_BDF_LEN, "%.15s", want->match_val);
@@ -394,7 +427,8 @@ static int sys_resolve(void *priv, const struct config_pf *want, char bdf[CONFIG
 		ret = err_set(e, ENODEV, "no SR-IOV PF has %s %s",
 			      want->match == CONFIG_MATCH_MAC ? "permanent MAC" : "serial number",
 			      want->match_val);
-		err_hint(e, "`vfctl list` shows the PFs; a PF whose driver is not loaded yet has no MAC to match");
+		err_hint(e, "`vfctl list` shows the PFs; a PF whose driver is not loaded yet has "
+			    "no MAC to match");
 	}
 out:
 	free(list);
@@ -406,6 +440,7 @@ const struct apply_ops apply_sys_ops = {
 	.read = sys_read,
 	.set_autoprobe = sys_set_autoprobe,
 	.set_numvfs = sys_set_numvfs,
+	.online_vfs = sys_online_vfs,
 	.set_vf = sys_set_vf,
 	.set_driver = sys_set_driver,
 };

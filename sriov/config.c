@@ -66,8 +66,8 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 
 static int parse_bool(const char *s)
 {
-	static const char *const on[] = { "on", "yes", "true", "1" };
-	static const char *const off[] = { "off", "no", "false", "0" };
+	static const char *const on[] = {"on", "yes", "true", "1"};
+	static const char *const off[] = {"off", "no", "false", "0"};
 
 	for (size_t i = 0; i < sizeof(on) / sizeof(on[0]); i++) {
 		if (!strcasecmp(s, on[i]))
@@ -84,23 +84,26 @@ static int canon_mac(const char *s, char *out, struct errinfo *e)
 	int n = -1;
 
 	if (strlen(s) != 17 ||
-	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%n", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-		   &n) != 6 ||
+	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%n", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &n) !=
+		    6 ||
 	    n != 17)
 		return err_set(e, EINVAL,
-			       "mac \"%s\" is not a MAC address; expected six hex pairs like 02:00:00:00:00:01",
+			       "mac \"%s\" is not a MAC address; expected six hex pairs like "
+			       "02:00:00:00:00:01",
 			       s);
 	for (int i = 0; i < 17; i++)
 		if ((i % 3 == 2) != (s[i] == ':') || (i % 3 != 2 && !isxdigit((unsigned char)s[i])))
 			return err_set(e, EINVAL,
-				       "mac \"%s\" is not a MAC address; expected six hex pairs like 02:00:00:00:00:01",
+				       "mac \"%s\" is not a MAC address; expected six hex pairs "
+				       "like 02:00:00:00:00:01",
 				       s);
 	if (b[0] & 1)
 		return err_set(e, EINVAL,
-			       "mac %s is a multicast address; expected a unicast MAC (first octet even), e.g. 02:00:00:00:00:01",
+			       "mac %s is a multicast address; expected a unicast MAC (first octet "
+			       "even), e.g. 02:00:00:00:00:01",
 			       s);
-	snprintf(out, CONFIG_VAL_LEN, "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3],
-		 b[4], b[5]);
+	snprintf(out, CONFIG_VAL_LEN, "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4],
+		 b[5]);
 	return 0;
 }
 
@@ -114,20 +117,23 @@ int vfkey_canon(enum vfkey k, const char *value, char *out, struct errinfo *e)
 		return canon_mac(value, out, e);
 	case VFKEY_VLAN:
 		if (parse_uint(value, 4095, &v))
-			return err_set(e, EINVAL,
-				       "vlan \"%s\" is not a VLAN ID; expected 0..4095 (0 = no VLAN)",
-				       value);
+			return err_set(
+				e, EINVAL,
+				"vlan \"%s\" is not a VLAN ID; expected 0..4095 (0 = no VLAN)",
+				value);
 		break;
 	case VFKEY_QOS:
 		if (parse_uint(value, 7, &v))
 			return err_set(e, EINVAL,
-				       "qos \"%s\" is not an 802.1p priority; expected 0..7", value);
+				       "qos \"%s\" is not an 802.1p priority; expected 0..7",
+				       value);
 		break;
 	case VFKEY_MIN_TX_RATE:
 	case VFKEY_MAX_TX_RATE:
 		if (parse_uint(value, UINT_MAX, &v))
 			return err_set(e, EINVAL,
-				       "%s \"%s\" is not a rate; expected Mbit/s as a whole number, 0 = unlimited",
+				       "%s \"%s\" is not a rate; expected Mbit/s as a whole "
+				       "number, 0 = unlimited",
 				       vfkey_name(k), value);
 		break;
 	case VFKEY_PROTO:
@@ -139,7 +145,8 @@ int vfkey_canon(enum vfkey k, const char *value, char *out, struct errinfo *e)
 			snprintf(out, CONFIG_VAL_LEN, "802.1ad");
 			return 0;
 		}
-		return err_set(e, EINVAL, "proto \"%s\" is not a VLAN protocol; expected 802.1Q or 802.1ad",
+		return err_set(e, EINVAL,
+			       "proto \"%s\" is not a VLAN protocol; expected 802.1Q or 802.1ad",
 			       value);
 	case VFKEY_SPOOFCHK:
 	case VFKEY_TRUST:
@@ -153,7 +160,8 @@ int vfkey_canon(enum vfkey k, const char *value, char *out, struct errinfo *e)
 	case VFKEY_STATE:
 		if (strcmp(value, "auto") && strcmp(value, "enable") && strcmp(value, "disable"))
 			return err_set(e, EINVAL,
-				       "state \"%s\" is not a link state; expected auto, enable or disable",
+				       "state \"%s\" is not a link state; expected auto, enable or "
+				       "disable",
 				       value);
 		snprintf(out, CONFIG_VAL_LEN, "%s", value);
 		return 0;
@@ -170,24 +178,24 @@ int config_canon_bdf(const char *in, char *out, struct errinfo *e)
 	int n = -1;
 	size_t len = strlen(in);
 
-	if (len == 12 && sscanf(in, "%4x:%2x:%2x.%1x%n", &dom, &bus, &dev, &fn, &n) == 4 &&
-	    n == 12)
+	if (len == 12 && sscanf(in, "%4x:%2x:%2x.%1x%n", &dom, &bus, &dev, &fn, &n) == 4 && n == 12)
 		;
 	else if (len == 7 && sscanf(in, "%2x:%2x.%1x%n", &bus, &dev, &fn, &n) == 3 && n == 7)
 		dom = 0;
 	else
-		return err_set(e, EINVAL,
-			       "\"%s\" is not a PCI address; expected DDDD:BB:DD.F like 0000:01:00.0",
-			       in);
+		return err_set(
+			e, EINVAL,
+			"\"%s\" is not a PCI address; expected DDDD:BB:DD.F like 0000:01:00.0", in);
 	for (size_t i = 0; i < len; i++)
 		if (!isxdigit((unsigned char)in[i]) && in[i] != ':' && in[i] != '.')
 			return err_set(e, EINVAL,
-				       "\"%s\" is not a PCI address; expected DDDD:BB:DD.F like 0000:01:00.0",
+				       "\"%s\" is not a PCI address; expected DDDD:BB:DD.F like "
+				       "0000:01:00.0",
 				       in);
 	if (dev > 0x1f || fn > 7)
-		return err_set(e, EINVAL,
-			       "\"%s\" is not a PCI address: device must be 00..1f and function 0..7",
-			       in);
+		return err_set(
+			e, EINVAL,
+			"\"%s\" is not a PCI address: device must be 00..1f and function 0..7", in);
 	snprintf(out, CONFIG_BDF_LEN, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
 	return 0;
 }
@@ -214,7 +222,8 @@ static int parse_match(const char *path, int line, const char *val, struct confi
 	n = sscanf(val, "%15s %127s %1s", kind, arg, extra);
 	if (n != 2)
 		return err_set(e, EINVAL,
-			       "%s:%d: match = \"%s\": expected \"bdf DDDD:BB:DD.F\", \"mac XX:XX:XX:XX:XX:XX\" or \"serial S\"",
+			       "%s:%d: match = \"%s\": expected \"bdf DDDD:BB:DD.F\", \"mac "
+			       "XX:XX:XX:XX:XX:XX\" or \"serial S\"",
 			       path, line, val);
 	if (!strcmp(kind, "bdf")) {
 		pf->match = CONFIG_MATCH_BDF;
@@ -228,13 +237,14 @@ static int parse_match(const char *path, int line, const char *val, struct confi
 	} else if (!strcmp(kind, "serial")) {
 		pf->match = CONFIG_MATCH_SERIAL;
 		if (strlen(arg) >= sizeof(pf->match_val))
-			return err_set(e, EINVAL, "%s:%d: match serial \"%s\" is longer than %zu characters",
+			return err_set(e, EINVAL,
+				       "%s:%d: match serial \"%s\" is longer than %zu characters",
 				       path, line, arg, sizeof(pf->match_val) - 1);
 		memcpy(pf->match_val, arg, strlen(arg) + 1);
 	} else {
 		return err_set(e, EINVAL,
-			       "%s:%d: match kind \"%s\" is unknown; expected bdf, mac or serial", path,
-			       line, kind);
+			       "%s:%d: match kind \"%s\" is unknown; expected bdf, mac or serial",
+			       path, line, kind);
 	}
 	pf->match_line = line;
 	return 0;
@@ -263,7 +273,8 @@ static int parse_vf_header(const char *path, int line, const char *hdr, struct c
 	for (int i = 0; i < pf->nr_vfs; i++)
 		if (pf->vfs[i].index == (int)idx)
 			return err_set(e, EINVAL,
-				       "%s:%d: [vf %lu] is declared twice (first at line %d); expected one section per VF",
+				       "%s:%d: [vf %lu] is declared twice (first at line %d); "
+				       "expected one section per VF",
 				       path, line, idx, pf->vfs[i].line);
 	vfs = realloc(pf->vfs, sizeof(*vfs) * (size_t)(pf->nr_vfs + 1));
 	if (!vfs)
@@ -285,7 +296,8 @@ static int parse_pf_key(const char *path, int line, const char *key, const char 
 	if (!strcmp(key, "match")) {
 		if (pf->match_line)
 			return err_set(e, EINVAL,
-				       "%s:%d: match is given twice (first at line %d); expected one match per file",
+				       "%s:%d: match is given twice (first at line %d); expected "
+				       "one match per file",
 				       path, line, pf->match_line);
 		return parse_match(path, line, val, pf, e);
 	}
@@ -330,17 +342,20 @@ static int parse_vf_key(const char *path, int line, const char *key, const char 
 
 	if (!strcmp(key, "driver")) {
 		if (!valid_driver(val))
-			return err_set(e, EINVAL,
-				       "%s:%d: driver = \"%s\": expected a driver name like vfio-pci",
-				       path, line, val);
+			return err_set(
+				e, EINVAL,
+				"%s:%d: driver = \"%s\": expected a driver name like vfio-pci",
+				path, line, val);
 		snprintf(vf->driver, sizeof(vf->driver), "%s", val);
 		return 0;
 	}
 	k = vfkey_lookup(key);
 	if (k < 0)
-		return err_set(e, EINVAL,
-			       "%s:%d: unknown key \"%s\" in [vf %d]; expected mac, vlan, qos, proto, min_tx_rate, max_tx_rate, spoofchk, trust, state, query_rss or driver",
-			       path, line, key, vf->index);
+		return err_set(
+			e, EINVAL,
+			"%s:%d: unknown key \"%s\" in [vf %d]; expected mac, vlan, qos, proto, "
+			"min_tx_rate, max_tx_rate, spoofchk, trust, state, query_rss or driver",
+			path, line, key, vf->index);
 	if (vf->has[k])
 		return err_set(e, EINVAL, "%s:%d: %s is given twice in [vf %d]", path, line, key,
 			       vf->index);
@@ -371,19 +386,22 @@ static int check_pf(const char *path, struct config_pf *pf, struct errinfo *e)
 
 		if (vf->index >= pf->numvfs)
 			return err_set(e, EINVAL,
-				       "%s:%d: [vf %d] is beyond numvfs = %d (line %d); expected an index 0..%d",
+				       "%s:%d: [vf %d] is beyond numvfs = %d (line %d); expected "
+				       "an index 0..%d",
 				       path, vf->line, vf->index, pf->numvfs, pf->numvfs_line,
 				       pf->numvfs - 1);
 		if ((vf->has[VFKEY_QOS] || vf->has[VFKEY_PROTO]) && !vf->has[VFKEY_VLAN])
 			return err_set(e, EINVAL,
-				       "%s:%d: [vf %d] sets qos or proto without vlan; expected a vlan = line too",
+				       "%s:%d: [vf %d] sets qos or proto without vlan; expected a "
+				       "vlan = line too",
 				       path, vf->line, vf->index);
 		if (vf->has[VFKEY_MIN_TX_RATE] && vf->has[VFKEY_MAX_TX_RATE]) {
 			mn = strtoul(vf->val[VFKEY_MIN_TX_RATE], NULL, 10);
 			mx = strtoul(vf->val[VFKEY_MAX_TX_RATE], NULL, 10);
 			if (mx && mn > mx)
 				return err_set(e, EINVAL,
-					       "%s:%d: [vf %d] min_tx_rate %lu is above max_tx_rate %lu; expected min <= max",
+					       "%s:%d: [vf %d] min_tx_rate %lu is above "
+					       "max_tx_rate %lu; expected min <= max",
 					       path, vf->line, vf->index, mn, mx);
 		}
 		for (int j = 0; j < i; j++)
@@ -391,15 +409,15 @@ static int check_pf(const char *path, struct config_pf *pf, struct errinfo *e)
 			    strcmp(vf->val[VFKEY_MAC], "00:00:00:00:00:00") &&
 			    !strcmp(vf->val[VFKEY_MAC], pf->vfs[j].val[VFKEY_MAC]))
 				return err_set(e, EINVAL,
-					       "%s:%d: [vf %d] mac %s is also given to [vf %d] (line %d); expected a unique MAC per VF",
+					       "%s:%d: [vf %d] mac %s is also given to [vf %d] "
+					       "(line %d); expected a unique MAC per VF",
 					       path, vf->line, vf->index, vf->val[VFKEY_MAC],
 					       pf->vfs[j].index, pf->vfs[j].line);
 	}
 	return 0;
 }
 
-int config_parse_text(const char *path, const char *text, struct config_pf *pf,
-		      struct errinfo *e)
+int config_parse_text(const char *path, const char *text, struct config_pf *pf, struct errinfo *e)
 {
 	enum { SEC_NONE, SEC_PF, SEC_VF } sec = SEC_NONE;
 	struct config_vf *cur = NULL;
@@ -426,9 +444,10 @@ int config_parse_text(const char *path, const char *text, struct config_pf *pf,
 			char *end = strchr(s, ']');
 
 			if (!end || *trim(end + 1))
-				ret = err_set(e, EINVAL,
-					      "%s:%d: \"%s\": expected a section header [pf] or [vf N]",
-					      path, line, s);
+				ret = err_set(
+					e, EINVAL,
+					"%s:%d: \"%s\": expected a section header [pf] or [vf N]",
+					path, line, s);
 			if (ret)
 				goto out;
 			*end = '\0';
@@ -436,7 +455,8 @@ int config_parse_text(const char *path, const char *text, struct config_pf *pf,
 			if (!strcmp(s, "pf")) {
 				if (seen_pf) {
 					ret = err_set(e, EINVAL,
-						      "%s:%d: second [pf] section; expected one PF per file (put the other PF in its own file)",
+						      "%s:%d: second [pf] section; expected one PF "
+						      "per file (put the other PF in its own file)",
 						      path, line);
 					goto out;
 				}
@@ -448,9 +468,10 @@ int config_parse_text(const char *path, const char *text, struct config_pf *pf,
 					goto out;
 				sec = SEC_VF;
 			} else {
-				ret = err_set(e, EINVAL,
-					      "%s:%d: unknown section [%s]; expected [pf] or [vf N]",
-					      path, line, s);
+				ret = err_set(
+					e, EINVAL,
+					"%s:%d: unknown section [%s]; expected [pf] or [vf N]",
+					path, line, s);
 				goto out;
 			}
 			continue;
@@ -508,7 +529,8 @@ int config_parse_file(const char *path, struct config_pf *pf, struct errinfo *e)
 
 			/* Config files are small; refuse absurd ones rather than eat memory. */
 			if (cap >= (1u << 22)) {
-				ret = err_set(e, EFBIG, "%s: larger than 4 MiB; expected a small text file",
+				ret = err_set(e, EFBIG,
+					      "%s: larger than 4 MiB; expected a small text file",
 					      path);
 				goto out;
 			}
@@ -586,7 +608,8 @@ int config_load_dir(const char *dir, struct config_set *set, struct errinfo *e)
 
 			if (o->match == pf->match && !strcmp(o->match_val, pf->match_val)) {
 				ret = err_set(e, EINVAL,
-					      "%s:%d and %s:%d both match %s %s; expected one file per PF",
+					      "%s:%d and %s:%d both match %s %s; expected one file "
+					      "per PF",
 					      o->path, o->match_line, pf->path, pf->match_line,
 					      match_kind(pf->match), pf->match_val);
 				err_hint(e, "merge the two files or remove one");

@@ -55,27 +55,27 @@ enum vfkey {
 
 enum config_match {
 	CONFIG_MATCH_BDF,
-	CONFIG_MATCH_MAC,    /* PF permanent MAC */
+	CONFIG_MATCH_MAC, /* PF permanent MAC */
 	CONFIG_MATCH_SERIAL, /* PCI Device Serial Number or NVMe serial */
 };
 
 struct config_vf {
 	int index;
-	int line;			  /* line of the [vf N] header */
+	int line; /* line of the [vf N] header */
 	bool has[VFKEY_NR];
 	char val[VFKEY_NR][CONFIG_VAL_LEN]; /* canonical value when has[] */
-	char driver[CONFIG_DRIVER_LEN];	  /* "" = leave the driver alone */
+	char driver[CONFIG_DRIVER_LEN]; /* "" = leave the driver alone */
 };
 
 struct config_pf {
-	char path[256];		/* file it came from */
+	char path[256]; /* file it came from */
 	enum config_match match;
-	char match_val[64];	/* canonical: BDF with domain, lower-case MAC, serial */
+	char match_val[64]; /* canonical: BDF with domain, lower-case MAC, serial */
 	int match_line;
 	int numvfs;
 	int numvfs_line;
-	int autoprobe;		/* -1 = not declared, 0/1 */
-	struct config_vf *vfs;	/* sorted by index, unique */
+	int autoprobe; /* -1 = not declared, 0/1 */
+	struct config_vf *vfs; /* sorted by index, unique */
 	int nr_vfs;
 };
 
@@ -97,8 +97,7 @@ int vfkey_canon(enum vfkey k, const char *value, char *out, struct errinfo *e);
 int config_canon_bdf(const char *in, char *out, struct errinfo *e);
 
 /* Parse one file's text; path is used in messages only. */
-int config_parse_text(const char *path, const char *text, struct config_pf *pf,
-		      struct errinfo *e);
+int config_parse_text(const char *path, const char *text, struct config_pf *pf, struct errinfo *e);
 int config_parse_file(const char *path, struct config_pf *pf, struct errinfo *e);
 /*
  * Load every *.conf in dir (other names are ignored, as editors leave

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,26 +63,44 @@ static bool proc_has(const char *root, const char *file, int col, const char *na
 	return found;
 }
 
+/* "20010db8...01" (32 hex digits, /proc/net/if_inet6) -> "2001:db8::1". */
+static void hex_to_in6(const char *hex, char *buf, size_t size)
+{
+	struct in6_addr a;
+	unsigned int byte;
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		if (sscanf(hex + 2 * i, "%2x", &byte) != 1) {
+			snprintf(buf, size, "%s", hex);
+			return;
+		}
+		a.s6_addr[i] = (uint8_t)byte;
+	}
+	inet_ntop(AF_INET6, &a, buf, (socklen_t)size);
+}
+
 /* First global (non link-local) address of ifname, or false. */
 static bool if_address(const char *root, const char *ifname, char *buf, size_t size)
 {
-	char line[1024];
 	struct ifaddrs *ifa, *i;
 	bool found = false;
+	char line[1024];
 
-	/* /proc/net/if_inet6: "addr ifindex prefixlen scope flags name"; scope 0x20 = link. */
-	if (proc_has(root, "/proc/net/if_inet6", 5, ifname, line, sizeof(line))) {
+	if (root && *root) {
+		/* /proc/net/if_inet6: "addr ifindex prefixlen scope flags name"; scope 0x20 = link.
+		 */
 		unsigned int scope = 0;
 		char hex[40];
 
-		if (sscanf(line, "%39s %*x %*x %x", hex, &scope) == 2 && scope != 0x20) {
-			snprintf(buf, size, "IPv6 %s", hex);
-			return true;
-		}
+		if (!proc_has(root, "/proc/net/if_inet6", 5, ifname, line, sizeof(line)) ||
+		    sscanf(line, "%39s %*x %*x %x", hex, &scope) != 2 || scope == 0x20 ||
+		    strlen(hex) != 32)
+			return false;
+		hex_to_in6(hex, buf, size);
+		return true;
 	}
-	/* IPv4 addresses have no /proc file; only the real system can be asked. */
-	if (root && *root)
-		return false;
+	/* The real system: getifaddrs(3) knows IPv4 too, which has no /proc file. */
 	if (getifaddrs(&ifa))
 		return false;
 	for (i = ifa; i && !found; i = i->ifa_next) {

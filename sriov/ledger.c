@@ -326,7 +326,8 @@ int ledger_from_json(const char *text, const char *what, struct ledger *l, struc
 	}
 out:
 	if (ret) {
-		err_hint(e, "the ledger records original values vfctl changed; restore it from a backup or remove it (vfctl then undoes nothing it changed before)");
+		err_hint(e, "the ledger records original values vfctl changed; restore it from a "
+			    "backup or remove it (vfctl then undoes nothing it changed before)");
 		ledger_free(l);
 	}
 	json_object_put(root);

@@ -26,12 +26,12 @@ struct ledger_vf {
 
 struct ledger_pf {
 	char bdf[CONFIG_BDF_LEN];
-	char config[256];	/* the file that declared it, for messages */
+	char config[256]; /* the file that declared it, for messages */
 	bool has_numvfs;
 	int orig_numvfs;
 	bool has_autoprobe;
 	int orig_autoprobe;
-	struct ledger_vf *vfs;	/* sorted by index */
+	struct ledger_vf *vfs; /* sorted by index */
 	int nr_vfs;
 };
 

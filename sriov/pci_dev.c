@@ -28,10 +28,29 @@ static unsigned int read_hex_or(const char *root, const char *bdf, const char *a
 static int find_vf_index(const char *root, const char *pf, const char *vf)
 {
 	char path[SYSFS_PATH_MAX], name[BDF_LEN + 8];
+	struct bdf p, v;
 	struct dirent *de;
 	int idx = -1;
+	long off, stride;
 	DIR *dir;
 
+	/*
+	 * The SR-IOV routing-ID arithmetic names the index directly; one
+	 * readlink confirms it, so listing 128 VFs does not scan the PF 128 times.
+	 */
+	if (!bdf_parse(pf, &p, NULL, NULL) && !bdf_parse(vf, &v, NULL, NULL) &&
+	    !sysfs_dev_read_long(root, pf, "sriov_offset", &off, NULL) &&
+	    !sysfs_dev_read_long(root, pf, "sriov_stride", &stride, NULL) && stride > 0) {
+		long rid_pf = p.bus << 8 | p.dev << 3 | p.fn,
+		     rid_vf = v.bus << 8 | v.dev << 3 | v.fn;
+		long guess = (rid_vf - rid_pf - off) / stride;
+
+		snprintf(name, sizeof(name), "virtfn%ld", guess);
+		if (p.domain == v.domain && guess >= 0 && (rid_vf - rid_pf - off) % stride == 0 &&
+		    !sysfs_dev_link_base(root, pf, name, path, sizeof(path), NULL) &&
+		    !strcmp(path, vf))
+			return (int)guess;
+	}
 	if (sysfs_dev_path(path, sizeof(path), root, pf, ""))
 		return -1;
 	dir = opendir(path);
@@ -64,6 +83,25 @@ static void add_netdev(struct pcidev *d, const char *name)
 	strcpy(d->netdevs[d->n_netdevs++], name);
 }
 
+/* A virtioN directory below the function: its interface is not in BDF/net. */
+static bool has_virtio_child(const char *root, const char *bdf)
+{
+	char path[SYSFS_PATH_MAX];
+	struct dirent *de;
+	bool found = false;
+	DIR *dir;
+
+	if (sysfs_dev_path(path, sizeof(path), root, bdf, ""))
+		return false;
+	dir = opendir(path);
+	if (!dir)
+		return false;
+	while (!found && (de = readdir(dir)))
+		found = !strncmp(de->d_name, "virtio", 6);
+	closedir(dir);
+	return found;
+}
+
 /*
  * Interfaces of the function: BDF/net/ holds them for most NICs; others
  * (virtio-net: BDF/virtio0/net/) are found from ROOT/sys/class/net, whose
@@ -83,7 +121,8 @@ static void read_netdevs(const char *root, struct pcidev *d)
 			closedir(dir);
 		}
 	}
-	if (!d->n_netdevs && !sysfs_path(path, sizeof(path), root, "/sys/class/net")) {
+	if (!d->n_netdevs && has_virtio_child(root, d->bdf) &&
+	    !sysfs_path(path, sizeof(path), root, "/sys/class/net")) {
 		dir = opendir(path);
 		while (dir && (de = readdir(dir))) {
 			if (de->d_name[0] == '.' ||

@@ -46,8 +46,7 @@ struct vf_target {
 	const char *val[VFKEY_NR];
 };
 
-static void vf_targets(const struct config_vf *cv, const struct ledger_vf *lv,
-		       struct vf_target *t)
+static void vf_targets(const struct config_vf *cv, const struct ledger_vf *lv, struct vf_target *t)
 {
 	memset(t, 0, sizeof(*t));
 	for (int k = 0; k < VFKEY_NR; k++) {
@@ -71,7 +70,7 @@ static int plan_vf_settings(struct rc_plan *p, int idx, const struct config_vf *
 			    const struct ledger_vf *lv, const struct rc_vf_state *hv)
 {
 	struct vf_target t;
-	bool group_dirty[3] = { false, false, false };
+	bool group_dirty[3] = {false, false, false};
 
 	vf_targets(cv, lv, &t);
 	for (int k = 0; k < VFKEY_NR; k++)
@@ -157,12 +156,14 @@ int rc_plan_pf(const struct config_pf *want, const struct rc_pf_state *have,
 	if (want) {
 		if (want->numvfs > have->totalvfs)
 			return err_set(e, ERANGE,
-				       "%s:%d: numvfs = %d is above what PF %s supports (sriov_totalvfs = %d)",
+				       "%s:%d: numvfs = %d is above what PF %s supports "
+				       "(sriov_totalvfs = %d)",
 				       want->path, want->numvfs_line, want->numvfs, have->bdf,
 				       have->totalvfs);
 		if (!have->netdev[0] && has_link_keys(want))
 			return err_set(e, EOPNOTSUPP,
-				       "%s: VF link settings (mac, vlan, ...) need a PF network interface, and PF %s has none",
+				       "%s: VF link settings (mac, vlan, ...) need a PF network "
+				       "interface, and PF %s has none",
 				       want->path, have->bdf);
 		target_numvfs = want->numvfs;
 		if (want->autoprobe >= 0) {
@@ -217,6 +218,16 @@ int rc_plan_pf(const struct config_pf *want, const struct rc_pf_state *have,
 		}
 	}
 
+	/* Recreated VFs are brought online by the VF count change itself. */
+	if (want && !recreate && target_numvfs > 0 && have->vfs_offline > 0) {
+		a = plan_add(plan, RC_VF_ONLINE, -1);
+		if (!a)
+			goto fail;
+		a->num = target_numvfs;
+		a->old_num = have->vfs_offline;
+		a->old_known = true;
+	}
+
 	/*
 	 * Per-VF work for the VFs that will exist.  After a recreate the
 	 * ledger's VF entries describe VFs that are gone, so only declared
@@ -231,8 +242,8 @@ int rc_plan_pf(const struct config_pf *want, const struct rc_pf_state *have,
 
 			if (!cv && !lv)
 				continue;
-			ret = pass ? plan_vf_driver(plan, i, cv, lv, hv) :
-				     plan_vf_settings(plan, i, cv, lv, hv);
+			ret = pass ? plan_vf_driver(plan, i, cv, lv, hv)
+				   : plan_vf_settings(plan, i, cv, lv, hv);
 			if (ret)
 				goto fail;
 		}
@@ -250,8 +261,7 @@ void rc_plan_free(struct rc_plan *plan)
 	plan->nr = 0;
 }
 
-int rc_ledger_note(struct ledger *l, const char *bdf, const char *config,
-		   const struct rc_action *a)
+int rc_ledger_note(struct ledger *l, const char *bdf, const char *config, const struct rc_action *a)
 {
 	struct ledger_pf *p = ledger_get(l, bdf);
 	struct ledger_vf *v;
@@ -278,6 +288,9 @@ int rc_ledger_note(struct ledger *l, const char *bdf, const char *config,
 		}
 		ledger_pf_drop_vfs(p);
 		break;
+	case RC_VF_ONLINE:
+		/* Restores usability, changes no setting: nothing to remember. */
+		return 0;
 	case RC_VF_SET:
 		v = ledger_pf_vf(p, a->vf, !a->undo);
 		if (!v)
@@ -322,13 +335,19 @@ void rc_action_str(const struct rc_action *a, char *buf, size_t size)
 	case RC_NUMVFS:
 		snprintf(buf, size, "numvfs %d -> %d%s", a->old_num, a->num, tag);
 		break;
+	case RC_VF_ONLINE:
+		snprintf(buf, size, "online %d offline NVMe VF controller(s) of %d", a->old_num,
+			 a->num);
+		break;
 	case RC_VF_SET:
 		snprintf(buf, size, "vf %d: %s %s -> %s%s", a->vf, vfkey_name(a->key), old,
 			 a->value, tag);
 		break;
 	case RC_VF_DRIVER:
 		snprintf(buf, size, "vf %d: driver %s -> %s%s", a->vf,
-			 !a->old_known ? "?" : a->old[0] ? a->old : "(none)",
+			 !a->old_known ? "?"
+			 : a->old[0]   ? a->old
+				       : "(none)",
 			 a->value[0] ? a->value : "(none)", tag);
 		break;
 	}
@@ -336,7 +355,7 @@ void rc_action_str(const struct rc_action *a, char *buf, size_t size)
 
 bool rc_action_inverse(const struct rc_action *a, struct rc_action *inv)
 {
-	if (!a->old_known)
+	if (!a->old_known || a->kind == RC_VF_ONLINE)
 		return false;
 	*inv = *a;
 	inv->undo = false;
@@ -377,10 +396,8 @@ const char *rc_vfkey_default(int k)
 }
 
 static const char *const rc_kind_names[] = {
-	[RC_AUTOPROBE] = "autoprobe",
-	[RC_NUMVFS] = "numvfs",
-	[RC_VF_SET] = "set",
-	[RC_VF_DRIVER] = "driver",
+	[RC_AUTOPROBE] = "autoprobe", [RC_NUMVFS] = "numvfs",	 [RC_VF_ONLINE] = "online",
+	[RC_VF_SET] = "set",	      [RC_VF_DRIVER] = "driver",
 };
 
 struct json_object *rc_action_json(const struct rc_action *a)
@@ -394,9 +411,12 @@ struct json_object *rc_action_json(const struct rc_action *a)
 		json_object_object_add(o, "vf", json_object_new_int(a->vf));
 	switch (a->kind) {
 	case RC_AUTOPROBE:
-		json_object_object_add(o, "old", a->old_known ? json_object_new_boolean(a->old_num) :
-							      NULL);
+		json_object_object_add(o, "old",
+				       a->old_known ? json_object_new_boolean(a->old_num) : NULL);
 		json_object_object_add(o, "new", json_object_new_boolean(a->num));
+		break;
+	case RC_VF_ONLINE:
+		json_object_object_add(o, "offline", json_object_new_int(a->old_num));
 		break;
 	case RC_NUMVFS:
 		json_object_object_add(o, "old", json_object_new_int(a->old_num));
@@ -406,8 +426,8 @@ struct json_object *rc_action_json(const struct rc_action *a)
 		json_object_object_add(o, "key", json_object_new_string(vfkey_name(a->key)));
 		/* fallthrough */
 	case RC_VF_DRIVER:
-		json_object_object_add(o, "old", a->old_known ? json_object_new_string(a->old) :
-							      NULL);
+		json_object_object_add(o, "old",
+				       a->old_known ? json_object_new_string(a->old) : NULL);
 		json_object_object_add(o, "new", json_object_new_string(a->value));
 		break;
 	}

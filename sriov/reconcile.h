@@ -24,17 +24,23 @@
 struct rc_vf_state {
 	int index;
 	char bdf[CONFIG_BDF_LEN];
-	char driver[CONFIG_DRIVER_LEN];	/* "" = no driver */
-	bool known[VFKEY_NR];		/* the kernel reported this setting */
+	char driver[CONFIG_DRIVER_LEN]; /* "" = no driver */
+	bool known[VFKEY_NR]; /* the kernel reported this setting */
 	char val[VFKEY_NR][CONFIG_VAL_LEN]; /* canonical, as config.h */
 };
 
 struct rc_pf_state {
 	char bdf[CONFIG_BDF_LEN];
-	char netdev[32];	/* "" when the PF has no netdev (NVMe, unbound) */
+	char netdev[32]; /* "" when the PF has no netdev (NVMe, unbound) */
 	int totalvfs;
 	int numvfs;
-	int autoprobe;		/* 0/1, -1 unknown */
+	int autoprobe; /* 0/1, -1 unknown */
+	/*
+	 * VFs (below numvfs) whose NVMe secondary controller is offline:
+	 * a PF controller reset (driver rebind) takes them offline while
+	 * the VFs stay.  0 when not an NVMe PF.
+	 */
+	int vfs_offline;
 	struct rc_vf_state *vfs; /* vfs[i].index == i, nr_vfs == numvfs */
 	int nr_vfs;
 };
@@ -42,17 +48,18 @@ struct rc_pf_state {
 enum rc_kind {
 	RC_AUTOPROBE,
 	RC_NUMVFS,
+	RC_VF_ONLINE, /* NVMe: give the VFs resources and set them online again */
 	RC_VF_SET,
 	RC_VF_DRIVER,
 };
 
 struct rc_action {
 	enum rc_kind kind;
-	bool undo;		/* puts back the original recorded in the ledger */
-	int vf;			/* VF index; -1 for PF actions */
-	int key;		/* enum vfkey for RC_VF_SET */
-	int num, old_num;	/* RC_AUTOPROBE, RC_NUMVFS */
-	bool old_known;		/* old/old_num hold the value before */
+	bool undo; /* puts back the original recorded in the ledger */
+	int vf; /* VF index; -1 for PF actions */
+	int key; /* enum vfkey for RC_VF_SET */
+	int num, old_num; /* RC_AUTOPROBE, RC_NUMVFS */
+	bool old_known; /* old/old_num hold the value before */
 	char value[CONFIG_DRIVER_LEN]; /* RC_VF_SET value, RC_VF_DRIVER driver ("" = none) */
 	char old[CONFIG_DRIVER_LEN];
 };

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "iommu.h"
 #include "pci_dev.h"
 #include "pci_sysfs.h"
 #include "sriov_pf.h"
@@ -176,4 +177,20 @@ int sriov_count_vf_links(const char *root, const char *pf_bdf, int n)
 			found++;
 	}
 	return found;
+}
+
+int sriov_vfs_on_vfio(const char *root, const struct sriov_pf *pf, char first[BDF_LEN])
+{
+	char drv[PCIDEV_NAME_MAX];
+	int i, n = 0;
+
+	first[0] = '\0';
+	for (i = 0; i < pf->n_vfs; i++) {
+		if (sysfs_dev_link_base(root, pf->vfs[i].bdf, "driver", drv, sizeof(drv), NULL) ||
+		    !iommu_driver_is_vfio(drv))
+			continue;
+		if (!n++)
+			memcpy(first, pf->vfs[i].bdf, BDF_LEN);
+	}
+	return n;
 }

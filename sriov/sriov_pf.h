@@ -47,4 +47,11 @@ int sriov_vf_bdf(const struct sriov_pf *pf, int index, char out[BDF_LEN]);
 /* Number of virtfnN links present for indices 0..n-1 (used to wait for new VFs). */
 int sriov_count_vf_links(const char *root, const char *pf_bdf, int n);
 
+/*
+ * How many of the PF's VFs are bound to vfio-pci (or a VFIO variant driver);
+ * the first one's BDF goes to first.  Removing such VFs blocks in the kernel
+ * until the VMM using them lets go, so callers ask before changing the count.
+ */
+int sriov_vfs_on_vfio(const char *root, const struct sriov_pf *pf, char first[BDF_LEN]);
+
 #endif

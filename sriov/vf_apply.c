@@ -290,7 +290,7 @@ int vf_apply(struct vflink *l, const char *pf, uint32_t vf, const struct vf_sett
 	struct vf_link_info cur, after;
 	struct errinfo e2;
 	char want[96], got[96];
-	int i, n, ret;
+	int i, n, ret, sent = 0;
 
 	memset(rep, 0, sizeof(*rep));
 	if (!opts)
@@ -316,6 +316,13 @@ int vf_apply(struct vflink *l, const char *pf, uint32_t vf, const struct vf_sett
 		rep->r[i].value = vals[i];
 		set_one(l, pf, vf, opts, &cur, &rep->r[i]);
 		rep->n = i + 1;
+		sent += rep->r[i].attempts;
+	}
+	/* Nothing sent (a repeated apply): the first read is still the truth. */
+	if (!sent) {
+		rep->after = cur;
+		rep->have_after = true;
+		return 0;
 	}
 	/* Read everything back once: a driver may accept a value and not apply it. */
 	if (read_vf(l, pf, vf, &after, NULL, &e2))

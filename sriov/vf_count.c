@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "pci_caps.h"
 #include "pci_dev.h"
 #include "pci_sysfs.h"
 #include "sriov_pf.h"
@@ -68,6 +69,138 @@ static int write_numvfs(const char *root, const char *pf_bdf, int n, int totalvf
 	return 0;
 }
 
+/*
+ * sriov_vf_msix_count (Linux >= 5.12): the PF driver hands each VF part of a
+ * pool of vectors (sriov_vf_total_msix).  The kernel answers EOPNOTSUPP when
+ * the PF driver has no sriov_set_msix_vec_count, EBUSY while a driver is
+ * bound to the VF, and the PF driver rejects counts it cannot give (EINVAL).
+ * Everything that can be checked is checked before the first write.
+ */
+static int msix_check(const char *root, const struct sriov_pf *pf, const char *driver, int n,
+		      const struct vf_count_opts *opts, struct errinfo *e)
+{
+	unsigned int k = opts->msix_count;
+	char drv[PCIDEV_NAME_MAX];
+	int i, autoprobe_after;
+
+	if (n == 0)
+		return err_set(e, EINVAL,
+			       "%s: an MSI-X vector count (%u) was given but no VFs are asked for",
+			       pf->bdf, k);
+	if (pf->vf_total_msix <= 0) {
+		err_set(e, EOPNOTSUPP,
+			"%s: the PF driver \"%s\" cannot change the VFs' MSI-X vector counts "
+			"(sriov_vf_total_msix is %s)",
+			pf->bdf, *driver ? driver : "(none)",
+			pf->vf_total_msix < 0 ? "absent" : "0");
+		err_hint(e, "only PF drivers with sriov_set_msix_vec_count (e.g. mlx5_core, "
+			    "Linux >= 5.12) support it; drop --msix-count to keep the device's "
+			    "default");
+		return -EOPNOTSUPP;
+	}
+	if ((unsigned long long)k * (unsigned int)n > (unsigned long long)pf->vf_total_msix) {
+		err_set(e, ERANGE,
+			"%s: %d VFs x %u MSI-X vectors = %llu, more than the %d the PF has for its "
+			"VFs (sriov_vf_total_msix)",
+			pf->bdf, n, k, (unsigned long long)k * (unsigned int)n, pf->vf_total_msix);
+		err_hint(e, "ask for at most %d vectors per VF, or fewer VFs",
+			 pf->vf_total_msix / n);
+		return -ERANGE;
+	}
+	if (pf->numvfs != n) {
+		/* New VFs: a host driver bound by autoprobe would make the write fail. */
+		autoprobe_after = opts->autoprobe >= 0 ? opts->autoprobe : pf->autoprobe;
+		if (autoprobe_after != 0) {
+			err_set(e, EINVAL,
+				"%s: MSI-X vector counts can only be set on VFs without a driver, "
+				"but new VFs would be probed by host drivers (autoprobe on)",
+				pf->bdf);
+			err_hint(e, "create them with --no-autoprobe, then bind each VF "
+				    "(vfctl bind VF DRIVER) after its count is set");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	/* Existing VFs keep their drivers: every one must be unbound before any write. */
+	for (i = 0; i < pf->n_vfs; i++) {
+		if (sysfs_dev_link_base(root, pf->vfs[i].bdf, "driver", drv, sizeof(drv), NULL))
+			continue;
+		err_set(e, EBUSY,
+			"%s: VF %d (%s) is bound to %s; the kernel changes a VF's MSI-X vector "
+			"count only while no driver is bound",
+			pf->bdf, pf->vfs[i].index, pf->vfs[i].bdf, drv);
+		err_hint(e, "unbind it first (vfctl unbind %s), or recreate the VFs with "
+			    "--no-autoprobe (vfctl vfs %s 0, then again with --msix-count)",
+			 pf->vfs[i].bdf, pf->bdf);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+static int explain_msix(const char *vf_bdf, int index, unsigned int k, int ret, struct errinfo *e)
+{
+	switch (-ret) {
+	case EBUSY:
+		err_prefix(e, "VF %d (%s) got a driver before its MSI-X count could be set", index,
+			   vf_bdf);
+		err_hint(e, "unbind it (vfctl unbind %s) and retry; keep autoprobe off", vf_bdf);
+		break;
+	case EOPNOTSUPP:
+	case ENOENT:
+		err_prefix(e, "VF %d (%s): this kernel or PF driver cannot set VF MSI-X counts",
+			   index, vf_bdf);
+		err_hint(e, "sriov_vf_msix_count needs Linux >= 5.12 and PF driver support");
+		break;
+	default:
+		err_prefix(e, "VF %d (%s): the PF driver refused %u MSI-X vectors", index, vf_bdf,
+			   k);
+		err_hint(e, "the driver limits vectors per VF; try a smaller count, check dmesg");
+	}
+	return ret;
+}
+
+/* Write the count on VFs 0..n-1, skipping ones that already have it (a second run changes nothing). */
+static int msix_assign(const char *root, const char *pf_bdf, int n, unsigned int k,
+		       struct vf_count_result *res, struct errinfo *e)
+{
+	char drv[PCIDEV_NAME_MAX], val[16];
+	struct sriov_pf pf;
+	int i, ret;
+
+	ret = sriov_pf_read(root, pf_bdf, &pf, e);
+	if (ret)
+		return ret;
+	snprintf(val, sizeof(val), "%u", k);
+	for (i = 0; i < pf.n_vfs && pf.vfs[i].index < n; i++) {
+		const struct sriov_vf *vf = &pf.vfs[i];
+
+		struct pcicaps c;
+
+		/*
+		 * sriov_vf_msix_count is write-only; the count shows up as the
+		 * VF's MSI-X Table Size, which is what a VM's driver sees.
+		 */
+		if (!pcicaps_read(root, vf->bdf, &c, NULL) && c.has_msix && c.msix_size == k)
+			continue;
+		if (!sysfs_dev_link_base(root, vf->bdf, "driver", drv, sizeof(drv), NULL)) {
+			err_set(e, EBUSY, "%s is bound to %s", vf->bdf, drv);
+			ret = explain_msix(vf->bdf, vf->index, k, -EBUSY, e);
+			goto out;
+		}
+		ret = sysfs_dev_write_str(root, vf->bdf, "sriov_vf_msix_count", val, e);
+		if (ret) {
+			explain_msix(vf->bdf, vf->index, k, ret, e);
+			goto out;
+		}
+		res->msix_set++;
+	}
+out:
+	if (ret && res->msix_set)
+		err_prefix(e, "%s: %d VFs got %u MSI-X vectors, then", pf_bdf, res->msix_set, k);
+	sriov_pf_free(&pf);
+	return ret;
+}
+
 int vf_count_set(const char *root, const char *pf_bdf, int n, const struct vf_count_opts *opts,
 		 struct vf_count_result *res, struct errinfo *e)
 {
@@ -82,9 +215,10 @@ int vf_count_set(const char *root, const char *pf_bdf, int n, const struct vf_co
 		return ret;
 	res->before = pf.numvfs;
 	res->after = pf.numvfs;
-	sriov_pf_free(&pf);
-	if (n < 0)
-		return err_set(e, EINVAL, "VF count %d is negative", n);
+	if (n < 0) {
+		ret = err_set(e, EINVAL, "VF count %d is negative", n);
+		goto out;
+	}
 	if (n > pf.totalvfs) {
 		err_set(e, ERANGE,
 			"%s: %d VFs asked, the device allows at most %d (sriov_totalvfs)", pf_bdf,
@@ -92,25 +226,33 @@ int vf_count_set(const char *root, const char *pf_bdf, int n, const struct vf_co
 		err_hint(e,
 			 "that cap comes from the device firmware/NVM (some NICs raise it with a "
 			 "vendor tool), not from vfctl or the driver");
-		return -ERANGE;
+		ret = -ERANGE;
+		goto out;
 	}
 	ret = pcidev_read(root, pf_bdf, &dev, e);
 	if (ret)
-		return ret;
+		goto out;
 	if (n > 0 && !dev.driver[0]) {
 		err_set(e, ENOENT, "%s has no driver bound, so it cannot create VFs", pf_bdf);
 		err_hint(e,
 			 "load/bind the PF's host driver first (e.g. \"vfctl restore %s\" or "
 			 "modprobe the driver)",
 			 pf_bdf);
-		return -ENOENT;
+		ret = -ENOENT;
+		goto out;
 	}
-	if (pf.numvfs == n && (opts->autoprobe < 0 || opts->autoprobe == pf.autoprobe)) {
-		res->links = sriov_count_vf_links(root, pf_bdf, n);
-		return 0;
+	if (opts->msix_count) {
+		ret = msix_check(root, &pf, dev.driver, n, opts, e);
+		if (ret)
+			goto out;
 	}
-	if (opts->dry_run)
-		return 0;
+	if (opts->dry_run) {
+		if (pf.numvfs == n)
+			res->links = sriov_count_vf_links(root, pf_bdf, n);
+		goto out;
+	}
+	if (pf.numvfs == n && (opts->autoprobe < 0 || opts->autoprobe == pf.autoprobe))
+		goto links;
 
 	if (opts->autoprobe >= 0 && opts->autoprobe != pf.autoprobe) {
 		/* Autoprobe only matters for VFs created after the write, so do it first. */
@@ -119,19 +261,17 @@ int vf_count_set(const char *root, const char *pf_bdf, int n, const struct vf_co
 		if (ret) {
 			err_hint(e, "this kernel may not support sriov_drivers_autoprobe (Linux >= "
 				    "4.12)");
-			return ret;
+			goto out;
 		}
 		res->autoprobe_changed = true;
 	}
-	if (pf.numvfs == n) {
-		res->links = sriov_count_vf_links(root, pf_bdf, n);
-		return 0;
-	}
+	if (pf.numvfs == n)
+		goto links;
 	if (pf.numvfs > 0) {
 		/* The kernel refuses N while M > 0 VFs exist (EBUSY): remove them first. */
 		ret = write_numvfs(root, pf_bdf, 0, pf.totalvfs, dev.driver, e);
 		if (ret)
-			return ret;
+			goto out;
 		res->wrote_zero = true;
 		res->changed = true;
 		res->after = 0;
@@ -141,14 +281,14 @@ int vf_count_set(const char *root, const char *pf_bdf, int n, const struct vf_co
 			ret = opts->hooks->prepare(root, pf_bdf, (unsigned int)n, e);
 			if (ret) {
 				err_prefix(e, "%s: preparing the device for %d VFs", pf_bdf, n);
-				return ret;
+				goto out;
 			}
 		}
 		ret = write_numvfs(root, pf_bdf, n, pf.totalvfs, dev.driver, e);
 		if (ret) {
 			if (res->wrote_zero)
 				err_prefix(e, "the %d old VFs were removed, then", pf.numvfs);
-			return ret;
+			goto out;
 		}
 		res->changed = true;
 	}
@@ -166,7 +306,8 @@ int vf_count_set(const char *root, const char *pf_bdf, int n, const struct vf_co
 		err_set(e, EIO, "%s: asked for %d VFs, the driver enabled %d", pf_bdf, n,
 			res->after);
 		err_hint(e, "the PF driver limits the count (resources, firmware); check dmesg");
-		return -EIO;
+		ret = -EIO;
+		goto out;
 	}
 	if (res->links < n) {
 		err_set(e, ETIMEDOUT,
@@ -174,15 +315,27 @@ int vf_count_set(const char *root, const char *pf_bdf, int n, const struct vf_co
 			"within %d ms",
 			pf_bdf, n, res->links, opts->wait_ms);
 		err_hint(e, "the VFs may still be appearing; retry with a longer --wait");
-		return -ETIMEDOUT;
+		ret = -ETIMEDOUT;
+		goto out;
 	}
-	if (n > 0 && opts->hooks && opts->hooks->online) {
+	if (opts->msix_count) {
+		ret = msix_assign(root, pf_bdf, n, opts->msix_count, res, e);
+		if (ret)
+			goto out;
+	}
+	if (n > 0 && res->changed && opts->hooks && opts->hooks->online) {
 		ret = opts->hooks->online(root, pf_bdf, (unsigned int)n, e);
-		if (ret) {
+		if (ret)
 			err_prefix(e, "%s: %d VFs created but bringing them online failed", pf_bdf,
 				   n);
-			return ret;
-		}
 	}
-	return 0;
+	goto out;
+links:
+	/* The count is already right: only the vectors may still need setting. */
+	res->links = sriov_count_vf_links(root, pf_bdf, n);
+	if (opts->msix_count)
+		ret = msix_assign(root, pf_bdf, n, opts->msix_count, res, e);
+out:
+	sriov_pf_free(&pf);
+	return ret;
 }

@@ -28,6 +28,15 @@ struct vf_count_opts {
 	int wait_ms; /* how long to wait for the virtfnN links (0: do not wait) */
 	int poll_ms; /* wait granularity; 0 means 100 ms */
 	bool dry_run; /* validate and plan only */
+	/*
+	 * > 0: give each VF this many MSI-X vectors (sriov_vf_msix_count)
+	 * before any driver binds it; 0: leave the counts alone.  Only PF
+	 * drivers that expose sriov_vf_total_msix > 0 support it, and the
+	 * kernel refuses the write while a driver is bound to the VF, so new
+	 * VFs must be created with autoprobe off (autoprobe 0 here, or
+	 * already off on the PF).
+	 */
+	unsigned int msix_count;
 	const struct vf_count_hooks *hooks;
 };
 
@@ -38,6 +47,7 @@ struct vf_count_result {
 	bool changed; /* sriov_numvfs was written */
 	int links; /* virtfnN links present after the wait */
 	bool autoprobe_changed;
+	int msix_set; /* VFs whose sriov_vf_msix_count was written */
 };
 
 /*
@@ -48,6 +58,11 @@ struct vf_count_result {
  *   -ENOENT  the PF has no driver, or its driver cannot create VFs
  *   -EBUSY   VFs are in use (assigned to a VM or held by a driver)
  *   -ETIMEDOUT  the VF links did not all appear within wait_ms
+ * With msix_count, also (checked before anything is written where possible):
+ *   -EOPNOTSUPP the PF driver cannot change VF vector counts
+ *   -ERANGE     n * msix_count exceeds sriov_vf_total_msix
+ *   -EINVAL     new VFs would be created with autoprobe on
+ *   -EBUSY      a VF has a driver bound (named in the message)
  */
 int vf_count_set(const char *root, const char *pf_bdf, int n, const struct vf_count_opts *opts,
 		 struct vf_count_result *res, struct errinfo *e);

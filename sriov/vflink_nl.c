@@ -40,7 +40,20 @@ struct nl_reply {
 	int n;
 	int parse_ret;
 	struct errinfo *e;
+	uint32_t seq; /* of the request; anything else is a leftover */
 };
+
+/*
+ * Take only messages answering this request.  libnl's own check assumes
+ * one ACK per request; ours ask for an ACK only when setting, so match the
+ * sequence number ourselves and drop leftovers of an earlier request.
+ */
+static int on_seq_check(struct nl_msg *msg, void *arg)
+{
+	struct nl_reply *r = arg;
+
+	return nlmsg_hdr(msg)->nlmsg_seq == r->seq ? NL_OK : NL_SKIP;
+}
 
 static int on_valid(struct nl_msg *msg, void *arg)
 {
@@ -91,12 +104,14 @@ static int transact(struct vflink_nl *l, struct nl_msg *msg, struct nl_reply *r,
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, r);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, r);
 	nl_cb_err(cb, NL_CB_CUSTOM, on_error, r);
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, on_seq_check, r);
 	ret = nl_send_auto(l->sk, msg);
 	if (ret < 0) {
 		ret = err_set(e, EIO, "%s: sending the netlink request failed: %s", what,
 			      nl_geterror(ret));
 		goto out;
 	}
+	r->seq = nlmsg_hdr(msg)->nlmsg_seq;
 	while (!r->done) {
 		ret = nl_recvmsgs(l->sk, cb);
 		/* An error reply is recorded by on_error; libnl's own code is lossy. */
@@ -210,6 +225,12 @@ struct vflink *vflink_open_nl(struct errinfo *e)
 		err_set(e, EIO, "cannot open an rtnetlink socket: %s", nl_geterror(ret));
 		goto fail;
 	}
+	/*
+	 * A read answers with RTM_NEWLINK alone; only settings ask for an ACK
+	 * (NLM_F_ACK in vflink_nlmsg_build_set), so no ACK is ever left behind
+	 * to be taken for the answer to the next request.
+	 */
+	nl_socket_disable_auto_ack(l->sk);
 	fd = nl_socket_get_fd(l->sk);
 	/*
 	 * Drivers explain refusals in extended acks; a capped ack keeps errors

@@ -6,6 +6,7 @@
  * structs (struct ifla_vf_mac, ...) that start with the VF index.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -191,8 +192,7 @@ static int parse_vf_vlan_list(struct nlattr *list, struct vf_link_info *vi)
 	struct nlattr *a;
 	int rem;
 
-	nla_for_each_nested(a, list, rem)
-	{
+	for (a = nla_data(list), rem = nla_len(list); nla_ok(a, rem); a = nla_next(a, &rem)) {
 		const struct ifla_vf_vlan_info *vv;
 
 		if (nla_type(a) != IFLA_VF_VLAN_INFO || nla_len(a) < (int)sizeof(*vv))
@@ -268,6 +268,20 @@ static int parse_vf_info(struct nlattr *nest, struct vf_link_info *vi, struct er
 	return 0;
 }
 
+/*
+ * Do the attributes fill the stream exactly?  libnl's parser stops quietly
+ * at a cut attribute, which would turn a truncated reply into "no VFs".
+ */
+static bool attrs_fill(const struct nlattr *head, int len)
+{
+	const struct nlattr *a = head;
+	int rem = len;
+
+	while (nla_ok(a, rem))
+		a = nla_next(a, &rem);
+	return rem == 0;
+}
+
 static int cmp_vf(const void *a, const void *b)
 {
 	const struct vf_link_info *x = a, *y = b;
@@ -288,6 +302,10 @@ int vflink_nlmsg_parse_link(const struct nlmsghdr *nlh, int *num_vf, struct vf_l
 	if (nlh->nlmsg_type != RTM_NEWLINK)
 		return err_set(e, EPROTO, "expected RTM_NEWLINK from the kernel, got type %u",
 			       nlh->nlmsg_type);
+	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)) ||
+	    !attrs_fill(nlmsg_attrdata(nlh, sizeof(struct ifinfomsg)),
+			nlmsg_attrlen(nlh, sizeof(struct ifinfomsg))))
+		return err_set(e, EPROTO, "truncated or malformed RTM_NEWLINK from the kernel");
 	ret = nlmsg_parse((struct nlmsghdr *)nlh, sizeof(struct ifinfomsg), tb, IFLA_MAX, NULL);
 	if (ret < 0)
 		return err_set(e, EPROTO, "malformed RTM_NEWLINK from the kernel");
@@ -295,8 +313,10 @@ int vflink_nlmsg_parse_link(const struct nlmsghdr *nlh, int *num_vf, struct vf_l
 		*num_vf = (int)nla_get_u32(tb[IFLA_NUM_VF]);
 	if (!tb[IFLA_VFINFO_LIST])
 		return 0;
-	nla_for_each_nested(a, tb[IFLA_VFINFO_LIST], rem)
-	{
+	if (!attrs_fill(nla_data(tb[IFLA_VFINFO_LIST]), nla_len(tb[IFLA_VFINFO_LIST])))
+		return err_set(e, EPROTO, "truncated IFLA_VFINFO_LIST from the kernel");
+	for (a = nla_data(tb[IFLA_VFINFO_LIST]), rem = nla_len(tb[IFLA_VFINFO_LIST]);
+	     nla_ok(a, rem); a = nla_next(a, &rem)) {
 		if (nla_type(a) != IFLA_VF_INFO)
 			continue;
 		if (cnt == cap) {

@@ -123,6 +123,9 @@ void *vfio_bar_mmap_aligned(const struct vfio_sys *sys, int fd, uint64_t fd_off,
 		align = 1ULL << 30;
 	if (align < 4096)
 		align = 4096;
+	/* a piece of 12 KiB aligns to 8 KiB: keep alignments powers of two */
+	while (align & (align - 1))
+		align &= align - 1;
 	/* Reserve address space with room to align, then map over it. */
 	resv = mmap(NULL, size + align, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (resv == MAP_FAILED) {

@@ -7,7 +7,10 @@
 #ifndef VFVM_VFIO_PCI_H
 #define VFVM_VFIO_PCI_H
 
+#include <stdint.h>
+
 #include "errinfo.h"
+#include "preflight.h"
 
 struct vm;
 
@@ -24,5 +27,43 @@ int vfio_pci__add(struct vm *vm, const char *spec, struct errinfo *e);
  * the vCPUs stopped; must be safe when nothing was added.
  */
 void vfio_pci__release_all(struct vm *vm);
+
+/*
+ * `vfvm check --device SPEC`: run the pre-flight checks (preflight.h) for
+ * one --device option against the guest layout vfvm would build (RAM
+ * regions, 64-bit MMIO window, guest physical address bits; @mem may be
+ * NULL to skip the RAM checks).  Changes nothing.  Returns the number of
+ * failed checks, or -errno (bad SPEC) with @e filled.  Print r->item[].
+ */
+struct guest_mem;
+struct vfio_preflight_report;
+int vfio_pci__check(const char *spec, const struct guest_mem *mem, uint64_t mmio64_base,
+		    uint64_t mmio64_size, unsigned int phys_bits,
+		    struct vfio_preflight_report *r, struct errinfo *e);
+
+/*
+ * Per MSI-X vector of every passed-through device: its route and whether
+ * each posted-interrupt condition holds (see posted.h).  Fills up to @max
+ * entries and returns how many vectors there are; @host gets the host-side
+ * conditions.  For `vfvm` to list.
+ */
+struct vfio_irq_report_entry {
+	char bdf[16];
+	unsigned int vector;
+	int gsi;	     /* -1: never enabled */
+	uint64_t addr;
+	uint32_t data;
+	unsigned int dest;   /* APIC destination */
+	bool masked;
+	bool irqfd;	     /* KVM irqfd attached now */
+	bool same_eventfd;   /* VFIO trigger == irqfd eventfd (always, by design) */
+	bool kvm_vfio;	     /* device registered with the KVM-VFIO device */
+	bool single_target;  /* one vCPU named */
+	bool delivery_ok;    /* fixed or lowest-priority */
+	bool postable;	     /* every VM-side condition holds */
+};
+struct vfio_pi_host;
+int vfio_pci__irq_report(struct vm *vm, struct vfio_irq_report_entry *out, int max,
+			 struct vfio_pi_host *host);
 
 #endif

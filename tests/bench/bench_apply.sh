@@ -172,6 +172,7 @@ grep -q '^BENCH-APPLY ' "$WORK/lab.log" || {
 	exit 1
 }
 awk 'function r(a, b) { return (a ~ /^[0-9]+$/ && b ~ /^[0-9]+$/ && b > 0) ? sprintf("%.2f", a / b) : "n/a" }
+{ sub(/\r$/, "") }
 /^BENCH-APPLY / {
 	dev = $2; n = $3; c = $4; o = $5; u = $6
 	if (!hdr++) print "vfctl apply in the emulated lab (real kernel), ms:"

@@ -1,6 +1,6 @@
 # Guest programs for the KVM tier: 64 KiB flat images run with
 # `vfvm run --firmware X` and unchanged with `qemu-system-x86_64 -bios X`.
-GUEST_NAMES := hello poweroff pciscan virtio_rng
+GUEST_NAMES := hello poweroff pciscan virtio_rng acpi_button echo bench
 GUEST_CFLAGS := -O2 -m64 -ffreestanding -nostdlib -fno-pic -fno-pie -fno-stack-protector \
 	-mgeneral-regs-only -mno-sse -mno-mmx -mno-red-zone -mcmodel=small \
 	-fno-asynchronous-unwind-tables -Wall -Wextra -Werror -Itests/guests
@@ -19,6 +19,12 @@ $(BUILD)/guests/%.elf: $(BUILD)/guests/%.o $(GUEST_COMMON) tests/guests/guest.ld
 	$(CC) -m64 -nostdlib -static -no-pie -Wl,--build-id=none -T tests/guests/guest.ld \
 		-o $@ $(GUEST_COMMON) $<
 
+$(BUILD)/guests/bench.elf: tests/guests/bench.S tests/guests/guest.ld
+	@mkdir -p $(@D)
+	$(CC) -m64 -c -o $(BUILD)/guests/bench.o $<
+	$(CC) -m64 -nostdlib -static -no-pie -Wl,--build-id=none -T tests/guests/guest.ld \
+		-o $@ $(BUILD)/guests/bench.o
+
 $(BUILD)/guests/%.bin: $(BUILD)/guests/%.elf
 	objcopy -O binary $< $@
 	@test $$(stat -c %s $@) -eq 65536 || { echo "$@ is not 64 KiB"; rm -f $@; exit 1; }
@@ -32,4 +38,4 @@ $(BUILD)/tests/bench/kvm_floor: tests/bench/kvm_floor.c
 # src/dev_stubs.c): rebuild the stubs when such a file appears.
 $(BUILD)/src/dev_stubs.o: $(wildcard src/virtio_blk.c src/virtio_net.c src/virtio_rng.c vfio/vfio_pci.c)
 
-TEST_BINS += $(GUEST_BINS)
+TEST_BINS += $(GUEST_BINS) $(BUILD)/tests/bench/kvm_floor

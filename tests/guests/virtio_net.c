@@ -11,7 +11,7 @@
 
 #define RXQ_RING 0x90000UL /* desc +0, avail +0x1000, used +0x2000 */
 #define TXQ_RING 0xA0000UL
-#define RXBUF 0xB0000UL	   /* NRX buffers of RXLEN */
+#define RXBUF 0xB0000UL /* NRX buffers of RXLEN */
 #define TXBUF 0xC0000UL
 #define QSZ 8
 #define NRX 4
@@ -27,7 +27,7 @@ struct vq {
 
 static struct vq rxq, txq; /* no initialised data in guest programs */
 static uint8_t mac[6], host_mac[6];
-static const uint8_t my_ip[4] = { 10, 0, 2, 15 }, host_ip[4] = { 10, 0, 2, 1 };
+static const uint8_t my_ip[4] = {10, 0, 2, 15}, host_ip[4] = {10, 0, 2, 1};
 
 static void __attribute__((noreturn)) fail(const char *why)
 {
@@ -268,7 +268,7 @@ void guest_main(void)
 	mmio_w32(common + 8, 0);
 	mmio_w32(common + 12, 1u << 5); /* MAC, nothing else: no offloads, no merging */
 	mmio_w32(common + 8, 1);
-	mmio_w32(common + 12, 1);	 /* VERSION_1 */
+	mmio_w32(common + 12, 1); /* VERSION_1 */
 	mmio_w8(common + 20, 3 | 8);
 	if (!(mmio_r8(common + 20) & 8))
 		fail("FEATURES_OK not accepted");

@@ -54,7 +54,8 @@ if [ ! -e /dev/kvm ]; then
 	echo "$TIER: 0 passed, 0 failed"
 	exit 0
 fi
-for f in "$VFVM" "$G/hello.bin" "$G/poweroff.bin" "$G/pciscan.bin" "$G/virtio_rng.bin"; do
+for f in "$VFVM" "$G/hello.bin" "$G/poweroff.bin" "$G/pciscan.bin" "$G/virtio_rng.bin" \
+	"$G/acpi_button.bin" "$G/echo.bin"; do
 	if [ ! -e "$f" ]; then
 		echo "# missing $f: run make BUILD=$BUILD first"
 		echo "$TIER: 0 passed, 1 failed"
@@ -92,6 +93,44 @@ case_run "virtio_rng: 2 vCPUs" 3 'virtio-rng ok' -- \
 # guest-reported failure through the debug-exit port: 64 + 2
 case_run "virtio_rng without the device: debug-exit 2 -> status 66" 66 \
 	'FAIL: no virtio-rng' -- "$VFVM" "${R[@]}" "$G/virtio_rng.bin"
+
+# serial input from a pipe on stdin
+printf 'ping from the host\n' | timeout 60 "$VFVM" run --mem 16M --firmware "$G/echo.bin" >"$out" 2>&1
+st=$?
+if [ "$st" -ne 3 ]; then
+	bad "serial input: line read from stdin" "exit status $st, expected 3"
+elif ! grep -q "got 'ping from the host'" "$out"; then
+	bad "serial input: line read from stdin" "guest did not echo the line"
+else
+	ok "serial input: line read from stdin"
+fi
+
+# signals: SIGTERM presses the ACPI power button (guest powers off -> 0);
+# SIGINT stops the VM at once (status 5).  The wait is for the guest's
+# "waiting" line (readiness), not a timing assertion.
+# signal_case NAME SIGNAL WANT_STATUS PATTERN
+signal_case() {
+	local name=$1 sig=$2 want=$3 pat=$4 pid st i
+	timeout 60 "$VFVM" run --mem 16M --firmware "$G/acpi_button.bin" >"$out" 2>&1 </dev/null &
+	pid=$!
+	for ((i = 0; i < 300; i++)); do
+		grep -q 'waiting for the power button' "$out" && break
+		sleep 0.1
+	done
+	kill "-$sig" "$pid" 2>/dev/null
+	wait "$pid"
+	st=$?
+	if [ "$st" -ne "$want" ]; then
+		bad "$name" "exit status $st, expected $want"
+	elif ! grep -qE -- "$pat" "$out"; then
+		bad "$name" "output lacks /$pat/"
+	else
+		ok "$name"
+	fi
+}
+signal_case "SIGTERM presses the ACPI power button -> guest powers off, status 0" TERM 0 \
+	'power button pressed, powering off'
+signal_case "SIGINT stops the VM -> status 5" INT 5 'interrupted \(SIGINT\)'
 
 # command-line errors
 case_run "usage: --help" 0 'usage: vfvm run' -- "$VFVM" --help

@@ -41,11 +41,34 @@ else
 fi
 
 log=$(mktemp "${TMPDIR:-/tmp}/vflab-log.XXXXXX")
-trap 'rm -f "$log"' EXIT
+l2dir=$(mktemp -d "${TMPDIR:-/tmp}/vflab-l2.XXXXXX")
+trap 'rm -rf "$log" "$l2dir"' EXIT
+
+# The L2 kit other tiers boot inside L1 (/lab/l2): boot it here once, in
+# plain QEMU, with a script appended the way lab_l2_initrd does it, so a
+# broken kit shows up as its own failure rather than inside a VMM test.
+l2_kit_check() {
+	local out
+	(cd "$l2dir" && zcat "$LAB_CACHE/base.cpio.gz" | cpio -id --quiet lab/l2/initrd) || return 1
+	cat > "$l2dir/l2.sh" <<'L2'
+grep -q '^nvme ' /proc/modules && grep -q '^igbvf ' /proc/modules &&
+	grep -q '^virtio_blk ' /proc/modules && echo "LAB-L2-CHECK modules ok"
+L2
+	(cd "$l2dir" && echo l2.sh | cpio -o -H newc --quiet | gzip) > "$l2dir/extra.gz"
+	cat "$l2dir/lab/l2/initrd" "$l2dir/extra.gz" > "$l2dir/initrd"
+	out=$(timeout -k 5 180 "$LAB_QEMU" -nodefaults -machine q35,accel=tcg -cpu max -smp 1 -m 512 \
+		-display none -monitor none -serial stdio -no-reboot \
+		-kernel "$LAB_CACHE/kernel/vmlinuz" -initrd "$l2dir/initrd" \
+		-append "console=ttyS0 panic=-1 loglevel=1" < /dev/null 2>&1 | tr -d '\r')
+	printf '%s\n' "$out" | grep -E '^LAB-L2' | sed 's/^/l2-kit: /'
+	printf '%s\n' "$out" | grep -q '^LAB-L2: init reached' &&
+		printf '%s\n' "$out" | grep -q '^LAB-L2-CHECK modules ok' &&
+		printf '%s\n' "$out" | grep -q '^LAB-L2: done rc=0'
+}
 start=$(date +%s)
 attempt=1
 while :; do
-	bash tests/lab/boot.sh "${cases[@]}" 2>&1 | tee "$log"
+	bash tests/lab/boot.sh "${cases[@]}" 2>&1 | tr -d '\r' | tee "$log"
 	st=${PIPESTATUS[0]}
 	# QEMU's TCG has been seen to abort on an internal assertion while L1
 	# boots (iotlb_to_section); that is QEMU's fault, not a test's: boot
@@ -62,6 +85,15 @@ end=$(date +%s)
 
 pass=$(grep -cE '^PASS [^ ]+' "$log")
 fail=$(grep -cE '^FAIL [^ ]+' "$log")
+if [ $# -eq 0 ]; then
+	if l2_kit_check; then
+		echo "PASS lab-l2-kit-boots"
+		pass=$((pass + 1))
+	else
+		echo "FAIL lab-l2-kit-boots: /lab/l2 bzImage + initrd did not reach its init and run /l2.sh"
+		fail=$((fail + 1))
+	fi
+fi
 skip=$(grep -cE '^SKIP [^ ]+' "$log")
 # Cases that started but never ended, or ended badly without a FAIL line.
 for c in "${cases[@]}"; do

@@ -238,10 +238,19 @@ for f in "$SIM_DIR"/cases/*.sh; do
 	NEEDS_VFCTL=0
 	before=$(declare -F | awk '{print $3}' | grep '^t_' | sort)
 	# shellcheck disable=SC1090
-	. "$f"
+	if ! . "$f"; then
+		echo "not ok - $(basename "$f"): does not load"
+		fail=$((fail + 1))
+		continue
+	fi
 	fns=$(declare -F | awk '{print $3}' | grep '^t_' | sort | comm -13 <(echo "$before") -)
 	# Keep the order the case file defines them in.
 	fns=$(grep -oE '^t_[a-z0-9_]+' "$f" | while read -r fn; do grep -qx "$fn" <<<"$fns" && echo "$fn"; done)
+	if [ -z "$fns" ]; then
+		echo "not ok - $(basename "$f"): defines no t_ cases"
+		fail=$((fail + 1))
+		continue
+	fi
 	if [ "$NEEDS_VFCTL" = 1 ] && [ ! -x "$VFCTL" ]; then
 		echo "not ok - $(basename "$f"): $VFCTL not built"
 		fail=$((fail + 1))

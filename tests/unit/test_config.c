@@ -12,26 +12,25 @@
 
 #include "config.h"
 
-static const char *const good =
-	"# igb PF\n"
-	"[pf]\n"
-	"match = bdf 01:00.0\n"
-	"numvfs = 4\n"
-	"autoprobe = off\n"
-	"\n"
-	"[vf 2]\n"
-	"mac = 02:00:00:00:00:0A\n"
-	"driver = vfio-pci\n"
-	"[vf 0]\n"
-	"  vlan = 100  \n"
-	"qos = 3\n"
-	"proto = 802.1ad\n"
-	"spoofchk = off\n"
-	"trust = on\n"
-	"max_tx_rate = 1000\n"
-	"min_tx_rate = 10\n"
-	"state = disable\n"
-	"query_rss = on\n";
+static const char *const good = "# igb PF\n"
+				"[pf]\n"
+				"match = bdf 01:00.0\n"
+				"numvfs = 4\n"
+				"autoprobe = off\n"
+				"\n"
+				"[vf 2]\n"
+				"mac = 02:00:00:00:00:0A\n"
+				"driver = vfio-pci\n"
+				"[vf 0]\n"
+				"  vlan = 100  \n"
+				"qos = 3\n"
+				"proto = 802.1ad\n"
+				"spoofchk = off\n"
+				"trust = on\n"
+				"max_tx_rate = 1000\n"
+				"min_tx_rate = 10\n"
+				"state = disable\n"
+				"query_rss = on\n";
 
 static void parses_example(void **state)
 {
@@ -85,9 +84,9 @@ static void match_kinds(void **state)
 	assert_string_equal(pf.match_val, "52:54:00:ab:cd:ef");
 	assert_int_equal(pf.autoprobe, -1);
 	config_pf_free(&pf);
-	assert_int_equal(config_parse_text("s.conf", "[pf]\nmatch = serial SN123\nnumvfs = 2\n",
-					   &pf, &e),
-			 0);
+	assert_int_equal(
+		config_parse_text("s.conf", "[pf]\nmatch = serial SN123\nnumvfs = 2\n", &pf, &e),
+		0);
 	assert_int_equal(pf.match, CONFIG_MATCH_SERIAL);
 	assert_string_equal(pf.match_val, "SN123");
 	config_pf_free(&pf);
@@ -100,40 +99,42 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
-	{ "[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 2\nfoo = 1\n",
-	  "b.conf:4: unknown key \"foo\" in [pf]; expected match, numvfs or autoprobe" },
-	{ "[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 2\n[vf 0]\nmac = 01:00:00:00:00:01\n",
-	  "b.conf:5: " },
-	{ "[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 2\n[vf 0]\nmac = zz\n", "b.conf:5: " },
-	{ "[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 2\n[vf 0]\nvlan = 4096\n", "b.conf:5: " },
-	{ "[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 2\n[vf 0]\n[vf 0]\n",
-	  "b.conf:5: [vf 0] is declared twice (first at line 4)" },
-	{ "[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 2\n[vf 2]\n",
-	  "b.conf:4: [vf 2] is beyond numvfs = 2 (line 3); expected an index 0..1" },
-	{ "[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 2\n[pf]\n", "b.conf:4: second [pf] section" },
-	{ "[pf]\nnumvfs = 2\n", "b.conf: no \"match =\" in [pf]" },
-	{ "[pf]\nmatch = bdf 0000:01:00.0\n", "b.conf: no \"numvfs =\" in [pf]" },
-	{ "numvfs = 2\n", "b.conf:1: \"numvfs\" before any section; expected [pf] first" },
-	{ "[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 2\n[vf 0]\nqos = 1\n",
-	  "b.conf:4: [vf 0] sets qos or proto without vlan" },
-	{ "[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 2\n[vf 0]\nmin_tx_rate = 20\nmax_tx_rate = 10\n",
-	  "b.conf:4: [vf 0] min_tx_rate 20 is above max_tx_rate 10" },
-	{ "[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 2\n[vf 0]\nmac = 02:00:00:00:00:01\n[vf 1]\nmac = 02:00:00:00:00:01\n",
-	  "b.conf:6: [vf 1] mac 02:00:00:00:00:01 is also given to [vf 0] (line 4)" },
-	{ "[pf]\nmatch = uuid x\nnumvfs = 2\n",
-	  "b.conf:2: match kind \"uuid\" is unknown; expected bdf, mac or serial" },
-	{ "[pf]\nmatch = bdf 0000:01:20.0\nnumvfs = 2\n", "b.conf:2: match: " },
-	{ "[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = -1\n",
-	  "b.conf:3: numvfs = \"-1\": expected a VF count 0..65535" },
-	{ "[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 2\nautoprobe = maybe\n",
-	  "b.conf:4: autoprobe = \"maybe\": expected on or off" },
-	{ "[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 2\n[vf 0]\ndriver = vfio pci\n",
-	  "b.conf:5: driver = \"vfio pci\": expected a driver name" },
-	{ "[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 2\n[vf x]\n", "b.conf:4: section [vf x]" },
-	{ "[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 2\njunk\n", "b.conf:4: \"junk\": expected key = value" },
-	{ "[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 2\n[vf 0]\ntrust = on\ntrust = off\n",
-	  "b.conf:6: trust is given twice in [vf 0]" },
-	{ "", "b.conf: no [pf] section" },
+	{"[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 2\nfoo = 1\n",
+	 "b.conf:4: unknown key \"foo\" in [pf]; expected match, numvfs or autoprobe"},
+	{"[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 2\n[vf 0]\nmac = 01:00:00:00:00:01\n",
+	 "b.conf:5: "},
+	{"[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 2\n[vf 0]\nmac = zz\n", "b.conf:5: "},
+	{"[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 2\n[vf 0]\nvlan = 4096\n", "b.conf:5: "},
+	{"[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 2\n[vf 0]\n[vf 0]\n",
+	 "b.conf:5: [vf 0] is declared twice (first at line 4)"},
+	{"[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 2\n[vf 2]\n",
+	 "b.conf:4: [vf 2] is beyond numvfs = 2 (line 3); expected an index 0..1"},
+	{"[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 2\n[pf]\n", "b.conf:4: second [pf] section"},
+	{"[pf]\nnumvfs = 2\n", "b.conf: no \"match =\" in [pf]"},
+	{"[pf]\nmatch = bdf 0000:01:00.0\n", "b.conf: no \"numvfs =\" in [pf]"},
+	{"numvfs = 2\n", "b.conf:1: \"numvfs\" before any section; expected [pf] first"},
+	{"[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 2\n[vf 0]\nqos = 1\n",
+	 "b.conf:4: [vf 0] sets qos or proto without vlan"},
+	{"[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 2\n[vf 0]\nmin_tx_rate = 20\nmax_tx_rate = 10\n",
+	 "b.conf:4: [vf 0] min_tx_rate 20 is above max_tx_rate 10"},
+	{"[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 2\n[vf 0]\nmac = 02:00:00:00:00:01\n[vf 1]\nmac "
+	 "= 02:00:00:00:00:01\n",
+	 "b.conf:6: [vf 1] mac 02:00:00:00:00:01 is also given to [vf 0] (line 4)"},
+	{"[pf]\nmatch = uuid x\nnumvfs = 2\n",
+	 "b.conf:2: match kind \"uuid\" is unknown; expected bdf, mac or serial"},
+	{"[pf]\nmatch = bdf 0000:01:20.0\nnumvfs = 2\n", "b.conf:2: match: "},
+	{"[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = -1\n",
+	 "b.conf:3: numvfs = \"-1\": expected a VF count 0..65535"},
+	{"[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 2\nautoprobe = maybe\n",
+	 "b.conf:4: autoprobe = \"maybe\": expected on or off"},
+	{"[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 2\n[vf 0]\ndriver = vfio pci\n",
+	 "b.conf:5: driver = \"vfio pci\": expected a driver name"},
+	{"[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 2\n[vf x]\n", "b.conf:4: section [vf x]"},
+	{"[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 2\njunk\n",
+	 "b.conf:4: \"junk\": expected key = value"},
+	{"[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 2\n[vf 0]\ntrust = on\ntrust = off\n",
+	 "b.conf:6: trust is given twice in [vf 0]"},
+	{"", "b.conf: no [pf] section"},
 };
 
 static void bad_input_names_file_line(void **state)

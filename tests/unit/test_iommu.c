@@ -187,7 +187,36 @@ static void netdev_down_or_addressless_is_free(void **state)
 		    "20010db8000000000000000000000001 02 40 00 80 eno1\n");
 	assert_int_equal(hostuse_check(f->root, EP, &u, NULL), 0);
 	assert_int_equal(u.n, 1);
-	assert_non_null(strstr(u.items[0].what, "eno1 is up with address IPv6 20010db8"));
+	assert_non_null(strstr(u.items[0].what, "eno1 is up with address 2001:db8::1"));
+}
+
+static void bridge_port_swap_and_holders(void **state)
+{
+	struct fixture *f = *state;
+	struct stree_dev nvme = {NVME, NULL, 0x1b36, 0x0010, 0x010802, "nvme", 4};
+	char dir[512], rel[700];
+	struct hostuse u;
+
+	/* An interface enslaved to a bridge is in use even without addresses. */
+	stree_dev_dir(f->root, EP, dir, sizeof(dir));
+	snprintf(rel, sizeof(rel), "%s/net/eno1", dir);
+	stree_mkdir(f->root, rel);
+	stree_mkdir(f->root, "/sys/class/net/br0");
+	stree_link(f->root, "/sys/class/net/eno1/master", "/sys/class/net/br0");
+	assert_int_equal(hostuse_check(f->root, EP, &u, NULL), 0);
+	assert_int_equal(u.n, 1);
+	assert_string_equal(u.items[0].what, "interface eno1 is a port of br0");
+
+	assert_int_equal(stree_add_dev(f->root, &nvme), 0);
+	stree_dev_dir(f->root, NVME, dir, sizeof(dir));
+	snprintf(rel, sizeof(rel), "%s/nvme/nvme1/nvme1n1/holders/dm-0", dir);
+	stree_mkdir(f->root, rel);
+	stree_write(f->root, "/proc/swaps",
+		    "Filename Type Size Used Priority\n/dev/nvme1n1 partition 1024 0 -2\n");
+	assert_int_equal(hostuse_check(f->root, NVME, &u, NULL), 0);
+	assert_int_equal(u.n, 2);
+	assert_string_equal(u.items[0].what, "block device /dev/nvme1n1 is used as swap");
+	assert_string_equal(u.items[1].what, "block device /dev/nvme1n1 is held by dm-0");
 }
 
 static const struct check_item *find(const struct check_report *r, const char *name)
@@ -243,6 +272,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(nvme_mounted_partition, setup, teardown),
 		cmocka_unit_test_setup_teardown(netdev_down_or_addressless_is_free, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(bridge_port_swap_and_holders, setup, teardown),
 		cmocka_unit_test_setup_teardown(check_verdicts, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

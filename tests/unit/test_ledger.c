@@ -81,7 +81,8 @@ static void malformed_is_refused(void **state)
 		"{\"version\":1,\"pfs\":[{\"config\":\"x\"}]}",
 		"{\"version\":1,\"pfs\":[{\"bdf\":\"0000:01:00.0\",\"numvfs\":\"two\"}]}",
 		"{\"version\":1,\"pfs\":[{\"bdf\":\"0000:01:00.0\",\"vfs\":[{\"vf\":-1}]}]}",
-		"{\"version\":1,\"pfs\":[{\"bdf\":\"0000:01:00.0\",\"vfs\":[{\"vf\":0,\"mac\":5}]}]}",
+		"{\"version\":1,\"pfs\":[{\"bdf\":\"0000:01:00.0\",\"vfs\":[{\"vf\":0,\"mac\":5}]}]"
+		"}",
 	};
 	struct ledger l;
 	struct errinfo e;

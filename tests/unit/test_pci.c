@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -75,6 +76,38 @@ static void resolve_bdf_netdev_and_unknown(void **state)
 	assert_int_equal(bdf_resolve(root, "veth0", out, &e), -ENODEV);
 	assert_non_null(strstr(e.msg, "not a PCI device"));
 	assert_int_equal(bdf_resolve(root, "01:00.9", out, &e), -EINVAL);
+	stree_free(root);
+}
+
+static void resolve_virtio_netdev(void **state)
+{
+	struct stree_dev nic = {"0000:00:03.0", NULL, 0x1af4, 0x1041, 0x020000, "virtio-pci", -1};
+	char root[256], out[BDF_LEN], dir[512], net[600], link[700];
+	struct pcidev d;
+
+	(void)state;
+	assert_int_equal(stree_new(root, sizeof(root)), 0);
+	assert_int_equal(stree_add_dev(root, &nic), 0);
+	stree_dev_dir(root, nic.bdf, dir, sizeof(dir));
+	/* virtio-net: the interface hangs off the virtio device below the PCI function. */
+	snprintf(net, sizeof(net), "%s/virtio0/net/eth0", dir);
+	assert_int_equal(stree_mkdir(root, net), 0);
+	assert_int_equal(stree_link(root, "/sys/class/net/eth0", net), 0);
+	snprintf(net, sizeof(net), "%s/virtio0", dir);
+	snprintf(link, sizeof(link), "%s/net/eth0/device", net);
+	assert_int_equal(stree_link(root, link, net), 0);
+
+	assert_int_equal(bdf_resolve(root, "eth0", out, NULL), 0);
+	assert_string_equal(out, "0000:00:03.0");
+	assert_int_equal(pcidev_read(root, nic.bdf, &d, NULL), 0);
+	assert_int_equal(d.n_netdevs, 1);
+	assert_string_equal(d.netdevs[0], "eth0");
+	assert_int_equal(d.iommu_group, -1);
+
+	assert_int_equal(
+		bdf_from_path("/x/pci0000:00/0000:00:01.0/0000:01:00.0/virtio3/net/a", out), 0);
+	assert_string_equal(out, "0000:01:00.0");
+	assert_int_equal(bdf_from_path("/sys/devices/virtual/net/lo", out), -ENOENT);
 	stree_free(root);
 }
 
@@ -165,6 +198,13 @@ static void device_model(void **state)
 	assert_true(d.is_vf);
 	assert_string_equal(d.physfn, "0000:01:00.0");
 	assert_int_equal(d.vf_index, 0);
+	/* No host driver yet: no interface. */
+	assert_int_equal(d.n_netdevs, 0);
+	/* igbvf bound: the VF's interface is what "vfctl list" shows per VF. */
+	stree_mkdir(root, "/sys/devices/pci0000:00/0000:01:10.0/net/enp1s0v0");
+	assert_int_equal(pcidev_read(root, vf.bdf, &d, &e), 0);
+	assert_int_equal(d.n_netdevs, 1);
+	assert_string_equal(d.netdevs[0], "enp1s0v0");
 	assert_string_equal(d.driver, "");
 
 	assert_int_equal(pcidev_read(root, "0000:09:00.0", &d, &e), -ENODEV);
@@ -184,16 +224,36 @@ static void names_fall_back_to_ids(void **state)
 	pcinames_close(n);
 }
 
+/*
+ * VFs have their own pci.ids entries; "vfctl list" names them from there
+ * (pci.ids is installed by tools/install-deps.sh).
+ */
+static void names_vf_from_pci_ids(void **state)
+{
+	struct pcinames *n = pcinames_open();
+	char buf[256];
+
+	(void)state;
+	assert_non_null(n);
+	pcinames_device(n, 0x8086, 0x10ca, buf, sizeof(buf));
+	assert_string_equal(buf, "Intel Corporation 82576 Virtual Function");
+	pcinames_device(n, 0x8086, 0x10c9, buf, sizeof(buf));
+	assert_string_equal(buf, "Intel Corporation 82576 Gigabit Network Connection");
+	pcinames_close(n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(parse_full_and_short),
 		cmocka_unit_test(parse_rejects_malformed),
 		cmocka_unit_test(resolve_bdf_netdev_and_unknown),
+		cmocka_unit_test(resolve_virtio_netdev),
 		cmocka_unit_test(caps_from_config),
 		cmocka_unit_test(acs_isolation_rules),
 		cmocka_unit_test(device_model),
 		cmocka_unit_test(names_fall_back_to_ids),
+		cmocka_unit_test(names_vf_from_pci_ids),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

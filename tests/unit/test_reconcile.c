@@ -11,17 +11,16 @@
 
 #include "reconcile.h"
 
-static const char *const conf =
-	"[pf]\n"
-	"match = bdf 0000:01:00.0\n"
-	"numvfs = 2\n"
-	"autoprobe = off\n"
-	"[vf 0]\n"
-	"mac = 02:00:00:00:00:01\n"
-	"vlan = 100\n"
-	"driver = vfio-pci\n"
-	"[vf 1]\n"
-	"spoofchk = off\n";
+static const char *const conf = "[pf]\n"
+				"match = bdf 0000:01:00.0\n"
+				"numvfs = 2\n"
+				"autoprobe = off\n"
+				"[vf 0]\n"
+				"mac = 02:00:00:00:00:01\n"
+				"vlan = 100\n"
+				"driver = vfio-pci\n"
+				"[vf 1]\n"
+				"spoofchk = off\n";
 
 static void parse(struct config_pf *pf, const char *text)
 {
@@ -147,8 +146,8 @@ static void count_change_writes_zero_first(void **state)
 	/* Above sriov_totalvfs: refused at planning time, naming file and line. */
 	pf.numvfs = 8;
 	assert_int_equal(rc_plan_pf(&pf, &s, NULL, &p, &e), -ERANGE);
-	assert_string_equal(e.msg,
-			    "/etc/vfctl.d/t.conf:3: numvfs = 8 is above what PF 0000:01:00.0 supports (sriov_totalvfs = 7)");
+	assert_string_equal(e.msg, "/etc/vfctl.d/t.conf:3: numvfs = 8 is above what PF "
+				   "0000:01:00.0 supports (sriov_totalvfs = 7)");
 	assert_null(p.acts);
 	rc_pf_state_free(&s);
 	config_pf_free(&pf);
@@ -197,7 +196,7 @@ static void undeclared_keys_restored_from_ledger(void **state)
 {
 	struct config_pf pf;
 	struct rc_pf_state s;
-	struct ledger l = { 0 };
+	struct ledger l = {0};
 	struct ledger_pf *lp;
 	struct ledger_vf *lv;
 
@@ -229,7 +228,7 @@ static void undeclared_keys_restored_from_ledger(void **state)
 static void removed_pf_undone(void **state)
 {
 	struct rc_pf_state s;
-	struct ledger l = { 0 };
+	struct ledger l = {0};
 	struct ledger_pf *lp;
 
 	(void)state;
@@ -245,7 +244,8 @@ static void removed_pf_undone(void **state)
 	ledger_pf_vf(lp, 2, true)->has[VFKEY_TRUST] = true;
 	snprintf(lp->vfs[0].orig[VFKEY_TRUST], CONFIG_VAL_LEN, "off");
 	snprintf(s.vfs[2].val[VFKEY_TRUST], CONFIG_VAL_LEN, "on");
-	assert_plan(NULL, &s, lp, "autoprobe off -> on (restore)\nvf 2: trust on -> off (restore)\n");
+	assert_plan(NULL, &s, lp,
+		    "autoprobe off -> on (restore)\nvf 2: trust on -> off (restore)\n");
 	/* vfctl never touched it: an undeclared PF is left alone. */
 	assert_plan(NULL, &s, NULL, "");
 	rc_pf_state_free(&s);
@@ -254,7 +254,7 @@ static void removed_pf_undone(void **state)
 
 static void ledger_notes(void **state)
 {
-	struct ledger l = { 0 };
+	struct ledger l = {0};
 	struct rc_action a;
 	struct ledger_pf *lp;
 

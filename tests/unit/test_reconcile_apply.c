@@ -29,6 +29,7 @@ struct fake_pf {
 	char bdf[CONFIG_BDF_LEN];
 	char mac[18];
 	int totalvfs, numvfs, autoprobe;
+	int offline; /* NVMe-like: VFs whose controller is offline */
 	struct fake_vf vf[FAKE_VFS];
 };
 
@@ -36,11 +37,11 @@ enum fake_op { OP_AUTOPROBE, OP_NUMVFS, OP_SET, OP_DRIVER, OP_NR };
 
 struct fake {
 	struct fake_pf pf[2];
-	int calls[OP_NR];	/* calls so far per op */
-	int fail_at[OP_NR];	/* fail the Nth call (1-based) of op, 0 = never */
+	int calls[OP_NR]; /* calls so far per op */
+	int fail_at[OP_NR]; /* fail the Nth call (1-based) of op, 0 = never */
 	int fail_err[OP_NR];
-	int unsupported_key;	/* set_vf of this key answers EOPNOTSUPP (-1: none) */
-	int changes;		/* successful changing calls */
+	int unsupported_key; /* set_vf of this key answers EOPNOTSUPP (-1: none) */
+	int changes; /* successful changing calls */
 };
 
 static struct fake_pf *fake_find(struct fake *f, const char *bdf)
@@ -85,6 +86,7 @@ static int fake_read(void *priv, const char *bdf, struct rc_pf_state *st, struct
 	st->totalvfs = p->totalvfs;
 	st->numvfs = p->numvfs;
 	st->autoprobe = p->autoprobe;
+	st->vfs_offline = p->offline;
 	st->nr_vfs = p->numvfs;
 	st->vfs = calloc((size_t)p->numvfs + 1, sizeof(*st->vfs));
 	for (int i = 0; i < p->numvfs; i++) {
@@ -130,6 +132,18 @@ static int fake_numvfs(void *priv, const struct rc_pf_state *st, int n, struct e
 			snprintf(p->vf[i].val[k], CONFIG_VAL_LEN, "%s", rc_vfkey_default(k));
 	}
 	p->numvfs = n;
+	f->changes++;
+	return 0;
+}
+
+static int fake_online(void *priv, const struct rc_pf_state *st, int n, struct errinfo *e)
+{
+	struct fake *f = priv;
+	struct fake_pf *p = fake_find(f, st->bdf);
+
+	(void)e;
+	assert_int_equal(n, p->numvfs);
+	p->offline = 0;
 	f->changes++;
 	return 0;
 }
@@ -180,6 +194,7 @@ static const struct apply_ops fake_ops = {
 	.read = fake_read,
 	.set_autoprobe = fake_autoprobe,
 	.set_numvfs = fake_numvfs,
+	.online_vfs = fake_online,
 	.set_vf = fake_set_vf,
 	.set_driver = fake_driver,
 };
@@ -222,7 +237,7 @@ static void load(struct config_set *set, const char *const *texts, int n)
 static enum apply_outcome run(struct fake *f, const struct config_set *set, struct ledger *led,
 			      const char *only, bool dry, struct apply_report *rep)
 {
-	struct apply_opts o = { .only_bdf = only, .dry_run = dry, .state_dir = NULL };
+	struct apply_opts o = {.only_bdf = only, .dry_run = dry, .state_dir = NULL};
 	struct errinfo e;
 
 	assert_int_equal(apply_run(&fake_ops, f, set, led, &o, rep, &e), 0);
@@ -245,9 +260,9 @@ static void assert_declared(const struct fake_pf *p)
 
 static void apply_twice_then_remove(void **state)
 {
-	const char *const texts[] = { conf_a };
-	struct config_set set, none = { 0 };
-	struct ledger led = { 0 };
+	const char *const texts[] = {conf_a};
+	struct config_set set, none = {0};
+	struct ledger led = {0};
 	struct apply_report rep;
 	struct fake f;
 	const struct ledger_pf *lp;
@@ -295,9 +310,9 @@ static void apply_twice_then_remove(void **state)
 
 static void failure_rolls_back(void **state)
 {
-	const char *const texts[] = { conf_a };
+	const char *const texts[] = {conf_a};
 	struct config_set set;
-	struct ledger led = { 0 };
+	struct ledger led = {0};
 	struct apply_report rep;
 	struct fake f;
 
@@ -340,9 +355,9 @@ static void failure_rolls_back(void **state)
 
 static void unsupported_is_partial(void **state)
 {
-	const char *const texts[] = { conf_a };
+	const char *const texts[] = {conf_a};
 	struct config_set set;
-	struct ledger led = { 0 };
+	struct ledger led = {0};
 	struct apply_report rep;
 	struct fake f;
 
@@ -372,7 +387,7 @@ static void conflict_dry_run_and_only(void **state)
 		"[pf]\nmatch = mac 52:54:00:00:00:02\nnumvfs = 2\n",
 	};
 	struct config_set set;
-	struct ledger led = { 0 };
+	struct ledger led = {0};
 	struct apply_report rep;
 	struct fake f;
 
@@ -382,7 +397,9 @@ static void conflict_dry_run_and_only(void **state)
 	load(&set, two, 2);
 	assert_int_equal(run(&f, &set, &led, NULL, false, &rep), APPLY_FAILED);
 	assert_int_equal(rep.nr_pfs, 2);
-	assert_non_null(strstr(rep.pfs[1].err.msg, "/etc/vfctl.d/a.conf and /etc/vfctl.d/b.conf both match PF 0000:01:00.0"));
+	assert_non_null(
+		strstr(rep.pfs[1].err.msg,
+		       "/etc/vfctl.d/a.conf and /etc/vfctl.d/b.conf both match PF 0000:01:00.0"));
 	assert_int_equal(f.changes, 0);
 	apply_report_free(&rep);
 	config_set_free(&set);
@@ -409,11 +426,37 @@ static void conflict_dry_run_and_only(void **state)
 	ledger_free(&led);
 }
 
+/* A PF reset took the NVMe VF controllers offline: apply brings them back. */
+static void offline_vfs_brought_online(void **state)
+{
+	const char *const texts[] = {"[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 2\n"};
+	struct config_set set;
+	struct ledger led = {0};
+	struct apply_report rep;
+	struct fake f;
+
+	(void)state;
+	fake_init(&f);
+	load(&set, texts, 1);
+	assert_int_equal(run(&f, &set, &led, NULL, false, &rep), APPLY_OK);
+	apply_report_free(&rep);
+	f.pf[0].offline = 2;
+	assert_int_equal(run(&f, &set, &led, NULL, false, &rep), APPLY_OK);
+	assert_int_equal(rep.pfs[0].nr_changed, 1);
+	assert_string_equal(rep.pfs[0].changed[0], "online 2 offline NVMe VF controller(s) of 2");
+	assert_int_equal(f.pf[0].offline, 0);
+	apply_report_free(&rep);
+	assert_int_equal(run(&f, &set, &led, NULL, false, &rep), APPLY_UNCHANGED);
+	apply_report_free(&rep);
+	config_set_free(&set);
+	ledger_free(&led);
+}
+
 static void unresolved_file_keeps_its_pf(void **state)
 {
-	const char *const gone[] = { "[pf]\nmatch = mac 52:54:00:00:00:09\nnumvfs = 1\n" };
+	const char *const gone[] = {"[pf]\nmatch = mac 52:54:00:00:00:09\nnumvfs = 1\n"};
 	struct config_set set;
-	struct ledger led = { 0 };
+	struct ledger led = {0};
 	struct ledger_pf *lp;
 	struct apply_report rep;
 	struct fake f;
@@ -440,9 +483,9 @@ static void unresolved_file_keeps_its_pf(void **state)
 
 static void report_json(void **state)
 {
-	const char *const texts[] = { "[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 1\n" };
+	const char *const texts[] = {"[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 1\n"};
 	struct config_set set;
-	struct ledger led = { 0 };
+	struct ledger led = {0};
 	struct apply_report rep;
 	struct json_object *j;
 	struct fake f;
@@ -470,6 +513,7 @@ int main(void)
 		cmocka_unit_test(failure_rolls_back),
 		cmocka_unit_test(unsupported_is_partial),
 		cmocka_unit_test(conflict_dry_run_and_only),
+		cmocka_unit_test(offline_vfs_brought_online),
 		cmocka_unit_test(unresolved_file_keeps_its_pf),
 		cmocka_unit_test(report_json),
 	};

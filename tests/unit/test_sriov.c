@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "helpers/sriov_tree.h"
+#include "pci_dev.h"
 #include "sriov_pf.h"
 #include "vf_count.h"
 
@@ -59,6 +60,167 @@ static void add_vfs(const char *root, int n)
 			 (2 * i) % 8);
 		assert_int_equal(stree_add_dev(root, &vf), 0);
 		assert_int_equal(stree_add_vf(root, PF, bdf, (int)i), 0);
+		/* Every VF has it since Linux 5.12; writable only through a capable PF driver. */
+		assert_int_equal(stree_dev_attr(root, bdf, "sriov_vf_msix_count", "0\n"), 0);
+	}
+}
+
+static void read_vf_msix(const char *root, const char *bdf, char *buf, size_t size)
+{
+	char rel[128];
+
+	snprintf(rel, sizeof(rel), "/sys/bus/pci/devices/%s/sriov_vf_msix_count", bdf);
+	assert_int_equal(stree_read(root, rel, buf, size), 0);
+}
+
+/* 3 existing VFs without drivers, autoprobe off, a PF driver with 64 vectors for VFs. */
+static void msix_fixture(const char *root)
+{
+	add_vfs(root, 3);
+	stree_dev_attr(root, PF, "sriov_numvfs", "3\n");
+	stree_dev_attr(root, PF, "sriov_drivers_autoprobe", "0\n");
+	stree_dev_attr(root, PF, "sriov_vf_total_msix", "64\n");
+}
+
+static void msix_set_on_unbound_vfs(void **state)
+{
+	struct fixture *f = *state;
+	struct vf_count_opts o = {.autoprobe = -1, .msix_count = 16};
+	struct vf_count_result r;
+	struct errinfo e = {0};
+	char buf[32];
+
+	msix_fixture(f->root);
+	struct stree_cfg c16 = {.pcie_type = 0, .msix_size = 16, .acs_ctrl = -1};
+	uint8_t cfg[4096];
+
+	/*
+	 * VF 1's MSI-X Table Size already reads 16 (the write-only attribute
+	 * cannot be read back): it must not be written again.
+	 */
+	stree_build_cfg(&c16, cfg);
+	assert_int_equal(stree_config(f->root, "0000:01:10.2", cfg, sizeof(cfg)), 0);
+	assert_int_equal(vf_count_set(f->root, PF, 3, &o, &r, &e), 0);
+	assert_false(r.changed);
+	assert_int_equal(r.msix_set, 2);
+	read_vf_msix(f->root, "0000:01:10.0", buf, sizeof(buf));
+	assert_string_equal(buf, "16");
+	read_vf_msix(f->root, "0000:01:10.2", buf, sizeof(buf));
+	assert_string_equal(buf, "0\n");
+	read_vf_msix(f->root, "0000:01:10.4", buf, sizeof(buf));
+	assert_string_equal(buf, "16");
+}
+
+static void msix_unsupported_pf_driver(void **state)
+{
+	struct fixture *f = *state;
+	struct vf_count_opts o = {.autoprobe = -1, .msix_count = 4};
+	struct vf_count_result r;
+	struct errinfo e = {0};
+	char buf[32];
+
+	msix_fixture(f->root);
+	/* The kernel shows 0 when the PF driver has no sriov_get_vf_total_msix. */
+	stree_dev_attr(f->root, PF, "sriov_vf_total_msix", "0\n");
+	assert_int_equal(vf_count_set(f->root, PF, 3, &o, &r, &e), -EOPNOTSUPP);
+	assert_non_null(strstr(e.msg, "\"igb\" cannot change the VFs' MSI-X vector counts"));
+	assert_non_null(strstr(e.hint, "mlx5_core"));
+	read_vf_msix(f->root, "0000:01:10.0", buf, sizeof(buf));
+	assert_string_equal(buf, "0\n");
+}
+
+static void msix_over_pool_changes_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct vf_count_opts o = {.autoprobe = 0, .msix_count = 22};
+	struct vf_count_result r;
+	struct errinfo e = {0};
+	char buf[32];
+
+	msix_fixture(f->root);
+	/* 3 x 22 = 66 > 64; also asks for 4 VFs: validation must stop before numvfs. */
+	assert_int_equal(vf_count_set(f->root, PF, 4, &o, &r, &e), -ERANGE);
+	assert_non_null(strstr(e.msg, "4 VFs x 22 MSI-X vectors = 88, more than the 64"));
+	assert_non_null(strstr(e.hint, "at most 16 vectors per VF"));
+	stree_read(f->root, "/sys/bus/pci/devices/" PF "/sriov_numvfs", buf, sizeof(buf));
+	assert_string_equal(buf, "3\n");
+}
+
+static void msix_bound_vf_is_busy(void **state)
+{
+	struct fixture *f = *state;
+	struct vf_count_opts o = {.autoprobe = -1, .msix_count = 8};
+	struct vf_count_result r;
+	struct errinfo e = {0};
+	char buf[32];
+
+	msix_fixture(f->root);
+	assert_int_equal(stree_mkdir(f->root, "/sys/bus/pci/drivers/igbvf"), 0);
+	assert_int_equal(stree_link(f->root,
+				    "/sys/devices/pci0000:00/0000:01:10.4/driver",
+				    "/sys/bus/pci/drivers/igbvf"),
+			 0);
+	assert_int_equal(vf_count_set(f->root, PF, 3, &o, &r, &e), -EBUSY);
+	assert_non_null(strstr(e.msg, "VF 2 (0000:01:10.4) is bound to igbvf"));
+	assert_non_null(strstr(e.hint, "vfctl unbind 0000:01:10.4"));
+	/* Checked before any write: the unbound VFs keep their count too. */
+	read_vf_msix(f->root, "0000:01:10.0", buf, sizeof(buf));
+	assert_string_equal(buf, "0\n");
+	assert_int_equal(r.msix_set, 0);
+}
+
+static void msix_new_vfs_need_autoprobe_off(void **state)
+{
+	struct fixture *f = *state;
+	struct vf_count_opts o = {.autoprobe = 1, .msix_count = 8};
+	struct vf_count_result r;
+	struct errinfo e = {0};
+	char buf[32];
+
+	msix_fixture(f->root);
+	assert_int_equal(vf_count_set(f->root, PF, 2, &o, &r, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "autoprobe on"));
+	assert_non_null(strstr(e.hint, "--no-autoprobe"));
+	stree_read(f->root, "/sys/bus/pci/devices/" PF "/sriov_numvfs", buf, sizeof(buf));
+	assert_string_equal(buf, "3\n");
+	stree_read(f->root, "/sys/bus/pci/devices/" PF "/sriov_drivers_autoprobe", buf,
+		   sizeof(buf));
+	assert_string_equal(buf, "0\n");
+	/* No VFs at all: a vector count makes no sense. */
+	o.autoprobe = 0;
+	assert_int_equal(vf_count_set(f->root, PF, 0, &o, &r, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "no VFs are asked for"));
+}
+
+/* Kernel stand-in for the numvfs write: the new VFs appear (without drivers). */
+static int create_vfs(const char *root, const char *pf, unsigned nvfs, struct errinfo *e)
+{
+	(void)pf, (void)e;
+	add_vfs(root, (int)nvfs);
+	return 0;
+}
+
+static void msix_set_after_creating_vfs(void **state)
+{
+	static const struct vf_count_hooks hooks = {create_vfs, NULL};
+	struct fixture *f = *state;
+	struct vf_count_opts o = {.autoprobe = 0, .msix_count = 8, .hooks = &hooks};
+	struct vf_count_result r;
+	struct errinfo e = {0};
+	char buf[32];
+	int i;
+
+	stree_dev_attr(f->root, PF, "sriov_vf_total_msix", "32\n");
+	assert_int_equal(vf_count_set(f->root, PF, 4, &o, &r, &e), 0);
+	assert_true(r.changed);
+	assert_true(r.autoprobe_changed);
+	assert_int_equal(r.msix_set, 4);
+	for (i = 0; i < 4; i++) {
+		char bdf[BDF_LEN];
+
+		snprintf(bdf, sizeof(bdf), "0000:01:%02x.%d", 0x10 + (2 * i) / 8, (2 * i) % 8);
+		read_vf_msix(f->root, bdf, buf, sizeof(buf));
+		assert_string_equal(buf, "8");
 	}
 }
 
@@ -66,6 +228,7 @@ static void pf_read_with_vfs(void **state)
 {
 	struct fixture *f = *state;
 	struct sriov_pf pf;
+	struct pcidev d;
 	char bdf[BDF_LEN];
 	int i;
 
@@ -88,6 +251,15 @@ static void pf_read_with_vfs(void **state)
 	assert_string_equal(pf.vfs[4].bdf, "0000:01:11.0");
 	assert_int_equal(sriov_count_vf_links(f->root, PF, 7), 5);
 	sriov_pf_free(&pf);
+
+	/* VF index from offset/stride, confirmed by the link... */
+	assert_int_equal(pcidev_read(f->root, "0000:01:11.0", &d, NULL), 0);
+	assert_true(d.is_vf);
+	assert_int_equal(d.vf_index, 4);
+	/* ...and found by the links alone when the arithmetic disagrees with them. */
+	stree_dev_attr(f->root, PF, "sriov_offset", "130\n");
+	assert_int_equal(pcidev_read(f->root, "0000:01:11.0", &d, NULL), 0);
+	assert_int_equal(d.vf_index, 4);
 }
 
 static void not_a_pf(void **state)
@@ -262,6 +434,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(count_same_value_is_noop, setup, teardown),
 		cmocka_unit_test_setup_teardown(count_missing_links_time_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(count_dry_run_writes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(msix_set_on_unbound_vfs, setup, teardown),
+		cmocka_unit_test_setup_teardown(msix_unsupported_pf_driver, setup, teardown),
+		cmocka_unit_test_setup_teardown(msix_over_pool_changes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(msix_bound_vf_is_busy, setup, teardown),
+		cmocka_unit_test_setup_teardown(msix_new_vfs_need_autoprobe_off, setup, teardown),
+		cmocka_unit_test_setup_teardown(msix_set_after_creating_vfs, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

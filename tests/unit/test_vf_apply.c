@@ -189,6 +189,10 @@ static void unchanged_settings_are_not_sent(void **state)
 	parse(&s, 8, argv);
 	assert_int_equal(vf_apply(&m->base, "pf0", 0, &s, &fast, &rep, &e), 0);
 	assert_int_equal(m->nsent, 0);
+	/* One read serves as read-back too when nothing was sent. */
+	assert_int_equal(m->ngets, 1);
+	assert_true(rep.have_after);
+	assert_memory_equal(rep.after.mac, "\x02\0\0\0\0\x01", 6);
 	assert_int_equal(rep.n, 4);
 	assert_int_equal(result(&rep, VF_ATTR_SPOOFCHK)->outcome, VF_OUTCOME_UNCHANGED);
 	assert_int_equal(result(&rep, VF_ATTR_TRUST)->outcome, VF_OUTCOME_UNCHANGED);

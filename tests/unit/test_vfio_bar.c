@@ -223,6 +223,12 @@ static void test_mmap_aligned(void **state)
 	p[0] = 1;
 	p[size - 1] = 2;
 	munmap(p, size);
+	/* a 12 KiB piece: aligned to 8 KiB, the largest power of two in it */
+	p = vfio_bar_mmap_aligned(&vfio_sys_host, fd, 0x1000, 0x3000, 0x3000, &err);
+	assert_non_null(p);
+	assert_int_equal((uintptr_t)p % 0x2000, 0);
+	assert_int_equal(p[0x2fff], 0); /* file offset 0x3fff: never written */
+	munmap(p, 0x3000);
 	close(fd);
 }
 

@@ -120,6 +120,32 @@ static void vf_settings_on_a_netdev_without_vfs_are_unsupported(void **state)
 	vflink_close(l);
 }
 
+/*
+ * Each answer must be matched to its own request: a successful read
+ * followed by a refused setting on one socket must report the refusal (a
+ * leftover ACK of the read once passed for the setting's answer).
+ */
+static void replies_are_matched_to_their_request(void **state)
+{
+	struct vf_attr_value tr = {.attr = VF_ATTR_TRUST, .on = 1};
+	struct vf_link_info *vfs;
+	struct vflink *l;
+	struct errinfo e;
+	int n, i;
+
+	(void)state;
+	l = vflink_open_nl(&e);
+	assert_non_null(l);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(vflink_get_vfs(l, "lo", &vfs, &n, &e), -EOPNOTSUPP);
+		assert_int_equal(vflink_set_vf(l, "vfl0", 0, &tr, &e), -EOPNOTSUPP);
+		assert_int_equal(vflink_get_vfs(l, "nosuch0", &vfs, &n, &e), -ENODEV);
+		assert_int_equal(vflink_get_vfs(l, "vfl1", &vfs, &n, &e), -EOPNOTSUPP);
+		assert_int_equal(vflink_set_vf(l, "nosuch0", 0, &tr, &e), -ENODEV);
+	}
+	vflink_close(l);
+}
+
 static void apply_refuses_before_sending_anything(void **state)
 {
 	struct vf_apply_report rep;
@@ -144,6 +170,7 @@ int main(void)
 		cmocka_unit_test(loopback_has_no_vfs),
 		cmocka_unit_test(unknown_interface_is_enodev),
 		cmocka_unit_test(vf_settings_on_a_netdev_without_vfs_are_unsupported),
+		cmocka_unit_test(replies_are_matched_to_their_request),
 		cmocka_unit_test(apply_refuses_before_sending_anything),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);

@@ -20,8 +20,8 @@
 #include "virtio_blk.h"
 
 #define IMG_SIZE (1024 * 1024)
-#define ALL_OK                                                                                    \
-	(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK |    \
+#define ALL_OK                                                                                \
+	(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK | \
 	 VIRTIO_CONFIG_S_DRIVER_OK)
 
 struct fixture {
@@ -167,9 +167,9 @@ static void read_sectors(void **state)
 	struct fixture *f = *state;
 	uint64_t data = td_alloc(&f->t, 1024), st = td_alloc(&f->t, 1);
 	struct td_buf b[] = {
-		{ put_hdr(f, VIRTIO_BLK_T_IN, 2), 16, false },
-		{ data, 1024, true },
-		{ st, 1, true },
+		{put_hdr(f, VIRTIO_BLK_T_IN, 2), 16, false},
+		{data, 1024, true},
+		{st, 1, true},
 	};
 	uint8_t *p;
 
@@ -187,8 +187,8 @@ static void read_with_status_in_data_buffer(void **state)
 	struct fixture *f = *state;
 	uint64_t data = td_alloc(&f->t, 513);
 	struct td_buf b[] = {
-		{ put_hdr(f, VIRTIO_BLK_T_IN, 0), 16, false },
-		{ data, 513, true },
+		{put_hdr(f, VIRTIO_BLK_T_IN, 0), 16, false},
+		{data, 513, true},
 	};
 	uint8_t *p = td_ptr(&f->t, data);
 
@@ -202,10 +202,10 @@ static void write_sectors(void **state)
 	struct fixture *f = *state;
 	uint64_t d1 = td_alloc(&f->t, 256), d2 = td_alloc(&f->t, 256), st = td_alloc(&f->t, 1);
 	struct td_buf b[] = {
-		{ put_hdr(f, VIRTIO_BLK_T_OUT, 4), 16, false },
-		{ d1, 256, false },
-		{ d2, 256, false },
-		{ st, 1, true },
+		{put_hdr(f, VIRTIO_BLK_T_OUT, 4), 16, false},
+		{d1, 256, false},
+		{d2, 256, false},
+		{st, 1, true},
 	};
 	uint8_t back[512], want[512];
 
@@ -230,10 +230,10 @@ static void write_header_split(void **state)
 	uint64_t h = put_hdr(f, VIRTIO_BLK_T_OUT, 1);
 	uint64_t d = td_alloc(&f->t, 512), st = td_alloc(&f->t, 1);
 	struct td_buf b[] = {
-		{ h, 8, false },
-		{ h + 8, 8, false },
-		{ d, 512, false },
-		{ st, 1, true },
+		{h, 8, false},
+		{h + 8, 8, false},
+		{d, 512, false},
+		{st, 1, true},
 	};
 	uint8_t back[512];
 
@@ -250,13 +250,13 @@ static void flush_and_get_id(void **state)
 	struct fixture *f = *state;
 	uint64_t st = td_alloc(&f->t, 1), id = td_alloc(&f->t, VIRTIO_BLK_ID_BYTES);
 	struct td_buf fl[] = {
-		{ put_hdr(f, VIRTIO_BLK_T_FLUSH, 0), 16, false },
-		{ st, 1, true },
+		{put_hdr(f, VIRTIO_BLK_T_FLUSH, 0), 16, false},
+		{st, 1, true},
 	};
 	struct td_buf gi[] = {
-		{ put_hdr(f, VIRTIO_BLK_T_GET_ID, 0), 16, false },
-		{ id, VIRTIO_BLK_ID_BYTES, true },
-		{ st, 1, true },
+		{put_hdr(f, VIRTIO_BLK_T_GET_ID, 0), 16, false},
+		{id, VIRTIO_BLK_ID_BYTES, true},
+		{st, 1, true},
 	};
 
 	*(uint8_t *)td_ptr(&f->t, st) = 0xff;
@@ -273,8 +273,8 @@ static void unsupported_type(void **state)
 	struct fixture *f = *state;
 	uint64_t st = td_alloc(&f->t, 1);
 	struct td_buf b[] = {
-		{ put_hdr(f, VIRTIO_BLK_T_DISCARD, 0), 16, false },
-		{ st, 1, true },
+		{put_hdr(f, VIRTIO_BLK_T_DISCARD, 0), 16, false},
+		{st, 1, true},
 	};
 
 	assert_int_equal(run(f, b, 2), 1);
@@ -286,9 +286,9 @@ static void out_of_range(void **state)
 	struct fixture *f = *state;
 	uint64_t d = td_alloc(&f->t, 1024), st = td_alloc(&f->t, 1);
 	struct td_buf b[] = {
-		{ 0, 16, false },
-		{ d, 1024, true },
-		{ st, 1, true },
+		{0, 16, false},
+		{d, 1024, true},
+		{st, 1, true},
 	};
 
 	/* Last sector plus one more. */
@@ -319,9 +319,9 @@ static void wrong_direction(void **state)
 
 	/* Read whose data buffer is device-readable. */
 	struct td_buf rd[] = {
-		{ put_hdr(f, VIRTIO_BLK_T_IN, 0), 16, false },
-		{ d, 512, false },
-		{ st, 1, true },
+		{put_hdr(f, VIRTIO_BLK_T_IN, 0), 16, false},
+		{d, 512, false},
+		{st, 1, true},
 	};
 	memset(td_ptr(&f->t, d), 0xee, 512);
 	assert_int_equal(run(f, rd, 3), 1);
@@ -330,9 +330,9 @@ static void wrong_direction(void **state)
 
 	/* Write whose data buffer is device-writable: nothing written to the file. */
 	struct td_buf wr[] = {
-		{ put_hdr(f, VIRTIO_BLK_T_OUT, 0), 16, false },
-		{ d, 512, true },
-		{ st, 1, true },
+		{put_hdr(f, VIRTIO_BLK_T_OUT, 0), 16, false},
+		{d, 512, true},
+		{st, 1, true},
 	};
 	assert_int_equal(run(f, wr, 3), 1);
 	assert_int_equal(*(uint8_t *)td_ptr(&f->t, st), VIRTIO_BLK_S_IOERR);
@@ -342,8 +342,8 @@ static void wrong_direction(void **state)
 
 	/* No writable status byte at all: completed with nothing written. */
 	struct td_buf ns[] = {
-		{ put_hdr(f, VIRTIO_BLK_T_OUT, 0), 16, false },
-		{ d, 512, false },
+		{put_hdr(f, VIRTIO_BLK_T_OUT, 0), 16, false},
+		{d, 512, false},
 	};
 	assert_int_equal(run(f, ns, 2), 0);
 	file_bytes(f, 0, back, 1);
@@ -351,8 +351,8 @@ static void wrong_direction(void **state)
 
 	/* Header too short. */
 	struct td_buf sh[] = {
-		{ put_hdr(f, VIRTIO_BLK_T_IN, 0), 8, false },
-		{ st, 1, true },
+		{put_hdr(f, VIRTIO_BLK_T_IN, 0), 8, false},
+		{st, 1, true},
 	};
 	assert_int_equal(run(f, sh, 2), 1);
 	assert_int_equal(*(uint8_t *)td_ptr(&f->t, st), VIRTIO_BLK_S_IOERR);
@@ -365,14 +365,14 @@ static void readonly_mode(void **state)
 	struct fixture *f = *state;
 	uint64_t d = td_alloc(&f->t, 512), st = td_alloc(&f->t, 1);
 	struct td_buf wr[] = {
-		{ put_hdr(f, VIRTIO_BLK_T_OUT, 0), 16, false },
-		{ d, 512, false },
-		{ st, 1, true },
+		{put_hdr(f, VIRTIO_BLK_T_OUT, 0), 16, false},
+		{d, 512, false},
+		{st, 1, true},
 	};
 	struct td_buf rd[] = {
-		{ put_hdr(f, VIRTIO_BLK_T_IN, 0), 16, false },
-		{ d, 512, true },
-		{ st, 1, true },
+		{put_hdr(f, VIRTIO_BLK_T_IN, 0), 16, false},
+		{d, 512, true},
+		{st, 1, true},
 	};
 	uint8_t back[1];
 

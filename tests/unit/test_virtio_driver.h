@@ -22,7 +22,7 @@
 struct td_queue {
 	uint16_t size;
 	uint64_t desc, avail, used;
-	uint16_t next_desc;	/* bump allocator over descriptors */
+	uint16_t next_desc; /* bump allocator over descriptors */
 	uint16_t avail_idx;
 	uint16_t used_seen;
 };
@@ -48,7 +48,7 @@ static inline int td_setup(struct td *t)
 	t->ram = calloc(1, TD_RAM_SIZE);
 	if (!t->ram)
 		return -1;
-	t->mem.region[0] = (struct guest_mem_region){ .gpa = 0, .size = TD_RAM_SIZE, .hva = t->ram };
+	t->mem.region[0] = (struct guest_mem_region){.gpa = 0, .size = TD_RAM_SIZE, .hva = t->ram};
 	t->mem.nr_regions = 1;
 	t->mem.memfd = -1;
 	t->data_next = TD_DATA_GPA;
@@ -75,7 +75,7 @@ static inline uint64_t td_alloc(struct td *t, uint32_t len)
 
 static inline uint64_t td_read(struct td *t, uint64_t off, uint32_t len)
 {
-	uint8_t b[8] = { 0 };
+	uint8_t b[8] = {0};
 	uint64_t v = 0;
 
 	virtio_pci_bar_access(t->vp, off, b, len, false);
@@ -179,8 +179,7 @@ static inline uint8_t td_bringup(struct td *t, uint64_t want, unsigned int nr_qu
 }
 
 /* Post a chain of @n buffers on queue @q (not kicked); returns the head. */
-static inline uint16_t td_post(struct td *t, unsigned int q, const struct td_buf *b,
-			       unsigned int n)
+static inline uint16_t td_post(struct td *t, unsigned int q, const struct td_buf *b, unsigned int n)
 {
 	struct td_queue *tq = &t->q[q];
 	struct vring_desc *d = td_ptr(t, tq->desc);
@@ -192,8 +191,8 @@ static inline uint16_t td_post(struct td *t, unsigned int q, const struct td_buf
 
 		d[idx].addr = b[i].gpa;
 		d[idx].len = b[i].len;
-		d[idx].flags = (b[i].write ? VRING_DESC_F_WRITE : 0) |
-			       (i + 1 < n ? VRING_DESC_F_NEXT : 0);
+		d[idx].flags =
+			(b[i].write ? VRING_DESC_F_WRITE : 0) | (i + 1 < n ? VRING_DESC_F_NEXT : 0);
 		d[idx].next = (idx + 1) % tq->size;
 	}
 	tq->next_desc += n;

@@ -23,8 +23,8 @@
 #include "test_virtio_driver.h"
 #include "virtio_net.h"
 
-#define ALL_OK                                                                                    \
-	(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK |    \
+#define ALL_OK                                                                                \
+	(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK | \
 	 VIRTIO_CONFIG_S_DRIVER_OK)
 #define HDR VIRTIO_NET_HDR_LEN
 
@@ -35,7 +35,7 @@ struct fixture {
 	int devfd;
 };
 
-static const uint8_t test_mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
+static const uint8_t test_mac[6] = {0x02, 0x11, 0x22, 0x33, 0x44, 0x55};
 
 static void record_signal(struct virtio_pci *vp, uint16_t vector)
 {
@@ -150,7 +150,7 @@ static void transmit(void **state)
 {
 	struct fixture *f = *state;
 	uint64_t h = td_alloc(&f->t, HDR), d = td_alloc(&f->t, 60);
-	struct td_buf b[] = { { h, HDR, false }, { d, 60, false } };
+	struct td_buf b[] = {{h, HDR, false}, {d, 60, false}};
 	struct virtio_net_hdr_v1 *hdr = td_ptr(&f->t, h);
 	uint8_t got[256];
 	uint16_t head;
@@ -179,8 +179,8 @@ static void transmit_malformed(void **state)
 {
 	struct fixture *f = *state;
 	uint64_t d = td_alloc(&f->t, 64);
-	struct td_buf wr[] = { { d, HDR, false }, { d, 60, true } };
-	struct td_buf sh[] = { { d, HDR - 1, false } };
+	struct td_buf wr[] = {{d, HDR, false}, {d, 60, true}};
+	struct td_buf sh[] = {{d, HDR - 1, false}};
 	uint8_t got[64];
 	uint16_t head;
 	uint32_t len;
@@ -199,7 +199,7 @@ static void receive_single(void **state)
 {
 	struct fixture *f = *state;
 	uint64_t g = td_alloc(&f->t, 1526);
-	struct td_buf b = { g, 1526, true };
+	struct td_buf b = {g, 1526, true};
 	uint8_t pkt[256];
 	size_t n = make_packet(pkt, 100, 9);
 	struct virtio_net_hdr_v1 *h = td_ptr(&f->t, g);
@@ -221,7 +221,7 @@ static void receive_too_big_without_mrg(void **state)
 {
 	struct fixture *f = *state;
 	uint64_t g1 = td_alloc(&f->t, 100), g2 = td_alloc(&f->t, 1000);
-	struct td_buf b1 = { g1, 100, true }, b2 = { g2, 1000, true };
+	struct td_buf b1 = {g1, 100, true}, b2 = {g2, 1000, true};
 	uint8_t pkt[600];
 	uint16_t head;
 	uint32_t len;
@@ -250,7 +250,7 @@ static void receive_mergeable(void **state)
 
 	assert_true(virtio_pci_has_feature(&f->net.vp, VIRTIO_NET_F_MRG_RXBUF));
 	for (int i = 0; i < 3; i++) {
-		struct td_buf b = { g[i] = td_alloc(&f->t, 1000), 1000, true };
+		struct td_buf b = {g[i] = td_alloc(&f->t, 1000), 1000, true};
 
 		td_post(&f->t, 0, &b, 1);
 	}
@@ -273,7 +273,7 @@ static void receive_waits_for_buffers(void **state)
 {
 	struct fixture *f = *state;
 	uint64_t g1 = td_alloc(&f->t, 1000), g2 = td_alloc(&f->t, 1000);
-	struct td_buf b1 = { g1, 1000, true }, b2 = { g2, 1000, true };
+	struct td_buf b1 = {g1, 1000, true}, b2 = {g2, 1000, true};
 	uint8_t pkt[HDR + 1500];
 	size_t n = make_packet(pkt, 1500, 5);
 	uint16_t head;
@@ -289,8 +289,7 @@ static void receive_waits_for_buffers(void **state)
 	assert_int_equal(td_used(&f->t, 0, &head, &len), 0);
 	assert_int_equal(f->net.rx_pending, n);
 	/* We asked the guest to kick once it adds past the buffer we saw (event index). */
-	assert_int_equal(*(uint16_t *)((uint8_t *)td_ptr(&f->t, f->t.q[0].used) + 4 + 8 * 256),
-			 1);
+	assert_int_equal(*(uint16_t *)((uint8_t *)td_ptr(&f->t, f->t.q[0].used) + 4 + 8 * 256), 1);
 	/* Second buffer plus kick: delivered over both. */
 	td_post(&f->t, 0, &b2, 1);
 	td_kick(&f->t, 0);
@@ -306,7 +305,7 @@ static void receive_into_readable_buffer(void **state)
 {
 	struct fixture *f = *state;
 	uint64_t g = td_alloc(&f->t, 1000);
-	struct td_buf bad = { g, 1000, false }, good = { g, 1000, true };
+	struct td_buf bad = {g, 1000, false}, good = {g, 1000, true};
 	uint8_t pkt[HDR + 64];
 	uint16_t head;
 	uint32_t len;
@@ -341,16 +340,13 @@ static void spec_parsing(void **state)
 	assert_memory_equal(mac, mac2, 6);
 	assert_int_equal(virtio_net_parse_spec("tap=vf1", ifname, mac2, &e), 0);
 	assert_memory_not_equal(mac, mac2, 6);
-	assert_int_equal(virtio_net_parse_spec("tap=t,mac=02:11:22:33:44:55", ifname, mac, &e),
-			 0);
+	assert_int_equal(virtio_net_parse_spec("tap=t,mac=02:11:22:33:44:55", ifname, mac, &e), 0);
 	assert_memory_equal(mac, test_mac, 6);
-	assert_int_equal(virtio_net_parse_spec("mac=02:11:22:33:44:55,tap=x", ifname, mac, &e),
-			 0);
+	assert_int_equal(virtio_net_parse_spec("mac=02:11:22:33:44:55,tap=x", ifname, mac, &e), 0);
 	assert_string_equal(ifname, "x");
 
 	assert_int_equal(virtio_net_parse_spec("", ifname, mac, &e), -EINVAL);
-	assert_int_equal(virtio_net_parse_spec("mac=02:11:22:33:44:55", ifname, mac, &e),
-			 -EINVAL);
+	assert_int_equal(virtio_net_parse_spec("mac=02:11:22:33:44:55", ifname, mac, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "no tap name"));
 	assert_int_equal(virtio_net_parse_spec("tap=t,mac=01:11:22:33:44:55", ifname, mac, &e),
 			 -EINVAL);
@@ -372,8 +368,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(transmit, setup_mrg, teardown),
 		cmocka_unit_test_setup_teardown(transmit_malformed, setup_mrg, teardown),
 		cmocka_unit_test_setup_teardown(receive_single, setup_nomrg, teardown),
-		cmocka_unit_test_setup_teardown(receive_too_big_without_mrg, setup_nomrg,
-						teardown),
+		cmocka_unit_test_setup_teardown(receive_too_big_without_mrg, setup_nomrg, teardown),
 		cmocka_unit_test_setup_teardown(receive_mergeable, setup_mrg, teardown),
 		cmocka_unit_test_setup_teardown(receive_waits_for_buffers, setup_mrg, teardown),
 		cmocka_unit_test_setup_teardown(receive_into_readable_buffer, setup_mrg, teardown),

@@ -54,8 +54,8 @@ static int teardown(void **state)
 	return 0;
 }
 
-#define ALL_OK                                                                                    \
-	(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK |    \
+#define ALL_OK                                                                                \
+	(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK | \
 	 VIRTIO_CONFIG_S_DRIVER_OK)
 
 static void pci_identity_and_caps(void **state)
@@ -131,8 +131,8 @@ static void legacy_driver_refused(void **state)
 				 VIRTIO_CONFIG_S_FEATURES_OK,
 			 0);
 	td_set_status(&f->t, ALL_OK);
-	assert_int_equal(td_status(&f->t) & (VIRTIO_CONFIG_S_DRIVER_OK | VIRTIO_CONFIG_S_FEATURES_OK),
-			 0);
+	assert_int_equal(
+		td_status(&f->t) & (VIRTIO_CONFIG_S_DRIVER_OK | VIRTIO_CONFIG_S_FEATURES_OK), 0);
 }
 
 static void unknown_feature_refused(void **state)
@@ -193,8 +193,8 @@ static void rng_request_and_interrupt(void **state)
 {
 	struct fixture *f = *state;
 	uint64_t g = td_alloc(&f->t, 256);
-	struct td_buf b = { g, 256, true };
-	uint8_t zero[256] = { 0 };
+	struct td_buf b = {g, 256, true};
+	uint8_t zero[256] = {0};
 	uint16_t head;
 	uint32_t len;
 
@@ -223,7 +223,7 @@ static void rng_caps_request_size(void **state)
 {
 	struct fixture *f = *state;
 	uint64_t g = td_alloc(&f->t, 2 * VIRTIO_RNG_MAX_REQ);
-	struct td_buf b = { g, 2 * VIRTIO_RNG_MAX_REQ, true };
+	struct td_buf b = {g, 2 * VIRTIO_RNG_MAX_REQ, true};
 	uint16_t head;
 	uint32_t len;
 
@@ -237,7 +237,7 @@ static void rng_caps_request_size(void **state)
 static void buffers_before_driver_ok(void **state)
 {
 	struct fixture *f = *state;
-	struct td_buf b = { td_alloc(&f->t, 16), 16, true };
+	struct td_buf b = {td_alloc(&f->t, 16), 16, true};
 	uint16_t head;
 	uint32_t len;
 
@@ -286,7 +286,7 @@ static void hostile_head_needs_reset(void **state)
 {
 	struct fixture *f = *state;
 	struct vring_avail *a;
-	struct td_buf b = { td_alloc(&f->t, 16), 16, true };
+	struct td_buf b = {td_alloc(&f->t, 16), 16, true};
 	uint16_t head;
 	uint32_t len;
 
@@ -323,7 +323,7 @@ static void hostile_loop_fails_request_only(void **state)
 	assert_int_equal(td_bringup(&f->t, ~0ull, 1, 64), ALL_OK);
 	d = td_ptr(&f->t, f->t.q[0].desc);
 	a = td_ptr(&f->t, f->t.q[0].avail);
-	d[0] = (struct vring_desc){ TD_DATA_GPA, 16, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 0 };
+	d[0] = (struct vring_desc){TD_DATA_GPA, 16, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 0};
 	a->ring[0] = 0;
 	a->idx = 1;
 	td_kick(&f->t, 0);
@@ -353,7 +353,7 @@ static void reset_clears_state(void **state)
 static void event_idx_suppresses_interrupts(void **state)
 {
 	struct fixture *f = *state;
-	struct td_buf b = { td_alloc(&f->t, 16), 16, true };
+	struct td_buf b = {td_alloc(&f->t, 16), 16, true};
 	struct vring_avail *a;
 	uint16_t head;
 	uint32_t len;
@@ -390,6 +390,25 @@ static void config_change_and_devcfg(void **state)
 	assert_int_equal(td_read(&f->t, 0x7ff0, 4), 0);
 }
 
+static void msix_table_through_bar(void **state)
+{
+	struct fixture *f = *state;
+
+	/* Vector 1's entry: address, data, then unmask; all read back through BAR 0. */
+	td_write(&f->t, VPCI_MSIX_TABLE_OFF + 16 + 0, 0xfee01000, 4);
+	td_write(&f->t, VPCI_MSIX_TABLE_OFF + 16 + 8, 0x4041, 4);
+	assert_int_equal(td_read(&f->t, VPCI_MSIX_TABLE_OFF + 16 + 0, 4), 0xfee01000);
+	assert_int_equal(td_read(&f->t, VPCI_MSIX_TABLE_OFF + 16 + 8, 4), 0x4041);
+	/* Vectors start masked. */
+	assert_int_equal(td_read(&f->t, VPCI_MSIX_TABLE_OFF + 16 + 12, 4) & 1, 1);
+	td_write(&f->t, VPCI_MSIX_TABLE_OFF + 16 + 12, 0, 4);
+	assert_int_equal(td_read(&f->t, VPCI_MSIX_TABLE_OFF + 16 + 12, 4) & 1, 0);
+	assert_int_equal(f->rng.vp.msix.table[1].data, 0x4041);
+	/* Beyond the 2-entry table: nothing there. */
+	assert_int_equal(td_read(&f->t, VPCI_MSIX_TABLE_OFF + 32, 4), 0);
+	assert_int_equal(td_read(&f->t, VPCI_MSIX_PBA_OFF, 4), 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -410,6 +429,7 @@ int main(void)
 		T(reset_clears_state),
 		T(event_idx_suppresses_interrupts),
 		T(config_change_and_devcfg),
+		T(msix_table_through_bar),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

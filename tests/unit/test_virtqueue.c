@@ -16,10 +16,10 @@
 #include "virtqueue.h"
 
 #define QSZ 16
-#define RAM0_SIZE 0x40000ull	 /* gpa 0 .. 256 KiB */
-#define RAM1_GPA 0x100000ull	 /* 1 MiB, after a hole */
+#define RAM0_SIZE 0x40000ull /* gpa 0 .. 256 KiB */
+#define RAM1_GPA 0x100000ull /* 1 MiB, after a hole */
 #define RAM1_SIZE 0x10000ull
-#define BIG_GPA 0x100000000ull	 /* 4 GiB: address space only, never touched */
+#define BIG_GPA 0x100000000ull /* 4 GiB: address space only, never touched */
 #define BIG_SIZE 0xC0000000ull
 
 #define DESC_GPA 0x1000
@@ -45,20 +45,19 @@ static int setup(void **state)
 		return -1;
 	f->ram0 = calloc(1, RAM0_SIZE);
 	f->ram1 = calloc(1, RAM1_SIZE);
-	f->big = mmap(NULL, BIG_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
-		      0);
+	f->big =
+		mmap(NULL, BIG_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (!f->ram0 || !f->ram1 || f->big == MAP_FAILED)
 		return -1;
-	f->mem.region[0] = (struct guest_mem_region){ .gpa = 0, .size = RAM0_SIZE, .hva = f->ram0 };
+	f->mem.region[0] = (struct guest_mem_region){.gpa = 0, .size = RAM0_SIZE, .hva = f->ram0};
 	f->mem.region[1] =
-		(struct guest_mem_region){ .gpa = RAM1_GPA, .size = RAM1_SIZE, .hva = f->ram1 };
+		(struct guest_mem_region){.gpa = RAM1_GPA, .size = RAM1_SIZE, .hva = f->ram1};
 	f->mem.region[2] =
-		(struct guest_mem_region){ .gpa = BIG_GPA, .size = BIG_SIZE, .hva = f->big };
+		(struct guest_mem_region){.gpa = BIG_GPA, .size = BIG_SIZE, .hva = f->big};
 	f->mem.nr_regions = 3;
 	f->mem.memfd = -1;
-	assert_int_equal(virtq_enable(&f->vq, &f->mem, QSZ, DESC_GPA, AVAIL_GPA, USED_GPA, false,
-				      true),
-			 0);
+	assert_int_equal(
+		virtq_enable(&f->vq, &f->mem, QSZ, DESC_GPA, AVAIL_GPA, USED_GPA, false, true), 0);
 	*state = f;
 	return 0;
 }
@@ -253,9 +252,8 @@ static void head_out_of_range_breaks_queue(void **state)
 	assert_false(virtq_should_notify(&f->vq));
 	/* A reset and re-enable brings it back. */
 	virtq_reset(&f->vq);
-	assert_int_equal(virtq_enable(&f->vq, &f->mem, QSZ, DESC_GPA, AVAIL_GPA, USED_GPA, false,
-				      false),
-			 0);
+	assert_int_equal(
+		virtq_enable(&f->vq, &f->mem, QSZ, DESC_GPA, AVAIL_GPA, USED_GPA, false, false), 0);
 	assert_false(f->vq.broken);
 }
 
@@ -378,9 +376,8 @@ static void indirect_not_negotiated(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(virtq_enable(&f->vq, &f->mem, QSZ, DESC_GPA, AVAIL_GPA, USED_GPA, false,
-				      false),
-			 0);
+	assert_int_equal(
+		virtq_enable(&f->vq, &f->mem, QSZ, DESC_GPA, AVAIL_GPA, USED_GPA, false, false), 0);
 	set_desc(indir(f, 0), DATA_GPA, 16, 0, 0);
 	set_desc(desc(f, 0), INDIR_GPA, 16, VRING_DESC_F_INDIRECT, 0);
 	publish(f, 0);
@@ -482,9 +479,9 @@ static void enable_rejects_bad_rings(void **state)
 	assert_int_equal(vq.fault, VIRTQ_BAD_SIZE);
 	assert_int_equal(virtq_enable(&vq, &f->mem, 3, DESC_GPA, AVAIL_GPA, USED_GPA, 0, 0),
 			 -EINVAL);
-	assert_int_equal(virtq_enable(&vq, &f->mem, VIRTQ_MAX_SIZE * 2, DESC_GPA, AVAIL_GPA,
-				      USED_GPA, 0, 0),
-			 -EINVAL);
+	assert_int_equal(
+		virtq_enable(&vq, &f->mem, VIRTQ_MAX_SIZE * 2, DESC_GPA, AVAIL_GPA, USED_GPA, 0, 0),
+		-EINVAL);
 	assert_int_equal(virtq_enable(&vq, &f->mem, QSZ, DESC_GPA + 8, AVAIL_GPA, USED_GPA, 0, 0),
 			 -EINVAL);
 	assert_int_equal(vq.fault, VIRTQ_BAD_RING_ADDR);
@@ -528,9 +525,8 @@ static void event_idx_suppression(void **state)
 	uint16_t *used_event = &avail(f)->ring[QSZ];
 	uint16_t *avail_event = (uint16_t *)&used(f)->ring[QSZ];
 
-	assert_int_equal(virtq_enable(&f->vq, &f->mem, QSZ, DESC_GPA, AVAIL_GPA, USED_GPA, true,
-				      false),
-			 0);
+	assert_int_equal(
+		virtq_enable(&f->vq, &f->mem, QSZ, DESC_GPA, AVAIL_GPA, USED_GPA, true, false), 0);
 	set_desc(desc(f, 0), DATA_GPA, 4, 0, 0);
 	/* Guest wants an interrupt once used idx passes 2 (i.e. after the 3rd). */
 	*used_event = 2;
@@ -618,8 +614,8 @@ static void unpop_and_batched_fill(void **state)
 static void iov_copy(void **state)
 {
 	uint8_t a[3], b[5], out[8];
-	struct iovec iov[2] = { { a, sizeof(a) }, { b, sizeof(b) } };
-	const uint8_t src[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	struct iovec iov[2] = {{a, sizeof(a)}, {b, sizeof(b)}};
+	const uint8_t src[8] = {1, 2, 3, 4, 5, 6, 7, 8};
 
 	(void)state;
 	assert_int_equal(virtq_iov_from_buf(iov, 2, 0, src, 8), 8);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -81,6 +82,26 @@ static int apply_lock(const struct vfctl_ctx *ctx, struct errinfo *e)
 	return fd;
 }
 
+/* A broken file at boot must show in `vfctl status` too, not only in the journal. */
+static void save_config_error(const struct vfctl_ctx *ctx, const struct errinfo *err)
+{
+	struct apply_pf_result res;
+	struct apply_report rep;
+	struct errinfo e;
+
+	memset(&res, 0, sizeof(res));
+	memset(&rep, 0, sizeof(rep));
+	snprintf(res.bdf, sizeof(res.bdf), "-");
+	snprintf(res.config, sizeof(res.config), "%s", ctx->config_dir);
+	res.outcome = APPLY_FAILED;
+	res.err = *err;
+	rep.pfs = &res;
+	rep.nr_pfs = 1;
+	rep.time = (long long)time(NULL);
+	if (apply_status_save(ctx->state_dir, &rep, false, &e))
+		vfctl_report(ctx, &e);
+}
+
 static int exit_status(const struct apply_report *rep)
 {
 	switch (apply_report_outcome(rep)) {
@@ -95,8 +116,8 @@ static int exit_status(const struct apply_report *rep)
 
 int cmd_apply(struct vfctl_ctx *ctx, int argc, char **argv)
 {
-	struct apply_sys sys = { 0 };
-	struct apply_opts opts = { 0 };
+	struct apply_sys sys = {0};
+	struct apply_opts opts = {0};
 	struct config_set cfg;
 	struct ledger led;
 	struct apply_report rep;
@@ -112,7 +133,8 @@ int cmd_apply(struct vfctl_ctx *ctx, int argc, char **argv)
 			pf = argv[i] + 5;
 		else
 			return vfctl_usage_error(ctx,
-						 "apply: unexpected \"%s\"; usage: vfctl apply [--pf DEV] [--dry-run] [--json]",
+						 "apply: unexpected \"%s\"; usage: vfctl apply "
+						 "[--pf DEV] [--dry-run] [--json]",
 						 argv[i]);
 	}
 	if (pf) {
@@ -135,6 +157,8 @@ int cmd_apply(struct vfctl_ctx *ctx, int argc, char **argv)
 	if (ret) {
 		err_prefix(&e, "configuration not applied, nothing changed");
 		vfctl_report(ctx, &e);
+		if (!ctx->dry_run)
+			save_config_error(ctx, &e);
 		ret = VFCTL_EXIT_USAGE;
 		goto out_unlock;
 	}

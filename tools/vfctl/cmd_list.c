@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* vfctl list [PF...]: SR-IOV PFs with their VFs. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +55,7 @@ static const char *autoprobe_str(int a)
 static int list_one(struct vfctl_ctx *ctx, struct pcinames *names, const char *bdf,
 		    struct json_object *jarr)
 {
-	char name[256], link[32], grp[16], idx[16], mac[18], vlan[32];
+	char name[256], vfname[256], link[32], grp[16], idx[16], mac[18], vlan[32];
 	struct vf_link_info *vi;
 	struct errinfo e = {0};
 	struct sriov_pf pf;
@@ -87,7 +88,9 @@ static int list_one(struct vfctl_ctx *ctx, struct pcinames *names, const char *b
 
 			if (pcidev_read(ctx->sysfs_root, pf.vfs[i].bdf, &vd, NULL))
 				continue;
-			v = out_dev_json(&vd, NULL);
+			/* VFs have their own pci.ids entry ("82576 Virtual Function"). */
+			v = out_dev_json(&vd, pcinames_device(names, vd.vendor, vd.device, vfname,
+							      sizeof(vfname)));
 			json_object_object_del(v, "physfn");
 			json_object_object_add(v, "link", l ? vflink_vf_to_json(l) : NULL);
 			json_object_array_add(vfs, v);
@@ -104,6 +107,7 @@ static int list_one(struct vfctl_ctx *ctx, struct pcinames *names, const char *b
 		static const char *const hdr[] = {"VF",	    "BDF", "DRIVER", "GROUP",
 						  "NETDEV", "MAC", "VLAN",   NULL};
 		struct out_table *t = out_table_new(hdr);
+		bool named = false;
 
 		for (i = 0; t && i < pf.n_vfs; i++) {
 			const struct vf_link_info *l =
@@ -113,6 +117,12 @@ static int list_one(struct vfctl_ctx *ctx, struct pcinames *names, const char *b
 
 			if (pcidev_read(ctx->sysfs_root, pf.vfs[i].bdf, &vd, NULL))
 				continue;
+			/* All VFs of a PF share one device ID: name it once above the table. */
+			if (!named) {
+				printf("  VFs: %s\n", pcinames_device(names, vd.vendor, vd.device,
+								     vfname, sizeof(vfname)));
+				named = true;
+			}
 			snprintf(idx, sizeof(idx), "%d", pf.vfs[i].index);
 			grp[0] = mac[0] = vlan[0] = '\0';
 			if (vd.iommu_group >= 0)

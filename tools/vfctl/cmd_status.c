@@ -83,7 +83,8 @@ int cmd_status(struct vfctl_ctx *ctx, int argc, char **argv)
 			pf = argv[i] + 5;
 		else
 			return vfctl_usage_error(ctx,
-						 "status: unexpected \"%s\"; usage: vfctl status [--pf DEV] [--json]",
+						 "status: unexpected \"%s\"; usage: vfctl status "
+						 "[--pf DEV] [--json]",
 						 argv[i]);
 	}
 	if (pf) {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "boot.h"
@@ -220,11 +221,31 @@ static void on_signal(int fd, uint32_t events, void *opaque)
 								     "terminated by a signal");
 }
 
+/*
+ * An interactive console: the guest does its own echo and line editing, so
+ * the terminal's are turned off; ISIG stays so Ctrl-C still stops vfvm.
+ */
+static bool tty_raw(struct termios *saved)
+{
+	struct termios t;
+
+	if (!isatty(0) || tcgetattr(0, saved) < 0)
+		return false;
+	t = *saved;
+	t.c_lflag &= ~(tcflag_t)(ICANON | ECHO | ECHONL | IEXTEN);
+	t.c_iflag &= ~(tcflag_t)(ICRNL | IXON);
+	t.c_cc[VMIN] = 1;
+	t.c_cc[VTIME] = 0;
+	return tcsetattr(0, TCSANOW, &t) == 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	struct opts o = { 0 };
 	struct vm_config cfg = { 0 };
 	struct errinfo e = { 0 };
+	struct termios saved_tty;
+	bool tty = false;
 	struct vm *vm;
 	sigset_t set;
 	int ret, sfd;
@@ -284,7 +305,10 @@ static int cmd_run(int argc, char **argv)
 		if (vm_create_pit(vm, &e) || linux_boot(vm, &lb, &e))
 			goto err_vfio;
 	}
+	tty = tty_raw(&saved_tty);
 	ret = vm_run(vm, &e);
+	if (tty)
+		tcsetattr(0, TCSANOW, &saved_tty);
 	if (ret < 0)
 		goto err_vfio;
 	if (ret == VM_EXIT_ERROR || ret == VM_EXIT_CRASH)

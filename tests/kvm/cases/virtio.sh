@@ -65,7 +65,7 @@ if [ ! -e /dev/kvm ]; then
 	echo "$TIER: 0 passed, 0 failed"
 	exit 0
 fi
-for f in "$VFVM" "$G/virtio_blk.bin" "$G/virtio_net.bin"; do
+for f in "$VFVM" "$G/virtio_blk.bin" "$G/virtio_net.bin" "$G/virtio_hostile.bin"; do
 	if [ ! -e "$f" ]; then
 		echo "# missing $f: run make BUILD=$BUILD first"
 		echo "$TIER: 0 passed, 1 failed"
@@ -96,6 +96,18 @@ case_run "virtio_blk ro: RO offered, write refused with IOERR" 3 \
 	'block size 512, read-only' 'write refused with IOERR' 'virtio-blk ok' -- \
 	"$VFVM" "${R[@]}" "$G/virtio_blk.bin" --disk "$img,ro"
 check "virtio_blk ro: image unchanged" test "$(md5sum <"$img")" = "$before"
+
+# --- hostile driver: bad chains fail alone, a bad head breaks the device until reset
+case_run "virtio hostile: loops, buffers outside RAM, wrong order fail with len 0" 3 \
+	'looping chain: used len 0' 'self-referencing descriptor: used len 0' \
+	'buffer past the end of RAM: used len 0' 'buffer on the ECAM window: used len 0' \
+	'buffer wrapping the address space: used len 0' 'readable after writable: used len 0' \
+	'next index beyond the table: used len 0' 'good request after the bad ones: used len 16' -- \
+	"$VFVM" "${R[@]}" "$G/virtio_hostile.bin" --rng
+case_run "virtio hostile: bad head -> DEVICE_NEEDS_RESET, works after reset" 3 \
+	'head beyond the queue: DEVICE_NEEDS_RESET' 'good request after reset: used len 16' \
+	'hostile driver survived, device ok' -- \
+	"$VFVM" "${R[@]}" "$G/virtio_hostile.bin" --rng
 
 # --- bad --disk / --net options: clear errors, status 1
 case_run "virtio_blk: missing image named in the error" 1 \

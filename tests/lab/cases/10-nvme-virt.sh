@@ -76,8 +76,8 @@ path_ios() { # vf -> reads+writes completed on that VF's path
 b0=$(path_ios "$vf0")
 b1=$(path_ios "$vf1")
 head -c 131072 /dev/urandom > /tmp/pat
-say dd if=/tmp/pat of=/dev/$head bs=4096 seek=64 count=32 oflag=direct 2>&1 | tail -n 1
-say dd if=/dev/$head of=/tmp/back bs=4096 skip=64 count=32 iflag=direct 2>&1 | tail -n 1
+say dd if=/tmp/pat of=/dev/$head bs=4096 seek=64 count=32 oflag=direct
+say dd if=/dev/$head of=/tmp/back bs=4096 skip=64 count=32 iflag=direct
 a0=$(path_ios "$vf0")
 a1=$(path_ios "$vf1")
 echo "VF path I/Os: $vf0 ${b0:-?} -> ${a0:-?}, $vf1 ${b1:-?} -> ${a1:-?}"

@@ -2,23 +2,27 @@
 # Helpers for lab cases (sourced inside L1 by every case: `. /lab/cases/lib.sh`).
 . /lab/host.env
 
+# Debian's busybox shell runs its own applets before anything on PATH; the
+# cross-checks need iproute2's ip (JSON output, VF info), so name it.
+ip() { /usr/bin/ip "$@"; }
+
 # pass NAME / fail NAME WHY / skip NAME WHY: the lines run.sh counts.
 pass() { echo "PASS $1"; }
 fail() {
-	n=$1
+	local name=$1
 	shift
-	echo "FAIL $n: $*"
+	echo "FAIL $name: $*"
 	LAB_FAILED=1
 }
 # A missing lab prerequisite: a failure under CI=true, said loudly otherwise.
 skip() {
-	n=$1
+	local name=$1
 	shift
 	if [ -n "$LAB_CI" ]; then
-		echo "FAIL $n: (CI) lab lacks: $*"
+		echo "FAIL $name: (CI) lab lacks: $*"
 		LAB_FAILED=1
 	else
-		echo "SKIP $n: lab lacks: $*"
+		echo "SKIP $name: lab lacks: $*"
 	fi
 }
 # Run a command, echoing it as a sysadmin would type it.
@@ -76,4 +80,62 @@ lab_bind_raw() {
 lab_has_verb() {
 	command -v vfctl > /dev/null || return 1
 	vfctl "$1" --help > /dev/null 2>&1 || vfctl help "$1" > /dev/null 2>&1
+}
+
+# Run a vfctl (or any) command echoed like `say`, keep its output in $OUT
+# and its exit status in $RC, and show both.
+run() {
+	echo "lab# $*"
+	OUT=$("$@" 2>&1)
+	RC=$?
+	[ -n "$OUT" ] && printf '%s\n' "$OUT"
+	[ "$RC" = 0 ] || echo "(exit $RC)"
+	return 0
+}
+
+# NVMe: the controller (nvmeN) the host nvme driver runs for a PCI function, or "".
+lab_nvme_ctrl() { ls "/sys/bus/pci/devices/$1/nvme" 2>/dev/null | head -n 1; }
+lab_nvme_live() {
+	c=$(lab_nvme_ctrl "$1")
+	[ -n "$c" ] && [ "$(cat "/sys/class/nvme/$c/state")" = live ]
+}
+# Completed reads+writes on the multipath path of a VF's controller.
+lab_nvme_path_ios() {
+	p=$(ls /sys/bus/pci/devices/$1/nvme/nvme*/ 2>/dev/null | grep -E '^nvme[0-9]+c[0-9]+n1$' | head -n 1)
+	[ -n "$p" ] && awk '{print $1 + $5}' "/sys/block/$p/stat"
+}
+# Write 128 KiB through the namespace (round-robin over every path, PF and
+# VFs), read it back, and check that the data round-tripped and that each VF
+# given moved I/O on its own path.  Prints what it saw.
+lab_nvme_vf_io() {
+	sub=$(ls -d /sys/class/nvme-subsystem/nvme-subsys* | head -n 1)
+	head=$(ls "$sub" | grep -E '^nvme[0-9]+n1$' | head -n 1)
+	echo round-robin > "$sub/iopolicy"
+	: > /tmp/nvme-before
+	for vf in "$@"; do echo "$vf $(lab_nvme_path_ios "$vf")" >> /tmp/nvme-before; done
+	head -c 131072 /dev/urandom > /tmp/nvme-pat
+	echo "lab# dd if=/tmp/nvme-pat of=/dev/$head bs=4096 seek=128 count=32 oflag=direct"
+	dd if=/tmp/nvme-pat of=/dev/$head bs=4096 seek=128 count=32 oflag=direct 2>/dev/null
+	echo "lab# dd if=/dev/$head of=/tmp/nvme-back bs=4096 skip=128 count=32 iflag=direct"
+	dd if=/dev/$head of=/tmp/nvme-back bs=4096 skip=128 count=32 iflag=direct 2>/dev/null
+	echo numa > "$sub/iopolicy"
+	cmp -s /tmp/nvme-pat /tmp/nvme-back || { echo "data did not round-trip"; return 1; }
+	rc=0
+	while read -r vf b; do
+		a=$(lab_nvme_path_ios "$vf")
+		echo "I/Os on the path of VF $vf: ${b:-none} -> ${a:-none}"
+		[ -n "$a" ] && [ -n "$b" ] && [ "$a" -gt "$b" ] || rc=1
+	done < /tmp/nvme-before
+	return $rc
+}
+
+# L2 kit: /lab/l2/bzImage + an initramfs that runs SCRIPT as /l2.sh inside
+# L2 (then powers off).  Usage: lab_l2_initrd my-l2.sh /tmp/l2-initrd
+lab_l2_initrd() {
+	local d
+	d=$(mktemp -d)
+	cp "$1" "$d/l2.sh"
+	(cd "$d" && echo l2.sh | cpio -o -H newc 2>/dev/null | gzip) > "$d/extra.gz"
+	cat /lab/l2/initrd "$d/extra.gz" > "$2"
+	rm -rf "$d"
 }

@@ -104,6 +104,13 @@ t_fs_autoprobe_off() {
 	eq "$(drv 0000:01:10.0)" "" "VF left without driver"
 	absent sys/class/net/enp1s0v0
 	werr $D/$IGB/sriov_drivers_autoprobe x "Invalid argument"
+	# Such a VF binds only through driver_override (pci_device_can_probe).
+	wok sys/bus/pci/drivers_probe 0000:01:10.0
+	eq "$(drv 0000:01:10.0)" "" "no probe without override"
+	werr sys/bus/pci/drivers/igbvf/bind 0000:01:10.0 "No such device"
+	wok $D/0000:01:10.0/driver_override igbvf
+	wok sys/bus/pci/drivers_probe 0000:01:10.0
+	eq "$(drv 0000:01:10.0)" "igbvf" "probed through the override"
 }
 
 t_fs_nvme_vfs() {

@@ -36,6 +36,12 @@ t_vfs_json() {
 	golden vfs-create.json --rc 0 vfs $IGB 2 --json
 }
 
+t_vfs_dry_run() {
+	golden vfs-dry-run.txt --rc 0 vfs $IGB 4 --dry-run
+	eq "$(rd $D/$IGB/sriov_numvfs)" "0" "nothing changed"
+	eq "$(grep -c . "$MNT/.sim/log")" "0" "nothing written"
+}
+
 t_vfs_bad_input() {
 	golden vfs-over-total.txt --rc 2 vfs $IGB 9
 	golden vfs-not-sriov.txt --rc 2 vfs 0000:03:00.0 2

@@ -36,6 +36,8 @@ t_bind_other_driver() {
 	golden restore-after-unbind.txt --rc 0 restore $E1000E
 	eq "$(drv $E1000E)" "e1000e" "restored"
 	exists sys/class/net/enp3s0
+	golden unbind.json --rc 0 unbind $E1000E --json
+	eq "$(drv $E1000E)" "" "unbound (json)"
 }
 
 t_bind_refuses_host_device() {

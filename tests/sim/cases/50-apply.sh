@@ -100,8 +100,9 @@ t_apply_bind_fails_rolls_back() {
 t_apply_repairs_external_rebind() {
 	conf_igb 2
 	vf apply >/dev/null 2>&1 || bad "first apply failed"
-	# Someone else gives the managed VF back to the host driver.
-	wok $D/0000:01:10.0/driver_override ""
+	# Someone else gives the managed VF to the host driver (as driverctl
+	# would: autoprobe is off, so only an override makes it probe).
+	wok $D/0000:01:10.0/driver_override igbvf
 	wok sys/bus/pci/drivers/vfio-pci/unbind 0000:01:10.0
 	wok sys/bus/pci/drivers_probe 0000:01:10.0
 	eq "$(drv 0000:01:10.0)" "igbvf" "VF 0 taken back by the host"

@@ -312,10 +312,19 @@ void sim_unbind(struct sim *s, struct simdev *d)
 	enable_update(s, d);
 }
 
+/*
+ * pci_device_can_probe(): a VF of a PF with sriov_drivers_autoprobe off
+ * only probes through driver_override.
+ */
+static bool can_probe(const struct simdev *d)
+{
+	return !d->pf || d->pf->autoprobe || d->override[0];
+}
+
 /* device_attach(): the first matching driver whose probe succeeds. */
 static void sim_probe(struct sim *s, struct simdev *d)
 {
-	if (d->driver[0])
+	if (d->driver[0] || !can_probe(d))
 		return;
 	for (int i = 0; i < s->ndrvs; i++)
 		if (sim_match(&s->drvs[i], d) && !sim_bind(s, d, &s->drvs[i]))
@@ -663,7 +672,7 @@ int sim_write_bind(struct sim *s, struct simdrv *drv, const char *buf)
 {
 	struct simdev *d = dev_from_buf(s, buf);
 
-	if (!d || d->driver[0] || !sim_match(drv, d))
+	if (!d || d->driver[0] || !sim_match(drv, d) || !can_probe(d))
 		return -ENODEV;
 	return sim_bind(s, d, drv);
 }

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * A hostile driver for virtio-rng (1af4:1044): descriptor chains that loop,
+ * buffers outside RAM (past its end, in the PCI hole, on the ECAM window),
+ * a device-readable-after-writable chain, then a head index beyond the
+ * queue.  Bad chains must come back with length 0 and leave the device
+ * working; the bad head must set DEVICE_NEEDS_RESET; after a reset the
+ * device must work again.  vfvm must survive all of it.  Polls, no
+ * interrupts.  Ends with an i8042 reset; failures leave through debug-exit 2.
+ */
+#include "pci.h"
+
+#define RING 0x90000UL /* desc 0x90000, avail 0x91000, used 0x92000 */
+#define BUF 0x93000UL
+#define QSZ 8
+#define S_NEEDS_RESET 0x40
+
+static volatile uint64_t *const desc = (uint64_t *)RING;
+static volatile uint16_t *const avail = (uint16_t *)(RING + 0x1000);
+static volatile uint16_t *const used = (uint16_t *)(RING + 0x2000);
+static uint64_t common, notify_addr;
+static uint16_t avail_idx;
+
+static void __attribute__((noreturn)) fail(const char *why)
+{
+	puts_serial("vfvm-guest: FAIL: ");
+	puts_serial(why);
+	putc_serial('\n');
+	exit_debug(2);
+}
+
+static void set_desc(int i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
+{
+	desc[2 * i] = addr;
+	desc[2 * i + 1] = len | (uint64_t)flags << 32 | (uint64_t)next << 48;
+}
+
+static void setup_device(void)
+{
+	mmio_w8(common + 20, 0);
+	while (mmio_r8(common + 20))
+		;
+	for (int i = 0; i < 0x3000; i++)
+		((volatile uint8_t *)RING)[i] = 0;
+	avail_idx = 0;
+	mmio_w8(common + 20, 1);
+	mmio_w8(common + 20, 3);
+	mmio_w32(common + 8, 0);
+	mmio_w32(common + 12, 0);
+	mmio_w32(common + 8, 1);
+	mmio_w32(common + 12, 1);
+	mmio_w8(common + 20, 3 | 8);
+	if (!(mmio_r8(common + 20) & 8))
+		fail("FEATURES_OK not accepted");
+	mmio_w16(common + 22, 0);
+	mmio_w16(common + 24, QSZ);
+	mmio_w64(common + 32, RING);
+	mmio_w64(common + 40, RING + 0x1000);
+	mmio_w64(common + 48, RING + 0x2000);
+	mmio_w16(common + 28, 1);
+	mmio_w8(common + 20, 3 | 8 | 4);
+	if (mmio_r8(common + 20) != (3 | 8 | 4))
+		fail("DRIVER_OK not accepted");
+}
+
+/* Publish head @head, notify, wait for completion; returns the used length. */
+static uint32_t submit(uint16_t head)
+{
+	uint16_t want = avail_idx + 1;
+
+	avail[2 + avail_idx % QSZ] = head;
+	__asm__ volatile("mfence" ::: "memory");
+	avail[1] = want;
+	avail_idx = want;
+	__asm__ volatile("mfence" ::: "memory");
+	mmio_w16(notify_addr, 0);
+	for (unsigned long spin = 0; used[1] != want; spin++) {
+		if (spin > 100000000UL)
+			fail("request not completed (device hung?)");
+		__asm__ volatile("pause");
+	}
+	return *(volatile uint32_t *)(RING + 0x2000 + 4 + 8 * ((want - 1) % QSZ) + 4);
+}
+
+static void expect_len(const char *what, uint32_t got, uint32_t want)
+{
+	puts_serial("vfvm-guest: ");
+	puts_serial(what);
+	puts_serial(": used len ");
+	put_dec(got);
+	putc_serial('\n');
+	if (got != want)
+		fail(what);
+	if (mmio_r8(common + 20) & S_NEEDS_RESET)
+		fail("device broken by a bad chain");
+}
+
+void guest_main(void)
+{
+	uint64_t next = MMIO_WINDOW, bar[6], notify = 0;
+	uint32_t notify_mult = 0;
+	unsigned int slot, p;
+	uint16_t noff;
+
+	puts_serial("vfvm-guest: hostile virtio driver\n");
+	for (slot = 0; slot < 32; slot++)
+		if (cfg_r32(slot, 0) == 0x10441af4)
+			break;
+	if (slot == 32)
+		fail("no virtio-rng (1af4:1044) on bus 0");
+	bars_assign(slot, &next, bar);
+	for (p = cap_find(slot, 0x09, 0); p; p = cap_find(slot, 0x09, p)) {
+		uint8_t type = mmio_r8(ecam(slot, p + 3)), b = mmio_r8(ecam(slot, p + 4));
+		uint64_t a = bar[b] + cfg_r32(slot, p + 8);
+
+		if (type == 1)
+			common = a;
+		else if (type == 2) {
+			notify = a;
+			notify_mult = cfg_r32(slot, p + 16);
+		}
+	}
+	if (!common || !notify)
+		fail("virtio capabilities missing");
+	setup_device();
+	mmio_w16(common + 22, 0);
+	noff = mmio_r16(common + 30);
+	notify_addr = notify + (uint64_t)noff * notify_mult;
+
+	set_desc(0, BUF, 16, 2, 0);
+	expect_len("good request", submit(0), 16);
+
+	set_desc(1, BUF, 16, 2 | 1, 2); /* 1 -> 2 -> 1 ... */
+	set_desc(2, BUF, 16, 2 | 1, 1);
+	expect_len("looping chain", submit(1), 0);
+
+	set_desc(3, BUF, 16, 2 | 1, 3); /* itself */
+	expect_len("self-referencing descriptor", submit(3), 0);
+
+	set_desc(4, 0x40000000UL, 16, 2, 0); /* 1 GiB: past the end of 16 MiB RAM */
+	expect_len("buffer past the end of RAM", submit(4), 0);
+
+	set_desc(4, 0xE0000000UL, 64, 2, 0); /* the ECAM window */
+	expect_len("buffer on the ECAM window", submit(4), 0);
+
+	set_desc(4, 0xFFFFFFFFFFFFFFF0UL, 64, 2, 0); /* wraps around 2^64 */
+	expect_len("buffer wrapping the address space", submit(4), 0);
+
+	set_desc(5, BUF, 16, 2 | 1, 6); /* writable, then readable */
+	set_desc(6, BUF + 16, 16, 0, 0);
+	expect_len("readable after writable", submit(5), 0);
+
+	set_desc(7, BUF, 16, 2 | 1, QSZ + 5); /* next beyond the table */
+	expect_len("next index beyond the table", submit(7), 0);
+
+	set_desc(0, BUF, 16, 2, 0);
+	expect_len("good request after the bad ones", submit(0), 16);
+
+	/* A head beyond the queue: nothing can be completed; device needs reset. */
+	avail[2 + avail_idx % QSZ] = 200;
+	__asm__ volatile("mfence" ::: "memory");
+	avail[1] = ++avail_idx;
+	__asm__ volatile("mfence" ::: "memory");
+	mmio_w16(notify_addr, 0);
+	for (unsigned long spin = 0; !(mmio_r8(common + 20) & S_NEEDS_RESET); spin++)
+		if (spin > 100000000UL)
+			fail("bad head did not set DEVICE_NEEDS_RESET");
+	puts_serial("vfvm-guest: head beyond the queue: DEVICE_NEEDS_RESET\n");
+
+	setup_device();
+	set_desc(0, BUF, 16, 2, 0);
+	expect_len("good request after reset", submit(0), 16);
+	puts_serial("vfvm-guest: hostile driver survived, device ok\n");
+	exit_i8042_reset();
+}

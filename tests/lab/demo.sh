@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# make demo: a real vfctl session.  On a host with SR-IOV hardware its PFs are
+# listed first (read-only); then, because this is how it is shown everywhere
+# (and the only way on machines without SR-IOV), the emulated lab boots and
+# runs tests/lab/demo/*.sh in order inside it: PFs listed, VFs created and
+# configured, one bound to vfio-pci, check verdicts, everything given back.
+# Later parts (a VM using the VF) go in as tests/lab/demo/NN-name.sh.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lab/lab-env.sh
+
+host_pfs=$(ls /sys/bus/pci/devices/*/sriov_totalvfs 2>/dev/null | wc -l)
+if [ "$host_pfs" -gt 0 ] && [ -x "$LAB_BUILD/vfctl" ]; then
+	echo "=== This host has $host_pfs SR-IOV PF(s) ==="
+	echo "host# vfctl list"
+	"$LAB_BUILD/vfctl" list
+	echo
+else
+	echo "demo: no SR-IOV device on this host: starting the emulated lab"
+	echo "      (QEMU $("$LAB_QEMU" --version | head -n 1 | sed 's/.*version //'), TCG; Debian's kernel with an emulated IOMMU,"
+	echo "       an NVMe controller with SR-IOV, an igb NIC with SR-IOV, an e1000e)"
+fi
+if ! command -v "$LAB_QEMU" > /dev/null; then
+	echo "demo: $LAB_QEMU missing: run tools/install-deps.sh (make deps)"
+	exit 1
+fi
+start=$(date +%s)
+set -o pipefail
+bash tests/lab/boot.sh tests/lab/demo/[0-9]*.sh 2>&1 | tr -d '\r' |
+	grep -vE '^(LAB-BEGIN|LAB-END|LAB-DONE|PASS demo-)|reboot: Power down' |
+	sed -e 's/^lab# /root@lab:~# /' -e 's/^LAB-L1: /[lab] /'
+st=$?
+echo
+echo "demo: lab session took $(($(date +%s) - start)) s wall (TCG emulation on $(nproc) host cores)"
+exit $st

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Parsing the --device option string. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pci_addr.h"
+#include "spec.h"
+
+static bool is_uuid(const char *s)
+{
+	if (strlen(s) != 36)
+		return false;
+	for (int i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return false;
+		} else if (!isxdigit((unsigned char)s[i])) {
+			return false;
+		}
+	}
+	return true;
+}
+
+int vfio_pci_spec_parse(const char *spec, struct vfio_pci_spec *s, struct errinfo *e)
+{
+	char buf[1024], *save = NULL, *tok;
+	struct bdf addr;
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	if (!spec || !*spec)
+		return err_set(e, EINVAL, "--device needs a PCI address (BDF[,managed][,vf-token=UUID][,rom=on|off|FILE])");
+	if (strlen(spec) >= sizeof(buf))
+		return err_set(e, EINVAL, "--device %.40s...: option string too long", spec);
+	strcpy(buf, spec);
+	tok = strtok_r(buf, ",", &save);
+	if (!tok)
+		return err_set(e, EINVAL, "--device '%s': no PCI address", spec);
+	ret = bdf_parse(tok, &addr, s->bdf, e);
+	if (ret < 0) {
+		err_prefix(e, "--device");
+		return ret;
+	}
+	while ((tok = strtok_r(NULL, ",", &save))) {
+		if (!strcmp(tok, "managed")) {
+			s->managed = true;
+		} else if (!strncmp(tok, "vf-token=", 9)) {
+			if (!is_uuid(tok + 9))
+				return err_set(e, EINVAL, "--device %s: vf-token '%s' is not a UUID",
+					       s->bdf, tok + 9);
+			snprintf(s->vf_token, sizeof(s->vf_token), "%s", tok + 9);
+		} else if (!strcmp(tok, "rom=on")) {
+			s->rom = VFIO_ROM_DEVICE;
+		} else if (!strcmp(tok, "rom=off")) {
+			s->rom = VFIO_ROM_OFF;
+		} else if (!strncmp(tok, "rom=", 4) && tok[4]) {
+			if (strlen(tok + 4) >= sizeof(s->rom_file))
+				return err_set(e, EINVAL, "--device %s: ROM file name too long", s->bdf);
+			s->rom = VFIO_ROM_FILE;
+			snprintf(s->rom_file, sizeof(s->rom_file), "%s", tok + 4);
+		} else {
+			err_set(e, EINVAL, "--device %s: unknown option '%s'", s->bdf, tok);
+			err_hint(e, "options are managed, vf-token=UUID, rom=on|off|FILE");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,619 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * VFIO passthrough plugged into the VMM: the device model (pdev.c) as a
+ * function on the PCI host bridge, BAR pieces as KVM memslots or MMIO/PIO
+ * traps, guest RAM DMA-mapped once per VM, interrupts through the VM's
+ * routing table, managed devices taken from and given back to the host.
+ *
+ * All passthrough devices of a VM share one struct vfio_shared (container
+ * or IOAS, KVM-VFIO device, DMA maps); it is found through the devices
+ * already on the host bridge, so nothing here is global.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bind.h"
+#include "dma.h"
+#include "pci.h"
+#include "pdev.h"
+#include "posted.h"
+#include "spec.h"
+#include "vfio_iommu.h"
+#include "vfio_pci.h"
+#include "vm.h"
+
+#define ROM_FILE_MAX (16u << 20)
+
+/* config offsets (src/pci.h clashes with linux/pci_regs.h, so spelled here) */
+#define CFG_VENDOR_ID 0x00
+#define CFG_DEVICE_ID 0x02
+#define CFG_CLASS_REVISION 0x08
+#define CFG_BAR0 0x10
+#define CFG_SUBSYSTEM_VENDOR_ID 0x2c
+#define CFG_SUBSYSTEM_ID 0x2e
+#define CFG_ROM 0x30
+#define CFG_INTERRUPT_LINE 0x3c
+#define CFG_INTERRUPT_PIN 0x3d
+
+struct vfio_shared {
+	struct vfio_iommu io;
+	int refs;
+	bool dma_mapped;
+	struct vfio_dma_stats stats;
+};
+
+struct vfio_trap {
+	struct vfio_pci *vp;
+	int bar;
+	uint64_t off; /* of the piece in its BAR */
+};
+
+struct vfio_bar_state {
+	void *hva[VFIO_BAR_MAX_PIECES]; /* host mapping of each mapped piece */
+	int slot[VFIO_BAR_MAX_PIECES];	/* KVM memslot while active, -1 */
+	bool trapped[VFIO_BAR_MAX_PIECES];
+	struct vfio_trap trap[VFIO_BAR_MAX_PIECES];
+	uint64_t gpa;
+};
+
+struct vfio_pci {
+	struct pci_dev pd;
+	struct vm *vm;
+	struct vfio_pci_spec spec;
+	char name[64];
+	char root[256];
+	char state_dir[256];
+	struct vfio_shared *sh;
+	struct vfio_device dev;
+	bool dev_open;
+	struct vfio_pdev p;
+	bool pdev_up;
+	struct vfio_irq irq;
+	struct vfio_bar_state bar[VFIO_CFG_NR_BARS];
+	uint8_t *rom_image;
+	uint64_t rom_len;
+	struct sriov_bind_saved *saved;
+	int nr_saved;
+	bool err_watched;
+	bool req_watched;
+};
+
+static const char *env_or(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : def;
+}
+
+static void vp_cfg_read(struct pci_dev *d, uint32_t off, uint8_t *data, uint32_t len);
+
+static struct vfio_pci *vp_of(struct pci_dev *d)
+{
+	return d && d->cfg_read == vp_cfg_read ? d->opaque : NULL;
+}
+
+/*
+ * The host bridge owns BAR/ROM registers (sizing, placement, activation)
+ * and the interrupt line; everything else comes from the device model.
+ */
+static bool host_owned(uint32_t o)
+{
+	return (o >= CFG_BAR0 && o < CFG_BAR0 + 24) ||
+	       (o >= CFG_ROM && o < CFG_ROM + 4) || o == CFG_INTERRUPT_LINE;
+}
+
+static void vp_cfg_read(struct pci_dev *d, uint32_t off, uint8_t *data, uint32_t len)
+{
+	struct vfio_pci *vp = d->opaque;
+	uint32_t v;
+
+	if (len != 1 && len != 2 && len != 4)
+		return;
+	v = vfio_pdev_cfg_read(&vp->p, off, len);
+	for (uint32_t i = 0; i < len; i++)
+		if (!host_owned(off + i))
+			data[i] = (v >> (8 * i)) & 0xff;
+}
+
+static void vp_cfg_write(struct pci_dev *d, uint32_t off, const uint8_t *data, uint32_t len)
+{
+	struct vfio_pci *vp = d->opaque;
+	uint32_t v = 0;
+
+	if (len != 1 && len != 2 && len != 4)
+		return;
+	for (uint32_t i = 0; i < len; i++)
+		v |= (uint32_t)data[i] << (8 * i);
+	vfio_pdev_cfg_write(&vp->p, off, len, v);
+}
+
+static void bar_trap_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len,
+			    bool is_write)
+{
+	struct vfio_trap *t = opaque;
+
+	vfio_pdev_bar_access(&t->vp->p, t->bar, t->off + off, data, len, is_write);
+}
+
+static void rom_trap_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len,
+			    bool is_write)
+{
+	struct vfio_pci *vp = opaque;
+
+	vfio_pdev_rom_access(&vp->p, off, data, len, is_write);
+}
+
+static void bar_unmap_pieces(struct vfio_pci *vp, int bar)
+{
+	const struct vfio_bar_layout *l = &vp->p.layout[bar];
+	struct vfio_bar_state *s = &vp->bar[bar];
+	struct bus *b = l->io ? &vp->vm->pio : &vp->vm->mmio;
+
+	for (unsigned int i = 0; i < l->nr; i++) {
+		if (s->slot[i] >= 0)
+			vm_memslot_del(vp->vm, s->slot[i], NULL);
+		if (s->trapped[i])
+			bus_unregister(b, s->gpa + l->piece[i].off);
+		s->slot[i] = -1;
+		s->trapped[i] = false;
+	}
+}
+
+static int vp_bar_activate(struct pci_dev *d, int bar, uint64_t addr, uint64_t size)
+{
+	struct vfio_pci *vp = d->opaque;
+	const struct vfio_bar_layout *l;
+	struct vfio_bar_state *s;
+	struct bus *b;
+	int ret;
+
+	(void)size;
+	if (bar == PCI_ROM_BAR)
+		return bus_register(&vp->vm->mmio, addr, vp->p.cfg.rom_size, rom_trap_access, vp,
+				    vp->name, NULL);
+	l = &vp->p.layout[bar];
+	s = &vp->bar[bar];
+	b = l->io ? &vp->vm->pio : &vp->vm->mmio;
+	s->gpa = addr;
+	for (unsigned int i = 0; i < l->nr; i++) {
+		const struct vfio_bar_piece *pc = &l->piece[i];
+
+		if (pc->map && s->hva[i]) {
+			ret = vm_memslot_add(vp->vm, addr + pc->off, pc->size, s->hva[i], false, NULL);
+			if (ret < 0)
+				goto err;
+			s->slot[i] = ret;
+			continue;
+		}
+		/* a piece that could not be mmapped is still reachable, trapped */
+		s->trap[i].vp = vp;
+		s->trap[i].bar = bar;
+		s->trap[i].off = pc->off;
+		ret = bus_register(b, addr + pc->off, pc->size, bar_trap_access, &s->trap[i],
+				   vp->name, NULL);
+		if (ret < 0)
+			goto err;
+		s->trapped[i] = true;
+	}
+	return 0;
+err:
+	bar_unmap_pieces(vp, bar);
+	return ret;
+}
+
+static int vp_bar_deactivate(struct pci_dev *d, int bar, uint64_t addr, uint64_t size)
+{
+	struct vfio_pci *vp = d->opaque;
+
+	(void)size;
+	if (bar == PCI_ROM_BAR)
+		return bus_unregister(&vp->vm->mmio, addr);
+	bar_unmap_pieces(vp, bar);
+	return 0;
+}
+
+/* mmap the mappable pieces once; the guest moving a BAR only moves memslots. */
+static void map_bar_pieces(struct vfio_pci *vp)
+{
+	for (int bar = 0; bar < VFIO_CFG_NR_BARS; bar++) {
+		const struct vfio_bar_layout *l = &vp->p.layout[bar];
+		struct vfio_bar_state *s = &vp->bar[bar];
+
+		for (unsigned int i = 0; i < VFIO_BAR_MAX_PIECES; i++)
+			s->slot[i] = -1;
+		for (unsigned int i = 0; i < l->nr; i++) {
+			const struct vfio_bar_piece *pc = &l->piece[i];
+			int err = 0;
+
+			if (!pc->map)
+				continue;
+			/* on failure the piece simply stays trapped: slower, still correct */
+			s->hva[i] = vfio_bar_mmap_aligned(&vfio_sys_host, vp->dev.fd,
+							  vp->dev.region[bar].offset + pc->off,
+							  pc->size, pc->size, &err);
+		}
+	}
+}
+
+static void unmap_bar_pieces(struct vfio_pci *vp)
+{
+	for (int bar = 0; bar < VFIO_CFG_NR_BARS; bar++) {
+		const struct vfio_bar_layout *l = &vp->p.layout[bar];
+
+		for (unsigned int i = 0; i < l->nr; i++) {
+			if (vp->bar[bar].hva[i])
+				munmap(vp->bar[bar].hva[i], l->piece[i].size);
+			vp->bar[bar].hva[i] = NULL;
+		}
+	}
+}
+
+static int read_rom_file(struct vfio_pci *vp, struct errinfo *e)
+{
+	struct stat st;
+	ssize_t n;
+	int fd, ret = 0;
+
+	fd = open(vp->spec.rom_file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(e, errno, "%s: ROM file %s", vp->spec.bdf, vp->spec.rom_file);
+	if (fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size > ROM_FILE_MAX) {
+		ret = err_set(e, EINVAL, "%s: ROM file %s must be 1 byte to %u MiB", vp->spec.bdf,
+			      vp->spec.rom_file, ROM_FILE_MAX >> 20);
+		goto out;
+	}
+	vp->rom_image = malloc((size_t)st.st_size);
+	if (!vp->rom_image) {
+		ret = err_sys(e, ENOMEM, "%s: ROM file", vp->spec.bdf);
+		goto out;
+	}
+	n = read(fd, vp->rom_image, (size_t)st.st_size);
+	if (n != st.st_size) {
+		ret = err_sys(e, n < 0 ? errno : EIO, "%s: reading ROM file %s", vp->spec.bdf,
+			      vp->spec.rom_file);
+		goto out;
+	}
+	vp->rom_len = (uint64_t)st.st_size;
+out:
+	close(fd);
+	return ret;
+}
+
+static void on_err_irq(int fd, uint32_t events, void *opaque)
+{
+	struct vfio_pci *vp = opaque;
+	uint64_t cnt;
+	char why[160];
+
+	(void)events;
+	if (read(fd, &cnt, sizeof(cnt)) != sizeof(cnt))
+		return;
+	snprintf(why, sizeof(why), "%s reported an uncorrectable PCIe error (VFIO ERR)", vp->name);
+	vm_request_exit(vp->vm, VM_EXIT_ERROR, why);
+}
+
+static void on_req_irq(int fd, uint32_t events, void *opaque)
+{
+	struct vfio_pci *vp = opaque;
+	uint64_t cnt;
+	char why[160];
+
+	(void)events;
+	if (read(fd, &cnt, sizeof(cnt)) != sizeof(cnt))
+		return;
+	/* No hot-unplug slot yet: the clean way to release the device is to stop. */
+	snprintf(why, sizeof(why), "the host asked for %s back (VFIO REQ); releasing it", vp->name);
+	vm_request_exit(vp->vm, VM_EXIT_SIGNAL, why);
+}
+
+static struct vfio_shared *find_shared(struct vm *vm)
+{
+	for (int i = 0; i < PCI_MAX_SLOTS; i++) {
+		struct vfio_pci *o = vp_of(vm->pci.dev[i]);
+
+		if (o)
+			return o->sh;
+	}
+	return NULL;
+}
+
+static int free_slot(struct vm *vm)
+{
+	for (int s = 1; s < PCI_MAX_SLOTS; s++)
+		if (!vm->pci.dev[s])
+			return s;
+	return -1;
+}
+
+/* Undo what vfio_pci__add did, in reverse; safe on a partly set-up device. */
+static void vp_release(struct vfio_pci *vp)
+{
+	struct errinfo e;
+
+	if (vp->err_watched)
+		vm_io_del(vp->vm, vp->dev.err_efd);
+	if (vp->req_watched)
+		vm_io_del(vp->vm, vp->dev.req_efd);
+	for (int bar = 0; bar <= PCI_ROM_BAR; bar++) {
+		struct pci_bar *b = &vp->pd.bar[bar];
+
+		if (b->active)
+			vp_bar_deactivate(&vp->pd, bar, b->addr, b->size);
+		b->active = false;
+	}
+	if (vp->pdev_up)
+		vfio_pdev_exit(&vp->p);
+	vp->pdev_up = false;
+	unmap_bar_pieces(vp);
+	if (vp->dev_open) {
+		const struct vfio_iommu_group *g = NULL;
+		int n = vfio_iommu_groups(&vp->sh->io, &g);
+		struct vfio_group_ref refs[VFIO_IOMMU_MAX_GROUPS];
+
+		for (int i = 0; i < n; i++) {
+			refs[i].id = g[i].id;
+			refs[i].fd = g[i].fd;
+		}
+		/* leave nothing of this tenant in the device */
+		vfio_device_reset(&vp->dev, refs, (unsigned int)n, &e);
+		vfio_device_close(&vp->dev);
+	}
+	vp->dev_open = false;
+	if (vp->sh && --vp->sh->refs <= 0) {
+		vfio_iommu_close(&vp->sh->io);
+		free(vp->sh);
+	}
+	vp->sh = NULL;
+	/* only now, with every fd closed, can vfio-pci let go of the device */
+	for (int i = 0; i < vp->nr_saved; i++)
+		sriov_bind_give_back(vp->root, vp->state_dir, &vp->saved[i], &e);
+	free(vp->saved);
+	vp->saved = NULL;
+	vp->nr_saved = 0;
+	free(vp->rom_image);
+	vp->rom_image = NULL;
+}
+
+static int setup_pci_dev(struct vfio_pci *vp, struct errinfo *e)
+{
+	struct vfio_pdev *p = &vp->p;
+	struct pci_dev *d = &vp->pd;
+	uint32_t class_rev = vfio_pdev_cfg_read(p, CFG_CLASS_REVISION, 4);
+	int ret;
+
+	pci_dev_init(d, vp->name, (uint16_t)vfio_pdev_cfg_read(p, CFG_VENDOR_ID, 2),
+		     (uint16_t)vfio_pdev_cfg_read(p, CFG_DEVICE_ID, 2), class_rev >> 8,
+		     (uint8_t)class_rev, (uint16_t)vfio_pdev_cfg_read(p, CFG_SUBSYSTEM_VENDOR_ID, 2),
+		     (uint16_t)vfio_pdev_cfg_read(p, CFG_SUBSYSTEM_ID, 2));
+	d->cfg[CFG_INTERRUPT_PIN] = (uint8_t)vfio_pdev_cfg_read(p, CFG_INTERRUPT_PIN, 1);
+	for (int i = 0; i < VFIO_CFG_NR_BARS; i++) {
+		const struct vfio_cfg_bar *b = &p->cfg.bar[i];
+		unsigned int fl = 0;
+
+		if (!b->size)
+			continue;
+		fl |= b->io ? PCI_BARF_IO : 0;
+		fl |= b->mem64 ? PCI_BARF_MEM64 : 0;
+		fl |= b->prefetch ? PCI_BARF_PREFETCH : 0;
+		ret = pci_bar_declare(d, i, b->size, fl, NULL, NULL, e);
+		if (ret < 0)
+			return ret;
+	}
+	if (p->cfg.rom_size) {
+		ret = pci_bar_declare(d, PCI_ROM_BAR, p->cfg.rom_size, 0, NULL, NULL, e);
+		if (ret < 0)
+			return ret;
+	}
+	d->opaque = vp;
+	d->cfg_read = vp_cfg_read;
+	d->cfg_write = vp_cfg_write;
+	d->bar_activate = vp_bar_activate;
+	d->bar_deactivate = vp_bar_deactivate;
+	return 0;
+}
+
+int vfio_pci__add(struct vm *vm, const char *spec, struct errinfo *e)
+{
+	struct vfio_pdev_opts o = { .intx_gsi = -1 };
+	struct vfio_dma_opts dopt = { 0 };
+	struct vfio_pci *vp;
+	int fd, slot, ret;
+
+	vp = calloc(1, sizeof(*vp));
+	if (!vp)
+		return err_sys(e, ENOMEM, "--device %s", spec);
+	vp->vm = vm;
+	ret = vfio_pci_spec_parse(spec, &vp->spec, e);
+	if (ret < 0)
+		goto err;
+	snprintf(vp->name, sizeof(vp->name), "vfio %s", vp->spec.bdf);
+	snprintf(vp->root, sizeof(vp->root), "%s", env_or("VFCTL_SYSFS_ROOT", ""));
+	snprintf(vp->state_dir, sizeof(vp->state_dir), "%s",
+		 env_or("VFCTL_STATE_DIR", "/var/lib/vfctl"));
+	slot = free_slot(vm);
+	if (slot < 0) {
+		ret = err_set(e, ENOSPC, "%s: no free PCI slot", vp->spec.bdf);
+		goto err;
+	}
+	if (vp->spec.rom == VFIO_ROM_FILE) {
+		ret = read_rom_file(vp, e);
+		if (ret < 0)
+			goto err;
+	}
+	if (vp->spec.managed) {
+		ret = sriov_bind_group(vp->root, vp->state_dir, vp->spec.bdf, "vfio-pci", 0,
+				       &vp->saved, &vp->nr_saved, e);
+		if (ret < 0)
+			goto err;
+	}
+
+	vp->sh = find_shared(vm);
+	if (!vp->sh) {
+		vp->sh = calloc(1, sizeof(*vp->sh));
+		if (!vp->sh) {
+			ret = err_sys(e, ENOMEM, "%s: VFIO state", vp->spec.bdf);
+			goto err;
+		}
+		ret = vfio_iommu_init(&vp->sh->io, &vfio_sys_host, vp->root, vm->vm_fd,
+				      VFIO_BACKEND_AUTO, e);
+		if (ret < 0) {
+			free(vp->sh);
+			vp->sh = NULL;
+			goto err;
+		}
+	}
+	vp->sh->refs++;
+
+	fd = vfio_iommu_open_device(&vp->sh->io, vp->spec.bdf, vp->spec.vf_token, e);
+	if (fd < 0) {
+		ret = fd;
+		goto err;
+	}
+	ret = vfio_device_setup(&vp->dev, &vfio_sys_host, fd, vp->spec.bdf, e);
+	vp->dev_open = true; /* the fd is the device's now, even on failure */
+	if (ret < 0)
+		goto err;
+	if (vfio_device_can_reset(&vp->dev)) {
+		/* start from a clean device: the last tenant's state must not leak */
+		ret = vfio_device_reset(&vp->dev, NULL, 0, e);
+		if (ret < 0)
+			goto err;
+	}
+
+	if (!vp->sh->dma_mapped) {
+		/* big guests: map in 1 GiB steps so progress can be shown */
+		dopt.chunk = vm->mem.total > (8ULL << 30) ? (1ULL << 30) : 0;
+		ret = vfio_dma_map_guest(&vp->sh->io, &vm->mem, &dopt, &vp->sh->stats, e);
+		if (ret < 0) {
+			err_prefix(e, "%s: DMA-mapping guest RAM (%s)", vp->spec.bdf,
+				   vfio_backend_name(vp->sh->io.kind));
+			goto err;
+		}
+		vp->sh->dma_mapped = true;
+	}
+
+	vfio_irq_routing(&vp->irq, &vm->irq);
+	o.rom = vp->spec.rom;
+	o.rom_image = vp->rom_image;
+	o.rom_image_len = vp->rom_len;
+	o.intx_gsi = vm->has_irqchip ? (int)pci_slot_gsi(slot) : -1;
+	ret = vfio_pdev_init(&vp->p, &vp->dev, &vp->irq, &o, e);
+	if (ret < 0)
+		goto err;
+	vp->pdev_up = true;
+	ret = setup_pci_dev(vp, e);
+	if (ret < 0)
+		goto err;
+	map_bar_pieces(vp);
+
+	ret = vfio_device_arm_err_req(&vp->dev, e);
+	if (ret < 0)
+		goto err;
+	if (vp->dev.err_efd >= 0) {
+		ret = vm_io_add(vm, vp->dev.err_efd, EPOLLIN, on_err_irq, vp, e);
+		if (ret < 0)
+			goto err;
+		vp->err_watched = true;
+	}
+	if (vp->dev.req_efd >= 0) {
+		ret = vm_io_add(vm, vp->dev.req_efd, EPOLLIN, on_req_irq, vp, e);
+		if (ret < 0)
+			goto err;
+		vp->req_watched = true;
+	}
+	ret = pci_dev_register(&vm->pci, &vp->pd, slot, e);
+	if (ret < 0)
+		goto err;
+	return 0;
+err:
+	vp_release(vp);
+	free(vp);
+	return ret;
+}
+
+void vfio_pci__release_all(struct vm *vm)
+{
+	/* devices first (their fds pin the container), shared state with the last */
+	for (int i = 0; i < PCI_MAX_SLOTS; i++) {
+		struct vfio_pci *vp = vp_of(vm->pci.dev[i]);
+
+		if (!vp)
+			continue;
+		pthread_mutex_lock(&vm->pci.lock);
+		vm->pci.dev[i] = NULL;
+		pthread_mutex_unlock(&vm->pci.lock);
+		vp_release(vp);
+		free(vp);
+	}
+}
+
+int vfio_pci__check(const char *spec, const struct guest_mem *mem, uint64_t mmio64_base,
+		    uint64_t mmio64_size, unsigned int phys_bits,
+		    struct vfio_preflight_report *r, struct errinfo *e)
+{
+	struct vfio_preflight_in in = { 0 };
+	struct vfio_pci_spec s;
+	int ret;
+
+	ret = vfio_pci_spec_parse(spec, &s, e);
+	if (ret < 0)
+		return ret;
+	in.root = env_or("VFCTL_SYSFS_ROOT", "");
+	in.bdf = s.bdf;
+	in.managed = s.managed;
+	in.have_vf_token = s.vf_token[0] != '\0';
+	in.mem = mem;
+	in.mmio64_base = mmio64_base;
+	in.mmio64_size = mmio64_size;
+	in.phys_bits = phys_bits;
+	return vfio_preflight_run(&in, r);
+}
+
+int vfio_pci__irq_report(struct vm *vm, struct vfio_irq_report_entry *out, int max,
+			 struct vfio_pi_host *host)
+{
+	int n = 0;
+
+	if (host)
+		vfio_pi_host_read(env_or("VFCTL_SYSFS_ROOT", ""), host);
+	for (int i = 0; i < PCI_MAX_SLOTS; i++) {
+		struct vfio_pci *vp = vp_of(vm->pci.dev[i]);
+
+		if (!vp || !vp->p.has_msix)
+			continue;
+		for (unsigned int v = 0; v < vp->p.msix.nvec; v++, n++) {
+			struct vfio_irq_report_entry *r;
+			struct vfio_msix_vec_info vi;
+			struct vfio_pi_msg m;
+
+			if (n >= max || vfio_msix_vec_info(&vp->p.msix, v, &vi) < 0)
+				continue;
+			r = &out[n];
+			memset(r, 0, sizeof(*r));
+			snprintf(r->bdf, sizeof(r->bdf), "%s", vp->spec.bdf);
+			r->vector = v;
+			r->gsi = vi.gsi;
+			r->addr = vi.addr;
+			r->data = vi.data;
+			r->masked = vi.masked;
+			r->irqfd = vi.irqfd_on;
+			r->same_eventfd = true;
+			r->kvm_vfio = vp->sh && vp->sh->io.kvm_vfio_fd >= 0;
+			if (vfio_pi_decode(vi.addr, vi.data, &m)) {
+				r->dest = m.dest;
+				r->single_target = m.single_target;
+				r->delivery_ok = m.mode == 0 || m.mode == 1;
+			}
+			r->postable = r->kvm_vfio && r->irqfd && !r->masked && r->single_target &&
+				      r->delivery_ok;
+		}
+	}
+	return n;
+}
