@@ -13,7 +13,7 @@ static int real_ioctl(int fd, unsigned long req, void *arg)
 	return ioctl(fd, req, arg) < 0 ? -errno : 0;
 }
 
-static const struct irq_kvm_ops real_ops = { .ioctl = real_ioctl };
+static const struct irq_kvm_ops real_ops = {.ioctl = real_ioctl};
 
 static int add_entry(struct irq_routing *r, const struct kvm_irq_routing_entry *en)
 {
@@ -47,11 +47,12 @@ static void gsi_mark(struct irq_routing *r, unsigned int gsi, bool used)
 static int add_irqchip_routes(struct irq_routing *r)
 {
 	for (unsigned int gsi = 0; gsi < IRQ_NR_IRQCHIP_GSIS; gsi++) {
-		struct kvm_irq_routing_entry en = { .gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP };
+		struct kvm_irq_routing_entry en = {.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP};
 		int ret;
 
 		if (gsi < 16) {
-			en.u.irqchip.irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE;
+			en.u.irqchip.irqchip =
+				gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE;
 			en.u.irqchip.pin = gsi % 8;
 			ret = add_entry(r, &en);
 			if (ret)
@@ -67,8 +68,8 @@ static int add_irqchip_routes(struct irq_routing *r)
 	return 0;
 }
 
-int irq_routing_init(struct irq_routing *r, int vm_fd, unsigned int nr_gsis,
-		     bool with_irqchip, const struct irq_kvm_ops *ops, struct errinfo *e)
+int irq_routing_init(struct irq_routing *r, int vm_fd, unsigned int nr_gsis, bool with_irqchip,
+		     const struct irq_kvm_ops *ops, struct errinfo *e)
 {
 	int ret;
 
@@ -173,7 +174,9 @@ int irq_route_msi(struct irq_routing *r, unsigned int gsi, const struct msi_msg 
 	struct kvm_irq_routing_entry en = {
 		.gsi = gsi,
 		.type = KVM_IRQ_ROUTING_MSI,
-		.u.msi = { .address_lo = msg->addr_lo, .address_hi = msg->addr_hi, .data = msg->data },
+		.u.msi = {.address_lo = msg->addr_lo,
+			  .address_hi = msg->addr_hi,
+			  .data = msg->data},
 	};
 	int ret = 0;
 
@@ -233,7 +236,7 @@ out:
 int irq_irqfd_assign(struct irq_routing *r, int efd, unsigned int gsi, int resample_fd,
 		     struct errinfo *e)
 {
-	struct kvm_irqfd fd = { .fd = (uint32_t)efd, .gsi = gsi };
+	struct kvm_irqfd fd = {.fd = (uint32_t)efd, .gsi = gsi};
 	int ret;
 
 	if (resample_fd >= 0) {
@@ -249,7 +252,7 @@ int irq_irqfd_assign(struct irq_routing *r, int efd, unsigned int gsi, int resam
 
 int irq_irqfd_deassign(struct irq_routing *r, int efd, unsigned int gsi, struct errinfo *e)
 {
-	struct kvm_irqfd fd = { .fd = (uint32_t)efd, .gsi = gsi, .flags = KVM_IRQFD_FLAG_DEASSIGN };
+	struct kvm_irqfd fd = {.fd = (uint32_t)efd, .gsi = gsi, .flags = KVM_IRQFD_FLAG_DEASSIGN};
 	int ret = r->ops->ioctl(r->vm_fd, KVM_IRQFD, &fd);
 
 	if (ret)
@@ -259,7 +262,7 @@ int irq_irqfd_deassign(struct irq_routing *r, int efd, unsigned int gsi, struct 
 
 int irq_line(struct irq_routing *r, unsigned int gsi, int level, struct errinfo *e)
 {
-	struct kvm_irq_level l = { .irq = gsi, .level = (uint32_t)level };
+	struct kvm_irq_level l = {.irq = gsi, .level = (uint32_t)level};
 	int ret = r->ops->ioctl(r->vm_fd, KVM_IRQ_LINE, &l);
 
 	if (ret)
@@ -269,8 +272,8 @@ int irq_line(struct irq_routing *r, unsigned int gsi, int level, struct errinfo 
 
 int irq_signal_msi(struct irq_routing *r, const struct msi_msg *msg, struct errinfo *e)
 {
-	struct kvm_msi m = { .address_lo = msg->addr_lo, .address_hi = msg->addr_hi,
-			     .data = msg->data };
+	struct kvm_msi m = {
+		.address_lo = msg->addr_lo, .address_hi = msg->addr_hi, .data = msg->data};
 	int ret = r->ops->ioctl(r->vm_fd, KVM_SIGNAL_MSI, &m);
 
 	/* KVM_SIGNAL_MSI returns >0 for delivered, 0 for blocked; our wrapper maps <0 only */

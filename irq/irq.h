@@ -23,7 +23,7 @@
 #include "errinfo.h"
 
 #define IRQ_NR_IRQCHIP_GSIS 24 /* IOAPIC pins; PIC uses 0-15 of them */
-#define IRQ_MAX_GSIS 4096      /* what KVM_CAP_IRQ_ROUTING reports on x86 */
+#define IRQ_MAX_GSIS 4096 /* what KVM_CAP_IRQ_ROUTING reports on x86 */
 
 /* An MSI message as the guest programs it (address/data pair). */
 struct msi_msg {
@@ -49,9 +49,9 @@ struct irq_routing {
 	struct kvm_irq_routing_entry *ent; /* the table as KVM will see it */
 	unsigned int nr_ent;
 	unsigned int cap_ent;
-	unsigned int nr_gsis;	/* GSIs usable: 0 .. nr_gsis-1 */
-	uint64_t *gsi_used;	/* bitmap of allocated GSIs */
-	bool dirty;		/* table differs from what KVM has */
+	unsigned int nr_gsis; /* GSIs usable: 0 .. nr_gsis-1 */
+	uint64_t *gsi_used; /* bitmap of allocated GSIs */
+	bool dirty; /* table differs from what KVM has */
 	unsigned int nr_commits; /* KVM_SET_GSI_ROUTING calls made (for tests, stats) */
 };
 
@@ -60,8 +60,8 @@ struct irq_routing {
  * (an in-kernel irqchip exists).  @ops NULL means the real ioctl.
  * Nothing is sent to KVM until irq_routing_commit().
  */
-int irq_routing_init(struct irq_routing *r, int vm_fd, unsigned int nr_gsis,
-		     bool with_irqchip, const struct irq_kvm_ops *ops, struct errinfo *e);
+int irq_routing_init(struct irq_routing *r, int vm_fd, unsigned int nr_gsis, bool with_irqchip,
+		     const struct irq_kvm_ops *ops, struct errinfo *e);
 void irq_routing_exit(struct irq_routing *r);
 
 /* Allocate a free GSI >= IRQ_NR_IRQCHIP_GSIS; returns it or -ENOSPC. */

@@ -79,7 +79,7 @@ static uint32_t build_fadt(uint8_t *t, uint64_t dsdt, uint64_t facs)
 	put32(t + 64, ACPI_PM1A_CNT);
 	t[88] = 4; /* PM1_EVT_LEN */
 	t[89] = 2; /* PM1_CNT_LEN */
-	put16(t + 96, 101);  /* no C2 */
+	put16(t + 96, 101); /* no C2 */
 	put16(t + 98, 1001); /* no C3 */
 	/* IAPC_BOOT_ARCH: no VGA, no CMOS RTC, no 8042 (bit 1 clear) */
 	put16(t + 109, (1 << 2) | (1 << 5));
@@ -87,7 +87,7 @@ static uint32_t build_fadt(uint8_t *t, uint64_t dsdt, uint64_t facs)
 	put32(t + 112, (1u << 0) | (1u << 5) | (1u << 10));
 	gas_io(t + 116, 0xcf9, 8);
 	t[128] = 0x06; /* reset value: CF9 full reset */
-	t[131] = 0;    /* FADT minor version */
+	t[131] = 0; /* FADT minor version */
 	put64(t + 132, facs);
 	put64(t + 140, dsdt);
 	gas_io(t + 148, ACPI_PM1A_EVT, 32);
@@ -108,7 +108,7 @@ static uint32_t build_madt(uint8_t *t, unsigned int nr_cpus)
 		t[off + 1] = 8;
 		t[off + 2] = (uint8_t)i; /* ACPI processor UID */
 		t[off + 3] = (uint8_t)i; /* APIC ID = vCPU index (see vcpu.c CPUID) */
-		put32(t + off + 4, 1);	 /* enabled */
+		put32(t + off + 4, 1); /* enabled */
 		off += 8;
 	}
 	t[off] = 1; /* I/O APIC */
@@ -146,8 +146,8 @@ static uint32_t build_mcfg(uint8_t *t, uint64_t ecam)
 	header(t, "MCFG", len, 1);
 	put64(t + HDR_LEN + 8, ecam);
 	put16(t + HDR_LEN + 16, 0); /* segment */
-	t[HDR_LEN + 18] = 0;	    /* first bus */
-	t[HDR_LEN + 19] = 0;	    /* last bus: only bus 0 is decoded */
+	t[HDR_LEN + 18] = 0; /* first bus */
+	t[HDR_LEN + 19] = 0; /* last bus: only bus 0 is decoded */
 	finish(t, len);
 	return len;
 }
@@ -155,12 +155,12 @@ static uint32_t build_mcfg(uint8_t *t, uint64_t ecam)
 /* _CRS of the host bridge: bus 0, config ports, I/O, 32- and 64-bit MMIO windows */
 static void crs(struct aml *r, const struct acpi_cfg *c)
 {
-	uint8_t bus[16] = { 0x88, 0x0d, 0x00, 0x02, 0x0c, 0x00 };
-	uint8_t cfgio[8] = { 0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08 };
-	uint8_t wio[16] = { 0x88, 0x0d, 0x00, 0x01, 0x0c, 0x03 };
-	uint8_t dmem[26] = { 0x87, 0x17, 0x00, 0x00, 0x0c, 0x01 };
-	uint8_t qmem[46] = { 0x8a, 0x2b, 0x00, 0x00, 0x0c, 0x01 };
-	uint8_t end[2] = { 0x79, 0x00 };
+	uint8_t bus[16] = {0x88, 0x0d, 0x00, 0x02, 0x0c, 0x00};
+	uint8_t cfgio[8] = {0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08};
+	uint8_t wio[16] = {0x88, 0x0d, 0x00, 0x01, 0x0c, 0x03};
+	uint8_t dmem[26] = {0x87, 0x17, 0x00, 0x00, 0x0c, 0x01};
+	uint8_t qmem[46] = {0x8a, 0x2b, 0x00, 0x00, 0x0c, 0x01};
+	uint8_t end[2] = {0x79, 0x00};
 
 	put16(bus + 8, 0);
 	put16(bus + 10, 0);
@@ -270,16 +270,15 @@ out:
 	return ret;
 }
 
-int acpi_build(uint8_t *buf, uint64_t gpa, size_t size, const struct acpi_cfg *c,
-	       struct errinfo *e)
+int acpi_build(uint8_t *buf, uint64_t gpa, size_t size, const struct acpi_cfg *c, struct errinfo *e)
 {
 	uint32_t off, dsdt, fadt, madt, mcfg, xsdt, facs, len;
 	int ret;
 
 	/* worst case MADT: header + 8 per CPU + 28 */
 	if (size < 4096 + 8u * c->nr_cpus || !c->nr_cpus || c->nr_cpus > 255)
-		return err_set(e, EINVAL, "ACPI tables: %zu bytes for %u CPUs is not possible", size,
-			       c->nr_cpus);
+		return err_set(e, EINVAL, "ACPI tables: %zu bytes for %u CPUs is not possible",
+			       size, c->nr_cpus);
 	memset(buf, 0, size);
 	/*
 	 * RSDP at 0 (36 bytes); FACS at 64 (64 bytes, must be 64-byte aligned;

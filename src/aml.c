@@ -78,7 +78,7 @@ void aml_int(struct aml *a, uint64_t v)
 /* One NameSeg, padded with '_' to 4 characters. */
 static void nameseg(struct aml *a, const char *s, size_t n)
 {
-	char seg[4] = { '_', '_', '_', '_' };
+	char seg[4] = {'_', '_', '_', '_'};
 
 	memcpy(seg, s, n > 4 ? 4 : n);
 	aml_bytes(a, seg, 4);
@@ -200,14 +200,14 @@ static void wrap(struct aml *a, const uint8_t *op, size_t opn, const char *name,
 
 void aml_scope(struct aml *a, const char *name, const struct aml *body)
 {
-	static const uint8_t op[] = { 0x10 };
+	static const uint8_t op[] = {0x10};
 
 	wrap(a, op, 1, name, body);
 }
 
 void aml_device(struct aml *a, const char *name, const struct aml *body)
 {
-	static const uint8_t op[] = { 0x5b, 0x82 };
+	static const uint8_t op[] = {0x5b, 0x82};
 
 	wrap(a, op, 2, name, body);
 }
@@ -215,7 +215,7 @@ void aml_device(struct aml *a, const char *name, const struct aml *body)
 void aml_package(struct aml *a, unsigned int nr, const struct aml *elems)
 {
 	struct aml inner;
-	static const uint8_t op[] = { 0x12 };
+	static const uint8_t op[] = {0x12};
 
 	aml_init(&inner);
 	aml_byte(&inner, (uint8_t)nr);
@@ -227,7 +227,7 @@ void aml_package(struct aml *a, unsigned int nr, const struct aml *elems)
 void aml_buffer(struct aml *a, const struct aml *data)
 {
 	struct aml inner;
-	static const uint8_t op[] = { 0x11 };
+	static const uint8_t op[] = {0x11};
 
 	aml_init(&inner);
 	aml_int(&inner, data->len);

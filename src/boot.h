@@ -25,7 +25,7 @@ int firmware_place(struct vm *vm, const uint8_t *img, size_t size, const char *w
 
 struct linux_boot {
 	const char *kernel;
-	const char *initrd;  /* NULL: none */
+	const char *initrd; /* NULL: none */
 	const char *cmdline; /* NULL: "" */
 };
 

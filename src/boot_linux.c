@@ -28,8 +28,7 @@ static uint16_t get16(const uint8_t *p)
 
 static uint32_t get32(const uint8_t *p)
 {
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 static void put16(uint8_t *p, uint16_t v)
@@ -54,11 +53,11 @@ int linux_e820(const struct guest_mem *m, struct e820_entry *out, int max)
 {
 	int n = 0;
 
-#define ADD(a, s, t)                                               \
-	do {                                                       \
-		if (n == max)                                      \
-			return -ENOSPC;                            \
-		out[n++] = (struct e820_entry){ (a), (s), (t) }; \
+#define ADD(a, s, t)                                           \
+	do {                                                   \
+		if (n == max)                                  \
+			return -ENOSPC;                        \
+		out[n++] = (struct e820_entry){(a), (s), (t)}; \
 	} while (0)
 
 	for (int i = 0; i < m->nr_regions; i++) {
@@ -95,16 +94,19 @@ int linux_load(struct guest_mem *m, const uint8_t *k, size_t ksize, const uint8_
 
 	memset(lay, 0, sizeof(*lay));
 	if (ksize < 0x1000 || get16(k + 0x1fe) != 0xaa55 || memcmp(k + 0x202, "HdrS", 4))
-		return err_set(e, ENOEXEC, "not a bzImage (no boot sector signature or 'HdrS' header)");
+		return err_set(e, ENOEXEC,
+			       "not a bzImage (no boot sector signature or 'HdrS' header)");
 	version = get16(k + 0x206);
 	if (version < 0x20c)
 		return err_set(e, ENOEXEC,
-			       "boot protocol %u.%02u is too old: 2.12 or later is needed for 64-bit entry",
+			       "boot protocol %u.%02u is too old: 2.12 or later is needed for "
+			       "64-bit entry",
 			       version >> 8, version & 0xff);
 	if (!(get16(k + 0x236) & 1)) /* xloadflags: XLF_KERNEL_64 */
 		return err_set(e, ENOEXEC, "the kernel has no 64-bit entry point (XLF_KERNEL_64)");
 	if (!(k[0x211] & 1))
-		return err_set(e, ENOEXEC, "the kernel cannot be loaded high (LOADED_HIGH missing)");
+		return err_set(e, ENOEXEC,
+			       "the kernel cannot be loaded high (LOADED_HIGH missing)");
 	setup_sects = k[0x1f1] ? k[0x1f1] : 4;
 	setup_size = (setup_sects + 1) * 512;
 	if (setup_size >= ksize)
@@ -120,14 +122,17 @@ int linux_load(struct guest_mem *m, const uint8_t *k, size_t ksize, const uint8_
 	 */
 	{
 		uint64_t pref = (uint64_t)get32(k + 0x258) | (uint64_t)get32(k + 0x25c) << 32;
-		uint64_t base = pref > BOOT_KERNEL_ADDR && pref < (1ULL << 32) ? pref : BOOT_KERNEL_ADDR;
+		uint64_t base =
+			pref > BOOT_KERNEL_ADDR && pref < (1ULL << 32) ? pref : BOOT_KERNEL_ADDR;
 
 		kernel_end = base + (init_size > pm_size ? init_size : pm_size);
 	}
 
 	low_top = m->nr_regions && m->region[0].gpa == 0 ? m->region[0].size : 0;
 	if (kernel_end + 0x100000 > low_top)
-		return err_set(e, ENOMEM, "guest RAM below 3 GiB (%llu MiB) is too small for a kernel needing %llu MiB",
+		return err_set(e, ENOMEM,
+			       "guest RAM below 3 GiB (%llu MiB) is too small for a kernel needing "
+			       "%llu MiB",
 			       (unsigned long long)(low_top >> 20),
 			       (unsigned long long)(kernel_end >> 20) + 1);
 	dst = guest_mem_ptr(m, BOOT_KERNEL_ADDR, pm_size);
@@ -145,8 +150,8 @@ int linux_load(struct guest_mem *m, const uint8_t *k, size_t ksize, const uint8_
 		hdr_end = 0x290;
 	memcpy(bp + 0x1f1, k + 0x1f1, hdr_end - 0x1f1);
 	put16(bp + 0x1fa, 0xffff); /* vid_mode: normal */
-	bp[0x210] = 0xff;	   /* type_of_loader: undefined */
-	bp[0x211] |= 0x80;	   /* CAN_USE_HEAP */
+	bp[0x210] = 0xff; /* type_of_loader: undefined */
+	bp[0x211] |= 0x80; /* CAN_USE_HEAP */
 	bp[0x211] &= (uint8_t)~0x20; /* QUIET_FLAG off: show early messages */
 	put16(bp + 0x224, 0xde00); /* heap_end_ptr */
 
@@ -155,8 +160,10 @@ int linux_load(struct guest_mem *m, const uint8_t *k, size_t ksize, const uint8_
 		cmdline = "";
 	cl_len = strlen(cmdline);
 	if (cl_len > cmdline_size || cl_len >= BOOT_CMDLINE_MAX)
-		return err_set(e, E2BIG, "kernel command line of %zu bytes exceeds the kernel's limit of %u",
-			       cl_len, cmdline_size < BOOT_CMDLINE_MAX ? cmdline_size : BOOT_CMDLINE_MAX - 1);
+		return err_set(
+			e, E2BIG,
+			"kernel command line of %zu bytes exceeds the kernel's limit of %u", cl_len,
+			cmdline_size < BOOT_CMDLINE_MAX ? cmdline_size : BOOT_CMDLINE_MAX - 1);
 	dst = guest_mem_ptr(m, BOOT_CMDLINE_ADDR, cl_len + 1);
 	if (!dst)
 		return err_set(e, ENOMEM, "no guest RAM for the command line");
@@ -177,7 +184,9 @@ int linux_load(struct guest_mem *m, const uint8_t *k, size_t ksize, const uint8_
 				       isize >> 20, (unsigned long long)initrd_max);
 		a = (initrd_max + 1 - isize) & ~0xfffULL;
 		if (a < kernel_end)
-			return err_set(e, ENOMEM, "initrd of %zu MiB does not fit above the kernel: give the guest more RAM",
+			return err_set(e, ENOMEM,
+				       "initrd of %zu MiB does not fit above the kernel: give the "
+				       "guest more RAM",
 				       isize >> 20);
 		dst = guest_mem_ptr(m, a, isize);
 		if (!dst)
@@ -247,8 +256,7 @@ static void seg(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code64)
 	s->db = !code64;
 }
 
-static int vcpu_enter_long_mode(struct vcpu *v, const struct linux_layout *lay,
-				struct errinfo *e)
+static int vcpu_enter_long_mode(struct vcpu *v, const struct linux_layout *lay, struct errinfo *e)
 {
 	struct kvm_sregs sr;
 	struct kvm_regs r;
@@ -263,8 +271,8 @@ static int vcpu_enter_long_mode(struct vcpu *v, const struct linux_layout *lay,
 	sr.idt.base = 0;
 	sr.idt.limit = 0;
 	sr.cr3 = BOOT_PML4_ADDR;
-	sr.cr4 |= 0x20;			 /* PAE */
-	sr.efer |= 0x500;		 /* LME | LMA */
+	sr.cr4 |= 0x20; /* PAE */
+	sr.efer |= 0x500; /* LME | LMA */
 	/* PG | NE | ET | PE; caches on (the reset value has CD and NW set) */
 	sr.cr0 = (sr.cr0 & ~0x60000000ULL) | 0x80000031;
 	if (ioctl(v->fd, KVM_SET_SREGS, &sr) < 0)
@@ -303,6 +311,28 @@ static int lapic_virtual_wire(struct vm *vm, struct errinfo *e)
 	return 0;
 }
 
+/*
+ * MTRRs enabled with write-back as the default type, as firmware leaves
+ * them: otherwise Linux reports "MTRRs disabled by BIOS" and maps
+ * device memory without the usual cache attributes.
+ */
+static int mtrr_default_wb(struct vm *vm, struct errinfo *e)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry ent[1];
+	} m = {.hdr.nmsrs = 1, .ent[0] = {.index = 0x2ff, .data = (1u << 11) | 6}};
+
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		int n = ioctl(vm->vcpus[i].fd, KVM_SET_MSRS, &m);
+
+		if (n < 0)
+			return err_sys(e, errno, "KVM_SET_MSRS (MTRRdefType) on vCPU %u", i);
+		/* 0 written: this KVM has no MTRR emulation; Linux copes without */
+	}
+	return 0;
+}
+
 static int read_file(const char *flag, const char *path, uint8_t **buf, size_t *size,
 		     struct errinfo *e)
 {
@@ -328,8 +358,8 @@ static int read_file(const char *flag, const char *path, uint8_t **buf, size_t *
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			ret = n ? err_sys(e, errno, "%s %s: read", flag, path) :
-				  err_set(e, EIO, "%s %s: file shrank while reading", flag, path);
+			ret = n ? err_sys(e, errno, "%s %s: read", flag, path)
+				: err_set(e, EIO, "%s %s: file shrank while reading", flag, path);
 			free(*buf);
 			*buf = NULL;
 			goto out;
@@ -382,6 +412,8 @@ int linux_boot(struct vm *vm, const struct linux_boot *lb, struct errinfo *e)
 	ret = write_paging_gdt(&vm->mem, e);
 	if (!ret)
 		ret = lapic_virtual_wire(vm, e);
+	if (!ret)
+		ret = mtrr_default_wb(vm, e);
 	if (!ret)
 		ret = vcpu_enter_long_mode(&vm->vcpus[0], &lay, e);
 out:

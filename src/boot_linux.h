@@ -29,11 +29,11 @@ struct e820_entry {
 };
 
 struct linux_layout {
-	uint64_t entry;	      /* 64-bit entry point */
+	uint64_t entry; /* 64-bit entry point */
 	uint64_t boot_params; /* passed in RSI */
 	uint64_t cmdline;
 	uint64_t initrd_addr, initrd_size;
-	uint64_t kernel_end;  /* load address + max(init_size, image) */
+	uint64_t kernel_end; /* load address + max(init_size, image) */
 };
 
 /* The e820 map for @m: returns the entry count or -ENOSPC. */

@@ -76,7 +76,7 @@ int bus_register(struct bus *b, uint64_t base, uint64_t len, bus_access_fn *fn, 
 		b->cap = cap;
 	}
 	memmove(&b->r[i + 1], &b->r[i], (b->nr - i) * sizeof(b->r[0]));
-	b->r[i] = (struct bus_range){ base, len, fn, opaque, name };
+	b->r[i] = (struct bus_range){base, len, fn, opaque, name};
 	b->nr++;
 out:
 	pthread_rwlock_unlock(&b->lock);
@@ -145,14 +145,14 @@ static int ioeventfd(struct vm *vm, int efd, uint64_t addr, uint32_t len, bool p
 	return 0;
 }
 
-int ioeventfd_add(struct vm *vm, int efd, uint64_t addr, uint32_t len, bool pio,
-		  int64_t datamatch, struct errinfo *e)
+int ioeventfd_add(struct vm *vm, int efd, uint64_t addr, uint32_t len, bool pio, int64_t datamatch,
+		  struct errinfo *e)
 {
 	return ioeventfd(vm, efd, addr, len, pio, datamatch, false, e);
 }
 
-int ioeventfd_del(struct vm *vm, int efd, uint64_t addr, uint32_t len, bool pio,
-		  int64_t datamatch, struct errinfo *e)
+int ioeventfd_del(struct vm *vm, int efd, uint64_t addr, uint32_t len, bool pio, int64_t datamatch,
+		  struct errinfo *e)
 {
 	return ioeventfd(vm, efd, addr, len, pio, datamatch, true, e);
 }

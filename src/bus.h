@@ -26,8 +26,7 @@ struct vm;
  * the device), @data holds @len (1, 2, 4 or 8) bytes in guest byte order
  * (little endian).  Reads must fill all @len bytes.
  */
-typedef void bus_access_fn(void *opaque, uint64_t off, uint8_t *data, uint32_t len,
-			   bool is_write);
+typedef void bus_access_fn(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool is_write);
 
 struct bus_range {
 	uint64_t base;
@@ -66,9 +65,9 @@ bool bus_dispatch(struct bus *b, uint64_t addr, uint8_t *data, uint32_t len, boo
  * @efd inside KVM without an exit.  @datamatch < 0 matches any value,
  * otherwise only writes of exactly that value.
  */
-int ioeventfd_add(struct vm *vm, int efd, uint64_t addr, uint32_t len, bool pio,
-		  int64_t datamatch, struct errinfo *e);
-int ioeventfd_del(struct vm *vm, int efd, uint64_t addr, uint32_t len, bool pio,
-		  int64_t datamatch, struct errinfo *e);
+int ioeventfd_add(struct vm *vm, int efd, uint64_t addr, uint32_t len, bool pio, int64_t datamatch,
+		  struct errinfo *e);
+int ioeventfd_del(struct vm *vm, int efd, uint64_t addr, uint32_t len, bool pio, int64_t datamatch,
+		  struct errinfo *e);
 
 #endif

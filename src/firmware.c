@@ -27,8 +27,8 @@ int firmware_place(struct vm *vm, const uint8_t *img, size_t size, const char *w
 	int ret;
 
 	if (!size || size > FIRMWARE_MAX_SIZE)
-		return err_set(e, EFBIG, "firmware %s: %zu bytes; it must be 1 byte to %u MiB", what,
-			       size, FIRMWARE_MAX_SIZE >> 20);
+		return err_set(e, EFBIG, "firmware %s: %zu bytes; it must be 1 byte to %u MiB",
+			       what, size, FIRMWARE_MAX_SIZE >> 20);
 	low = guest_mem_ptr(&vm->mem, BIOS_SHADOW_END - shadow, shadow);
 	if (!low)
 		return err_set(e, ENOMEM, "firmware %s: guest RAM does not reach 1 MiB", what);
@@ -83,8 +83,9 @@ int firmware_load(struct vm *vm, const char *path, struct errinfo *e)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			ret = n < 0 ? err_sys(e, errno, "--firmware %s: read", path) :
-				      err_set(e, EIO, "--firmware %s: file shrank while reading", path);
+			ret = n < 0 ? err_sys(e, errno, "--firmware %s: read", path)
+				    : err_set(e, EIO, "--firmware %s: file shrank while reading",
+					      path);
 			free(buf);
 			goto out;
 		}

@@ -17,23 +17,24 @@
 #define MSIX_CTRL_ENABLE 0x8000
 #define MSIX_CTRL_MASKALL 0x4000
 
-int msix_init(struct msix *m, struct pci_dev *d, unsigned int nr, int table_bar,
-	      uint32_t table_off, int pba_bar, uint32_t pba_off,
-	      void (*vector_changed)(struct msix *m, unsigned int vec, void *opaque),
-	      void *opaque, struct errinfo *e)
+int msix_init(struct msix *m, struct pci_dev *d, unsigned int nr, int table_bar, uint32_t table_off,
+	      int pba_bar, uint32_t pba_off,
+	      void (*vector_changed)(struct msix *m, unsigned int vec, void *opaque), void *opaque,
+	      struct errinfo *e)
 {
-	uint8_t cap[12] = { MSIX_CAP_ID, 0 };
+	uint8_t cap[12] = {MSIX_CAP_ID, 0};
 	int off;
 
 	memset(m, 0, sizeof(*m));
 	if (!nr || nr > 2048 || table_bar < 0 || table_bar >= PCI_NR_BARS || pba_bar < 0 ||
 	    pba_bar >= PCI_NR_BARS || (table_off & 7) || (pba_off & 7))
-		return err_set(e, EINVAL, "%s: bad MSI-X layout (%u vectors, table %d+0x%x, PBA %d+0x%x)",
+		return err_set(e, EINVAL,
+			       "%s: bad MSI-X layout (%u vectors, table %d+0x%x, PBA %d+0x%x)",
 			       d->name, nr, table_bar, table_off, pba_bar, pba_off);
 	cap[2] = (nr - 1) & 0xff;
 	cap[3] = (uint8_t)((nr - 1) >> 8);
-	memcpy(&cap[4], &(uint32_t){ table_off | (uint32_t)table_bar }, 4);
-	memcpy(&cap[8], &(uint32_t){ pba_off | (uint32_t)pba_bar }, 4);
+	memcpy(&cap[4], &(uint32_t){table_off | (uint32_t)table_bar}, 4);
+	memcpy(&cap[8], &(uint32_t){pba_off | (uint32_t)pba_bar}, 4);
 	m->table = calloc(nr, sizeof(*m->table));
 	m->pba = calloc((nr + 63) / 64, sizeof(uint64_t));
 	if (!m->table || !m->pba) {
@@ -49,7 +50,7 @@ int msix_init(struct msix *m, struct pci_dev *d, unsigned int nr, int table_bar,
 	}
 	for (unsigned int i = 0; i < nr; i++)
 		m->table[i].ctrl = 1; /* vectors start masked */
-	d->wmask[off + 3] = 0xc0;	   /* enable + function mask */
+	d->wmask[off + 3] = 0xc0; /* enable + function mask */
 	m->dev = d;
 	m->nr = nr;
 	m->cap = (uint32_t)off;
@@ -159,8 +160,7 @@ void msix_cfg_write(struct msix *m)
 	pthread_mutex_unlock(&m->lock);
 }
 
-void msix_table_access(struct msix *m, uint64_t off, uint8_t *data, uint32_t len,
-		       bool is_write)
+void msix_table_access(struct msix *m, uint64_t off, uint8_t *data, uint32_t len, bool is_write)
 {
 	unsigned int v = (unsigned int)(off / MSIX_ENTRY_SIZE);
 	uint32_t in = (uint32_t)(off % MSIX_ENTRY_SIZE);
@@ -188,8 +188,7 @@ void msix_table_access(struct msix *m, uint64_t off, uint8_t *data, uint32_t len
 	pthread_mutex_unlock(&m->lock);
 }
 
-void msix_pba_access(struct msix *m, uint64_t off, uint8_t *data, uint32_t len,
-		     bool is_write)
+void msix_pba_access(struct msix *m, uint64_t off, uint8_t *data, uint32_t len, bool is_write)
 {
 	unsigned int first = (unsigned int)(off * 8);
 
@@ -207,7 +206,8 @@ void msix_pba_access(struct msix *m, uint64_t off, uint8_t *data, uint32_t len,
 	for (uint32_t i = 0; i < len; i++) {
 		unsigned int byte = (unsigned int)off + i;
 
-		data[i] = byte < (m->nr + 7) / 8 ? (uint8_t)(m->pba[byte / 8] >> (8 * (byte % 8))) : 0;
+		data[i] = byte < (m->nr + 7) / 8 ? (uint8_t)(m->pba[byte / 8] >> (8 * (byte % 8)))
+						 : 0;
 	}
 	pthread_mutex_unlock(&m->lock);
 }

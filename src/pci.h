@@ -34,15 +34,15 @@
 #define PCI_ROM_BAR 6 /* index used for the expansion ROM in bar[] */
 
 #define PCI_ECAM_BASE 0xE0000000ULL
-#define PCI_ECAM_SIZE 0x10000000ULL	/* 256 buses reserved; bus 0 used */
+#define PCI_ECAM_SIZE 0x10000000ULL /* 256 buses reserved; bus 0 used */
 #define PCI_MMIO32_BASE 0xC0000000ULL
-#define PCI_MMIO32_SIZE 0x20000000ULL	/* 0xC0000000-0xDFFFFFFF */
+#define PCI_MMIO32_SIZE 0x20000000ULL /* 0xC0000000-0xDFFFFFFF */
 #define PCI_IO_BASE 0xC000
 #define PCI_IO_SIZE 0x4000
 
 /* bar flags */
-#define PCI_BARF_IO (1u << 0)	    /* I/O space (else memory) */
-#define PCI_BARF_MEM64 (1u << 1)    /* 64-bit memory BAR (uses two slots) */
+#define PCI_BARF_IO (1u << 0) /* I/O space (else memory) */
+#define PCI_BARF_MEM64 (1u << 1) /* 64-bit memory BAR (uses two slots) */
 #define PCI_BARF_PREFETCH (1u << 2) /* prefetchable */
 
 struct pci_dev;
@@ -50,10 +50,10 @@ struct pci_host;
 struct msix;
 
 struct pci_bar {
-	uint64_t size;	 /* power of two, 0 = unused */
+	uint64_t size; /* power of two, 0 = unused */
 	unsigned int flags;
-	uint64_t addr;	 /* guest address currently programmed */
-	bool active;	 /* decoded at addr right now */
+	uint64_t addr; /* guest address currently programmed */
+	bool active; /* decoded at addr right now */
 	/*
 	 * Trap handler for an emulated BAR: when the device has no
 	 * activate hook, the host registers this on the MMIO/PIO bus at
@@ -65,12 +65,12 @@ struct pci_bar {
 
 struct pci_dev {
 	/* filled by the device model before pci_dev_register() */
-	const char *name;	  /* e.g. "virtio-blk", "vfio 0000:01:00.1" */
+	const char *name; /* e.g. "virtio-blk", "vfio 0000:01:00.1" */
 	uint8_t cfg[PCI_CFG_SIZE]; /* shadow; header + capabilities set up by the device */
 	uint8_t wmask[PCI_CFG_SIZE]; /* bits the guest may change (shadow-only regs) */
 	struct pci_bar bar[PCI_NR_BARS + 1]; /* + ROM at PCI_ROM_BAR */
-	struct msix *msix;	  /* MSI-X state if the device has the capability */
-	void *opaque;		  /* device model's own state */
+	struct msix *msix; /* MSI-X state if the device has the capability */
+	void *opaque; /* device model's own state */
 
 	/*
 	 * Optional.  Called after the host filled @data from the shadow; the
@@ -93,25 +93,25 @@ struct pci_dev {
 	 */
 	void (*release)(struct pci_dev *d);
 
-	uint32_t cap_end;	  /* first free config byte after capabilities (pci_cap_add) */
+	uint32_t cap_end; /* first free config byte after capabilities (pci_cap_add) */
 
 	/* set by the host */
 	struct pci_host *host;
-	int slot;		  /* device number on bus 0 */
+	int slot; /* device number on bus 0 */
 };
 
 struct pci_host {
-	struct vm *vm;		  /* for buses and memslots; may be NULL in unit tests */
+	struct vm *vm; /* for buses and memslots; may be NULL in unit tests */
 	struct bus *pio;
 	struct bus *mmio;
-	pthread_mutex_t lock;	  /* config space accesses and BAR moves */
+	pthread_mutex_t lock; /* config space accesses and BAR moves */
 	struct pci_dev *dev[PCI_MAX_SLOTS];
-	uint32_t cf8;		  /* CONFIG_ADDRESS latch */
+	uint32_t cf8; /* CONFIG_ADDRESS latch */
 	/* allocation cursors (bump allocators, aligned to each BAR's size) */
 	uint64_t mmio32_next, mmio32_end;
 	uint64_t mmio64_base, mmio64_next, mmio64_end;
 	uint32_t io_next, io_end;
-	bool traps;		  /* ECAM/CF8/CFC registered on the buses */
+	bool traps; /* ECAM/CF8/CFC registered on the buses */
 };
 
 /* PCI config helpers on a shadow (little-endian) */
@@ -165,8 +165,7 @@ int pci_bar_declare(struct pci_dev *d, int idx, uint64_t size, unsigned int flag
  * Add a capability of @len bytes (ID at byte 0, next pointer filled in
  * here); returns its config offset (>= 0x40) or -ENOSPC.
  */
-int pci_cap_add(struct pci_dev *d, uint8_t id, const void *body, uint32_t len,
-		struct errinfo *e);
+int pci_cap_add(struct pci_dev *d, uint8_t id, const void *body, uint32_t len, struct errinfo *e);
 
 /*
  * Put the device in a free slot (or @slot when >= 0), assign every BAR an
@@ -207,14 +206,14 @@ struct msix_entry {
 struct msix {
 	struct pci_dev *dev;
 	pthread_mutex_t lock;
-	unsigned int nr;       /* table size (1..2048) */
-	uint32_t cap;	       /* config offset of the capability */
+	unsigned int nr; /* table size (1..2048) */
+	uint32_t cap; /* config offset of the capability */
 	int table_bar;
-	uint32_t table_off;    /* offset in table_bar */
+	uint32_t table_off; /* offset in table_bar */
 	int pba_bar;
 	uint32_t pba_off;
 	struct msix_entry *table;
-	uint64_t *pba;	       /* pending bits */
+	uint64_t *pba; /* pending bits */
 	bool enabled;
 	bool func_masked;
 	void (*vector_changed)(struct msix *m, unsigned int vec, void *opaque);
@@ -225,22 +224,20 @@ struct msix {
 	 * while masked so the pending bit can be kept.
 	 */
 	struct irq_routing *irq;
-	int *gsi;	       /* -1 = none */
-	int *efd;	       /* eventfd per vector, -1 = none */
+	int *gsi; /* -1 = none */
+	int *efd; /* eventfd per vector, -1 = none */
 	bool *irqfd_on;
 };
 
-int msix_init(struct msix *m, struct pci_dev *d, unsigned int nr, int table_bar,
-	      uint32_t table_off, int pba_bar, uint32_t pba_off,
-	      void (*vector_changed)(struct msix *m, unsigned int vec, void *opaque),
-	      void *opaque, struct errinfo *e);
+int msix_init(struct msix *m, struct pci_dev *d, unsigned int nr, int table_bar, uint32_t table_off,
+	      int pba_bar, uint32_t pba_off,
+	      void (*vector_changed)(struct msix *m, unsigned int vec, void *opaque), void *opaque,
+	      struct errinfo *e);
 void msix_exit(struct msix *m);
 
 /* @off relative to the start of the table / PBA. */
-void msix_table_access(struct msix *m, uint64_t off, uint8_t *data, uint32_t len,
-		       bool is_write);
-void msix_pba_access(struct msix *m, uint64_t off, uint8_t *data, uint32_t len,
-		     bool is_write);
+void msix_table_access(struct msix *m, uint64_t off, uint8_t *data, uint32_t len, bool is_write);
+void msix_pba_access(struct msix *m, uint64_t off, uint8_t *data, uint32_t len, bool is_write);
 /* Called by the host for writes that touch the capability. */
 void msix_cfg_write(struct msix *m);
 

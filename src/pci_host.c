@@ -25,8 +25,7 @@ unsigned int pci_slot_gsi(int slot)
 }
 
 void pci_dev_init(struct pci_dev *d, const char *name, uint16_t vendor, uint16_t device,
-		  uint32_t class_code, uint8_t revision, uint16_t subsys_vendor,
-		  uint16_t subsys_id)
+		  uint32_t class_code, uint8_t revision, uint16_t subsys_vendor, uint16_t subsys_id)
 {
 	memset(d, 0, sizeof(*d));
 	d->name = name;
@@ -60,14 +59,14 @@ int pci_bar_declare(struct pci_dev *d, int idx, uint64_t size, unsigned int flag
 			       idx, flags);
 	if (size & (size - 1) || size < (io ? 4 : 16) || (io && size > 256) ||
 	    (!(flags & PCI_BARF_MEM64) && size > (1ULL << 31)))
-		return err_set(e, EINVAL, "%s: BAR %d size 0x%llx is not a valid BAR size",
-			       d->name, idx, (unsigned long long)size);
+		return err_set(e, EINVAL, "%s: BAR %d size 0x%llx is not a valid BAR size", d->name,
+			       idx, (unsigned long long)size);
 	if (d->bar[idx].size || (idx > 0 && (d->bar[idx - 1].flags & PCI_BARF_MEM64)))
 		return err_set(e, EBUSY, "%s: BAR %d is already declared", d->name, idx);
 	if (idx == PCI_ROM_BAR && size < 2048)
 		size = 2048;
-	d->bar[idx] = (struct pci_bar){ .size = size, .flags = flags, .access = access,
-					.access_opaque = access_opaque };
+	d->bar[idx] = (struct pci_bar){
+		.size = size, .flags = flags, .access = access, .access_opaque = access_opaque};
 	if (idx == PCI_ROM_BAR)
 		return 0;
 	lo = io ? 1 : ((flags & PCI_BARF_MEM64) ? 4 : 0) | ((flags & PCI_BARF_PREFETCH) ? 8 : 0);
@@ -75,8 +74,7 @@ int pci_bar_declare(struct pci_dev *d, int idx, uint64_t size, unsigned int flag
 	return 0;
 }
 
-int pci_cap_add(struct pci_dev *d, uint8_t id, const void *body, uint32_t len,
-		struct errinfo *e)
+int pci_cap_add(struct pci_dev *d, uint8_t id, const void *body, uint32_t len, struct errinfo *e)
 {
 	uint32_t off, last = 0;
 	int guard = 0;
@@ -209,7 +207,7 @@ static uint32_t bar_reg_value(const struct pci_dev *d, int reg, uint32_t val)
 		b = &d->bar[PCI_ROM_BAR];
 		if (!b->size)
 			return 0;
-		return (val & (uint32_t)~(b->size - 1) & ~0x7feu) | (val & 1);
+		return (val & (uint32_t) ~(b->size - 1) & ~0x7feu) | (val & 1);
 	}
 	if (i > 0 && (d->bar[i - 1].flags & PCI_BARF_MEM64) && d->bar[i - 1].size) {
 		/* upper half of a 64-bit BAR */
@@ -219,9 +217,9 @@ static uint32_t bar_reg_value(const struct pci_dev *d, int reg, uint32_t val)
 	if (!b->size)
 		return 0;
 	if (b->flags & PCI_BARF_IO)
-		return (val & (uint32_t)~(b->size - 1) & ~3u) | 1;
-	return (val & (uint32_t)~(b->size - 1) & ~0xfu) |
-	       ((b->flags & PCI_BARF_MEM64) ? 4 : 0) | ((b->flags & PCI_BARF_PREFETCH) ? 8 : 0);
+		return (val & (uint32_t) ~(b->size - 1) & ~3u) | 1;
+	return (val & (uint32_t) ~(b->size - 1) & ~0xfu) | ((b->flags & PCI_BARF_MEM64) ? 4 : 0) |
+	       ((b->flags & PCI_BARF_PREFETCH) ? 8 : 0);
 }
 
 static void cfg_write(struct pci_host *h, struct pci_dev *d, uint32_t off, const uint8_t *data,
@@ -451,12 +449,13 @@ int pci_dev_register(struct pci_host *h, struct pci_dev *d, int slot, struct err
 			pthread_mutex_unlock(&h->lock);
 			err_set(e, ENOSPC, "%s: no room for BAR %d (%llu KiB) in the %s window",
 				d->name, i, (unsigned long long)(b->size >> 10),
-				(b->flags & PCI_BARF_IO)      ? "I/O" :
-				(b->flags & PCI_BARF_MEM64) ? "64-bit MMIO" :
-							      "32-bit MMIO");
+				(b->flags & PCI_BARF_IO)      ? "I/O"
+				: (b->flags & PCI_BARF_MEM64) ? "64-bit MMIO"
+							      : "32-bit MMIO");
 			if (b->flags & PCI_BARF_MEM64)
 				err_hint(e, "the 64-bit window is %llu GiB at 0x%llx",
-					 (unsigned long long)((h->mmio64_end - h->mmio64_base) >> 30),
+					 (unsigned long long)((h->mmio64_end - h->mmio64_base) >>
+							      30),
 					 (unsigned long long)h->mmio64_base);
 			return ret;
 		}

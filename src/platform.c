@@ -45,7 +45,8 @@ static void i8042_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len
 	/* 0x64 is off 4 of the 0x60 range: command 0xFE pulses the CPU reset line */
 	if (is_write) {
 		if (off == 4 && len == 1 && data[0] == 0xfe)
-			vm_request_exit(p->vm, VM_EXIT_RESET, "guest reset through the i8042 (0xFE to port 0x64)");
+			vm_request_exit(p->vm, VM_EXIT_RESET,
+					"guest reset through the i8042 (0xFE to port 0x64)");
 		return;
 	}
 	/* no keyboard: status says both buffers empty, data reads zero */
@@ -93,7 +94,7 @@ static void pm1_evt_access(void *opaque, uint64_t off, uint8_t *data, uint32_t l
 		uint32_t m = (uint32_t)(((1ULL << (8 * len)) - 1) << (8 * off));
 
 		/* status bits are write-one-to-clear; enable bits plain */
-		p->pm1_sts &= (uint16_t)~(w & m & 0xffff);
+		p->pm1_sts &= (uint16_t) ~(w & m & 0xffff);
 		if (m >> 16)
 			p->pm1_en = (uint16_t)((p->pm1_en & ~(m >> 16)) | ((w & m) >> 16));
 		sci_update(p);
@@ -159,9 +160,11 @@ int platform__add(struct vm *vm, struct errinfo *e)
 		ret = bus_register(&vm->pio, VM_DEBUG_EXIT_PORT, 2, debug_exit_access, p,
 				   "debug-exit", e);
 	if (!ret)
-		ret = bus_register(&vm->pio, ACPI_PM1A_EVT, 4, pm1_evt_access, p, "acpi-pm1-evt", e);
+		ret = bus_register(&vm->pio, ACPI_PM1A_EVT, 4, pm1_evt_access, p, "acpi-pm1-evt",
+				   e);
 	if (!ret)
-		ret = bus_register(&vm->pio, ACPI_PM1A_CNT, 2, pm1_cnt_access, p, "acpi-pm1-cnt", e);
+		ret = bus_register(&vm->pio, ACPI_PM1A_CNT, 2, pm1_cnt_access, p, "acpi-pm1-cnt",
+				   e);
 	if (ret) {
 		/* ranges stay registered on a failed VM; it is destroyed right after */
 		vm->platform = p;

@@ -190,7 +190,8 @@ static void serial_input(int fd, uint32_t events, void *opaque)
 	n = read(fd, buf, (size_t)n);
 	if (n <= 0) {
 		/* EOF or error on stdin: stop watching it, the guest keeps running */
-		if (n == 0 || (errno != EAGAIN && errno != EINTR) || (events & (EPOLLHUP | EPOLLERR)))
+		if (n == 0 || (errno != EAGAIN && errno != EINTR) ||
+		    (events & (EPOLLHUP | EPOLLERR)))
 			vm_io_del(s->vm, fd);
 		return;
 	}

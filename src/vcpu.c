@@ -22,7 +22,7 @@ static void kick_handler(int sig)
 
 int vcpu_signal_setup(struct errinfo *e)
 {
-	struct sigaction sa = { .sa_handler = kick_handler };
+	struct sigaction sa = {.sa_handler = kick_handler};
 
 	/* no SA_RESTART: KVM_RUN must return EINTR */
 	sigemptyset(&sa.sa_mask);
@@ -79,7 +79,8 @@ static unsigned int bits_for(unsigned int n)
 
 /*
  * Topology: one socket, nr_vcpus cores, one thread per core; APIC ID =
- * vCPU index.  Leaves 1, 4, 0xB (and 0x1F) are made to agree with that.
+ * vCPU index.  Leaves 1, 4, 0xB and 0x1F (Intel) and 0x80000008 and
+ * 0x8000001E (AMD) are made to agree with that.
  */
 int vcpu_setup_cpuid(struct vcpu *v, struct errinfo *e)
 {
@@ -108,13 +109,23 @@ int vcpu_setup_cpuid(struct vcpu *v, struct errinfo *e)
 			en->ebx = (en->ebx & 0xffff) | (nr << 16) | (v->id << 24);
 			if (nr > 1)
 				en->edx |= 1u << 28; /* HTT: the count field is valid */
-			en->ecx |= 1u << 31;	     /* running under a hypervisor */
+			en->ecx |= 1u << 31; /* running under a hypervisor */
 			break;
 		case 4:
 			if (en->eax & 0x1f) {
 				en->eax &= ~((0x3fu << 26) | (0xfffu << 14));
 				en->eax |= (nr - 1) << 26;
 			}
+			break;
+		case 0x80000008:
+			/* AMD: NC = cores - 1, ApicIdCoreIdSize (reserved on Intel) */
+			en->ecx = (en->ecx & ~0xf0ffu) | (bits_for(nr) << 12) | (nr - 1);
+			break;
+		case 0x8000001e:
+			/* AMD TOPOEXT: one thread per core, core id = vCPU index */
+			en->eax = v->id;
+			en->ebx = (en->ebx & ~0xffffu) | (v->id & 0xff);
+			en->ecx &= ~0xffu;
 			break;
 		case 0xb:
 		case 0x1f:
@@ -204,9 +215,9 @@ static bool handle_exit(struct vcpu *v)
 	case KVM_EXIT_INTERNAL_ERROR:
 		snprintf(why, sizeof(why), "vCPU %u: KVM internal error, suberror %u%s", v->id,
 			 r->internal.suberror,
-			 r->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ?
-				 " (instruction emulation failed)" :
-				 "");
+			 r->internal.suberror == KVM_INTERNAL_ERROR_EMULATION
+				 ? " (instruction emulation failed)"
+				 : "");
 		break;
 	default:
 		snprintf(why, sizeof(why), "vCPU %u: unhandled KVM exit reason %u", v->id,

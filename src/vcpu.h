@@ -26,7 +26,7 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool started;
-	int host_cpu;	 /* pinned host CPU, -1 = not pinned */
+	int host_cpu; /* pinned host CPU, -1 = not pinned */
 	struct errinfo err; /* why the thread stopped with an error */
 };
 

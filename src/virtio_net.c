@@ -91,18 +91,21 @@ static bool rx_deliver(struct virtio_net *n, struct virtq *vq)
 	struct virtq_elem *el = &n->rx_elem;
 	uint8_t *nb_lo = NULL, *nb_hi = NULL;
 	uint16_t heads[VIRTQ_MAX_SIZE];
+	uint32_t lens[VIRTQ_MAX_SIZE];
+	bool drop = false;
 	uint16_t count = 0;
 	size_t off = 0;
 
+	/* All buffers of one packet are published together, or none are. */
+	virtq_batch_begin(vq);
 	while (off < n->rx_pending) {
 		size_t chunk;
 
-		if (virtq_pop(vq, el) != 1) {
-			/* Out of buffers (or broken): give back what we took. */
-			for (uint16_t i = 0; i < count; i++)
-				virtq_unpop(vq);
+		if (count >= VIRTQ_MAX_SIZE || virtq_pop(vq, el) != 1) {
+			virtq_batch_rollback(vq);
 			return false;
 		}
+		heads[count] = el->head;
 		chunk = n->rx_pending - off;
 		if (chunk > el->in_len)
 			chunk = el->in_len;
@@ -111,12 +114,9 @@ static bool rx_deliver(struct virtio_net *n, struct virtq *vq)
 		 * header; without merging one chain must hold the whole frame.
 		 */
 		if (el->out_num || (count == 0 && el->in_len < VIRTIO_NET_HDR_LEN) ||
-		    (!mrg && chunk < n->rx_pending) || count >= VIRTQ_MAX_SIZE) {
-			/* Drop the frame: every chain taken goes back empty. */
-			heads[count++] = el->head;
-			for (uint16_t i = 0; i < count; i++)
-				virtq_fill(vq, heads[i], 0, i);
-			n->rx_dropped++;
+		    (!mrg && chunk < n->rx_pending)) {
+			count++;
+			drop = true;
 			break;
 		}
 		virtq_iov_from_buf(el->in, el->in_num, 0, n->rx_buf + off, chunk);
@@ -126,16 +126,24 @@ static bool rx_deliver(struct virtio_net *n, struct virtq *vq)
 			nb_hi = iov_byte(el->in, el->in_num,
 					 offsetof(struct virtio_net_hdr_v1, num_buffers) + 1);
 		}
-		heads[count] = el->head;
-		virtq_fill(vq, el->head, chunk, count++);
+		lens[count++] = chunk;
 		off += chunk;
 	}
-	/* Chains we filled, counted in the first header (1 without merging). */
-	if (nb_lo && nb_hi && off == n->rx_pending) {
-		*nb_lo = count & 0xff;
-		*nb_hi = count >> 8;
+	if (drop) {
+		/* Every chain taken goes back empty. */
+		n->rx_dropped++;
+		for (uint16_t i = 0; i < count; i++)
+			virtq_fill(vq, heads[i], 0);
+	} else {
+		/* Chains we filled, counted in the first header (1 without merging). */
+		if (nb_lo && nb_hi) {
+			*nb_lo = count & 0xff;
+			*nb_hi = count >> 8;
+		}
+		for (uint16_t i = 0; i < count; i++)
+			virtq_fill(vq, heads[i], lens[i]);
 	}
-	virtq_flush(vq, count);
+	virtq_batch_commit(vq);
 	n->rx_pending = 0;
 	return true;
 }

@@ -321,7 +321,8 @@ static void common_write(struct virtio_pci *vp, uint64_t off, const uint8_t *dat
 			vp->queue_select = v;
 		break;
 	case 0x18:
-		if (len == 2 && pq)
+		/* Larger than offered is refused (reads back unchanged). */
+		if (len == 2 && pq && v <= pq->max_size)
 			pq->size = v;
 		break;
 	case 0x1a:
@@ -445,6 +446,80 @@ static int add_cap(struct virtio_pci *vp, uint8_t type, uint32_t off, uint32_t l
 	return ret < 0 ? ret : 0;
 }
 
+/*
+ * VIRTIO_PCI_CAP_PCI_CFG: the driver writes bar/offset/length in the
+ * capability, then reads or writes pci_cfg_data to access that BAR range.
+ */
+static bool cfg_window(struct virtio_pci *vp, uint32_t off, uint32_t len, uint32_t *bar_off,
+		       uint32_t *n)
+{
+	const struct pci_dev *d = &vp->pci;
+	uint32_t data = vp->cfg_cap + offsetof(struct virtio_pci_cfg_cap, pci_cfg_data);
+	uint32_t o = pci_cfg_r32(d, vp->cfg_cap + offsetof(struct virtio_pci_cap, offset));
+	uint32_t l = pci_cfg_r32(d, vp->cfg_cap + offsetof(struct virtio_pci_cap, length));
+
+	if (!vp->cfg_cap || off >= data + 4 || off + len <= data)
+		return false;
+	/* Only whole, aligned 1/2/4-byte windows inside BAR 0 (spec 4.1.4.9). */
+	if (d->cfg[vp->cfg_cap + offsetof(struct virtio_pci_cap, bar)] != 0 ||
+	    (l != 1 && l != 2 && l != 4) || (o & (l - 1)) || o >= VPCI_BAR_SIZE)
+		return false;
+	*bar_off = o;
+	*n = l;
+	return true;
+}
+
+static void cfg_cap_read(struct pci_dev *d, uint32_t off, uint8_t *data, uint32_t len)
+{
+	struct virtio_pci *vp = d->opaque;
+	uint32_t win = vp->cfg_cap + offsetof(struct virtio_pci_cfg_cap, pci_cfg_data);
+	uint32_t bar_off, n;
+	uint8_t buf[4] = {0};
+
+	if (!cfg_window(vp, off, len, &bar_off, &n))
+		return;
+	virtio_pci_bar_access(vp, bar_off, buf, n, false);
+	for (uint32_t i = 0; i < len; i++)
+		if (off + i >= win && off + i < win + 4)
+			data[i] = buf[off + i - win];
+}
+
+static void cfg_cap_write(struct pci_dev *d, uint32_t off, const uint8_t *data, uint32_t len)
+{
+	struct virtio_pci *vp = d->opaque;
+	uint32_t win = vp->cfg_cap + offsetof(struct virtio_pci_cfg_cap, pci_cfg_data);
+	uint32_t bar_off, n;
+	uint8_t buf[4];
+
+	(void)data;
+	if (!cfg_window(vp, off, len, &bar_off, &n))
+		return;
+	/* The host already stored the bytes in the shadow's pci_cfg_data. */
+	memcpy(buf, &d->cfg[win], 4);
+	virtio_pci_bar_access(vp, bar_off, buf, n, true);
+}
+
+static int add_cfg_cap(struct virtio_pci *vp, struct errinfo *e)
+{
+	struct virtio_pci_cfg_cap c = {0};
+	int off;
+
+	c.cap.cap_vndr = PCI_CAP_ID_VNDR;
+	c.cap.cap_len = sizeof(c);
+	c.cap.cfg_type = VIRTIO_PCI_CAP_PCI_CFG;
+	off = pci_cap_add(&vp->pci, PCI_CAP_ID_VNDR, &c, sizeof(c), e);
+	if (off < 0)
+		return off;
+	vp->cfg_cap = off;
+	/* bar, offset, length and the data window are the driver's to write. */
+	vp->pci.wmask[off + offsetof(struct virtio_pci_cap, bar)] = 0xff;
+	memset(&vp->pci.wmask[off + offsetof(struct virtio_pci_cap, offset)], 0xff, 8);
+	memset(&vp->pci.wmask[off + offsetof(struct virtio_pci_cfg_cap, pci_cfg_data)], 0xff, 4);
+	vp->pci.cfg_read = cfg_cap_read;
+	vp->pci.cfg_write = cfg_cap_write;
+	return 0;
+}
+
 static int bar_activate(struct pci_dev *d, int bar, uint64_t addr, uint64_t size)
 {
 	struct virtio_pci *vp = d->opaque;
@@ -552,6 +627,12 @@ int virtio_pci_init(struct virtio_pci *vp, struct vm *vm, const struct guest_mem
 	if (ret < 0)
 		goto fail;
 	vp->pci.msix = &vp->msix;
+	/* After MSI-X: the first capabilities stay where QEMU's order puts them. */
+	ret = add_cfg_cap(vp, e);
+	if (ret < 0) {
+		msix_exit(&vp->msix);
+		goto fail;
+	}
 	return 0;
 
 fail:

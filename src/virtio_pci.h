@@ -12,6 +12,9 @@
  *   0x3000 notifications          (queue q at 0x3000 + 4*q, 16-bit write)
  *   0x4000 MSI-X table, 0x5000 MSI-X PBA
  *
+ * plus the VIRTIO_PCI_CAP_PCI_CFG window in config space (for firmware
+ * that reaches the registers without mapping the BAR).
+ *
  * Queue notifications are KVM ioeventfds (one eventfd per queue, no exit);
  * interrupts are MSI-X vectors delivered by KVM irqfd through the shared
  * MSI-X helper (vector 0..n: config change and queues, as the driver maps
@@ -112,6 +115,7 @@ struct virtio_pci {
 	struct virtio_pci_queue q[VIRTIO_PCI_MAX_QUEUES];
 	bool ioevents_on;
 	uint64_t ioevent_base;
+	uint32_t cfg_cap; /* config offset of the PCI_CFG access window */
 
 	/* Interrupt delivery; msix_notify by default, a recorder in unit tests. */
 	void (*signal)(struct virtio_pci *vp, uint16_t vector);

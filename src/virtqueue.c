@@ -246,32 +246,52 @@ int virtq_pop(struct virtq *vq, struct virtq_elem *elem)
 	}
 }
 
-void virtq_unpop(struct virtq *vq)
+void virtq_fill(struct virtq *vq, uint16_t head, uint32_t len)
 {
-	vq->last_avail--;
-}
+	struct vring_used_elem *u;
 
-void virtq_fill(struct virtq *vq, uint16_t head, uint32_t len, uint16_t offset)
-{
-	struct vring_used_elem *u = &vq->used->ring[(uint16_t)(vq->used_idx + offset) % vq->size];
-
+	if (!vq->ready || vq->broken)
+		return;
+	u = &vq->used->ring[(uint16_t)(vq->used_idx + vq->pending) % vq->size];
 	store32(&u->id, head);
 	store32(&u->len, len);
+	vq->pending++;
 }
 
-void virtq_flush(struct virtq *vq, uint16_t count)
+static void publish(struct virtq *vq)
 {
-	vq->used_idx += count;
+	if (!vq->ready || vq->broken)
+		return;
+	vq->used_idx += vq->pending;
+	vq->pending = 0;
 	/* Release: the guest sees the entries before the index. */
 	store16_release(&vq->used->idx, vq->used_idx);
 }
 
 void virtq_push(struct virtq *vq, uint16_t head, uint32_t len)
 {
-	if (!vq->ready || vq->broken)
-		return;
-	virtq_fill(vq, head, len, 0);
-	virtq_flush(vq, 1);
+	virtq_fill(vq, head, len);
+	if (!vq->batch)
+		publish(vq);
+}
+
+void virtq_batch_begin(struct virtq *vq)
+{
+	vq->batch = true;
+	vq->batch_avail = vq->last_avail;
+}
+
+void virtq_batch_commit(struct virtq *vq)
+{
+	vq->batch = false;
+	publish(vq);
+}
+
+void virtq_batch_rollback(struct virtq *vq)
+{
+	vq->batch = false;
+	vq->pending = 0;
+	vq->last_avail = vq->batch_avail;
 }
 
 bool virtq_should_notify(struct virtq *vq)

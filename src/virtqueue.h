@@ -70,6 +70,9 @@ struct virtq {
 	uint16_t last_avail; /* next avail ring slot to consume */
 	uint16_t used_idx; /* our copy of used->idx */
 	uint16_t signalled_used; /* used idx when we last notified */
+	uint16_t pending; /* filled used entries not yet published */
+	bool batch; /* in a batch: see virtq_batch_begin() */
+	uint16_t batch_avail; /* last_avail when the batch began */
 	bool signalled_valid; /* signalled_used means something */
 
 	enum virtq_fault fault; /* last fault seen */
@@ -103,19 +106,23 @@ void virtq_reset(struct virtq *vq);
  * malformed chain are completed with length 0 and skipped here.
  */
 int virtq_pop(struct virtq *vq, struct virtq_elem *elem);
-/* Put a request back so the next pop returns it again (e.g. no rx buffer fit). */
-void virtq_unpop(struct virtq *vq);
 /* True when the driver has made buffers available we have not popped. */
 bool virtq_has_avail(struct virtq *vq);
 
 /* Complete a request: @len bytes written into its in buffers. */
 void virtq_push(struct virtq *vq, uint16_t head, uint32_t len);
+
 /*
- * Fill used slot without publishing it (mergeable rx: several buffers, one
- * publish); virtq_flush() makes @count such fills visible to the guest.
+ * Batches (mergeable rx: one packet over several requests, all or none):
+ * after virtq_batch_begin(), pops and fills stay private - requests failed
+ * for bad chains included - until virtq_batch_commit() publishes every
+ * fill at once, or virtq_batch_rollback() forgets the pops and fills (the
+ * same requests are popped again later).
  */
-void virtq_fill(struct virtq *vq, uint16_t head, uint32_t len, uint16_t offset);
-void virtq_flush(struct virtq *vq, uint16_t count);
+void virtq_batch_begin(struct virtq *vq);
+void virtq_fill(struct virtq *vq, uint16_t head, uint32_t len);
+void virtq_batch_commit(struct virtq *vq);
+void virtq_batch_rollback(struct virtq *vq);
 
 /*
  * After pushing: should the guest be interrupted?  Honours

@@ -32,7 +32,8 @@ static int kvm_open(struct vm *vm, struct errinfo *e)
 
 		err_sys(e, err, "cannot open /dev/kvm");
 		if (err == ENOENT)
-			err_hint(e, "load the kvm module (kvm_intel/kvm_amd) or run on a host with KVM");
+			err_hint(e, "load the kvm module (kvm_intel/kvm_amd) or run on a host with "
+				    "KVM");
 		else if (err == EACCES)
 			err_hint(e, "run as root or add yourself to the kvm group");
 		return -err;
@@ -48,7 +49,8 @@ static int kvm_open(struct vm *vm, struct errinfo *e)
 	if (vm->vcpu_mmap_size <= 0)
 		return err_sys(e, errno, "KVM_GET_VCPU_MMAP_SIZE");
 	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IMMEDIATE_EXIT) <= 0)
-		return err_set(e, ENOTSUP, "KVM lacks KVM_CAP_IMMEDIATE_EXIT (needed to stop vCPUs safely)");
+		return err_set(e, ENOTSUP,
+			       "KVM lacks KVM_CAP_IMMEDIATE_EXIT (needed to stop vCPUs safely)");
 	return 0;
 }
 
@@ -93,21 +95,24 @@ static int ram_alloc(struct vm *vm, struct errinfo *e)
 	if (p == MAP_FAILED) {
 		err_sys(e, errno, "mmap of %llu MiB guest RAM", (unsigned long long)(low >> 20));
 		if (vm->cfg.hugetlb)
-			err_hint(e, "not enough free 2 MiB hugepages: raise /proc/sys/vm/nr_hugepages");
+			err_hint(
+				e,
+				"not enough free 2 MiB hugepages: raise /proc/sys/vm/nr_hugepages");
 		return -e->err;
 	}
-	m->region[m->nr_regions++] = (struct guest_mem_region){ 0, low, p, 0 };
+	m->region[m->nr_regions++] = (struct guest_mem_region){0, low, p, 0};
 	if (high) {
 		p = mmap(NULL, high, PROT_READ | PROT_WRITE, mflags, m->memfd, (off_t)low);
 		if (p == MAP_FAILED) {
 			err_sys(e, errno, "mmap of %llu MiB guest RAM above 4 GiB",
 				(unsigned long long)(high >> 20));
 			if (vm->cfg.hugetlb)
-				err_hint(e, "not enough free 2 MiB hugepages: raise /proc/sys/vm/nr_hugepages");
+				err_hint(e, "not enough free 2 MiB hugepages: raise "
+					    "/proc/sys/vm/nr_hugepages");
 			return -e->err;
 		}
 		m->region[m->nr_regions++] =
-			(struct guest_mem_region){ VM_HIGH_RAM_BASE, high, p, low };
+			(struct guest_mem_region){VM_HIGH_RAM_BASE, high, p, low};
 	}
 	return 0;
 }
@@ -122,7 +127,8 @@ int vm_memslot_add(struct vm *vm, uint64_t gpa, uint64_t size, void *hva, bool r
 		.flags = readonly ? KVM_MEM_READONLY : 0,
 	};
 	int slot = -1, err;
-	unsigned int max = (unsigned int)ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
+	unsigned int max =
+		(unsigned int)ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
 
 	if (!max || max > VM_MAX_MEMSLOTS)
 		max = VM_MAX_MEMSLOTS;
@@ -154,7 +160,7 @@ int vm_memslot_add(struct vm *vm, uint64_t gpa, uint64_t size, void *hva, bool r
 
 int vm_memslot_del(struct vm *vm, int slot, struct errinfo *e)
 {
-	struct kvm_userspace_memory_region r = { .slot = (uint32_t)slot };
+	struct kvm_userspace_memory_region r = {.slot = (uint32_t)slot};
 
 	if (slot < 0 || slot >= VM_MAX_MEMSLOTS)
 		return err_set(e, EINVAL, "KVM memslot %d does not exist", slot);
@@ -184,7 +190,7 @@ static int irqchip_create(struct vm *vm, struct errinfo *e)
 
 int vm_create_pit(struct vm *vm, struct errinfo *e)
 {
-	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
 
 	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		return err_sys(e, errno, "KVM_CREATE_PIT2");
@@ -241,15 +247,16 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct errinfo *e)
 		goto fail;
 
 	vm->phys_bits = host_phys_bits();
-	ram_top = vm->mem.nr_regions > 1 ? VM_HIGH_RAM_BASE + vm->mem.region[1].size :
-					   VM_HIGH_RAM_BASE;
+	ram_top = vm->mem.nr_regions > 1 ? VM_HIGH_RAM_BASE + vm->mem.region[1].size
+					 : VM_HIGH_RAM_BASE;
 	vm->mmio64_base = (ram_top + (1ULL << 30) - 1) & ~((1ULL << 30) - 1);
 	vm->mmio64_size = VM_MMIO64_DEFAULT_SIZE;
 	if (vm->phys_bits < 64 && vm->mmio64_base + vm->mmio64_size > (1ULL << vm->phys_bits)) {
-		ret = err_set(e, ERANGE,
-			      "64-bit PCI window 0x%llx+%llu GiB does not fit %u physical address bits",
-			      (unsigned long long)vm->mmio64_base,
-			      (unsigned long long)(vm->mmio64_size >> 30), vm->phys_bits);
+		ret = err_set(
+			e, ERANGE,
+			"64-bit PCI window 0x%llx+%llu GiB does not fit %u physical address bits",
+			(unsigned long long)vm->mmio64_base,
+			(unsigned long long)(vm->mmio64_size >> 30), vm->phys_bits);
 		err_hint(e, "use less guest RAM");
 		goto fail;
 	}
@@ -274,8 +281,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct errinfo *e)
 	ret = irq_routing_init(&vm->irq, vm->vm_fd, IRQ_MAX_GSIS, true, NULL, e);
 	if (ret)
 		goto fail;
-	ret = pci_host_init(&vm->pci, vm, &vm->pio, &vm->mmio, vm->mmio64_base, vm->mmio64_size,
-			    e);
+	ret = pci_host_init(&vm->pci, vm, &vm->pio, &vm->mmio, vm->mmio64_base, vm->mmio64_size, e);
 	if (ret)
 		goto fail;
 

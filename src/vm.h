@@ -34,12 +34,12 @@
 
 /* vfvm exit statuses (documented in vfvm(1)) */
 enum vm_exit_status {
-	VM_EXIT_POWEROFF = 0,  /* guest powered off (ACPI sleep S5) or debug-exit 0 */
-	VM_EXIT_ERROR = 1,     /* VMM error (setup failed, I/O thread failure) */
-	VM_EXIT_USAGE = 2,     /* bad command line */
-	VM_EXIT_RESET = 3,     /* guest asked for reset/reboot (i8042 0xFE, ACPI reset) */
-	VM_EXIT_CRASH = 4,     /* guest crashed: triple fault, KVM internal error */
-	VM_EXIT_SIGNAL = 5,    /* stopped by SIGINT/SIGTERM */
+	VM_EXIT_POWEROFF = 0, /* guest powered off (ACPI sleep S5) or debug-exit 0 */
+	VM_EXIT_ERROR = 1, /* VMM error (setup failed, I/O thread failure) */
+	VM_EXIT_USAGE = 2, /* bad command line */
+	VM_EXIT_RESET = 3, /* guest asked for reset/reboot (i8042 0xFE, ACPI reset) */
+	VM_EXIT_CRASH = 4, /* guest crashed: triple fault, KVM internal error */
+	VM_EXIT_SIGNAL = 5, /* stopped by SIGINT/SIGTERM */
 	VM_EXIT_DEBUG_BASE = 64, /* debug-exit port: 64 + (value & 63) for value != 0 */
 };
 
@@ -49,14 +49,14 @@ enum vm_exit_status {
 struct vcpu;
 
 struct vm_config {
-	uint64_t mem_size;	/* bytes */
+	uint64_t mem_size; /* bytes */
 	unsigned int nr_cpus;
 	bool hugetlb;
 	const char *cpu_affinity; /* "0-1,3" or NULL */
 };
 
 struct vm_io_handler; /* opaque; see vm_io_add() */
-struct vm_cleanup;    /* opaque; see vm_at_destroy() */
+struct vm_cleanup; /* opaque; see vm_at_destroy() */
 
 struct vm {
 	int kvm_fd;
@@ -87,7 +87,7 @@ struct vm {
 	bool io_thread_started;
 	pthread_mutex_t io_lock;
 	struct vm_io_handler *io_handlers; /* list, freed at vm_destroy() */
-	struct vm_cleanup *cleanups;	   /* vm_at_destroy() list */
+	struct vm_cleanup *cleanups; /* vm_at_destroy() list */
 
 	/* devices that need per-VM state reachable by the core */
 	void *serial;
@@ -95,11 +95,11 @@ struct vm {
 
 	/* Exit request: first writer wins. */
 	atomic_int exit_requested;
-	int exit_status;  /* enum vm_exit_status or debug value */
+	int exit_status; /* enum vm_exit_status or debug value */
 	char exit_reason[256];
 	pthread_mutex_t exit_lock;
-	pthread_cond_t exit_cond;  /* exit requested, or vcpus_go set */
-	bool vcpus_go;		   /* every vCPU thread exists: they may enter KVM_RUN */
+	pthread_cond_t exit_cond; /* exit requested, or vcpus_go set */
+	bool vcpus_go; /* every vCPU thread exists: they may enter KVM_RUN */
 };
 
 /* Create the VM: KVM fds, guest RAM, memslots, irqchip, buses, PCI host, routing. */

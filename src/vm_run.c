@@ -27,7 +27,7 @@ int vm_io_add(struct vm *vm, int fd, uint32_t events,
 	      void (*cb)(int fd, uint32_t events, void *opaque), void *opaque, struct errinfo *e)
 {
 	struct vm_io_handler *h = calloc(1, sizeof(*h));
-	struct epoll_event ev = { .events = events };
+	struct epoll_event ev = {.events = events};
 
 	if (!h)
 		return err_sys(e, ENOMEM, "I/O handler for fd %d", fd);
@@ -213,7 +213,8 @@ static int apply_affinity(struct vm *vm, struct errinfo *e)
 			       vm->cfg.cpu_affinity);
 	for (int i = 0; i < n; i++)
 		if (cpus[i] >= ncpu)
-			return err_set(e, EINVAL, "--cpu-affinity: host CPU %d is not online (%ld CPUs)",
+			return err_set(e, EINVAL,
+				       "--cpu-affinity: host CPU %d is not online (%ld CPUs)",
 				       cpus[i], ncpu);
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		vm->vcpus[i].host_cpu = cpus[i % (unsigned int)n];
@@ -229,7 +230,7 @@ static int apply_affinity(struct vm *vm, struct errinfo *e)
 
 int vm_run(struct vm *vm, struct errinfo *e)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
 	int ret, status;
 
 	if (epoll_ctl(vm->epoll_fd, EPOLL_CTL_ADD, vm->stop_efd, &ev) < 0)

@@ -237,14 +237,19 @@ static int move_to(const char *root, const char *bdf, const char *target, struct
 	ret = sysfs_write_str(path, bdf, e);
 	current_driver(root, bdf, cur, sizeof(cur));
 	if (strcmp(cur, target)) {
-		/* The probe's own error (if any) is less telling than what the link says. */
-		err_set(e, EIO, "%s did not bind to %s: its driver is now %s", bdf, target,
-			*cur ? cur : "none");
+		/* What the link says comes first; the probe's own errno is a clue. */
+		if (ret)
+			err_set(e, EIO,
+				"%s did not bind to %s: its driver is now %s (drivers_probe "
+				"answered: %s)",
+				bdf, target, *cur ? cur : "none", strerror(-ret));
+		else
+			err_set(e, EIO, "%s did not bind to %s: its driver is now %s", bdf, target,
+				*cur ? cur : "none");
 		err_hint(e, "the driver's probe failed or it does not handle this device; check "
 			    "dmesg");
 		return -EIO;
 	}
-	(void)ret;
 	return 0;
 }
 
@@ -467,6 +472,14 @@ int sriov_bind_group(const char *root, const char *state_dir, const char *bdf, c
 			err_prefix(e, "IOMMU group %d", g.group);
 			goto fail;
 		}
+	}
+	for (i = 0; (flags & SRIOV_BIND_DRY_RUN) && i < g.n; i++) {
+		/* The plan: each endpoint with the driver it would leave. */
+		if (g.members[i].bridge)
+			continue;
+		snprintf(out[k].bdf, sizeof(out[k].bdf), "%s", g.members[i].bdf);
+		snprintf(out[k].driver, sizeof(out[k].driver), "%s", g.members[i].driver);
+		k++;
 	}
 	if (flags & SRIOV_BIND_DRY_RUN)
 		goto done;

@@ -53,7 +53,9 @@ int sriov_bind_give_back(const char *root, const char *state_dir,
 /*
  * Every endpoint of bdf's IOMMU group to driver (bridges stay).  *saved gets a
  * malloc'd array of *n entries (free() it).  All-or-nothing: on failure the
- * members already moved are given back.
+ * members already moved are given back.  With SRIOV_BIND_DRY_RUN nothing
+ * moves and *saved lists the endpoints that would, each with its current
+ * driver (changed false).
  */
 int sriov_bind_group(const char *root, const char *state_dir, const char *bdf, const char *driver,
 		     unsigned int flags, struct sriov_bind_saved **saved, int *n,

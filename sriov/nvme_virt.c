@@ -150,12 +150,10 @@ static int run_cmd(const struct nvme_virt_ops *ops, const char *dev, struct nvme
 
 	if (ret < 0)
 		return err_sys(e, -ret, "%s: admin command 0x%02x on %s", what, cmd->opcode, dev);
-	if (ret > 0) {
-		err_set(e, (ret & 0x7ff) == 0x001 ? EOPNOTSUPP : EIO,
-			"%s: %s answered NVMe status 0x%03x (%s)", what, dev, ret & 0x7ff,
-			status_str(ret));
-		return -e->err;
-	}
+	if (ret > 0)
+		return err_set(e, (ret & 0x7ff) == 0x001 ? EOPNOTSUPP : EIO,
+			       "%s: %s answered NVMe status 0x%03x (%s)", what, dev, ret & 0x7ff,
+			       status_str(ret));
 	return 0;
 }
 
@@ -185,8 +183,10 @@ int nvme_virt_ctrl_name(const char *root, const char *pf_bdf, char *name, unsign
 	d = opendir(path);
 	if (!d) {
 		ret = err_sys(e, errno, "no NVMe controller for %s (%s)", pf_bdf, path);
-		err_hint(e, "NVMe virtualization management needs the PF on the nvme driver "
-			    "(vfctl restore %s, or bind it to nvme)", pf_bdf);
+		err_hint(e,
+			 "NVMe virtualization management needs the PF on the nvme driver "
+			 "(vfctl restore %s, or bind it to nvme)",
+			 pf_bdf);
 		return ret;
 	}
 	while ((de = readdir(d))) {
@@ -267,8 +267,10 @@ static int ctrl_open(const struct nvme_virt_ops *ops, const char *root, const ch
 		return err_set(e, ENAMETOOLONG, "device path for %s too long", c->name);
 	ret = nvme_virt_primary_caps(ops, c->dev, &c->caps, e);
 	if (ret == -EOPNOTSUPP || ret == -EIO) {
-		err_hint(e, "%s (%s) does not seem to support NVMe virtualization management",
-			 bdf, c->name);
+		err_hint(e, "%s (%s) does not seem to support NVMe virtualization management", bdf,
+			 c->name);
+		if (e)
+			e->err = EOPNOTSUPP;
 		return -EOPNOTSUPP;
 	}
 	if (ret)
@@ -284,7 +286,7 @@ static int ctrl_open(const struct nvme_virt_ops *ops, const char *root, const ch
 
 static void sleep_ms(unsigned ms)
 {
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
 
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
@@ -294,8 +296,8 @@ static void sleep_ms(unsigned ms)
 static int wait_live(const struct nvme_virt_ops *ops, const char *root, const char *bdf,
 		     const struct ctrl *c, struct errinfo *e)
 {
-	unsigned waited = 0, limit = ops->live_timeout_ms ? ops->live_timeout_ms
-							    : NVME_VIRT_LIVE_TIMEOUT_MS;
+	unsigned waited = 0,
+		 limit = ops->live_timeout_ms ? ops->live_timeout_ms : NVME_VIRT_LIVE_TIMEOUT_MS;
 	char path[SYSFS_PATH_MAX], state[64] = "";
 	int ret;
 
@@ -313,10 +315,11 @@ static int wait_live(const struct nvme_virt_ops *ops, const char *root, const ch
 		sleep_ms(NVME_VIRT_POLL_MS);
 		waited += NVME_VIRT_POLL_MS;
 	}
-	err_set(e, waited >= limit ? ETIMEDOUT : EIO,
-		"%s (%s) is \"%s\" after the reset, not live (%s)", bdf, c->name, state, path);
+	ret = err_set(e, waited >= limit ? ETIMEDOUT : EIO,
+		      "%s (%s) is \"%s\" after the reset, not live (%s)", bdf, c->name, state,
+		      path);
 	err_hint(e, "see the kernel log (dmesg) for the nvme driver's view");
-	return -e->err;
+	return ret;
 }
 
 /* Reset through the sysfs file at ROOT/REL, then wait for the controller to be live. */
@@ -434,8 +437,38 @@ int nvme_virt_prepare_ops(const struct nvme_virt_ops *ops, const char *root, con
 	return 0;
 }
 
-static const struct nvme_virt_secondary *find_vfn(const struct nvme_virt_secondary *list,
-						  int n, unsigned vfn)
+/*
+ * A VF created before its controller had resources failed its nvme probe and
+ * sits without a driver.  Once it is online, probe it again - but only when
+ * the PF autoprobes its VFs (autoprobe off means the user wants them
+ * driverless) and only for a VF this call brought online, so a VF someone
+ * unbound on purpose is left alone.  A driver_override set by the caller
+ * (vfio-pci) is honoured by the kernel's probe.
+ */
+static int probe_vf(const char *root, const char *pf_bdf, unsigned vfn, struct errinfo *e)
+{
+	char link[32], vf[64], path[SYSFS_PATH_MAX];
+	long autoprobe;
+	int ret;
+
+	if (sysfs_dev_read_long(root, pf_bdf, "sriov_drivers_autoprobe", &autoprobe, NULL) ||
+	    !autoprobe)
+		return 0;
+	snprintf(link, sizeof(link), "virtfn%u", vfn - 1);
+	ret = sysfs_dev_link_base(root, pf_bdf, link, vf, sizeof(vf), e);
+	if (ret)
+		return ret;
+	if (sysfs_dev_path(path, sizeof(path), root, vf, "driver") < 0)
+		return err_set(e, ENAMETOOLONG, "path for %s too long", vf);
+	if (sysfs_exists(path))
+		return 0;
+	if (sysfs_path(path, sizeof(path), root, "/sys/bus/pci/drivers_probe") < 0)
+		return err_set(e, ENAMETOOLONG, "drivers_probe path too long");
+	return sysfs_write_str(path, vf, e);
+}
+
+static const struct nvme_virt_secondary *find_vfn(const struct nvme_virt_secondary *list, int n,
+						  unsigned vfn)
 {
 	int i;
 
@@ -450,8 +483,8 @@ static unsigned round_down(unsigned v, unsigned gran)
 	return gran > 1 ? v - v % gran : v;
 }
 
-int nvme_virt_online_vfs_ops(const struct nvme_virt_ops *ops, const char *root,
-			     const char *pf_bdf, unsigned nvfs, struct errinfo *e)
+int nvme_virt_online_vfs_ops(const struct nvme_virt_ops *ops, const char *root, const char *pf_bdf,
+			     unsigned nvfs, struct errinfo *e)
 {
 	struct nvme_virt_secondary list[NVME_VIRT_MAX_SECONDARY];
 	const struct nvme_virt_secondary *s;
@@ -490,10 +523,11 @@ int nvme_virt_online_vfs_ops(const struct nvme_virt_ops *ops, const char *root,
 			"a VF needs at least 2 and 1 (pool %u/%u, primary holds %u/%u)",
 			pf_bdf, c.name, nvfs, vq, vi, c.caps.vqfrt, c.caps.vifrt, c.caps.vqrfap,
 			c.caps.virfap);
-		err_hint(e, "%s", primary_holds_flex(&c.caps)
-					  ? "the primary still holds flexible resources: remove the "
-					    "VFs and create them again with vfctl vfs"
-					  : "ask for fewer VFs");
+		err_hint(e, "%s",
+			 primary_holds_flex(&c.caps)
+				 ? "the primary still holds flexible resources: remove the "
+				   "VFs and create them again with vfctl vfs"
+				 : "ask for fewer VFs");
 		return -ENOSPC;
 	}
 
@@ -543,6 +577,12 @@ int nvme_virt_online_vfs_ops(const struct nvme_virt_ops *ops, const char *root,
 				s->scid, 0, "secondary online", e);
 		if (ret)
 			goto fail_sec;
+		ret = probe_vf(root, pf_bdf, vfn, e);
+		if (ret) {
+			err_prefix(e, "%s VF %u is online but probing its driver failed", pf_bdf,
+				   vfn);
+			return ret;
+		}
 	}
 	return 0;
 
@@ -550,8 +590,8 @@ fail_vf:
 	err_prefix(e, "%s (%s) VF %u (controller %u)", pf_bdf, c.name, list[i].vfn, list[i].scid);
 	return ret;
 fail_sec:
-	err_prefix(e, "%s (%s) VF %u (controller %u, %u queue and %u interrupt resources)",
-		   pf_bdf, c.name, s->vfn, s->scid, vq, vi);
+	err_prefix(e, "%s (%s) VF %u (controller %u, %u queue and %u interrupt resources)", pf_bdf,
+		   c.name, s->vfn, s->scid, vq, vi);
 	return ret;
 }
 

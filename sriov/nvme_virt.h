@@ -11,15 +11,18 @@
  *      primary's flexible VQ/VI resources to 0 (Virtualization Management,
  *      action "primary flexible allocation"), reset the controller so the
  *      change takes effect, wait until it is live again.
- *   2. the caller writes sriov_numvfs (autoprobe off is best: an NVMe VF
- *      probed now fails and the driver lets go of it).
+ *   2. the caller writes sriov_numvfs.  With autoprobe on, the nvme driver
+ *      probes each new VF now and fails (no resources yet), harmlessly.
  *   3. nvme_virt_online_vfs(): for each of the first nvfs secondary
  *      controllers: offline, assign VQ and VI resources (the flexible pool
  *      split evenly), online.
- *   4. the caller probes the VFs (drivers_probe) or binds them to vfio-pci.
- *      Note: while sriov_drivers_autoprobe is 0 the kernel probes a VF only
- *      through driver_override, so turn autoprobe back on before
- *      drivers_probe (seen in the lab).
+ *      When the PF autoprobes its VFs (sriov_drivers_autoprobe = 1), each VF
+ *      brought online that has no driver (its first nvme probe failed for
+ *      want of resources) is probed again through drivers_probe, so the host
+ *      nvme driver (or a driver_override) takes it.
+ *   4. with autoprobe off the VFs stay driverless for the caller to bind
+ *      (vfio-pci).  Note: while autoprobe is 0 the kernel probes a VF only
+ *      through driver_override (seen in the lab).
  *
  * All of this goes through the admin command ioctl on ROOT/dev/nvmeN (N is
  * found under ROOT/sys/bus/pci/devices/BDF/nvme/) and the sysfs file
@@ -59,21 +62,21 @@ struct nvme_virt_cmd {
 	uint8_t opcode;
 	uint32_t nsid;
 	uint32_t cdw10, cdw11;
-	void *data;	    /* host buffer for the data transfer, or NULL */
-	uint32_t data_len;  /* bytes */
-	uint32_t result;    /* completion dword 0, filled on success */
+	void *data; /* host buffer for the data transfer, or NULL */
+	uint32_t data_len; /* bytes */
+	uint32_t result; /* completion dword 0, filled on success */
 };
 
 /* Primary Controller Capabilities (Identify CNS 0x14), decoded. */
 struct nvme_virt_primary_caps {
 	uint16_t cntlid;
 	uint16_t portid;
-	uint8_t crt;	    /* bit 0: VQ resources supported, bit 1: VI */
-	uint32_t vqfrt;	    /* VQ flexible resources total */
-	uint32_t vqrfa;	    /* VQ flexible resources assigned to secondaries */
-	uint16_t vqrfap;    /* VQ flexible resources allocated to the primary */
-	uint16_t vqprt;	    /* VQ private resources of the primary */
-	uint16_t vqfrsm;    /* VQ flexible resources max per secondary */
+	uint8_t crt; /* bit 0: VQ resources supported, bit 1: VI */
+	uint32_t vqfrt; /* VQ flexible resources total */
+	uint32_t vqrfa; /* VQ flexible resources assigned to secondaries */
+	uint16_t vqrfap; /* VQ flexible resources allocated to the primary */
+	uint16_t vqprt; /* VQ private resources of the primary */
+	uint16_t vqfrsm; /* VQ flexible resources max per secondary */
 	uint16_t vqgran;
 	uint32_t vifrt;
 	uint32_t virfa;
@@ -85,12 +88,12 @@ struct nvme_virt_primary_caps {
 
 /* One Secondary Controller Entry (Identify CNS 0x15), decoded. */
 struct nvme_virt_secondary {
-	uint16_t scid;	/* secondary controller id (CNTLID of the VF's controller) */
-	uint16_t pcid;	/* primary controller id */
-	uint8_t scs;	/* bit 0: online */
-	uint16_t vfn;	/* VF number, 1-based */
-	uint16_t nvq;	/* VQ resources assigned */
-	uint16_t nvi;	/* VI resources assigned */
+	uint16_t scid; /* secondary controller id (CNTLID of the VF's controller) */
+	uint16_t pcid; /* primary controller id */
+	uint8_t scs; /* bit 0: online */
+	uint16_t vfn; /* VF number, 1-based */
+	uint16_t nvq; /* VQ resources assigned */
+	uint16_t nvi; /* VI resources assigned */
 };
 
 #define NVME_VIRT_MAX_SECONDARY 127 /* entries in one Secondary Controller List */
@@ -99,13 +102,15 @@ struct nvme_virt_ops {
 	/*
 	 * Run one admin command on the controller character device dev_path.
 	 * Returns 0 on success, -errno when the command could not be sent, or
-	 * a positive NVMe status (SCT << 8 | SC) when the controller failed it.
+	 * a positive NVMe status (SCT << 8 | SC, maybe with the DNR bit 0x4000)
+	 * when the controller failed it (what NVME_IOCTL_ADMIN_CMD returns).
 	 */
 	int (*admin)(void *opaque, const char *dev_path, struct nvme_virt_cmd *cmd);
-	/* Write "1" to reset_path (sysfs reset_controller); 0 or -errno. */
+	/* Write "1" to reset_path (nvmeN/reset_controller or the PF's PCI reset); 0 or -errno. */
 	int (*reset)(void *opaque, const char *reset_path);
 	void *opaque;
-	/* How long to wait for ROOT/sys/class/nvme/nvmeN/state to read "live" after a reset; 0: 60 s. */
+	/* How long to wait for ROOT/sys/class/nvme/nvmeN/state to read "live" after a reset; 0: 60
+	 * s. */
 	unsigned live_timeout_ms;
 };
 
@@ -133,7 +138,8 @@ int nvme_virt_prepare(const char *root, const char *pf_bdf, unsigned nvfs, struc
  * them online.  Each VF gets (pool not held by the primary) / nvfs queue and
  * interrupt resources, capped at the per-VF maximum (VQFRSM/VIFRSM).  A
  * secondary already online with exactly that is left alone, so calling it
- * again changes nothing.  Any reset of the PF controller (driver rebind)
+ * again changes nothing.  A VF brought online without a driver is probed
+ * when the PF autoprobes (see step 3 above).  Any reset of the PF controller (driver rebind)
  * takes the secondaries offline again: call this again afterwards.
  * Errors: -EINVAL fewer than nvfs VFs exist; -ENOSPC the pool cannot give
  * each VF 2 queue and 1 interrupt resources; -EIO the controller refused.
@@ -143,8 +149,8 @@ int nvme_virt_online_vfs(const char *root, const char *pf_bdf, unsigned nvfs, st
 /* The same two with an explicit backend (tests pass a fake). */
 int nvme_virt_prepare_ops(const struct nvme_virt_ops *ops, const char *root, const char *pf_bdf,
 			  unsigned nvfs, struct errinfo *e);
-int nvme_virt_online_vfs_ops(const struct nvme_virt_ops *ops, const char *root,
-			     const char *pf_bdf, unsigned nvfs, struct errinfo *e);
+int nvme_virt_online_vfs_ops(const struct nvme_virt_ops *ops, const char *root, const char *pf_bdf,
+			     unsigned nvfs, struct errinfo *e);
 
 /* Lower-level pieces, also used by `vfctl show` and tests. */
 int nvme_virt_ctrl_name(const char *root, const char *pf_bdf, char *name, unsigned size,

@@ -18,17 +18,48 @@ static void sleep_ms(int ms)
 		;
 }
 
+/*
+ * Who sets the VF limit: the device's SR-IOV capability (TotalVFs, from the
+ * firmware/NVM) or the PF driver, which may lower sriov_totalvfs below it
+ * (pci_sriov_set_totalvfs).  Config space tells them apart.
+ */
+static void explain_cap(const char *root, const char *pf_bdf, int totalvfs, struct errinfo *e)
+{
+	struct pcicaps c;
+
+	if (!pcicaps_read(root, pf_bdf, &c, NULL) && c.has_sriov &&
+	    (int)c.sriov_total_vfs > totalvfs) {
+		err_hint(e,
+			 "the device's SR-IOV capability offers %u VFs but the PF driver limits "
+			 "it to %d; the driver may take a parameter or a firmware profile to raise "
+			 "it (see its documentation)",
+			 c.sriov_total_vfs, totalvfs);
+		return;
+	}
+	err_hint(e, "that cap comes from the device firmware/NVM (some NICs raise it with a "
+		    "vendor tool), not from vfctl or the driver");
+}
+
 /* Turn the kernel's answer to a sriov_numvfs write into words a sysadmin can act on. */
-static int explain_write(const char *pf_bdf, int n, int totalvfs, const char *driver, int ret,
-			 struct errinfo *e)
+static int explain_write(const char *root, const char *pf_bdf, int n, int totalvfs,
+			 const char *driver, int ret, struct errinfo *e)
 {
 	switch (-ret) {
 	case ERANGE:
-		err_prefix(e, "%s: %d VFs is more than the device allows", pf_bdf, n);
-		err_hint(e,
-			 "sriov_totalvfs is %d; that cap comes from the device firmware/NVM, "
-			 "not from vfctl or the driver",
-			 totalvfs);
+		if (n > totalvfs) {
+			err_prefix(e,
+				   "%s: %d VFs is more than the device allows (sriov_totalvfs "
+				   "%d)",
+				   pf_bdf, n, totalvfs);
+			explain_cap(root, pf_bdf, totalvfs, e);
+			break;
+		}
+		/* sriov_totalvfs said yes: the driver or firmware can do fewer right now. */
+		err_prefix(e,
+			   "%s: the PF driver \"%s\" refused %d VFs although sriov_totalvfs is %d",
+			   pf_bdf, *driver ? driver : "(none)", n, totalvfs);
+		err_hint(e, "the device firmware or driver currently supports fewer VFs than it "
+			    "advertises (resources, firmware profile): try fewer, check dmesg");
 		break;
 	case ENOENT:
 	case EOPNOTSUPP:
@@ -65,7 +96,7 @@ static int write_numvfs(const char *root, const char *pf_bdf, int n, int totalvf
 	snprintf(val, sizeof(val), "%d", n);
 	ret = sysfs_dev_write_str(root, pf_bdf, "sriov_numvfs", val, e);
 	if (ret)
-		return explain_write(pf_bdf, n, totalvfs, driver, ret, e);
+		return explain_write(root, pf_bdf, n, totalvfs, driver, ret, e);
 	return 0;
 }
 
@@ -129,8 +160,9 @@ static int msix_check(const char *root, const struct sriov_pf *pf, const char *d
 			"%s: VF %d (%s) is bound to %s; the kernel changes a VF's MSI-X vector "
 			"count only while no driver is bound",
 			pf->bdf, pf->vfs[i].index, pf->vfs[i].bdf, drv);
-		err_hint(e, "unbind it first (vfctl unbind %s), or recreate the VFs with "
-			    "--no-autoprobe (vfctl vfs %s 0, then again with --msix-count)",
+		err_hint(e,
+			 "unbind it first (vfctl unbind %s), or recreate the VFs with "
+			 "--no-autoprobe (vfctl vfs %s 0, then again with --msix-count)",
 			 pf->vfs[i].bdf, pf->bdf);
 		return -EBUSY;
 	}
@@ -159,7 +191,8 @@ static int explain_msix(const char *vf_bdf, int index, unsigned int k, int ret, 
 	return ret;
 }
 
-/* Write the count on VFs 0..n-1, skipping ones that already have it (a second run changes nothing). */
+/* Write the count on VFs 0..n-1, skipping ones that already have it (a second run changes nothing).
+ */
 static int msix_assign(const char *root, const char *pf_bdf, int n, unsigned int k,
 		       struct vf_count_result *res, struct errinfo *e)
 {
@@ -223,9 +256,7 @@ int vf_count_set(const char *root, const char *pf_bdf, int n, const struct vf_co
 		err_set(e, ERANGE,
 			"%s: %d VFs asked, the device allows at most %d (sriov_totalvfs)", pf_bdf,
 			n, pf.totalvfs);
-		err_hint(e,
-			 "that cap comes from the device firmware/NVM (some NICs raise it with a "
-			 "vendor tool), not from vfctl or the driver");
+		explain_cap(root, pf_bdf, pf.totalvfs, e);
 		ret = -ERANGE;
 		goto out;
 	}

@@ -23,7 +23,8 @@ static bool in_map_area(const struct vfio_region *r, uint64_t off, uint64_t size
 	if (!r->has_sparse)
 		return true;
 	for (unsigned int i = 0; i < r->nr_sparse; i++)
-		if (off >= r->sparse[i].offset && off + size <= r->sparse[i].offset + r->sparse[i].size)
+		if (off >= r->sparse[i].offset &&
+		    off + size <= r->sparse[i].offset + r->sparse[i].size)
 			return true;
 	return false;
 }
@@ -82,7 +83,8 @@ int vfio_bar_layout_build(const struct vfio_region *r, uint64_t bar_size, bool i
 		      in_map_area(r, s, len);
 		for (unsigned int t = 0; map && t < nr_traps; t++) {
 			uint64_t ts = traps[t].off & ~(page_size - 1);
-			uint64_t te = (traps[t].off + traps[t].size + page_size - 1) & ~(page_size - 1);
+			uint64_t te =
+				(traps[t].off + traps[t].size + page_size - 1) & ~(page_size - 1);
 
 			if (traps[t].size && s < te && ts < s + len)
 				map = false;
@@ -127,7 +129,8 @@ void *vfio_bar_mmap_aligned(const struct vfio_sys *sys, int fd, uint64_t fd_off,
 	while (align & (align - 1))
 		align &= align - 1;
 	/* Reserve address space with room to align, then map over it. */
-	resv = mmap(NULL, size + align, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	resv = mmap(NULL, size + align, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+		    0);
 	if (resv == MAP_FAILED) {
 		*err = -errno;
 		return NULL;

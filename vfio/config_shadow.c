@@ -138,7 +138,7 @@ static void setup_bars(struct vfio_cfg *c, const uint8_t *raw)
 			b->io = true;
 			b->size = size;
 			emulate32(c, PCI_BASE_ADDRESS_0 + 4 * i, PCI_BASE_ADDRESS_SPACE_IO,
-				  (uint32_t)~(size - 1) & ~3u);
+				  (uint32_t) ~(size - 1) & ~3u);
 			continue;
 		}
 		if (size < 16)
@@ -153,7 +153,7 @@ static void setup_bars(struct vfio_cfg *c, const uint8_t *raw)
 			continue; /* a 32-bit BAR larger than 2 GiB cannot be placed */
 		b->size = size;
 		emulate32(c, PCI_BASE_ADDRESS_0 + 4 * i, reg & 0xf,
-			  size > (1ULL << 31) ? 0 : ((uint32_t)~(size - 1) & ~0xfu));
+			  size > (1ULL << 31) ? 0 : ((uint32_t) ~(size - 1) & ~0xfu));
 		if (b->mem64) {
 			i++;
 			emulate32(c, PCI_BASE_ADDRESS_0 + 4 * i, 0, (uint32_t)(~(size - 1) >> 32));
@@ -179,15 +179,15 @@ static void setup_rom(struct vfio_cfg *c, enum vfio_rom_mode mode, uint64_t file
 		size = 2048;
 	c->rom_mode = mode;
 	c->rom_size = size;
-	emulate32(c, PCI_ROM_ADDRESS, 0, ((uint32_t)~(size - 1) & PCI_ROM_ADDRESS_MASK) |
-					 PCI_ROM_ADDRESS_ENABLE);
+	emulate32(c, PCI_ROM_ADDRESS, 0,
+		  ((uint32_t) ~(size - 1) & PCI_ROM_ADDRESS_MASK) | PCI_ROM_ADDRESS_ENABLE);
 }
 
 static void setup_msi(struct vfio_cfg *c, const uint8_t *raw, uint32_t off, uint32_t end)
 {
 	uint16_t ctrl = rd16(raw + off + PCI_MSI_FLAGS);
 	uint32_t len, data_off, mask_off;
-	uint8_t m[24] = { 0 };
+	uint8_t m[24] = {0};
 	uint8_t v[24];
 
 	c->msi_64 = ctrl & PCI_MSI_FLAGS_64BIT;
@@ -225,7 +225,7 @@ static bool setup_msix(struct vfio_cfg *c, const uint8_t *raw, uint32_t off, uin
 	unsigned int nvec = (ctrl & PCI_MSIX_FLAGS_QSIZE) + 1;
 	int tbar = table & PCI_MSIX_TABLE_BIR, pbar = pba & PCI_MSIX_PBA_BIR;
 	uint64_t toff = table & PCI_MSIX_TABLE_OFFSET, poff = pba & PCI_MSIX_PBA_OFFSET;
-	uint8_t v[12], m[12] = { 0 };
+	uint8_t v[12], m[12] = {0};
 
 	/* A table or PBA outside its BAR cannot be trapped: drop MSI-X. */
 	if (off + 12 > end || tbar >= VFIO_CFG_NR_BARS || pbar >= VFIO_CFG_NR_BARS ||
@@ -251,7 +251,7 @@ static void setup_std_caps(struct vfio_cfg *c, const uint8_t *raw)
 	uint32_t offs[CAP_GUARD], sorted[CAP_GUARD];
 	uint8_t ids[CAP_GUARD];
 	bool keep[CAP_GUARD];
-	uint8_t visited[256] = { 0 };
+	uint8_t visited[256] = {0};
 	uint32_t off;
 	int n = 0, prev = -1;
 
@@ -288,7 +288,7 @@ static void setup_std_caps(struct vfio_cfg *c, const uint8_t *raw)
 	}
 	/* Relink the kept capabilities in the device's order. */
 	for (int i = 0; i < n; i++) {
-		uint8_t hdr[2] = { ids[i], 0 };
+		uint8_t hdr[2] = {ids[i], 0};
 
 		if (!keep[i])
 			continue;
@@ -392,7 +392,8 @@ int vfio_cfg_init(struct vfio_cfg *c, struct vfio_device *dev, enum vfio_rom_mod
 	}
 	hdr = raw[PCI_HEADER_TYPE];
 	if ((hdr & 0x7f) != PCI_HEADER_TYPE_NORMAL) {
-		ret = err_set(e, EINVAL, "%s: header type 0x%02x: only endpoints can be passed through",
+		ret = err_set(e, EINVAL,
+			      "%s: header type 0x%02x: only endpoints can be passed through",
 			      dev->name, hdr);
 		goto out;
 	}
@@ -480,7 +481,7 @@ static void update_bars(struct vfio_cfg *c, bool force)
 		if (!b->size)
 			continue;
 		a = bar_addr(c, i);
-		sizing = b->io ? ((uint32_t)~(b->size - 1) & ~3u) : ~(b->size - 1);
+		sizing = b->io ? ((uint32_t) ~(b->size - 1) & ~3u) : ~(b->size - 1);
 		if (!b->io && !b->mem64)
 			sizing &= 0xffffffff;
 		on = (c->command & (b->io ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY)) && a &&
@@ -496,7 +497,7 @@ static void update_bars(struct vfio_cfg *c, bool force)
 		uint32_t r = rd32(c->shadow + PCI_ROM_ADDRESS);
 		uint64_t a = r & PCI_ROM_ADDRESS_MASK;
 		bool on = (r & PCI_ROM_ADDRESS_ENABLE) && (c->command & PCI_COMMAND_MEMORY) && a &&
-			  a != (((uint32_t)~(c->rom_size - 1)) & PCI_ROM_ADDRESS_MASK);
+			  a != (((uint32_t) ~(c->rom_size - 1)) & PCI_ROM_ADDRESS_MASK);
 
 		if (force || a != c->rom_addr || on != c->rom_on) {
 			c->rom_addr = a;

@@ -35,8 +35,8 @@
 
 enum vfio_rom_mode {
 	VFIO_ROM_OFF = 0, /* default: no option ROM is shown to the guest */
-	VFIO_ROM_DEVICE,  /* the device's own ROM region */
-	VFIO_ROM_FILE,	  /* an image supplied by the user */
+	VFIO_ROM_DEVICE, /* the device's own ROM region */
+	VFIO_ROM_FILE, /* an image supplied by the user */
 };
 
 struct vfio_cfg_bar {
@@ -45,7 +45,7 @@ struct vfio_cfg_bar {
 	bool mem64;
 	bool prefetch;
 	uint64_t addr; /* as the guest programmed it */
-	bool on;       /* decoding at addr (last state told to the owner) */
+	bool on; /* decoding at addr (last state told to the owner) */
 };
 
 struct vfio_cfg;
@@ -65,8 +65,8 @@ struct vfio_cfg {
 	uint32_t size; /* 256 or 4096 */
 	uint8_t shadow[VFIO_CFG_SIZE];
 	uint8_t wmask[VFIO_CFG_SIZE]; /* writable bits of emulated bytes */
-	uint8_t emul[VFIO_CFG_SIZE];  /* 1: byte emulated, 0: forwarded */
-	uint16_t command;	      /* last command value the guest wrote */
+	uint8_t emul[VFIO_CFG_SIZE]; /* 1: byte emulated, 0: forwarded */
+	uint16_t command; /* last command value the guest wrote */
 
 	struct vfio_cfg_bar bar[VFIO_CFG_NR_BARS];
 	uint64_t rom_size;
@@ -78,7 +78,7 @@ struct vfio_cfg {
 	uint8_t msi_cap;
 	uint8_t msix_cap;
 	uint8_t pcie_cap;
-	unsigned int msi_nvec;	/* vectors the device supports (1..32) */
+	unsigned int msi_nvec; /* vectors the device supports (1..32) */
 	bool msi_64;
 	bool msi_maskbit;
 	unsigned int msix_nvec; /* 0 when no MSI-X */

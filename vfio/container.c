@@ -33,7 +33,8 @@ static int group_id(const char *root, const char *bdf, struct errinfo *e)
 				return -ENODEV;
 			}
 			err_set(e, ENODEV, "%s: device has no IOMMU group", bdf);
-			err_hint(e, "enable the IOMMU (intel_iommu=on / amd_iommu=on on the kernel command line)");
+			err_hint(e, "enable the IOMMU (intel_iommu=on / amd_iommu=on on the kernel "
+				    "command line)");
 			return -ENODEV;
 		}
 		return err_sys(e, errno, "%s: readlink %s", bdf, path);
@@ -65,7 +66,8 @@ static int open_container(struct vfio_iommu *io, struct errinfo *e)
 		return err_set(e, EINVAL, "%s: VFIO API version %d, expected %d", path, ret,
 			       VFIO_API_VERSION);
 	}
-	ret = vfio_sys_ioctl(io->sys, fd, VFIO_CHECK_EXTENSION, (void *)(uintptr_t)VFIO_TYPE1v2_IOMMU);
+	ret = vfio_sys_ioctl(io->sys, fd, VFIO_CHECK_EXTENSION,
+			     (void *)(uintptr_t)VFIO_TYPE1v2_IOMMU);
 	if (ret <= 0) {
 		close(fd);
 		err_set(e, ENOTSUP, "%s: the VFIO type1v2 IOMMU backend is not available", path);
@@ -90,16 +92,18 @@ static void parse_info_caps(struct vfio_iommu *io, const uint8_t *buf, uint32_t 
 
 			memcpy(&c, buf + off, sizeof(c));
 			io->nr_ranges = 0;
-			for (uint32_t i = 0; i < c.nr_iovas && io->nr_ranges < VFIO_IOMMU_MAX_RANGES;
-			     i++) {
+			for (uint32_t i = 0;
+			     i < c.nr_iovas && io->nr_ranges < VFIO_IOMMU_MAX_RANGES; i++) {
 				struct vfio_iova_range r;
-				uint64_t ro = off + sizeof(c) + (uint64_t)i * sizeof(struct vfio_iova_range);
+				uint64_t ro = off + sizeof(c) +
+					      (uint64_t)i * sizeof(struct vfio_iova_range);
 
 				if (ro + sizeof(r) > len)
 					break;
 				memcpy(&r, buf + ro, sizeof(r));
 				io->range[io->nr_ranges].start = r.start;
-				io->range[io->nr_ranges].last = r.end; /* inclusive, like iommufd's */
+				io->range[io->nr_ranges].last =
+					r.end; /* inclusive, like iommufd's */
 				io->nr_ranges++;
 			}
 		} else if (h.id == VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL &&
@@ -147,7 +151,7 @@ static int get_info(struct vfio_iommu *io, struct errinfo *e)
 
 static int open_group(struct vfio_iommu *io, int id, const char *bdf, struct errinfo *e)
 {
-	struct vfio_group_status st = { .argsz = sizeof(st) };
+	struct vfio_group_status st = {.argsz = sizeof(st)};
 	char path[512];
 	int fd, ret;
 
@@ -163,7 +167,9 @@ static int open_group(struct vfio_iommu *io, int id, const char *bdf, struct err
 		ret = -errno;
 		err_sys(e, -ret, "%s: open %s", bdf, path);
 		if (ret == -ENOENT)
-			err_hint(e, "bind the device to vfio-pci first (vfctl bind %s vfio-pci), or add ,managed",
+			err_hint(e,
+				 "bind the device to vfio-pci first (vfctl bind %s vfio-pci), or "
+				 "add ,managed",
 				 bdf);
 		else if (ret == -EBUSY)
 			err_hint(e, "another process (a VM?) already uses IOMMU group %d", id);
@@ -176,7 +182,9 @@ static int open_group(struct vfio_iommu *io, int id, const char *bdf, struct err
 	}
 	if (!(st.flags & VFIO_GROUP_FLAGS_VIABLE)) {
 		ret = err_set(e, EPERM, "%s: IOMMU group %d is not viable", bdf, id);
-		err_hint(e, "bind every device of the group to vfio-pci (see vfctl show %s); bridges may stay",
+		err_hint(e,
+			 "bind every device of the group to vfio-pci (see vfctl show %s); bridges "
+			 "may stay",
 			 bdf);
 		goto err;
 	}
@@ -236,7 +244,8 @@ int vfio_type1_open_device(struct vfio_iommu *io, const char *bdf, const char *v
 	if (ret < 0) {
 		err_sys(e, -ret, "%s: VFIO_GROUP_GET_DEVICE_FD", bdf);
 		if (ret == -EACCES)
-			err_hint(e, "the PF is owned by vfio-pci: pass its VF token with ,vf-token=UUID (a wrong token is refused too)");
+			err_hint(e, "the PF is owned by vfio-pci: pass its VF token with "
+				    ",vf-token=UUID (a wrong token is refused too)");
 		else if (ret == -EBUSY)
 			err_hint(e, "the device is already open in another process");
 		return ret;
@@ -266,9 +275,11 @@ int vfio_type1_map(struct vfio_iommu *io, uint64_t iova, uint64_t size, void *hv
 		err_sys(e, -ret, "VFIO_IOMMU_MAP_DMA iova 0x%llx size 0x%llx",
 			(unsigned long long)iova, (unsigned long long)size);
 		if (ret == -ENOMEM)
-			err_hint(e, "locked memory limit too low? raise RLIMIT_MEMLOCK (ulimit -l) to cover guest RAM");
+			err_hint(e, "locked memory limit too low? raise RLIMIT_MEMLOCK (ulimit -l) "
+				    "to cover guest RAM");
 		else if (ret == -ENOSPC)
-			err_hint(e, "VFIO's dma_entry_limit is exhausted (vfio_iommu_type1 module parameter)");
+			err_hint(e, "VFIO's dma_entry_limit is exhausted (vfio_iommu_type1 module "
+				    "parameter)");
 	}
 	return ret;
 }

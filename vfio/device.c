@@ -13,8 +13,8 @@
 
 static const char *region_name(unsigned int idx)
 {
-	static const char *const names[] = { "BAR0", "BAR1", "BAR2", "BAR3",
-					     "BAR4", "BAR5", "ROM",  "config" };
+	static const char *const names[] = {"BAR0", "BAR1", "BAR2", "BAR3",
+					    "BAR4", "BAR5", "ROM",  "config"};
 
 	return idx < VFIO_NR_REGIONS ? names[idx] : "region";
 }
@@ -51,7 +51,8 @@ static void parse_region_caps(struct vfio_region *r, const uint8_t *buf, uint32_
 					break;
 				memcpy(&a, buf + ao, sizeof(a));
 				/* Areas outside the region are dropped, not trusted. */
-				if (a.size == 0 || a.offset > r->size || a.size > r->size - a.offset)
+				if (a.size == 0 || a.offset > r->size ||
+				    a.size > r->size - a.offset)
 					continue;
 				r->sparse[r->nr_sparse].offset = a.offset;
 				r->sparse[r->nr_sparse].size = a.size;
@@ -106,10 +107,10 @@ static int get_region(struct vfio_device *d, unsigned int idx, struct errinfo *e
 	return 0;
 }
 
-int vfio_device_setup(struct vfio_device *d, const struct vfio_sys *sys, int fd,
-		      const char *name, struct errinfo *e)
+int vfio_device_setup(struct vfio_device *d, const struct vfio_sys *sys, int fd, const char *name,
+		      struct errinfo *e)
 {
-	struct vfio_device_info info = { .argsz = sizeof(info) };
+	struct vfio_device_info info = {.argsz = sizeof(info)};
 	int ret;
 
 	memset(d, 0, sizeof(*d));
@@ -143,7 +144,7 @@ int vfio_device_setup(struct vfio_device *d, const struct vfio_sys *sys, int fd,
 			       (unsigned long long)d->region[VFIO_PCI_CONFIG_REGION_INDEX].size);
 
 	for (unsigned int i = 0; i < VFIO_NR_IRQS && i < info.num_irqs; i++) {
-		struct vfio_irq_info irq = { .argsz = sizeof(irq), .index = i };
+		struct vfio_irq_info irq = {.argsz = sizeof(irq), .index = i};
 
 		ret = vfio_sys_ioctl(sys, fd, VFIO_DEVICE_GET_IRQ_INFO, &irq);
 		if (ret < 0) {
@@ -186,8 +187,8 @@ static int region_check(struct vfio_device *d, unsigned int idx, uint64_t off, u
 	return 0;
 }
 
-int vfio_region_read(struct vfio_device *d, unsigned int idx, uint64_t off, void *buf,
-		     uint32_t len, struct errinfo *e)
+int vfio_region_read(struct vfio_device *d, unsigned int idx, uint64_t off, void *buf, uint32_t len,
+		     struct errinfo *e)
 {
 	ssize_t n;
 	int ret;
@@ -224,8 +225,8 @@ int vfio_region_write(struct vfio_device *d, unsigned int idx, uint64_t off, con
 	return 0;
 }
 
-static int set_irqs(struct vfio_device *d, unsigned int index, uint32_t flags,
-		    unsigned int start, unsigned int count, const int *fds, struct errinfo *e)
+static int set_irqs(struct vfio_device *d, unsigned int index, uint32_t flags, unsigned int start,
+		    unsigned int count, const int *fds, struct errinfo *e)
 {
 	struct vfio_irq_set *set;
 	size_t sz = sizeof(*set) + (size_t)count * sizeof(int32_t);
@@ -234,8 +235,8 @@ static int set_irqs(struct vfio_device *d, unsigned int index, uint32_t flags,
 	if (index >= VFIO_NR_IRQS)
 		return err_set(e, EINVAL, "%s: no IRQ index %u", d->name, index);
 	if (count && (start >= d->irq_count[index] || count > d->irq_count[index] - start))
-		return err_set(e, ERANGE, "%s: IRQ index %u has %u vectors, asked %u+%u",
-			       d->name, index, d->irq_count[index], start, count);
+		return err_set(e, ERANGE, "%s: IRQ index %u has %u vectors, asked %u+%u", d->name,
+			       index, d->irq_count[index], start, count);
 	set = calloc(1, sz);
 	if (!set)
 		return err_sys(e, ENOMEM, "%s: SET_IRQS", d->name);
@@ -249,8 +250,8 @@ static int set_irqs(struct vfio_device *d, unsigned int index, uint32_t flags,
 	ret = vfio_sys_ioctl(d->sys, d->fd, VFIO_DEVICE_SET_IRQS, set);
 	free(set);
 	if (ret < 0)
-		return err_sys(e, -ret, "%s: VFIO_DEVICE_SET_IRQS(index %u, %u+%u)", d->name,
-			       index, start, count);
+		return err_sys(e, -ret, "%s: VFIO_DEVICE_SET_IRQS(index %u, %u+%u)", d->name, index,
+			       start, count);
 	return 0;
 }
 
@@ -265,15 +266,14 @@ int vfio_irq_set_eventfds(struct vfio_device *d, unsigned int index, unsigned in
 
 int vfio_irq_disable(struct vfio_device *d, unsigned int index, struct errinfo *e)
 {
-	return set_irqs(d, index, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0,
-			NULL, e);
+	return set_irqs(d, index, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL,
+			e);
 }
 
-int vfio_irq_set_unmask_fd(struct vfio_device *d, unsigned int index, int fd,
-			   struct errinfo *e)
+int vfio_irq_set_unmask_fd(struct vfio_device *d, unsigned int index, int fd, struct errinfo *e)
 {
-	return set_irqs(d, index, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK, 0, 1,
-			&fd, e);
+	return set_irqs(d, index, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK, 0, 1, &fd,
+			e);
 }
 
 static int arm_one(struct vfio_device *d, unsigned int index, int *efd, struct errinfo *e)
@@ -329,7 +329,8 @@ static int hot_reset(struct vfio_device *d, const struct vfio_group_ref *groups,
 	if (ret < 0) {
 		err_sys(e, -ret, "%s: no FLR/PM reset and VFIO_DEVICE_GET_PCI_HOT_RESET_INFO",
 			d->name);
-		err_hint(e, "the device has no reset method VFIO can use; check its reset_method in sysfs");
+		err_hint(e, "the device has no reset method VFIO can use; check its reset_method "
+			    "in sysfs");
 		goto out;
 	}
 	if ((info->count * sizeof(struct vfio_pci_dependent_device)) > sz - sizeof(*info)) {
@@ -346,10 +347,12 @@ static int hot_reset(struct vfio_device *d, const struct vfio_group_ref *groups,
 				owned = true;
 		if (!owned) {
 			ret = err_set(e, EPERM,
-				      "%s: bus reset would also reset %04x:%02x:%02x.%x in IOMMU group %u, which this VM does not own",
+				      "%s: bus reset would also reset %04x:%02x:%02x.%x in IOMMU "
+				      "group %u, which this VM does not own",
 				      d->name, dep->segment, dep->bus, PCI_SLOT(dep->devfn),
 				      PCI_FUNC(dep->devfn), dep->group_id);
-			err_hint(e, "pass every device of that bus to the VM, or use a device with FLR");
+			err_hint(e, "pass every device of that bus to the VM, or use a device with "
+				    "FLR");
 			goto out;
 		}
 	}

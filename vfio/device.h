@@ -29,7 +29,7 @@ struct vfio_sparse_area {
 };
 
 struct vfio_region {
-	uint32_t flags;	 /* VFIO_REGION_INFO_FLAG_* */
+	uint32_t flags; /* VFIO_REGION_INFO_FLAG_* */
 	uint64_t size;
 	uint64_t offset; /* of the region in the device fd */
 	bool has_sparse; /* the sparse-mmap cap was present (even with 0 areas) */
@@ -54,13 +54,13 @@ struct vfio_device {
  * Take @fd (owned from now on: vfio_device_close() closes it) and read the
  * device, region and IRQ info.  Rejects a device that is not PCI.
  */
-int vfio_device_setup(struct vfio_device *d, const struct vfio_sys *sys, int fd,
-		      const char *name, struct errinfo *e);
+int vfio_device_setup(struct vfio_device *d, const struct vfio_sys *sys, int fd, const char *name,
+		      struct errinfo *e);
 void vfio_device_close(struct vfio_device *d);
 
 /* Region access, bounds-checked against the region size: never outside it. */
-int vfio_region_read(struct vfio_device *d, unsigned int idx, uint64_t off, void *buf,
-		     uint32_t len, struct errinfo *e);
+int vfio_region_read(struct vfio_device *d, unsigned int idx, uint64_t off, void *buf, uint32_t len,
+		     struct errinfo *e);
 int vfio_region_write(struct vfio_device *d, unsigned int idx, uint64_t off, const void *buf,
 		      uint32_t len, struct errinfo *e);
 
@@ -72,8 +72,7 @@ int vfio_irq_set_eventfds(struct vfio_device *d, unsigned int index, unsigned in
 			  unsigned int count, const int *fds, struct errinfo *e);
 int vfio_irq_disable(struct vfio_device *d, unsigned int index, struct errinfo *e);
 /* INTx: eventfd signalled by KVM on EOI that unmasks the line in VFIO. */
-int vfio_irq_set_unmask_fd(struct vfio_device *d, unsigned int index, int fd,
-			   struct errinfo *e);
+int vfio_irq_set_unmask_fd(struct vfio_device *d, unsigned int index, int fd, struct errinfo *e);
 
 /*
  * Arm the ERR (AER) and REQ (host wants the device back) indexes with

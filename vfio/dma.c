@@ -54,10 +54,12 @@ int vfio_dma_check_layout(const struct vfio_usable_range *r, int nr, const struc
 			if (r[k].start > hole_start && r[k].start - 1 < hole_last)
 				hole_last = r[k].start - 1;
 		err_set(e, ERANGE,
-			"guest RAM 0x%llx-0x%llx overlaps IOVA 0x%llx-0x%llx, which the IOMMU reserves or cannot address",
+			"guest RAM 0x%llx-0x%llx overlaps IOVA 0x%llx-0x%llx, which the IOMMU "
+			"reserves or cannot address",
 			(unsigned long long)g->gpa, (unsigned long long)last,
 			(unsigned long long)hole_start, (unsigned long long)hole_last);
-		err_hint(e, "give the guest less memory, or check the IOMMU's reserved regions in /sys/kernel/iommu_groups/*/reserved_regions");
+		err_hint(e, "give the guest less memory, or check the IOMMU's reserved regions in "
+			    "/sys/kernel/iommu_groups/*/reserved_regions");
 		return -ERANGE;
 	}
 	return 0;
@@ -69,16 +71,19 @@ int vfio_dma_check_memlock_limit(uint64_t need, uint64_t limit, bool cap_ipc_loc
 	if (cap_ipc_lock || limit == (uint64_t)RLIM_INFINITY || limit >= need)
 		return 0;
 	err_set(e, ENOMEM,
-		"locked memory limit (RLIMIT_MEMLOCK) is %llu KiB but passthrough pins all %llu MiB of guest RAM",
+		"locked memory limit (RLIMIT_MEMLOCK) is %llu KiB but passthrough pins all %llu "
+		"MiB of guest RAM",
 		(unsigned long long)(limit >> 10), (unsigned long long)(need >> 20));
-	err_hint(e, "raise it (ulimit -l %llu, LimitMEMLOCK= in the systemd unit) or run vfvm with CAP_IPC_LOCK",
+	err_hint(e,
+		 "raise it (ulimit -l %llu, LimitMEMLOCK= in the systemd unit) or run vfvm with "
+		 "CAP_IPC_LOCK",
 		 (unsigned long long)((need >> 10) + 1));
 	return -ENOMEM;
 }
 
 static bool have_cap_ipc_lock(void)
 {
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
 	struct __user_cap_data_struct d[2];
 
 	memset(d, 0, sizeof(d));
@@ -100,8 +105,8 @@ struct prefault_job {
 	uint8_t *start;
 	uint64_t len;
 	uint64_t page;
-	int err;	 /* positive errno */
-	bool populated;	 /* MADV_POPULATE_WRITE was used */
+	int err; /* positive errno */
+	bool populated; /* MADV_POPULATE_WRITE was used */
 };
 
 static void *prefault_thread(void *arg)
@@ -125,8 +130,8 @@ static void *prefault_thread(void *arg)
 	return NULL;
 }
 
-int vfio_dma_prefault(const struct guest_mem *m, unsigned int threads,
-		      struct vfio_dma_stats *st, struct errinfo *e)
+int vfio_dma_prefault(const struct guest_mem *m, unsigned int threads, struct vfio_dma_stats *st,
+		      struct errinfo *e)
 {
 	struct prefault_job job[MAX_PREFAULT_THREADS];
 	pthread_t tid[MAX_PREFAULT_THREADS];

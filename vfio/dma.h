@@ -23,8 +23,8 @@
 
 struct vfio_dma_opts {
 	unsigned int prefault_threads; /* 0: one per online CPU (max 16); 1: serial */
-	bool no_prefault;	       /* let the map fault pages itself (bench baseline) */
-	uint64_t chunk;		       /* map in pieces of this size for progress; 0 = whole regions */
+	bool no_prefault; /* let the map fault pages itself (bench baseline) */
+	uint64_t chunk; /* map in pieces of this size for progress; 0 = whole regions */
 	void (*progress)(void *opaque, uint64_t done, uint64_t total);
 	void *opaque;
 };
@@ -47,8 +47,8 @@ int vfio_dma_check_memlock_limit(uint64_t need, uint64_t limit, bool cap_ipc_loc
 /* The same with this process's limit and capability. */
 int vfio_dma_check_memlock(uint64_t need, struct errinfo *e);
 /* Fault in (and zero) all guest RAM with @threads threads. */
-int vfio_dma_prefault(const struct guest_mem *m, unsigned int threads,
-		      struct vfio_dma_stats *st, struct errinfo *e);
+int vfio_dma_prefault(const struct guest_mem *m, unsigned int threads, struct vfio_dma_stats *st,
+		      struct errinfo *e);
 /* Check, prefault and map all guest RAM into @io. */
 int vfio_dma_map_guest(struct vfio_iommu *io, const struct guest_mem *m,
 		       const struct vfio_dma_opts *o, struct vfio_dma_stats *st, struct errinfo *e);

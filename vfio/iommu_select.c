@@ -22,8 +22,8 @@ const char *vfio_backend_name(enum vfio_backend b)
 	}
 }
 
-int vfio_iommu_init(struct vfio_iommu *io, const struct vfio_sys *sys, const char *root,
-		    int vm_fd, enum vfio_backend want, struct errinfo *e)
+int vfio_iommu_init(struct vfio_iommu *io, const struct vfio_sys *sys, const char *root, int vm_fd,
+		    enum vfio_backend want, struct errinfo *e)
 {
 	memset(io, 0, sizeof(*io));
 	io->sys = sys;
@@ -33,12 +33,13 @@ int vfio_iommu_init(struct vfio_iommu *io, const struct vfio_sys *sys, const cha
 	io->container_fd = -1;
 	io->iommufd = -1;
 	if (vm_fd >= 0) {
-		struct kvm_create_device cd = { .type = KVM_DEV_TYPE_VFIO };
+		struct kvm_create_device cd = {.type = KVM_DEV_TYPE_VFIO};
 		int ret = vfio_sys_ioctl(sys, vm_fd, KVM_CREATE_DEVICE, &cd);
 
 		if (ret < 0) {
 			err_sys(e, -ret, "KVM_CREATE_DEVICE(KVM_DEV_TYPE_VFIO)");
-			err_hint(e, "the host kernel needs CONFIG_KVM_VFIO (kvm module built with VFIO support)");
+			err_hint(e, "the host kernel needs CONFIG_KVM_VFIO (kvm module built with "
+				    "VFIO support)");
 			return ret;
 		}
 		io->kvm_vfio_fd = (int)cd.fd;

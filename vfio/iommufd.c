@@ -26,7 +26,8 @@ int vfio_iommufd_cdev_name(const char *root, const char *bdf, char *out, size_t 
 	if (!d)
 		return -errno;
 	while ((de = readdir(d))) {
-		if (!strncmp(de->d_name, "vfio", 4) && de->d_name[4] >= '0' && de->d_name[4] <= '9') {
+		if (!strncmp(de->d_name, "vfio", 4) && de->d_name[4] >= '0' &&
+		    de->d_name[4] <= '9') {
 			snprintf(out, size, "%s", de->d_name);
 			ret = 0;
 			break;
@@ -61,7 +62,7 @@ static int refresh_ranges(struct vfio_iommu *io, struct errinfo *e)
 
 static int open_iommufd(struct vfio_iommu *io, struct errinfo *e)
 {
-	struct iommu_ioas_alloc a = { .size = sizeof(a) };
+	struct iommu_ioas_alloc a = {.size = sizeof(a)};
 	char path[512];
 	int fd, ret;
 
@@ -82,8 +83,8 @@ static int open_iommufd(struct vfio_iommu *io, struct errinfo *e)
 int vfio_iommufd_open_device(struct vfio_iommu *io, const char *bdf, const char *vf_token,
 			     struct errinfo *e)
 {
-	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind), .flags = 0 };
-	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
+	struct vfio_device_bind_iommufd bind = {.argsz = sizeof(bind), .flags = 0};
+	struct vfio_device_attach_iommufd_pt at = {.argsz = sizeof(at)};
 	char cdev[64], path[512];
 	int fd, ret;
 
@@ -92,7 +93,8 @@ int vfio_iommufd_open_device(struct vfio_iommu *io, const char *bdf, const char 
 	ret = vfio_iommufd_cdev_name(io->root, bdf, cdev, sizeof(cdev));
 	if (ret < 0) {
 		err_sys(e, -ret, "%s: no VFIO device cdev under vfio-dev/", bdf);
-		err_hint(e, "bind the device to vfio-pci (or add ,managed); kernels before 6.6 lack the cdev");
+		err_hint(e, "bind the device to vfio-pci (or add ,managed); kernels before 6.6 "
+			    "lack the cdev");
 		return ret;
 	}
 	if (io->iommufd < 0) {
@@ -155,7 +157,8 @@ int vfio_iommufd_map(struct vfio_iommu *io, uint64_t iova, uint64_t size, void *
 		err_sys(e, -ret, "IOMMU_IOAS_MAP iova 0x%llx size 0x%llx", (unsigned long long)iova,
 			(unsigned long long)size);
 		if (ret == -ENOMEM)
-			err_hint(e, "locked memory limit too low? raise RLIMIT_MEMLOCK (ulimit -l) to cover guest RAM");
+			err_hint(e, "locked memory limit too low? raise RLIMIT_MEMLOCK (ulimit -l) "
+				    "to cover guest RAM");
 	}
 	return ret;
 }
@@ -173,7 +176,7 @@ void vfio_iommufd_close(struct vfio_iommu *io)
 		vfio_sys_ioctl(io->sys, io->iommufd, IOMMU_IOAS_UNMAP, &u);
 	}
 	if (io->iommufd >= 0) {
-		struct iommu_destroy d = { .size = sizeof(d), .id = io->ioas_id };
+		struct iommu_destroy d = {.size = sizeof(d), .id = io->ioas_id};
 
 		vfio_sys_ioctl(io->sys, io->iommufd, IOMMU_DESTROY, &d);
 		close(io->iommufd);

@@ -189,7 +189,7 @@ void vfio_msix_table_access(struct vfio_msix *m, uint64_t off, uint8_t *data, ui
 
 static bool efd_pending(int efd)
 {
-	struct pollfd p = { .fd = efd, .events = POLLIN };
+	struct pollfd p = {.fd = efd, .events = POLLIN};
 
 	return efd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
 }

@@ -34,10 +34,10 @@ struct vfio_msix_vec {
 	uint32_t addr_hi;
 	uint32_t data;
 	uint32_t ctrl; /* bit 0: masked */
-	int gsi;       /* -1 until MSI-X is first enabled */
+	int gsi; /* -1 until MSI-X is first enabled */
 	int efd;
 	bool irqfd_on;
-	bool routed;   /* a route for (r_addr, r_data) is staged or committed */
+	bool routed; /* a route for (r_addr, r_data) is staged or committed */
 	uint64_t r_addr;
 	uint32_t r_data;
 };
@@ -50,8 +50,8 @@ struct vfio_msix {
 	struct vfio_msix_vec *vec;
 	bool enabled;
 	bool func_mask;
-	bool registered;	 /* eventfds handed to VFIO */
-	unsigned int nr_errors;	 /* failed routing/VFIO calls caused by the guest */
+	bool registered; /* eventfds handed to VFIO */
+	unsigned int nr_errors; /* failed routing/VFIO calls caused by the guest */
 	struct errinfo last_err; /* the latest of them, for the log */
 };
 

@@ -111,7 +111,7 @@ int vfio_pdev_init(struct vfio_pdev *p, struct vfio_device *dev, const struct vf
 	}
 	for (int i = 0; i < VFIO_CFG_NR_BARS; i++) {
 		const struct vfio_cfg_bar *b = &p->cfg.bar[i];
-		struct vfio_bar_trap t[2] = { { 0, 0 }, { 0, 0 } };
+		struct vfio_bar_trap t[2] = {{0, 0}, {0, 0}};
 
 		if (!b->size)
 			continue;
@@ -177,8 +177,8 @@ static bool touches(uint64_t off, uint32_t len, uint64_t start, uint64_t size)
 	return off < start + size && start < off + len;
 }
 
-void vfio_pdev_bar_access(struct vfio_pdev *p, int bar, uint64_t off, uint8_t *data,
-			  uint32_t len, bool is_write)
+void vfio_pdev_bar_access(struct vfio_pdev *p, int bar, uint64_t off, uint8_t *data, uint32_t len,
+			  bool is_write)
 {
 	const struct vfio_cfg *c = &p->cfg;
 	int ret;

@@ -22,8 +22,8 @@ struct vfio_pdev_opts {
 	enum vfio_rom_mode rom;
 	const uint8_t *rom_image; /* VFIO_ROM_FILE: the image (copied) */
 	uint64_t rom_image_len;
-	int intx_gsi;		  /* -1: no INTx */
-	uint64_t page_size;	  /* 0: the host's */
+	int intx_gsi; /* -1: no INTx */
+	uint64_t page_size; /* 0: the host's */
 	/* Optional: BAR/ROM decode changes seen by the config shadow. */
 	void (*bar_update)(void *opaque, int bar, uint64_t addr, bool on);
 	void *opaque;
@@ -37,7 +37,7 @@ struct vfio_pdev {
 	struct vfio_msi msi;
 	struct vfio_intx intx;
 	struct vfio_bar_layout layout[VFIO_CFG_NR_BARS];
-	uint8_t *rom;	  /* guest-visible ROM contents (rom_size bytes) */
+	uint8_t *rom; /* guest-visible ROM contents (rom_size bytes) */
 	void (*bar_update)(void *opaque, int bar, uint64_t addr, bool on);
 	void *opaque;
 	unsigned int nr_errors; /* interrupt setup failures caused by guest actions */
@@ -57,8 +57,8 @@ void vfio_pdev_cfg_write(struct vfio_pdev *p, uint32_t off, uint32_t len, uint32
  * or forwarded to the device region.  Anything outside the BAR or the
  * device region reads as all-ones and writes nothing.
  */
-void vfio_pdev_bar_access(struct vfio_pdev *p, int bar, uint64_t off, uint8_t *data,
-			  uint32_t len, bool is_write);
+void vfio_pdev_bar_access(struct vfio_pdev *p, int bar, uint64_t off, uint8_t *data, uint32_t len,
+			  bool is_write);
 void vfio_pdev_rom_access(struct vfio_pdev *p, uint64_t off, uint8_t *data, uint32_t len,
 			  bool is_write);
 

@@ -16,18 +16,18 @@
 
 struct vfio_pi_host {
 	int ir_posting; /* 1 yes, 0 no, -1 cannot tell */
-	int apicv;	/* 1 yes, 0 no, -1 cannot tell */
+	int apicv; /* 1 yes, 0 no, -1 cannot tell */
 };
 
 /* Read the host conditions from ROOT/sys (Intel DMAR cap bit 59; kvm module params). */
 void vfio_pi_host_read(const char *root, struct vfio_pi_host *h);
 
 struct vfio_pi_msg {
-	unsigned int dest;   /* APIC destination id */
-	bool logical;	     /* destination mode logical */
-	unsigned int mode;   /* delivery mode (0 fixed, 1 lowest priority, ...) */
+	unsigned int dest; /* APIC destination id */
+	bool logical; /* destination mode logical */
+	unsigned int mode; /* delivery mode (0 fixed, 1 lowest priority, ...) */
 	unsigned int vector; /* guest vector */
-	bool single_target;  /* one vCPU is named */
+	bool single_target; /* one vCPU is named */
 };
 
 /* Decode an x86 MSI message; false when the address is not in 0xFEExxxxx. */

@@ -81,17 +81,21 @@ static void check_irq_remap(const struct vfio_preflight_in *in, struct vfio_pref
 	case IOMMU_IR_OFF:
 		if (iommu_unsafe_interrupts_allowed(in->root)) {
 			it = item(r, "interrupt-remapping", VFIO_CHECK_WARN,
-				  "interrupt remapping is off; VFIO allows it (allow_unsafe_interrupts=Y), but the guest can forge MSIs");
+				  "interrupt remapping is off; VFIO allows it "
+				  "(allow_unsafe_interrupts=Y), but the guest can forge MSIs");
 		} else {
-			it = item(r, "interrupt-remapping", VFIO_CHECK_FAIL,
-				  "interrupt remapping is off: VFIO type1 refuses to attach groups");
+			it = item(
+				r, "interrupt-remapping", VFIO_CHECK_FAIL,
+				"interrupt remapping is off: VFIO type1 refuses to attach groups");
 			snprintf(it->hint, sizeof(it->hint),
-				 "enable IR in the firmware/IOMMU (intremap=on), or vfio_iommu_type1.allow_unsafe_interrupts=1 at your own risk");
+				 "enable IR in the firmware/IOMMU (intremap=on), or "
+				 "vfio_iommu_type1.allow_unsafe_interrupts=1 at your own risk");
 		}
 		break;
 	default:
 		item(r, "interrupt-remapping", VFIO_CHECK_WARN,
-		     "cannot tell whether interrupt remapping is on (no MSI in /proc/interrupts yet)");
+		     "cannot tell whether interrupt remapping is on (no MSI in /proc/interrupts "
+		     "yet)");
 		break;
 	}
 }
@@ -99,10 +103,10 @@ static void check_irq_remap(const struct vfio_preflight_in *in, struct vfio_pref
 static void check_group(const struct vfio_preflight_in *in, struct vfio_preflight_report *r,
 			int *group_out)
 {
-	const char *moving[1] = { in->bdf };
+	const char *moving[1] = {in->bdf};
 	struct vfio_check_item *it;
 	struct iommu_group g;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 	char others[256] = "";
 	size_t len = 0;
 
@@ -116,7 +120,8 @@ static void check_group(const struct vfio_preflight_in *in, struct vfio_prefligh
 	for (int i = 0; i < g.n; i++) {
 		if (!g.members[i].blocking)
 			continue;
-		len += (size_t)snprintf(others + len, len < sizeof(others) ? sizeof(others) - len : 0,
+		len += (size_t)snprintf(others + len,
+					len < sizeof(others) ? sizeof(others) - len : 0,
 					"%s%s (%s)", len ? ", " : "", g.members[i].bdf,
 					g.members[i].driver[0] ? g.members[i].driver : "no driver");
 		if (len >= sizeof(others))
@@ -127,12 +132,15 @@ static void check_group(const struct vfio_preflight_in *in, struct vfio_prefligh
 		     g.n, g.n == 1 ? "" : "s");
 	} else if (in->managed) {
 		it = item(r, "group", VFIO_CHECK_WARN,
-			  "IOMMU group %d: managed will also take %s from the host", g.group, others);
+			  "IOMMU group %d: managed will also take %s from the host", g.group,
+			  others);
 		snprintf(it->hint, sizeof(it->hint),
-			 "they return to their drivers when vfvm exits; the host must not be using them");
+			 "they return to their drivers when vfvm exits; the host must not be using "
+			 "them");
 	} else {
 		it = item(r, "group", VFIO_CHECK_FAIL,
-			  "IOMMU group %d is not viable: %s bound to host drivers", g.group, others);
+			  "IOMMU group %d is not viable: %s bound to host drivers", g.group,
+			  others);
 		snprintf(it->hint, sizeof(it->hint),
 			 "bind them to vfio-pci too (vfctl bind), or use ,managed");
 	}
@@ -166,9 +174,10 @@ static void check_vfio_bound(const struct vfio_preflight_in *in, struct vfio_pre
 	}
 	snprintf(path, sizeof(path), "%s/dev/vfio/%d", in->root, group);
 	if (group >= 0 && access(path, F_OK) != 0) {
-		it = item(r, "driver", VFIO_CHECK_FAIL, "%s is on %s but %s does not exist", in->bdf,
-			  base, path);
-		snprintf(it->hint, sizeof(it->hint), "is the vfio module loaded? (modprobe vfio-pci)");
+		it = item(r, "driver", VFIO_CHECK_FAIL, "%s is on %s but %s does not exist",
+			  in->bdf, base, path);
+		snprintf(it->hint, sizeof(it->hint),
+			 "is the vfio module loaded? (modprobe vfio-pci)");
 		return;
 	}
 	item(r, "driver", VFIO_CHECK_OK, "%s is bound to %s", in->bdf, base);
@@ -207,7 +216,8 @@ static void check_iova(const struct vfio_preflight_in *in, struct vfio_preflight
 				continue;
 			bad = true;
 			it = item(r, "iova", VFIO_CHECK_FAIL,
-				  "guest RAM 0x%" PRIx64 "-0x%" PRIx64 " overlaps reserved IOVA 0x%llx-0x%llx (%s)",
+				  "guest RAM 0x%" PRIx64 "-0x%" PRIx64
+				  " overlaps reserved IOVA 0x%llx-0x%llx (%s)",
 				  g->gpa, g->gpa + g->size - 1, s, l, type);
 			snprintf(it->hint, sizeof(it->hint),
 				 "the device cannot DMA there; give the guest less RAM");
@@ -215,7 +225,8 @@ static void check_iova(const struct vfio_preflight_in *in, struct vfio_preflight
 	}
 	fclose(f);
 	if (!bad)
-		item(r, "iova", VFIO_CHECK_OK, "guest RAM avoids the group's reserved IOVA regions");
+		item(r, "iova", VFIO_CHECK_OK,
+		     "guest RAM avoids the group's reserved IOVA regions");
 }
 
 static void check_mmio(const struct vfio_preflight_in *in, struct vfio_preflight_report *r)
@@ -250,17 +261,20 @@ static void check_mmio(const struct vfio_preflight_in *in, struct vfio_preflight
 	need = cursor;
 	if (need > in->mmio64_size) {
 		it = item(r, "mmio-window", VFIO_CHECK_FAIL,
-			  "64-bit BARs need %" PRIu64 " MiB, the 64-bit MMIO window has %" PRIu64 " MiB",
+			  "64-bit BARs need %" PRIu64 " MiB, the 64-bit MMIO window has %" PRIu64
+			  " MiB",
 			  need >> 20, in->mmio64_size >> 20);
 		snprintf(it->hint, sizeof(it->hint), "enlarge the 64-bit MMIO window");
 		return;
 	}
 	if (in->phys_bits < 64 && in->mmio64_base + in->mmio64_size > (1ULL << in->phys_bits)) {
 		it = item(r, "mmio-window", VFIO_CHECK_FAIL,
-			  "64-bit MMIO window ends at 0x%" PRIx64 ", beyond the guest's %u physical address bits",
+			  "64-bit MMIO window ends at 0x%" PRIx64
+			  ", beyond the guest's %u physical address bits",
 			  in->mmio64_base + in->mmio64_size, in->phys_bits);
 		snprintf(it->hint, sizeof(it->hint),
-			 "give the guest less RAM or a smaller window; the guest cannot reach BARs there");
+			 "give the guest less RAM or a smaller window; the guest cannot reach BARs "
+			 "there");
 		return;
 	}
 	item(r, "mmio-window", VFIO_CHECK_OK,
@@ -282,8 +296,8 @@ static void check_reset(const struct vfio_preflight_in *in, struct vfio_prefligh
 		item(r, "reset", VFIO_CHECK_OK, "the device can be reset");
 		return;
 	}
-	it = item(r, "reset", VFIO_CHECK_WARN,
-		  "%s has no reset method: state can leak between VMs", in->bdf);
+	it = item(r, "reset", VFIO_CHECK_WARN, "%s has no reset method: state can leak between VMs",
+		  in->bdf);
 	snprintf(it->hint, sizeof(it->hint),
 		 "a bus reset needs every device on that bus passed to the same VM");
 }
@@ -309,7 +323,8 @@ static void check_vf_token(const struct vfio_preflight_in *in, struct vfio_prefl
 		return;
 	}
 	it = item(r, "vf-token", VFIO_CHECK_FAIL,
-		  "the PF of %s is owned by vfio-pci: opening the VF needs the PF's VF token", in->bdf);
+		  "the PF of %s is owned by vfio-pci: opening the VF needs the PF's VF token",
+		  in->bdf);
 	snprintf(it->hint, sizeof(it->hint), "add ,vf-token=UUID (the token the PF's user set)");
 }
 
@@ -330,7 +345,8 @@ int vfio_preflight_run(const struct vfio_preflight_in *in, struct vfio_preflight
 	if (!iommu_enabled(in->root)) {
 		it = item(r, "iommu", VFIO_CHECK_FAIL, "no IOMMU is active");
 		snprintf(it->hint, sizeof(it->hint),
-			 "enable VT-d/AMD-Vi in the firmware and boot with intel_iommu=on or amd_iommu=on");
+			 "enable VT-d/AMD-Vi in the firmware and boot with intel_iommu=on or "
+			 "amd_iommu=on");
 	} else {
 		item(r, "iommu", VFIO_CHECK_OK, "an IOMMU is active");
 	}
@@ -339,13 +355,14 @@ int vfio_preflight_run(const struct vfio_preflight_in *in, struct vfio_preflight
 	check_vfio_bound(in, r, group);
 	check_vf_token(in, r);
 	if (in->mem) {
-		struct errinfo e = { 0 };
+		struct errinfo e = {0};
 
 		if (vfio_dma_check_memlock(in->mem->total, &e) < 0) {
 			it = item(r, "memlock", VFIO_CHECK_FAIL, "%s", e.msg);
 			snprintf(it->hint, sizeof(it->hint), "%s", e.hint);
 		} else {
-			item(r, "memlock", VFIO_CHECK_OK, "locked memory limit covers %" PRIu64 " MiB of guest RAM",
+			item(r, "memlock", VFIO_CHECK_OK,
+			     "locked memory limit covers %" PRIu64 " MiB of guest RAM",
 			     in->mem->total >> 20);
 		}
 	}

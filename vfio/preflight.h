@@ -35,12 +35,12 @@ struct vfio_check_item {
 #define VFIO_PREFLIGHT_MAX 16
 
 struct vfio_preflight_in {
-	const char *root;	/* sysfs root ("" on the real system) */
-	const char *bdf;	/* canonical BDF */
-	bool managed;		/* vfvm will bind the group itself */
+	const char *root; /* sysfs root ("" on the real system) */
+	const char *bdf; /* canonical BDF */
+	bool managed; /* vfvm will bind the group itself */
 	bool have_vf_token;
 	const struct guest_mem *mem; /* guest RAM layout (gpa/size used); NULL to skip */
-	uint64_t mmio64_base;	/* 64-bit MMIO window */
+	uint64_t mmio64_base; /* 64-bit MMIO window */
 	uint64_t mmio64_size;
 	unsigned int phys_bits; /* guest physical address bits; 0 to skip */
 };

@@ -31,7 +31,9 @@ int vfio_pci_spec_parse(const char *spec, struct vfio_pci_spec *s, struct errinf
 
 	memset(s, 0, sizeof(*s));
 	if (!spec || !*spec)
-		return err_set(e, EINVAL, "--device needs a PCI address (BDF[,managed][,vf-token=UUID][,rom=on|off|FILE])");
+		return err_set(e, EINVAL,
+			       "--device needs a PCI address "
+			       "(BDF[,managed][,vf-token=UUID][,rom=on|off|FILE])");
 	if (strlen(spec) >= sizeof(buf))
 		return err_set(e, EINVAL, "--device %.40s...: option string too long", spec);
 	strcpy(buf, spec);
@@ -48,8 +50,9 @@ int vfio_pci_spec_parse(const char *spec, struct vfio_pci_spec *s, struct errinf
 			s->managed = true;
 		} else if (!strncmp(tok, "vf-token=", 9)) {
 			if (!is_uuid(tok + 9))
-				return err_set(e, EINVAL, "--device %s: vf-token '%s' is not a UUID",
-					       s->bdf, tok + 9);
+				return err_set(e, EINVAL,
+					       "--device %s: vf-token '%s' is not a UUID", s->bdf,
+					       tok + 9);
 			snprintf(s->vf_token, sizeof(s->vf_token), "%s", tok + 9);
 		} else if (!strcmp(tok, "rom=on")) {
 			s->rom = VFIO_ROM_DEVICE;
@@ -57,7 +60,8 @@ int vfio_pci_spec_parse(const char *spec, struct vfio_pci_spec *s, struct errinf
 			s->rom = VFIO_ROM_OFF;
 		} else if (!strncmp(tok, "rom=", 4) && tok[4]) {
 			if (strlen(tok + 4) >= sizeof(s->rom_file))
-				return err_set(e, EINVAL, "--device %s: ROM file name too long", s->bdf);
+				return err_set(e, EINVAL, "--device %s: ROM file name too long",
+					       s->bdf);
 			s->rom = VFIO_ROM_FILE;
 			snprintf(s->rom_file, sizeof(s->rom_file), "%s", tok + 4);
 		} else {

@@ -23,7 +23,7 @@
 
 enum vfio_backend {
 	VFIO_BACKEND_AUTO = 0,
-	VFIO_BACKEND_TYPE1,   /* /dev/vfio/vfio + /dev/vfio/N */
+	VFIO_BACKEND_TYPE1, /* /dev/vfio/vfio + /dev/vfio/N */
 	VFIO_BACKEND_IOMMUFD, /* /dev/iommu + /dev/vfio/devices/vfioN */
 };
 
@@ -41,8 +41,8 @@ struct vfio_iommu_group {
 struct vfio_iommu {
 	const struct vfio_sys *sys;
 	char root[256];
-	enum vfio_backend kind;	/* AUTO until the first device decides */
-	int kvm_vfio_fd;	/* KVM_DEV_TYPE_VFIO device, -1 without a VM */
+	enum vfio_backend kind; /* AUTO until the first device decides */
+	int kvm_vfio_fd; /* KVM_DEV_TYPE_VFIO device, -1 without a VM */
 
 	/* type1 */
 	int container_fd;
@@ -57,7 +57,7 @@ struct vfio_iommu {
 	uint32_t ioas_id;
 
 	struct vfio_usable_range range[VFIO_IOMMU_MAX_RANGES];
-	int nr_ranges;	/* 0 = not known (no cap): everything below 2^48 assumed */
+	int nr_ranges; /* 0 = not known (no cap): everything below 2^48 assumed */
 
 	struct {
 		uint64_t iova;
@@ -71,8 +71,8 @@ struct vfio_iommu {
  * @want AUTO picks iommufd when ROOT/dev/iommu and the device's vfio-dev
  * cdev exist (and no VF token is needed), type1 otherwise.
  */
-int vfio_iommu_init(struct vfio_iommu *io, const struct vfio_sys *sys, const char *root,
-		    int vm_fd, enum vfio_backend want, struct errinfo *e);
+int vfio_iommu_init(struct vfio_iommu *io, const struct vfio_sys *sys, const char *root, int vm_fd,
+		    enum vfio_backend want, struct errinfo *e);
 
 /*
  * Open @bdf's device fd (group or cdev), registering it with KVM-VFIO

@@ -57,7 +57,7 @@ struct vfio_trap {
 
 struct vfio_bar_state {
 	void *hva[VFIO_BAR_MAX_PIECES]; /* host mapping of each mapped piece */
-	int slot[VFIO_BAR_MAX_PIECES];	/* KVM memslot while active, -1 */
+	int slot[VFIO_BAR_MAX_PIECES]; /* KVM memslot while active, -1 */
 	bool trapped[VFIO_BAR_MAX_PIECES];
 	struct vfio_trap trap[VFIO_BAR_MAX_PIECES];
 	uint64_t gpa;
@@ -94,6 +94,22 @@ static const char *env_or(const char *name, const char *def)
 
 static void vp_cfg_read(struct pci_dev *d, uint32_t off, uint8_t *data, uint32_t len);
 
+/* VFVM_VFIO_BACKEND=type1|iommufd forces a backend (tests, bench); default auto. */
+static int backend_wanted(enum vfio_backend *b, struct errinfo *e)
+{
+	const char *v = env_or("VFVM_VFIO_BACKEND", "auto");
+
+	if (!strcmp(v, "auto"))
+		*b = VFIO_BACKEND_AUTO;
+	else if (!strcmp(v, "type1") || !strcmp(v, "type1v2"))
+		*b = VFIO_BACKEND_TYPE1;
+	else if (!strcmp(v, "iommufd"))
+		*b = VFIO_BACKEND_IOMMUFD;
+	else
+		return err_set(e, EINVAL, "VFVM_VFIO_BACKEND=%s: want auto, type1 or iommufd", v);
+	return 0;
+}
+
 static struct vfio_pci *vp_of(struct pci_dev *d)
 {
 	return d && d->cfg_read == vp_cfg_read ? d->opaque : NULL;
@@ -105,8 +121,8 @@ static struct vfio_pci *vp_of(struct pci_dev *d)
  */
 static bool host_owned(uint32_t o)
 {
-	return (o >= CFG_BAR0 && o < CFG_BAR0 + 24) ||
-	       (o >= CFG_ROM && o < CFG_ROM + 4) || o == CFG_INTERRUPT_LINE;
+	return (o >= CFG_BAR0 && o < CFG_BAR0 + 24) || (o >= CFG_ROM && o < CFG_ROM + 4) ||
+	       o == CFG_INTERRUPT_LINE;
 }
 
 static void vp_cfg_read(struct pci_dev *d, uint32_t off, uint8_t *data, uint32_t len)
@@ -134,16 +150,14 @@ static void vp_cfg_write(struct pci_dev *d, uint32_t off, const uint8_t *data, u
 	vfio_pdev_cfg_write(&vp->p, off, len, v);
 }
 
-static void bar_trap_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len,
-			    bool is_write)
+static void bar_trap_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool is_write)
 {
 	struct vfio_trap *t = opaque;
 
 	vfio_pdev_bar_access(&t->vp->p, t->bar, t->off + off, data, len, is_write);
 }
 
-static void rom_trap_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len,
-			    bool is_write)
+static void rom_trap_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool is_write)
 {
 	struct vfio_pci *vp = opaque;
 
@@ -186,7 +200,8 @@ static int vp_bar_activate(struct pci_dev *d, int bar, uint64_t addr, uint64_t s
 		const struct vfio_bar_piece *pc = &l->piece[i];
 
 		if (pc->map && s->hva[i]) {
-			ret = vm_memslot_add(vp->vm, addr + pc->off, pc->size, s->hva[i], false, NULL);
+			ret = vm_memslot_add(vp->vm, addr + pc->off, pc->size, s->hva[i], false,
+					     NULL);
 			if (ret < 0)
 				goto err;
 			s->slot[i] = ret;
@@ -390,7 +405,8 @@ static int setup_pci_dev(struct vfio_pci *vp, struct errinfo *e)
 
 	pci_dev_init(d, vp->name, (uint16_t)vfio_pdev_cfg_read(p, CFG_VENDOR_ID, 2),
 		     (uint16_t)vfio_pdev_cfg_read(p, CFG_DEVICE_ID, 2), class_rev >> 8,
-		     (uint8_t)class_rev, (uint16_t)vfio_pdev_cfg_read(p, CFG_SUBSYSTEM_VENDOR_ID, 2),
+		     (uint8_t)class_rev,
+		     (uint16_t)vfio_pdev_cfg_read(p, CFG_SUBSYSTEM_VENDOR_ID, 2),
 		     (uint16_t)vfio_pdev_cfg_read(p, CFG_SUBSYSTEM_ID, 2));
 	d->cfg[CFG_INTERRUPT_PIN] = (uint8_t)vfio_pdev_cfg_read(p, CFG_INTERRUPT_PIN, 1);
 	for (int i = 0; i < VFIO_CFG_NR_BARS; i++) {
@@ -421,8 +437,8 @@ static int setup_pci_dev(struct vfio_pci *vp, struct errinfo *e)
 
 int vfio_pci__add(struct vm *vm, const char *spec, struct errinfo *e)
 {
-	struct vfio_pdev_opts o = { .intx_gsi = -1 };
-	struct vfio_dma_opts dopt = { 0 };
+	struct vfio_pdev_opts o = {.intx_gsi = -1};
+	struct vfio_dma_opts dopt = {0};
 	struct vfio_pci *vp;
 	int fd, slot, ret;
 
@@ -456,13 +472,17 @@ int vfio_pci__add(struct vm *vm, const char *spec, struct errinfo *e)
 
 	vp->sh = find_shared(vm);
 	if (!vp->sh) {
+		enum vfio_backend want = VFIO_BACKEND_AUTO;
+
+		ret = backend_wanted(&want, e);
+		if (ret < 0)
+			goto err;
 		vp->sh = calloc(1, sizeof(*vp->sh));
 		if (!vp->sh) {
 			ret = err_sys(e, ENOMEM, "%s: VFIO state", vp->spec.bdf);
 			goto err;
 		}
-		ret = vfio_iommu_init(&vp->sh->io, &vfio_sys_host, vp->root, vm->vm_fd,
-				      VFIO_BACKEND_AUTO, e);
+		ret = vfio_iommu_init(&vp->sh->io, &vfio_sys_host, vp->root, vm->vm_fd, want, e);
 		if (ret < 0) {
 			free(vp->sh);
 			vp->sh = NULL;
@@ -555,10 +575,10 @@ void vfio_pci__release_all(struct vm *vm)
 }
 
 int vfio_pci__check(const char *spec, const struct guest_mem *mem, uint64_t mmio64_base,
-		    uint64_t mmio64_size, unsigned int phys_bits,
-		    struct vfio_preflight_report *r, struct errinfo *e)
+		    uint64_t mmio64_size, unsigned int phys_bits, struct vfio_preflight_report *r,
+		    struct errinfo *e)
 {
-	struct vfio_preflight_in in = { 0 };
+	struct vfio_preflight_in in = {0};
 	struct vfio_pci_spec s;
 	int ret;
 
@@ -616,4 +636,16 @@ int vfio_pci__irq_report(struct vm *vm, struct vfio_irq_report_entry *out, int m
 		}
 	}
 	return n;
+}
+
+int vfio_pci__dma_stats(struct vm *vm, struct vfio_dma_stats *st, const char **backend)
+{
+	struct vfio_shared *sh = find_shared(vm);
+
+	if (!sh || !sh->dma_mapped)
+		return -ENOENT;
+	*st = sh->stats;
+	if (backend)
+		*backend = vfio_backend_name(sh->io.kind);
+	return 0;
 }

@@ -38,8 +38,8 @@ void vfio_pci__release_all(struct vm *vm);
 struct guest_mem;
 struct vfio_preflight_report;
 int vfio_pci__check(const char *spec, const struct guest_mem *mem, uint64_t mmio64_base,
-		    uint64_t mmio64_size, unsigned int phys_bits,
-		    struct vfio_preflight_report *r, struct errinfo *e);
+		    uint64_t mmio64_size, unsigned int phys_bits, struct vfio_preflight_report *r,
+		    struct errinfo *e);
 
 /*
  * Per MSI-X vector of every passed-through device: its route and whether
@@ -50,19 +50,26 @@ int vfio_pci__check(const char *spec, const struct guest_mem *mem, uint64_t mmio
 struct vfio_irq_report_entry {
 	char bdf[16];
 	unsigned int vector;
-	int gsi;	     /* -1: never enabled */
+	int gsi; /* -1: never enabled */
 	uint64_t addr;
 	uint32_t data;
-	unsigned int dest;   /* APIC destination */
+	unsigned int dest; /* APIC destination */
 	bool masked;
-	bool irqfd;	     /* KVM irqfd attached now */
-	bool same_eventfd;   /* VFIO trigger == irqfd eventfd (always, by design) */
-	bool kvm_vfio;	     /* device registered with the KVM-VFIO device */
-	bool single_target;  /* one vCPU named */
-	bool delivery_ok;    /* fixed or lowest-priority */
-	bool postable;	     /* every VM-side condition holds */
+	bool irqfd; /* KVM irqfd attached now */
+	bool same_eventfd; /* VFIO trigger == irqfd eventfd (always, by design) */
+	bool kvm_vfio; /* device registered with the KVM-VFIO device */
+	bool single_target; /* one vCPU named */
+	bool delivery_ok; /* fixed or lowest-priority */
+	bool postable; /* every VM-side condition holds */
 };
 struct vfio_pi_host;
+/*
+ * How the guest-RAM DMA map went (bytes, prefault threads and seconds, map
+ * calls and seconds, backend "type1v2"/"iommufd"), for vfvm to report.
+ * Returns -ENOENT when no device was added.
+ */
+struct vfio_dma_stats;
+int vfio_pci__dma_stats(struct vm *vm, struct vfio_dma_stats *st, const char **backend);
 int vfio_pci__irq_report(struct vm *vm, struct vfio_irq_report_entry *out, int max,
 			 struct vfio_pi_host *host);
 

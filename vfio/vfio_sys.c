@@ -40,8 +40,8 @@ static ssize_t host_pwrite(void *ctx, int fd, const void *buf, size_t len, uint6
 	return n < 0 ? -errno : n;
 }
 
-static void *host_mmap(void *ctx, void *addr, size_t len, int prot, int flags, int fd,
-		       uint64_t off, int *err)
+static void *host_mmap(void *ctx, void *addr, size_t len, int prot, int flags, int fd, uint64_t off,
+		       int *err)
 {
 	void *p;
 
@@ -68,4 +68,4 @@ static const struct vfio_sys_ops host_ops = {
 	.munmap = host_munmap,
 };
 
-const struct vfio_sys vfio_sys_host = { .ops = &host_ops, .ctx = NULL };
+const struct vfio_sys vfio_sys_host = {.ops = &host_ops, .ctx = NULL};

@@ -19,8 +19,8 @@ struct vfio_sys_ops {
 	ssize_t (*pread)(void *ctx, int fd, void *buf, size_t len, uint64_t off);
 	ssize_t (*pwrite)(void *ctx, int fd, const void *buf, size_t len, uint64_t off);
 	/* Returns the mapping or NULL with *err set to a negative errno. */
-	void *(*mmap)(void *ctx, void *addr, size_t len, int prot, int flags, int fd,
-		      uint64_t off, int *err);
+	void *(*mmap)(void *ctx, void *addr, size_t len, int prot, int flags, int fd, uint64_t off,
+		      int *err);
 	int (*munmap)(void *ctx, void *addr, size_t len);
 };
 
@@ -43,8 +43,8 @@ static inline ssize_t vfio_sys_pread(const struct vfio_sys *s, int fd, void *buf
 	return s->ops->pread(s->ctx, fd, buf, len, off);
 }
 
-static inline ssize_t vfio_sys_pwrite(const struct vfio_sys *s, int fd, const void *buf,
-				      size_t len, uint64_t off)
+static inline ssize_t vfio_sys_pwrite(const struct vfio_sys *s, int fd, const void *buf, size_t len,
+				      uint64_t off)
 {
 	return s->ops->pwrite(s->ctx, fd, buf, len, off);
 }

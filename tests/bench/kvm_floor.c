@@ -16,7 +16,7 @@
 int main(int argc, char **argv)
 {
 	int kvm, vm, cpu, fd;
-	struct kvm_userspace_memory_region low = { .slot = 0 }, top = { .slot = 1 };
+	struct kvm_userspace_memory_region low = {.slot = 0}, top = {.slot = 1};
 	struct kvm_run *run;
 	uint8_t *mem;
 	ssize_t n;

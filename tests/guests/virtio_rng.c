@@ -39,10 +39,10 @@ static void idt_setup(void)
 	struct {
 		uint16_t limit;
 		uint64_t base;
-	} __attribute__((packed)) d = { sizeof(idt) - 1, (uint64_t)idt };
+	} __attribute__((packed)) d = {sizeof(idt) - 1, (uint64_t)idt};
 
-	idt[VEC] = (struct idt_gate){ (uint16_t)h, 0x18, 0, 0x8e, (uint16_t)(h >> 16),
-				      (uint32_t)(h >> 32), 0 };
+	idt[VEC] = (struct idt_gate){(uint16_t)h,	  0x18, 0, 0x8e, (uint16_t)(h >> 16),
+				     (uint32_t)(h >> 32), 0};
 	__asm__ volatile("lidt %0" : : "m"(d));
 }
 
@@ -126,7 +126,7 @@ void guest_main(void)
 	if (!(mmio_r8(common + 20) & 8))
 		fail("FEATURES_OK not accepted");
 	mmio_w16(common + 16, 0xffff); /* config change: no vector */
-	mmio_w16(common + 22, 0);      /* queue_select */
+	mmio_w16(common + 22, 0); /* queue_select */
 	qsz = mmio_r16(common + 24);
 	if (!qsz)
 		fail("queue 0 has size 0");
@@ -148,9 +148,9 @@ void guest_main(void)
 	desc[0] = BUF;
 	desc[1] = 16 | (2ULL << 32); /* len 16, flags VIRTQ_DESC_F_WRITE */
 	avail[0] = 0;
-	avail[2] = 0;	/* ring[0] = desc 0 */
+	avail[2] = 0; /* ring[0] = desc 0 */
 	__asm__ volatile("mfence" ::: "memory");
-	avail[1] = 1;	/* idx */
+	avail[1] = 1; /* idx */
 	__asm__ volatile("mfence" ::: "memory");
 	mmio_w16(notify + (uint64_t)noff * notify_mult, 0);
 

@@ -11,7 +11,6 @@ set -euo pipefail
 . "$(dirname "$0")/lab-env.sh"
 
 bash "$LAB_DIR/build.sh"
-KVER=$(ls "$LAB_CACHE/kernel/root/lib/modules" | head -n 1)
 
 run=$(mktemp -d "${TMPDIR:-/tmp}/vflab.XXXXXX")
 trap 'rm -rf "$run"' EXIT

@@ -18,6 +18,9 @@ L2_MODULES="nvme e1000e igbvf virtio_net virtio_blk virtio-rng"
 
 mkdir -p "$LAB_CACHE"
 cd "$LAB_CACHE"
+# Several people (and make check) may start the lab at once: one builder at a time.
+exec 9> "$LAB_CACHE/.lock"
+flock 9
 
 # --- kernel -------------------------------------------------------------------
 # Which binary package the linux-image-amd64 meta package points at: backports first.
@@ -36,6 +39,10 @@ pick_kernel_pkg() {
 	return 1
 }
 
+# LAB_KERNEL_PKG=linux-image-6.1.0-NN-amd64 picks another kernel (refetched once).
+if [ -n "${LAB_KERNEL_PKG:-}" ] && [ "$(cat kernel.pkg 2>/dev/null)" != "$LAB_KERNEL_PKG" ]; then
+	echo "$LAB_KERNEL_PKG" > kernel.pkg
+fi
 if [ ! -s kernel.pkg ]; then
 	pkg=$(pick_kernel_pkg) || {
 		lab_say "no linux-image-amd64 found by apt-cache (run tools/install-deps.sh, apt-get update)"
@@ -101,11 +108,15 @@ make_busybox_root() { # root
 
 # Modules (decompressed, so busybox insmod/modprobe read them) + load order.
 add_modules() { # root list
-	local root=$1 m f rel order=$1/lab/modules.load
+	local root=$1 m f rel deps order=$1/lab/modules.load
 	mkdir -p "$root/lab" "$root/lib/modules/$KVER"
 	: > "$order"
 	for m in $2; do
-		modprobe -d "$KROOT" -S "$KVER" --show-depends "$m" | while read -r kind f _; do
+		if ! deps=$(modprobe -d "$KROOT" -S "$KVER" --show-depends "$m" 2>&1); then
+			lab_say "module $m is not in $KVER: left out ($deps)"
+			continue
+		fi
+		printf '%s\n' "$deps" | while read -r kind f _; do
 			[ "$kind" = insmod ] || continue
 			rel=${f#"$KROOT"/lib/modules/$KVER/}
 			rel=${rel%.xz}
@@ -151,7 +162,7 @@ mkdir -p "$stage/l1/lab/l2"
 cp -L "kernel/vmlinuz" "$stage/l1/lab/l2/bzImage"
 cp "$stage/l2.cpio.gz" "$stage/l1/lab/l2/initrd"
 echo "$KVER" > "$stage/l1/lab/kernel-release"
-pack "$stage/l1" base.cpio.gz.tmp
-mv base.cpio.gz.tmp base.cpio.gz
+pack "$stage/l1" "$stage/base.cpio.gz"
+mv "$stage/base.cpio.gz" base.cpio.gz
 echo "$HASH" > base.hash
 lab_say "L1 initramfs ready: $(du -h base.cpio.gz | cut -f1) ($KVER)"

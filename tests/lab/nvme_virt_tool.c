@@ -28,7 +28,7 @@ static int show(const char *root, const char *bdf)
 	struct nvme_virt_secondary list[NVME_VIRT_MAX_SECONDARY];
 	struct nvme_virt_primary_caps c;
 	char name[64], dev[4200];
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 	int n, i;
 
 	if (nvme_virt_ctrl_name(root, bdf, name, sizeof(name), &e)) {
@@ -65,9 +65,9 @@ static int show(const char *root, const char *bdf)
  */
 static int give_primary(const char *root, const char *bdf, unsigned n)
 {
-	struct nvme_virt_cmd cmd = { .opcode = NVME_VIRT_OPC_VIRT_MGMT };
+	struct nvme_virt_cmd cmd = {.opcode = NVME_VIRT_OPC_VIRT_MGMT};
 	char name[64], dev[4200];
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 	int rt, ret;
 
 	if (nvme_virt_ctrl_name(root, bdf, name, sizeof(name), &e)) {
@@ -90,7 +90,7 @@ static int give_primary(const char *root, const char *bdf, unsigned n)
 int main(int argc, char **argv)
 {
 	const char *root = getenv("VFCTL_SYSFS_ROOT") ? getenv("VFCTL_SYSFS_ROOT") : "";
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 	unsigned n;
 
 	if (argc < 3) {

@@ -60,7 +60,7 @@ static uint8_t *find(uint8_t *buf, const char *sig)
 static void checksums_and_chain(void **state)
 {
 	uint8_t *buf = calloc(1, SIZE);
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 	uint8_t *xsdt, *fadt, *dsdt;
 	int len;
 
@@ -100,7 +100,7 @@ static void checksums_and_chain(void **state)
 static void fadt_madt_mcfg_contents(void **state)
 {
 	uint8_t *buf = calloc(1, SIZE), *fadt, *madt, *mcfg, *p, *end;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 	int lapics = 0, ioapics = 0, isos = 0;
 
 	(void)state;
@@ -112,9 +112,9 @@ static void fadt_madt_mcfg_contents(void **state)
 	assert_int_equal(fadt[88], 4);
 	assert_int_equal(fadt[89], 2);
 	assert_int_equal(rd32(fadt + 112) & (1u << 20), 0); /* not hardware-reduced */
-	assert_int_equal(rd32(fadt + 112) & (1u << 4), 0);  /* fixed power button */
+	assert_int_equal(rd32(fadt + 112) & (1u << 4), 0); /* fixed power button */
 	assert_int_equal(rd32(fadt + 112) & (1u << 10), 1u << 10); /* reset register */
-	assert_int_equal(fadt[116], 1);			    /* reset reg in I/O space */
+	assert_int_equal(fadt[116], 1); /* reset reg in I/O space */
 	assert_int_equal(rd64(fadt + 120), 0xcf9);
 	assert_int_equal(fadt[128], 6);
 	assert_int_equal(rd64(fadt + 172 + 4), ACPI_PM1A_CNT);
@@ -162,11 +162,11 @@ static bool contains(const uint8_t *h, size_t hl, const void *n, size_t nl)
 static void dsdt_describes_host_bridge(void **state)
 {
 	uint8_t *buf = calloc(1, SIZE), *dsdt, q[8];
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 	uint32_t len;
-	static const uint8_t s5[] = { 0x08, '\\', '_', 'S', '5', '_', 0x12, 0x08, 0x04, 0x0a, 0x05,
-				      0x0a, 0x05, 0x00, 0x00 };
-	static const uint8_t hid[] = { 0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0a, 0x08 };
+	static const uint8_t s5[] = {0x08, '\\', '_',  'S',  '5',  '_',	 0x12, 0x08,
+				     0x04, 0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00};
+	static const uint8_t hid[] = {0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0a, 0x08};
 
 	(void)state;
 	assert_true(acpi_build(buf, BASE, SIZE, &cfg, &e) > 0);
@@ -220,9 +220,9 @@ static void aml_encodings(void **state)
 	aml_int(&a, 0x12345678);
 	aml_int(&a, 0x123456789aULL);
 	{
-		static const uint8_t want[] = { 0x00, 0x01, 0x0a, 0x12, 0x0b, 0x34, 0x12, 0x0c,
-						0x78, 0x56, 0x34, 0x12, 0x0e, 0x9a, 0x78, 0x56,
-						0x34, 0x12, 0, 0, 0 };
+		static const uint8_t want[] = {0x00, 0x01, 0x0a, 0x12, 0x0b, 0x34, 0x12,
+					       0x0c, 0x78, 0x56, 0x34, 0x12, 0x0e, 0x9a,
+					       0x78, 0x56, 0x34, 0x12, 0,    0,	   0};
 
 		assert_int_equal(a.len, sizeof(want));
 		assert_memory_equal(a.buf, want, sizeof(want));
@@ -239,9 +239,9 @@ static void aml_encodings(void **state)
 static void iasl_decodes_tables(void **state)
 {
 	uint8_t *buf = calloc(1, SIZE), *t;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 	char dir[] = "/tmp/vfvm-acpi-XXXXXX", cmd[512], path[256];
-	const char *sigs[] = { "FACP", "APIC", "MCFG", "DSDT" };
+	const char *sigs[] = {"FACP", "APIC", "MCFG", "DSDT"};
 	FILE *f;
 
 	(void)state;
@@ -256,7 +256,8 @@ static void iasl_decodes_tables(void **state)
 		assert_non_null(f);
 		assert_int_equal(fwrite(t, 1, rd32(t + 4), f), rd32(t + 4));
 		fclose(f);
-		snprintf(cmd, sizeof(cmd), "cd %s && iasl -d %s.dat >%s.log 2>&1", dir, sigs[i], sigs[i]);
+		snprintf(cmd, sizeof(cmd), "cd %s && iasl -d %s.dat >%s.log 2>&1", dir, sigs[i],
+			 sigs[i]);
 		assert_int_equal(system(cmd), 0);
 	}
 	/* the disassembly says what the host bridge is and where its windows are */
@@ -274,7 +275,7 @@ static void iasl_decodes_tables(void **state)
 static void too_small_buffer_is_refused(void **state)
 {
 	uint8_t *buf = calloc(1, 1024);
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 
 	(void)state;
 	assert_true(acpi_build(buf, BASE, 1024, &cfg, &e) < 0);

@@ -92,6 +92,25 @@ static void failed_probe_rolls_back(void **state)
 	assert_int_equal(access(path, F_OK), -1);
 }
 
+/* The probe write itself fails (here: drivers_probe is a directory): its errno is named. */
+static void probe_errno_is_named(void **state)
+{
+	struct fixture *f = *state;
+	struct sriov_bind_saved s;
+	struct errinfo e;
+	char buf[64], path[512];
+
+	/* The tree has it as a plain file: replace it with a directory. */
+	snprintf(path, sizeof(path), "%s/sys/bus/pci/drivers_probe", f->root);
+	assert_int_equal(remove(path), 0);
+	assert_int_equal(stree_mkdir(f->root, "/sys/bus/pci/drivers_probe"), 0);
+	assert_int_equal(sriov_bind_take(f->root, f->state, VF, "vfio-pci", 0, &s, &e), -EIO);
+	assert_non_null(strstr(e.msg, "its driver is now igbvf (drivers_probe answered: Is a "
+				      "directory)"));
+	stree_read(f->root, "/sys/bus/pci/devices/" VF "/driver_override", buf, sizeof(buf));
+	assert_int_equal(buf[0], '\n');
+}
+
 static void already_bound_is_noop_and_give_back_too(void **state)
 {
 	struct fixture *f = *state;
@@ -156,6 +175,52 @@ static void pf_with_vfs_refused_for_vfio(void **state)
 	assert_string_equal(e.hint, "remove its VFs first: vfctl vfs " NIC " 0");
 }
 
+/* Two functions sharing IOMMU group 12; the second carries the host's route. */
+static void group_refused_as_a_whole_and_dry_run_lists_moves(void **state)
+{
+	struct stree_dev a = {"0000:03:00.0", NULL, 0x8086, 0x100e, 0x020000, "e1000", 12};
+	struct stree_dev b = {"0000:03:00.1", NULL, 0x8086, 0x100e, 0x020000, "e1000", 12};
+	struct fixture *f = *state;
+	struct sriov_bind_saved *saved = NULL;
+	char dir[512], rel[600], buf[64];
+	struct errinfo e;
+	int n = -1;
+
+	assert_int_equal(stree_add_dev(f->root, &a), 0);
+	assert_int_equal(stree_add_dev(f->root, &b), 0);
+	stree_dev_dir(f->root, b.bdf, dir, sizeof(dir));
+	snprintf(rel, sizeof(rel), "%s/net/eno2", dir);
+	stree_mkdir(f->root, rel);
+	stree_write(f->root, "/sys/class/net/eno2/flags", "0x1003\n");
+	stree_write(f->root, "/proc/net/route",
+		    "Iface\tDestination\tGateway\tFlags\n"
+		    "eno2\t00000000\t0102A8C0\t0003\n");
+	stree_write(f->root, "/sys/bus/pci/drivers_probe", "");
+
+	/* The member the host uses blocks the whole group before anything moves. */
+	assert_int_equal(sriov_bind_group(f->root, f->state, a.bdf, "vfio-pci", 0, &saved, &n, &e),
+			 -EBUSY);
+	assert_null(saved);
+	assert_non_null(strstr(e.msg, "IOMMU group 12"));
+	assert_non_null(strstr(e.msg, "0000:03:00.1"));
+	assert_non_null(strstr(e.msg, "eno2"));
+	stree_read(f->root, "/sys/bus/pci/devices/0000:03:00.0/driver_override", buf, sizeof(buf));
+	assert_string_equal(buf, "(null)\n");
+
+	/* Dry run (forced): the plan names both endpoints and their drivers, writes nothing. */
+	assert_int_equal(sriov_bind_group(f->root, f->state, a.bdf, "vfio-pci",
+					  SRIOV_BIND_FORCE | SRIOV_BIND_DRY_RUN, &saved, &n, &e),
+			 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(saved[0].bdf, "0000:03:00.0");
+	assert_string_equal(saved[0].driver, "e1000");
+	assert_string_equal(saved[1].bdf, "0000:03:00.1");
+	assert_false(saved[1].changed);
+	free(saved);
+	stree_read(f->root, "/sys/bus/pci/drivers_probe", buf, sizeof(buf));
+	assert_string_equal(buf, "");
+}
+
 static void state_remembered_first_move_wins(void **state)
 {
 	struct fixture *f = *state;
@@ -209,10 +274,13 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(missing_driver_says_modprobe, setup, teardown),
 		cmocka_unit_test_setup_teardown(failed_probe_rolls_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(probe_errno_is_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(already_bound_is_noop_and_give_back_too, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(host_use_refused_unless_forced, setup, teardown),
 		cmocka_unit_test_setup_teardown(pf_with_vfs_refused_for_vfio, setup, teardown),
+		cmocka_unit_test_setup_teardown(group_refused_as_a_whole_and_dry_run_lists_moves,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(state_remembered_first_move_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(unbind_remembers_and_restore_reads, setup,
 						teardown),

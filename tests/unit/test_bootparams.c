@@ -43,11 +43,11 @@ static uint8_t *fake_bzimage(size_t *size)
 	k[0x201] = 0x6a; /* jump: header ends at 0x26c */
 	memcpy(k + 0x202, "HdrS", 4);
 	k[0x206] = 0x0f;
-	k[0x207] = 0x02;			/* version 2.15 */
-	k[0x211] = 0x01 | 0x20;			/* LOADED_HIGH | QUIET */
+	k[0x207] = 0x02; /* version 2.15 */
+	k[0x211] = 0x01 | 0x20; /* LOADED_HIGH | QUIET */
 	k[0x22c] = 0xff, k[0x22d] = 0xff, k[0x22e] = 0xff, k[0x22f] = 0x7f; /* initrd_addr_max */
-	k[0x236] = 0x03;			/* XLF_KERNEL_64 | XLF_CAN_BE_LOADED_ABOVE_4G */
-	k[0x238] = 0xff, k[0x239] = 0x07;	/* cmdline_size 2047 */
+	k[0x236] = 0x03; /* XLF_KERNEL_64 | XLF_CAN_BE_LOADED_ABOVE_4G */
+	k[0x238] = 0xff, k[0x239] = 0x07; /* cmdline_size 2047 */
 	k[0x260] = 0x00, k[0x261] = 0x00, k[0x262] = 0x80; /* init_size 8 MiB */
 	for (size_t i = 5 * 512; i < sz; i++)
 		k[i] = (uint8_t)(i * 7);
@@ -59,7 +59,7 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	f->m.region[0] = (struct guest_mem_region){ 0, RAM, calloc(1, RAM), 0 };
+	f->m.region[0] = (struct guest_mem_region){0, RAM, calloc(1, RAM), 0};
 	f->m.nr_regions = 1;
 	f->m.total = RAM;
 	f->m.memfd = -1;
@@ -82,13 +82,14 @@ static void loads_kernel_and_fills_boot_params(void **state)
 {
 	struct fixture *f = *state;
 	struct linux_layout lay;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 	uint8_t initrd[10000];
 	uint8_t *ram = f->m.region[0].hva, *bp = ram + BOOT_PARAMS_ADDR;
 
 	memset(initrd, 0x5a, sizeof(initrd));
 	assert_int_equal(linux_load(&f->m, f->k, f->ksize, initrd, sizeof(initrd),
-				    "console=ttyS0 root=/dev/vda", 0xe0000, &lay, &e), 0);
+				    "console=ttyS0 root=/dev/vda", 0xe0000, &lay, &e),
+			 0);
 	/* protected-mode kernel copied to 1 MiB, entry at +0x200 */
 	assert_memory_equal(ram + BOOT_KERNEL_ADDR, f->k + 5 * 512, f->ksize - 5 * 512);
 	assert_int_equal(lay.entry, 0x100200);
@@ -114,12 +115,12 @@ static void e820_map_matches_memory(void **state)
 {
 	struct fixture *f = *state;
 	struct linux_layout lay;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 	uint8_t *bp = (uint8_t *)f->m.region[0].hva + BOOT_PARAMS_ADDR;
 	uint8_t *hi = calloc(1, 4096);
 
 	/* pretend a high region exists: e820 must list it at 4 GiB */
-	f->m.region[1] = (struct guest_mem_region){ 0x100000000ULL, 1ULL << 30, hi, RAM };
+	f->m.region[1] = (struct guest_mem_region){0x100000000ULL, 1ULL << 30, hi, RAM};
 	f->m.nr_regions = 2;
 	assert_int_equal(linux_load(&f->m, f->k, f->ksize, NULL, 0, NULL, 0, &lay, &e), 0);
 	assert_int_equal(bp[0x1e8], 5);
@@ -147,7 +148,7 @@ static void initrd_clear_of_decompression_area(void **state)
 {
 	struct fixture *f = *state;
 	struct linux_layout lay;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 	size_t big = RAM - (20u << 20);
 	uint8_t *ird = calloc(1, big);
 
@@ -167,7 +168,7 @@ static void rejects_bad_images(void **state)
 {
 	struct fixture *f = *state;
 	struct linux_layout lay;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 
 	f->k[0x1fe] = 0;
 	assert_int_equal(linux_load(&f->m, f->k, f->ksize, NULL, 0, "", 0, &lay, &e), -ENOEXEC);
@@ -188,7 +189,7 @@ static void rejects_long_cmdline_and_huge_initrd(void **state)
 {
 	struct fixture *f = *state;
 	struct linux_layout lay;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 	char *cl = malloc(3000);
 	size_t big = RAM - (4u << 20);
 	uint8_t *ird = calloc(1, big);
@@ -207,11 +208,14 @@ static void rejects_long_cmdline_and_huge_initrd(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(loads_kernel_and_fills_boot_params, setup, teardown),
+		cmocka_unit_test_setup_teardown(loads_kernel_and_fills_boot_params, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(e820_map_matches_memory, setup, teardown),
-		cmocka_unit_test_setup_teardown(initrd_clear_of_decompression_area, setup, teardown),
+		cmocka_unit_test_setup_teardown(initrd_clear_of_decompression_area, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(rejects_bad_images, setup, teardown),
-		cmocka_unit_test_setup_teardown(rejects_long_cmdline_and_huge_initrd, setup, teardown),
+		cmocka_unit_test_setup_teardown(rejects_long_cmdline_and_huge_initrd, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

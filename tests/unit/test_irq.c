@@ -45,12 +45,12 @@ static int fake_ioctl(int fd, unsigned long req, void *arg)
 	return 0;
 }
 
-static const struct irq_kvm_ops ops = { .ioctl = fake_ioctl };
+static const struct irq_kvm_ops ops = {.ioctl = fake_ioctl};
 
 static int setup(void **state)
 {
 	struct irq_routing *r = calloc(1, sizeof(*r));
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 
 	memset(&kvm, 0, sizeof(kvm));
 	assert_int_equal(irq_routing_init(r, 3, 64, true, &ops, &e), 0);
@@ -76,7 +76,7 @@ static const struct kvm_irq_routing_entry *route_of(unsigned int gsi)
 static void nothing_sent_until_something_changes(void **state)
 {
 	struct irq_routing *r = *state;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 
 	assert_int_equal(irq_routing_commit(r, &e), 0);
 	assert_int_equal(kvm.set_routing_calls, 0);
@@ -85,7 +85,7 @@ static void nothing_sent_until_something_changes(void **state)
 static void gsis_from_24_and_reused(void **state)
 {
 	struct irq_routing *r = *state;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 
 	assert_int_equal(irq_gsi_alloc(r, &e), 24);
 	assert_int_equal(irq_gsi_alloc(r, &e), 25);
@@ -104,8 +104,8 @@ static void gsis_from_24_and_reused(void **state)
 static void routes_batched_and_unchanged_not_resent(void **state)
 {
 	struct irq_routing *r = *state;
-	struct errinfo e = { 0 };
-	struct msi_msg m1 = { 0xfee00000, 0, 0x41 }, m2 = { 0xfee01000, 0, 0x42 };
+	struct errinfo e = {0};
+	struct msi_msg m1 = {0xfee00000, 0, 0x41}, m2 = {0xfee01000, 0, 0x42};
 	int a = irq_gsi_alloc(r, &e), b = irq_gsi_alloc(r, &e);
 
 	assert_int_equal(irq_route_msi(r, (unsigned int)a, &m1, &e), 0);
@@ -139,9 +139,9 @@ static void routes_batched_and_unchanged_not_resent(void **state)
 static void irqchip_default_routes(void **state)
 {
 	struct irq_routing *r = *state;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 	int pic = 0, ioapic = 0;
-	struct msi_msg m = { 0xfee00000, 0, 0x30 };
+	struct msi_msg m = {0xfee00000, 0, 0x30};
 
 	irq_route_msi(r, (unsigned int)irq_gsi_alloc(r, &e), &m, &e);
 	irq_routing_commit(r, &e);
@@ -164,8 +164,8 @@ static void irqchip_default_routes(void **state)
 static void bad_gsi_and_kvm_failure(void **state)
 {
 	struct irq_routing *r = *state;
-	struct errinfo e = { 0 };
-	struct msi_msg m = { 0xfee00000, 0, 0x41 };
+	struct errinfo e = {0};
+	struct msi_msg m = {0xfee00000, 0, 0x41};
 	int g = irq_gsi_alloc(r, &e);
 
 	assert_int_equal(irq_route_msi(r, 5, &m, &e), -EINVAL);
@@ -182,7 +182,7 @@ static void bad_gsi_and_kvm_failure(void **state)
 static void irqfd_flags(void **state)
 {
 	struct irq_routing *r = *state;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 
 	assert_int_equal(irq_irqfd_assign(r, 7, 30, -1, &e), 0);
 	assert_int_equal(kvm.last_irqfd.fd, 7);
@@ -201,8 +201,8 @@ static void irqfd_flags(void **state)
 static void no_irqchip_table_starts_empty(void **state)
 {
 	struct irq_routing r;
-	struct errinfo e = { 0 };
-	struct msi_msg m = { 0xfee00000, 0, 0x41 };
+	struct errinfo e = {0};
+	struct msi_msg m = {0xfee00000, 0, 0x41};
 
 	(void)state;
 	memset(&kvm, 0, sizeof(kvm));

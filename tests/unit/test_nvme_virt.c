@@ -27,15 +27,15 @@
 struct fake_nvme {
 	/* controller state */
 	unsigned vqfrt, vifrt, vqfrsm, vifrsm;
-	unsigned vqrfap, virfap;	   /* active primary flexible allocation */
+	unsigned vqrfap, virfap; /* active primary flexible allocation */
 	unsigned next_vqrfap, next_virfap; /* applied at the next reset */
 	unsigned scs[NSEC], nvq[NSEC], nvi[NSEC];
 	bool apply_on_ctrl_reset; /* spec behaviour; QEMU needs a function reset */
 	bool never_apply;
 	/* fault injection */
-	int fail_act;	 /* virt mgmt action to refuse with fail_status */
+	int fail_act; /* virt mgmt action to refuse with fail_status */
 	int fail_status; /* NVMe status (DNR | SCT << 8 | SC) */
-	int sys_err;	 /* every command fails with -sys_err */
+	int sys_err; /* every command fails with -sys_err */
 	/* what the library did */
 	char log[64][48];
 	int nlog;
@@ -266,12 +266,20 @@ static int setup(void **state)
 	write_file(env->root, "/sys/class/nvme/nvme0/state", "live\n");
 	write_file(env->root, "/dev/nvme0", "");
 	env->f = (struct fake_nvme){
-		.vqfrt = 8, .vifrt = 4, .vqfrsm = 2, .vifrsm = 1,
-		.vqrfap = 8, .virfap = 4, .next_vqrfap = 8, .next_virfap = 4,
+		.vqfrt = 8,
+		.vifrt = 4,
+		.vqfrsm = 2,
+		.vifrsm = 1,
+		.vqrfap = 8,
+		.virfap = 4,
+		.next_vqrfap = 8,
+		.next_virfap = 4,
 		.fail_act = -1,
 	};
 	env->ops = (struct nvme_virt_ops){
-		.admin = fake_admin, .reset = fake_reset, .opaque = &env->f,
+		.admin = fake_admin,
+		.reset = fake_reset,
+		.opaque = &env->f,
 		.live_timeout_ms = 300,
 	};
 	*state = env;
@@ -311,7 +319,7 @@ static int count_log(const struct fake_nvme *f, const char *prefix)
 static void decode_primary_offsets(void **state)
 {
 	struct nvme_virt_primary_caps c;
-	uint8_t buf[4096] = { 0 };
+	uint8_t buf[4096] = {0};
 
 	(void)state;
 	put16(buf + 0, 0x1234);
@@ -350,7 +358,7 @@ static void decode_primary_offsets(void **state)
 static void decode_secondary_entries(void **state)
 {
 	struct nvme_virt_secondary list[2];
-	uint8_t buf[4096] = { 0 };
+	uint8_t buf[4096] = {0};
 
 	(void)state;
 	buf[0] = 3;
@@ -390,7 +398,7 @@ static void is_nvme_pf(void **state)
 static void ctrl_name_and_missing_driver(void **state)
 {
 	struct env *env = *state;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 	char name[16];
 
 	assert_int_equal(nvme_virt_ctrl_name(env->root, BDF, name, sizeof(name), &e), 0);
@@ -406,7 +414,7 @@ static void ctrl_name_and_missing_driver(void **state)
 static void prepare_function_reset_fallback(void **state)
 {
 	struct env *env = *state;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 
 	/* QEMU: the controller reset does not apply the allocation, FLR does */
 	assert_int_equal(nvme_virt_prepare_ops(&env->ops, env->root, BDF, 2, &e), 0);
@@ -424,7 +432,7 @@ static void prepare_function_reset_fallback(void **state)
 static void prepare_controller_reset_is_enough(void **state)
 {
 	struct env *env = *state;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 
 	env->f.apply_on_ctrl_reset = true;
 	assert_int_equal(nvme_virt_prepare_ops(&env->ops, env->root, BDF, 4, &e), 0);
@@ -436,7 +444,7 @@ static void prepare_controller_reset_is_enough(void **state)
 static void prepare_nothing_to_do(void **state)
 {
 	struct env *env = *state;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 
 	env->f.vqrfap = env->f.virfap = 0;
 	set_numvfs(env, 2); /* VFs may exist: nothing will be reset */
@@ -447,7 +455,7 @@ static void prepare_nothing_to_do(void **state)
 static void prepare_refuses_with_vfs(void **state)
 {
 	struct env *env = *state;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 
 	set_numvfs(env, 2);
 	assert_int_equal(nvme_virt_prepare_ops(&env->ops, env->root, BDF, 2, &e), -EBUSY);
@@ -459,7 +467,7 @@ static void prepare_refuses_with_vfs(void **state)
 static void prepare_too_many_vfs(void **state)
 {
 	struct env *env = *state;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 
 	assert_int_equal(nvme_virt_prepare_ops(&env->ops, env->root, BDF, 5, &e), -ERANGE);
 	assert_non_null(strstr(e.msg, "fewer than 5 VFs"));
@@ -469,7 +477,7 @@ static void prepare_too_many_vfs(void **state)
 static void prepare_reset_never_applies(void **state)
 {
 	struct env *env = *state;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 
 	env->f.never_apply = true;
 	assert_int_equal(nvme_virt_prepare_ops(&env->ops, env->root, BDF, 2, &e), -EIO);
@@ -480,7 +488,7 @@ static void prepare_reset_never_applies(void **state)
 static void prepare_controller_not_live(void **state)
 {
 	struct env *env = *state;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 
 	write_file(env->root, "/sys/class/nvme/nvme0/state", "resetting\n");
 	assert_int_equal(nvme_virt_prepare_ops(&env->ops, env->root, BDF, 2, &e), -ETIMEDOUT);
@@ -493,7 +501,7 @@ static void prepare_controller_not_live(void **state)
 static void prepare_unsupported_controller(void **state)
 {
 	struct env *env = *state;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 
 	env->f.fail_act = 0x14;
 	env->f.fail_status = 0x4002; /* Invalid Field: CNS 14h unknown */
@@ -505,7 +513,7 @@ static void prepare_unsupported_controller(void **state)
 static void system_error_names_errno(void **state)
 {
 	struct env *env = *state;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 
 	env->f.sys_err = ENOTTY;
 	assert_int_equal(nvme_virt_prepare_ops(&env->ops, env->root, BDF, 2, &e), -ENOTTY);
@@ -517,7 +525,7 @@ static void system_error_names_errno(void **state)
 
 static void prepared(struct env *env, unsigned nvfs)
 {
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 
 	assert_int_equal(nvme_virt_prepare_ops(&env->ops, env->root, BDF, nvfs, &e), 0);
 	set_numvfs(env, nvfs);
@@ -527,7 +535,7 @@ static void prepared(struct env *env, unsigned nvfs)
 static void online_two_vfs(void **state)
 {
 	struct env *env = *state;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 
 	prepared(env, 2);
 	assert_int_equal(nvme_virt_online_vfs_ops(&env->ops, env->root, BDF, 2, &e), 0);
@@ -549,7 +557,7 @@ static void online_two_vfs(void **state)
 static void online_twice_changes_nothing(void **state)
 {
 	struct env *env = *state;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 
 	prepared(env, 4);
 	assert_int_equal(nvme_virt_online_vfs_ops(&env->ops, env->root, BDF, 4, &e), 0);
@@ -562,7 +570,7 @@ static void online_twice_changes_nothing(void **state)
 static void online_after_pf_reset(void **state)
 {
 	struct env *env = *state;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 
 	prepared(env, 2);
 	assert_int_equal(nvme_virt_online_vfs_ops(&env->ops, env->root, BDF, 2, &e), 0);
@@ -579,7 +587,7 @@ static void online_after_pf_reset(void **state)
 static void online_shrinks_to_fewer_vfs(void **state)
 {
 	struct env *env = *state;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 
 	prepared(env, 4);
 	assert_int_equal(nvme_virt_online_vfs_ops(&env->ops, env->root, BDF, 4, &e), 0);
@@ -595,7 +603,7 @@ static void online_shrinks_to_fewer_vfs(void **state)
 static void online_needs_the_vfs(void **state)
 {
 	struct env *env = *state;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 
 	prepared(env, 2);
 	set_numvfs(env, 1);
@@ -607,7 +615,7 @@ static void online_needs_the_vfs(void **state)
 static void online_unprepared_primary(void **state)
 {
 	struct env *env = *state;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 
 	set_numvfs(env, 2); /* VFs created without prepare: the primary holds the pool */
 	assert_int_equal(nvme_virt_online_vfs_ops(&env->ops, env->root, BDF, 2, &e), -ENOSPC);
@@ -618,7 +626,7 @@ static void online_unprepared_primary(void **state)
 static void online_refused_by_controller(void **state)
 {
 	struct env *env = *state;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 
 	prepared(env, 2);
 	env->f.fail_act = NVME_VIRT_ACT_SECONDARY_ONLINE;
@@ -629,10 +637,98 @@ static void online_refused_by_controller(void **state)
 	assert_non_null(strstr(e.msg, "0x120"));
 }
 
+static void read_file(const char *root, const char *rel, char *buf, size_t size)
+{
+	char path[PATH_MAX];
+	FILE *fp;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s%s", root, rel);
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	n = fread(buf, 1, size - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+}
+
+static void link_at(const char *root, const char *target, const char *rel)
+{
+	char path[PATH_MAX * 2];
+
+	snprintf(path, sizeof(path), "%s%s", root, rel);
+	assert_int_equal(symlink(target, path), 0);
+}
+
+/* Two VFs as the kernel lays them out; VF 1 (01:00.2) has a driver bound. */
+static void add_vfs(struct env *env, const char *autoprobe)
+{
+	mkdirs(env->root, "/sys/bus/pci/devices/0000:01:00.1");
+	mkdirs(env->root, "/sys/bus/pci/devices/0000:01:00.2");
+	mkdirs(env->root, "/sys/bus/pci/drivers/nvme");
+	link_at(env->root, "../0000:01:00.1", "/sys/bus/pci/devices/" BDF "/virtfn0");
+	link_at(env->root, "../0000:01:00.2", "/sys/bus/pci/devices/" BDF "/virtfn1");
+	link_at(env->root, "../../drivers/nvme", "/sys/bus/pci/devices/0000:01:00.2/driver");
+	write_file(env->root, "/sys/bus/pci/devices/" BDF "/sriov_drivers_autoprobe", autoprobe);
+	write_file(env->root, "/sys/bus/pci/drivers_probe", "");
+}
+
+static void online_probes_driverless_vfs(void **state)
+{
+	struct env *env = *state;
+	struct errinfo e = {0};
+	char buf[64];
+
+	prepared(env, 2);
+	add_vfs(env, "1\n");
+	assert_int_equal(nvme_virt_online_vfs_ops(&env->ops, env->root, BDF, 2, &e), 0);
+	/* only the VF without a driver is probed */
+	read_file(env->root, "/sys/bus/pci/drivers_probe", buf, sizeof(buf));
+	assert_string_equal(buf, "0000:01:00.1");
+	/* nothing changes the second time: no probe either */
+	write_file(env->root, "/sys/bus/pci/drivers_probe", "");
+	assert_int_equal(nvme_virt_online_vfs_ops(&env->ops, env->root, BDF, 2, &e), 0);
+	read_file(env->root, "/sys/bus/pci/drivers_probe", buf, sizeof(buf));
+	assert_string_equal(buf, "");
+}
+
+static void online_leaves_vfs_alone_without_autoprobe(void **state)
+{
+	struct env *env = *state;
+	struct errinfo e = {0};
+	char buf[64];
+
+	prepared(env, 2);
+	add_vfs(env, "0\n");
+	assert_int_equal(nvme_virt_online_vfs_ops(&env->ops, env->root, BDF, 2, &e), 0);
+	read_file(env->root, "/sys/bus/pci/drivers_probe", buf, sizeof(buf));
+	assert_string_equal(buf, "");
+	assert_int_equal(env->f.scs[0] + env->f.scs[1], 2);
+}
+
+/* Callers may pass no errinfo: every error path must cope. */
+static void errors_without_errinfo(void **state)
+{
+	struct env *env = *state;
+
+	env->f.fail_act = 0x14;
+	env->f.fail_status = 0x4002;
+	assert_int_equal(nvme_virt_prepare_ops(&env->ops, env->root, BDF, 2, NULL), -EOPNOTSUPP);
+	env->f.fail_act = -1;
+	write_file(env->root, "/sys/class/nvme/nvme0/state", "dead\n");
+	assert_int_equal(nvme_virt_prepare_ops(&env->ops, env->root, BDF, 2, NULL), -EIO);
+	set_numvfs(env, 2);
+	env->f.vqrfap = env->f.virfap = 0;
+	env->f.fail_act = NVME_VIRT_ACT_SECONDARY_ASSIGN;
+	env->f.fail_status = 0x4121;
+	assert_int_equal(nvme_virt_online_vfs_ops(&env->ops, env->root, BDF, 2, NULL), -EIO);
+	assert_int_equal(nvme_virt_online_vfs_ops(&env->ops, env->root, "0000:09:00.0", 2, NULL),
+			 -ENOENT);
+}
+
 static void online_zero_vfs_is_a_no_op(void **state)
 {
 	struct env *env = *state;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 
 	assert_int_equal(nvme_virt_online_vfs_ops(&env->ops, env->root, BDF, 0, &e), 0);
 	assert_int_equal(env->f.nlog, 0);
@@ -662,6 +758,9 @@ int main(void)
 		T(online_needs_the_vfs),
 		T(online_unprepared_primary),
 		T(online_refused_by_controller),
+		T(online_probes_driverless_vfs),
+		T(online_leaves_vfs_alone_without_autoprobe),
+		T(errors_without_errinfo),
 		T(online_zero_vfs_is_a_no_op),
 	};
 #undef T

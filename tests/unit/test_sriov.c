@@ -156,8 +156,7 @@ static void msix_bound_vf_is_busy(void **state)
 
 	msix_fixture(f->root);
 	assert_int_equal(stree_mkdir(f->root, "/sys/bus/pci/drivers/igbvf"), 0);
-	assert_int_equal(stree_link(f->root,
-				    "/sys/devices/pci0000:00/0000:01:10.4/driver",
+	assert_int_equal(stree_link(f->root, "/sys/devices/pci0000:00/0000:01:10.4/driver",
 				    "/sys/bus/pci/drivers/igbvf"),
 			 0);
 	assert_int_equal(vf_count_set(f->root, PF, 3, &o, &r, &e), -EBUSY);
@@ -307,6 +306,27 @@ static void count_above_total_changes_nothing(void **state)
 	assert_string_equal(buf, "1\n");
 }
 
+/* sriov_totalvfs below the capability's TotalVFs: the driver, not the firmware, set the cap. */
+static void count_cap_lowered_by_driver(void **state)
+{
+	struct stree_cfg c = {.pcie_type = 0, .msix_size = 10, .sriov_total = 64, .acs_ctrl = -1};
+	struct fixture *f = *state;
+	struct vf_count_opts o = {.autoprobe = -1};
+	struct vf_count_result r;
+	struct errinfo e;
+	uint8_t cfg[4096];
+
+	stree_build_cfg(&c, cfg);
+	assert_int_equal(stree_config(f->root, PF, cfg, sizeof(cfg)), 0);
+	assert_int_equal(vf_count_set(f->root, PF, 8, &o, &r, &e), -ERANGE);
+	assert_non_null(
+		strstr(e.hint, "capability offers 64 VFs but the PF driver limits it to 7"));
+	/* Capability and sysfs agree: the firmware is the limit. */
+	stree_dev_attr(f->root, PF, "sriov_totalvfs", "64\n");
+	assert_int_equal(vf_count_set(f->root, PF, 65, &o, &r, &e), -ERANGE);
+	assert_non_null(strstr(e.hint, "device firmware/NVM"));
+}
+
 static void count_needs_pf_driver(void **state)
 {
 	struct fixture *f = *state;
@@ -429,6 +449,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(pf_read_with_vfs, setup, teardown),
 		cmocka_unit_test_setup_teardown(not_a_pf, setup, teardown),
 		cmocka_unit_test_setup_teardown(count_above_total_changes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(count_cap_lowered_by_driver, setup, teardown),
 		cmocka_unit_test_setup_teardown(count_needs_pf_driver, setup, teardown),
 		cmocka_unit_test_setup_teardown(count_change_writes_zero_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(count_same_value_is_noop, setup, teardown),

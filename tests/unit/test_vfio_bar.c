@@ -29,9 +29,9 @@ static void check_piece(const struct vfio_bar_layout *l, unsigned int i, uint64_
 static void nvme_pdev(struct fake_vfio *f, struct fake_irq *fi, struct vfio_device *dev,
 		      struct vfio_pdev *p, bool mappable)
 {
-	struct vfio_pdev_opts o = { .intx_gsi = -1, .page_size = 4096 };
+	struct vfio_pdev_opts o = {.intx_gsi = -1, .page_size = 4096};
 	struct vfio_irq irq;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 
 	fake_vfio_nvme_vf(f, 16, mappable);
 	fake_irq_init(fi, &irq);
@@ -102,10 +102,10 @@ static void test_nvme_vf_msix_mappable(void **state)
 
 static void test_layout_rules(void **state)
 {
-	struct vfio_region r = { .flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE |
-					  VFIO_REGION_INFO_FLAG_MMAP,
-				 .size = 0x10000 };
-	struct vfio_bar_trap t[2] = { { 0x8010, 0x40 }, { 0x8800, 8 } };
+	struct vfio_region r = {.flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE |
+					 VFIO_REGION_INFO_FLAG_MMAP,
+				.size = 0x10000};
+	struct vfio_bar_trap t[2] = {{0x8010, 0x40}, {0x8800, 8}};
 	struct vfio_bar_layout l;
 	struct errinfo e;
 
@@ -166,7 +166,7 @@ static void test_layout_rules(void **state)
 
 static void test_pieces_cover_bar(void **state)
 {
-	struct vfio_region r = { .flags = VFIO_REGION_INFO_FLAG_MMAP, .size = 1 << 20 };
+	struct vfio_region r = {.flags = VFIO_REGION_INFO_FLAG_MMAP, .size = 1 << 20};
 	struct vfio_bar_layout l;
 	struct errinfo e;
 	uint32_t seed = 7;
@@ -236,7 +236,7 @@ static void test_region_caps_and_bounds(void **state)
 {
 	struct fake_vfio f;
 	struct vfio_device dev;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 	uint8_t buf[16];
 
 	(void)state;
@@ -267,8 +267,8 @@ static void test_reset(void **state)
 {
 	struct fake_vfio f;
 	struct vfio_device dev;
-	struct errinfo e = { 0 };
-	struct vfio_group_ref mine = { .id = 7, .fd = 42 }, other = { .id = 8, .fd = 43 };
+	struct errinfo e = {0};
+	struct vfio_group_ref mine = {.id = 7, .fd = 42}, other = {.id = 8, .fd = 43};
 
 	(void)state;
 	fake_vfio_nvme_vf(&f, 4, false);
@@ -294,7 +294,7 @@ static void test_not_pci(void **state)
 {
 	struct fake_vfio f;
 	struct vfio_device dev;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 
 	(void)state;
 	fake_vfio_init(&f, 1, 2, 0);

@@ -39,8 +39,8 @@ static void on_bar(void *opaque, int bar, uint64_t addr, bool on)
 
 static void setup_pdev(struct fix *x, const struct vfio_pdev_opts *o)
 {
-	struct vfio_pdev_opts def = { .intx_gsi = 16, .page_size = 4096 };
-	struct errinfo e = { 0 };
+	struct vfio_pdev_opts def = {.intx_gsi = 16, .page_size = 4096};
+	struct errinfo e = {0};
 
 	fake_irq_init(&x->fi, &x->irq);
 	assert_int_equal(vfio_device_setup(&x->dev, &x->f.sys, x->f.fd, "0000:01:00.1", &e), 0);
@@ -182,7 +182,7 @@ static void test_cap_filtering(void **state)
 	struct fix *x = calloc(1, sizeof(*x));
 	uint8_t ids[16];
 	uint16_t eids[16];
-	uint8_t pcix_body[6] = { 0x11, 0x22, 0x33, 0x44, 0x55, 0x66 };
+	uint8_t pcix_body[6] = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66};
 	uint8_t pcix;
 	uint16_t sriov;
 	int n;
@@ -226,7 +226,7 @@ static void test_cap_filtering(void **state)
 static void test_cap_loop_and_bad_pointers(void **state)
 {
 	struct fix *x = calloc(1, sizeof(*x));
-	uint8_t pm[6] = { 0 };
+	uint8_t pm[6] = {0};
 	uint8_t *c;
 	uint8_t ids[64];
 	uint8_t off;
@@ -301,7 +301,8 @@ static void test_msi_cap_emulated(void **state)
 	assert_int_equal(s.data, 0x4041);
 	assert_int_equal(s.mask, 0xf); /* only implemented vectors' bits */
 	/* 64-bit + maskbit + MMC are read-only */
-	assert_int_equal(rd(x, cap + PCI_MSI_FLAGS, 2) & ~(PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE),
+	assert_int_equal(rd(x, cap + PCI_MSI_FLAGS, 2) &
+				 ~(PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE),
 			 PCI_MSI_FLAGS_64BIT | PCI_MSI_FLAGS_MASKBIT | (2 << 1));
 	/* device capability untouched */
 	assert_int_equal(fake_cfg32(&x->f, cap + PCI_MSI_ADDRESS_LO), 0);
@@ -334,7 +335,7 @@ static void test_bridge_rejected(void **state)
 	struct fake_vfio f;
 	struct vfio_device dev;
 	struct vfio_cfg c;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 
 	(void)state;
 	fake_vfio_init(&f, 0x8086, 0x1234, 0x060400);
@@ -351,9 +352,11 @@ static void test_rom_file(void **state)
 {
 	struct fix *x = calloc(1, sizeof(*x));
 	uint8_t img[3000];
-	struct vfio_pdev_opts o = { .rom = VFIO_ROM_FILE, .rom_image = img,
-				    .rom_image_len = sizeof(img), .intx_gsi = 16,
-				    .page_size = 4096 };
+	struct vfio_pdev_opts o = {.rom = VFIO_ROM_FILE,
+				   .rom_image = img,
+				   .rom_image_len = sizeof(img),
+				   .intx_gsi = 16,
+				   .page_size = 4096};
 	uint8_t b[4];
 
 	(void)state;

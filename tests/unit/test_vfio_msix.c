@@ -28,8 +28,8 @@ struct fix {
 static int setup(void **state)
 {
 	struct fix *x = calloc(1, sizeof(*x));
-	struct vfio_pdev_opts o = { .intx_gsi = 16, .page_size = 4096 };
-	struct errinfo e = { 0 };
+	struct vfio_pdev_opts o = {.intx_gsi = 16, .page_size = 4096};
+	struct errinfo e = {0};
 
 	fake_vfio_nvme_vf(&x->f, NVEC, false);
 	fake_irq_init(&x->fi, &x->irq);
@@ -272,8 +272,8 @@ static void test_msi_multi_vector(void **state)
 	struct vfio_irq irq;
 	struct vfio_device dev;
 	struct vfio_pdev p;
-	struct vfio_pdev_opts o = { .intx_gsi = 17, .page_size = 4096 };
-	struct errinfo e = { 0 };
+	struct vfio_pdev_opts o = {.intx_gsi = 17, .page_size = 4096};
+	struct errinfo e = {0};
 	uint8_t cap;
 
 	(void)state;

@@ -23,7 +23,7 @@
 static void test_spec_parse(void **state)
 {
 	struct vfio_pci_spec s;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 
 	(void)state;
 	assert_int_equal(vfio_pci_spec_parse("01:00.1", &s, &e), 0);
@@ -32,10 +32,11 @@ static void test_spec_parse(void **state)
 	assert_int_equal(s.rom, VFIO_ROM_OFF);
 	assert_string_equal(s.vf_token, "");
 
-	assert_int_equal(vfio_pci_spec_parse(
-				 "0000:3b:02.3,managed,vf-token=2ab74924-c335-45f4-9b16-8569e5b08258,rom=on",
-				 &s, &e),
-			 0);
+	assert_int_equal(
+		vfio_pci_spec_parse(
+			"0000:3b:02.3,managed,vf-token=2ab74924-c335-45f4-9b16-8569e5b08258,rom=on",
+			&s, &e),
+		0);
 	assert_true(s.managed);
 	assert_string_equal(s.vf_token, "2ab74924-c335-45f4-9b16-8569e5b08258");
 	assert_int_equal(s.rom, VFIO_ROM_DEVICE);
@@ -73,9 +74,9 @@ static void mem_layout(struct guest_mem *m, uint64_t low, uint64_t high)
 static void test_layout_vs_iova_ranges(void **state)
 {
 	/* what type1 reports on x86: everything but the MSI window, 48 bits */
-	struct vfio_usable_range r[2] = { { 0, 0xfedfffff }, { 0xfef00000, (1ULL << 48) - 1 } };
+	struct vfio_usable_range r[2] = {{0, 0xfedfffff}, {0xfef00000, (1ULL << 48) - 1}};
 	struct guest_mem m;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 
 	(void)state;
 	mem_layout(&m, 3ULL << 30, 4ULL << 30);
@@ -94,7 +95,7 @@ static void test_layout_vs_iova_ranges(void **state)
 
 static void test_memlock(void **state)
 {
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 
 	(void)state;
 	assert_int_equal(vfio_dma_check_memlock_limit(1ULL << 30, 8ULL << 20, false, &e), -ENOMEM);
@@ -109,8 +110,8 @@ static void test_memlock(void **state)
 static void test_prefault_parallel(void **state)
 {
 	const uint64_t size = 8 << 20;
-	struct vfio_dma_stats st = { 0 };
-	struct errinfo e = { 0 };
+	struct vfio_dma_stats st = {0};
+	struct errinfo e = {0};
 	struct guest_mem m;
 	unsigned char vec[8 << 8];
 	uint8_t *p;
@@ -133,8 +134,12 @@ static void test_prefault_parallel(void **state)
 
 static void add_dev(const char *root, const char *bdf, const char *driver, int group)
 {
-	struct stree_dev d = { .bdf = bdf, .vendor = 0x1b36, .device = 0x0010,
-			       .class_code = 0x010802, .driver = driver, .group = group };
+	struct stree_dev d = {.bdf = bdf,
+			      .vendor = 0x1b36,
+			      .device = 0x0010,
+			      .class_code = 0x010802,
+			      .driver = driver,
+			      .group = group};
 
 	assert_int_equal(stree_add_dev(root, &d), 0);
 }
@@ -150,7 +155,7 @@ static const struct vfio_check_item *find(const struct vfio_preflight_report *r,
 static void test_preflight(void **state)
 {
 	struct vfio_preflight_report r;
-	struct vfio_preflight_in in = { 0 };
+	struct vfio_preflight_in in = {0};
 	const struct vfio_check_item *it;
 	struct guest_mem m;
 	char root[256], rel[256], abs[600];
@@ -284,12 +289,9 @@ static void test_posted_conditions(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_spec_parse),
-		cmocka_unit_test(test_layout_vs_iova_ranges),
-		cmocka_unit_test(test_memlock),
-		cmocka_unit_test(test_prefault_parallel),
-		cmocka_unit_test(test_preflight),
-		cmocka_unit_test(test_posted_conditions),
+		cmocka_unit_test(test_spec_parse), cmocka_unit_test(test_layout_vs_iova_ranges),
+		cmocka_unit_test(test_memlock),	   cmocka_unit_test(test_prefault_parallel),
+		cmocka_unit_test(test_preflight),  cmocka_unit_test(test_posted_conditions),
 	};
 
 	return cmocka_run_group_tests_name("vfio_setup", tests, NULL, NULL);

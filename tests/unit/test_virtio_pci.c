@@ -98,6 +98,10 @@ static void pci_identity_and_caps(void **state)
 		case VIRTIO_PCI_CAP_DEVICE_CFG:
 			assert_int_equal(pci_cfg_r32(d, p + 8), VPCI_DEVCFG_OFF);
 			break;
+		case VIRTIO_PCI_CAP_PCI_CFG:
+			assert_int_equal(d->cfg[p + 2], 20);
+			assert_int_equal(p, f->rng.vp.cfg_cap);
+			break;
 		default:
 			fail_msg("unexpected virtio cap type %u", d->cfg[p + 3]);
 		}
@@ -105,7 +109,8 @@ static void pci_identity_and_caps(void **state)
 	assert_true(msix);
 	assert_int_equal(seen, 1u << VIRTIO_PCI_CAP_COMMON_CFG | 1u << VIRTIO_PCI_CAP_NOTIFY_CFG |
 				       1u << VIRTIO_PCI_CAP_ISR_CFG |
-				       1u << VIRTIO_PCI_CAP_DEVICE_CFG);
+				       1u << VIRTIO_PCI_CAP_DEVICE_CFG |
+				       1u << VIRTIO_PCI_CAP_PCI_CFG);
 }
 
 static void features_offered(void **state)
@@ -180,6 +185,10 @@ static void queue_registers(void **state)
 	assert_int_equal(td_read(&f->t, TD_COMMON(queue_size), 2), 0);
 	td_write(&f->t, TD_COMMON(queue_enable), 1, 2);
 	assert_int_equal(td_read(&f->t, TD_COMMON(queue_enable), 2), 0);
+	/* More than the device offers is refused. */
+	td_write(&f->t, TD_COMMON(queue_select), 0, 2);
+	td_write(&f->t, TD_COMMON(queue_size), 128, 2);
+	assert_int_equal(td_read(&f->t, TD_COMMON(queue_size), 2), 64);
 	/* Once enabled, size and addresses are frozen. */
 	td_queue_setup(&f->t, 0, 32, 1);
 	td_queue_enable(&f->t, 0);
@@ -409,6 +418,53 @@ static void msix_table_through_bar(void **state)
 	assert_int_equal(td_read(&f->t, VPCI_MSIX_PBA_OFF, 4), 0);
 }
 
+/* The VIRTIO_PCI_CAP_PCI_CFG window: BAR registers through config space. */
+static void pci_cfg_window(void **state)
+{
+	struct fixture *f = *state;
+	struct pci_host h;
+	struct errinfo e;
+	uint32_t cap = f->rng.vp.cfg_cap, v;
+	int slot;
+
+	assert_int_equal(pci_host_init(&h, NULL, NULL, NULL, 1ull << 36, 1ull << 30, &e), 0);
+	assert_int_equal(pci_dev_register(&h, &f->rng.vp.pci, -1, &e), 0);
+	slot = f->rng.vp.pci.slot;
+	/* Window on num_queues (common cfg + 0x12), 2 bytes. */
+	v = 0;
+	pci_cfg_access(&h, 0, slot, 0, cap + 4, (uint8_t *)&v, 1, true); /* bar 0 */
+	v = 0x12;
+	pci_cfg_access(&h, 0, slot, 0, cap + 8, (uint8_t *)&v, 4, true);
+	v = 2;
+	pci_cfg_access(&h, 0, slot, 0, cap + 12, (uint8_t *)&v, 4, true);
+	v = 0xdeadbeef;
+	pci_cfg_access(&h, 0, slot, 0, cap + 16, (uint8_t *)&v, 4, false);
+	assert_int_equal(v & 0xffff, 1);
+	/* Write through it: device status ACKNOWLEDGE (offset 0x14, 1 byte). */
+	v = 0x14;
+	pci_cfg_access(&h, 0, slot, 0, cap + 8, (uint8_t *)&v, 4, true);
+	v = 1;
+	pci_cfg_access(&h, 0, slot, 0, cap + 12, (uint8_t *)&v, 4, true);
+	v = VIRTIO_CONFIG_S_ACKNOWLEDGE;
+	pci_cfg_access(&h, 0, slot, 0, cap + 16, (uint8_t *)&v, 1, true);
+	assert_int_equal(td_status(&f->t), VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	/* A length of 3 is not a window: reads give the shadow, nothing else. */
+	v = 3;
+	pci_cfg_access(&h, 0, slot, 0, cap + 12, (uint8_t *)&v, 4, true);
+	v = 0;
+	pci_cfg_access(&h, 0, slot, 0, cap + 16, (uint8_t *)&v, 4, false);
+	assert_int_equal(v, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	/* Offset beyond the BAR: ignored. */
+	v = VPCI_BAR_SIZE;
+	pci_cfg_access(&h, 0, slot, 0, cap + 8, (uint8_t *)&v, 4, true);
+	v = 4;
+	pci_cfg_access(&h, 0, slot, 0, cap + 12, (uint8_t *)&v, 4, true);
+	v = 0;
+	pci_cfg_access(&h, 0, slot, 0, cap + 16, (uint8_t *)&v, 4, true);
+	assert_int_equal(td_status(&f->t), VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	pci_host_exit(&h);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -430,6 +486,7 @@ int main(void)
 		T(event_idx_suppresses_interrupts),
 		T(config_change_and_devcfg),
 		T(msix_table_through_bar),
+		T(pci_cfg_window),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

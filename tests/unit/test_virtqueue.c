@@ -588,7 +588,7 @@ static void index_wraparound(void **state)
 	assert_true(virtq_should_notify(&f->vq));
 }
 
-static void unpop_and_batched_fill(void **state)
+static void batch_commit_and_rollback(void **state)
 {
 	struct fixture *f = *state;
 
@@ -596,19 +596,54 @@ static void unpop_and_batched_fill(void **state)
 	set_desc(desc(f, 1), DATA_GPA + 4, 4, VRING_DESC_F_WRITE, 0);
 	publish(f, 0);
 	publish(f, 1);
+	/* Rolled back: the same requests come again. */
+	virtq_batch_begin(&f->vq);
 	assert_int_equal(virtq_pop(&f->vq, &f->elem), 1);
-	virtq_unpop(&f->vq);
+	virtq_fill(&f->vq, 0, 4);
+	virtq_batch_rollback(&f->vq);
+	assert_int_equal(used(f)->idx, 0);
+	virtq_batch_begin(&f->vq);
 	assert_int_equal(virtq_pop(&f->vq, &f->elem), 1);
 	assert_int_equal(f->elem.head, 0);
-	virtq_fill(&f->vq, 0, 4, 0);
+	virtq_fill(&f->vq, 0, 4);
 	assert_int_equal(virtq_pop(&f->vq, &f->elem), 1);
-	virtq_fill(&f->vq, 1, 2, 1);
-	/* Not visible until flushed. */
+	virtq_fill(&f->vq, 1, 2);
+	/* Not visible until committed, then both at once. */
 	assert_int_equal(used(f)->idx, 0);
-	virtq_flush(&f->vq, 2);
+	virtq_batch_commit(&f->vq);
 	assert_int_equal(used(f)->idx, 2);
+	assert_int_equal(used(f)->ring[0].id, 0);
 	assert_int_equal(used(f)->ring[1].id, 1);
 	assert_int_equal(used(f)->ring[1].len, 2);
+}
+
+/* A bad chain met inside a batch is completed with the batch, or not at all. */
+static void bad_chain_inside_batch(void **state)
+{
+	struct fixture *f = *state;
+
+	set_desc(desc(f, 0), DATA_GPA, 4, VRING_DESC_F_WRITE, 0);
+	set_desc(desc(f, 1), DATA_GPA, 4, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 1); /* loop */
+	publish(f, 0);
+	publish(f, 1);
+	virtq_batch_begin(&f->vq);
+	assert_int_equal(virtq_pop(&f->vq, &f->elem), 1);
+	assert_int_equal(virtq_pop(&f->vq, &f->elem), 0); /* the loop was skipped */
+	assert_int_equal(used(f)->idx, 0);
+	virtq_batch_rollback(&f->vq);
+	/* Again, committed this time: in completion order, the failed one once. */
+	virtq_batch_begin(&f->vq);
+	assert_int_equal(virtq_pop(&f->vq, &f->elem), 1);
+	virtq_fill(&f->vq, 0, 4);
+	assert_int_equal(virtq_pop(&f->vq, &f->elem), 0);
+	virtq_batch_commit(&f->vq);
+	assert_int_equal(used(f)->idx, 2);
+	assert_int_equal(used(f)->ring[0].id, 0);
+	assert_int_equal(used(f)->ring[0].len, 4);
+	assert_int_equal(used(f)->ring[1].id, 1);
+	assert_int_equal(used(f)->ring[1].len, 0);
+	/* Detected in both attempts, completed once. */
+	assert_int_equal(f->vq.bad_chains, 2);
 }
 
 static void iov_copy(void **state)
@@ -663,7 +698,8 @@ int main(void)
 		T(event_idx_suppression),
 		T(no_notify_flag),
 		T(index_wraparound),
-		T(unpop_and_batched_fill),
+		T(batch_commit_and_rollback),
+		T(bad_chain_inside_batch),
 		cmocka_unit_test(iov_copy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

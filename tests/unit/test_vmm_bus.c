@@ -39,8 +39,8 @@ static void probe_fn(void *o, uint64_t off, uint8_t *data, uint32_t len, bool w)
 static void overlaps_refused_neighbours_allowed(void **state)
 {
 	struct bus b;
-	struct probe p = { 0 };
-	struct errinfo e = { 0 };
+	struct probe p = {0};
+	struct errinfo e = {0};
 
 	(void)state;
 	assert_int_equal(bus_init(&b, "mmio"), 0);
@@ -65,7 +65,7 @@ static void overlaps_refused_neighbours_allowed(void **state)
 static void dispatch_finds_range_and_offset(void **state)
 {
 	struct bus b;
-	struct probe p = { 0 };
+	struct probe p = {0};
 	uint8_t d[8];
 
 	(void)state;
@@ -88,8 +88,8 @@ static void dispatch_finds_range_and_offset(void **state)
 static void callback_may_change_the_bus(void **state)
 {
 	struct bus b;
-	struct probe p = { .move_on_write = true };
-	uint8_t d[4] = { 0 };
+	struct probe p = {.move_on_write = true};
+	uint8_t d[4] = {0};
 
 	(void)state;
 	assert_int_equal(bus_init(&b, "mmio"), 0);

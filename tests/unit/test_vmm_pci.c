@@ -46,7 +46,7 @@ static int fake_kvm(int fd, unsigned long req, void *arg)
 	return 0;
 }
 
-static const struct irq_kvm_ops fake_ops = { .ioctl = fake_kvm };
+static const struct irq_kvm_ops fake_ops = {.ioctl = fake_kvm};
 
 struct fx {
 	struct bus pio, mmio;
@@ -108,7 +108,7 @@ static uint32_t cfg32(struct fx *f, unsigned int slot, uint32_t off)
 
 static void wcfg32(struct fx *f, unsigned int slot, uint32_t off, uint32_t v)
 {
-	uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
+	uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
 
 	pci_cfg_access(&f->h, 0, slot, 0, off, b, 4, true);
 }
@@ -124,15 +124,17 @@ static uint32_t mmio32(struct bus *b, uint64_t a, bool *hit)
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 
 	assert_int_equal(bus_init(&f->pio, "pio"), 0);
 	assert_int_equal(bus_init(&f->mmio, "mmio"), 0);
-	assert_int_equal(pci_host_init(&f->h, NULL, &f->pio, &f->mmio, 0x400000000ULL, 1ULL << 34, &e), 0);
+	assert_int_equal(
+		pci_host_init(&f->h, NULL, &f->pio, &f->mmio, 0x400000000ULL, 1ULL << 34, &e), 0);
 	pci_dev_init(&f->d, "testdev", 0x1234, 0x5678, 0x020000, 1, 0x1af4, 0x1100);
 	assert_int_equal(pci_bar_declare(&f->d, 0, 0x4000, 0, bar0_fn, f, &e), 0);
 	assert_int_equal(pci_bar_declare(&f->d, 2, 1 << 20, PCI_BARF_MEM64 | PCI_BARF_PREFETCH,
-					 bar2_fn, f, &e), 0);
+					 bar2_fn, f, &e),
+			 0);
 	assert_int_equal(pci_bar_declare(&f->d, 4, 32, PCI_BARF_IO, io_fn, f, &e), 0);
 	*state = f;
 	return 0;
@@ -154,19 +156,20 @@ static int teardown(void **state)
 static void bad_bar_declarations(void **state)
 {
 	struct fx *f = *state;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 
 	assert_int_equal(pci_bar_declare(&f->d, 1, 0x3000, 0, NULL, NULL, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "size 0x3000"));
 	assert_int_equal(pci_bar_declare(&f->d, 3, 0x1000, 0, NULL, NULL, &e), -EBUSY);
-	assert_int_equal(pci_bar_declare(&f->d, 5, 0x1000, PCI_BARF_MEM64, NULL, NULL, &e), -EINVAL);
+	assert_int_equal(pci_bar_declare(&f->d, 5, 0x1000, PCI_BARF_MEM64, NULL, NULL, &e),
+			 -EINVAL);
 	assert_int_equal(pci_bar_declare(&f->d, 1, 512, PCI_BARF_IO, NULL, NULL, &e), -EINVAL);
 }
 
 static void registration_assigns_bars(void **state)
 {
 	struct fx *f = *state;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 	uint32_t b0, b2lo, b2hi, b4;
 
 	assert_int_equal(pci_dev_register(&f->h, &f->d, -1, &e), 0);
@@ -204,7 +207,7 @@ static void registration_assigns_bars(void **state)
 static void bar_sizing_and_readonly_ids(void **state)
 {
 	struct fx *f = *state;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 	uint32_t orig;
 
 	assert_int_equal(pci_dev_register(&f->h, &f->d, 3, &e), 0);
@@ -234,7 +237,7 @@ static void bar_sizing_and_readonly_ids(void **state)
 static void decode_moves_and_disables_bars(void **state)
 {
 	struct fx *f = *state;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 	uint32_t b0;
 	bool hit;
 	uint8_t d[2];
@@ -280,7 +283,7 @@ static void decode_moves_and_disables_bars(void **state)
 static void config_through_ecam_and_cf8(void **state)
 {
 	struct fx *f = *state;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 	uint8_t d[4];
 	uint32_t addr = 0x80000000u | (1u << 11) | 0x00;
 
@@ -307,8 +310,8 @@ static void config_through_ecam_and_cf8(void **state)
 static void capability_chain(void **state)
 {
 	struct fx *f = *state;
-	struct errinfo e = { 0 };
-	uint8_t body[8] = { 0 };
+	struct errinfo e = {0};
+	uint8_t body[8] = {0};
 	int a, b;
 
 	a = pci_cap_add(&f->d, 0x09, body, 5, &e);
@@ -325,7 +328,7 @@ static void capability_chain(void **state)
 static void msix_table_and_masks(void **state)
 {
 	struct fx *f = *state;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 	uint8_t d[8];
 	uint32_t v;
 	struct msi_msg msg;
@@ -408,7 +411,7 @@ static void wtable(struct msix *m, unsigned int vec, unsigned int word, uint32_t
 static void msix_irqfd_mode(void **state)
 {
 	struct fx *f = *state;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 	struct irq_routing r;
 	uint8_t pba[8];
 
@@ -472,7 +475,7 @@ static void release_dev(struct pci_dev *d)
 static void host_exit_releases_devices(void **state)
 {
 	struct fx *f = *state;
-	struct errinfo e = { 0 };
+	struct errinfo e = {0};
 
 	f->d.opaque = f;
 	f->d.release = release_dev;
@@ -487,7 +490,8 @@ static void host_exit_releases_devices(void **state)
 		assert_false(bus_dispatch(&f->pio, 0xcfc, d, 4, false));
 	}
 	/* teardown calls pci_host_exit again: make that a fresh host */
-	assert_int_equal(pci_host_init(&f->h, NULL, &f->pio, &f->mmio, 0x400000000ULL, 1ULL << 34, &e), 0);
+	assert_int_equal(
+		pci_host_init(&f->h, NULL, &f->pio, &f->mmio, 0x400000000ULL, 1ULL << 34, &e), 0);
 	assert_int_equal(f->released, 1);
 }
 
@@ -495,10 +499,14 @@ int main(void)
 {
 #define T(x) cmocka_unit_test_setup_teardown(x, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(bad_bar_declarations),      T(registration_assigns_bars),
-		T(bar_sizing_and_readonly_ids), T(decode_moves_and_disables_bars),
-		T(config_through_ecam_and_cf8), T(capability_chain),
-		T(msix_table_and_masks),      T(host_exit_releases_devices),
+		T(bad_bar_declarations),
+		T(registration_assigns_bars),
+		T(bar_sizing_and_readonly_ids),
+		T(decode_moves_and_disables_bars),
+		T(config_through_ecam_and_cf8),
+		T(capability_chain),
+		T(msix_table_and_masks),
+		T(host_exit_releases_devices),
 		T(msix_irqfd_mode),
 	};
 

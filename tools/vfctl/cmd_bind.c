@@ -138,7 +138,7 @@ int cmd_bind(struct vfctl_ctx *ctx, int argc, char **argv)
 			printf("%s: checks passed; would move its IOMMU group to %s\n", bdf,
 			       args[1]);
 		for (i = 0; i < n; i++)
-			print_move(&all[i], args[1], false);
+			print_move(&all[i], args[1], ctx->dry_run);
 	} else {
 		print_move(&saved, args[1], ctx->dry_run);
 	}

@@ -120,7 +120,7 @@ static int list_one(struct vfctl_ctx *ctx, struct pcinames *names, const char *b
 			/* All VFs of a PF share one device ID: name it once above the table. */
 			if (!named) {
 				printf("  VFs: %s\n", pcinames_device(names, vd.vendor, vd.device,
-								     vfname, sizeof(vfname)));
+								      vfname, sizeof(vfname)));
 				named = true;
 			}
 			snprintf(idx, sizeof(idx), "%d", pf.vfs[i].index);

@@ -18,6 +18,7 @@
 #include "boot.h"
 #include "devices.h"
 #include "vfio_pci.h"
+#include "virtio_pci.h"
 #include "vm.h"
 
 #define MAX_DEVS 32
@@ -34,9 +35,12 @@ struct opts {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: vfvm run (--kernel FILE [--initrd FILE] [--cmdline STR] | --firmware FILE)\n"
-		"                --mem SIZE [--cpus N] [--disk PATH[,ro]]... [--net tap=NAME[,mac=M]]...\n"
-		"                [--rng] [--device BDF[,managed][,vf-token=UUID][,rom=on|off|FILE]]...\n"
+		"usage: vfvm run (--kernel FILE [--initrd FILE] [--cmdline STR] | --firmware "
+		"FILE)\n"
+		"                --mem SIZE [--cpus N] [--disk PATH[,ro]]... [--net "
+		"tap=NAME[,mac=M]]...\n"
+		"                [--rng] [--device "
+		"BDF[,managed][,vf-token=UUID][,rom=on|off|FILE]]...\n"
 		"                [--hugetlb] [--cpu-affinity LIST]\n"
 		"       vfvm --help\n"
 		"\n"
@@ -44,19 +48,23 @@ static void usage(FILE *f)
 		"  --kernel FILE        Linux bzImage (64-bit boot protocol)\n"
 		"  --initrd FILE        initramfs for --kernel\n"
 		"  --cmdline STR        kernel command line (default: console=ttyS0)\n"
-		"  --firmware FILE      flat image placed like a PC BIOS (ends at 4 GiB and 1 MiB),\n"
+		"  --firmware FILE      flat image placed like a PC BIOS (ends at 4 GiB and 1 "
+		"MiB),\n"
 		"                       started at the reset vector F000:FFF0\n"
-		"  --mem SIZE           guest RAM: bytes, or with K, M, G suffix (plain number = MiB)\n"
+		"  --mem SIZE           guest RAM: bytes, or with K, M, G suffix (plain number = "
+		"MiB)\n"
 		"  --cpus N             vCPUs, 1-%d (default 1)\n"
 		"  --disk PATH[,ro]     virtio-blk on a raw file or block device\n"
 		"  --net tap=NAME[,mac=M]  virtio-net on an existing tap interface\n"
 		"  --rng                virtio-rng fed from the host's getrandom()\n"
 		"  --device BDF[,...]   pass a PCI device through with VFIO\n"
 		"  --hugetlb            back guest RAM with 2 MiB hugetlb pages\n"
-		"  --cpu-affinity LIST  pin vCPU i to the i-th host CPU of LIST (e.g. 2-3); the VMM's\n"
+		"  --cpu-affinity LIST  pin vCPU i to the i-th host CPU of LIST (e.g. 2-3); the "
+		"VMM's\n"
 		"                       other threads run on the remaining CPUs\n"
 		"\n"
-		"Exit status: 0 guest powered off, 1 VMM error, 2 usage error, 3 guest reset/reboot,\n"
+		"Exit status: 0 guest powered off, 1 VMM error, 2 usage error, 3 guest "
+		"reset/reboot,\n"
 		"4 guest crashed (triple fault, KVM emulation failure), 5 stopped by a signal,\n"
 		"64+N the guest wrote N (1-63) to the debug-exit port 0x501.\n",
 		VM_MAX_VCPUS);
@@ -83,10 +91,26 @@ static int parse_size(const char *s, uint64_t *out)
 	switch (*end) {
 	case '\0':
 		break;
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case 'b': case 'B': shift = 0; end++; break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		end++;
+		break;
+	case 'b':
+	case 'B':
+		shift = 0;
+		end++;
+		break;
 	default:
 		return -EINVAL;
 	}
@@ -111,23 +135,36 @@ static int check_readable(const char *flag, const char *path)
 
 static int parse_run(int argc, char **argv, struct opts *o)
 {
-	enum { O_KERNEL = 256, O_INITRD, O_CMDLINE, O_FIRMWARE, O_MEM, O_CPUS, O_DISK, O_NET,
-	       O_RNG, O_DEVICE, O_HUGETLB, O_AFFINITY, O_HELP };
+	enum {
+		O_KERNEL = 256,
+		O_INITRD,
+		O_CMDLINE,
+		O_FIRMWARE,
+		O_MEM,
+		O_CPUS,
+		O_DISK,
+		O_NET,
+		O_RNG,
+		O_DEVICE,
+		O_HUGETLB,
+		O_AFFINITY,
+		O_HELP
+	};
 	static const struct option lo[] = {
-		{ "kernel", required_argument, NULL, O_KERNEL },
-		{ "initrd", required_argument, NULL, O_INITRD },
-		{ "cmdline", required_argument, NULL, O_CMDLINE },
-		{ "firmware", required_argument, NULL, O_FIRMWARE },
-		{ "mem", required_argument, NULL, O_MEM },
-		{ "cpus", required_argument, NULL, O_CPUS },
-		{ "disk", required_argument, NULL, O_DISK },
-		{ "net", required_argument, NULL, O_NET },
-		{ "rng", no_argument, NULL, O_RNG },
-		{ "device", required_argument, NULL, O_DEVICE },
-		{ "hugetlb", no_argument, NULL, O_HUGETLB },
-		{ "cpu-affinity", required_argument, NULL, O_AFFINITY },
-		{ "help", no_argument, NULL, O_HELP },
-		{ NULL, 0, NULL, 0 },
+		{"kernel", required_argument, NULL, O_KERNEL},
+		{"initrd", required_argument, NULL, O_INITRD},
+		{"cmdline", required_argument, NULL, O_CMDLINE},
+		{"firmware", required_argument, NULL, O_FIRMWARE},
+		{"mem", required_argument, NULL, O_MEM},
+		{"cpus", required_argument, NULL, O_CPUS},
+		{"disk", required_argument, NULL, O_DISK},
+		{"net", required_argument, NULL, O_NET},
+		{"rng", no_argument, NULL, O_RNG},
+		{"device", required_argument, NULL, O_DEVICE},
+		{"hugetlb", no_argument, NULL, O_HUGETLB},
+		{"cpu-affinity", required_argument, NULL, O_AFFINITY},
+		{"help", no_argument, NULL, O_HELP},
+		{NULL, 0, NULL, 0},
 	};
 	int c, cpus[256];
 	char *end;
@@ -138,18 +175,28 @@ static int parse_run(int argc, char **argv, struct opts *o)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
 		switch (c) {
-		case O_KERNEL: o->kernel = optarg; break;
-		case O_INITRD: o->initrd = optarg; break;
-		case O_CMDLINE: o->cmdline = optarg; break;
-		case O_FIRMWARE: o->firmware = optarg; break;
+		case O_KERNEL:
+			o->kernel = optarg;
+			break;
+		case O_INITRD:
+			o->initrd = optarg;
+			break;
+		case O_CMDLINE:
+			o->cmdline = optarg;
+			break;
+		case O_FIRMWARE:
+			o->firmware = optarg;
+			break;
 		case O_MEM:
 			if (parse_size(optarg, &o->mem))
-				return usage_error("--mem '%s': expected a size like 512M or 2G", optarg);
+				return usage_error("--mem '%s': expected a size like 512M or 2G",
+						   optarg);
 			break;
 		case O_CPUS:
 			n = strtol(optarg, &end, 10);
 			if (*end || end == optarg || n < 1 || n > VM_MAX_VCPUS)
-				return usage_error("--cpus '%s': expected a number from 1 to 64", optarg);
+				return usage_error("--cpus '%s': expected a number from 1 to 64",
+						   optarg);
 			o->cpus = (unsigned int)n;
 			break;
 		case O_DISK:
@@ -167,12 +214,17 @@ static int parse_run(int argc, char **argv, struct opts *o)
 				return usage_error("too many --device (%s)", optarg);
 			o->dev[o->nr_dev++] = optarg;
 			break;
-		case O_RNG: o->rng = true; break;
-		case O_HUGETLB: o->hugetlb = true; break;
+		case O_RNG:
+			o->rng = true;
+			break;
+		case O_HUGETLB:
+			o->hugetlb = true;
+			break;
 		case O_AFFINITY:
 			if (vm_parse_cpu_affinity(optarg, cpus, 256) < 0)
-				return usage_error("--cpu-affinity '%s': expected a CPU list like 0-1,3",
-						   optarg);
+				return usage_error(
+					"--cpu-affinity '%s': expected a CPU list like 0-1,3",
+					optarg);
 			o->affinity = optarg;
 			break;
 		case O_HELP:
@@ -217,8 +269,8 @@ static void on_signal(int fd, uint32_t events, void *opaque)
 	/* SIGTERM asks the guest to shut down when it listens to the power button */
 	if (si.ssi_signo == SIGTERM && platform__power_button(vm) == 0)
 		return;
-	vm_request_exit(vm, VM_EXIT_SIGNAL, si.ssi_signo == SIGINT ? "interrupted (SIGINT)" :
-								     "terminated by a signal");
+	vm_request_exit(vm, VM_EXIT_SIGNAL,
+			si.ssi_signo == SIGINT ? "interrupted (SIGINT)" : "terminated by a signal");
 }
 
 /*
@@ -241,9 +293,9 @@ static bool tty_raw(struct termios *saved)
 
 static int cmd_run(int argc, char **argv)
 {
-	struct opts o = { 0 };
-	struct vm_config cfg = { 0 };
-	struct errinfo e = { 0 };
+	struct opts o = {0};
+	struct vm_config cfg = {0};
+	struct errinfo e = {0};
 	struct termios saved_tty;
 	bool tty = false;
 	struct vm *vm;
@@ -300,7 +352,7 @@ static int cmd_run(int argc, char **argv)
 		if (firmware_load(vm, o.firmware, &e))
 			goto err_vfio;
 	} else {
-		struct linux_boot lb = { o.kernel, o.initrd, o.cmdline };
+		struct linux_boot lb = {o.kernel, o.initrd, o.cmdline};
 
 		if (vm_create_pit(vm, &e) || linux_boot(vm, &lb, &e))
 			goto err_vfio;
@@ -316,12 +368,14 @@ static int cmd_run(int argc, char **argv)
 	else if (ret == VM_EXIT_SIGNAL)
 		fprintf(stderr, "vfvm: %s\n", vm->exit_reason);
 	vfio_pci__release_all(vm);
+	virtio_pci__release_all(vm);
 	vm_destroy(vm);
 	free(vm);
 	return ret;
 err_vfio:
 	vfio_pci__release_all(vm);
 err:
+	virtio_pci__release_all(vm);
 	vm_destroy(vm);
 err_free:
 	report(&e);

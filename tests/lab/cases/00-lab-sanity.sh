@@ -3,11 +3,10 @@
 . /lab/cases/lib.sh
 
 if [ -n "$(ls /sys/kernel/iommu_groups 2>/dev/null)" ] &&
-	grep -q 'Enabled IRQ remapping' /proc/lab-dmesg 2>/dev/null ||
-	dmesg | grep -q 'Enabled IRQ remapping' || [ -d /sys/class/iommu/dmar0 ]; then
+	grep -q 'Enabled IRQ remapping' /run/boot-dmesg; then
 	pass lab-iommu
 else
-	fail lab-iommu "no IOMMU groups or no interrupt remapping"
+	fail lab-iommu "no IOMMU groups or no interrupt remapping (DMAR-IR) in the boot log"
 fi
 
 pf=$(lab_nvme_pf)
@@ -49,10 +48,10 @@ else
 	fail lab-l2-kit "/lab/l2/bzImage or /lab/l2/initrd missing"
 fi
 if command -v vfctl > /dev/null; then
-	echo "lab: vfctl present: $(vfctl --version 2>&1 | head -n 1)"
+	echo "sanity: vfctl present: $(vfctl --version 2>&1 | head -n 1)"
 fi
-echo "lab: devices:"
+echo "sanity: devices:"
 for d in /sys/bus/pci/devices/*; do
 	echo "  $(basename "$d") $(cat "$d/vendor"):$(cat "$d/device") group $(lab_group "$(basename "$d")") driver $(lab_driver "$(basename "$d")")"
 done
-exit 0
+[ -z "$LAB_FAILED" ]

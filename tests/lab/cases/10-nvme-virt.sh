@@ -1,7 +1,9 @@
 # sriov/nvme_virt.c on the lab's NVMe PF, driven by lab-nvme-virt (the library
-# alone, independent of the vfctl front end): prepare, create 2 VFs, assign
-# resources and bring them online, then the host nvme driver runs each VF
-# and a block written through a VF reads back through the PF.
+# alone, independent of the vfctl front end): prepare (with the controller
+# and function reset it needs), create 2 VFs with autoprobe off, assign
+# resources and bring them online, probe them: the host nvme driver runs
+# each VF, and data written over every path (PF and VFs) reads back intact
+# with I/O counted on each VF's own path.
 . /lab/cases/lib.sh
 pf=$(lab_nvme_pf) || { fail nvme-virt "no NVMe PF"; exit 1; }
 P=/sys/bus/pci/devices/$pf

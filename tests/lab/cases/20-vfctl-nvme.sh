@@ -50,6 +50,20 @@ if [ "$RC" = 0 ] && [ ! -e "$P/virtfn0" ] && [ "$(cat $P/sriov_numvfs)" = 0 ] &&
 else
 	fail vfctl-vfs-nvme-remove "VFs left or PF not live (exit $RC)"
 fi
+# Autoprobe off: the VF gets its resources and goes online but stays
+# driverless, for the caller to bind (vfio-pci).
+run vfctl vfs "$pf" 1 --no-autoprobe
+vf0=$(lab_vf "$pf" 0)
+sleep 1
+if [ "$RC" = 0 ] && [ -n "$vf0" ] && [ -z "$(lab_driver "$vf0")" ] &&
+	[ "$(lab-nvme-virt show "$pf" | grep -c 'online nvq 2 nvi 1')" = 1 ]; then
+	pass vfctl-vfs-nvme-no-autoprobe
+else
+	fail vfctl-vfs-nvme-no-autoprobe "VF $vf0 driver '$(lab_driver "$vf0")', want none, and online (exit $RC)"
+fi
+run vfctl vfs "$pf" 0 --autoprobe
+[ "$(cat $P/sriov_drivers_autoprobe)" = 1 ] || echo 1 > "$P/sriov_drivers_autoprobe"
+
 run vfctl vfs "$pf" 9
 if [ "$RC" != 0 ] && [ "$(cat $P/sriov_numvfs)" = 0 ]; then
 	pass vfctl-vfs-nvme-over-total

@@ -13,6 +13,10 @@ say vfctl vfs "$nvme" 2
 sleep 2
 vf=$(lab_vf "$nvme" 0)
 say vfctl list "$nvme"
+echo "# the host's nvme driver runs each VF's controller:"
+for c in /sys/bus/pci/devices/$nvme/virtfn*/nvme/nvme*; do
+	echo "$(basename "$(readlink -f "$c/device")") $(basename "$c"): $(cat "$c/state"), model $(cat "$c/model" | tr -s ' ')"
+done
 if [ -n "$igb" ]; then
 	n=$(lab_netdev "$igb")
 	echo

@@ -53,21 +53,22 @@ static int region_info(struct fake_vfio *f, struct vfio_region_info *info)
 			.header.version = 1,
 			.nr_areas = r->nr_sparse,
 		};
-		uint32_t len = sizeof(sp) + r->nr_sparse * sizeof(struct vfio_region_sparse_mmap_area);
+		uint32_t len =
+			sizeof(sp) + r->nr_sparse * sizeof(struct vfio_region_sparse_mmap_area);
 
 		sp.header.next = r->msix_mappable ? off + len : 0;
 		memcpy(out + off, &sp, sizeof(sp));
 		for (unsigned int i = 0; i < r->nr_sparse; i++) {
-			struct vfio_region_sparse_mmap_area a = { r->sparse[i].offset,
-								   r->sparse[i].size };
+			struct vfio_region_sparse_mmap_area a = {r->sparse[i].offset,
+								 r->sparse[i].size};
 
 			memcpy(out + off + sizeof(sp) + i * sizeof(a), &a, sizeof(a));
 		}
 		off += len;
 	}
 	if (r->msix_mappable) {
-		struct vfio_info_cap_header h = { .id = VFIO_REGION_INFO_CAP_MSIX_MAPPABLE,
-						  .version = 1 };
+		struct vfio_info_cap_header h = {.id = VFIO_REGION_INFO_CAP_MSIX_MAPPABLE,
+						 .version = 1};
 
 		memcpy(out + off, &h, sizeof(h));
 	}
@@ -203,8 +204,8 @@ static ssize_t fake_pwrite(void *ctx, int fd, const void *buf, size_t len, uint6
 	return (ssize_t)len;
 }
 
-static void *fake_mmap(void *ctx, void *addr, size_t len, int prot, int flags, int fd,
-		       uint64_t off, int *err)
+static void *fake_mmap(void *ctx, void *addr, size_t len, int prot, int flags, int fd, uint64_t off,
+		       int *err)
 {
 	struct fake_vfio *f = ctx;
 	struct fake_vfio_region *r;
@@ -360,7 +361,7 @@ uint8_t fake_vfio_msix(struct fake_vfio *f, unsigned int nvec, int tbar, uint32_
 
 uint8_t fake_vfio_msi(struct fake_vfio *f, unsigned int nvec_log2, bool is64, bool maskbit)
 {
-	uint8_t body[22] = { 0 };
+	uint8_t body[22] = {0};
 	uint16_t ctrl = (uint16_t)(nvec_log2 << 1);
 	uint32_t len;
 
@@ -377,7 +378,7 @@ uint8_t fake_vfio_msi(struct fake_vfio *f, unsigned int nvec_log2, bool is64, bo
 
 void fake_vfio_nvme_vf(struct fake_vfio *f, unsigned int nvec, bool msix_mappable)
 {
-	uint8_t pm[6] = { 0x03, 0x00 }, exp[58] = { 0x02, 0x00 };
+	uint8_t pm[6] = {0x03, 0x00}, exp[58] = {0x02, 0x00};
 
 	fake_vfio_init(f, 0x1b36, 0x0010, 0x010802);
 	fake_vfio_bar(f, 0, 0x4000, PCI_BASE_ADDRESS_MEM_TYPE_64, true);

@@ -37,12 +37,12 @@ struct fake_vfio_irqset {
 
 struct fake_vfio {
 	struct vfio_sys sys;
-	int fd;	   /* a real fd, so close() in the code under test works; -1 once handed over */
+	int fd; /* a real fd, so close() in the code under test works; -1 once handed over */
 	int devfd; /* the value calls are checked against */
 	uint32_t dev_flags;
 	struct fake_vfio_region region[VFIO_NR_REGIONS];
 	uint8_t cfg_wmask[4096]; /* bits the device itself lets software change */
-	uint8_t cap_cursor;	 /* next free standard capability offset */
+	uint8_t cap_cursor; /* next free standard capability offset */
 	uint16_t ecap_cursor;
 	uint16_t ecap_last;
 	uint8_t cap_last;
@@ -53,10 +53,10 @@ struct fake_vfio {
 	struct fake_vfio_irqset last_set[VFIO_NR_IRQS];
 	unsigned int nr_resets;
 	unsigned int nr_hot_resets;
-	unsigned int nr_oob;	 /* accesses outside a region: must stay 0 */
+	unsigned int nr_oob; /* accesses outside a region: must stay 0 */
 	unsigned int nr_cfg_writes;
 	unsigned int nr_bar_writes;
-	int hot_reset_group;	 /* group id GET_PCI_HOT_RESET_INFO reports */
+	int hot_reset_group; /* group id GET_PCI_HOT_RESET_INFO reports */
 };
 
 /* An endpoint with no BARs or capabilities; config region of 4 KiB. */
@@ -109,8 +109,8 @@ struct fake_irq_gsi {
 struct fake_irq {
 	int next_gsi;
 	bool dirty;
-	unsigned int nr_routes;	      /* route_msi calls that changed a route */
-	unsigned int nr_commits;      /* commit calls */
+	unsigned int nr_routes; /* route_msi calls that changed a route */
+	unsigned int nr_commits; /* commit calls */
 	unsigned int nr_real_commits; /* commits that had something to send */
 	unsigned int nr_assign;
 	unsigned int nr_deassign;
