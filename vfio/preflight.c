@@ -328,6 +328,29 @@ static void check_vf_token(const struct vfio_preflight_in *in, struct vfio_prefl
 	snprintf(it->hint, sizeof(it->hint), "add ,vf-token=UUID (the token the PF's user set)");
 }
 
+int vfio_device_numa_node(const char *root, const char *bdf, char *cpus, size_t size)
+{
+	char path[512], buf[64];
+	char *end;
+	long node;
+
+	if (cpus && size)
+		cpus[0] = '\0';
+	snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/%s/numa_node", root, bdf);
+	if (read_file(path, buf, sizeof(buf)) < 0)
+		return -1;
+	node = strtol(buf, &end, 10);
+	if (end == buf || node < 0 || node > 4095)
+		return -1;
+	if (cpus && size) {
+		snprintf(path, sizeof(path), "%s/sys/devices/system/node/node%ld/cpulist", root,
+			 node);
+		if (read_file(path, cpus, size) < 0)
+			cpus[0] = '\0';
+	}
+	return (int)node;
+}
+
 int vfio_preflight_run(const struct vfio_preflight_in *in, struct vfio_preflight_report *r)
 {
 	struct vfio_check_item *it;

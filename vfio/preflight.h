@@ -15,6 +15,7 @@
 #define VFIO_PREFLIGHT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "guest_mem.h"
@@ -57,6 +58,13 @@ struct vfio_preflight_report {
 int vfio_preflight_run(const struct vfio_preflight_in *in, struct vfio_preflight_report *r);
 
 const char *vfio_check_status_name(enum vfio_check_status s);
+
+/*
+ * NUMA node of a PCI device (ROOT/sys/bus/pci/devices/BDF/numa_node), -1
+ * when unknown; with @cpus, the node's CPU list ("0-3,8-11") for pinning
+ * vCPUs near the device.
+ */
+int vfio_device_numa_node(const char *root, const char *bdf, char *cpus, size_t size);
 
 /* Host CPU physical address bits (CPUID 0x80000008), 36 if unknown. */
 unsigned int vfio_host_phys_bits(void);

@@ -649,3 +649,12 @@ int vfio_pci__dma_stats(struct vm *vm, struct vfio_dma_stats *st, const char **b
 		*backend = vfio_backend_name(sh->io.kind);
 	return 0;
 }
+
+int vfio_pci__numa_node(const char *spec, char *cpus, size_t size)
+{
+	struct vfio_pci_spec s;
+
+	if (vfio_pci_spec_parse(spec, &s, NULL) < 0)
+		return -1;
+	return vfio_device_numa_node(env_or("VFCTL_SYSFS_ROOT", ""), s.bdf, cpus, size);
+}

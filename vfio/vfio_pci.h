@@ -68,6 +68,12 @@ struct vfio_pi_host;
  * calls and seconds, backend "type1v2"/"iommufd"), for vfvm to report.
  * Returns -ENOENT when no device was added.
  */
+/*
+ * NUMA node of the device a --device SPEC names (-1 unknown or bad SPEC)
+ * and the node's CPU list in @cpus: vfvm pins vCPUs there by default so
+ * DMA and interrupts stay node-local.
+ */
+int vfio_pci__numa_node(const char *spec, char *cpus, size_t size);
 struct vfio_dma_stats;
 int vfio_pci__dma_stats(struct vm *vm, struct vfio_dma_stats *st, const char **backend);
 int vfio_pci__irq_report(struct vm *vm, struct vfio_irq_report_entry *out, int max,

@@ -167,5 +167,26 @@ else
 	fi
 fi
 
+# Cases other areas add (tests/kvm/cases/*.sh): each ends with its own
+# "<name>: N passed, N failed" line, added to this tier's count.
+for c in tests/kvm/cases/*.sh; do
+	[ -f "$c" ] || continue
+	case_out=$(TIER=kvm-$(basename "$c" .sh) BUILD="$BUILD" bash "$c" 2>&1)
+	st=$?
+	printf '%s\n' "$case_out"
+	line=$(grep -E '^[a-z0-9-]+: [0-9]+ passed, [0-9]+ failed$' <<<"$case_out" | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "# $c printed no closing line (exit $st): counted as one failure"
+		fail=$((fail + 1))
+		continue
+	fi
+	pass=$((pass + $(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$line")))
+	f=$(sed -E 's/.* ([0-9]+) failed$/\1/' <<<"$line")
+	fail=$((fail + f))
+	if [ "$st" -ne 0 ] && [ "$f" -eq 0 ]; then
+		fail=$((fail + 1))
+	fi
+done
+
 echo "$TIER: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

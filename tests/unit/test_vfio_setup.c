@@ -238,6 +238,22 @@ static void test_preflight(void **state)
 	vfio_preflight_run(&in, &r);
 	assert_int_equal(find(&r, "interrupt-remapping")->status, VFIO_CHECK_FAIL);
 
+	/* NUMA node and its CPUs, for vCPU placement */
+	{
+		char cpus[64];
+
+		assert_int_equal(vfio_device_numa_node(root, "0000:01:00.0", cpus, sizeof(cpus)),
+				 -1);
+		stree_dev_attr(root, "0000:01:00.0", "numa_node", "1\n");
+		stree_write(root, "/sys/devices/system/node/node1/cpulist", "4-7\n");
+		assert_int_equal(vfio_device_numa_node(root, "0000:01:00.0", cpus, sizeof(cpus)),
+				 1);
+		assert_string_equal(cpus, "4-7");
+		stree_dev_attr(root, "0000:01:00.0", "numa_node", "-1\n");
+		assert_int_equal(vfio_device_numa_node(root, "0000:01:00.0", cpus, sizeof(cpus)),
+				 -1);
+	}
+
 	/* unknown device: one failure, nothing else looked at */
 	in.bdf = "0000:09:00.0";
 	assert_int_equal(vfio_preflight_run(&in, &r), 1);
