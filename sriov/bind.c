@@ -123,6 +123,26 @@ static void state_forget(const char *state_dir, const char *bdf)
 		unlink(path);
 }
 
+int sriov_bind_forget(const char *state_dir, const char *bdf, struct errinfo *e)
+{
+	char path[SYSFS_PATH_MAX], canon[BDF_LEN];
+	int ret;
+
+	/* Only a canonical BDF names a record: nothing else may reach unlink(). */
+	if (bdf_parse(bdf, NULL, canon, NULL) || strcmp(canon, bdf))
+		return err_set(e, EINVAL, "\"%s\" is not a canonical PCI address", bdf);
+	if (state_path(state_dir, bdf, path, sizeof(path)))
+		return err_set(e, ENAMETOOLONG, "state dir path too long: %s", state_dir);
+	if (unlink(path) == 0)
+		return 1;
+	if (errno == ENOENT)
+		return 0;
+	ret = err_sys(e, errno, "cannot forget the remembered driver of %s (%s)", bdf, path);
+	err_hint(e, "remove that file by hand; vfctl needs a writable state dir (--state-dir or "
+		    "VFCTL_STATE_DIR)");
+	return ret;
+}
+
 static int cmp_bdf(const void *a, const void *b)
 {
 	return strcmp(a, b);
@@ -296,26 +316,26 @@ static int refuse_host_use(const char *root, const char *bdf, struct errinfo *e)
 	return -EBUSY;
 }
 
+/* Every refusal, before anything changes.  *d gets the snapshot the checks used. */
 static int check_take(const char *root, const char *bdf, const char *driver, unsigned int flags,
-		      struct errinfo *e)
+		      struct pcidev *d, struct errinfo *e)
 {
-	struct pcidev d;
 	int ret;
 
-	ret = pcidev_read(root, bdf, &d, e);
+	ret = pcidev_read(root, bdf, d, e);
 	if (ret)
 		return ret;
 	ret = driver_loaded(root, driver, e);
 	if (ret)
 		return ret;
-	if (pcidev_is_bridge(&d)) {
+	if (pcidev_is_bridge(d)) {
 		err_set(e, EINVAL, "%s is a PCI bridge; bridges stay with the host", bdf);
 		err_hint(e, "bind the endpoints behind it instead");
 		return -EINVAL;
 	}
-	if (!strcmp(d.driver, driver))
+	if (!strcmp(d->driver, driver))
 		return 0;
-	if (iommu_driver_is_vfio(driver) && d.is_pf) {
+	if (iommu_driver_is_vfio(driver) && d->is_pf) {
 		long nvfs = 0;
 
 		if (!sysfs_dev_read_long(root, bdf, "sriov_numvfs", &nvfs, NULL) && nvfs > 0) {
@@ -344,10 +364,9 @@ int sriov_bind_take(const char *root, const char *state_dir, const char *bdf, co
 	snprintf(saved->bdf, sizeof(saved->bdf), "%s", bdf);
 	if (!driver || !*driver)
 		return err_set(e, EINVAL, "no driver named for %s", bdf);
-	ret = check_take(root, bdf, driver, flags, e);
+	ret = check_take(root, bdf, driver, flags, &d, e);
 	if (ret)
 		return ret;
-	pcidev_read(root, bdf, &d, NULL);
 	snprintf(saved->driver, sizeof(saved->driver), "%s", d.driver);
 	snprintf(saved->override, sizeof(saved->override), "%s", d.driver_override);
 	if (!strcmp(d.driver, driver) || (flags & SRIOV_BIND_DRY_RUN))
@@ -450,6 +469,7 @@ int sriov_bind_group(const char *root, const char *state_dir, const char *bdf, c
 {
 	struct sriov_bind_saved *out = NULL;
 	struct iommu_group g;
+	struct pcidev d;
 	struct errinfo rb;
 	int i, k = 0, ret;
 
@@ -467,7 +487,7 @@ int sriov_bind_group(const char *root, const char *state_dir, const char *bdf, c
 	for (i = 0; i < g.n; i++) {
 		if (g.members[i].bridge || !strcmp(g.members[i].driver, driver))
 			continue;
-		ret = check_take(root, g.members[i].bdf, driver, flags, e);
+		ret = check_take(root, g.members[i].bdf, driver, flags, &d, e);
 		if (ret) {
 			err_prefix(e, "IOMMU group %d", g.group);
 			goto fail;

@@ -70,6 +70,14 @@ int sriov_restore(const char *root, const char *state_dir, const char *bdf,
 /* Remembered state of bdf: 0, -ENOENT when none. */
 int sriov_bind_state_read(const char *state_dir, const char *bdf, struct sriov_bind_saved *saved,
 			  struct errinfo *e);
+/*
+ * Drop bdf's remembered state: for a device that no longer exists (a VF
+ * removed by a VF count change), whose record would otherwise "restore" the
+ * next device created at that address.  1 when a record was dropped, 0 when
+ * nothing was remembered, -EINVAL for a BDF that is not canonical
+ * (0000:01:10.0).
+ */
+int sriov_bind_forget(const char *state_dir, const char *bdf, struct errinfo *e);
 /* BDFs with remembered state, sorted; free() *list. */
 int sriov_bind_state_list(const char *state_dir, char (**list)[BDF_LEN], int *n, struct errinfo *e);
 

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bind.h"
 #include "pci_caps.h"
 #include "pci_dev.h"
 #include "pci_sysfs.h"
@@ -234,10 +235,36 @@ out:
 	return ret;
 }
 
+/*
+ * The old VFs are gone: drop the remembered drivers of every one of them.
+ * virtfnN links name them; the routing-ID arithmetic also covers a VF whose
+ * link was missing.  Carries on past a failure and reports the first.
+ */
+static int forget_removed(const char *state_dir, const struct sriov_pf *pf,
+			  struct vf_count_result *res, struct errinfo *e)
+{
+	char bdf[BDF_LEN];
+	int i, ret, first = 0;
+
+	for (i = 0; i < pf->n_vfs + pf->numvfs; i++) {
+		if (i < pf->n_vfs)
+			snprintf(bdf, sizeof(bdf), "%s", pf->vfs[i].bdf);
+		else if (sriov_vf_bdf(pf, i - pf->n_vfs, bdf))
+			break;
+		ret = sriov_bind_forget(state_dir, bdf, first ? NULL : e);
+		if (ret > 0)
+			res->forgotten++;
+		else if (ret < 0 && !first)
+			first = ret;
+	}
+	return first;
+}
+
 int vf_count_set(const char *root, const char *pf_bdf, int n, const struct vf_count_opts *opts,
 		 struct vf_count_result *res, struct errinfo *e)
 {
-	int poll = opts->poll_ms > 0 ? opts->poll_ms : 100, waited = 0, ret;
+	int poll = opts->poll_ms > 0 ? opts->poll_ms : 100, waited = 0, ret, forget_ret = 0;
+	struct errinfo forget_err = {0};
 	struct sriov_pf pf;
 	struct pcidev dev;
 	long v;
@@ -306,6 +333,8 @@ int vf_count_set(const char *root, const char *pf_bdf, int n, const struct vf_co
 		res->wrote_zero = true;
 		res->changed = true;
 		res->after = 0;
+		if (opts->state_dir)
+			forget_ret = forget_removed(opts->state_dir, &pf, res, &forget_err);
 	}
 	if (n > 0) {
 		if (opts->hooks && opts->hooks->prepare) {
@@ -359,6 +388,14 @@ int vf_count_set(const char *root, const char *pf_bdf, int n, const struct vf_co
 		if (ret)
 			err_prefix(e, "%s: %d VFs created but bringing them online failed", pf_bdf,
 				   n);
+	}
+	if (ret == 0 && forget_ret) {
+		/* Said last: the count itself is right, only the state dir is not. */
+		if (e) {
+			*e = forget_err;
+			err_prefix(e, "%s: VF count changed %d -> %d, but", pf_bdf, res->before, n);
+		}
+		ret = forget_ret;
 	}
 	goto out;
 links:

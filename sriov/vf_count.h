@@ -38,6 +38,13 @@ struct vf_count_opts {
 	 */
 	unsigned int msix_count;
 	const struct vf_count_hooks *hooks;
+	/*
+	 * vfctl's state dir: once the old VFs are removed, their remembered
+	 * drivers (bind.h, STATE_DIR/drivers/<VF BDF>) are forgotten, since
+	 * a record would otherwise "restore" the new VF created at the same
+	 * address.  NULL leaves the state dir alone.
+	 */
+	const char *state_dir;
 };
 
 struct vf_count_result {
@@ -48,6 +55,7 @@ struct vf_count_result {
 	int links; /* virtfnN links present after the wait */
 	bool autoprobe_changed;
 	int msix_set; /* VFs whose sriov_vf_msix_count was written */
+	int forgotten; /* removed VFs whose remembered driver was dropped */
 };
 
 /*
@@ -58,6 +66,8 @@ struct vf_count_result {
  *   -ENOENT  the PF has no driver, or its driver cannot create VFs
  *   -EBUSY   VFs are in use (assigned to a VM or held by a driver)
  *   -ETIMEDOUT  the VF links did not all appear within wait_ms
+ * A remembered driver of a removed VF that cannot be dropped fails the call
+ * with that errno once everything else is done (the count is changed).
  * With msix_count, also (checked before anything is written where possible):
  *   -EOPNOTSUPP the PF driver cannot change VF vector counts
  *   -ERANGE     n * msix_count exceeds sriov_vf_total_msix

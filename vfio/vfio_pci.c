@@ -510,6 +510,14 @@ int vfio_pci__add(struct vm *vm, const char *spec, struct errinfo *e)
 	if (!vp->sh->dma_mapped) {
 		/* big guests: map in 1 GiB steps so progress can be shown */
 		dopt.chunk = vm->mem.total > (8ULL << 30) ? (1ULL << 30) : 0;
+		/*
+		 * VFVM_VFIO_PREFAULT=parallel (default) | serial | none: the
+		 * bench compares them; none is the plain single-call map.
+		 */
+		if (!strcmp(env_or("VFVM_VFIO_PREFAULT", "parallel"), "serial"))
+			dopt.prefault_threads = 1;
+		else if (!strcmp(env_or("VFVM_VFIO_PREFAULT", "parallel"), "none"))
+			dopt.no_prefault = true;
 		ret = vfio_dma_map_guest(&vp->sh->io, &vm->mem, &dopt, &vp->sh->stats, e);
 		if (ret < 0) {
 			err_prefix(e, "%s: DMA-mapping guest RAM (%s)", vp->spec.bdf,

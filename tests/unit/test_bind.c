@@ -269,6 +269,44 @@ static void unbind_remembers_and_restore_reads(void **state)
 	assert_int_equal(sriov_restore(f->root, f->state, VF, &s, &e), -ENOENT);
 }
 
+static void forget_drops_only_that_record(void **state)
+{
+	struct fixture *f = *state;
+	struct sriov_bind_saved s;
+	char buf[128];
+	struct errinfo e;
+
+	stree_write(f->root, "/state/drivers/" VF, "driver=igbvf\noverride=\n");
+	stree_write(f->root, "/state/drivers/" NIC, "driver=e1000e\noverride=\n");
+	assert_int_equal(sriov_bind_forget(f->state, VF, &e), 1);
+	assert_int_equal(stree_read(f->root, "/state/drivers/" VF, buf, sizeof(buf)), -1);
+	assert_int_equal(sriov_bind_state_read(f->state, VF, &s, &e), -ENOENT);
+	/* Nothing left to forget is not an error. */
+	assert_int_equal(sriov_bind_forget(f->state, VF, &e), 0);
+	/* The neighbour keeps its record. */
+	assert_int_equal(sriov_bind_state_read(f->state, NIC, &s, &e), 0);
+	assert_string_equal(s.driver, "e1000e");
+	/* Only a canonical BDF is a record name: no path tricks, no short forms. */
+	assert_int_equal(sriov_bind_forget(f->state, "02:00.0", &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "\"02:00.0\" is not a canonical PCI address"));
+	assert_int_equal(sriov_bind_forget(f->state, "../drivers/" NIC, &e), -EINVAL);
+	assert_int_equal(sriov_bind_state_read(f->state, NIC, &s, &e), 0);
+}
+
+/* A record that cannot be removed (here a directory in its place) is an error naming it. */
+static void forget_failure_names_the_file(void **state)
+{
+	struct fixture *f = *state;
+	struct errinfo e;
+
+	assert_int_equal(stree_write(f->root, "/state/drivers/" VF "/x", ""), 0);
+	assert_int_equal(sriov_bind_forget(f->state, VF, &e), -EISDIR);
+	assert_non_null(strstr(e.msg, "cannot forget the remembered driver of " VF));
+	assert_non_null(strstr(e.msg, "/state/drivers/" VF));
+	assert_non_null(strstr(e.msg, "(errno 21)"));
+	assert_non_null(strstr(e.hint, "remove that file by hand"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -284,6 +322,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(state_remembered_first_move_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(unbind_remembers_and_restore_reads, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(forget_drops_only_that_record, setup, teardown),
+		cmocka_unit_test_setup_teardown(forget_failure_names_the_file, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,13 +3,16 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
+#include "bind.h"
 #include "helpers/sriov_tree.h"
 #include "pci_dev.h"
 #include "sriov_pf.h"
@@ -443,6 +446,184 @@ static void count_dry_run_writes_nothing(void **state)
 	assert_string_equal(buf, "1\n");
 }
 
+/* ---- remembered drivers of removed VFs (bind.h state) ---- */
+
+#define VF0 "0000:01:10.0"
+#define VF1 "0000:01:10.2"
+#define VF2 "0000:01:10.4"
+#define VF3 "0000:01:10.6"
+#define OTHER "0000:02:00.0"
+
+static void remember(const char *root, const char *bdf)
+{
+	char rel[128];
+
+	snprintf(rel, sizeof(rel), "/state/drivers/%s", bdf);
+	assert_int_equal(stree_write(root, rel, "driver=igbvf\noverride=\n"), 0);
+}
+
+static bool remembered(const char *root, const char *bdf)
+{
+	char rel[128], buf[64];
+
+	snprintf(rel, sizeof(rel), "/state/drivers/%s", bdf);
+	return stree_read(root, rel, buf, sizeof(buf)) == 0;
+}
+
+/*
+ * 3 VFs, VF 2's virtfn link missing (its BDF comes from offset/stride); a
+ * record for each, one for a VF index the PF does not have and one for
+ * another device.  Removing the VFs drops exactly the three.
+ */
+static void removal_forgets_removed_vfs(void **state)
+{
+	struct fixture *f = *state;
+	struct vf_count_opts o = {.autoprobe = -1};
+	struct vf_count_result r;
+	struct errinfo e = {0};
+	char sdir[300];
+
+	snprintf(sdir, sizeof(sdir), "%s/state", f->root);
+	o.state_dir = sdir;
+	add_vfs(f->root, 2);
+	stree_dev_attr(f->root, PF, "sriov_numvfs", "3\n");
+	remember(f->root, VF0);
+	remember(f->root, VF1);
+	remember(f->root, VF2);
+	remember(f->root, VF3);
+	remember(f->root, OTHER);
+	assert_int_equal(vf_count_set(f->root, PF, 0, &o, &r, &e), 0);
+	assert_true(r.wrote_zero);
+	assert_int_equal(r.forgotten, 3);
+	assert_false(remembered(f->root, VF0));
+	assert_false(remembered(f->root, VF1));
+	assert_false(remembered(f->root, VF2));
+	assert_true(remembered(f->root, VF3));
+	assert_true(remembered(f->root, OTHER));
+}
+
+static bool vf0_remembered_at_prepare;
+static char *prepare_root;
+
+static int prepare_check_state(const char *root, const char *pf, unsigned nvfs, struct errinfo *e)
+{
+	vf0_remembered_at_prepare = remembered(prepare_root, VF0);
+	return fake_prepare(root, pf, nvfs, e);
+}
+
+/* 2 -> 4: the old VFs' records are gone before the new VFs (same BDFs) appear. */
+static void count_change_forgets_old_vfs_first(void **state)
+{
+	static const struct vf_count_hooks hooks = {prepare_check_state, NULL};
+	struct fixture *f = *state;
+	struct vf_count_opts o = {.autoprobe = 0, .hooks = &hooks};
+	struct vf_count_result r;
+	struct errinfo e = {0};
+	char sdir[300];
+
+	snprintf(sdir, sizeof(sdir), "%s/state", f->root);
+	o.state_dir = sdir;
+	prepare_root = f->root;
+	add_vfs(f->root, 2);
+	stree_dev_attr(f->root, PF, "sriov_numvfs", "2\n");
+	remember(f->root, VF0);
+	remember(f->root, VF1);
+	vf0_remembered_at_prepare = true;
+	assert_int_equal(vf_count_set(f->root, PF, 4, &o, &r, &e), 0);
+	assert_false(vf0_remembered_at_prepare);
+	assert_int_equal(r.after, 4);
+	assert_int_equal(r.forgotten, 2);
+	assert_false(remembered(f->root, VF0));
+	assert_false(remembered(f->root, VF1));
+}
+
+/* No removal, no forgetting: dry run, same count, no state dir given. */
+static void no_removal_keeps_records(void **state)
+{
+	struct fixture *f = *state;
+	struct vf_count_opts o = {.autoprobe = -1};
+	struct vf_count_result r;
+	struct errinfo e = {0};
+	char sdir[300], buf[16];
+
+	snprintf(sdir, sizeof(sdir), "%s/state", f->root);
+	add_vfs(f->root, 2);
+	stree_dev_attr(f->root, PF, "sriov_numvfs", "2\n");
+	remember(f->root, VF0);
+	remember(f->root, VF1);
+	o.state_dir = sdir;
+	o.dry_run = true;
+	assert_int_equal(vf_count_set(f->root, PF, 0, &o, &r, &e), 0);
+	o.dry_run = false;
+	assert_int_equal(vf_count_set(f->root, PF, 2, &o, &r, &e), 0);
+	assert_false(r.changed);
+	assert_true(remembered(f->root, VF0));
+	assert_true(remembered(f->root, VF1));
+	o.state_dir = NULL;
+	assert_int_equal(vf_count_set(f->root, PF, 0, &o, &r, &e), 0);
+	assert_true(r.wrote_zero);
+	assert_int_equal(r.forgotten, 0);
+	stree_read(f->root, "/sys/bus/pci/devices/" PF "/sriov_numvfs", buf, sizeof(buf));
+	assert_string_equal(buf, "0");
+	assert_true(remembered(f->root, VF0));
+	assert_true(remembered(f->root, VF1));
+}
+
+/*
+ * The removal itself fails: the records stay.  A plain file takes any write,
+ * so sriov_numvfs points at a read-only sysctl (reads a number, refuses
+ * writes even to root, like a kernel attribute without a store method).
+ */
+static void failed_removal_keeps_records(void **state)
+{
+	struct fixture *f = *state;
+	struct vf_count_opts o = {.autoprobe = -1};
+	struct vf_count_result r;
+	struct errinfo e = {0};
+	char sdir[300], path[512];
+
+	snprintf(sdir, sizeof(sdir), "%s/state", f->root);
+	o.state_dir = sdir;
+	add_vfs(f->root, 2);
+	snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/" PF "/sriov_numvfs", f->root);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(symlink("/proc/sys/kernel/cap_last_cap", path), 0);
+	remember(f->root, VF0);
+	remember(f->root, VF1);
+	assert_int_equal(vf_count_set(f->root, PF, 0, &o, &r, &e), -EACCES);
+	assert_non_null(strstr(e.msg, "sriov_numvfs"));
+	assert_false(r.wrote_zero);
+	assert_int_equal(r.forgotten, 0);
+	assert_true(remembered(f->root, VF0));
+	assert_true(remembered(f->root, VF1));
+}
+
+/* A record that cannot be dropped fails the call after the count changed; the rest are dropped. */
+static void forget_failure_reported_after_change(void **state)
+{
+	struct fixture *f = *state;
+	struct vf_count_opts o = {.autoprobe = -1};
+	struct vf_count_result r;
+	struct errinfo e = {0};
+	char sdir[300];
+
+	snprintf(sdir, sizeof(sdir), "%s/state", f->root);
+	o.state_dir = sdir;
+	add_vfs(f->root, 2);
+	stree_dev_attr(f->root, PF, "sriov_numvfs", "2\n");
+	/* A directory where VF 0's record belongs: unlink() answers EISDIR. */
+	assert_int_equal(stree_write(f->root, "/state/drivers/" VF0 "/x", ""), 0);
+	remember(f->root, VF1);
+	assert_int_equal(vf_count_set(f->root, PF, 0, &o, &r, &e), -EISDIR);
+	assert_true(r.changed);
+	assert_int_equal(r.after, 0);
+	assert_int_equal(r.forgotten, 1);
+	assert_false(remembered(f->root, VF1));
+	assert_non_null(strstr(e.msg, PF ": VF count changed 2 -> 0, but"));
+	assert_non_null(strstr(e.msg, "cannot forget the remembered driver of " VF0));
+	assert_non_null(strstr(e.hint, "remove that file by hand"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -461,6 +642,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(msix_bound_vf_is_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(msix_new_vfs_need_autoprobe_off, setup, teardown),
 		cmocka_unit_test_setup_teardown(msix_set_after_creating_vfs, setup, teardown),
+		cmocka_unit_test_setup_teardown(removal_forgets_removed_vfs, setup, teardown),
+		cmocka_unit_test_setup_teardown(count_change_forgets_old_vfs_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(no_removal_keeps_records, setup, teardown),
+		cmocka_unit_test_setup_teardown(failed_removal_keeps_records, setup, teardown),
+		cmocka_unit_test_setup_teardown(forget_failure_reported_after_change, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
