@@ -194,6 +194,7 @@ static int sys_set_numvfs(void *priv, const struct rc_pf_state *st, int n, struc
 		.wait_ms = s->wait_ms ? s->wait_ms : 10000,
 		.poll_ms = 0,
 		.dry_run = false,
+		.state_dir = s->state_dir,
 		.hooks = nvme_virt_is_nvme_pf(s->root, st->bdf) ? &nvme_hooks : NULL,
 	};
 	struct vf_count_result r;

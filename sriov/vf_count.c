@@ -403,6 +403,15 @@ links:
 	res->links = sriov_count_vf_links(root, pf_bdf, n);
 	if (opts->msix_count)
 		ret = msix_assign(root, pf_bdf, n, opts->msix_count, res, e);
+	/*
+	 * A PF reset (driver rebind) leaves the VFs but takes NVMe secondary
+	 * controllers offline: the online hook is idempotent, so run it here too.
+	 */
+	if (ret == 0 && n > 0 && opts->hooks && opts->hooks->online) {
+		ret = opts->hooks->online(root, pf_bdf, (unsigned int)n, e);
+		if (ret)
+			err_prefix(e, "%s: bringing the existing %d VFs online failed", pf_bdf, n);
+	}
 out:
 	sriov_pf_free(&pf);
 	return ret;

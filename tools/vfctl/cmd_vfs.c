@@ -152,6 +152,7 @@ int cmd_vfs(struct vfctl_ctx *ctx, int argc, char **argv)
 	if (nvme)
 		o.hooks = &nvme_hooks;
 	o.dry_run = ctx->dry_run;
+	o.state_dir = ctx->state_dir;
 	ret = vf_count_set(ctx->sysfs_root, bdf, (int)n, &o, &res, &e);
 	if (ret) {
 		vfctl_report(ctx, &e);
