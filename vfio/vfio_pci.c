@@ -21,10 +21,12 @@
 
 #include "bind.h"
 #include "dma.h"
+#include "host_affinity.h"
 #include "pci.h"
 #include "pdev.h"
 #include "posted.h"
 #include "spec.h"
+#include "vcpu.h"
 #include "vfio_iommu.h"
 #include "vfio_pci.h"
 #include "vm.h"
@@ -75,7 +77,19 @@ struct vfio_pci {
 	bool dev_open;
 	struct vfio_pdev p;
 	bool pdev_up;
-	struct vfio_irq irq;
+	struct vfio_irq irq; /* route, wrapped so host IRQs follow the vCPUs (steer_*) */
+	struct vfio_irq route; /* the VM's routing table */
+	pthread_mutex_t steer_lock; /* MSI-X (vCPU threads) and MSI (config) paths */
+	bool steer_lock_init;
+	struct irq_steer steer;
+	bool steer_host_posts; /* host can post: IR posting + APICv/AVIC + KVM-VFIO */
+	bool steer_dirty; /* a route was staged since the last commit */
+	bool steer_msix_on; /* MSI-X enabled as of the last commit */
+	struct irq_steer_vec *steer_msix; /* per MSI-X vector */
+	struct irq_steer_vec steer_msi[VFIO_MSI_MAX];
+	uint64_t steer_msi_addr[VFIO_MSI_MAX];
+	uint32_t steer_msi_data[VFIO_MSI_MAX];
+	uint32_t steer_msi_pending; /* MSI vectors routed since the last commit */
 	struct vfio_bar_state bar[VFIO_CFG_NR_BARS];
 	uint8_t *rom_image;
 	uint64_t rom_len;
@@ -328,6 +342,154 @@ static void on_req_irq(int fd, uint32_t events, void *opaque)
 	vm_request_exit(vp->vm, VM_EXIT_SIGNAL, why);
 }
 
+/*
+ * Host IRQ steering (irq/host_affinity.h): the routing ops the device
+ * model sees wrap the VM's, so that after a commit that changed a route
+ * the host IRQs of the vectors whose destination changed are moved to the
+ * host CPUs of the vCPUs they target.  Mask and unmask stage no route and
+ * cost nothing here.  Nothing is done when no vCPU is pinned.
+ */
+static int steer_gsi_alloc(void *ctx, struct errinfo *e)
+{
+	struct vfio_pci *vp = ctx;
+
+	return vp->route.ops->gsi_alloc(vp->route.ctx, e);
+}
+
+static void steer_gsi_free(void *ctx, int gsi)
+{
+	struct vfio_pci *vp = ctx;
+
+	vp->route.ops->gsi_free(vp->route.ctx, gsi);
+}
+
+static int steer_irqfd(void *ctx, int gsi, int efd, int resamplefd, bool assign, struct errinfo *e)
+{
+	struct vfio_pci *vp = ctx;
+
+	return vp->route.ops->irqfd(vp->route.ctx, gsi, efd, resamplefd, assign, e);
+}
+
+static int steer_route_msi(void *ctx, int gsi, uint64_t addr, uint32_t data, struct errinfo *e)
+{
+	struct vfio_pci *vp = ctx;
+	int ret = vp->route.ops->route_msi(vp->route.ctx, gsi, addr, data, e);
+
+	if (ret < 0)
+		return ret;
+	pthread_mutex_lock(&vp->steer_lock);
+	vp->steer_dirty = true;
+	for (unsigned int i = 0; i < vp->p.msi.nvec && i < VFIO_MSI_MAX; i++) {
+		if (vp->p.msi.gsi[i] != gsi)
+			continue;
+		/* MSI just (re)enabled: new host IRQs, whatever the destination */
+		if (!vp->p.msi.routed)
+			irq_steer_vec_reset(&vp->steer_msi[i]);
+		vp->steer_msi_addr[i] = addr;
+		vp->steer_msi_data[i] = data;
+		vp->steer_msi_pending |= 1u << i;
+	}
+	pthread_mutex_unlock(&vp->steer_lock);
+	return ret;
+}
+
+struct steer_pass {
+	int host_cpu[VM_MAX_VCPUS];
+	unsigned int nr;
+	char *text; /* /proc/interrupts, read once per pass when needed */
+	bool read_tried;
+};
+
+static void steer_vec(struct vfio_pci *vp, struct steer_pass *sp, struct irq_steer_vec *sv,
+		      const char *kind, unsigned int i, uint64_t addr, uint32_t data)
+{
+	struct vfio_pi_msg pm;
+	struct errinfo e;
+	char action[64];
+	cpu_set_t cpus;
+	bool posted;
+
+	if (!irq_steer_vec_stale(sv, addr))
+		return;
+	posted = vp->steer_host_posts && vfio_pi_decode(addr, data, &pm) &&
+		 vfio_pi_msg_postable(&pm);
+	if (!sp->read_tried && irq_steer_targets(posted, addr, sp->host_cpu, sp->nr, &cpus)) {
+		sp->read_tried = true;
+		/* on failure irq_steer_vector() reads again and keeps the warning */
+		if (irq_host_read_interrupts(vp->steer.root, &sp->text, &e) < 0)
+			sp->text = NULL;
+	}
+	snprintf(action, sizeof(action), "%s[%u](%s)", kind, i, vp->spec.bdf);
+	irq_steer_vector(&vp->steer, sv, action, sp->text, posted, addr, sp->host_cpu, sp->nr, &e);
+}
+
+static void steer_after_commit(struct vfio_pci *vp)
+{
+	struct vfio_msix *m = &vp->p.msix;
+	struct steer_pass sp = {.nr = 0};
+	bool pinned = false;
+
+	if (vp->steer_msix && m->enabled != vp->steer_msix_on) {
+		/* enabled: new host IRQs; disabled: they are gone */
+		vp->steer_msix_on = m->enabled;
+		for (unsigned int i = 0; i < m->nvec; i++)
+			irq_steer_vec_reset(&vp->steer_msix[i]);
+		vp->steer_dirty |= m->enabled;
+	}
+	if (!vp->steer_dirty)
+		return;
+	vp->steer_dirty = false;
+	for (; sp.nr < vp->vm->nr_vcpus && sp.nr < VM_MAX_VCPUS; sp.nr++) {
+		sp.host_cpu[sp.nr] = vp->vm->vcpus[sp.nr].host_cpu;
+		pinned |= sp.host_cpu[sp.nr] >= 0;
+	}
+	if (pinned && vp->steer_msix && m->enabled) {
+		for (unsigned int i = 0; i < m->nvec; i++) {
+			const struct vfio_msix_vec *v = &m->vec[i];
+
+			if (v->routed && v->gsi >= 0)
+				steer_vec(vp, &sp, &vp->steer_msix[i], "vfio-msix", i, v->r_addr,
+					  v->r_data);
+		}
+	}
+	for (unsigned int i = 0; pinned && i < VFIO_MSI_MAX; i++)
+		if (vp->steer_msi_pending & (1u << i))
+			steer_vec(vp, &sp, &vp->steer_msi[i], "vfio-msi", i, vp->steer_msi_addr[i],
+				  vp->steer_msi_data[i]);
+	vp->steer_msi_pending = 0;
+	free(sp.text);
+}
+
+static int steer_commit(void *ctx, struct errinfo *e)
+{
+	struct vfio_pci *vp = ctx;
+	int ret = vp->route.ops->commit(vp->route.ctx, e);
+
+	if (ret < 0)
+		return ret;
+	pthread_mutex_lock(&vp->steer_lock);
+	steer_after_commit(vp);
+	pthread_mutex_unlock(&vp->steer_lock);
+	return ret;
+}
+
+/* The host handler never runs for posted interrupts: nothing to steer then. */
+static bool host_posts(struct vfio_pci *vp)
+{
+	struct vfio_pi_host h;
+
+	vfio_pi_host_read(vp->root, &h);
+	return h.ir_posting == 1 && h.apicv == 1 && vp->sh->io.kvm_vfio_fd >= 0;
+}
+
+static const struct vfio_irq_ops steer_ops = {
+	.gsi_alloc = steer_gsi_alloc,
+	.gsi_free = steer_gsi_free,
+	.route_msi = steer_route_msi,
+	.commit = steer_commit,
+	.irqfd = steer_irqfd,
+};
+
 static struct vfio_shared *find_shared(struct vm *vm)
 {
 	for (int i = 0; i < PCI_MAX_SLOTS; i++) {
@@ -394,6 +556,11 @@ static void vp_release(struct vfio_pci *vp)
 	vp->nr_saved = 0;
 	free(vp->rom_image);
 	vp->rom_image = NULL;
+	free(vp->steer_msix);
+	vp->steer_msix = NULL;
+	if (vp->steer_lock_init)
+		pthread_mutex_destroy(&vp->steer_lock);
+	vp->steer_lock_init = false;
 }
 
 static int setup_pci_dev(struct vfio_pci *vp, struct errinfo *e)
@@ -446,6 +613,8 @@ int vfio_pci__add(struct vm *vm, const char *spec, struct errinfo *e)
 	if (!vp)
 		return err_sys(e, ENOMEM, "--device %s", spec);
 	vp->vm = vm;
+	pthread_mutex_init(&vp->steer_lock, NULL);
+	vp->steer_lock_init = true;
 	ret = vfio_pci_spec_parse(spec, &vp->spec, e);
 	if (ret < 0)
 		goto err;
@@ -527,7 +696,11 @@ int vfio_pci__add(struct vm *vm, const char *spec, struct errinfo *e)
 		vp->sh->dma_mapped = true;
 	}
 
-	vfio_irq_routing(&vp->irq, &vm->irq);
+	vfio_irq_routing(&vp->route, &vm->irq);
+	vp->irq.ops = &steer_ops;
+	vp->irq.ctx = vp;
+	irq_steer_init(&vp->steer, vp->root);
+	vp->steer_host_posts = host_posts(vp);
 	o.rom = vp->spec.rom;
 	o.rom_image = vp->rom_image;
 	o.rom_image_len = vp->rom_len;
@@ -536,6 +709,13 @@ int vfio_pci__add(struct vm *vm, const char *spec, struct errinfo *e)
 	if (ret < 0)
 		goto err;
 	vp->pdev_up = true;
+	if (vp->p.has_msix) {
+		vp->steer_msix = calloc(vp->p.msix.nvec, sizeof(*vp->steer_msix));
+		if (!vp->steer_msix) {
+			ret = err_sys(e, ENOMEM, "%s: MSI-X steering state", vp->spec.bdf);
+			goto err;
+		}
+	}
 	ret = setup_pci_dev(vp, e);
 	if (ret < 0)
 		goto err;
@@ -665,4 +845,27 @@ int vfio_pci__numa_node(const char *spec, char *cpus, size_t size)
 	if (vfio_pci_spec_parse(spec, &s, NULL) < 0)
 		return -1;
 	return vfio_device_numa_node(env_or("VFCTL_SYSFS_ROOT", ""), s.bdf, cpus, size);
+}
+
+/*
+ * The first failure to steer a host IRQ of any passed-through device
+ * (a warning: interrupts still work, with an extra IPI), for vfvm to log
+ * once.  Returns how many steering attempts failed; 0 leaves @w alone.
+ */
+int vfio_pci__irq_steer_warning(struct vm *vm, struct errinfo *w)
+{
+	int n = 0;
+
+	for (int i = 0; i < PCI_MAX_SLOTS; i++) {
+		struct vfio_pci *vp = vp_of(vm->pci.dev[i]);
+
+		if (!vp)
+			continue;
+		pthread_mutex_lock(&vp->steer_lock);
+		if (vp->steer.warned && !n)
+			*w = vp->steer.warn;
+		n += (int)vp->steer.nr_failed;
+		pthread_mutex_unlock(&vp->steer_lock);
+	}
+	return n;
 }

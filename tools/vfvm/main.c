@@ -12,12 +12,14 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "boot.h"
 #include "devices.h"
 #include "vfio_pci.h"
+#include "vfvm.h"
 #include "virtio_pci.h"
 #include "vm.h"
 
@@ -27,7 +29,7 @@ struct opts {
 	const char *kernel, *initrd, *cmdline, *firmware, *affinity;
 	uint64_t mem;
 	unsigned int cpus;
-	bool hugetlb, rng;
+	bool hugetlb, rng, irq_report;
 	const char *disk[MAX_DEVS], *net[MAX_DEVS], *dev[MAX_DEVS];
 	int nr_disk, nr_net, nr_dev;
 };
@@ -42,6 +44,8 @@ static void usage(FILE *f)
 		"                [--rng] [--device "
 		"BDF[,managed][,vf-token=UUID][,rom=on|off|FILE]]...\n"
 		"                [--hugetlb] [--cpu-affinity LIST]\n"
+		"                [--irq-report]\n"
+		"       vfvm check --device BDF[,...] [--device ...] [--mem SIZE] [--hugetlb]\n"
 		"       vfvm --help\n"
 		"\n"
 		"Runs a KVM guest with a 16550 console on stdin/stdout.\n"
@@ -62,6 +66,18 @@ static void usage(FILE *f)
 		"  --cpu-affinity LIST  pin vCPU i to the i-th host CPU of LIST (e.g. 2-3); the "
 		"VMM's\n"
 		"                       other threads run on the remaining CPUs\n"
+		"  --irq-report         list each MSI-X vector of passed-through devices (GSI "
+		"route,\n"
+		"                       posted-interrupt conditions) on stderr whenever the "
+		"guest's\n"
+		"                       set of live vectors grows or shrinks (else at exit);\n"
+		"                       SIGUSR1 lists them any time\n"
+		"\n"
+		"vfvm check explains, per --device, what would stop passthrough (IOMMU, "
+		"interrupt\n"
+		"remapping, group, driver, memlock, IOVA ranges, MMIO window, reset) and "
+		"changes\n"
+		"nothing: exit 0 ready, 3 not ready ('vfvm check --help').\n"
 		"\n"
 		"Exit status: 0 guest powered off, 1 VMM error, 2 usage error, 3 guest "
 		"reset/reboot,\n"
@@ -78,7 +94,7 @@ static int usage_error(const char *fmt, const char *arg)
 	return VM_EXIT_USAGE;
 }
 
-static int parse_size(const char *s, uint64_t *out)
+int vfvm_parse_size(const char *s, uint64_t *out)
 {
 	char *end;
 	unsigned long long v;
@@ -148,6 +164,7 @@ static int parse_run(int argc, char **argv, struct opts *o)
 		O_DEVICE,
 		O_HUGETLB,
 		O_AFFINITY,
+		O_IRQ_REPORT,
 		O_HELP
 	};
 	static const struct option lo[] = {
@@ -163,6 +180,7 @@ static int parse_run(int argc, char **argv, struct opts *o)
 		{"device", required_argument, NULL, O_DEVICE},
 		{"hugetlb", no_argument, NULL, O_HUGETLB},
 		{"cpu-affinity", required_argument, NULL, O_AFFINITY},
+		{"irq-report", no_argument, NULL, O_IRQ_REPORT},
 		{"help", no_argument, NULL, O_HELP},
 		{NULL, 0, NULL, 0},
 	};
@@ -188,7 +206,7 @@ static int parse_run(int argc, char **argv, struct opts *o)
 			o->firmware = optarg;
 			break;
 		case O_MEM:
-			if (parse_size(optarg, &o->mem))
+			if (vfvm_parse_size(optarg, &o->mem))
 				return usage_error("--mem '%s': expected a size like 512M or 2G",
 						   optarg);
 			break;
@@ -219,6 +237,9 @@ static int parse_run(int argc, char **argv, struct opts *o)
 			break;
 		case O_HUGETLB:
 			o->hugetlb = true;
+			break;
+		case O_IRQ_REPORT:
+			o->irq_report = true;
 			break;
 		case O_AFFINITY:
 			if (vm_parse_cpu_affinity(optarg, cpus, 256) < 0)
@@ -266,11 +287,75 @@ static void on_signal(int fd, uint32_t events, void *opaque)
 	(void)events;
 	if (read(fd, &si, sizeof(si)) != sizeof(si))
 		return;
+	if (si.ssi_signo == SIGUSR1) {
+		vfvm_irq_report_print(vm, "on SIGUSR1");
+		return;
+	}
 	/* SIGTERM asks the guest to shut down when it listens to the power button */
 	if (si.ssi_signo == SIGTERM && platform__power_button(vm) == 0)
 		return;
 	vm_request_exit(vm, VM_EXIT_SIGNAL,
 			si.ssi_signo == SIGINT ? "interrupted (SIGINT)" : "terminated by a signal");
+}
+
+/* --irq-report: the last number of live vectors printed, checked once a second. */
+struct irq_watch {
+	struct vm *vm;
+	int last;
+	bool printed; /* listed at least once: no listing at exit then */
+	int fd; /* timerfd, -1 when not started */
+};
+
+static void on_irq_timer(int fd, uint32_t events, void *opaque)
+{
+	struct irq_watch *w = opaque;
+	uint64_t ticks;
+	char when[64];
+	int live;
+
+	(void)events;
+	if (read(fd, &ticks, sizeof(ticks)) != sizeof(ticks))
+		return;
+	/*
+	 * Polled rather than hooked into the MSI-X emulation: the guest
+	 * unmasks vectors one by one, and one listing after its driver has
+	 * settled says more than one per table write.
+	 */
+	live = vfvm_irq_live(w->vm);
+	if (live < 0 || live == w->last)
+		return;
+	w->last = live;
+	/* the guest shutting its driver down is not worth a listing */
+	if (!live)
+		return;
+	w->printed = true;
+	snprintf(when, sizeof(when), "guest has %d live vector%s", live, live == 1 ? "" : "s");
+	vfvm_irq_report_print(w->vm, when);
+}
+
+static int irq_watch_start(struct vm *vm, struct irq_watch *w, struct errinfo *e)
+{
+	struct itimerspec its = {{1, 0}, {1, 0}};
+	int fd;
+
+	w->vm = vm;
+	w->last = 0;
+	w->fd = -1;
+	fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (fd < 0)
+		return err_sys(e, errno, "timerfd_create for --irq-report");
+	if (timerfd_settime(fd, 0, &its, NULL) < 0) {
+		err_sys(e, errno, "timerfd_settime for --irq-report");
+		close(fd);
+		return -e->err;
+	}
+	if (vm_io_add(vm, fd, EPOLLIN, on_irq_timer, w, e) < 0) {
+		close(fd);
+		return -e->err;
+	}
+	/* closed by cmd_run() after vm_run() joined the I/O thread */
+	w->fd = fd;
+	return 0;
 }
 
 /*
@@ -297,6 +382,7 @@ static int cmd_run(int argc, char **argv)
 	struct vm_config cfg = {0};
 	struct errinfo e = {0};
 	struct termios saved_tty;
+	struct irq_watch irqw = {.fd = -1};
 	bool tty = false;
 	struct vm *vm;
 	sigset_t set;
@@ -315,6 +401,7 @@ static int cmd_run(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -344,10 +431,17 @@ static int cmd_run(int argc, char **argv)
 		}
 	if (o.rng && virtio_rng__add(vm, "", &e))
 		goto err;
+	if (o.nr_dev && vm->mem.total >= VFVM_DMA_PROGRESS_MIN)
+		fprintf(stderr, "vfvm: pinning and DMA-mapping %llu GiB of guest RAM for %s...\n",
+			(unsigned long long)(vm->mem.total >> 30), o.dev[0]);
 	for (int i = 0; i < o.nr_dev; i++)
 		if (vfio_pci__add(vm, o.dev[i], &e)) {
 			goto err_vfio;
 		}
+	if (o.nr_dev)
+		vfvm_dma_stats_print(vm);
+	if (o.irq_report && irq_watch_start(vm, &irqw, &e))
+		goto err_vfio;
 	if (o.firmware) {
 		if (firmware_load(vm, o.firmware, &e))
 			goto err_vfio;
@@ -363,6 +457,9 @@ static int cmd_run(int argc, char **argv)
 		tcsetattr(0, TCSANOW, &saved_tty);
 	if (ret < 0)
 		goto err_vfio;
+	/* a guest that never had live vectors: show what it left */
+	if (o.irq_report && !irqw.printed)
+		vfvm_irq_report_print(vm, "at exit");
 	if (ret == VM_EXIT_ERROR || ret == VM_EXIT_CRASH)
 		report(&e);
 	else if (ret == VM_EXIT_SIGNAL)
@@ -370,6 +467,8 @@ static int cmd_run(int argc, char **argv)
 	vfio_pci__release_all(vm);
 	virtio_pci__release_all(vm);
 	vm_destroy(vm);
+	if (irqw.fd >= 0)
+		close(irqw.fd);
 	free(vm);
 	return ret;
 err_vfio:
@@ -379,6 +478,8 @@ err:
 	vm_destroy(vm);
 err_free:
 	report(&e);
+	if (irqw.fd >= 0)
+		close(irqw.fd);
 	free(vm);
 	return VM_EXIT_ERROR;
 }
@@ -395,6 +496,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "check"))
+		return cmd_check(argc - 1, argv + 1);
 	fprintf(stderr, "vfvm: unknown command '%s'\nTry 'vfvm --help'.\n", argv[1]);
 	return VM_EXIT_USAGE;
 }

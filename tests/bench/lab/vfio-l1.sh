@@ -126,12 +126,12 @@ fi
 iops() { # VMM CMD...
 	vmm=$1
 	shift
-	timeout 300 "$@" < /dev/null > $W/iops-$vmm.log 2>&1
+	timeout 300 "$@" < /dev/null > "$W/iops-$vmm.log" 2>&1
 	rc=$?
-	res=$(sed -n 's/^L2-IOPS \([0-9]* [0-9]* [0-9-]*\).*/\1/p' $W/iops-$vmm.log | head -n 1)
+	res=$(sed -n 's/^L2-IOPS \([0-9]* [0-9]* [0-9-]*\).*/\1/p' "$W/iops-$vmm.log" | head -n 1)
 	if [ -z "$res" ]; then
 		echo "BENCH-VFIO-NOTE $vmm iops: no result (exit $rc); console tail:"
-		grep -v '^\s*$' $W/iops-$vmm.log | tail -n 12 | sed 's/^/  | /'
+		grep -v '^\s*$' "$W/iops-$vmm.log" | tail -n 12 | sed 's/^/  | /'
 		res="none none none"
 	fi
 	echo "BENCH-VFIO iops $vmm $res"

@@ -53,7 +53,7 @@ boot_once() {
 	log=$W/$vmm.$run.log
 	t0=$(now_ms)
 	{
-		timeout 300 "$@" < /dev/null 2>&1
+		timeout 120 "$@" < /dev/null 2>&1
 		echo "BENCH-RC $?"
 	} | {
 		m=
@@ -84,12 +84,6 @@ while [ "$r" -le "$BOOTS" ]; do
 	# shellcheck disable=SC2086 # QCPU is two words or none
 	boot_once qemu $r $QEMU -enable-kvm -M microvm $QCPU -smp 2 -m 512M -nodefaults \
 		-no-user-config -display none -serial stdio -no-reboot \
-		-kernel $KERNEL -initrd /lab/l2/initrd -append "$CMDLINE"
-	# QEMU's own fast-boot advice for microvm: no RTC (the guest's
-	# rtc_cmos probe stalls here), no option ROMs.
-	# shellcheck disable=SC2086
-	boot_once qemu-tuned $r $QEMU -enable-kvm -M microvm,rtc=off,x-option-roms=off $QCPU \
-		-smp 2 -m 512M -nodefaults -no-user-config -display none -serial stdio -no-reboot \
 		-kernel $KERNEL -initrd /lab/l2/initrd -append "$CMDLINE"
 	r=$((r + 1))
 done
@@ -154,16 +148,16 @@ net_once() { # VMM CMD...
 		i=$((i + 1))
 	done
 	exec 9> $W/hold
-	timeout 300 "$@" < /dev/null > $W/net-$vmm.log 2>&1
+	timeout 300 "$@" < /dev/null > "$W/net-$vmm.log" 2>&1
 	rc=$?
 	exec 9>&-
 	sleep 1
 	# shellcheck disable=SC2046 # one pid a word
 	kill $(cat $W/ncpids) 2> /dev/null
 	wait 2> /dev/null
-	if ! grep -q 'LAB-L2: done' $W/net-$vmm.log; then
+	if ! grep -q 'LAB-L2: done' "$W/net-$vmm.log"; then
 		echo "BENCH-VMM-NOTE $vmm net: L2 did not finish (exit $rc); console tail:"
-		tail -n 15 $W/net-$vmm.log | sed 's/^/  | /'
+		tail -n 15 "$W/net-$vmm.log" | sed 's/^/  | /'
 		i=1
 		while [ "$i" -le "$NET_RUNS" ]; do
 			rm -f $W/d.$i

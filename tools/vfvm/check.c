@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * `vfvm check`: the pre-flight of vfio/preflight.c for each --device, run
+ * against the guest layout `vfvm run` would build with the same --mem, so
+ * every blocker is explained before a device is unbound or RAM pinned.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vfio_pci.h"
+#include "vfvm.h"
+#include "vm.h"
+
+#define CHECK_MAX_DEVS 32
+
+static void check_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vfvm check --device BDF[,managed][,vf-token=UUID][,rom=...] [--device "
+		"...]\n"
+		"                  [--mem SIZE] [--hugetlb]\n"
+		"\n"
+		"Explains everything that would stop `vfvm run` from passing the devices through\n"
+		"(IOMMU, interrupt remapping, group viability, driver, RLIMIT_MEMLOCK, reserved\n"
+		"IOVA ranges vs guest RAM, 64-bit BARs vs MMIO window and physical address bits,\n"
+		"reset method, VF token).  Changes nothing.  With --mem, guest RAM is checked\n"
+		"as `vfvm run --mem SIZE` would lay it out.\n"
+		"Exit status: 0 ready, 3 a device is not ready, 1 error, 2 usage error.\n");
+}
+
+/*
+ * The RAM regions and 64-bit window vm_create() would set up for @size
+ * (ram_alloc() and vm_create() in src/vm.c): RAM below 3 GiB, the rest from
+ * 4 GiB, the window 1 GiB aligned above it.  Only gpa/size matter here.
+ */
+static void guest_layout(uint64_t size, bool hugetlb, struct guest_mem *m, uint64_t *mmio64_base)
+{
+	uint64_t low, high, top;
+
+	if (hugetlb)
+		size = (size + (2ULL << 20) - 1) & ~((2ULL << 20) - 1);
+	memset(m, 0, sizeof(*m));
+	m->memfd = -1;
+	m->total = size;
+	m->hugetlb = hugetlb;
+	low = size < VM_LOW_RAM_MAX ? size : VM_LOW_RAM_MAX;
+	high = size - low;
+	m->region[m->nr_regions++] = (struct guest_mem_region){0, low, NULL, 0};
+	if (high)
+		m->region[m->nr_regions++] =
+			(struct guest_mem_region){VM_HIGH_RAM_BASE, high, NULL, low};
+	top = VM_HIGH_RAM_BASE + high;
+	*mmio64_base = (top + (1ULL << 30) - 1) & ~((1ULL << 30) - 1);
+}
+
+static void print_report(const char *spec, const struct vfio_preflight_report *r)
+{
+	printf("%s: %s\n", spec,
+	       r->nr_fail ? "NOT READY for passthrough" : "ready for passthrough");
+	for (int i = 0; i < r->nr; i++) {
+		const struct vfio_check_item *it = &r->item[i];
+
+		printf("  %-8s %-20s %s\n", vfio_check_status_name(it->status), it->name, it->msg);
+		if (it->hint[0] && it->status != VFIO_CHECK_OK)
+			printf("  %-8s %-20s -> %s\n", "", "", it->hint);
+	}
+}
+
+int cmd_check(int argc, char **argv)
+{
+	enum { O_DEVICE = 256, O_MEM, O_HUGETLB, O_HELP };
+	static const struct option lo[] = {
+		{"device", required_argument, NULL, O_DEVICE},
+		{"mem", required_argument, NULL, O_MEM},
+		{"hugetlb", no_argument, NULL, O_HUGETLB},
+		{"help", no_argument, NULL, O_HELP},
+		{NULL, 0, NULL, 0},
+	};
+	const char *dev[CHECK_MAX_DEVS];
+	struct vfio_preflight_report *r;
+	uint64_t mem_size = 0, mmio64_base = VM_HIGH_RAM_BASE;
+	struct guest_mem mem;
+	unsigned int phys_bits;
+	int c, nr_dev = 0, status = 0;
+	bool hugetlb = false;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
+		switch (c) {
+		case O_DEVICE:
+			if (nr_dev == CHECK_MAX_DEVS) {
+				fprintf(stderr, "vfvm check: too many --device (%s)\n", optarg);
+				return VM_EXIT_USAGE;
+			}
+			dev[nr_dev++] = optarg;
+			break;
+		case O_MEM:
+			if (vfvm_parse_size(optarg, &mem_size)) {
+				fprintf(stderr,
+					"vfvm check: --mem '%s': expected a size like 512M or 2G\n",
+					optarg);
+				return VM_EXIT_USAGE;
+			}
+			break;
+		case O_HUGETLB:
+			hugetlb = true;
+			break;
+		case O_HELP:
+			check_usage(stdout);
+			return 0;
+		case ':':
+			fprintf(stderr, "vfvm check: option %s needs a value\n", argv[optind - 1]);
+			return VM_EXIT_USAGE;
+		default:
+			fprintf(stderr,
+				"vfvm check: unknown option '%s'\nTry 'vfvm check --help'.\n",
+				argv[optind - 1]);
+			return VM_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vfvm check: unexpected argument '%s'\n", argv[optind]);
+		return VM_EXIT_USAGE;
+	}
+	if (!nr_dev) {
+		fprintf(stderr, "vfvm check: give at least one --device BDF[,...]\n");
+		check_usage(stderr);
+		return VM_EXIT_USAGE;
+	}
+	if (mem_size)
+		guest_layout(mem_size, hugetlb, &mem, &mmio64_base);
+	phys_bits = vfio_host_phys_bits();
+
+	r = malloc(sizeof(*r));
+	if (!r) {
+		fprintf(stderr, "vfvm check: out of memory\n");
+		return VM_EXIT_ERROR;
+	}
+	for (int i = 0; i < nr_dev; i++) {
+		struct errinfo e = {0};
+		int ret;
+
+		memset(r, 0, sizeof(*r));
+		ret = vfio_pci__check(dev[i], mem_size ? &mem : NULL, mmio64_base,
+				      VM_MMIO64_DEFAULT_SIZE, phys_bits, r, &e);
+		if (ret < 0) {
+			fprintf(stderr, "vfvm check: --device %s: %s\n", dev[i],
+				e.msg[0] ? e.msg : strerror(-ret));
+			if (e.hint[0])
+				fprintf(stderr, "vfvm check: hint: %s\n", e.hint);
+			status = VM_EXIT_USAGE;
+			continue;
+		}
+		print_report(dev[i], r);
+		if (ret > 0 && !status)
+			status = VFVM_CHECK_NOT_READY;
+	}
+	free(r);
+	return status;
+}

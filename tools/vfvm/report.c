@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * What vfvm tells the administrator about passed-through devices while the
+ * VM runs: how the DMA map of guest RAM went, and per MSI-X vector its GSI
+ * route and which posted-interrupt conditions hold (vfvm(1), IRQ REPORT).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "dma.h"
+#include "posted.h"
+#include "vfio_pci.h"
+#include "vfvm.h"
+#include "vm.h"
+
+#define REPORT_MAX_VECS 2048
+
+void vfvm_dma_stats_print(struct vm *vm)
+{
+	struct vfio_dma_stats st;
+	const char *backend = "?";
+
+	if (vfio_pci__dma_stats(vm, &st, &backend) < 0)
+		return;
+	fprintf(stderr,
+		"vfvm: DMA-mapped %.2f GiB of guest RAM (%s): prefault %.3f s with %u thread%s%s, "
+		"map %.3f s in %u call%s\n",
+		(double)st.bytes / (1 << 30), backend, st.prefault_sec, st.threads,
+		st.threads == 1 ? "" : "s", st.populate_write ? "" : " (pages touched)", st.map_sec,
+		st.map_calls, st.map_calls == 1 ? "" : "s");
+}
+
+static const char *tri(int v)
+{
+	return v > 0 ? "yes" : v == 0 ? "no" : "unknown";
+}
+
+static const char *yes_no(bool b)
+{
+	return b ? "yes" : "NO";
+}
+
+int vfvm_irq_live(struct vm *vm)
+{
+	struct vfio_irq_report_entry *r;
+	int n, live = 0;
+
+	r = calloc(REPORT_MAX_VECS, sizeof(*r));
+	if (!r)
+		return -1;
+	n = vfio_pci__irq_report(vm, r, REPORT_MAX_VECS, NULL);
+	for (int i = 0; i < n && i < REPORT_MAX_VECS; i++)
+		live += r[i].irqfd && !r[i].masked;
+	free(r);
+	return live;
+}
+
+void vfvm_irq_report_print(struct vm *vm, const char *when)
+{
+	struct vfio_irq_report_entry *r;
+	struct vfio_pi_host host;
+	int n;
+
+	r = calloc(REPORT_MAX_VECS, sizeof(*r));
+	if (!r)
+		return;
+	n = vfio_pci__irq_report(vm, r, REPORT_MAX_VECS, &host);
+	if (n > REPORT_MAX_VECS)
+		n = REPORT_MAX_VECS;
+	fprintf(stderr,
+		"vfvm: MSI-X vectors of passed-through devices (%s): %d\n"
+		"vfvm:   host: IOMMU posts interrupts %s, KVM APICv/AVIC %s\n",
+		when, n, tri(host.ir_posting), tri(host.apicv));
+	if (n > 0)
+		fprintf(stderr,
+			"vfvm:   %-12s %4s %5s %-10s %-10s %5s %-6s %-5s %-8s %-6s %-8s %s\n",
+			"device", "vec", "gsi", "msi-addr", "msi-data", "dest", "masked", "irqfd",
+			"kvm-vfio", "single", "delivery", "postable");
+	for (int i = 0; i < n; i++) {
+		const struct vfio_irq_report_entry *v = &r[i];
+		char gsi[16];
+
+		snprintf(gsi, sizeof(gsi), v->gsi < 0 ? "-" : "%d", v->gsi);
+		fprintf(stderr,
+			"vfvm:   %-12s %4u %5s 0x%08llx 0x%08x %5u %-6s %-5s %-8s %-6s %-8s %s\n",
+			v->bdf, v->vector, gsi, (unsigned long long)v->addr, v->data, v->dest,
+			v->masked ? "yes" : "no", yes_no(v->irqfd), yes_no(v->kvm_vfio),
+			yes_no(v->single_target), v->delivery_ok ? "ok" : "NO",
+			v->postable ? (host.ir_posting > 0 && host.apicv > 0 ? "yes" : "vm-side")
+				    : "no");
+	}
+	free(r);
+}

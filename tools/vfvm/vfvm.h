@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* vfvm front end: what the command files share (main.c parses, the rest act). */
+#ifndef VFVM_FRONT_H
+#define VFVM_FRONT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vm;
+
+/* SIZE as --mem takes it: bytes, or with K, M, G suffix (plain number = MiB). */
+int vfvm_parse_size(const char *s, uint64_t *out);
+
+/* `vfvm check --device SPEC... [--mem SIZE] [--hugetlb]`: 0 ready, 3 blockers. */
+int cmd_check(int argc, char **argv);
+
+/* Exit status of `vfvm check` when a device is not ready (like vfctl check). */
+#define VFVM_CHECK_NOT_READY 3
+
+/*
+ * Print, per MSI-X vector of every passed-through device, its GSI route and
+ * each posted-interrupt condition, on stderr; @when says at which point.
+ */
+void vfvm_irq_report_print(struct vm *vm, const char *when);
+
+/* Vectors unmasked with a KVM irqfd attached, over all devices (-1: no memory). */
+int vfvm_irq_live(struct vm *vm);
+
+/* From this much guest RAM on, vfvm says it is mapping before it starts. */
+#define VFVM_DMA_PROGRESS_MIN (8ULL << 30)
+
+/* After the DMA map of guest RAM: backend, GiB, time (stderr). */
+void vfvm_dma_stats_print(struct vm *vm);
+
+#endif
