@@ -5,6 +5,7 @@
 #   make bench      side-by-side measurements, reported as ratios
 #   make asan       build into build-asan/ with AddressSanitizer + UBSan
 #   make format     clang-format every C file
+#   make install    programs, units, udev rule, man pages (DESTDIR=, PREFIX=)
 #
 # Parts of the tree add their own rules in */*.mk fragments (included below)
 # so that each area owns its build details.

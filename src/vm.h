@@ -93,6 +93,14 @@ struct vm {
 	void *serial;
 	void *platform;
 
+	/*
+	 * Set by the front end before passthrough devices are added: called as
+	 * the guest-RAM DMA map advances (big guests only), so the user sees
+	 * progress instead of a silent pause.  Libraries never print.
+	 */
+	void (*dma_progress)(void *opaque, uint64_t done, uint64_t total);
+	void *dma_progress_opaque;
+
 	/* Exit request: first writer wins. */
 	atomic_int exit_requested;
 	int exit_status; /* enum vm_exit_status or debug value */

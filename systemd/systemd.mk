@@ -13,16 +13,18 @@ INSTALL     ?= install
 install: $(BUILD)/vfctl $(BUILD)/vfvm
 	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(DOCDIR)/examples \
-		$(DESTDIR)$(SYSCONFDIR)/vfctl.d $(DESTDIR)$(MANDIR)/man8
+		$(DESTDIR)$(SYSCONFDIR)/vfctl.d $(DESTDIR)$(SYSCONFDIR)/vfvm \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man1
 	$(INSTALL) -m 0755 $(BUILD)/vfctl $(DESTDIR)$(SBINDIR)/vfctl
 	$(INSTALL) -m 0755 $(BUILD)/vfvm $(DESTDIR)$(BINDIR)/vfvm
-	for u in vfctl-apply.service vfctl-apply@.service; do \
-		sed 's|/usr/sbin/vfctl|$(SBINDIR)/vfctl|' systemd/$$u >$(DESTDIR)$(UNITDIR)/$$u && \
+	for u in vfctl-apply.service vfctl-apply@.service vfvm@.service; do \
+		sed -e 's|/usr/sbin/vfctl|$(SBINDIR)/vfctl|' -e 's|/usr/bin/vfvm|$(BINDIR)/vfvm|' systemd/$$u >$(DESTDIR)$(UNITDIR)/$$u && \
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
 	done
 	$(INSTALL) -m 0644 systemd/90-vfctl.rules $(DESTDIR)$(UDEVRULESDIR)/90-vfctl.rules
 	$(INSTALL) -m 0644 docs/vfctl.d.example.conf $(DESTDIR)$(DOCDIR)/examples/vfctl.d.example.conf
-	if [ -f docs/vfctl.8 ]; then $(INSTALL) -m 0644 docs/vfctl.8 $(DESTDIR)$(MANDIR)/man8/vfctl.8; fi
+	$(INSTALL) -m 0644 docs/vfctl.8 $(DESTDIR)$(MANDIR)/man8/vfctl.8
+	$(INSTALL) -m 0644 docs/vfvm.1 $(DESTDIR)$(MANDIR)/man1/vfvm.1
 	@echo "installed; enable the boot-time apply with: systemctl enable vfctl-apply.service"
 
 .PHONY: install

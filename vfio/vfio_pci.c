@@ -679,6 +679,8 @@ int vfio_pci__add(struct vm *vm, const char *spec, struct errinfo *e)
 	if (!vp->sh->dma_mapped) {
 		/* big guests: map in 1 GiB steps so progress can be shown */
 		dopt.chunk = vm->mem.total > (8ULL << 30) ? (1ULL << 30) : 0;
+		dopt.progress = vm->dma_progress;
+		dopt.opaque = vm->dma_progress_opaque;
 		/*
 		 * VFVM_VFIO_PREFAULT=parallel (default) | serial | none: the
 		 * bench compares them; none is the plain single-call map.

@@ -76,6 +76,11 @@ struct vfio_pi_host;
 int vfio_pci__numa_node(const char *spec, char *cpus, size_t size);
 struct vfio_dma_stats;
 int vfio_pci__dma_stats(struct vm *vm, struct vfio_dma_stats *st, const char **backend);
+/*
+ * Host IRQ steering (irq/host_affinity.h) failures: returns how many, with
+ * the first one in @w (0 when every steer worked or none was needed).
+ */
+int vfio_pci__irq_steer_warning(struct vm *vm, struct errinfo *w);
 int vfio_pci__irq_report(struct vm *vm, struct vfio_irq_report_entry *out, int max,
 			 struct vfio_pi_host *host);
 

@@ -110,17 +110,22 @@ fi
 # "waiting" line (readiness), not a timing assertion.
 # signal_case NAME SIGNAL WANT_STATUS PATTERN
 signal_case() {
-	local name=$1 sig=$2 want=$3 pat=$4 pid st i
-	timeout 60 "$VFVM" run --mem 16M --firmware "$G/acpi_button.bin" >"$out" 2>&1 </dev/null &
+	local name=$1 sig=$2 want=$3 pat=$4 pid st i ready=0 child
+	timeout 120 "$VFVM" run --mem 16M --firmware "$G/acpi_button.bin" >"$out" 2>&1 </dev/null &
 	pid=$!
-	for ((i = 0; i < 300; i++)); do
-		grep -q 'waiting for the power button' "$out" && break
+	# The emulated guest can be slow on a loaded host: wait for it generously.
+	for ((i = 0; i < 900; i++)); do
+		grep -q 'waiting for the power button' "$out" && { ready=1; break; }
 		sleep 0.1
 	done
-	kill "-$sig" "$pid" 2>/dev/null
+	# Signal vfvm itself, not the timeout(1) wrapper around it.
+	child=$(pgrep -P "$pid" | head -n 1)
+	kill "-$sig" "${child:-$pid}" 2>/dev/null
 	wait "$pid"
 	st=$?
-	if [ "$st" -ne "$want" ]; then
+	if [ "$ready" -ne 1 ]; then
+		bad "$name" "the guest never said it was waiting for the power button (exit $st)"
+	elif [ "$st" -ne "$want" ]; then
 		bad "$name" "exit status $st, expected $want"
 	elif ! grep -qE -- "$pat" "$out"; then
 		bad "$name" "output lacks /$pat/"

@@ -431,9 +431,11 @@ static int cmd_run(int argc, char **argv)
 		}
 	if (o.rng && virtio_rng__add(vm, "", &e))
 		goto err;
-	if (o.nr_dev && vm->mem.total >= VFVM_DMA_PROGRESS_MIN)
+	if (o.nr_dev && vm->mem.total >= VFVM_DMA_PROGRESS_MIN) {
 		fprintf(stderr, "vfvm: pinning and DMA-mapping %llu GiB of guest RAM for %s...\n",
 			(unsigned long long)(vm->mem.total >> 30), o.dev[0]);
+		vm->dma_progress = vfvm_dma_progress_print;
+	}
 	for (int i = 0; i < o.nr_dev; i++)
 		if (vfio_pci__add(vm, o.dev[i], &e)) {
 			goto err_vfio;
@@ -464,6 +466,7 @@ static int cmd_run(int argc, char **argv)
 		report(&e);
 	else if (ret == VM_EXIT_SIGNAL)
 		fprintf(stderr, "vfvm: %s\n", vm->exit_reason);
+	vfvm_irq_steer_warning_print(vm);
 	vfio_pci__release_all(vm);
 	virtio_pci__release_all(vm);
 	vm_destroy(vm);

@@ -30,6 +30,26 @@ void vfvm_dma_stats_print(struct vm *vm)
 		st.map_calls, st.map_calls == 1 ? "" : "s");
 }
 
+void vfvm_dma_progress_print(void *opaque, uint64_t done, uint64_t total)
+{
+	(void)opaque;
+	fprintf(stderr, "vfvm: DMA map: %llu of %llu GiB pinned and mapped\n",
+		(unsigned long long)(done >> 30), (unsigned long long)(total >> 30));
+}
+
+void vfvm_irq_steer_warning_print(struct vm *vm)
+{
+	struct errinfo w = {0};
+	int n = vfio_pci__irq_steer_warning(vm, &w);
+
+	if (n <= 0)
+		return;
+	fprintf(stderr, "vfvm: warning: %d host IRQ(s) could not be steered to their vCPU's CPU: %s\n",
+		n, w.msg);
+	if (w.hint[0])
+		fprintf(stderr, "  hint: %s\n", w.hint);
+}
+
 static const char *tri(int v)
 {
 	return v > 0 ? "yes" : v == 0 ? "no" : "unknown";

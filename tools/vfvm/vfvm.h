@@ -31,5 +31,9 @@ int vfvm_irq_live(struct vm *vm);
 
 /* After the DMA map of guest RAM: backend, GiB, time (stderr). */
 void vfvm_dma_stats_print(struct vm *vm);
+/* vm->dma_progress callback: one line per GiB-sized step of a big map. */
+void vfvm_dma_progress_print(void *opaque, uint64_t done, uint64_t total);
+/* Warn once (at exit) when host IRQs could not be steered (irq/host_affinity.h). */
+void vfvm_irq_steer_warning_print(struct vm *vm);
 
 #endif
