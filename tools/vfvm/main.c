@@ -376,6 +376,28 @@ static bool tty_raw(struct termios *saved)
 	return tcsetattr(0, TCSANOW, &t) == 0;
 }
 
+
+/*
+ * Without --cpu-affinity, keep the vCPUs on the NUMA node of the first
+ * passed-through device so its DMA and interrupts stay node-local.  Nothing
+ * changes on a single-node host (the node's CPUs are all the CPUs) or when
+ * the node is unknown.
+ */
+static const char *numa_default_affinity(const char *spec, char *cpus, size_t size)
+{
+	char all[64];
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int node = vfio_pci__numa_node(spec, cpus, size);
+
+	if (node < 0 || !cpus[0])
+		return NULL;
+	snprintf(all, sizeof(all), "0-%ld", ncpu - 1);
+	if (!strcmp(cpus, all))
+		return NULL;
+	fprintf(stderr, "vfvm: vCPUs placed on NUMA node %d (CPUs %s) of %s; --cpu-affinity overrides\n",
+		node, cpus, spec);
+	return cpus;
+}
 static int cmd_run(int argc, char **argv)
 {
 	struct opts o = {0};
@@ -383,6 +405,7 @@ static int cmd_run(int argc, char **argv)
 	struct errinfo e = {0};
 	struct termios saved_tty;
 	struct irq_watch irqw = {.fd = -1};
+	char numa_cpus[1024];
 	bool tty = false;
 	struct vm *vm;
 	sigset_t set;
@@ -395,6 +418,8 @@ static int cmd_run(int argc, char **argv)
 	cfg.nr_cpus = o.cpus;
 	cfg.hugetlb = o.hugetlb;
 	cfg.cpu_affinity = o.affinity;
+	if (!o.affinity && o.nr_dev)
+		cfg.cpu_affinity = numa_default_affinity(o.dev[0], numa_cpus, sizeof(numa_cpus));
 
 	/* signals are taken by the I/O thread through a signalfd; block them everywhere */
 	sigemptyset(&set);
