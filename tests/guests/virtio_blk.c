@@ -9,7 +9,7 @@
  * image file after vfvm has exited.  Ends with an i8042 reset; failures
  * leave through debug-exit 2.
  */
-#include "pci.h"
+#include "virtio_guest.h"
 
 #define RING 0x90000UL /* desc 0x90000, avail 0x91000, used 0x92000 */
 #define HDR 0x93000UL
@@ -27,18 +27,8 @@
 #define F_RO (1u << 5)
 
 static volatile uint64_t *const desc = (uint64_t *)RING;
-static volatile uint16_t *const avail = (uint16_t *)(RING + 0x1000);
-static volatile uint16_t *const used = (uint16_t *)(RING + 0x2000);
 static uint64_t notify_addr;
 static uint16_t avail_idx;
-
-static void __attribute__((noreturn)) fail(const char *why)
-{
-	puts_serial("vfvm-guest: FAIL: ");
-	puts_serial(why);
-	putc_serial('\n');
-	exit_debug(2);
-}
 
 static void set_desc(int i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
 {
@@ -56,7 +46,6 @@ static uint8_t request(uint32_t type, uint64_t sector, uint64_t data, uint32_t d
 {
 	volatile uint32_t *hdr = (uint32_t *)HDR;
 	volatile uint8_t *st = (uint8_t *)STATUS;
-	uint16_t want = avail_idx + 1;
 	int n = 0;
 
 	hdr[0] = type;
@@ -70,88 +59,47 @@ static uint8_t request(uint32_t type, uint64_t sector, uint64_t data, uint32_t d
 		n++;
 	}
 	set_desc(n, STATUS, 1, 2 /* WRITE */, 0);
-	avail[2 + avail_idx % QSZ] = 0;
-	__asm__ volatile("mfence" ::: "memory");
-	avail[1] = want;
-	avail_idx = want;
-	__asm__ volatile("mfence" ::: "memory");
-	mmio_w16(notify_addr, 0);
-	for (unsigned long spin = 0; used[1] != want; spin++) {
-		if (spin > 200000000UL)
-			fail("request not completed");
-		__asm__ volatile("pause");
-	}
-	*used_len = *(volatile uint32_t *)(RING + 0x2000 + 4 + 8 * ((want - 1) % QSZ) + 4);
+	*used_len = virtq_submit(RING, QSZ, &avail_idx, 0, notify_addr, 200000000UL,
+				 "request not completed");
 	return *st;
 }
 
 void guest_main(void)
 {
-	uint64_t next = MMIO_WINDOW, bar[6], common = 0, notify = 0, devcfg = 0;
-	uint32_t notify_mult = 0, feat, len;
+	struct virtio_pci v;
+	uint64_t common, devcfg;
+	uint32_t feat, len;
 	uint64_t capacity;
-	uint16_t qsz, noff;
+	uint16_t qsz;
 	uint8_t *w = (uint8_t *)WBUF, *r = (uint8_t *)RBUF, st;
-	unsigned int slot, p;
 	bool ro;
 
 	puts_serial("vfvm-guest: virtio-blk test\n");
-	for (slot = 0; slot < 32; slot++)
-		if (cfg_r32(slot, 0) == 0x10421af4)
-			break;
-	if (slot == 32)
-		fail("no virtio-blk (1af4:1042) on bus 0");
-	bars_assign(slot, &next, bar);
-	for (p = cap_find(slot, 0x09, 0); p; p = cap_find(slot, 0x09, p)) {
-		uint8_t type = mmio_r8(ecam(slot, p + 3)), b = mmio_r8(ecam(slot, p + 4));
-		uint64_t a = bar[b] + cfg_r32(slot, p + 8);
+	virtio_pci_probe(&v, 0x10421af4, "no virtio-blk (1af4:1042) on bus 0",
+			 VIRTIO_CAP_COMMON | VIRTIO_CAP_NOTIFY | VIRTIO_CAP_DEVICE);
+	common = v.common;
+	devcfg = v.devcfg;
 
-		if (type == 1)
-			common = a;
-		else if (type == 2) {
-			notify = a;
-			notify_mult = cfg_r32(slot, p + 16);
-		} else if (type == 4) {
-			devcfg = a;
-		}
-	}
-	if (!common || !notify || !devcfg)
-		fail("virtio capabilities missing");
-
-	mmio_w8(common + 20, 0);
-	while (mmio_r8(common + 20))
-		;
-	mmio_w8(common + 20, 1);
-	mmio_w8(common + 20, 3);
+	virtio_reset(common);
+	virtio_acknowledge(common);
 	mmio_w32(common + 0, 0);
 	feat = mmio_r32(common + 4);
 	ro = feat & F_RO;
 	mmio_w32(common + 0, 1);
 	if (!(mmio_r32(common + 4) & 1))
 		fail("device does not offer VIRTIO_F_VERSION_1");
-	mmio_w32(common + 8, 0);
-	mmio_w32(common + 12, feat & F_RO);
-	mmio_w32(common + 8, 1);
-	mmio_w32(common + 12, 1);
-	mmio_w8(common + 20, 3 | 8);
-	if (!(mmio_r8(common + 20) & 8))
-		fail("FEATURES_OK not accepted");
+	virtio_set_features(common, feat & F_RO);
 	mmio_w16(common + 22, 0);
 	qsz = mmio_r16(common + 24);
 	if (qsz < QSZ)
 		fail("queue 0 too small");
 	mmio_w16(common + 24, QSZ);
-	mmio_w64(common + 32, RING);
-	mmio_w64(common + 40, RING + 0x1000);
-	mmio_w64(common + 48, RING + 0x2000);
-	noff = mmio_r16(common + 30);
-	notify_addr = notify + (uint64_t)noff * notify_mult;
+	virtio_queue_rings(common, RING);
+	notify_addr = virtio_queue_notify(&v);
 	for (int i = 0; i < 0x3000; i++)
 		((volatile uint8_t *)RING)[i] = 0;
 	mmio_w16(common + 28, 1);
-	mmio_w8(common + 20, 3 | 8 | 4);
-	if (mmio_r8(common + 20) != (3 | 8 | 4))
-		fail("DRIVER_OK not accepted");
+	virtio_driver_ok(common);
 
 	capacity = mmio_r32(devcfg) | (uint64_t)mmio_r32(devcfg + 4) << 32;
 	puts_serial("vfvm-guest: capacity ");

@@ -8,7 +8,7 @@
  * device must work again.  vfvm must survive all of it.  Polls, no
  * interrupts.  Ends with an i8042 reset; failures leave through debug-exit 2.
  */
-#include "pci.h"
+#include "virtio_guest.h"
 
 #define RING 0x90000UL /* desc 0x90000, avail 0x91000, used 0x92000 */
 #define BUF 0x93000UL
@@ -17,17 +17,8 @@
 
 static volatile uint64_t *const desc = (uint64_t *)RING;
 static volatile uint16_t *const avail = (uint16_t *)(RING + 0x1000);
-static volatile uint16_t *const used = (uint16_t *)(RING + 0x2000);
 static uint64_t common, notify_addr;
 static uint16_t avail_idx;
-
-static void __attribute__((noreturn)) fail(const char *why)
-{
-	puts_serial("vfvm-guest: FAIL: ");
-	puts_serial(why);
-	putc_serial('\n');
-	exit_debug(2);
-}
 
 static void set_desc(int i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
 {
@@ -37,49 +28,24 @@ static void set_desc(int i, uint64_t addr, uint32_t len, uint16_t flags, uint16_
 
 static void setup_device(void)
 {
-	mmio_w8(common + 20, 0);
-	while (mmio_r8(common + 20))
-		;
+	virtio_reset(common);
 	for (int i = 0; i < 0x3000; i++)
 		((volatile uint8_t *)RING)[i] = 0;
 	avail_idx = 0;
-	mmio_w8(common + 20, 1);
-	mmio_w8(common + 20, 3);
-	mmio_w32(common + 8, 0);
-	mmio_w32(common + 12, 0);
-	mmio_w32(common + 8, 1);
-	mmio_w32(common + 12, 1);
-	mmio_w8(common + 20, 3 | 8);
-	if (!(mmio_r8(common + 20) & 8))
-		fail("FEATURES_OK not accepted");
+	virtio_acknowledge(common);
+	virtio_set_features(common, 0);
 	mmio_w16(common + 22, 0);
 	mmio_w16(common + 24, QSZ);
-	mmio_w64(common + 32, RING);
-	mmio_w64(common + 40, RING + 0x1000);
-	mmio_w64(common + 48, RING + 0x2000);
+	virtio_queue_rings(common, RING);
 	mmio_w16(common + 28, 1);
-	mmio_w8(common + 20, 3 | 8 | 4);
-	if (mmio_r8(common + 20) != (3 | 8 | 4))
-		fail("DRIVER_OK not accepted");
+	virtio_driver_ok(common);
 }
 
 /* Publish head @head, notify, wait for completion; returns the used length. */
 static uint32_t submit(uint16_t head)
 {
-	uint16_t want = avail_idx + 1;
-
-	avail[2 + avail_idx % QSZ] = head;
-	__asm__ volatile("mfence" ::: "memory");
-	avail[1] = want;
-	avail_idx = want;
-	__asm__ volatile("mfence" ::: "memory");
-	mmio_w16(notify_addr, 0);
-	for (unsigned long spin = 0; used[1] != want; spin++) {
-		if (spin > 100000000UL)
-			fail("request not completed (device hung?)");
-		__asm__ volatile("pause");
-	}
-	return *(volatile uint32_t *)(RING + 0x2000 + 4 + 8 * ((want - 1) % QSZ) + 4);
+	return virtq_submit(RING, QSZ, &avail_idx, head, notify_addr, 100000000UL,
+			    "request not completed (device hung?)");
 }
 
 static void expect_len(const char *what, uint32_t got, uint32_t want)
@@ -97,35 +63,15 @@ static void expect_len(const char *what, uint32_t got, uint32_t want)
 
 void guest_main(void)
 {
-	uint64_t next = MMIO_WINDOW, bar[6], notify = 0;
-	uint32_t notify_mult = 0;
-	unsigned int slot, p;
-	uint16_t noff;
+	struct virtio_pci v;
 
 	puts_serial("vfvm-guest: hostile virtio driver\n");
-	for (slot = 0; slot < 32; slot++)
-		if (cfg_r32(slot, 0) == 0x10441af4)
-			break;
-	if (slot == 32)
-		fail("no virtio-rng (1af4:1044) on bus 0");
-	bars_assign(slot, &next, bar);
-	for (p = cap_find(slot, 0x09, 0); p; p = cap_find(slot, 0x09, p)) {
-		uint8_t type = mmio_r8(ecam(slot, p + 3)), b = mmio_r8(ecam(slot, p + 4));
-		uint64_t a = bar[b] + cfg_r32(slot, p + 8);
-
-		if (type == 1)
-			common = a;
-		else if (type == 2) {
-			notify = a;
-			notify_mult = cfg_r32(slot, p + 16);
-		}
-	}
-	if (!common || !notify)
-		fail("virtio capabilities missing");
+	virtio_pci_probe(&v, 0x10441af4, "no virtio-rng (1af4:1044) on bus 0",
+			 VIRTIO_CAP_COMMON | VIRTIO_CAP_NOTIFY);
+	common = v.common;
 	setup_device();
 	mmio_w16(common + 22, 0);
-	noff = mmio_r16(common + 30);
-	notify_addr = notify + (uint64_t)noff * notify_mult;
+	notify_addr = virtio_queue_notify(&v);
 
 	set_desc(0, BUF, 16, 2, 0);
 	expect_len("good request", submit(0), 16);

@@ -7,7 +7,7 @@
  * guest is 10.0.2.15.  Ends with an i8042 reset; failures leave through
  * debug-exit 2.
  */
-#include "pci.h"
+#include "virtio_guest.h"
 
 #define RXQ_RING 0x90000UL /* desc +0, avail +0x1000, used +0x2000 */
 #define TXQ_RING 0xA0000UL
@@ -28,14 +28,6 @@ struct vq {
 static struct vq rxq, txq; /* no initialised data in guest programs */
 static uint8_t mac[6], host_mac[6];
 static const uint8_t my_ip[4] = {10, 0, 2, 15}, host_ip[4] = {10, 0, 2, 1};
-
-static void __attribute__((noreturn)) fail(const char *why)
-{
-	puts_serial("vfvm-guest: FAIL: ");
-	puts_serial(why);
-	putc_serial('\n');
-	exit_debug(2);
-}
 
 static volatile uint16_t *avail(struct vq *q)
 {
@@ -227,51 +219,24 @@ static void put_mac(const uint8_t *m)
 
 void guest_main(void)
 {
-	uint64_t next = MMIO_WINDOW, bar[6], common = 0, notify = 0, devcfg = 0;
-	uint32_t notify_mult = 0;
-	unsigned int slot, p;
+	struct virtio_pci v;
+	uint64_t common, devcfg;
 	uint8_t *f = 0;
 
 	puts_serial("vfvm-guest: virtio-net test\n");
 	rxq.ring = RXQ_RING;
 	txq.ring = TXQ_RING;
-	for (slot = 0; slot < 32; slot++)
-		if (cfg_r32(slot, 0) == 0x10411af4)
-			break;
-	if (slot == 32)
-		fail("no virtio-net (1af4:1041) on bus 0");
-	bars_assign(slot, &next, bar);
-	for (p = cap_find(slot, 0x09, 0); p; p = cap_find(slot, 0x09, p)) {
-		uint8_t type = mmio_r8(ecam(slot, p + 3)), b = mmio_r8(ecam(slot, p + 4));
-		uint64_t a = bar[b] + cfg_r32(slot, p + 8);
+	virtio_pci_probe(&v, 0x10411af4, "no virtio-net (1af4:1041) on bus 0",
+			 VIRTIO_CAP_COMMON | VIRTIO_CAP_NOTIFY | VIRTIO_CAP_DEVICE);
+	common = v.common;
+	devcfg = v.devcfg;
 
-		if (type == 1)
-			common = a;
-		else if (type == 2) {
-			notify = a;
-			notify_mult = cfg_r32(slot, p + 16);
-		} else if (type == 4) {
-			devcfg = a;
-		}
-	}
-	if (!common || !notify || !devcfg)
-		fail("virtio capabilities missing");
-
-	mmio_w8(common + 20, 0);
-	while (mmio_r8(common + 20))
-		;
-	mmio_w8(common + 20, 1);
-	mmio_w8(common + 20, 3);
+	virtio_reset(common);
+	virtio_acknowledge(common);
 	mmio_w32(common + 0, 0);
 	if (!(mmio_r32(common + 4) & (1u << 5)))
 		fail("device does not offer VIRTIO_NET_F_MAC");
-	mmio_w32(common + 8, 0);
-	mmio_w32(common + 12, 1u << 5); /* MAC, nothing else: no offloads, no merging */
-	mmio_w32(common + 8, 1);
-	mmio_w32(common + 12, 1); /* VERSION_1 */
-	mmio_w8(common + 20, 3 | 8);
-	if (!(mmio_r8(common + 20) & 8))
-		fail("FEATURES_OK not accepted");
+	virtio_set_features(common, 1u << 5); /* MAC, nothing else: no offloads, no merging */
 	for (int i = 0; i < 6; i++)
 		mac[i] = mmio_r8(devcfg + i);
 
@@ -284,19 +249,15 @@ void guest_main(void)
 		if (mmio_r16(common + 24) < QSZ)
 			fail("queue too small");
 		mmio_w16(common + 24, QSZ);
-		mmio_w64(common + 32, vq->ring);
-		mmio_w64(common + 40, vq->ring + 0x1000);
-		mmio_w64(common + 48, vq->ring + 0x2000);
-		vq->notify = notify + (uint64_t)mmio_r16(common + 30) * notify_mult;
+		virtio_queue_rings(common, vq->ring);
+		vq->notify = virtio_queue_notify(&v);
 		mmio_w16(common + 28, 1);
 	}
 	for (int i = 0; i < NRX; i++) {
 		set_desc(&rxq, i, RXBUF + (uint64_t)i * RXLEN, RXLEN, 2 /* WRITE */);
 		post(&rxq, i);
 	}
-	mmio_w8(common + 20, 3 | 8 | 4);
-	if (mmio_r8(common + 20) != (3 | 8 | 4))
-		fail("DRIVER_OK not accepted");
+	virtio_driver_ok(common);
 	puts_serial("vfvm-guest: mac ");
 	put_mac(mac);
 	puts_serial(", link ");

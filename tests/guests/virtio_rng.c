@@ -6,7 +6,7 @@
  * interrupt handler to see the used ring move.  Prints what it got and
  * leaves through an i8042 reset; failures leave through debug-exit 2.
  */
-#include "pci.h"
+#include "virtio_guest.h"
 
 #define VEC 0x40
 #define LAPIC 0xFEE00000UL
@@ -46,48 +46,24 @@ static void idt_setup(void)
 	__asm__ volatile("lidt %0" : : "m"(d));
 }
 
-static void __attribute__((noreturn)) fail(const char *why)
-{
-	puts_serial("vfvm-guest: FAIL: ");
-	puts_serial(why);
-	putc_serial('\n');
-	exit_debug(2);
-}
-
 void guest_main(void)
 {
-	uint64_t next = MMIO_WINDOW, bar[6], common = 0, notify = 0, isr = 0;
-	uint32_t notify_mult = 0;
-	unsigned int slot, p, mx;
+	struct virtio_pci v;
+	uint64_t common, notify;
+	unsigned int slot, mx;
 	volatile uint16_t *avail = (uint16_t *)(RING + 0x1000);
 	volatile uint16_t *used = (uint16_t *)(RING + 0x2000);
 	volatile uint64_t *desc = (uint64_t *)RING;
-	uint16_t qsz, noff;
+	uint16_t qsz;
 	uint8_t *buf = (uint8_t *)BUF;
 	int nonzero = 0;
 
 	puts_serial("vfvm-guest: virtio-rng + MSI-X test\n");
-	for (slot = 0; slot < 32; slot++)
-		if (cfg_r32(slot, 0) == 0x10441af4)
-			break;
-	if (slot == 32)
-		fail("no virtio-rng (1af4:1044) on bus 0");
-	bars_assign(slot, &next, bar);
+	virtio_pci_probe(&v, 0x10441af4, "no virtio-rng (1af4:1044) on bus 0",
+			 VIRTIO_CAP_COMMON | VIRTIO_CAP_NOTIFY | VIRTIO_CAP_ISR);
+	slot = v.slot;
+	common = v.common;
 
-	for (p = cap_find(slot, 0x09, 0); p; p = cap_find(slot, 0x09, p)) {
-		uint8_t type = mmio_r8(ecam(slot, p + 3)), b = mmio_r8(ecam(slot, p + 4));
-		uint64_t a = bar[b] + cfg_r32(slot, p + 8);
-
-		if (type == 1)
-			common = a;
-		else if (type == 2) {
-			notify = a;
-			notify_mult = cfg_r32(slot, p + 16);
-		} else if (type == 3)
-			isr = a;
-	}
-	if (!common || !notify || !isr)
-		fail("virtio capabilities missing");
 	mx = cap_find(slot, 0x11, 0);
 	if (!mx)
 		fail("no MSI-X capability");
@@ -97,7 +73,7 @@ void guest_main(void)
 	mmio_w32(LAPIC + 0xf0, 0x1ff);
 	{
 		uint32_t tbl = cfg_r32(slot, mx + 4);
-		uint64_t t = bar[tbl & 7] + (tbl & ~7u);
+		uint64_t t = v.bar[tbl & 7] + (tbl & ~7u);
 
 		/* enable with all vectors masked by the function mask while programming */
 		cfg_w32(slot, mx, cfg_r32(slot, mx) | (0xc000u << 16));
@@ -110,21 +86,12 @@ void guest_main(void)
 	__asm__ volatile("sti");
 
 	/* virtio 1.x init (common config offsets from the spec) */
-	mmio_w8(common + 20, 0);
-	while (mmio_r8(common + 20))
-		;
-	mmio_w8(common + 20, 1);
-	mmio_w8(common + 20, 3);
+	virtio_reset(common);
+	virtio_acknowledge(common);
 	mmio_w32(common + 0, 1); /* device feature select: bits 32-63 */
 	if (!(mmio_r32(common + 4) & 1))
 		fail("device does not offer VIRTIO_F_VERSION_1");
-	mmio_w32(common + 8, 0);
-	mmio_w32(common + 12, 0);
-	mmio_w32(common + 8, 1);
-	mmio_w32(common + 12, 1); /* VERSION_1 only */
-	mmio_w8(common + 20, 3 | 8);
-	if (!(mmio_r8(common + 20) & 8))
-		fail("FEATURES_OK not accepted");
+	virtio_set_features(common, 0); /* VERSION_1 only */
 	mmio_w16(common + 16, 0xffff); /* config change: no vector */
 	mmio_w16(common + 22, 0); /* queue_select */
 	qsz = mmio_r16(common + 24);
@@ -136,10 +103,8 @@ void guest_main(void)
 	mmio_w16(common + 26, 0); /* queue_msix_vector = 0 */
 	if (mmio_r16(common + 26) != 0)
 		fail("device refused MSI-X vector 0 for queue 0");
-	mmio_w64(common + 32, RING);
-	mmio_w64(common + 40, RING + 0x1000);
-	mmio_w64(common + 48, RING + 0x2000);
-	noff = mmio_r16(common + 30);
+	virtio_queue_rings(common, RING);
+	notify = virtio_queue_notify(&v);
 	mmio_w16(common + 28, 1); /* queue_enable */
 	mmio_w8(common + 20, 3 | 8 | 4); /* DRIVER_OK */
 
@@ -152,7 +117,7 @@ void guest_main(void)
 	__asm__ volatile("mfence" ::: "memory");
 	avail[1] = 1; /* idx */
 	__asm__ volatile("mfence" ::: "memory");
-	mmio_w16(notify + (uint64_t)noff * notify_mult, 0);
+	mmio_w16(notify, 0);
 
 	for (unsigned long spin = 0; !irq_count && spin < 200000000UL; spin++)
 		__asm__ volatile("pause");

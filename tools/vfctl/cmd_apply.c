@@ -23,6 +23,7 @@
 #include "ledger.h"
 #include "output.h"
 #include "pci_addr.h"
+#include "pf_opt.h"
 #include "vfctl.h"
 
 static void print_lines(char (*l)[APPLY_LINE_LEN], int n, const char *tag)
@@ -123,26 +124,14 @@ int cmd_apply(struct vfctl_ctx *ctx, int argc, char **argv)
 	struct apply_report rep;
 	struct errinfo e;
 	char bdf[BDF_LEN];
-	const char *pf = NULL;
+	const char *pf;
 	int ret, lock_fd = -1;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--pf") && i + 1 < argc)
-			pf = argv[++i];
-		else if (!strncmp(argv[i], "--pf=", 5) && argv[i][5])
-			pf = argv[i] + 5;
-		else
-			return vfctl_usage_error(ctx,
-						 "apply: unexpected \"%s\"; usage: vfctl apply "
-						 "[--pf DEV] [--dry-run] [--json]",
-						 argv[i]);
-	}
-	if (pf) {
-		ret = vfctl_resolve_dev(ctx, pf, bdf);
-		if (ret)
-			return ret;
+	ret = vfctl_pf_opt(ctx, argc, argv, "apply", "[--pf DEV] [--dry-run] [--json]", &pf, bdf);
+	if (ret)
+		return ret;
+	if (pf)
 		opts.only_bdf = bdf;
-	}
 	opts.dry_run = ctx->dry_run;
 	opts.state_dir = ctx->dry_run ? NULL : ctx->state_dir;
 	if (!ctx->dry_run) {

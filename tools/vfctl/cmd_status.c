@@ -15,6 +15,7 @@
 #include "apply.h"
 #include "output.h"
 #include "pci_addr.h"
+#include "pf_opt.h"
 #include "vfctl.h"
 
 static const char *jstr(struct json_object *o, const char *key)
@@ -73,25 +74,12 @@ int cmd_status(struct vfctl_ctx *ctx, int argc, char **argv)
 	struct json_object *root, *pfs, *t;
 	struct errinfo e;
 	char bdf[BDF_LEN], when[64] = "?";
-	const char *pf = NULL, *result;
+	const char *pf, *result;
 	int ret;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--pf") && i + 1 < argc)
-			pf = argv[++i];
-		else if (!strncmp(argv[i], "--pf=", 5) && argv[i][5])
-			pf = argv[i] + 5;
-		else
-			return vfctl_usage_error(ctx,
-						 "status: unexpected \"%s\"; usage: vfctl status "
-						 "[--pf DEV] [--json]",
-						 argv[i]);
-	}
-	if (pf) {
-		ret = vfctl_resolve_dev(ctx, pf, bdf);
-		if (ret)
-			return ret;
-	}
+	ret = vfctl_pf_opt(ctx, argc, argv, "status", "[--pf DEV] [--json]", &pf, bdf);
+	if (ret)
+		return ret;
 	ret = apply_status_load(ctx->state_dir, &root, &e);
 	if (ret == -ENOENT) {
 		if (ctx->json)
