@@ -16,17 +16,17 @@
 #define GUEST_MEM_MAX_REGIONS 4
 
 struct guest_mem_region {
-	uint64_t gpa;	     /* guest physical start */
-	uint64_t size;	     /* bytes */
-	uint8_t *hva;	     /* host mapping */
-	uint64_t fd_offset;  /* offset of this region in the backing memfd */
+	uint64_t gpa; /* guest physical start */
+	uint64_t size; /* bytes */
+	uint8_t *hva; /* host mapping */
+	uint64_t fd_offset; /* offset of this region in the backing memfd */
 };
 
 struct guest_mem {
 	struct guest_mem_region region[GUEST_MEM_MAX_REGIONS];
 	int nr_regions;
-	int memfd;	     /* -1 when not file backed (unit tests) */
-	uint64_t total;	     /* sum of region sizes */
+	int memfd; /* -1 when not file backed (unit tests) */
+	uint64_t total; /* sum of region sizes */
 	bool hugetlb;
 };
 

@@ -13,17 +13,15 @@
 #include <stddef.h>
 
 struct errinfo {
-	int err;	/* positive errno, 0 when no error */
+	int err; /* positive errno, 0 when no error */
 	char msg[1024]; /* "what failed: why" */
 	char hint[512]; /* what the user can do, may be empty */
 };
 
 /* Record an error; returns -err so callers can write "return err_set(...)". */
-int err_set(struct errinfo *e, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int err_set(struct errinfo *e, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Like err_set, with strerror(err) appended as ": <text> (errno N)". */
-int err_sys(struct errinfo *e, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int err_sys(struct errinfo *e, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Attach a hint (what to do) to the error already recorded. */
 void err_hint(struct errinfo *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prefix the recorded message with more context: "<ctx>: <old msg>". */

@@ -13,25 +13,25 @@
 
 /* Exit statuses (documented in vfctl(8)). */
 enum vfctl_exit {
-	VFCTL_EXIT_OK = 0,	/* done / device ready */
-	VFCTL_EXIT_FAIL = 1,	/* the operation failed; nothing changed or rolled back */
-	VFCTL_EXIT_USAGE = 2,	/* bad command line or bad input value */
+	VFCTL_EXIT_OK = 0, /* done / device ready */
+	VFCTL_EXIT_FAIL = 1, /* the operation failed; nothing changed or rolled back */
+	VFCTL_EXIT_USAGE = 2, /* bad command line or bad input value */
 	VFCTL_EXIT_NOT_READY = 3, /* check: a blocker was found */
 	VFCTL_EXIT_PARTIAL = 4, /* apply/set: some changes made, each reported */
 };
 
-struct vflink;	/* netlink backend (sriov/vflink.h) */
+struct vflink; /* netlink backend (sriov/vflink.h) */
 
 struct vfctl_ctx {
-	const char *sysfs_root;	 /* prefix for /sys and /dev; "" on the real system */
-	const char *state_dir;	 /* remembered drivers, ledger, last status */
-	const char *config_dir;	 /* declared configuration, one PF per file */
+	const char *sysfs_root; /* prefix for /sys and /dev; "" on the real system */
+	const char *state_dir; /* remembered drivers, ledger, last status */
+	const char *config_dir; /* declared configuration, one PF per file */
 	bool json;
 	bool dry_run;
 	bool force;
 	int verbose;
-	struct vflink *nl;	 /* opened lazily by vfctl_netlink() */
-	const char *prog;	 /* argv[0] basename for messages */
+	struct vflink *nl; /* opened lazily by vfctl_netlink() */
+	const char *prog; /* argv[0] basename for messages */
 };
 
 /* Print "vfctl: <msg>" and "  hint: <hint>" on stderr. */

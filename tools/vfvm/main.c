@@ -376,7 +376,6 @@ static bool tty_raw(struct termios *saved)
 	return tcsetattr(0, TCSANOW, &t) == 0;
 }
 
-
 /*
  * Without --cpu-affinity, keep the vCPUs on the NUMA node of the first
  * passed-through device so its DMA and interrupts stay node-local.  Nothing
@@ -394,7 +393,8 @@ static const char *numa_default_affinity(const char *spec, char *cpus, size_t si
 	snprintf(all, sizeof(all), "0-%ld", ncpu - 1);
 	if (!strcmp(cpus, all))
 		return NULL;
-	fprintf(stderr, "vfvm: vCPUs placed on NUMA node %d (CPUs %s) of %s; --cpu-affinity overrides\n",
+	fprintf(stderr,
+		"vfvm: vCPUs placed on NUMA node %d (CPUs %s) of %s; --cpu-affinity overrides\n",
 		node, cpus, spec);
 	return cpus;
 }

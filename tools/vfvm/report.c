@@ -44,8 +44,9 @@ void vfvm_irq_steer_warning_print(struct vm *vm)
 
 	if (n <= 0)
 		return;
-	fprintf(stderr, "vfvm: warning: %d host IRQ(s) could not be steered to their vCPU's CPU: %s\n",
-		n, w.msg);
+	fprintf(stderr,
+		"vfvm: warning: %d host IRQ(s) could not be steered to their vCPU's CPU: %s\n", n,
+		w.msg);
 	if (w.hint[0])
 		fprintf(stderr, "  hint: %s\n", w.hint);
 }
