@@ -12,7 +12,7 @@
 
 BUILD     ?= build
 CC        ?= gcc
-PKGS      := libpci libnl-3.0 libnl-route-3.0 json-c fuse3 libseccomp
+PKGS      := libpci libnl-3.0 libnl-route-3.0 json-c fuse3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
