@@ -5,6 +5,7 @@
 
 #include "acpi.h"
 #include "aml.h"
+#include "byteorder.h"
 #include "devices.h"
 #include "pci.h"
 
@@ -17,24 +18,6 @@ uint8_t acpi_sum(const uint8_t *p, size_t len)
 	while (len--)
 		s = (uint8_t)(s + *p++);
 	return s;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
 }
 
 /* Standard header; checksum is filled by finish(). */

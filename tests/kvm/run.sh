@@ -10,38 +10,10 @@ BUILD=${BUILD:-build}
 TIER=${TIER:-kvm}
 VFVM=$BUILD/vfvm
 G=$BUILD/guests
-pass=0 fail=0
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
-ok() { echo "ok - $1"; pass=$((pass + 1)); }
-bad() {
-	echo "not ok - $1: $2"
-	sed 's/^/#   /' "$out" | head -n 30
-	fail=$((fail + 1))
-}
-
-# case NAME EXPECTED_STATUS GREP_PATTERN... -- CMD...
-case_run() {
-	local name=$1 want=$2 st pat
-	shift 2
-	local pats=()
-	while [ "$1" != "--" ]; do pats+=("$1"); shift; done
-	shift
-	timeout 60 "$@" >"$out" 2>&1 </dev/null
-	st=$?
-	if [ "$st" -ne "$want" ]; then
-		bad "$name" "exit status $st, expected $want"
-		return
-	fi
-	for pat in "${pats[@]}"; do
-		if ! grep -qE -- "$pat" "$out"; then
-			bad "$name" "output lacks /$pat/"
-			return
-		fi
-	done
-	ok "$name"
-}
+. tests/kvm/lib.sh
 
 if [ ! -e /dev/kvm ]; then
 	echo "#"

@@ -10,7 +10,6 @@ BUILD=${BUILD:-build}
 TIER=${TIER:-kvm-virtio}
 VFVM=$BUILD/vfvm
 G=$BUILD/guests
-pass=0 fail=0
 out=$(mktemp)
 img=$(mktemp /tmp/vfvm-virtio-blk.XXXXXX)
 ns=vfvm-virtio-$$
@@ -20,34 +19,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { echo "ok - $1"; pass=$((pass + 1)); }
-bad() {
-	echo "not ok - $1: $2"
-	sed 's/^/#   /' "$out" | head -n 30
-	fail=$((fail + 1))
-}
-
-# case_run NAME EXPECTED_STATUS GREP_PATTERN... -- CMD...; returns 0 on pass
-case_run() {
-	local name=$1 want=$2 st pat
-	shift 2
-	local pats=()
-	while [ "$1" != "--" ]; do pats+=("$1"); shift; done
-	shift
-	timeout 60 "$@" >"$out" 2>&1 </dev/null
-	st=$?
-	if [ "$st" -ne "$want" ]; then
-		bad "$name" "exit status $st, expected $want"
-		return 1
-	fi
-	for pat in "${pats[@]}"; do
-		if ! grep -qE -- "$pat" "$out"; then
-			bad "$name" "output lacks /$pat/"
-			return 1
-		fi
-	done
-	ok "$name"
-}
+. tests/kvm/lib.sh
 
 # check NAME COMMAND...: a host-side check after a run
 check() {
