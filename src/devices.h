@@ -5,8 +5,7 @@
  * its PCI function on vm->pci and returns 0 or -errno with @e filled.
  * Called after vm_create() and before vm_run(), on the main thread.
  *
- * virtio_*__add live in src/virtio*.c; until they are built, weak stubs in
- * src/dev_stubs.c return -ENOSYS with a "not built" message.
+ * virtio_*__add live in src/virtio*.c.
  */
 #ifndef VFVM_DEVICES_H
 #define VFVM_DEVICES_H

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * VFIO PCI passthrough, as the vfvm core calls it.  Implemented in vfio/
- * (the passthrough device model); a weak stub in src/dev_stubs.c returns
- * -ENOSYS with a "not built" message until then.
+ * (the passthrough device model).
  */
 #ifndef VFVM_VFIO_PCI_H
 #define VFVM_VFIO_PCI_H

@@ -34,8 +34,4 @@ $(BUILD)/tests/bench/kvm_floor: tests/bench/kvm_floor.c
 	@mkdir -p $(@D)
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 
-# The device stubs are compiled out when the real device file exists (see
-# src/dev_stubs.c): rebuild the stubs when such a file appears.
-$(BUILD)/src/dev_stubs.o: $(wildcard src/virtio_blk.c src/virtio_net.c src/virtio_rng.c vfio/vfio_pci.c)
-
 TEST_BINS += $(GUEST_BINS) $(BUILD)/tests/bench/kvm_floor
