@@ -82,13 +82,49 @@ append="console=ttyS0 intel_iommu=on panic=-1 loglevel=4 lab.case_timeout=${LAB_
 stdin=/dev/null
 [ "${LAB_SHELL:-0}" = 1 ] && stdin=/dev/stdin
 
+qemu=(timeout --foreground -k 10 "$LAB_TIMEOUT" "$LAB_QEMU"
+	-nodefaults -machine q35,accel=tcg,kernel-irqchip=split -cpu max -smp 2 -m 2048
+	-display none -monitor none -serial stdio -no-reboot
+	-kernel "$LAB_CACHE/kernel/vmlinuz" -initrd "$run/initrd" -append "$append"
+	"${dev[@]}")
 set +e
-timeout --foreground -k 10 "$LAB_TIMEOUT" "$LAB_QEMU" \
-	-nodefaults -machine q35,accel=tcg,kernel-irqchip=split -cpu max -smp 2 -m 2048 \
-	-display none -monitor none -serial stdio -no-reboot \
-	-kernel "$LAB_CACHE/kernel/vmlinuz" -initrd "$run/initrd" -append "$append" \
-	"${dev[@]}" < "$stdin"
-st=$?
+if [ "${LAB_SHELL:-0}" = 1 ]; then
+	"${qemu[@]}" < "$stdin"
+	st=$?
+else
+	# L1's kernel has been seen to hang in early boot under TCG (RCU stalls,
+	# "timer doesn't work through Interrupt-remapped IO-APIC"): that is the
+	# emulator's timing, not a test's.  A watchdog stops a boot that has not
+	# loaded its modules within LAB_BOOT_TIMEOUT and exits 125 so that
+	# run.sh boots again, saying so.
+	console=$run/console
+	: > "$console"
+	"${qemu[@]}" < /dev/null > "$console" 2>&1 &
+	qpid=$!
+	tail -n +1 -f --pid="$qpid" "$console" &
+	tpid=$!
+	waited=0 up=0 hung=0
+	while kill -0 "$qpid" 2>/dev/null; do
+		if [ "$up" = 0 ]; then
+			if grep -q '^LAB-L1: modules loaded' "$console"; then
+				up=1
+			elif [ "$waited" -ge "${LAB_BOOT_TIMEOUT:-240}" ]; then
+				hung=1
+				kill "$qpid"
+				break
+			fi
+		fi
+		sleep 1
+		waited=$((waited + 1))
+	done
+	wait "$qpid"
+	st=$?
+	wait "$tpid"
+	if [ "$hung" = 1 ]; then
+		lab_say "L1 did not load its modules within ${LAB_BOOT_TIMEOUT:-240}s (early-boot hang under TCG): stopped (LAB_BOOT_TIMEOUT)"
+		st=125
+	fi
+fi
 set -e
 [ "$st" -eq 124 ] && lab_say "L1 killed after ${LAB_TIMEOUT}s (LAB_TIMEOUT)"
 exit "$st"

@@ -73,10 +73,16 @@ while :; do
 	# QEMU's TCG has been seen to abort on an internal assertion while L1
 	# boots (iotlb_to_section); that is QEMU's fault, not a test's: boot
 	# once more, saying so.
-	if [ "$attempt" = 1 ] && [ "$st" -ne 0 ] && ! grep -q '^LAB-BEGIN' "$log" &&
+	if [ "$attempt" -lt 3 ] && [ "$st" -ne 0 ] && ! grep -q '^LAB-BEGIN' "$log" &&
 		grep -q 'Assertion' "$log"; then
 		echo "lab: QEMU aborted before any case ran (exit $st); booting the lab again"
-		attempt=2
+		attempt=$((attempt + 1))
+		continue
+	fi
+	# boot.sh's watchdog: L1's kernel hung before its init (exit 125).
+	if [ "$attempt" -lt 3 ] && [ "$st" -eq 125 ]; then
+		echo "lab: L1 hung in early boot (attempt $attempt); booting the lab again"
+		attempt=$((attempt + 1))
 		continue
 	fi
 	break
