@@ -27,6 +27,14 @@
 #define VIRTIO_NET_HDR_LEN 12 /* struct virtio_net_hdr_v1 */
 /* Largest frame a tap hands us: header + 64 KiB GSO frame + Ethernet/VLAN. */
 #define VIRTIO_NET_RX_BUF (VIRTIO_NET_HDR_LEN + 65536 + 64)
+/*
+ * Transmit coalescing (tx-coalesce=US): the default window, the largest
+ * accepted, and how recent the last transmit must be for a kick to wait.
+ * 150 us is QEMU's own timer-mode window; see tx_kick() in virtio_net.c.
+ */
+#define VIRTIO_NET_TX_COALESCE_US 150
+#define VIRTIO_NET_TX_COALESCE_MAX_US 10000
+#define VIRTIO_NET_TX_BUSY_US 10000
 
 struct virtio_net {
 	struct virtio_pci vp;
@@ -41,6 +49,14 @@ struct virtio_net {
 	uint64_t rx_dropped; /* packets that could not fit any buffer */
 	uint64_t tx_dropped; /* malformed transmit requests or tap errors */
 	unsigned int offloads; /* TUN_F_* currently set on the tap */
+	/*
+	 * Transmit coalescing: a kick arms a timer of this many microseconds
+	 * and the queue is drained when it fires (0: drained at the kick).
+	 */
+	unsigned int tx_coalesce_us;
+	int tx_timer_fd; /* timerfd, -1 without coalescing */
+	bool tx_timer_armed; /* under the transmit queue's lock */
+	uint64_t tx_last_drain_us; /* CLOCK_MONOTONIC, atomic */
 };
 
 /*
@@ -53,7 +69,11 @@ int virtio_net_init_fd(struct virtio_net *n, struct vm *vm, const struct guest_m
 void virtio_net_rx(struct virtio_net *n);
 /* TUN_F_* flags for the negotiated guest features. */
 unsigned int virtio_net_tun_offloads(uint64_t guest_features);
-/* Parse "tap=NAME[,mac=M]"; @mac gets a default derived from the name. */
-int virtio_net_parse_spec(const char *spec, char ifname[16], uint8_t mac[6], struct errinfo *e);
+/*
+ * Parse "tap=NAME[,mac=M][,tx-coalesce=US]"; @mac gets a default derived
+ * from the name, @tx_coalesce_us VIRTIO_NET_TX_COALESCE_US.
+ */
+int virtio_net_parse_spec(const char *spec, char ifname[16], uint8_t mac[6],
+			  unsigned int *tx_coalesce_us, struct errinfo *e);
 
 #endif

@@ -425,8 +425,22 @@ void virtio_pci_bar_access(void *opaque, uint64_t off, uint8_t *data, uint32_t l
 	}
 }
 
-static int add_cap(struct virtio_pci *vp, uint8_t type, uint32_t off, uint32_t len,
-		   struct errinfo *e)
+/* The I/O notify window: reached only when no ioeventfd matched. */
+static void pio_notify_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len,
+			      bool is_write)
+{
+	struct virtio_pci *vp = opaque;
+
+	if (!is_write) {
+		memset(data, 0, len);
+		return;
+	}
+	if (off == 0 && len >= 2)
+		kick(vp, data[0] | data[1] << 8);
+}
+
+static int add_cap(struct virtio_pci *vp, uint8_t type, uint8_t bar, uint32_t off, uint32_t len,
+		   uint32_t notify_mult, struct errinfo *e)
 {
 	struct virtio_pci_notify_cap c = {0};
 	uint8_t size = sizeof(struct virtio_pci_cap);
@@ -434,11 +448,11 @@ static int add_cap(struct virtio_pci *vp, uint8_t type, uint32_t off, uint32_t l
 
 	c.cap.cap_vndr = PCI_CAP_ID_VNDR;
 	c.cap.cfg_type = type;
-	c.cap.bar = 0;
+	c.cap.bar = bar;
 	c.cap.offset = htole32(off);
 	c.cap.length = htole32(len);
 	if (type == VIRTIO_PCI_CAP_NOTIFY_CFG) {
-		c.notify_off_multiplier = htole32(VPCI_NOTIFY_MULT);
+		c.notify_off_multiplier = htole32(notify_mult);
 		size = sizeof(c);
 	}
 	c.cap.cap_len = size;
@@ -520,13 +534,50 @@ static int add_cfg_cap(struct virtio_pci *vp, struct errinfo *e)
 	return 0;
 }
 
+/* Kicks by ioeventfd on the I/O notify port, one datamatch per queue. */
+static int pio_activate(struct virtio_pci *vp, uint64_t port, uint64_t size)
+{
+	struct errinfo e;
+	int ret;
+
+	ret = bus_register(vp->pci.host->pio, port, size, pio_notify_access, vp, vp->name, &e);
+	if (ret < 0 || !vp->vm)
+		return ret;
+	for (unsigned int i = 0; i < vp->nr_queues; i++) {
+		ret = ioeventfd_add(vp->vm, vp->q[i].kick_efd, port, 2, true, i, &e);
+		if (ret < 0) {
+			/* Kicks still work through the trap, only slower. */
+			while (i--)
+				ioeventfd_del(vp->vm, vp->q[i].kick_efd, port, 2, true, i, &e);
+			return 0;
+		}
+	}
+	vp->pio_ioevents_on = true;
+	vp->pio_ioevent_port = port;
+	return 0;
+}
+
+static int pio_deactivate(struct virtio_pci *vp, uint64_t port)
+{
+	struct errinfo e;
+
+	if (vp->pio_ioevents_on) {
+		for (unsigned int i = 0; i < vp->nr_queues; i++)
+			ioeventfd_del(vp->vm, vp->q[i].kick_efd, vp->pio_ioevent_port, 2, true, i,
+				      &e);
+		vp->pio_ioevents_on = false;
+	}
+	return bus_unregister(vp->pci.host->pio, port);
+}
+
 static int bar_activate(struct pci_dev *d, int bar, uint64_t addr, uint64_t size)
 {
 	struct virtio_pci *vp = d->opaque;
 	struct errinfo e;
 	int ret;
 
-	(void)bar;
+	if (bar == VPCI_PIO_BAR)
+		return pio_activate(vp, addr, size);
 	ret = bus_register(d->host->mmio, addr, size, virtio_pci_bar_access, vp, vp->name, &e);
 	if (ret < 0)
 		return ret;
@@ -555,8 +606,9 @@ static int bar_deactivate(struct pci_dev *d, int bar, uint64_t addr, uint64_t si
 	struct virtio_pci *vp = d->opaque;
 	struct errinfo e;
 
-	(void)bar;
 	(void)size;
+	if (bar == VPCI_PIO_BAR)
+		return pio_deactivate(vp, addr);
 	if (vp->ioevents_on) {
 		for (unsigned int i = 0; i < vp->nr_queues; i++)
 			ioeventfd_del(vp->vm, vp->q[i].kick_efd,
@@ -612,14 +664,23 @@ int virtio_pci_init(struct virtio_pci *vp, struct vm *vm, const struct guest_mem
 		goto fail;
 	vp->pci.bar_activate = bar_activate;
 	vp->pci.bar_deactivate = bar_deactivate;
-	ret = add_cap(vp, VIRTIO_PCI_CAP_COMMON_CFG, VPCI_COMMON_OFF, VPCI_COMMON_LEN, e);
+	ret = pci_bar_declare(&vp->pci, VPCI_PIO_BAR, VPCI_PIO_SIZE, PCI_BARF_IO, pio_notify_access,
+			      vp, e);
+	if (ret < 0)
+		goto fail;
+	/* First: see VPCI_PIO_BAR. */
+	ret = add_cap(vp, VIRTIO_PCI_CAP_NOTIFY_CFG, VPCI_PIO_BAR, 0, 2, 0, e);
 	if (!ret)
-		ret = add_cap(vp, VIRTIO_PCI_CAP_ISR_CFG, VPCI_ISR_OFF, VPCI_ISR_LEN, e);
+		ret = add_cap(vp, VIRTIO_PCI_CAP_COMMON_CFG, 0, VPCI_COMMON_OFF, VPCI_COMMON_LEN, 0,
+			      e);
 	if (!ret)
-		ret = add_cap(vp, VIRTIO_PCI_CAP_DEVICE_CFG, VPCI_DEVCFG_OFF, VPCI_DEVCFG_MAX, e);
+		ret = add_cap(vp, VIRTIO_PCI_CAP_ISR_CFG, 0, VPCI_ISR_OFF, VPCI_ISR_LEN, 0, e);
 	if (!ret)
-		ret = add_cap(vp, VIRTIO_PCI_CAP_NOTIFY_CFG, VPCI_NOTIFY_OFF,
-			      VPCI_NOTIFY_MULT * VIRTIO_PCI_MAX_QUEUES, e);
+		ret = add_cap(vp, VIRTIO_PCI_CAP_DEVICE_CFG, 0, VPCI_DEVCFG_OFF, VPCI_DEVCFG_MAX, 0,
+			      e);
+	if (!ret)
+		ret = add_cap(vp, VIRTIO_PCI_CAP_NOTIFY_CFG, 0, VPCI_NOTIFY_OFF,
+			      VPCI_NOTIFY_MULT * VIRTIO_PCI_MAX_QUEUES, VPCI_NOTIFY_MULT, e);
 	if (ret < 0)
 		goto fail;
 	ret = msix_init(&vp->msix, &vp->pci, nr_queues + 1, 0, VPCI_MSIX_TABLE_OFF, 0,
@@ -693,9 +754,11 @@ void virtio_pci__release_all(struct vm *vm)
 		if (!d || d->bar_activate != bar_activate)
 			continue;
 		vp = d->opaque;
-		if (d->bar[0].active) {
-			bar_deactivate(d, 0, d->bar[0].addr, d->bar[0].size);
-			d->bar[0].active = false;
+		for (int bar = 0; bar <= VPCI_PIO_BAR; bar += VPCI_PIO_BAR) {
+			if (!d->bar[bar].active)
+				continue;
+			bar_deactivate(d, bar, d->bar[bar].addr, d->bar[bar].size);
+			d->bar[bar].active = false;
 		}
 		h->dev[slot] = NULL;
 		vp->ops->destroy(vp);

@@ -55,6 +55,15 @@ struct vm;
 #define VPCI_MSIX_TABLE_OFF 0x4000
 #define VPCI_MSIX_PBA_OFF 0x5000
 #define VPCI_BAR_SIZE 0x8000
+/*
+ * A second notify window in I/O space (BAR 2, one 16-bit port, the queue
+ * index as data), listed before the memory one so that drivers that take
+ * the first notify capability (Linux) kick through it: an I/O exit carries
+ * port and value, where a memory kick makes KVM decode the instruction -
+ * the bulk of a kick's cost without decode assists and under nesting.
+ */
+#define VPCI_PIO_BAR 2
+#define VPCI_PIO_SIZE 4
 
 /* Always offered: modern device, indirect tables, event index. */
 #define VIRTIO_PCI_BASE_FEATURES                                           \
@@ -115,6 +124,8 @@ struct virtio_pci {
 	struct virtio_pci_queue q[VIRTIO_PCI_MAX_QUEUES];
 	bool ioevents_on;
 	uint64_t ioevent_base;
+	bool pio_ioevents_on;
+	uint64_t pio_ioevent_port;
 	uint32_t cfg_cap; /* config offset of the PCI_CFG access window */
 
 	/* Interrupt delivery; msix_notify by default, a recorder in unit tests. */

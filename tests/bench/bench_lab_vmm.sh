@@ -12,12 +12,16 @@
 #   vfio  (tests/bench/lab/vfio-l1.sh) one NVMe VF: DMA-map ms per GiB of
 #         guest RAM, 4 KiB pages vs --hugetlb (vfvm start-to-exit at 256 and
 #         768 MiB, with and without the VF); IOPS and interrupts/s of
-#         BENCH_LAB_IOS (default 1000) direct 4 KiB reads in L2, vfvm vs QEMU
+#         BENCH_LAB_IOS (default 1000) direct 4 KiB reads in L2, BENCH_LAB_IOPS_ROUNDS
+#         (3) per boot, BENCH_LAB_IOPS_BOOTS (2) alternating boots each; vfvm vs QEMU
 #         vfio-pci (goal >= 1).  BENCH_LAB_MAP_REPS (default 2) runs a point.
 # QEMU is not in the lab's L1 image: this packs the host's QEMU (binary, its
 # shared libraries, the firmware it loads) into an extra initramfs archive
 # that tests/bench/lab/qemu-extra.sh appends to boot.sh's initrd.
-# BENCH_LAB=0 skips it.  Nothing here asserts a time.
+# BENCH_LAB_VFVM_B=FILE measures a second vfvm build's net throughput too,
+# with BENCH_LAB_VFVM_B_NET appended to its --net (e.g. tx-coalesce=0).
+# BENCH_LAB=0 skips it; BENCH_LAB_PARTS (default "boot net vfio") picks parts.
+# Nothing here asserts a time.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 TOP=$PWD
@@ -27,7 +31,12 @@ NET_MB=${BENCH_LAB_NET_MB:-8}
 NET_RUNS=${BENCH_LAB_NET_RUNS:-3}
 MAP_REPS=${BENCH_LAB_MAP_REPS:-2}
 IOS=${BENCH_LAB_IOS:-1000}
+IOPS_ROUNDS=${BENCH_LAB_IOPS_ROUNDS:-3}
+IOPS_BOOTS=${BENCH_LAB_IOPS_BOOTS:-2}
 CMDLINE=${BENCH_LAB_CMDLINE:-console=ttyS0 panic=-1 quiet}
+PARTS=" ${BENCH_LAB_PARTS:-boot net vfio} "
+case $PARTS in *" boot "*) ;; *) BOOTS=0 ;; esac
+case $PARTS in *" net "*) ;; *) NET_RUNS=0 ;; esac
 
 lab=${BENCH_LAB:-auto}
 if [ "$lab" = auto ]; then
@@ -85,6 +94,11 @@ if [ -s "$fw" ]; then
 	mkdir -p "$root/opt/bench"
 	cp "$fw" "$root/opt/bench/poweroff.bin"
 fi
+# A second vfvm build measured next to the first (A/B while developing).
+if [ -n "${BENCH_LAB_VFVM_B:-}" ]; then
+	mkdir -p "$root/opt/bench"
+	cp "$BENCH_LAB_VFVM_B" "$root/opt/bench/vfvm-b"
+fi
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -1 > "$WORK/qemu.cpio.gz"
 
 {
@@ -92,21 +106,26 @@ fi
 	echo "NET_MB=$NET_MB"
 	echo "NET_RUNS=$NET_RUNS"
 	echo "CMDLINE='$CMDLINE'"
+	echo "VFVM_B_NET='${BENCH_LAB_VFVM_B_NET:-}'"
 	cat tests/bench/lab/vmm-l1.sh
 } > "$WORK/bench-vmm.sh"
 {
 	echo "MAP_REPS=$MAP_REPS"
 	echo "IOS=$IOS"
+	echo "IOPS_ROUNDS=$IOPS_ROUNDS"
+	echo "IOPS_BOOTS=$IOPS_BOOTS"
 	cat tests/bench/lab/vfio-l1.sh
 } > "$WORK/bench-vfio.sh"
 
+scripts=("$WORK/bench-vmm.sh")
+case $PARTS in *" vfio "*) scripts+=("$WORK/bench-vfio.sh") ;; esac
 echo "lab: booting the emulated lab once; $BOOTS boots per VMM, ${NET_RUNS}x ${NET_MB} MiB per VMM, then VFIO (minutes; console in $WORK/lab.log)..."
 t0=$(date +%s)
 # One case runs everything: give it the whole boot's time.
 LAB_CASE_TIMEOUT=${LAB_CASE_TIMEOUT:-1100} LAB_TIMEOUT=${LAB_TIMEOUT:-1200} \
 	LAB_QEMU=$TOP/tests/bench/lab/qemu-extra.sh BENCHLAB_REAL_QEMU=$QEMU \
 	BENCHLAB_EXTRA_CPIO=$WORK/qemu.cpio.gz BUILD=$BUILD \
-	bash tests/lab/boot.sh "$WORK/bench-vmm.sh" "$WORK/bench-vfio.sh" 2>&1 | sed -u 's/\r$//' > "$WORK/lab.log"
+	bash tests/lab/boot.sh "${scripts[@]}" 2>&1 | sed -u 's/\r$//' > "$WORK/lab.log"
 st=${PIPESTATUS[0]}
 echo "lab: done in $(($(date +%s) - t0)) s (boot.sh exit $st$([ "$st" = 124 ] && echo ': killed by LAB_TIMEOUT, numbers partial'))"
 [ -n "${BENCH_LAB_LOG:-}" ] && cp "$WORK/lab.log" "$BENCH_LAB_LOG"
@@ -131,6 +150,14 @@ function show(v) { return v == "" ? "n/a" : v }
 	if ($6 ~ /^[0-9]+$/ && $7 == 0) ex[$3] = ex[$3] " " $6
 	tries[$3]++
 }
+/^BENCH-VMM kvm / {
+	for (i = 5; i <= NF; i++) {
+		split($i, kvp, "=")
+		if (!(kvp[1] in kseen)) { kseen[kvp[1]] = 1; kname[++nk] = kvp[1] }
+		kv[$3, kvp[1]] += kvp[2]
+	}
+	kmb[$3] += mb
+}
 /^BENCH-VMM net / {
 	if ($5 ~ /^[0-9]+$/ && $6 ~ /^[0-9]+$/ && $6 > 0 && $5 == mb * 1048576) {
 		net[$3] = net[$3] " " sprintf("%.1f", $5 / 1048576 / ($6 / 1000)); nn[$3]++
@@ -148,6 +175,17 @@ END {
 	printf "  %-28s %10s %10s %8s   (goal >= 1)\n", "throughput", show(nv), show(nq), r(nv, nq)
 	printf "  %-28s %10s %10s\n", "complete runs", (nn["vfvm"] + 0) "/" (nn["vfvm"] + bad["vfvm"]), (nn["qemu"] + 0) "/" (nn["qemu"] + bad["qemu"])
 	printf "  samples vfvm:%s | QEMU:%s\n", net["vfvm"], net["qemu"]
+	if (nn["vfvm-b"] + bad["vfvm-b"] > 0)
+		printf "  BENCH_LAB_VFVM_B: median %s MB/s, %s of QEMU; samples%s\n",
+			show(med(net["vfvm-b"])), r(med(net["vfvm-b"]), nq), net["vfvm-b"]
+	for (v = 0; v < 3; v++) {
+		vmm = v == 2 ? "vfvm-b" : v ? "qemu" : "vfvm"
+		if (kmb[vmm] > 0) {
+			printf "  L1 KVM counts per MiB, %-5s", vmm
+			for (i = 1; i <= nk; i++) printf " %s=%.0f", kname[i], kv[vmm, kname[i]] / kmb[vmm]
+			print ""
+		}
+	}
 	printf "  boot samples (ms to marker) vfvm:%s | QEMU:%s\n", mark["vfvm"], mark["qemu"]
 }' "$WORK/lab.log"
 
@@ -162,7 +200,8 @@ function r(a, b) { return (a != "" && b != "" && b > 0) ? sprintf("%.2f", a / b)
 function show(v) { return v == "" ? "n/a" : v }
 /^BENCH-VFIO map / && $8 == 0 { t[$3 " " $4 " " $5] = t[$3 " " $4 " " $5] " " $7; seen = 1 }
 /^BENCH-VFIO iops / && $5 ~ /^[0-9]+$/ && $5 > 0 {
-	iops[$3] = sprintf("%.0f", $4 / ($5 / 1000)); irq[$3] = sprintf("%.0f", $6 / ($5 / 1000))
+	iops[$3] = iops[$3] " " sprintf("%.0f", $4 / ($5 / 1000))
+	irq[$3] = irq[$3] " " sprintf("%.0f", $6 / ($5 / 1000))
 }
 END {
 	print "VFIO in L1 with one NVMe VF:"
@@ -179,8 +218,10 @@ END {
 		printf "  hugepages/4 KiB map time per GiB: %s\n", r(g["huge"], g["4k"])
 	} else
 		print "  DMA-map time: not measured (see notes)"
-	printf "  NVMe VF in L2, %d direct 4 KiB reads: IOPS vfvm %s, QEMU vfio-pci %s, vfvm/QEMU %s (goal >= 1)\n",
-		ios, show(iops["vfvm"]), show(iops["qemu"]), r(iops["vfvm"], iops["qemu"])
-	printf "  nvme interrupts/s in L2: vfvm %s, QEMU %s, vfvm/QEMU %s\n",
-		show(irq["vfvm"]), show(irq["qemu"]), r(irq["vfvm"], irq["qemu"])
+	iv = med(iops["vfvm"]); iq = med(iops["qemu"]); rv = med(irq["vfvm"]); rq = med(irq["qemu"])
+	printf "  NVMe VF in L2, %d direct 4 KiB reads, median: IOPS vfvm %s, QEMU vfio-pci %s, vfvm/QEMU %s (goal >= 1)\n",
+		ios, show(iv), show(iq), r(iv, iq)
+	printf "  nvme interrupts/s in L2, median: vfvm %s, QEMU %s, vfvm/QEMU %s\n",
+		show(rv), show(rq), r(rv, rq)
+	printf "  IOPS samples vfvm:%s | QEMU:%s\n", iops["vfvm"], iops["qemu"]
 }' "$WORK/lab.log"

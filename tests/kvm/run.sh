@@ -53,7 +53,7 @@ case_run "hello with --cpu-affinity 0" 3 'hello from 64-bit mode' -- \
 case_run "pciscan: empty bus through ECAM" 3 'found 0 functions' -- \
 	"$VFVM" "${R[@]}" "$G/pciscan.bin"
 case_run "pciscan: virtio-rng found with BAR and capabilities" 3 \
-	'pci 00:01\.0 1af4:1044 class 00ff00' 'bar0 mem32 size 0x00008000' 'caps 09 09 09 09 11' \
+	'pci 00:01\.0 1af4:1044 class 00ff00' 'bar0 mem32 size 0x00008000' 'bar2 io size 0x00000004' 'caps 09 09 09 09 09 11' \
 	'found 1 functions' -- \
 	"$VFVM" "${R[@]}" "$G/pciscan.bin" --rng
 # virtio queue + MSI-X through irqfd (guest moves the BAR itself)

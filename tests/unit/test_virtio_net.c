@@ -327,37 +327,62 @@ static void spec_parsing(void **state)
 {
 	char ifname[16];
 	uint8_t mac[6], mac2[6];
+	unsigned int us;
 	struct errinfo e;
 
 	(void)state;
-	assert_int_equal(virtio_net_parse_spec("tap=vf0", ifname, mac, &e), 0);
+	assert_int_equal(virtio_net_parse_spec("tap=vf0", ifname, mac, &us, &e), 0);
+	assert_int_equal(us, VIRTIO_NET_TX_COALESCE_US);
 	assert_string_equal(ifname, "vf0");
 	assert_int_equal(mac[0], 0x52);
 	assert_int_equal(mac[1], 0x54);
 	assert_int_equal(mac[2], 0x00);
 	/* Same name, same MAC; another name, another MAC. */
-	assert_int_equal(virtio_net_parse_spec("tap=vf0", ifname, mac2, &e), 0);
+	assert_int_equal(virtio_net_parse_spec("tap=vf0", ifname, mac2, &us, &e), 0);
 	assert_memory_equal(mac, mac2, 6);
-	assert_int_equal(virtio_net_parse_spec("tap=vf1", ifname, mac2, &e), 0);
+	assert_int_equal(virtio_net_parse_spec("tap=vf1", ifname, mac2, &us, &e), 0);
 	assert_memory_not_equal(mac, mac2, 6);
-	assert_int_equal(virtio_net_parse_spec("tap=t,mac=02:11:22:33:44:55", ifname, mac, &e), 0);
+	assert_int_equal(virtio_net_parse_spec("tap=t,mac=02:11:22:33:44:55", ifname, mac, &us, &e),
+			 0);
 	assert_memory_equal(mac, test_mac, 6);
-	assert_int_equal(virtio_net_parse_spec("mac=02:11:22:33:44:55,tap=x", ifname, mac, &e), 0);
+	assert_int_equal(virtio_net_parse_spec("mac=02:11:22:33:44:55,tap=x", ifname, mac, &us, &e),
+			 0);
 	assert_string_equal(ifname, "x");
 
-	assert_int_equal(virtio_net_parse_spec("", ifname, mac, &e), -EINVAL);
-	assert_int_equal(virtio_net_parse_spec("mac=02:11:22:33:44:55", ifname, mac, &e), -EINVAL);
+	assert_int_equal(virtio_net_parse_spec("", ifname, mac, &us, &e), -EINVAL);
+	assert_int_equal(virtio_net_parse_spec("mac=02:11:22:33:44:55", ifname, mac, &us, &e),
+			 -EINVAL);
 	assert_non_null(strstr(e.msg, "no tap name"));
-	assert_int_equal(virtio_net_parse_spec("tap=t,mac=01:11:22:33:44:55", ifname, mac, &e),
+	assert_int_equal(virtio_net_parse_spec("tap=t,mac=01:11:22:33:44:55", ifname, mac, &us, &e),
 			 -EINVAL);
 	assert_non_null(strstr(e.msg, "bad MAC address '01:11:22:33:44:55'"));
-	assert_int_equal(virtio_net_parse_spec("tap=t,mac=02:11:22:33:44", ifname, mac, &e),
+	assert_int_equal(virtio_net_parse_spec("tap=t,mac=02:11:22:33:44", ifname, mac, &us, &e),
 			 -EINVAL);
-	assert_int_equal(virtio_net_parse_spec("tap=t,mac=02:11:22:33:44:5g", ifname, mac, &e),
+	assert_int_equal(virtio_net_parse_spec("tap=t,mac=02:11:22:33:44:5g", ifname, mac, &us, &e),
 			 -EINVAL);
-	assert_int_equal(virtio_net_parse_spec("tap=t,queues=2", ifname, mac, &e), -EINVAL);
+	assert_int_equal(virtio_net_parse_spec("tap=t,queues=2", ifname, mac, &us, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "unknown option 'queues=2'"));
-	assert_int_equal(virtio_net_parse_spec("tap=0123456789abcdef", ifname, mac, &e), -EINVAL);
+	assert_int_equal(virtio_net_parse_spec("tap=0123456789abcdef", ifname, mac, &us, &e),
+			 -EINVAL);
+
+	/* Transmit coalescing: 0 turns it off; junk, negatives and huge values named. */
+	assert_int_equal(virtio_net_parse_spec("tap=t,tx-coalesce=0", ifname, mac, &us, &e), 0);
+	assert_int_equal(us, 0);
+	assert_int_equal(virtio_net_parse_spec("tx-coalesce=300,tap=t", ifname, mac, &us, &e), 0);
+	assert_int_equal(us, 300);
+	assert_string_equal(ifname, "t");
+	assert_int_equal(virtio_net_parse_spec("tap=t,tx-coalesce=10000", ifname, mac, &us, &e), 0);
+	assert_int_equal(us, 10000);
+	assert_int_equal(virtio_net_parse_spec("tap=t,tx-coalesce=10001", ifname, mac, &us, &e),
+			 -EINVAL);
+	assert_non_null(strstr(e.msg, "bad tx-coalesce value '10001'"));
+	assert_int_equal(virtio_net_parse_spec("tap=t,tx-coalesce=-1", ifname, mac, &us, &e),
+			 -EINVAL);
+	assert_int_equal(virtio_net_parse_spec("tap=t,tx-coalesce=5us", ifname, mac, &us, &e),
+			 -EINVAL);
+	assert_non_null(strstr(e.msg, "bad tx-coalesce value '5us'"));
+	assert_int_equal(virtio_net_parse_spec("tap=t,tx-coalesce=", ifname, mac, &us, &e),
+			 -EINVAL);
 }
 
 int main(void)

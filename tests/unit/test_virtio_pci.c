@@ -62,7 +62,7 @@ static void pci_identity_and_caps(void **state)
 {
 	struct fixture *f = *state;
 	struct pci_dev *d = &f->rng.vp.pci;
-	unsigned int seen = 0;
+	unsigned int seen = 0, notify_caps = 0;
 	bool msix = false;
 	int guard = 0;
 
@@ -70,6 +70,8 @@ static void pci_identity_and_caps(void **state)
 	assert_int_equal(pci_cfg_r16(d, 0x02), 0x1044);
 	assert_int_equal(d->cfg[0x08], 1); /* modern-only devices have revision >= 1 */
 	assert_int_equal(d->bar[0].size, VPCI_BAR_SIZE);
+	assert_int_equal(d->bar[VPCI_PIO_BAR].size, VPCI_PIO_SIZE);
+	assert_true(d->bar[VPCI_PIO_BAR].flags & PCI_BARF_IO);
 	for (uint8_t p = d->cfg[0x34]; p && guard < 32; p = d->cfg[p + 1], guard++) {
 		if (d->cfg[p] == 0x11) {
 			msix = true;
@@ -80,8 +82,17 @@ static void pci_identity_and_caps(void **state)
 			continue;
 		}
 		assert_int_equal(d->cfg[p], 0x09);
-		assert_int_equal(d->cfg[p + 4], 0); /* BAR 0 */
 		seen |= 1u << d->cfg[p + 3];
+		if (d->cfg[p + 3] == VIRTIO_PCI_CAP_NOTIFY_CFG && notify_caps++ == 0) {
+			/* The I/O port comes first so that Linux kicks through it. */
+			assert_int_equal(d->cfg[p + 2], 20);
+			assert_int_equal(d->cfg[p + 4], VPCI_PIO_BAR);
+			assert_int_equal(pci_cfg_r32(d, p + 8), 0);
+			assert_int_equal(pci_cfg_r32(d, p + 12), 2);
+			assert_int_equal(pci_cfg_r32(d, p + 16), 0); /* one port, queue as data */
+			continue;
+		}
+		assert_int_equal(d->cfg[p + 4], 0); /* BAR 0 */
 		switch (d->cfg[p + 3]) {
 		case VIRTIO_PCI_CAP_COMMON_CFG:
 			assert_int_equal(pci_cfg_r32(d, p + 8), VPCI_COMMON_OFF);
@@ -107,6 +118,7 @@ static void pci_identity_and_caps(void **state)
 		}
 	}
 	assert_true(msix);
+	assert_int_equal(notify_caps, 2);
 	assert_int_equal(seen, 1u << VIRTIO_PCI_CAP_COMMON_CFG | 1u << VIRTIO_PCI_CAP_NOTIFY_CFG |
 				       1u << VIRTIO_PCI_CAP_ISR_CFG |
 				       1u << VIRTIO_PCI_CAP_DEVICE_CFG |
@@ -465,6 +477,31 @@ static void pci_cfg_window(void **state)
 	pci_host_exit(&h);
 }
 
+/* A kick through the I/O notify port: the queue index is the data. */
+static void pio_notify_kicks_the_named_queue(void **state)
+{
+	struct fixture *f = *state;
+	struct pci_bar *pio = &f->rng.vp.pci.bar[VPCI_PIO_BAR];
+	uint64_t g = td_alloc(&f->t, 64);
+	struct td_buf b = {g, 64, true};
+	uint8_t data[4] = {0};
+	uint16_t head;
+	uint32_t len;
+
+	assert_int_equal(td_bringup(&f->t, ~0ull, 1, 64), ALL_OK);
+	td_post(&f->t, 0, &b, 1);
+	/* A queue that does not exist and a read: nothing happens. */
+	data[0] = 7;
+	pio->access(pio->access_opaque, 0, data, 2, true);
+	assert_int_equal(td_used(&f->t, 0, &head, &len), 0);
+	pio->access(pio->access_opaque, 0, data, 4, false);
+	assert_int_equal(data[0] | data[1] | data[2] | data[3], 0);
+	/* Queue 0 named: served. */
+	pio->access(pio->access_opaque, 0, data, 2, true);
+	assert_int_equal(td_used(&f->t, 0, &head, &len), 1);
+	assert_int_equal(len, 64);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -477,6 +514,7 @@ int main(void)
 		T(features_frozen_after_features_ok),
 		T(queue_registers),
 		T(rng_request_and_interrupt),
+		T(pio_notify_kicks_the_named_queue),
 		T(rng_caps_request_size),
 		T(buffers_before_driver_ok),
 		T(bad_ring_address_needs_reset),

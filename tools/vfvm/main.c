@@ -21,6 +21,7 @@
 #include "vfio_pci.h"
 #include "vfvm.h"
 #include "virtio_pci.h"
+#include "virtio_net.h"
 #include "vm.h"
 
 #define MAX_DEVS 32
@@ -40,7 +41,7 @@ static void usage(FILE *f)
 		"usage: vfvm run (--kernel FILE [--initrd FILE] [--cmdline STR] | --firmware "
 		"FILE)\n"
 		"                --mem SIZE [--cpus N] [--disk PATH[,ro]]... [--net "
-		"tap=NAME[,mac=M]]...\n"
+		"tap=NAME[,mac=M][,tx-coalesce=US]]...\n"
 		"                [--rng] [--device "
 		"BDF[,managed][,vf-token=UUID][,rom=on|off|FILE]]...\n"
 		"                [--hugetlb] [--cpu-affinity LIST]\n"
@@ -59,7 +60,10 @@ static void usage(FILE *f)
 		"MiB)\n"
 		"  --cpus N             vCPUs, 1-%d (default 1)\n"
 		"  --disk PATH[,ro]     virtio-blk on a raw file or block device\n"
-		"  --net tap=NAME[,mac=M]  virtio-net on an existing tap interface\n"
+		"  --net tap=NAME[,mac=M][,tx-coalesce=US]\n"
+		"                       virtio-net on an existing tap interface; while the guest\n"
+		"                       streams, transmit kicks wait up to US microseconds\n"
+		"                       (default %d, 0 = never) to go out in one batch\n"
 		"  --rng                virtio-rng fed from the host's getrandom()\n"
 		"  --device BDF[,...]   pass a PCI device through with VFIO\n"
 		"  --hugetlb            back guest RAM with 2 MiB hugetlb pages\n"
@@ -83,7 +87,7 @@ static void usage(FILE *f)
 		"reset/reboot,\n"
 		"4 guest crashed (triple fault, KVM emulation failure), 5 stopped by a signal,\n"
 		"64+N the guest wrote N (1-63) to the debug-exit port 0x501.\n",
-		VM_MAX_VCPUS);
+		VM_MAX_VCPUS, VIRTIO_NET_TX_COALESCE_US);
 }
 
 static int usage_error(const char *fmt, const char *arg)

@@ -1,6 +1,6 @@
 # shellcheck shell=sh
 # Runs inside the emulated lab's L1 after vmm-l1.sh (bench_lab_vmm.sh
-# prepends MAP_REPS and IOS): VFIO with one NVMe VF of the lab's PF, bound to
+# prepends MAP_REPS, IOS, IOPS_ROUNDS and IOPS_BOOTS): VFIO with one NVMe VF of the lab's PF, bound to
 # vfio-pci beforehand so that vfvm and QEMU get the same, unmanaged device.
 #   map   vfvm start to exit on a guest that powers off at once
 #         (/opt/bench/poweroff.bin, --firmware), 256 MiB and 768 MiB of RAM,
@@ -10,9 +10,11 @@
 #   iops  a Linux L2 (1 vCPU, 256 MiB) with the VF: IOS direct 4 KiB reads
 #         of the namespace with busybox dd, timed in L2, and the nvme
 #         interrupts L2 counted meanwhile; under vfvm and under QEMU
-#         (microvm,pcie=on, -device vfio-pci).
+#         (microvm,pcie=on, -device vfio-pci).  Each boot reads IOPS_ROUNDS
+#         times; the VMMs alternate, IOPS_BOOTS boots each, so that a slow
+#         spell of the emulator does not land on one VMM only.
 #   BENCH-VFIO map <4k|huge> <none|vf> <MiB> <run> <ms> <exit status>
-#   BENCH-VFIO iops <vmm> <reads> <ms> <interrupts>
+#   BENCH-VFIO iops <vmm> <reads> <ms> <interrupts>   (one line a round)
 #   BENCH-VFIO-NOTE <text>
 . /lab/cases/lib.sh
 
@@ -105,12 +107,16 @@ while [ ! -b /dev/nvme0n1 ] && [ "\$i" -lt 60 ]; do
 	i=\$((i + 1))
 done
 if [ -b /dev/nvme0n1 ]; then
-	b=\$(irqs)
-	t0=\$(now_ms)
-	dd if=/dev/nvme0n1 of=/dev/null bs=4k count=$IOS iflag=direct 2> /dev/null
-	t1=\$(now_ms)
-	a=\$(irqs)
-	echo "L2-IOPS $IOS \$((t1 - t0)) \$((a - b))"
+	r=0
+	while [ "\$r" -lt $IOPS_ROUNDS ]; do
+		b=\$(irqs)
+		t0=\$(now_ms)
+		dd if=/dev/nvme0n1 of=/dev/null bs=4k count=$IOS iflag=direct 2> /dev/null
+		t1=\$(now_ms)
+		a=\$(irqs)
+		echo "L2-IOPS $IOS \$((t1 - t0)) \$((a - b))"
+		r=\$((r + 1))
+	done
 else
 	echo "L2-IOPS none"
 fi
@@ -128,22 +134,26 @@ iops() { # VMM CMD...
 	shift
 	timeout 300 "$@" < /dev/null > "$W/iops-$vmm.log" 2>&1
 	rc=$?
-	res=$(sed -n 's/^L2-IOPS \([0-9]* [0-9]* [0-9-]*\).*/\1/p' "$W/iops-$vmm.log" | head -n 1)
+	res=$(sed -n 's/^L2-IOPS \([0-9]* [0-9]* [0-9-]*\).*/\1/p' "$W/iops-$vmm.log")
 	if [ -z "$res" ]; then
 		echo "BENCH-VFIO-NOTE $vmm iops: no result (exit $rc); console tail:"
 		grep -v '^\s*$' "$W/iops-$vmm.log" | tail -n 12 | sed 's/^/  | /'
 		res="none none none"
 	fi
-	echo "BENCH-VFIO iops $vmm $res"
+	echo "$res" | sed "s/^/BENCH-VFIO iops $vmm /"
 }
 
 CMDLINE="console=ttyS0 panic=-1 quiet"
-iops vfvm vfvm run --kernel $KERNEL --initrd $W/initrd --mem 256M --cpus 1 --cmdline "$CMDLINE" \
-	--device "$vf"
-# shellcheck disable=SC2086 # QCPU is two words or none
-iops qemu $QEMU -enable-kvm -M microvm,pcie=on $QCPU -smp 1 -m 256M -nodefaults -no-user-config \
-	-display none -serial stdio -no-reboot -kernel $KERNEL -initrd $W/initrd -append "$CMDLINE" \
-	-device vfio-pci,host="$vf"
+b=0
+while [ "$b" -lt "$IOPS_BOOTS" ]; do
+	iops vfvm vfvm run --kernel $KERNEL --initrd $W/initrd --mem 256M --cpus 1 --cmdline "$CMDLINE" \
+		--device "$vf"
+	# shellcheck disable=SC2086 # QCPU is two words or none
+	iops qemu $QEMU -enable-kvm -M microvm,pcie=on $QCPU -smp 1 -m 256M -nodefaults -no-user-config \
+		-display none -serial stdio -no-reboot -kernel $KERNEL -initrd $W/initrd -append "$CMDLINE" \
+		-device vfio-pci,host="$vf"
+	b=$((b + 1))
+done
 
 lab_bind_raw "$vf" nvme
 vfctl vfs "$pf" 0 > /dev/null 2>&1
