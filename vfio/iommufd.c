@@ -60,6 +60,24 @@ static int refresh_ranges(struct vfio_iommu *io, struct errinfo *e)
 	return 0;
 }
 
+/*
+ * Undo vfio_kvm_add_fd: KVM-VFIO holds its own reference to the file until
+ * then (or until the VM goes away), so close() alone would leave the device
+ * open and vfio-pci unable to let go of it.
+ */
+static void kvm_del_fd(struct vfio_iommu *io, int fd)
+{
+	int32_t v = fd;
+	struct kvm_device_attr attr = {
+		.group = KVM_DEV_VFIO_FILE,
+		.attr = KVM_DEV_VFIO_FILE_DEL,
+		.addr = (uint64_t)(uintptr_t)&v,
+	};
+
+	if (io->kvm_vfio_fd >= 0)
+		vfio_sys_ioctl(io->sys, io->kvm_vfio_fd, KVM_SET_DEVICE_ATTR, &attr);
+}
+
 static int open_iommufd(struct vfio_iommu *io, struct errinfo *e)
 {
 	struct iommu_ioas_alloc a = {.size = sizeof(a)};
@@ -121,18 +139,20 @@ int vfio_iommufd_open_device(struct vfio_iommu *io, const char *bdf, const char 
 		err_sys(e, -ret, "%s: VFIO_DEVICE_BIND_IOMMUFD", bdf);
 		if (ret == -EPERM || ret == -EINVAL)
 			err_hint(e, "is every device of its IOMMU group bound to vfio-pci?");
-		goto err;
+		goto err_kvm;
 	}
 	at.pt_id = io->ioas_id;
 	ret = vfio_sys_ioctl(io->sys, fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at);
 	if (ret < 0) {
 		err_sys(e, -ret, "%s: VFIO_DEVICE_ATTACH_IOMMUFD_PT (IOAS %u)", bdf, io->ioas_id);
-		goto err;
+		goto err_kvm;
 	}
 	ret = refresh_ranges(io, e);
 	if (ret < 0)
-		goto err;
+		goto err_kvm;
 	return fd;
+err_kvm:
+	kvm_del_fd(io, fd);
 err:
 	close(fd);
 	return ret;
