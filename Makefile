@@ -71,7 +71,7 @@ deps:
 	@bash tools/install-deps.sh
 
 # Each tier prints "<tier>: N passed, N failed" and exits non-zero on failure.
-TIERS ?= unit sim kvm lab
+TIERS ?= unit sim kvm lab lab-iommufd
 check: deps
 	$(MAKE) all
 	$(MAKE) asan

@@ -35,6 +35,7 @@ for t in "$@"; do
 		run_tier sim-asan tests/sim/run.sh BUILD=build-asan TIER=sim-asan ;;
 	kvm) run_tier kvm tests/kvm/run.sh BUILD=build ;;
 	lab) run_tier lab tests/lab/run.sh BUILD=build ;;
+	lab-iommufd) run_tier lab-iommufd tests/lab/run-iommufd.sh BUILD=build ;;
 	*) echo "run-tiers: unknown tier '$t'"; rc=1 ;;
 	esac
 done

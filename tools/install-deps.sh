@@ -8,6 +8,9 @@ BUILD_PKGS="build-essential pkg-config libpci-dev pci.ids libnl-3-dev libnl-rout
 	linux-libc-dev clang-format iproute2 pciutils procps acpica-tools"
 LAB_PKGS="qemu-system-x86 qemu-utils busybox-static cpio kmod xz-utils zstd hyperfine
 	time"
+# The lab-iommufd tier builds its L1 kernel from linux-source-6.12 (fetched,
+# not installed): the kernel's own build tools.
+KBUILD_PKGS="bc bison flex libelf-dev libssl-dev"
 
 # The lab wants QEMU >= 8 (igb) and a 6.12 kernel (iommufd) from bookworm-backports.
 # The source is derived from the machine's existing Debian source, never written by name.
@@ -46,7 +49,7 @@ missing() {
 NEED_UPDATE=0
 add_backports
 # shellcheck disable=SC2086
-need=$(missing $BUILD_PKGS $LAB_PKGS)
+need=$(missing $BUILD_PKGS $LAB_PKGS $KBUILD_PKGS)
 bp_qemu=""
 if ! dpkg-query -W -f='${Version}' qemu-system-x86 2>/dev/null | grep -q '^1:[89]\|^1:1[0-9]'; then
 	bp_qemu=1

@@ -152,6 +152,7 @@ static int get_info(struct vfio_iommu *io, struct errinfo *e)
 static int open_group(struct vfio_iommu *io, int id, const char *bdf, struct errinfo *e)
 {
 	struct vfio_group_status st = {.argsz = sizeof(st)};
+	bool kvm_added = false;
 	char path[512];
 	int fd, ret;
 
@@ -192,6 +193,7 @@ static int open_group(struct vfio_iommu *io, int id, const char *bdf, struct err
 	ret = vfio_kvm_add_fd(io, fd, bdf, e);
 	if (ret < 0)
 		goto err;
+	kvm_added = true;
 	if (!(st.flags & VFIO_GROUP_FLAGS_CONTAINER_SET)) {
 		int cfd = io->container_fd;
 
@@ -215,6 +217,8 @@ static int open_group(struct vfio_iommu *io, int id, const char *bdf, struct err
 	io->nr_groups++;
 	return fd;
 err:
+	if (kvm_added)
+		vfio_kvm_del_fd(io, fd);
 	close(fd);
 	return ret;
 }
@@ -295,8 +299,10 @@ void vfio_type1_close(struct vfio_iommu *io)
 
 		vfio_sys_ioctl(io->sys, io->container_fd, VFIO_IOMMU_UNMAP_DMA, &u);
 	}
-	for (int i = 0; i < io->nr_groups; i++)
+	for (int i = 0; i < io->nr_groups; i++) {
+		vfio_kvm_del_fd(io, io->group[i].fd);
 		close(io->group[i].fd);
+	}
 	io->nr_groups = 0;
 	if (io->container_fd >= 0)
 		close(io->container_fd);

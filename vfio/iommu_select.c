@@ -65,6 +65,31 @@ int vfio_kvm_add_fd(struct vfio_iommu *io, int fd, const char *what, struct erri
 	return 0;
 }
 
+/*
+ * Undo vfio_kvm_add_fd.  KVM-VFIO holds its own reference to the file until
+ * then (or until the KVM-VFIO device is closed), so close() alone would
+ * leave a cdev device open and vfio-pci unable to let go of it.
+ */
+void vfio_kvm_del_fd(struct vfio_iommu *io, int fd)
+{
+	int32_t v = fd;
+	struct kvm_device_attr attr = {
+		.group = KVM_DEV_VFIO_FILE,
+		.attr = KVM_DEV_VFIO_FILE_DEL,
+		.addr = (uint64_t)(uintptr_t)&v,
+	};
+
+	if (io->kvm_vfio_fd >= 0 && fd >= 0)
+		vfio_sys_ioctl(io->sys, io->kvm_vfio_fd, KVM_SET_DEVICE_ATTR, &attr);
+}
+
+void vfio_iommu_close_device(struct vfio_iommu *io, int fd)
+{
+	/* type1 registers groups, which vfio_iommu_close deregisters */
+	if (io->kind == VFIO_BACKEND_IOMMUFD)
+		vfio_kvm_del_fd(io, fd);
+}
+
 static enum vfio_backend choose(struct vfio_iommu *io, const char *bdf, const char *vf_token)
 {
 	char path[512], cdev[64];

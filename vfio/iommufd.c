@@ -60,24 +60,6 @@ static int refresh_ranges(struct vfio_iommu *io, struct errinfo *e)
 	return 0;
 }
 
-/*
- * Undo vfio_kvm_add_fd: KVM-VFIO holds its own reference to the file until
- * then (or until the VM goes away), so close() alone would leave the device
- * open and vfio-pci unable to let go of it.
- */
-static void kvm_del_fd(struct vfio_iommu *io, int fd)
-{
-	int32_t v = fd;
-	struct kvm_device_attr attr = {
-		.group = KVM_DEV_VFIO_FILE,
-		.attr = KVM_DEV_VFIO_FILE_DEL,
-		.addr = (uint64_t)(uintptr_t)&v,
-	};
-
-	if (io->kvm_vfio_fd >= 0)
-		vfio_sys_ioctl(io->sys, io->kvm_vfio_fd, KVM_SET_DEVICE_ATTR, &attr);
-}
-
 static int open_iommufd(struct vfio_iommu *io, struct errinfo *e)
 {
 	struct iommu_ioas_alloc a = {.size = sizeof(a)};
@@ -152,7 +134,7 @@ int vfio_iommufd_open_device(struct vfio_iommu *io, const char *bdf, const char 
 		goto err_kvm;
 	return fd;
 err_kvm:
-	kvm_del_fd(io, fd);
+	vfio_kvm_del_fd(io, fd);
 err:
 	close(fd);
 	return ret;

@@ -85,6 +85,12 @@ int vfio_iommu_open_device(struct vfio_iommu *io, const char *bdf, const char *v
 /* Map [iova, iova+size) to @hva readable and writable for DMA. */
 int vfio_iommu_map(struct vfio_iommu *io, uint64_t iova, uint64_t size, void *hva,
 		   struct errinfo *e);
+/*
+ * Call before closing a device fd that vfio_iommu_open_device returned: a
+ * cdev device fd is deregistered from KVM-VFIO so that closing it really
+ * releases the device (a later unbind from vfio-pci would wait otherwise).
+ */
+void vfio_iommu_close_device(struct vfio_iommu *io, int fd);
 /* Undo every map, close groups/container/iommufd and the KVM-VFIO device. */
 void vfio_iommu_close(struct vfio_iommu *io);
 
@@ -108,5 +114,7 @@ void vfio_iommufd_close(struct vfio_iommu *io);
 int vfio_iommufd_cdev_name(const char *root, const char *bdf, char *out, size_t size);
 /* Register a group or device fd with the KVM-VFIO device (no-op without one). */
 int vfio_kvm_add_fd(struct vfio_iommu *io, int fd, const char *what, struct errinfo *e);
+/* Undo vfio_kvm_add_fd (no-op without a KVM-VFIO device). */
+void vfio_kvm_del_fd(struct vfio_iommu *io, int fd);
 
 #endif

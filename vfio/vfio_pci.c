@@ -44,11 +44,25 @@
 #define CFG_INTERRUPT_LINE 0x3c
 #define CFG_INTERRUPT_PIN 0x3d
 
+/* A managed device waiting to go back to its host driver. */
+struct vfio_give_back {
+	char root[256];
+	char state_dir[256];
+	struct sriov_bind_saved saved;
+};
+
 struct vfio_shared {
 	struct vfio_iommu io;
 	int refs;
 	bool dma_mapped;
 	struct vfio_dma_stats stats;
+	/*
+	 * Devices are given back only once the container/IOAS is closed: while
+	 * a group is still attached (another device of the VM is open), the
+	 * kernel refuses the host driver's DMA ownership and its probe fails.
+	 */
+	struct vfio_give_back *pending;
+	int nr_pending;
 };
 
 struct vfio_trap {
@@ -509,6 +523,39 @@ static int free_slot(struct vm *vm)
 	return -1;
 }
 
+static void give_back_saved(const char *root, const char *state_dir,
+			    const struct sriov_bind_saved *saved, int n)
+{
+	struct errinfo e;
+
+	for (int i = 0; i < n; i++)
+		sriov_bind_give_back(root, state_dir, &saved[i], &e);
+}
+
+/* Hand @vp's managed devices to the shared state, to go back with the last device. */
+static void defer_give_back(struct vfio_pci *vp)
+{
+	struct vfio_shared *sh = vp->sh;
+	struct vfio_give_back *p;
+
+	if (!vp->nr_saved)
+		return;
+	p = realloc(sh->pending, sizeof(*p) * (size_t)(sh->nr_pending + vp->nr_saved));
+	if (!p) {
+		/* out of memory: better now (the host probe may fail) than never */
+		give_back_saved(vp->root, vp->state_dir, vp->saved, vp->nr_saved);
+		return;
+	}
+	sh->pending = p;
+	for (int i = 0; i < vp->nr_saved; i++) {
+		struct vfio_give_back *g = &sh->pending[sh->nr_pending++];
+
+		snprintf(g->root, sizeof(g->root), "%s", vp->root);
+		snprintf(g->state_dir, sizeof(g->state_dir), "%s", vp->state_dir);
+		g->saved = vp->saved[i];
+	}
+}
+
 /* Undo what vfio_pci__add did, in reverse; safe on a partly set-up device. */
 static void vp_release(struct vfio_pci *vp)
 {
@@ -540,17 +587,26 @@ static void vp_release(struct vfio_pci *vp)
 		}
 		/* leave nothing of this tenant in the device */
 		vfio_device_reset(&vp->dev, refs, (unsigned int)n, &e);
+		vfio_iommu_close_device(&vp->sh->io, vp->dev.fd);
 		vfio_device_close(&vp->dev);
 	}
 	vp->dev_open = false;
+	if (vp->sh)
+		defer_give_back(vp);
+	else
+		give_back_saved(vp->root, vp->state_dir, vp->saved, vp->nr_saved);
 	if (vp->sh && --vp->sh->refs <= 0) {
 		vfio_iommu_close(&vp->sh->io);
+		/* only now, with every fd closed, can vfio-pci let go of the devices */
+		for (int i = 0; i < vp->sh->nr_pending; i++) {
+			struct vfio_give_back *g = &vp->sh->pending[i];
+
+			give_back_saved(g->root, g->state_dir, &g->saved, 1);
+		}
+		free(vp->sh->pending);
 		free(vp->sh);
 	}
 	vp->sh = NULL;
-	/* only now, with every fd closed, can vfio-pci let go of the device */
-	for (int i = 0; i < vp->nr_saved; i++)
-		sriov_bind_give_back(vp->root, vp->state_dir, &vp->saved[i], &e);
 	free(vp->saved);
 	vp->saved = NULL;
 	vp->nr_saved = 0;

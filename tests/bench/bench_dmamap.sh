@@ -7,6 +7,11 @@
 #   serial    prefault with MADV_POPULATE_WRITE on one thread, then map
 #   parallel  prefault on every CPU, then map (vfvm's default)
 #   hugetlb   2 MiB hugetlb guest RAM, parallel prefault
+#   iommufd-none, iommufd-parallel   the same as none/parallel through
+#             iommufd + the VFIO device cdev instead of the type1 container
+# L1 runs the lab-iommufd tier's kernel (tests/lab/kernel/build.sh, built
+# once) so that both backends are measured in one boot; when it cannot be
+# built, Debian's kernel runs the type1 variants only, saying so.
 # Each variant runs 3 times at two guest sizes (DMAMAP_MEM_MB, default 512,
 # and 128 MiB); the per-GiB cost is the slope between the two medians, so
 # fixed costs (device open, reset, VM setup) drop out.  The device is bound
@@ -45,24 +50,39 @@ one() { # extra-args... ; prints seconds
 	echo "$t0 $t1" | awk '{printf "%.2f\n", $2 - $1}'
 }
 median3() { sort -n | sed -n 2p; }
-run3() { # label mem env-value extra...
-	label=$1 mem=$2 pf=$3
-	shift 3
+run3() { # label mem prefault backend extra...
+	label=$1 mem=$2 pf=$3 be=$4
+	shift 4
 	for i in 1 2 3; do
-		VFVM_VFIO_PREFAULT=$pf one vfvm run --firmware /tmp/exit.bin --mem ${mem}M "$@"
+		VFVM_VFIO_BACKEND=$be VFVM_VFIO_PREFAULT=$pf one vfvm run --firmware /tmp/exit.bin \
+			--mem ${mem}M "$@"
 	done | median3 | sed "s/^/BENCH-DMAMAP $label $mem /"
 }
+iommufd=""
+[ -c /dev/iommu ] && [ -d /sys/class/vfio-dev ] && iommufd=1
+echo "BENCH-DMAMAP-KERNEL $(uname -r) iommufd=${iommufd:-no}"
 vfctl bind "$e" vfio-pci > /dev/null 2>&1 || lab_bind_raw "$e" vfio-pci
 for mem in 128 $MEM_MB; do
-	run3 none $mem none --device "$e"
-	run3 serial $mem serial --device "$e"
-	run3 parallel $mem parallel --device "$e"
-	run3 hugetlb $mem parallel --hugetlb --device "$e"
+	run3 none $mem none type1 --device "$e"
+	run3 serial $mem serial type1 --device "$e"
+	run3 parallel $mem parallel type1 --device "$e"
+	run3 hugetlb $mem parallel type1 --hugetlb --device "$e"
+	if [ -n "$iommufd" ]; then
+		run3 iommufd-none $mem none iommufd --device "$e"
+		run3 iommufd-parallel $mem parallel iommufd --device "$e"
+	fi
 done
 vfctl restore "$e" > /dev/null 2>&1 || lab_bind_raw "$e" e1000e
 pass bench-dmamap-ran
 EOF
-BUILD=$BUILD LAB_TIMEOUT=${LAB_TIMEOUT:-1500} bash tests/lab/boot.sh "$tmp/90-bench-dmamap.sh" 2>&1 |
+l1_kernel=""
+if bash tests/lab/kernel/build.sh; then
+	l1_kernel=$LAB_CACHE/kernel-iommufd/bzImage
+else
+	echo "bench_dmamap: the iommufd L1 kernel could not be built: type1 variants only"
+fi
+BUILD=$BUILD LAB_L1_KERNEL=$l1_kernel LAB_TIMEOUT=${LAB_TIMEOUT:-1500} \
+	bash tests/lab/boot.sh "$tmp/90-bench-dmamap.sh" 2>&1 |
 	tr -d '\r' > "$tmp/log" || true
 grep -E '^BENCH-ERR' "$tmp/log" | head -n 3
 if ! grep -q '^BENCH-DMAMAP ' "$tmp/log"; then
@@ -72,15 +92,18 @@ if ! grep -q '^BENCH-DMAMAP ' "$tmp/log"; then
 fi
 awk -v mb="$MEM_MB" '
 /^BENCH-DMAMAP / { t[$2 "@" $3] = $4 }
+/^BENCH-DMAMAP-KERNEL / { kernel = $2 }
 END {
 	gib = (mb - 128) / 1024
-	printf "DMA map cost per GiB of guest RAM (slope 128 -> %d MiB), e1000e via VFIO type1, lab L1 (TCG), medians of 3\n", mb
-	printf "  %-10s %9s %9s %10s %10s\n", "variant", "128M s", mb "M s", "map s/GiB", "speed-up"
+	printf "DMA map cost per GiB of guest RAM (slope 128 -> %d MiB), e1000e via VFIO, lab L1 %s (TCG), medians of 3\n", mb, kernel
+	printf "  %-16s %9s %9s %10s %10s\n", "variant", "128M s", mb "M s", "map s/GiB", "speed-up"
 	base = (t["none@" mb] - t["none@128"]) / gib
-	n = split("none serial parallel hugetlb", v, " ")
+	n = split("none serial parallel hugetlb iommufd-none iommufd-parallel", v, " ")
 	for (i = 1; i <= n; i++) {
+		if (!((v[i] "@" mb) in t))
+			continue
 		s = (t[v[i] "@" mb] - t[v[i] "@128"]) / gib
-		printf "  %-10s %9.2f %9.2f %10.2f %10s\n", v[i], t[v[i] "@128"], t[v[i] "@" mb], s,
+		printf "  %-16s %9.2f %9.2f %10.2f %10s\n", v[i], t[v[i] "@128"], t[v[i] "@" mb], s,
 			(base > 0 && s > 0) ? sprintf("%.2fx", base / s) : "-"
 	}
 	printf "  speed-up: against the plain single-call serial map (none)\n"

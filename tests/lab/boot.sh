@@ -7,6 +7,8 @@
 # and appends it to the cached initramfs.  Exits with QEMU's status (124 when
 # the host-side timeout LAB_TIMEOUT killed it).
 # LAB_SHELL=1 leaves an interactive shell on the console after the scripts.
+# LAB_L1_KERNEL=FILE boots L1 on another kernel image (the lab-iommufd tier's
+# self-built one, drivers built in); L2 keeps Debian's kernel either way.
 set -euo pipefail
 . "$(dirname "$0")/lab-env.sh"
 
@@ -41,6 +43,7 @@ for p in "$LAB_BUILD"/tests/guests/*; do
 	cp "$p" "$root/lab/guests/"
 done
 cp "$LAB_DIR/cases/lib.sh" "$root/lab/cases/lib.sh"
+install -m 0755 "$LAB_DIR/mkrom.sh" "$root/usr/local/bin/lab-mkrom"
 : > "$root/lab/plan"
 for c in "$@"; do
 	cp "$c" "$root/lab/cases/$(basename "$c")"
@@ -51,12 +54,16 @@ done
 	echo "LAB_QEMU_VERSION='$("$LAB_QEMU" --version | head -n 1)'"
 	lab_qemu_has igb && echo "LAB_HAS_IGB=1" || echo "LAB_HAS_IGB=0"
 	[ "${CI:-}" = true ] && echo "LAB_CI=1" || echo "LAB_CI="
+	echo "LAB_WANT_IOMMUFD=${LAB_WANT_IOMMUFD:-}"
 } > "$root/lab/host.env"
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -1 > "$run/run.cpio.gz"
 cat "$LAB_CACHE/base.cpio.gz" "$run/run.cpio.gz" > "$run/initrd"
 
 # A scratch namespace for the NVMe subsystem; fresh every run.
 truncate -s 64M "$run/nvme0.raw"
+# An option ROM for the virtio-net device, so that vfvm's rom=on has a real
+# device ROM to pass on (the NICs get none: romfile=).
+sh "$LAB_DIR/mkrom.sh" "$run/virtio-net.rom" 1af4 1041
 
 dev=(
 	-device intel-iommu,intremap=on
@@ -75,7 +82,7 @@ if lab_qemu_has igb; then
 else
 	lab_say "QEMU $("$LAB_QEMU" --version | head -n 1) has no igb device: igb cases will report it"
 fi
-dev+=(-netdev user,id=n3 -device virtio-net-pci,bus=rp4,netdev=n3,disable-legacy=on,iommu_platform=on,romfile=)
+dev+=(-netdev user,id=n3 -device virtio-net-pci,bus=rp4,netdev=n3,disable-legacy=on,iommu_platform=on,romfile="$run/virtio-net.rom")
 
 append="console=ttyS0 intel_iommu=on panic=-1 loglevel=4 lab.case_timeout=${LAB_CASE_TIMEOUT:-300}"
 [ "${LAB_SHELL:-0}" = 1 ] && append="$append lab.shell=1"
@@ -85,7 +92,7 @@ stdin=/dev/null
 qemu=(timeout --foreground -k 10 "$LAB_TIMEOUT" "$LAB_QEMU"
 	-nodefaults -machine q35,accel=tcg,kernel-irqchip=split -cpu max -smp 2 -m 2048
 	-display none -monitor none -serial stdio -no-reboot
-	-kernel "$LAB_CACHE/kernel/vmlinuz" -initrd "$run/initrd" -append "$append"
+	-kernel "${LAB_L1_KERNEL:-$LAB_CACHE/kernel/vmlinuz}" -initrd "$run/initrd" -append "$append"
 	"${dev[@]}")
 set +e
 if [ "${LAB_SHELL:-0}" = 1 ]; then

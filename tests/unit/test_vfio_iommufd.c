@@ -414,7 +414,6 @@ static int fk_type1(struct fake_kernel *fk, struct fk_call *c, unsigned long req
 	char cfile[FK_PATH];
 	int fd;
 
-	(void)fk;
 	switch (req) {
 	case VFIO_GET_API_VERSION:
 		return container ? VFIO_API_VERSION : -ENOTTY;
@@ -442,6 +441,8 @@ static int fk_type1(struct fake_kernel *fk, struct fk_call *c, unsigned long req
 	case VFIO_GROUP_SET_CONTAINER:
 		if (!group)
 			return -ENOTTY;
+		if (injected(fk, req))
+			return injected(fk, req);
 		memcpy(&fd, arg, sizeof(fd));
 		fd_file(fk, fd, cfile, sizeof(cfile));
 		return strcmp(cfile, "/dev/vfio/vfio") ? -EBADF : 0;
@@ -1054,6 +1055,83 @@ static void test_close_without_maps(void **state)
 	assert_int_equal(open_in_tree(t, ""), 0);
 }
 
+/*
+ * vfio_pci closes a device before the shared state when another device of
+ * the VM stays: the cdev must leave KVM-VFIO first, or KVM keeps the
+ * device file open and vfio-pci cannot give the device back.
+ */
+static void test_close_device_deregisters_cdev(void **state)
+{
+	struct env *t = *state;
+	const struct fk_call *c;
+	char file0[FK_PATH];
+	int fd0, fd1, from;
+
+	init_io(t, true, VFIO_BACKEND_AUTO);
+	fd0 = vfio_iommu_open_device(&t->io, BDF0, NULL, &t->e);
+	fd1 = vfio_iommu_open_device(&t->io, BDF1, NULL, &t->e);
+	assert_true(fd0 >= 0 && fd1 >= 0);
+	assert_int_equal(t->fk.nr_kvm, 2);
+	fd_file(&t->fk, fd0, file0, sizeof(file0));
+	from = t->fk.nr_calls;
+	vfio_iommu_close_device(&t->io, fd0);
+	assert_string_equal(trace(&t->fk, from), "KVM_SET_DEVICE_ATTR");
+	c = &t->fk.call[from];
+	assert_string_equal(c->file, "kvm-vfio");
+	assert_int_equal(c->u.attr.group, KVM_DEV_VFIO_FILE);
+	assert_int_equal(c->u.attr.attr, KVM_DEV_VFIO_FILE_DEL);
+	assert_string_equal(c->arg_file, file0);
+	/* only that device left KVM-VFIO; the other stays registered */
+	assert_int_equal(t->fk.nr_kvm, 1);
+	assert_int_equal(t->fk.kvm[0].fd, fd1);
+	close(fd0);
+	vfio_iommu_close_device(&t->io, fd1);
+	assert_int_equal(t->fk.nr_kvm, 0);
+	close(fd1);
+	vfio_iommu_close(&t->io);
+	assert_int_equal(open_in_tree(t, ""), 0);
+}
+
+/* type1 registers groups, not devices: closing a device leaves them to vfio_iommu_close. */
+static void test_type1_close_deregisters_groups(void **state)
+{
+	struct env *t = *state;
+	int fd0, fd2, from;
+
+	init_io(t, true, VFIO_BACKEND_TYPE1);
+	fd0 = vfio_iommu_open_device(&t->io, BDF0, NULL, &t->e);
+	fd2 = vfio_iommu_open_device(&t->io, BDF2, NULL, &t->e);
+	assert_true(fd0 >= 0 && fd2 >= 0);
+	assert_int_equal(t->fk.nr_kvm, 2);
+	from = t->fk.nr_calls;
+	vfio_iommu_close_device(&t->io, fd0);
+	assert_int_equal(t->fk.nr_calls, from);
+	close(fd0);
+	close(fd2);
+	vfio_iommu_close(&t->io);
+	assert_int_equal(count_req(&t->fk, KVM_SET_DEVICE_ATTR), 4);
+	assert_int_equal(t->fk.nr_kvm, 0);
+	assert_int_equal(open_in_tree(t, ""), 0);
+}
+
+/* A group that KVM knew of but that never joined the container leaves KVM-VFIO again. */
+static void test_type1_set_container_fails(void **state)
+{
+	struct env *t = *state;
+
+	init_io(t, true, VFIO_BACKEND_TYPE1);
+	t->fk.fail_req = VFIO_GROUP_SET_CONTAINER;
+	t->fk.fail_errno = EBUSY;
+	assert_int_equal(vfio_iommu_open_device(&t->io, BDF2, NULL, &t->e), -EBUSY);
+	assert_non_null(strstr(t->e.msg, BDF2));
+	assert_non_null(strstr(t->e.msg, "VFIO_GROUP_SET_CONTAINER"));
+	assert_int_equal(t->io.nr_groups, 0);
+	assert_int_equal(count_req(&t->fk, VFIO_GROUP_GET_DEVICE_FD), 0);
+	assert_int_equal(t->fk.nr_kvm, 0);
+	vfio_iommu_close(&t->io);
+	assert_int_equal(open_in_tree(t, ""), 0);
+}
+
 /* A failed open leaves no device fd and no KVM-VFIO registration behind. */
 static void expect_unwound(struct env *t)
 {
@@ -1211,6 +1289,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_map_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_without_maps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_device_deregisters_cdev, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_type1_close_deregisters_groups, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_type1_set_container_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bind_eperm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bind_ebusy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attach_fails, setup, teardown),

@@ -54,13 +54,8 @@ cat /lab/l2/initrd "$w/l2.cpio.gz" > "$w/initrd"
 # One L2 run per IOMMU backend the lab's kernel has (type1 always; iommufd
 # with the VFIO device cdev); which one vfvm really used is read from its
 # open files while it runs.
-backends=type1
-if [ -e /dev/iommu ] && [ -d /sys/class/vfio-dev ]; then
-	backends="type1 iommufd"
-else
-	echo "lab: this kernel has no iommufd/VFIO cdev (CONFIG_IOMMUFD unset?): only type1v2 runs"
-fi
-for b in $backends; do
+lab_backends
+for b in $LAB_BACKENDS; do
 	echo "lab# VFVM_VFIO_BACKEND=$b timeout 600 vfvm run ... --device $e,managed"
 	VFVM_VFIO_BACKEND=$b timeout 600 vfvm run --kernel /lab/l2/bzImage --initrd "$w/initrd" \
 		--cmdline "console=ttyS0 panic=-1" --mem 256M --cpus 1 --device "$e,managed" \

@@ -13,15 +13,7 @@ if [ ! -c /dev/kvm ] || [ ! -s /lab/l2/bzImage ] || [ ! -s /lab/l2/initrd ]; the
 	fail vfio-nvme-vf "/dev/kvm or the L2 kernel/initrd missing"
 	exit 0
 fi
-pf=$(lab_nvme_pf) || { fail vfio-nvme-vf "no NVMe PF"; exit 0; }
-run vfctl vfs "$pf" 1
-vf=$(lab_vf "$pf" 0)
-lab_wait "lab_nvme_live $vf" 20
-if [ -z "$vf" ] || ! lab_nvme_live "$vf"; then
-	fail vfio-nvme-vf "no live NVMe VF after vfctl vfs $pf 1"
-	run vfctl vfs "$pf" 0
-	exit 0
-fi
+lab_nvme_one_vf vfio-nvme-vf || exit 0
 orig=$(lab_driver "$vf")
 
 w=/tmp/vfio-nvme
@@ -64,6 +56,8 @@ if [ "$st" -eq 0 ] && grep -q 'LAB-L2: done' "$w/l2.log"; then
 else
 	fail vfio-nvme-vf-boot "vfvm exited $st without L2 finishing (see l2: lines)"
 fi
+# vfvm picks iommufd by itself where the kernel has it, type1v2 elsewhere
+lab_check_backend vfio-nvme-vf-backend "$w/l2.log"
 if grep -q 'L2-NVME probed' "$w/l2.log"; then
 	pass vfio-nvme-vf-probe
 else

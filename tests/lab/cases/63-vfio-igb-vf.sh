@@ -73,6 +73,8 @@ else
 	fail vfio-igb-vf-boot "vfvm exited $st without L2 finishing"
 	tail -n 15 "$w/l2.log" | sed 's/^/l2-tail: /'
 fi
+# vfvm picks iommufd by itself where the kernel has it, type1v2 elsewhere
+lab_check_backend vfio-igb-vf-backend "$w/l2.log"
 if grep -q 'L2-IGBVF netdev=[a-z].*mac=52:54:00:ab:cd:09' "$w/l2.log"; then
 	pass vfio-igb-vf-probe
 else

@@ -15,16 +15,8 @@ if ! command -v vfvm > /dev/null || ! command -v vfctl > /dev/null; then
 	fail vfvm-check "vfvm or vfctl is not in the lab (not built?)"
 	exit 0
 fi
-pf=$(lab_nvme_pf) || { fail vfvm-check "no NVMe PF"; exit 0; }
 e=$(lab_e1000e) || { fail vfvm-check "no e1000e in L1"; exit 0; }
-run vfctl vfs "$pf" 1
-vf=$(lab_vf "$pf" 0)
-lab_wait "lab_nvme_live $vf" 20
-if [ -z "$vf" ] || ! lab_nvme_live "$vf"; then
-	fail vfvm-check "no live NVMe VF after vfctl vfs $pf 1"
-	run vfctl vfs "$pf" 0
-	exit 0
-fi
+lab_nvme_one_vf vfvm-check || exit 0
 orig=$(lab_driver "$vf")
 
 run vfvm check --device "$vf,managed" --mem 256M

@@ -55,6 +55,36 @@ lab_vf() { basename "$(readlink "/sys/bus/pci/devices/$1/virtfn$2")"; }
 # The netdev of a PCI device, or "".
 lab_netdev() { ls "/sys/bus/pci/devices/$1/net" 2>/dev/null | head -n 1; }
 
+# The IOMMU backends this L1 kernel offers vfvm, in $LAB_BACKENDS: "type1"
+# always, plus "iommufd" with /dev/iommu and the VFIO device cdev class;
+# $LAB_AUTO_BACKEND is the one vfvm picks by itself, as its DMA line names
+# it.  In the lab-iommufd tier (LAB_WANT_IOMMUFD=1, the self-built kernel) a
+# missing iommufd is a failure, not a note.  Call it directly (not in $(...)).
+lab_backends() {
+	if [ -c /dev/iommu ] && [ -d /sys/class/vfio-dev ]; then
+		LAB_BACKENDS="type1 iommufd"
+		LAB_AUTO_BACKEND=iommufd
+		return 0
+	fi
+	LAB_BACKENDS=type1
+	LAB_AUTO_BACKEND=type1v2
+	if [ -n "$LAB_WANT_IOMMUFD" ]; then
+		fail lab-iommufd-kernel "kernel $(uname -r) has no /dev/iommu or VFIO cdev class"
+	else
+		echo "lab: kernel $(uname -r) has no iommufd/VFIO cdev (CONFIG_IOMMUFD unset): only type1v2 runs"
+	fi
+}
+# check NAME LOG: vfvm's log says it DMA-mapped guest RAM with the backend it should pick.
+lab_check_backend() {
+	[ -n "$LAB_AUTO_BACKEND" ] || lab_backends
+	want=$LAB_AUTO_BACKEND
+	if grep -Eq "^vfvm: DMA-mapped [0-9.]+ GiB of guest RAM \($want\)" "$2"; then
+		pass "$1-$want"
+	else
+		fail "$1-$want" "vfvm did not map guest RAM through $want: $(grep -m1 'DMA-mapped' "$2")"
+	fi
+}
+
 # Wait up to $2 seconds (default 30) for the shell condition $1.
 lab_wait() {
 	i=0
@@ -128,6 +158,21 @@ lab_nvme_vf_io() {
 	done < /tmp/nvme-before
 	return $rc
 }
+
+# One live NVMe VF on the lab's PF, created with vfctl: sets $pf and $vf.
+# On failure it says so as NAME's FAIL, removes the VFs and returns 1.
+lab_nvme_one_vf() {
+	pf=$(lab_nvme_pf) || { fail "$1" "no NVMe PF"; return 1; }
+	run vfctl vfs "$pf" 1
+	vf=$(lab_vf "$pf" 0)
+	lab_wait "lab_nvme_live $vf" 20
+	if [ -z "$vf" ] || ! lab_nvme_live "$vf"; then
+		fail "$1" "no live NVMe VF after vfctl vfs $pf 1"
+		run vfctl vfs "$pf" 0
+		return 1
+	fi
+}
+
 
 # L2 kit: /lab/l2/bzImage + an initramfs that runs SCRIPT as /l2.sh inside
 # L2 (then powers off).  Usage: lab_l2_initrd my-l2.sh /tmp/l2-initrd

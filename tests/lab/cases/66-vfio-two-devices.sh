@@ -1,0 +1,82 @@
+# Two managed devices in one VM (an NVMe VF and the e1000e, each in its own
+# IOMMU group, sharing one container or IOAS): L2 drives both, and after
+# poweroff BOTH are back on their host drivers.  The device released first
+# must wait for the shared container/IOAS to close: while a group is still
+# attached the kernel refuses its host driver DMA ownership and the probe
+# fails, leaving the device driverless.  Once per IOMMU backend.
+. /lab/cases/lib.sh
+
+if ! command -v vfvm > /dev/null || ! command -v vfctl > /dev/null; then
+	fail vfio-two "vfvm or vfctl is not in the lab (not built?)"
+	exit 0
+fi
+e=$(lab_e1000e) || { fail vfio-two "no e1000e"; exit 0; }
+lab_nvme_one_vf vfio-two || exit 0
+n=$(lab_netdev "$e")
+[ -n "$n" ] && say ip link set "$n" down
+orig_vf=$(lab_driver "$vf")
+orig_e=$(lab_driver "$e")
+
+w=/tmp/vfio-two
+mkdir -p "$w/l2"
+cat > "$w/l2/l2.sh" << 'EOF'
+i=0
+while [ "$i" -lt 60 ]; do
+	net=""
+	for d in /sys/class/net/*; do
+		[ "$(basename "$(readlink "$d/device/driver" 2>/dev/null)")" = e1000e ] && net=$(basename "$d")
+	done
+	[ -b /dev/nvme0n1 ] && [ -n "$net" ] && break
+	sleep 1
+	i=$((i + 1))
+done
+echo "L2-TWO nvme=$([ -b /dev/nvme0n1 ] && echo yes || echo no) e1000e=${net:-none}"
+dd if=/dev/urandom of=/tmp/pat bs=4096 count=64 2> /dev/null
+want=$(md5sum < /tmp/pat | cut -d' ' -f1)
+dd if=/tmp/pat of=/dev/nvme0n1 bs=4096 seek=4096 count=64 oflag=direct 2> /dev/null
+got=$(dd if=/dev/nvme0n1 bs=4096 skip=4096 count=64 iflag=direct 2> /dev/null | md5sum | cut -d' ' -f1)
+echo "L2-TWO-IO written=$want readback=$got"
+EOF
+lab_l2_initrd "$w/l2/l2.sh" "$w/initrd"
+
+lab_backends
+for b in $LAB_BACKENDS; do
+	echo "lab# VFVM_VFIO_BACKEND=$b vfvm run ... --device $e,managed --device $vf,managed"
+	VFVM_VFIO_BACKEND=$b timeout 600 vfvm run --kernel /lab/l2/bzImage --initrd "$w/initrd" \
+		--cmdline "console=ttyS0 panic=-1" --mem 256M --cpus 1 \
+		--device "$e,managed" --device "$vf,managed" > "$w/l2.log" 2>&1
+	st=$?
+	sed 's/^/l2: /' "$w/l2.log" | grep -E 'LAB-L2|L2-TWO|vfvm' | head -n 20
+	if [ "$st" -eq 0 ] && grep -q 'LAB-L2: done' "$w/l2.log"; then
+		pass "vfio-two-$b-boot"
+	else
+		fail "vfio-two-$b-boot" "vfvm exited $st without L2 finishing"
+		tail -n 15 "$w/l2.log" | sed 's/^/l2-tail: /'
+	fi
+	if grep -q 'L2-TWO nvme=yes e1000e=[a-z]' "$w/l2.log"; then
+		pass "vfio-two-$b-both-probed"
+	else
+		fail "vfio-two-$b-both-probed" "L2 did not drive both devices: $(grep -m1 'L2-TWO ' "$w/l2.log")"
+	fi
+	io=$(grep -o 'L2-TWO-IO written=[0-9a-f]* readback=[0-9a-f]*' "$w/l2.log" | head -n 1)
+	wr=$(echo "$io" | sed -n 's/.*written=\([0-9a-f]*\).*/\1/p')
+	rb=$(echo "$io" | sed -n 's/.*readback=\([0-9a-f]*\).*/\1/p')
+	if [ -n "$wr" ] && [ "$wr" = "$rb" ]; then
+		pass "vfio-two-$b-nvme-io"
+	else
+		fail "vfio-two-$b-nvme-io" "NVMe write/read-back differ or missing (${io:-no L2-TWO-IO line})"
+	fi
+	dvf=$(lab_driver "$vf")
+	de=$(lab_driver "$e")
+	if [ "$dvf" = "$orig_vf" ] && [ "$de" = "$orig_e" ]; then
+		pass "vfio-two-$b-both-given-back"
+	else
+		fail "vfio-two-$b-both-given-back" "after vfvm exited: $vf on '$dvf' (was '$orig_vf'), $e on '$de' (was '$orig_e')"
+		# leave the machine as found for the cases after this one
+		vfctl restore "$vf" > /dev/null 2>&1
+		vfctl restore "$e" > /dev/null 2>&1
+	fi
+done
+run vfctl vfs "$pf" 0
+rm -rf "$w"
+exit 0
