@@ -71,7 +71,7 @@ lab_backends() {
 	if [ -n "$LAB_WANT_IOMMUFD" ]; then
 		fail lab-iommufd-kernel "kernel $(uname -r) has no /dev/iommu or VFIO cdev class"
 	else
-		echo "lab: kernel $(uname -r) has no iommufd/VFIO cdev (CONFIG_IOMMUFD unset): only type1v2 runs"
+		echo "lab: kernel $(uname -r) has no iommufd/VFIO cdev (CONFIG_IOMMUFD unset): only type1v2 runs here; the lab-iommufd tier runs both"
 	fi
 }
 # check NAME LOG: vfvm's log says it DMA-mapped guest RAM with the backend it should pick.
