@@ -48,7 +48,7 @@ static int group_id(const char *root, const char *bdf, struct errinfo *e)
 	return (int)id;
 }
 
-static int open_container(struct vfio_iommu *io, struct errinfo *e)
+static int open_container(struct vfio_iommu *io, const char *bdf, struct errinfo *e)
 {
 	char path[512];
 	int fd, ret;
@@ -56,8 +56,12 @@ static int open_container(struct vfio_iommu *io, struct errinfo *e)
 	snprintf(path, sizeof(path), "%s/dev/vfio/vfio", io->root);
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
-		err_sys(e, errno, "open %s", path);
-		err_hint(e, "load the vfio module (modprobe vfio-pci)");
+		ret = errno;
+		err_sys(e, ret, "%s: open %s", bdf, path);
+		if (ret == EACCES || ret == EPERM)
+			err_hint(e, "passthrough needs root (or access to %s)", path);
+		else
+			err_hint(e, "load the vfio module (modprobe vfio-pci)");
 		return -ENODEV;
 	}
 	ret = vfio_sys_ioctl(io->sys, fd, VFIO_GET_API_VERSION, NULL);
@@ -233,7 +237,7 @@ int vfio_type1_open_device(struct vfio_iommu *io, const char *bdf, const char *v
 	if (id < 0)
 		return id;
 	if (io->container_fd < 0) {
-		ret = open_container(io, e);
+		ret = open_container(io, bdf, e);
 		if (ret < 0)
 			return ret;
 	}

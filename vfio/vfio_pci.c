@@ -57,9 +57,11 @@ struct vfio_shared {
 	bool dma_mapped;
 	struct vfio_dma_stats stats;
 	/*
-	 * Devices are given back only once the container/IOAS is closed: while
-	 * a group is still attached (another device of the VM is open), the
-	 * kernel refuses the host driver's DMA ownership and its probe fails.
+	 * Managed devices go back only once every device of the VM is closed
+	 * and the container/IOAS is gone: one device's take may have moved its
+	 * whole IOMMU group, and unbinding a member that the VM still has open
+	 * blocks in the kernel (vfio-pci relays a request and waits for the
+	 * close) - vfvm would hang at exit.
 	 */
 	struct vfio_give_back *pending;
 	int nr_pending;
@@ -523,17 +525,33 @@ static int free_slot(struct vm *vm)
 	return -1;
 }
 
+/* What went wrong while giving devices back, for the front end to say. */
+struct give_back_result {
+	int failed;
+	struct errinfo first; /* the first failure, with what to do */
+};
+
 static void give_back_saved(const char *root, const char *state_dir,
-			    const struct sriov_bind_saved *saved, int n)
+			    const struct sriov_bind_saved *saved, int n, struct give_back_result *r)
 {
 	struct errinfo e;
 
-	for (int i = 0; i < n; i++)
-		sriov_bind_give_back(root, state_dir, &saved[i], &e);
+	for (int i = 0; i < n; i++) {
+		err_clear(&e);
+		if (sriov_bind_give_back(root, state_dir, &saved[i], &e) == 0)
+			continue;
+		if (!r->failed++) {
+			r->first = e;
+			err_prefix(&r->first, "%s: giving it back to %s", saved[i].bdf,
+				   saved[i].driver[0] ? saved[i].driver : "no driver");
+			err_hint(&r->first, "vfctl restore %s (it remembers the driver)",
+				 saved[i].bdf);
+		}
+	}
 }
 
 /* Hand @vp's managed devices to the shared state, to go back with the last device. */
-static void defer_give_back(struct vfio_pci *vp)
+static void defer_give_back(struct vfio_pci *vp, struct give_back_result *r)
 {
 	struct vfio_shared *sh = vp->sh;
 	struct vfio_give_back *p;
@@ -542,8 +560,8 @@ static void defer_give_back(struct vfio_pci *vp)
 		return;
 	p = realloc(sh->pending, sizeof(*p) * (size_t)(sh->nr_pending + vp->nr_saved));
 	if (!p) {
-		/* out of memory: better now (the host probe may fail) than never */
-		give_back_saved(vp->root, vp->state_dir, vp->saved, vp->nr_saved);
+		/* out of memory: better now (the unbind may wait) than never */
+		give_back_saved(vp->root, vp->state_dir, vp->saved, vp->nr_saved, r);
 		return;
 	}
 	sh->pending = p;
@@ -556,8 +574,11 @@ static void defer_give_back(struct vfio_pci *vp)
 	}
 }
 
-/* Undo what vfio_pci__add did, in reverse; safe on a partly set-up device. */
-static void vp_release(struct vfio_pci *vp)
+/*
+ * Undo what vfio_pci__add did, in reverse; safe on a partly set-up device.
+ * Failures to give managed devices back are counted in @r.
+ */
+static void vp_release(struct vfio_pci *vp, struct give_back_result *r)
 {
 	struct errinfo e;
 
@@ -592,16 +613,16 @@ static void vp_release(struct vfio_pci *vp)
 	}
 	vp->dev_open = false;
 	if (vp->sh)
-		defer_give_back(vp);
+		defer_give_back(vp, r);
 	else
-		give_back_saved(vp->root, vp->state_dir, vp->saved, vp->nr_saved);
+		give_back_saved(vp->root, vp->state_dir, vp->saved, vp->nr_saved, r);
 	if (vp->sh && --vp->sh->refs <= 0) {
 		vfio_iommu_close(&vp->sh->io);
 		/* only now, with every fd closed, can vfio-pci let go of the devices */
 		for (int i = 0; i < vp->sh->nr_pending; i++) {
 			struct vfio_give_back *g = &vp->sh->pending[i];
 
-			give_back_saved(g->root, g->state_dir, &g->saved, 1);
+			give_back_saved(g->root, g->state_dir, &g->saved, 1, r);
 		}
 		free(vp->sh->pending);
 		free(vp->sh);
@@ -660,6 +681,7 @@ static int setup_pci_dev(struct vfio_pci *vp, struct errinfo *e)
 
 int vfio_pci__add(struct vm *vm, const char *spec, struct errinfo *e)
 {
+	struct give_back_result gb = {0};
 	struct vfio_pdev_opts o = {.intx_gsi = -1};
 	struct vfio_dma_opts dopt = {0};
 	struct vfio_pci *vp;
@@ -799,13 +821,21 @@ int vfio_pci__add(struct vm *vm, const char *spec, struct errinfo *e)
 		goto err;
 	return 0;
 err:
-	vp_release(vp);
+	vp_release(vp, &gb);
+	if (gb.failed) {
+		char h[sizeof(e->hint)];
+
+		snprintf(h, sizeof(h), "%s", e->hint);
+		err_hint(e, "%s%s%s; then %s", h, h[0] ? "; " : "", gb.first.msg, gb.first.hint);
+	}
 	free(vp);
 	return ret;
 }
 
-void vfio_pci__release_all(struct vm *vm)
+int vfio_pci__release_all(struct vm *vm, struct errinfo *e)
 {
+	struct give_back_result gb = {0};
+
 	/* devices first (their fds pin the container), shared state with the last */
 	for (int i = 0; i < PCI_MAX_SLOTS; i++) {
 		struct vfio_pci *vp = vp_of(vm->pci.dev[i]);
@@ -815,9 +845,12 @@ void vfio_pci__release_all(struct vm *vm)
 		pthread_mutex_lock(&vm->pci.lock);
 		vm->pci.dev[i] = NULL;
 		pthread_mutex_unlock(&vm->pci.lock);
-		vp_release(vp);
+		vp_release(vp, &gb);
 		free(vp);
 	}
+	if (gb.failed)
+		*e = gb.first;
+	return gb.failed;
 }
 
 int vfio_pci__check(const char *spec, const struct guest_mem *mem, uint64_t mmio64_base,

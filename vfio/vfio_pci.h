@@ -23,9 +23,11 @@ int vfio_pci__add(struct vm *vm, const char *spec, struct errinfo *e);
 /*
  * Release every passed-through device (reset, unmap, give managed devices
  * back to their host drivers).  Called once on every vfvm exit path after
- * the vCPUs stopped; must be safe when nothing was added.
+ * the vCPUs stopped; must be safe when nothing was added.  Returns how many
+ * managed devices could not be given back (0 when all were); @e then says
+ * which one first, why, and what to do.
  */
-void vfio_pci__release_all(struct vm *vm);
+int vfio_pci__release_all(struct vm *vm, struct errinfo *e);
 
 /*
  * `vfvm check --device SPEC`: run the pre-flight checks (preflight.h) for

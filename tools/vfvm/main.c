@@ -283,6 +283,23 @@ static void report(const struct errinfo *e)
 		fprintf(stderr, "vfvm: hint: %s\n", e->hint);
 }
 
+/*
+ * Release the passed-through devices; a managed device left off its host
+ * driver is said, with what to do, and makes vfvm's exit status 1.
+ */
+static int release_devices(struct vm *vm)
+{
+	struct errinfo e = {0};
+	int n = vfio_pci__release_all(vm, &e);
+
+	if (!n)
+		return 0;
+	fprintf(stderr, "vfvm: %d managed device%s not given back to the host\n", n,
+		n == 1 ? "" : "s");
+	report(&e);
+	return -1;
+}
+
 static void on_signal(int fd, uint32_t events, void *opaque)
 {
 	struct vm *vm = opaque;
@@ -496,7 +513,8 @@ static int cmd_run(int argc, char **argv)
 	else if (ret == VM_EXIT_SIGNAL)
 		fprintf(stderr, "vfvm: %s\n", vm->exit_reason);
 	vfvm_irq_steer_warning_print(vm);
-	vfio_pci__release_all(vm);
+	if (release_devices(vm) < 0)
+		ret = VM_EXIT_ERROR;
 	virtio_pci__release_all(vm);
 	vm_destroy(vm);
 	if (irqw.fd >= 0)
@@ -504,7 +522,7 @@ static int cmd_run(int argc, char **argv)
 	free(vm);
 	return ret;
 err_vfio:
-	vfio_pci__release_all(vm);
+	release_devices(vm);
 err:
 	virtio_pci__release_all(vm);
 	vm_destroy(vm);
