@@ -129,7 +129,7 @@ LAB_CASE_TIMEOUT=${LAB_CASE_TIMEOUT:-1100} LAB_TIMEOUT=${LAB_TIMEOUT:-1200} \
 st=${PIPESTATUS[0]}
 echo "lab: done in $(($(date +%s) - t0)) s (boot.sh exit $st$([ "$st" = 124 ] && echo ': killed by LAB_TIMEOUT, numbers partial'))"
 [ -n "${BENCH_LAB_LOG:-}" ] && cp "$WORK/lab.log" "$BENCH_LAB_LOG"
-if ! grep -q '^BENCH-VMM ' "$WORK/lab.log"; then
+if ! grep -qE '^BENCH-(VMM|VFIO) ' "$WORK/lab.log"; then
 	echo "lab: no measurements came back; the end of the console log:"
 	tail -n 40 "$WORK/lab.log" | sed 's/^/  /'
 	exit 1
@@ -224,4 +224,11 @@ END {
 	printf "  nvme interrupts/s in L2, median: vfvm %s, QEMU %s, vfvm/QEMU %s\n",
 		show(rv), show(rq), r(rv, rq)
 	printf "  IOPS samples vfvm:%s | QEMU:%s\n", iops["vfvm"], iops["qemu"]
+	if (iops["vfvm-iommufd"] != "" || iops["qemu-iommufd"] != "") {
+		iv = med(iops["vfvm-iommufd"]); iq = med(iops["qemu-iommufd"])
+		rv = med(irq["vfvm-iommufd"]); rq = med(irq["qemu-iommufd"])
+		printf "  the same through iommufd + VFIO cdev: IOPS vfvm %s, QEMU %s, vfvm/QEMU %s; interrupts/s vfvm %s, QEMU %s, vfvm/QEMU %s\n",
+			show(iv), show(iq), r(iv, iq), show(rv), show(rq), r(rv, rq)
+		printf "  IOPS samples (iommufd) vfvm:%s | QEMU:%s\n", iops["vfvm-iommufd"], iops["qemu-iommufd"]
+	}
 }' "$WORK/lab.log"

@@ -14,7 +14,8 @@
 #         times; the VMMs alternate, IOPS_BOOTS boots each, so that a slow
 #         spell of the emulator does not land on one VMM only.
 #   BENCH-VFIO map <4k|huge> <none|vf> <MiB> <run> <ms> <exit status>
-#   BENCH-VFIO iops <vmm> <reads> <ms> <interrupts>   (one line a round)
+#   BENCH-VFIO iops <vmm> <reads> <ms> <interrupts>   (one line a round; vmm is
+#         vfvm or qemu, and vfvm-iommufd / qemu-iommufd where L1 has iommufd)
 #   BENCH-VFIO-NOTE <text>
 . /lab/cases/lib.sh
 
@@ -144,14 +145,30 @@ iops() { # VMM CMD...
 }
 
 CMDLINE="console=ttyS0 panic=-1 quiet"
+# Where L1's kernel has iommufd and the VFIO cdev (the lab-iommufd kernel),
+# both VMMs run once more through it: vfvm forced to iommufd, QEMU with an
+# iommufd object; "vfvm"/"qemu" stay the type1 container runs.
+iommufd=""
+[ -c /dev/iommu ] && [ -d /sys/class/vfio-dev ] && iommufd=1
+echo "BENCH-VFIO-NOTE L1 kernel $(uname -r): iommufd ${iommufd:+yes, both backends measured}${iommufd:-no, type1 only}"
+qemu_iops() { # label extra-args...
+	label=$1
+	shift
+	# shellcheck disable=SC2086 # QCPU is two words or none
+	iops "$label" $QEMU -enable-kvm -M microvm,pcie=on $QCPU -smp 1 -m 256M -nodefaults \
+		-no-user-config -display none -serial stdio -no-reboot -kernel $KERNEL -initrd $W/initrd \
+		-append "$CMDLINE" "$@"
+}
 b=0
 while [ "$b" -lt "$IOPS_BOOTS" ]; do
-	iops vfvm vfvm run --kernel $KERNEL --initrd $W/initrd --mem 256M --cpus 1 --cmdline "$CMDLINE" \
-		--device "$vf"
-	# shellcheck disable=SC2086 # QCPU is two words or none
-	iops qemu $QEMU -enable-kvm -M microvm,pcie=on $QCPU -smp 1 -m 256M -nodefaults -no-user-config \
-		-display none -serial stdio -no-reboot -kernel $KERNEL -initrd $W/initrd -append "$CMDLINE" \
-		-device vfio-pci,host="$vf"
+	VFVM_VFIO_BACKEND=type1 iops vfvm vfvm run --kernel $KERNEL --initrd $W/initrd --mem 256M \
+		--cpus 1 --cmdline "$CMDLINE" --device "$vf"
+	qemu_iops qemu -device vfio-pci,host="$vf"
+	if [ -n "$iommufd" ]; then
+		VFVM_VFIO_BACKEND=iommufd iops vfvm-iommufd vfvm run --kernel $KERNEL --initrd $W/initrd \
+			--mem 256M --cpus 1 --cmdline "$CMDLINE" --device "$vf"
+		qemu_iops qemu-iommufd -object iommufd,id=iofd0 -device vfio-pci,host="$vf",iommufd=iofd0
+	fi
 	b=$((b + 1))
 done
 
