@@ -150,7 +150,11 @@ CMDLINE="console=ttyS0 panic=-1 quiet"
 # iommufd object; "vfvm"/"qemu" stay the type1 container runs.
 iommufd=""
 [ -c /dev/iommu ] && [ -d /sys/class/vfio-dev ] && iommufd=1
-echo "BENCH-VFIO-NOTE L1 kernel $(uname -r): iommufd ${iommufd:+yes, both backends measured}${iommufd:-no, type1 only}"
+if [ -n "$iommufd" ]; then
+	echo "BENCH-VFIO-NOTE L1 kernel $(uname -r) has iommufd: both backends measured"
+else
+	echo "BENCH-VFIO-NOTE L1 kernel $(uname -r) has no iommufd: type1 only"
+fi
 qemu_iops() { # label extra-args...
 	label=$1
 	shift
