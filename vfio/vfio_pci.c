@@ -23,6 +23,7 @@
 #include "dma.h"
 #include "host_affinity.h"
 #include "pci.h"
+#include "pci_sysfs.h"
 #include "pdev.h"
 #include "posted.h"
 #include "spec.h"
@@ -88,6 +89,8 @@ struct vfio_pci {
 	char name[64];
 	char root[256];
 	char state_dir[256];
+	enum vfio_backend backend; /* wanted by the front end (AUTO: choose) */
+	enum vfio_prefault prefault;
 	struct vfio_shared *sh;
 	struct vfio_device dev;
 	bool dev_open;
@@ -115,30 +118,7 @@ struct vfio_pci {
 	bool req_watched;
 };
 
-static const char *env_or(const char *name, const char *def)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : def;
-}
-
 static void vp_cfg_read(struct pci_dev *d, uint32_t off, uint8_t *data, uint32_t len);
-
-/* VFVM_VFIO_BACKEND=type1|iommufd forces a backend (tests, bench); default auto. */
-static int backend_wanted(enum vfio_backend *b, struct errinfo *e)
-{
-	const char *v = env_or("VFVM_VFIO_BACKEND", "auto");
-
-	if (!strcmp(v, "auto"))
-		*b = VFIO_BACKEND_AUTO;
-	else if (!strcmp(v, "type1") || !strcmp(v, "type1v2"))
-		*b = VFIO_BACKEND_TYPE1;
-	else if (!strcmp(v, "iommufd"))
-		*b = VFIO_BACKEND_IOMMUFD;
-	else
-		return err_set(e, EINVAL, "VFVM_VFIO_BACKEND=%s: want auto, type1 or iommufd", v);
-	return 0;
-}
 
 static struct vfio_pci *vp_of(struct pci_dev *d)
 {
@@ -679,30 +659,57 @@ static int setup_pci_dev(struct vfio_pci *vp, struct errinfo *e)
 	return 0;
 }
 
-int vfio_pci__add(struct vm *vm, const char *spec, struct errinfo *e)
+/*
+ * Whether @vp's device may be opened through VFIO without taking it: bound
+ * to vfio-pci.  A device on another driver (or none) is refused naming both
+ * fixes, before any VM exists.
+ */
+static int check_on_vfio(const struct vfio_pci *vp, struct errinfo *e)
+{
+	char path[SYSFS_PATH_MAX], drv[64] = "";
+	int ret;
+
+	ret = sysfs_dev_link_base(vp->root, vp->spec.bdf, "driver", drv, sizeof(drv), NULL);
+	if (ret == 0 && !strcmp(drv, "vfio-pci"))
+		return 0;
+	if (ret < 0 && ret != -ENOENT) {
+		sysfs_dev_path(path, sizeof(path), vp->root, vp->spec.bdf, "driver");
+		return err_sys(e, -ret, "%s: reading its driver (%s)", vp->spec.bdf, path);
+	}
+	err_set(e, EBUSY, "%s is bound to %s, not vfio-pci", vp->spec.bdf,
+		drv[0] ? drv : "no driver");
+	err_hint(e, "bind it first (vfctl bind %s vfio-pci), or pass --device %s,managed",
+		 vp->spec.bdf, vp->spec.bdf);
+	return -EBUSY;
+}
+
+int vfio_pci__claim(const struct vfio_host_opts *h, const char *spec, struct vfio_pci **out,
+		    struct errinfo *e)
 {
 	struct give_back_result gb = {0};
-	struct vfio_pdev_opts o = {.intx_gsi = -1};
-	struct vfio_dma_opts dopt = {0};
+	char path[SYSFS_PATH_MAX];
 	struct vfio_pci *vp;
-	int fd, slot, ret;
+	int ret;
 
+	*out = NULL;
 	vp = calloc(1, sizeof(*vp));
 	if (!vp)
 		return err_sys(e, ENOMEM, "--device %s", spec);
-	vp->vm = vm;
 	pthread_mutex_init(&vp->steer_lock, NULL);
 	vp->steer_lock_init = true;
 	ret = vfio_pci_spec_parse(spec, &vp->spec, e);
 	if (ret < 0)
 		goto err;
 	snprintf(vp->name, sizeof(vp->name), "vfio %s", vp->spec.bdf);
-	snprintf(vp->root, sizeof(vp->root), "%s", env_or("VFCTL_SYSFS_ROOT", ""));
+	snprintf(vp->root, sizeof(vp->root), "%s", h->sysfs_root ? h->sysfs_root : "");
 	snprintf(vp->state_dir, sizeof(vp->state_dir), "%s",
-		 env_or("VFCTL_STATE_DIR", "/var/lib/vfctl"));
-	slot = free_slot(vm);
-	if (slot < 0) {
-		ret = err_set(e, ENOSPC, "%s: no free PCI slot", vp->spec.bdf);
+		 h->state_dir && *h->state_dir ? h->state_dir : VFIO_DEFAULT_STATE_DIR);
+	vp->backend = h->backend;
+	vp->prefault = h->prefault;
+	sysfs_dev_path(path, sizeof(path), vp->root, vp->spec.bdf, "");
+	if (!sysfs_exists(path)) {
+		ret = err_set(e, ENODEV, "%s: no such PCI device (%s)", vp->spec.bdf, path);
+		err_hint(e, "list the host's devices with lspci -D or vfctl list");
 		goto err;
 	}
 	if (vp->spec.rom == VFIO_ROM_FILE) {
@@ -713,23 +720,64 @@ int vfio_pci__add(struct vm *vm, const char *spec, struct errinfo *e)
 	if (vp->spec.managed) {
 		ret = sriov_bind_group(vp->root, vp->state_dir, vp->spec.bdf, "vfio-pci", 0,
 				       &vp->saved, &vp->nr_saved, e);
-		if (ret < 0)
-			goto err;
+		/* vfctl's --force is not vfvm's: a VM never takes a device in use */
+		char *force = ret == -EBUSY ? strstr(e->hint, ", or use --force") : NULL;
+
+		if (force)
+			*force = '\0';
+	} else {
+		ret = check_on_vfio(vp, e);
+	}
+	if (ret < 0)
+		goto err;
+	*out = vp;
+	return 0;
+err:
+	vp_release(vp, &gb);
+	free(vp);
+	return ret;
+}
+
+int vfio_pci__unclaim(struct vfio_pci *vp, struct errinfo *e)
+{
+	struct give_back_result gb = {0};
+
+	if (!vp)
+		return 0;
+	vp_release(vp, &gb);
+	free(vp);
+	if (gb.failed && e)
+		*e = gb.first;
+	return gb.failed;
+}
+
+const char *vfio_pci__bdf(const struct vfio_pci *vp)
+{
+	return vp->spec.bdf;
+}
+
+int vfio_pci__add(struct vm *vm, struct vfio_pci *vp, struct errinfo *e)
+{
+	struct give_back_result gb = {0};
+	struct vfio_pdev_opts o = {.intx_gsi = -1};
+	struct vfio_dma_opts dopt = {0};
+	int fd, slot, ret;
+
+	vp->vm = vm;
+	slot = free_slot(vm);
+	if (slot < 0) {
+		ret = err_set(e, ENOSPC, "%s: no free PCI slot", vp->spec.bdf);
+		goto err;
 	}
 
 	vp->sh = find_shared(vm);
 	if (!vp->sh) {
-		enum vfio_backend want = VFIO_BACKEND_AUTO;
-
-		ret = backend_wanted(&want, e);
-		if (ret < 0)
-			goto err;
 		vp->sh = calloc(1, sizeof(*vp->sh));
 		if (!vp->sh) {
 			ret = err_sys(e, ENOMEM, "%s: VFIO state", vp->spec.bdf);
 			goto err;
 		}
-		ret = vfio_iommu_init(&vp->sh->io, &vfio_sys_host, vp->root, vm->vm_fd, want, e);
+		ret = vfio_iommu_init(&vp->sh->io, &vfio_sys_host, vp->root, vm->vm_fd, vp->backend, e);
 		if (ret < 0) {
 			free(vp->sh);
 			vp->sh = NULL;
@@ -759,13 +807,10 @@ int vfio_pci__add(struct vm *vm, const char *spec, struct errinfo *e)
 		dopt.chunk = vm->mem.total > (8ULL << 30) ? (1ULL << 30) : 0;
 		dopt.progress = vm->dma_progress;
 		dopt.opaque = vm->dma_progress_opaque;
-		/*
-		 * VFVM_VFIO_PREFAULT=parallel (default) | serial | none: the
-		 * bench compares them; none is the plain single-call map.
-		 */
-		if (!strcmp(env_or("VFVM_VFIO_PREFAULT", "parallel"), "serial"))
+		/* serial and none are for the bench to compare against */
+		if (vp->prefault == VFIO_PREFAULT_SERIAL)
 			dopt.prefault_threads = 1;
-		else if (!strcmp(env_or("VFVM_VFIO_PREFAULT", "parallel"), "none"))
+		else if (vp->prefault == VFIO_PREFAULT_NONE)
 			dopt.no_prefault = true;
 		ret = vfio_dma_map_guest(&vp->sh->io, &vm->mem, &dopt, &vp->sh->stats, e);
 		if (ret < 0) {
@@ -853,7 +898,7 @@ int vfio_pci__release_all(struct vm *vm, struct errinfo *e)
 	return gb.failed;
 }
 
-int vfio_pci__check(const char *spec, const struct guest_mem *mem, uint64_t mmio64_base,
+int vfio_pci__check(const struct vfio_host_opts *h, const char *spec, const struct guest_mem *mem, uint64_t mmio64_base,
 		    uint64_t mmio64_size, unsigned int phys_bits, struct vfio_preflight_report *r,
 		    struct errinfo *e)
 {
@@ -864,7 +909,7 @@ int vfio_pci__check(const char *spec, const struct guest_mem *mem, uint64_t mmio
 	ret = vfio_pci_spec_parse(spec, &s, e);
 	if (ret < 0)
 		return ret;
-	in.root = env_or("VFCTL_SYSFS_ROOT", "");
+	in.root = h->sysfs_root ? h->sysfs_root : "";
 	in.bdf = s.bdf;
 	in.managed = s.managed;
 	in.have_vf_token = s.vf_token[0] != '\0';
@@ -875,13 +920,13 @@ int vfio_pci__check(const char *spec, const struct guest_mem *mem, uint64_t mmio
 	return vfio_preflight_run(&in, r);
 }
 
-int vfio_pci__irq_report(struct vm *vm, struct vfio_irq_report_entry *out, int max,
-			 struct vfio_pi_host *host)
+int vfio_pci__irq_report(struct vm *vm, const char *sysfs_root, struct vfio_irq_report_entry *out,
+			 int max, struct vfio_pi_host *host)
 {
 	int n = 0;
 
 	if (host)
-		vfio_pi_host_read(env_or("VFCTL_SYSFS_ROOT", ""), host);
+		vfio_pi_host_read(sysfs_root ? sysfs_root : "", host);
 	for (int i = 0; i < PCI_MAX_SLOTS; i++) {
 		struct vfio_pci *vp = vp_of(vm->pci.dev[i]);
 
@@ -929,13 +974,13 @@ int vfio_pci__dma_stats(struct vm *vm, struct vfio_dma_stats *st, const char **b
 	return 0;
 }
 
-int vfio_pci__numa_node(const char *spec, char *cpus, size_t size)
+int vfio_pci__numa_node(const struct vfio_host_opts *h, const char *spec, char *cpus, size_t size)
 {
 	struct vfio_pci_spec s;
 
 	if (vfio_pci_spec_parse(spec, &s, NULL) < 0)
 		return -1;
-	return vfio_device_numa_node(env_or("VFCTL_SYSFS_ROOT", ""), s.bdf, cpus, size);
+	return vfio_device_numa_node(h->sysfs_root ? h->sysfs_root : "", s.bdf, cpus, size);
 }
 
 /*

@@ -10,15 +10,58 @@
 
 #include "errinfo.h"
 #include "preflight.h"
+#include "vfio_iommu.h"
 
 struct vm;
+struct vfio_pci;
+
+#define VFIO_DEFAULT_STATE_DIR "/var/lib/vfctl"
+
+/* How guest RAM is faulted in before the DMA map (the bench compares them). */
+enum vfio_prefault {
+	VFIO_PREFAULT_PARALLEL = 0, /* threads on the memory's node (default) */
+	VFIO_PREFAULT_SERIAL,
+	VFIO_PREFAULT_NONE, /* the map faults pages itself */
+};
 
 /*
- * --device BDF[,managed][,vf-token=UUID][,rom=on|off|FILE]: open the
- * device, DMA-map guest RAM and register a PCI function on vm->pci.
- * Called after vm_create() and before vm_run(), on the main thread.
+ * The host as the front end describes it (from argv or the environment;
+ * nothing in vfio/ reads either): where sysfs is (tests point it at a
+ * simulated tree), where remembered drivers live, which backend and
+ * prefault to use.
  */
-int vfio_pci__add(struct vm *vm, const char *spec, struct errinfo *e);
+struct vfio_host_opts {
+	const char *sysfs_root; /* "" or NULL: the real /sys */
+	const char *state_dir; /* NULL: VFIO_DEFAULT_STATE_DIR */
+	enum vfio_backend backend;
+	enum vfio_prefault prefault;
+};
+
+/*
+ * Claim one --device BDF[,managed][,vf-token=UUID][,rom=on|off|FILE]
+ * before the VM exists: the SPEC parsed, the device present, a ROM file
+ * read, and the device on vfio-pci - taken from its host driver (with its
+ * IOMMU group) when managed, else refused naming its driver.  Nothing is
+ * opened.  On success *out is the claim, for vfio_pci__add() or
+ * vfio_pci__unclaim().
+ */
+int vfio_pci__claim(const struct vfio_host_opts *h, const char *spec, struct vfio_pci **out,
+		    struct errinfo *e);
+/*
+ * Give a claim that never reached vfio_pci__add() back (managed devices go
+ * back to their host drivers).  Returns how many could not be given back,
+ * @e saying the first.
+ */
+int vfio_pci__unclaim(struct vfio_pci *vp, struct errinfo *e);
+const char *vfio_pci__bdf(const struct vfio_pci *vp);
+
+/*
+ * Open a claimed device, DMA-map guest RAM and register a PCI function on
+ * vm->pci.  Takes the claim in every case: on failure it is released (and
+ * a managed device given back).  Called after vm_create() and before
+ * vm_run(), on the main thread.
+ */
+int vfio_pci__add(struct vm *vm, struct vfio_pci *vp, struct errinfo *e);
 
 /*
  * Release every passed-through device (reset, unmap, give managed devices
@@ -38,7 +81,7 @@ int vfio_pci__release_all(struct vm *vm, struct errinfo *e);
  */
 struct guest_mem;
 struct vfio_preflight_report;
-int vfio_pci__check(const char *spec, const struct guest_mem *mem, uint64_t mmio64_base,
+int vfio_pci__check(const struct vfio_host_opts *h, const char *spec, const struct guest_mem *mem, uint64_t mmio64_base,
 		    uint64_t mmio64_size, unsigned int phys_bits, struct vfio_preflight_report *r,
 		    struct errinfo *e);
 
@@ -74,7 +117,7 @@ struct vfio_pi_host;
  * and the node's CPU list in @cpus: vfvm pins vCPUs there by default so
  * DMA and interrupts stay node-local.
  */
-int vfio_pci__numa_node(const char *spec, char *cpus, size_t size);
+int vfio_pci__numa_node(const struct vfio_host_opts *h, const char *spec, char *cpus, size_t size);
 struct vfio_dma_stats;
 int vfio_pci__dma_stats(struct vm *vm, struct vfio_dma_stats *st, const char **backend);
 /*
@@ -82,7 +125,7 @@ int vfio_pci__dma_stats(struct vm *vm, struct vfio_dma_stats *st, const char **b
  * the first one in @w (0 when every steer worked or none was needed).
  */
 int vfio_pci__irq_steer_warning(struct vm *vm, struct errinfo *w);
-int vfio_pci__irq_report(struct vm *vm, struct vfio_irq_report_entry *out, int max,
-			 struct vfio_pi_host *host);
+int vfio_pci__irq_report(struct vm *vm, const char *sysfs_root, struct vfio_irq_report_entry *out,
+			 int max, struct vfio_pi_host *host);
 
 #endif

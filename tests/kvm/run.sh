@@ -1,169 +1,59 @@
 #!/usr/bin/env bash
-# KVM tier: guest programs from tests/guests run in vfvm on this machine's
-# /dev/kvm; each case checks the guest's serial output and vfvm's exit
-# status.  The same images also run under QEMU (TCG) when it is installed,
-# as a cross-check that they depend on nothing vfvm-specific.
-# Honours BUILD (build dir) and TIER (name printed on the closing line).
+# The KVM tier: guest programs from tests/guests run in vfvm on a real KVM,
+# with the same cases and assertions wherever that is (vmm-cases.sh):
+#   - on this host's /dev/kvm when it has one;
+#   - else inside the emulated lab's L1, which always has KVM (nested SVM
+#     under QEMU/TCG): one L1 boot runs in-l1.sh, which runs vmm-cases.sh.
+# The same images also run under QEMU (TCG) on this host (qemu-cases.sh).
+#   BUILD=build bash tests/kvm/run.sh      KVM_IN_LAB=1 forces the lab
+# Prints "<TIER>: N passed, N failed (WHERE)" last; non-zero on failure.
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 TIER=${TIER:-kvm}
-VFVM=$BUILD/vfvm
-G=$BUILD/guests
-out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+pass=0 fail=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 
-. tests/kvm/lib.sh
-
-if [ ! -e /dev/kvm ]; then
-	echo "#"
-	echo "# KVM TIER NOT RUN: /dev/kvm is missing on this machine"
-	echo "#"
-	if [ "${CI:-}" = true ]; then
-		echo "$TIER: 0 passed, 1 failed"
-		exit 1
-	fi
-	echo "$TIER: 0 passed, 0 failed"
-	exit 0
-fi
-for f in "$VFVM" "$G/hello.bin" "$G/poweroff.bin" "$G/pciscan.bin" "$G/virtio_rng.bin" \
-	"$G/acpi_button.bin" "$G/echo.bin"; do
-	if [ ! -e "$f" ]; then
-		echo "# missing $f: run make BUILD=$BUILD first"
-		echo "$TIER: 0 passed, 1 failed"
-		exit 1
-	fi
-done
-
-R=(run --mem 16M --firmware)
-# serial output and the i8042 reset exit (status 3)
-case_run "hello: serial output, i8042 reset -> status 3" 3 \
-	'vfvm-guest: hello from 64-bit mode' 'resetting through the i8042' -- \
-	"$VFVM" "${R[@]}" "$G/hello.bin"
-# ACPI S5 poweroff (status 0)
-case_run "poweroff: ACPI S5 -> status 0" 0 'powering off through ACPI S5' -- \
-	"$VFVM" "${R[@]}" "$G/poweroff.bin"
-# SMP and memory above 4 GiB (memslots around the PCI hole)
-case_run "hello with 2 vCPUs and 4 GiB RAM (RAM above 4 GiB)" 3 'hello from 64-bit mode' -- \
-	"$VFVM" run --mem 4G --cpus 2 --firmware "$G/hello.bin"
-# pinning vCPUs
-case_run "hello with --cpu-affinity 0" 3 'hello from 64-bit mode' -- \
-	"$VFVM" run --mem 16M --cpu-affinity 0 --firmware "$G/hello.bin"
-# ECAM scan with no device, then with virtio-rng
-case_run "pciscan: empty bus through ECAM" 3 'found 0 functions' -- \
-	"$VFVM" "${R[@]}" "$G/pciscan.bin"
-case_run "pciscan: virtio-rng found with BAR and capabilities" 3 \
-	'pci 00:01\.0 1af4:1044 class 00ff00' 'bar0 mem32 size 0x00008000' 'bar2 io size 0x00000004' 'caps 09 09 09 09 09 11' \
-	'found 1 functions' -- \
-	"$VFVM" "${R[@]}" "$G/pciscan.bin" --rng
-# virtio queue + MSI-X through irqfd (guest moves the BAR itself)
-case_run "virtio_rng: queue served, MSI-X interrupt via irqfd" 3 \
-	'msix interrupt on vector 0x40, count 1' 'used len 16 bytes' 'virtio-rng ok' -- \
-	"$VFVM" "${R[@]}" "$G/virtio_rng.bin" --rng
-case_run "virtio_rng: 2 vCPUs" 3 'virtio-rng ok' -- \
-	"$VFVM" run --mem 32M --cpus 2 --firmware "$G/virtio_rng.bin" --rng
-# guest-reported failure through the debug-exit port: 64 + 2
-case_run "virtio_rng without the device: debug-exit 2 -> status 66" 66 \
-	'FAIL: no virtio-rng' -- "$VFVM" "${R[@]}" "$G/virtio_rng.bin"
-
-# serial input from a pipe on stdin
-printf 'ping from the host\n' | timeout 60 "$VFVM" run --mem 16M --firmware "$G/echo.bin" >"$out" 2>&1
-st=$?
-if [ "$st" -ne 3 ]; then
-	bad "serial input: line read from stdin" "exit status $st, expected 3"
-elif ! grep -q "got 'ping from the host'" "$out"; then
-	bad "serial input: line read from stdin" "guest did not echo the line"
-else
-	ok "serial input: line read from stdin"
-fi
-
-# signals: SIGTERM presses the ACPI power button (guest powers off -> 0);
-# SIGINT stops the VM at once (status 5).  The wait is for the guest's
-# "waiting" line (readiness), not a timing assertion.
-# signal_case NAME SIGNAL WANT_STATUS PATTERN
-signal_case() {
-	local name=$1 sig=$2 want=$3 pat=$4 pid st i ready=0 child
-	timeout 120 "$VFVM" run --mem 16M --firmware "$G/acpi_button.bin" >"$out" 2>&1 </dev/null &
-	pid=$!
-	# The emulated guest can be slow on a loaded host: wait for it generously.
-	for ((i = 0; i < 900; i++)); do
-		grep -q 'waiting for the power button' "$out" && { ready=1; break; }
-		sleep 0.1
-	done
-	# Signal vfvm itself, not the timeout(1) wrapper around it.
-	child=$(pgrep -P "$pid" | head -n 1)
-	kill "-$sig" "${child:-$pid}" 2>/dev/null
-	wait "$pid"
-	st=$?
-	if [ "$ready" -ne 1 ]; then
-		bad "$name" "the guest never said it was waiting for the power button (exit $st)"
-	elif [ "$st" -ne "$want" ]; then
-		bad "$name" "exit status $st, expected $want"
-	elif ! grep -qE -- "$pat" "$out"; then
-		bad "$name" "output lacks /$pat/"
-	else
-		ok "$name"
-	fi
-}
-signal_case "SIGTERM presses the ACPI power button -> guest powers off, status 0" TERM 0 \
-	'power button pressed, powering off'
-signal_case "SIGINT stops the VM -> status 5" INT 5 'interrupted \(SIGINT\)'
-
-# command-line errors
-case_run "usage: --help" 0 'usage: vfvm run' -- "$VFVM" --help
-case_run "usage: no --mem" 2 '--mem SIZE is required' -- "$VFVM" run --firmware "$G/hello.bin"
-case_run "usage: bad --mem" 2 "--mem '12Q'" -- "$VFVM" run --mem 12Q --firmware "$G/hello.bin"
-case_run "usage: bad --cpus" 2 "--cpus '0'" -- "$VFVM" run --mem 16M --cpus 0 --firmware "$G/hello.bin"
-case_run "usage: missing firmware file" 2 '--firmware /nonexistent.bin: No such file' -- \
-	"$VFVM" run --mem 16M --firmware /nonexistent.bin
-case_run "usage: --kernel and --firmware together" 2 'exactly one of' -- \
-	"$VFVM" run --mem 16M --firmware "$G/hello.bin" --kernel "$G/hello.bin"
-case_run "usage: unknown option" 2 "unknown option '--frobnicate'" -- \
-	"$VFVM" run --mem 16M --frobnicate
-case_run "usage: bad --cpu-affinity" 2 "--cpu-affinity 'x'" -- \
-	"$VFVM" run --mem 16M --cpu-affinity x --firmware "$G/hello.bin"
-case_run "error: --kernel that is not a bzImage" 1 'not a bzImage' -- \
-	"$VFVM" run --mem 64M --kernel "$G/hello.bin"
-empty=$(mktemp)
-case_run "error: empty firmware file" 1 'must be 1 byte to 16 MiB' -- \
-	"$VFVM" run --mem 16M --firmware "$empty"
-rm -f "$empty"
-
-# the same images under QEMU (TCG): nothing vfvm-specific in them
-if command -v qemu-system-x86_64 >/dev/null; then
-	Q=(qemu-system-x86_64 -M microvm,pcie=on,rtc=off -display none -serial stdio -no-reboot
-		-m 16M -monitor none -device isa-debug-exit,iobase=0x501,iosize=2)
-	case_run "qemu microvm: hello.bin unchanged" 1 'hello from 64-bit mode' -- \
-		"${Q[@]}" -bios "$G/hello.bin"
-	case_run "qemu microvm: virtio_rng.bin unchanged (virtio-rng-pci, MSI-X)" 1 'virtio-rng ok' -- \
-		"${Q[@]}" -bios "$G/virtio_rng.bin" -device virtio-rng-pci,disable-legacy=on
-else
-	echo "# qemu-system-x86_64 not installed: QEMU cross-checks not run"
-	if [ "${CI:-}" = true ]; then
-		fail=$((fail + 1))
-	fi
-fi
-
-# Cases other areas add (tests/kvm/cases/*.sh): each ends with its own
-# "<name>: N passed, N failed" line, added to this tier's count.
-for c in tests/kvm/cases/*.sh; do
-	[ -f "$c" ] || continue
-	case_out=$(TIER=kvm-$(basename "$c" .sh) BUILD="$BUILD" bash "$c" 2>&1)
-	st=$?
-	printf '%s\n' "$case_out"
-	line=$(grep -E '^[a-z0-9-]+: [0-9]+ passed, [0-9]+ failed$' <<<"$case_out" | tail -n 1)
+# count NAME: add the closing line "NAME: N passed, N failed" in $log to
+# the totals; a part that printed none counts as one failure.
+count() {
+	local line
+	line=$(grep -E "^$1: [0-9]+ passed, [0-9]+ failed" "$log" | tail -n 1)
 	if [ -z "$line" ]; then
-		echo "# $c printed no closing line (exit $st): counted as one failure"
+		echo "# $TIER: $1 printed no closing line: counted as one failure"
 		fail=$((fail + 1))
-		continue
+		return
 	fi
 	pass=$((pass + $(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$line")))
-	f=$(sed -E 's/.* ([0-9]+) failed$/\1/' <<<"$line")
-	fail=$((fail + f))
-	if [ "$st" -ne 0 ] && [ "$f" -eq 0 ]; then
-		fail=$((fail + 1))
-	fi
-done
+	fail=$((fail + $(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")))
+}
 
-echo "$TIER: $pass passed, $fail failed"
+if [ -c /dev/kvm ] && [ "${KVM_IN_LAB:-0}" != 1 ]; then
+	where="on this host's /dev/kvm"
+	BUILD=$BUILD TIER=kvm-vmm bash tests/kvm/vmm-cases.sh 2>&1 | tee "$log"
+	count kvm-vmm
+else
+	where="in lab L1"
+	# shellcheck source=tests/lab/lab-env.sh
+	. tests/lab/lab-env.sh
+	echo "# $TIER: this host has no /dev/kvm: the cases run inside the lab's L1"
+	missing=$(lab_missing)
+	if [ -n "$missing" ]; then
+		echo "# $TIER: the lab cannot boot, missing:$missing -- make deps (tools/install-deps.sh)"
+		fail=$((fail + 1))
+	elif [ ! -x "$LAB_BUILD/vfvm" ]; then
+		echo "# $TIER: $LAB_BUILD/vfvm is not built: run make BUILD=$BUILD first"
+		fail=$((fail + 1))
+	else
+		# the cases run one after another in one L1 boot: give them time
+		LAB_CASE_TIMEOUT=${LAB_CASE_TIMEOUT:-1200} LAB_TIMEOUT=${LAB_TIMEOUT:-1500} \
+			lab_boot_retry "$log" tests/kvm/in-l1.sh
+		count kvm-vmm
+	fi
+fi
+BUILD=$BUILD TIER=kvm-qemu bash tests/kvm/qemu-cases.sh 2>&1 | tee "$log"
+count kvm-qemu
+
+echo "$TIER: $pass passed, $fail failed ($where)"
 [ "$fail" -eq 0 ]

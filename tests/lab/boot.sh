@@ -37,12 +37,17 @@ done
 for p in "$LAB_BUILD"/tests/lab/*; do
 	[ -f "$p" ] && [ -x "$p" ] && copy_elf "$p" "/usr/local/bin/$(basename "$p")"
 done
-for p in "$LAB_BUILD"/tests/guests/*; do
-	[ -f "$p" ] || continue
-	mkdir -p "$root/lab/guests"
-	cp "$p" "$root/lab/guests/"
+# The guest programs (tests/guests, flat images) for the KVM tier in L1.
+mkdir -p "$root/lab/guests"
+for p in "$LAB_BUILD"/guests/*.bin; do
+	[ -f "$p" ] && cp "$p" "$root/lab/guests/"
 done
 cp "$LAB_DIR/cases/lib.sh" "$root/lab/cases/lib.sh"
+# The KVM tier's scripts (bash) run here on L1's KVM when the host has none
+# (tests/kvm/run.sh): bash and the tier's files.
+copy_elf "$(command -v bash)" /usr/local/bin/bash
+mkdir -p "$root/lab/kvm-tier/tests"
+cp -r "$LAB_TOP/tests/kvm" "$root/lab/kvm-tier/tests/kvm"
 install -m 0755 "$LAB_DIR/mkrom.sh" "$root/usr/local/bin/lab-mkrom"
 : > "$root/lab/plan"
 for c in "$@"; do

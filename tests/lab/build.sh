@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the emulated lab's cached parts under tests/lab/cache/:
+# Builds the emulated lab's cached parts under $LAB_CACHE (lab-env.sh):
 #   kernel/vmlinuz     Debian's kernel (bookworm-backports 6.12 preferred, 6.1 fallback),
 #                      fetched with apt-get download and unpacked with dpkg -x
 #   base.cpio.gz       L1 initramfs: busybox-static, the kernel modules the lab needs,

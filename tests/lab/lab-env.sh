@@ -1,11 +1,20 @@
 # shellcheck shell=bash
 # Host-side settings shared by build.sh, boot.sh, run.sh and demo.sh.
-# Sourced, never run.  Everything the lab builds lives under $LAB_CACHE
-# (git-ignored) so a fresh checkout rebuilds it and a second run reuses it.
+# Sourced, never run.  Everything the lab downloads or builds (kernel
+# packages, the L1 initramfs base, the iommufd kernel) lives in a
+# machine-wide cache outside the clone, keyed by its inputs, so that a
+# fresh clone (CI) reuses what an earlier run on this machine built.
+# `make clean-cache` drops it; LAB_CACHE=DIR moves it.
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LAB_TOP=$(cd "$LAB_DIR/../.." && pwd)
-LAB_CACHE=${LAB_CACHE:-$LAB_DIR/cache}
+if [ -z "${LAB_CACHE:-}" ]; then
+	if [ "$(id -u)" = 0 ]; then
+		LAB_CACHE=/var/cache/vfctl-lab
+	else
+		LAB_CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/vfctl-lab
+	fi
+fi
 BUILD=${BUILD:-build}
 case $BUILD in
 /*) LAB_BUILD=$BUILD ;;
@@ -20,4 +29,39 @@ lab_say() { echo "lab: $*" >&2; }
 # True when the QEMU in use has the named device model (e.g. igb).
 lab_qemu_has() {
 	"$LAB_QEMU" -device help 2>/dev/null | grep -q "name \"$1\""
+}
+
+# lab_boot_retry LOG SCRIPT...: one L1 boot running the scripts (boot.sh),
+# the console on stdout and in LOG; boots again (at most 3 attempts, saying
+# so) when L1 hung in early boot (boot.sh's watchdog, exit 125) or QEMU's
+# TCG aborted on an internal assertion before any script ran - the
+# emulator's faults, not a test's.  Returns boot.sh's status.
+lab_boot_retry() {
+	local log=$1 attempt=1 st
+	shift
+	while :; do
+		bash "$LAB_DIR/boot.sh" "$@" 2>&1 | tr -d '\r' | tee "$log"
+		st=${PIPESTATUS[0]}
+		if [ "$attempt" -lt 3 ] && [ "$st" -ne 0 ] && ! grep -q '^LAB-BEGIN' "$log" &&
+			grep -q 'Assertion' "$log"; then
+			lab_say "QEMU aborted before any script ran (exit $st); booting the lab again"
+		elif [ "$attempt" -lt 3 ] && [ "$st" -eq 125 ]; then
+			lab_say "L1 hung in early boot (attempt $attempt); booting the lab again"
+		else
+			return "$st"
+		fi
+		attempt=$((attempt + 1))
+	done
+}
+
+# lab_missing: the host tools the lab needs that are not installed ("" when
+# none), each with the package that brings it.
+lab_missing() {
+	local t missing=""
+	command -v "$LAB_QEMU" > /dev/null || missing="$missing $LAB_QEMU(qemu-system-x86)"
+	for t in busybox:busybox-static cpio:cpio gzip:gzip xz:xz-utils depmod:kmod \
+		apt-get:apt dpkg:dpkg bash:bash; do
+		command -v "${t%%:*}" > /dev/null || missing="$missing ${t%%:*}(${t#*:})"
+	done
+	echo "$missing"
 }

@@ -5,7 +5,7 @@
 # Prints "<tier>: N passed, N failed" last; exits non-zero on any failure.
 # A case that ends without a verdict, dies or times out counts as failed.
 # A missing prerequisite (no QEMU, no kernel package) is said loudly and is
-# a failure under CI=true; SKIP lines (e.g. QEMU without igb) likewise.
+# a failure, in and out of CI; so is a SKIP line (a check that could not run).
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lab/lab-env.sh
@@ -17,15 +17,10 @@ finish() { # passed failed
 	exit $?
 }
 
-missing=""
-command -v "$LAB_QEMU" > /dev/null || missing="$missing $LAB_QEMU (qemu-system-x86)"
-for t in busybox cpio gzip xz depmod apt-get dpkg; do
-	command -v "$t" > /dev/null || missing="$missing $t"
-done
+missing=$(lab_missing)
 if [ -n "$missing" ]; then
-	echo "LAB NOT RUN: missing:$missing -- run tools/install-deps.sh (make deps)"
-	[ "${CI:-}" = true ] && finish 0 1
-	finish 0 0
+	echo "LAB NOT RUN: missing:$missing -- install them with make deps (tools/install-deps.sh)"
+	finish 0 1
 fi
 if [ ! -x "$LAB_BUILD/vfctl" ]; then
 	echo "lab: WARNING: $LAB_BUILD/vfctl is not built; vfctl cases will fail (run make)"
@@ -66,27 +61,8 @@ L2
 		printf '%s\n' "$out" | grep -q '^LAB-L2: done rc=0'
 }
 start=$(date +%s)
-attempt=1
-while :; do
-	bash tests/lab/boot.sh "${cases[@]}" 2>&1 | tr -d '\r' | tee "$log"
-	st=${PIPESTATUS[0]}
-	# QEMU's TCG has been seen to abort on an internal assertion while L1
-	# boots (iotlb_to_section); that is QEMU's fault, not a test's: boot
-	# once more, saying so.
-	if [ "$attempt" -lt 3 ] && [ "$st" -ne 0 ] && ! grep -q '^LAB-BEGIN' "$log" &&
-		grep -q 'Assertion' "$log"; then
-		echo "lab: QEMU aborted before any case ran (exit $st); booting the lab again"
-		attempt=$((attempt + 1))
-		continue
-	fi
-	# boot.sh's watchdog: L1's kernel hung before its init (exit 125).
-	if [ "$attempt" -lt 3 ] && [ "$st" -eq 125 ]; then
-		echo "lab: L1 hung in early boot (attempt $attempt); booting the lab again"
-		attempt=$((attempt + 1))
-		continue
-	fi
-	break
-done
+lab_boot_retry "$log" "${cases[@]}"
+st=$?
 end=$(date +%s)
 
 pass=$(grep -cE '^PASS [^ ]+' "$log")
@@ -131,8 +107,11 @@ if ! grep -q '^LAB-DONE' "$log"; then
 	[ "$fail" -eq 0 ] && fail=1
 fi
 if [ "$skip" -gt 0 ]; then
-	echo "lab: $skip check(s) SKIPPED because the lab lacks something (see SKIP lines above)"
+	# lib.sh's skip() prints FAIL now; a SKIP line from anywhere else is a
+	# check that did not run, and counts against the tier
+	echo "lab: $skip check(s) SKIPPED (counted as failed):"
 	grep -E '^SKIP ' "$log" | sed 's/^/lab:   /'
+	fail=$((fail + skip))
 fi
 echo "lab: one L1 boot, $((end - start)) s wall for ${#cases[@]} case file(s) ($(grep -m1 -o 'LAB-L1: modules loaded, uptime [0-9.]*s' "$log" | sed 's/.*uptime //') to modules loaded)"
 finish "$pass" "$fail"

@@ -182,8 +182,9 @@ if [ ! -e /dev/fuse ] || ! command -v fusermount3 >/dev/null; then
 	echo "################################################################"
 	echo "# $TIER: FUSE is not available (/dev/fuse or fusermount3 missing):"
 	echo "# the simulated host tier CANNOT RUN on this machine."
+	echo "# Fix: apt-get install fuse3 (make deps), and modprobe fuse."
 	echo "################################################################"
-	[ "${CI:-}" = true ] && fail=1
+	fail=1
 	finish
 fi
 T=$WORK/probe
@@ -196,10 +197,11 @@ if ! sim_start "$SIM_DIR/trees/lab.spec"; then
 		finish
 	fi
 	echo "################################################################"
-	echo "# $TIER: simsysfs cannot mount a FUSE filesystem here (root and"
-	echo "# /dev/fuse needed): the simulated host tier CANNOT RUN."
+	echo "# $TIER: simsysfs cannot mount a FUSE filesystem here (root, or"
+	echo "# a user allowed to use /dev/fuse and fusermount3, is needed):"
+	echo "# the simulated host tier CANNOT RUN."
 	echo "################################################################"
-	[ "${CI:-}" = true ] && fail=1
+	fail=1
 	finish
 fi
 sim_stop

@@ -145,7 +145,7 @@ int cmd_check(int argc, char **argv)
 		int ret;
 
 		memset(r, 0, sizeof(*r));
-		ret = vfio_pci__check(dev[i], mem_size ? &mem : NULL, mmio64_base,
+		ret = vfio_pci__check(vfvm_host(), dev[i], mem_size ? &mem : NULL, mmio64_base,
 				      VM_MMIO64_DEFAULT_SIZE, phys_bits, r, &e);
 		if (ret < 0) {
 			fprintf(stderr, "vfvm check: --device %s: %s\n", dev[i],

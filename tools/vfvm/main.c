@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 
 #include "boot.h"
 #include "devices.h"
+#include "spec.h"
 #include "vfio_pci.h"
 #include "vfvm.h"
 #include "virtio_pci.h"
@@ -90,10 +92,14 @@ static void usage(FILE *f)
 		VM_MAX_VCPUS, VIRTIO_NET_TX_COALESCE_US);
 }
 
-static int usage_error(const char *fmt, const char *arg)
+static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
 {
+	va_list ap;
+
 	fprintf(stderr, "vfvm: ");
-	fprintf(stderr, fmt, arg);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fprintf(stderr, "\nTry 'vfvm --help'.\n");
 	return VM_EXIT_USAGE;
 }
@@ -231,11 +237,18 @@ static int parse_run(int argc, char **argv, struct opts *o)
 				return usage_error("too many --net (%s)", optarg);
 			o->net[o->nr_net++] = optarg;
 			break;
-		case O_DEVICE:
+		case O_DEVICE: {
+			struct vfio_pci_spec spec;
+			struct errinfo e = {0};
+
 			if (o->nr_dev == MAX_DEVS)
 				return usage_error("too many --device (%s)", optarg);
+			/* syntax now: a typo is a usage error, before anything is touched */
+			if (vfio_pci_spec_parse(optarg, &spec, &e) < 0)
+				return usage_error("--device %s: %s", optarg, e.msg);
 			o->dev[o->nr_dev++] = optarg;
 			break;
+		}
 		case O_RNG:
 			o->rng = true;
 			break;
@@ -281,6 +294,29 @@ static void report(const struct errinfo *e)
 	fprintf(stderr, "vfvm: %s\n", e->msg[0] ? e->msg : strerror(e->err));
 	if (e->hint[0])
 		fprintf(stderr, "vfvm: hint: %s\n", e->hint);
+}
+
+/*
+ * Give back devices claimed but never added (the VM did not get that far);
+ * said like release_devices().  Returns -1 when one could not go back.
+ */
+static int unclaim_devices(struct vfio_pci **claim, int n)
+{
+	int failed = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct errinfo e = {0};
+
+		if (!claim[i])
+			continue;
+		if (vfio_pci__unclaim(claim[i], &e)) {
+			fprintf(stderr, "vfvm: 1 managed device not given back to the host\n");
+			report(&e);
+			failed = 1;
+		}
+		claim[i] = NULL;
+	}
+	return failed ? -1 : 0;
 }
 
 /*
@@ -407,7 +443,7 @@ static const char *numa_default_affinity(const char *spec, char *cpus, size_t si
 {
 	char all[64];
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int node = vfio_pci__numa_node(spec, cpus, size);
+	int node = vfio_pci__numa_node(vfvm_host(), spec, cpus, size);
 
 	if (node < 0 || !cpus[0])
 		return NULL;
@@ -426,6 +462,7 @@ static int cmd_run(int argc, char **argv)
 	struct errinfo e = {0};
 	struct termios saved_tty;
 	struct irq_watch irqw = {.fd = -1};
+	struct vfio_pci *claim[MAX_DEVS] = {0};
 	char numa_cpus[1024];
 	bool tty = false;
 	struct vm *vm;
@@ -451,9 +488,22 @@ static int cmd_run(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/*
+	 * Passed-through devices first, before any VM exists: a device that is
+	 * missing, busy or on the wrong driver is refused without touching KVM,
+	 * and a managed device is taken here and given back on every way out.
+	 */
+	for (int i = 0; i < o.nr_dev; i++)
+		if (vfio_pci__claim(vfvm_host(), o.dev[i], &claim[i], &e) < 0) {
+			err_prefix(&e, "--device %s", o.dev[i]);
+			unclaim_devices(claim, o.nr_dev);
+			report(&e);
+			return VM_EXIT_ERROR;
+		}
 	vm = calloc(1, sizeof(*vm));
 	if (!vm) {
 		fprintf(stderr, "vfvm: out of memory\n");
+		unclaim_devices(claim, o.nr_dev);
 		return VM_EXIT_ERROR;
 	}
 	ret = vm_create(vm, &cfg, &e);
@@ -482,10 +532,13 @@ static int cmd_run(int argc, char **argv)
 			(unsigned long long)(vm->mem.total >> 30), o.dev[0]);
 		vm->dma_progress = vfvm_dma_progress_print;
 	}
-	for (int i = 0; i < o.nr_dev; i++)
-		if (vfio_pci__add(vm, o.dev[i], &e)) {
+	for (int i = 0; i < o.nr_dev; i++) {
+		struct vfio_pci *c = claim[i];
+
+		claim[i] = NULL; /* vfio_pci__add() owns it now, whatever happens */
+		if (vfio_pci__add(vm, c, &e))
 			goto err_vfio;
-		}
+	}
 	if (o.nr_dev)
 		vfvm_dma_stats_print(vm);
 	if (o.irq_report && irq_watch_start(vm, &irqw, &e))
@@ -528,6 +581,7 @@ err:
 	vm_destroy(vm);
 err_free:
 	report(&e);
+	unclaim_devices(claim, o.nr_dev);
 	if (irqw.fd >= 0)
 		close(irqw.fd);
 	free(vm);
@@ -540,6 +594,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return VM_EXIT_USAGE;
 	}
+	if (vfvm_host_init() < 0)
+		return VM_EXIT_USAGE;
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout);
 		return 0;

@@ -69,7 +69,7 @@ int vfvm_irq_live(struct vm *vm)
 	r = calloc(REPORT_MAX_VECS, sizeof(*r));
 	if (!r)
 		return -1;
-	n = vfio_pci__irq_report(vm, r, REPORT_MAX_VECS, NULL);
+	n = vfio_pci__irq_report(vm, vfvm_host()->sysfs_root, r, REPORT_MAX_VECS, NULL);
 	for (int i = 0; i < n && i < REPORT_MAX_VECS; i++)
 		live += r[i].irqfd && !r[i].masked;
 	free(r);
@@ -85,7 +85,7 @@ void vfvm_irq_report_print(struct vm *vm, const char *when)
 	r = calloc(REPORT_MAX_VECS, sizeof(*r));
 	if (!r)
 		return;
-	n = vfio_pci__irq_report(vm, r, REPORT_MAX_VECS, &host);
+	n = vfio_pci__irq_report(vm, vfvm_host()->sysfs_root, r, REPORT_MAX_VECS, &host);
 	if (n > REPORT_MAX_VECS)
 		n = REPORT_MAX_VECS;
 	fprintf(stderr,

@@ -6,7 +6,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vfio_pci.h"
+
 struct vm;
+
+/*
+ * The host as vfvm's environment describes it (host_opts.c): read once by
+ * main() before any command; bad values are said there (-1).
+ */
+int vfvm_host_init(void);
+const struct vfio_host_opts *vfvm_host(void);
 
 /* SIZE as --mem takes it: bytes, or with K, M, G suffix (plain number = MiB). */
 int vfvm_parse_size(const char *s, uint64_t *out);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # KVM tier, virtio cases: guest programs drive virtio-blk and virtio-net in
-# vfvm on this machine's /dev/kvm; each case checks the guest's serial
+# vfvm on this machine's /dev/kvm (the host's or the lab L1's); each case checks the guest's serial
 # output, vfvm's exit status and what the host sees afterwards (the image
 # file, the tap's counters).  virtio-rng is covered by tests/kvm/run.sh.
 # Honours BUILD; prints "ok"/"not ok" lines and "<TIER>: N passed, N failed".
@@ -8,8 +8,8 @@ set -u
 cd "$(dirname "$0")/../../.."
 BUILD=${BUILD:-build}
 TIER=${TIER:-kvm-virtio}
-VFVM=$BUILD/vfvm
-G=$BUILD/guests
+VFVM=${KVM_VFVM:-$BUILD/vfvm}
+G=${KVM_GUESTS:-$BUILD/guests}
 out=$(mktemp)
 img=$(mktemp /tmp/vfvm-virtio-blk.XXXXXX)
 ns=vfvm-virtio-$$
@@ -20,6 +20,9 @@ cleanup() {
 trap cleanup EXIT
 
 . tests/kvm/lib.sh
+# iproute2's ip by its path: under timeout(1), busybox (in the lab's L1)
+# would run its own ip applet, which has no netns
+IP=$(command -v ip)
 
 # check NAME COMMAND...: a host-side check after a run
 check() {
@@ -28,14 +31,10 @@ check() {
 	if "$@" >"$out" 2>&1; then ok "$name"; else bad "$name" "check failed: $*"; fi
 }
 
-if [ ! -e /dev/kvm ]; then
-	echo "# KVM TIER (virtio) NOT RUN: /dev/kvm is missing on this machine"
-	if [ "${CI:-}" = true ]; then
-		echo "$TIER: 0 passed, 1 failed"
-		exit 1
-	fi
-	echo "$TIER: 0 passed, 0 failed"
-	exit 0
+if [ ! -c /dev/kvm ]; then
+	echo "# $TIER: /dev/kvm is missing here (run the tier with tests/kvm/run.sh)"
+	echo "$TIER: 0 passed, 1 failed"
+	exit 1
 fi
 for f in "$VFVM" "$G/virtio_blk.bin" "$G/virtio_net.bin" "$G/virtio_hostile.bin"; do
 	if [ ! -e "$f" ]; then
@@ -99,7 +98,7 @@ if ip netns add "$ns" 2>"$out" && ip -n "$ns" link set lo up &&
 	case_run "virtio_net: ARP and ping with the host over a tap" 3 \
 		'mac 52:54:00:12:34:56, link up' 'ARP reply: 10.0.2.1 is at' \
 		'ICMP echo reply from 10.0.2.1, payload vfvm-guest-ping' 'virtio-net ok' -- \
-		ip netns exec "$ns" "$VFVM" "${R[@]}" "$G/virtio_net.bin" \
+		"$IP" netns exec "$ns" "$VFVM" "${R[@]}" "$G/virtio_net.bin" \
 		--net tap=vt0,mac=52:54:00:12:34:56
 	# The host counted the guest's frames (tap rx = guest tx): ARP + echo at least.
 	rx=$(ip -n "$ns" -s -j link show vt0 2>/dev/null |
@@ -108,35 +107,6 @@ if ip netns add "$ns" 2>"$out" && ip -n "$ns" link set lo up &&
 		test "${rx:-0}" -ge 2
 else
 	bad "virtio_net: network namespace with a tap" "could not set it up"
-fi
-
-# --- the same guest programs under QEMU (TCG): nothing vfvm-specific in them.
-# (virtio_hostile.bin is not among them: QEMU marks the device broken on a
-# bad chain where vfvm fails just that request.)
-if command -v qemu-system-x86_64 >/dev/null; then
-	truncate -s 0 "$img"
-	truncate -s 1M "$img"
-	printf 'vfvm-host-sector-0 marker' | dd of="$img" conv=notrunc 2>/dev/null
-	case_run "qemu microvm: virtio_blk.bin unchanged (virtio-blk-pci)" 1 \
-		'sector 1 written, flushed, read back equal' 'virtio-blk ok' -- \
-		qemu-system-x86_64 -M microvm,pcie=on,rtc=off -display none -serial stdio \
-		-no-reboot -m 16M -monitor none -device isa-debug-exit,iobase=0x501,iosize=2 \
-		-bios "$G/virtio_blk.bin" -drive file="$img",format=raw,if=none,id=d0 \
-		-device virtio-blk-pci,drive=d0,disable-legacy=on
-	if ip -n "$ns" link show vt0 > /dev/null 2>&1; then
-		case_run "qemu microvm: virtio_net.bin unchanged (virtio-net-pci on the same tap)" 1 \
-			'ICMP echo reply from 10.0.2.1, payload vfvm-guest-ping' 'virtio-net ok' -- \
-			ip netns exec "$ns" qemu-system-x86_64 -M microvm,pcie=on,rtc=off \
-			-display none -serial stdio -no-reboot -m 16M -monitor none \
-			-device isa-debug-exit,iobase=0x501,iosize=2 -bios "$G/virtio_net.bin" \
-			-netdev tap,id=n0,ifname=vt0,script=no,downscript=no \
-			-device virtio-net-pci,netdev=n0,disable-legacy=on,mac=52:54:00:12:34:56,romfile=
-	fi
-else
-	echo "# qemu-system-x86_64 not installed: QEMU cross-check not run"
-	if [ "${CI:-}" = true ]; then
-		fail=$((fail + 1))
-	fi
 fi
 
 echo "$TIER: $pass passed, $fail failed"

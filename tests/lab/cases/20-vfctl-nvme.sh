@@ -54,9 +54,10 @@ fi
 # driverless, for the caller to bind (vfio-pci).
 run vfctl vfs "$pf" 1 --no-autoprobe
 vf0=$(lab_vf "$pf" 0)
-sleep 1
+# (with autoprobe on, the kernel binds a new VF while sriov_numvfs is
+# written, so a driverless VF now stays driverless)
 if [ "$RC" = 0 ] && [ -n "$vf0" ] && [ -z "$(lab_driver "$vf0")" ] &&
-	[ "$(lab-nvme-virt show "$pf" | grep -c 'online nvq 2 nvi 1')" = 1 ]; then
+	lab_wait '[ "$(lab-nvme-virt show "$pf" | grep -c "online nvq 2 nvi 1")" = 1 ]' 10; then
 	pass vfctl-vfs-nvme-no-autoprobe
 else
 	fail vfctl-vfs-nvme-no-autoprobe "VF $vf0 driver '$(lab_driver "$vf0")', want none, and online (exit $RC)"

@@ -6,12 +6,12 @@
 . /lab/cases/lib.sh
 
 if ! command -v vfvm > /dev/null; then
-	skip vfvm-linux-boot "vfvm binary not packed into the lab"
-	exit 0
+	fail vfvm-linux-boot "vfvm binary not packed into the lab (run make first)"
+	exit 1
 fi
 if [ ! -c /dev/kvm ] || [ ! -s /lab/l2/bzImage ] || [ ! -s /lab/l2/initrd ]; then
-	skip vfvm-linux-boot "/dev/kvm or the L2 kit (/lab/l2/bzImage, /lab/l2/initrd)"
-	exit 0
+	fail vfvm-linux-boot "/dev/kvm or the L2 kit (/lab/l2/bzImage, /lab/l2/initrd) missing in L1"
+	exit 1
 fi
 
 # What L2 reports about its devices (run by the L2 init, then it powers off).

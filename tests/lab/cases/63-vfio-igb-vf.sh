@@ -48,7 +48,13 @@ echo "L2-IGBVF netdev=${dev:-none} mac=$(cat /sys/class/net/$dev/address 2>/dev/
 before=$(irqs)
 ip link set lo up
 ip link set "$dev" up
-sleep 2
+# DHCP once the link is up (carrier), not after a guessed pause
+i=0
+while [ "$(cat "/sys/class/net/$dev/carrier" 2> /dev/null)" != 1 ] && [ "$i" -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+echo "L2-CARRIER $(cat "/sys/class/net/$dev/carrier" 2> /dev/null)"
 if udhcpc -i "$dev" -n -q -t 10 -T 2 -s /bin/true 2>&1 | grep -q 'lease'; then
 	echo "L2-DHCP ok"
 else

@@ -74,14 +74,32 @@ done
 dd if=/dev/nvme0n1 of=/dev/null bs=4096 count=64 iflag=direct 2> /dev/null
 echo "L2-NVME probed"
 grep nvme /proc/interrupts | sed 's/^/L2-IRQ-LINE /'
-# vfvm looks at the vectors once a second: stay up until it has
-sleep 3
+# stay up until the host has seen vfvm's report of the live vectors: it
+# says so with a line on the console (our stdin); give up after 300 s
+if read -r -t 300 go && [ "$go" = report-seen ]; then
+	echo "L2-HOST-SAW-REPORT"
+else
+	echo "L2-NO-WORD-FROM-HOST"
+fi
 EOF
 lab_l2_initrd "$w/l2.sh" "$w/initrd"
 # vfvm's own lines (stderr) apart from the guest's console (stdout): the
 # report comes while the guest prints, and would land inside its lines
-say timeout 600 vfvm run --kernel /lab/l2/bzImage --initrd "$w/initrd" --cmdline "console=ttyS0 panic=-1" \
-	--mem 256M --cpus 1 --device "$vf,managed" --irq-report > "$w/l2.log" 2> "$w/vfvm.err"
+# The console input is a FIFO held open here, so that the guest can be told
+# when the report is out (a wait on the report itself, not on time).
+rm -f "$w/console.in"
+mkfifo "$w/console.in"
+echo "lab# vfvm run --kernel /lab/l2/bzImage --initrd $w/initrd --mem 256M --cpus 1 --device $vf,managed --irq-report"
+timeout 600 vfvm run --kernel /lab/l2/bzImage --initrd "$w/initrd" --cmdline "console=ttyS0 panic=-1" \
+	--mem 256M --cpus 1 --device "$vf,managed" --irq-report < "$w/console.in" > "$w/l2.log" 2> "$w/vfvm.err" &
+vpid=$!
+exec 7> "$w/console.in"
+trap '' PIPE # vfvm may be gone by the time the word goes out
+if lab_wait "grep -q 'MSI-X vectors of passed-through devices (guest has [1-9]' '$w/vfvm.err' || ! kill -0 $vpid 2> /dev/null" 300; then
+	echo report-seen >&7
+fi
+exec 7>&-
+wait "$vpid"
 st=$?
 grep -E 'L2-' "$w/l2.log" | head -n 20
 head -n 30 "$w/vfvm.err"
