@@ -1,10 +1,14 @@
 # vfctl + vfvm: one build.
-#   make            build build/vfctl and build/vfvm (and test binaries)
-#   make check      install what is missing, run every test tier (+ ASan/UBSan build)
+#   make            build build/vfctl and build/vfvm (and test binaries); says
+#                   which packages are missing instead of failing to compile
+#   make test       the fast loop, as an ordinary user: unit + sim tiers, plain
+#                   and sanitizer builds (no apt, no lab)
+#   make check      as root: install what is missing, every check and test tier
 #   make demo       install what is missing, build, show the main job in the emulated lab
 #   make bench      side-by-side measurements, reported as ratios
 #   make asan       build into build-asan/ with AddressSanitizer + UBSan
-#   make format     clang-format every C file
+#   make format     clang-format every C file; make format-check only checks
+#   make clean-cache  drop the lab's machine-wide cache (kernels, initramfs)
 #   make install    programs, units, udev rule, man pages (DESTDIR=, PREFIX=)
 #
 # Parts of the tree add their own rules in */*.mk fragments (included below)
@@ -12,10 +16,13 @@
 
 BUILD     ?= build
 CC        ?= gcc
-PKGS      := libpci libnl-3.0 libnl-route-3.0 json-c fuse3
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+# Libraries (tools/check-build-deps.sh names the Debian package of each):
+# the programs link only what they use; the rest is for tests.
+PROG_PKGS := libpci libnl-3.0 json-c
+TEST_PKGS := libnl-route-3.0 fuse3 cmocka
+PKG_CFLAGS := $(shell pkg-config --cflags $(PROG_PKGS) $(TEST_PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PROG_PKGS) 2>/dev/null)
+TEST_LIBS  := $(shell pkg-config --libs libnl-route-3.0 cmocka 2>/dev/null)
 
 OPT       ?= -O2
 CFLAGS    ?= $(OPT) -g
@@ -56,11 +63,15 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 UNIT_HELPERS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/unit/helpers/*.c))
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(UNIT_HELPERS) $(LIBARS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(UNIT_HELPERS) $(LIBARS) $(LIBS) $(CMOCKA_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(UNIT_HELPERS) $(LIBARS) $(LIBS) $(TEST_LIBS)
 
-$(BUILD)/%.o: %.c
+# Every compile waits for the check that names missing packages.
+$(BUILD)/%.o: %.c | build-deps
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+build-deps:
+	@bash tools/check-build-deps.sh
 
 TEST_BINS :=
 -include $(wildcard */*.mk tests/*/*.mk)
@@ -75,7 +86,14 @@ TIERS ?= unit sim kvm lab lab-iommufd
 check: deps
 	$(MAKE) all
 	$(MAKE) asan
+	$(MAKE) format-check shellcheck
 	bash tests/run-tiers.sh $(TIERS)
+
+# The contributor's loop: no root, no apt, no lab (make check runs it all).
+test:
+	$(MAKE) all
+	$(MAKE) asan
+	bash tests/run-tiers.sh unit sim
 
 asan:
 	$(MAKE) BUILD=build-asan OPT=-O1 \
@@ -92,10 +110,17 @@ bench: deps
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
-clean:
-	rm -rf build build-asan
+format-check:
+	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h') && \
+		echo "format-check: every C file is clang-format clean"
 
-.PHONY: all deps check asan demo bench format clean
+clean:
+	rm -rf build build-asan build-tsan
+
+clean-cache:
+	bash -c '. tests/lab/lab-env.sh && echo "removing $$LAB_CACHE" && rm -rf "$$LAB_CACHE"'
+
+.PHONY: all deps build-deps check test asan demo bench format format-check clean clean-cache
 .DEFAULT_GOAL := all
 .SECONDARY:
 

@@ -777,7 +777,8 @@ int vfio_pci__add(struct vm *vm, struct vfio_pci *vp, struct errinfo *e)
 			ret = err_sys(e, ENOMEM, "%s: VFIO state", vp->spec.bdf);
 			goto err;
 		}
-		ret = vfio_iommu_init(&vp->sh->io, &vfio_sys_host, vp->root, vm->vm_fd, vp->backend, e);
+		ret = vfio_iommu_init(&vp->sh->io, &vfio_sys_host, vp->root, vm->vm_fd, vp->backend,
+				      e);
 		if (ret < 0) {
 			free(vp->sh);
 			vp->sh = NULL;
@@ -898,9 +899,9 @@ int vfio_pci__release_all(struct vm *vm, struct errinfo *e)
 	return gb.failed;
 }
 
-int vfio_pci__check(const struct vfio_host_opts *h, const char *spec, const struct guest_mem *mem, uint64_t mmio64_base,
-		    uint64_t mmio64_size, unsigned int phys_bits, struct vfio_preflight_report *r,
-		    struct errinfo *e)
+int vfio_pci__check(const struct vfio_host_opts *h, const char *spec, const struct guest_mem *mem,
+		    uint64_t mmio64_base, uint64_t mmio64_size, unsigned int phys_bits,
+		    struct vfio_preflight_report *r, struct errinfo *e)
 {
 	struct vfio_preflight_in in = {0};
 	struct vfio_pci_spec s;

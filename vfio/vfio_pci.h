@@ -81,9 +81,9 @@ int vfio_pci__release_all(struct vm *vm, struct errinfo *e);
  */
 struct guest_mem;
 struct vfio_preflight_report;
-int vfio_pci__check(const struct vfio_host_opts *h, const char *spec, const struct guest_mem *mem, uint64_t mmio64_base,
-		    uint64_t mmio64_size, unsigned int phys_bits, struct vfio_preflight_report *r,
-		    struct errinfo *e);
+int vfio_pci__check(const struct vfio_host_opts *h, const char *spec, const struct guest_mem *mem,
+		    uint64_t mmio64_base, uint64_t mmio64_size, unsigned int phys_bits,
+		    struct vfio_preflight_report *r, struct errinfo *e);
 
 /*
  * Per MSI-X vector of every passed-through device: its route and whether

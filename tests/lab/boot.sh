@@ -62,7 +62,8 @@ done
 	echo "LAB_WANT_IOMMUFD=${LAB_WANT_IOMMUFD:-}"
 } > "$root/lab/host.env"
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -1 > "$run/run.cpio.gz"
-cat "$LAB_CACHE/base.cpio.gz" "$run/run.cpio.gz" > "$run/initrd"
+# LAB_EXTRA_CPIO=FILE: one more archive for L1 (e.g. a bench's peer VMM).
+cat "$LAB_CACHE/base.cpio.gz" "$run/run.cpio.gz" ${LAB_EXTRA_CPIO:+"$LAB_EXTRA_CPIO"} > "$run/initrd"
 
 # A scratch namespace for the NVMe subsystem; fresh every run.
 truncate -s 64M "$run/nvme0.raw"
