@@ -8,6 +8,7 @@
 # (hash in kernel-iommufd/bzImage.hash); a rebuild takes 10-20 minutes on 2 cores.
 #   LAB_KSRC_PKG=linux-source-6.12   the source package to build
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lab-env.sh
 . "$(dirname "$0")/../lab-env.sh"
 
 KDIR=$LAB_CACHE/kernel-iommufd
@@ -41,7 +42,8 @@ if ! (cd "$KDIR/deb" && apt-get -qq download "$PKG=$ver" > "$KDIR/download.log" 
 	exit 1
 fi
 dpkg -x "$KDIR"/deb/*.deb "$KDIR/deb/x"
-tarball=$(ls "$KDIR"/deb/x/usr/src/linux-source-*.tar.xz | head -n 1)
+tarballs=("$KDIR"/deb/x/usr/src/linux-source-*.tar.xz)
+tarball=${tarballs[0]}
 mkdir -p "$KDIR/src"
 tar -xaf "$tarball" -C "$KDIR/src" --strip-components=1
 rm -rf "$KDIR/deb"
@@ -53,9 +55,9 @@ make -s olddefconfig
 # The fragment must have taken: a silently dropped option would make a
 # kernel that boots but tests nothing new.
 missing=""
-for opt in $(sed -n 's/^\(CONFIG_[A-Z0-9_]*\)=y$/\1/p' "$FRAGMENT"); do
+while read -r opt; do
 	grep -qx "$opt=y" .config || missing="$missing $opt"
-done
+done < <(sed -n 's/^\(CONFIG_[A-Z0-9_]*\)=y$/\1/p' "$FRAGMENT")
 if [ -n "$missing" ]; then
 	lab_say "the kernel config lost:$missing (see $KDIR/merge.log)"
 	exit 1

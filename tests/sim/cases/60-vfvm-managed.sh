@@ -4,6 +4,7 @@
 # it back.  Here the VM cannot start (this machine has no VFIO), so what runs
 # is the take, the failed open and the give-back; and when the give-back
 # itself fails, vfvm says which device, why, and what to do.
+# shellcheck disable=SC2034 # read by tests/sim/run.sh
 NEEDS_VFCTL=1
 E1000E=0000:03:00.0
 D=sys/bus/pci/devices
