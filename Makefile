@@ -92,10 +92,16 @@ bench: deps
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
+# Every tracked shell script: *.sh and the extension-less ones file(1) calls
+# shell scripts; each one's dialect comes from its shebang or shell= directive.
+shellcheck:
+	shellcheck -x $$({ git ls-files '*.sh'; git ls-files | xargs file | \
+		grep -i 'shell script' | cut -d: -f1; } | sort -u)
+
 clean:
 	rm -rf build build-asan
 
-.PHONY: all deps check asan demo bench format clean
+.PHONY: all deps check asan demo bench format shellcheck clean
 .DEFAULT_GOAL := all
 .SECONDARY:
 
