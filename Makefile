@@ -114,13 +114,21 @@ format-check:
 	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h') && \
 		echo "format-check: every C file is clang-format clean"
 
+# Every tracked shell script: *.sh and the extension-less ones file(1) calls
+# shell scripts; each one's dialect comes from its shebang or shell= directive.
+shellcheck:
+	@shellcheck -x $$({ git ls-files '*.sh'; git ls-files | xargs file | \
+		grep -i 'shell script' | cut -d: -f1; } | sort -u) && \
+		echo "shellcheck: every shell script is clean"
+
 clean:
 	rm -rf build build-asan build-tsan
 
 clean-cache:
 	bash -c '. tests/lab/lab-env.sh && echo "removing $$LAB_CACHE" && rm -rf "$$LAB_CACHE"'
 
-.PHONY: all deps build-deps check test asan demo bench format format-check clean clean-cache
+.PHONY: all deps build-deps check test asan demo bench format format-check shellcheck clean \
+	clean-cache
 .DEFAULT_GOAL := all
 .SECONDARY:
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Unit tier: every cmocka program in $BUILD/tests/unit, TAP output summed up.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 TIER=${TIER:-unit}
 pass=0 fail=0

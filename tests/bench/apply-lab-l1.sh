@@ -4,6 +4,7 @@
 # number of VFs on the igb PF (MAC, VLAN, spoofchk, trust, vfio-pci) and on
 # the NVMe PF (VF resources + vfio-pci).  Prints one line per point:
 #   BENCH-APPLY <dev> <VFs> <create ms> <no-op ms> <undo ms>
+# shellcheck source-path=SCRIPTDIR source=../lab/cases/lib.sh
 . /lab/cases/lib.sh
 
 W=/tmp/bench-apply

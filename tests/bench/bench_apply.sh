@@ -13,7 +13,7 @@
 # through tests/lab/boot.sh.
 # Nothing here asserts a time.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 TOP=$PWD
 BUILD=${BUILD:-build}
 RUNS=${BENCH_RUNS:-3}

@@ -19,7 +19,8 @@
 # absolute numbers are slow; the ratios are the point.
 # Nothing here asserts a time.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
+# shellcheck source-path=SCRIPTDIR source=../lab/lab-env.sh
 . tests/lab/lab-env.sh
 MEM_MB=${DMAMAP_MEM_MB:-512}
 

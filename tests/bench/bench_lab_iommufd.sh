@@ -7,6 +7,7 @@
 #   BENCH_LAB_IOMMUFD=0 skips it.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
+# shellcheck source-path=SCRIPTDIR source=../lab/lab-env.sh
 . tests/lab/lab-env.sh
 if [ "${BENCH_LAB_IOMMUFD:-1}" = 0 ] || [ "${BENCH_LAB:-1}" = 0 ]; then
 	echo "bench_lab_iommufd: skipped (BENCH_LAB_IOMMUFD=0)"

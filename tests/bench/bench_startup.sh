@@ -7,7 +7,7 @@
 # Median of N runs (default 10) each; ratios against QEMU.  Goals (not
 # asserted): vfvm <= 0.35x QEMU's time and <= 3 MB RSS.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 N=${N:-10}
 # Inside L1 (below) the files are where boot.sh put them.
@@ -72,7 +72,7 @@ measure() {
 			return 1
 		fi
 		times+=($((t1 - t0)))
-		rss+=($(/usr/bin/time -f %M timeout 30 "$@" 2>&1 >/dev/null </dev/null | tail -n 1))
+		rss+=("$(/usr/bin/time -f %M timeout 30 "$@" 2>&1 >/dev/null </dev/null | tail -n 1)")
 	done
 	printf '%s %s %s\n' "$name" \
 		"$(printf '%s\n' "${times[@]}" | median | awk '{printf "%.2f", $1 / 1000}')" \
@@ -85,7 +85,7 @@ timeout 30 qemu-system-x86_64 -M microvm -accel kvm -bios "$IMG" -display none -
 # isa-debug-exit ends QEMU with (0 << 1) | 1 = 1; anything else means KVM did not work
 [ $? -eq 1 ] || QEMU_ACCEL=tcg
 QEMU=(qemu-system-x86_64 -M microvm -accel "$QEMU_ACCEL" -bios "$IMG" -display none -no-reboot
-	-nodefaults -m 16M -device isa-debug-exit,iobase=0x501,iosize=2)
+	-nodefaults -m 16M -device "isa-debug-exit,iobase=0x501,iosize=2")
 
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT

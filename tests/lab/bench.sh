@@ -3,7 +3,8 @@
 # once and runs tests/lab/bench/*.sh in it; prints their "BENCH ..." lines.
 # Measured, never asserted.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
+# shellcheck source-path=SCRIPTDIR source=lab-env.sh
 . tests/lab/lab-env.sh
 if ! command -v "$LAB_QEMU" > /dev/null; then
 	echo "lab bench: $LAB_QEMU missing: run tools/install-deps.sh"

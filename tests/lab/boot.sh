@@ -10,6 +10,7 @@
 # LAB_L1_KERNEL=FILE boots L1 on another kernel image (the lab-iommufd tier's
 # self-built one, drivers built in); L2 keeps Debian's kernel either way.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lab-env.sh
 . "$(dirname "$0")/lab-env.sh"
 
 bash "$LAB_DIR/build.sh"
@@ -72,23 +73,23 @@ truncate -s 64M "$run/nvme0.raw"
 sh "$LAB_DIR/mkrom.sh" "$run/virtio-net.rom" 1af4 1041
 
 dev=(
-	-device intel-iommu,intremap=on
-	-device pcie-root-port,id=rp1,chassis=1,slot=1
-	-device pcie-root-port,id=rp2,chassis=2,slot=2
-	-device pcie-root-port,id=rp3,chassis=3,slot=3
-	-device pcie-root-port,id=rp4,chassis=4,slot=4
-	-device nvme-subsys,id=s0,nqn=vflab0
+	-device "intel-iommu,intremap=on"
+	-device "pcie-root-port,id=rp1,chassis=1,slot=1"
+	-device "pcie-root-port,id=rp2,chassis=2,slot=2"
+	-device "pcie-root-port,id=rp3,chassis=3,slot=3"
+	-device "pcie-root-port,id=rp4,chassis=4,slot=4"
+	-device "nvme-subsys,id=s0,nqn=vflab0"
 	-device "nvme,id=nvme0,bus=rp1,serial=vflab0,subsys=s0,sriov_max_vfs=4,sriov_vq_flexible=8,sriov_vi_flexible=4"
 	-drive "file=$run/nvme0.raw,if=none,id=nvd0,format=raw"
-	-device nvme-ns,drive=nvd0,bus=nvme0,nsid=1,shared=on
-	-netdev user,id=n1 -device e1000e,bus=rp2,netdev=n1,romfile=
+	-device "nvme-ns,drive=nvd0,bus=nvme0,nsid=1,shared=on"
+	-netdev "user,id=n1" -device "e1000e,bus=rp2,netdev=n1,romfile="
 )
 if lab_qemu_has igb; then
-	dev+=(-netdev user,id=n2 -device igb,bus=rp3,netdev=n2,romfile=)
+	dev+=(-netdev "user,id=n2" -device "igb,bus=rp3,netdev=n2,romfile=")
 else
 	lab_say "QEMU $("$LAB_QEMU" --version | head -n 1) has no igb device: igb cases will report it"
 fi
-dev+=(-netdev user,id=n3 -device virtio-net-pci,bus=rp4,netdev=n3,disable-legacy=on,iommu_platform=on,romfile="$run/virtio-net.rom")
+dev+=(-netdev "user,id=n3" -device "virtio-net-pci,bus=rp4,netdev=n3,disable-legacy=on,iommu_platform=on,romfile=$run/virtio-net.rom")
 
 append="console=ttyS0 intel_iommu=on panic=-1 loglevel=4 lab.case_timeout=${LAB_CASE_TIMEOUT:-300}"
 [ "${LAB_SHELL:-0}" = 1 ] && append="$append lab.shell=1"
@@ -96,7 +97,7 @@ stdin=/dev/null
 [ "${LAB_SHELL:-0}" = 1 ] && stdin=/dev/stdin
 
 qemu=(timeout --foreground -k 10 "$LAB_TIMEOUT" "$LAB_QEMU"
-	-nodefaults -machine q35,accel=tcg,kernel-irqchip=split -cpu max -smp 2 -m 2048
+	-nodefaults -machine "q35,accel=tcg,kernel-irqchip=split" -cpu max -smp 2 -m 2048
 	-display none -monitor none -serial stdio -no-reboot
 	-kernel "${LAB_L1_KERNEL:-$LAB_CACHE/kernel/vmlinuz}" -initrd "$run/initrd" -append "$append"
 	"${dev[@]}")

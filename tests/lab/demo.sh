@@ -6,10 +6,14 @@
 # configured, one bound to vfio-pci, check verdicts, everything given back.
 # Later parts (a VM using the VF) go in as tests/lab/demo/NN-name.sh.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
+# shellcheck source-path=SCRIPTDIR source=lab-env.sh
 . tests/lab/lab-env.sh
 
-host_pfs=$(ls /sys/bus/pci/devices/*/sriov_totalvfs 2>/dev/null | wc -l)
+host_pfs=0
+for f in /sys/bus/pci/devices/*/sriov_totalvfs; do
+	[ -e "$f" ] && host_pfs=$((host_pfs + 1))
+done
 if [ "$host_pfs" -gt 0 ] && [ -x "$LAB_BUILD/vfctl" ]; then
 	echo "=== This host has $host_pfs SR-IOV PF(s) ==="
 	echo "host# vfctl list"

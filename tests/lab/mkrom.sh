@@ -7,8 +7,8 @@
 # POSIX sh + dd (runs on the host and in L1's busybox).
 set -eu
 out=$1 ven=$2 dev=$3
-# a byte as an octal printf escape
-b() { printf "\\$(printf '%03o' "$1")"; }
+# a byte, as the octal escape \0NNN that printf's %b expands
+b() { printf '%b' "\\0$(printf '%03o' "$1")"; }
 le16() { b $(($1 & 0xff)); b $((($1 >> 8) & 0xff)); }
 {
 	b 0x55; b 0xaa; b 8            # signature, size in 512-byte units

@@ -7,7 +7,8 @@
 #   BUILD=build bash tests/lab/run-iommufd.sh [CASE.sh...]
 # Prints "lab-iommufd: N passed, N failed" last.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
+# shellcheck source-path=SCRIPTDIR source=lab-env.sh
 . tests/lab/lab-env.sh
 TIER=${TIER:-lab-iommufd}
 

@@ -17,6 +17,7 @@
 #   BENCH-VFIO iops <vmm> <reads> <ms> <interrupts>   (one line a round; vmm is
 #         vfvm or qemu, and vfvm-iommufd / qemu-iommufd where L1 has iommufd)
 #   BENCH-VFIO-NOTE <text>
+# shellcheck source-path=SCRIPTDIR source=../../lab/cases/lib.sh
 . /lab/cases/lib.sh
 
 W=/tmp/bench-vfio

@@ -13,6 +13,7 @@
 #   BENCH-VMM net <vmm> <run> <bytes received> <ms>
 #   BENCH-VMM kvm <vmm> <run> <stat>=<count during the run>...
 #   BENCH-VMM-NOTE <text>
+# shellcheck source-path=SCRIPTDIR source=../../lab/cases/lib.sh
 . /lab/cases/lib.sh
 
 W=/tmp/bench-vmm

@@ -1,7 +1,9 @@
+# shellcheck shell=sh
 # Inside L1: how long `vfctl apply` takes against the number of VFs declared,
 # on the NVMe PF (VF resources assigned through NVMe virtualization
 # management) and on the igb PF.  Prints one "BENCH ..." line per run; the
 # numbers are measured, never asserted (TCG: compare growth, not values).
+# shellcheck source-path=SCRIPTDIR source=../cases/lib.sh
 . /lab/cases/lib.sh
 ms_now() { awk '{printf "%d\n", $1 * 1000}' /proc/uptime; }
 

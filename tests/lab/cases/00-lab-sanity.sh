@@ -1,5 +1,7 @@
+# shellcheck shell=sh
 # The lab itself: vIOMMU with interrupt remapping, the emulated devices, KVM,
 # the L2 kit.  Everything else relies on these.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . /lab/cases/lib.sh
 
 if [ -n "$(ls /sys/kernel/iommu_groups 2>/dev/null)" ] &&
@@ -10,7 +12,7 @@ else
 fi
 
 pf=$(lab_nvme_pf)
-if [ -n "$pf" ] && [ "$(cat /sys/bus/pci/devices/$pf/sriov_totalvfs)" = 4 ] &&
+if [ -n "$pf" ] && [ "$(cat "/sys/bus/pci/devices/$pf/sriov_totalvfs")" = 4 ] &&
 	[ "$(lab_driver "$pf")" = nvme ]; then
 	pass lab-nvme-pf
 else
@@ -27,7 +29,7 @@ fi
 if [ "$LAB_HAS_IGB" = 1 ]; then
 	igb=$(lab_igb_pf)
 	if [ -n "$igb" ] && [ "$(lab_driver "$igb")" = igb ] &&
-		[ "$(cat /sys/bus/pci/devices/$igb/sriov_totalvfs)" -ge 1 ]; then
+		[ "$(cat "/sys/bus/pci/devices/$igb/sriov_totalvfs")" -ge 1 ]; then
 		pass lab-igb-pf
 	else
 		fail lab-igb-pf "igb 8086:10c9 with SR-IOV on the igb driver not found"

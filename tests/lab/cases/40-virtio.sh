@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # virtio-blk and virtio-net under a Linux L2 booted by vfvm inside L1:
 #  - L2 writes 4 MiB of random data to /dev/vda, drops its caches, reads it
 #    back and prints both checksums; after vfvm has exited, L1 checks the
@@ -6,6 +7,7 @@
 #    TCP to a listener in L1, which compares checksums; then L1 sends 4 MiB
 #    of its own to a listener in L2 (the receive path: tap offloads, merged
 #    receive buffers), and L2 prints the checksum of what it got.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . /lab/cases/lib.sh
 
 if ! command -v vfvm > /dev/null; then

@@ -1,6 +1,8 @@
+# shellcheck shell=sh
 # igb (82576) in the lab's QEMU: VFs created by vfctl after the PF interface
 # is up, then MAC/VLAN/spoofchk/trust/max_tx_rate set with vfctl set and read
 # back independently with iproute2 (`ip -j link show`).
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . /lab/cases/lib.sh
 if [ "$LAB_HAS_IGB" != 1 ]; then
 	skip vfctl-igb "QEMU without the igb device ($LAB_QEMU_VERSION): install QEMU >= 8 (bookworm-backports)"
@@ -16,7 +18,7 @@ lab_wait "[ -e /sys/bus/pci/devices/$pf/virtfn1 ]" 10
 # Enabling SR-IOV resets the PF: its link drops and comes back; igb refuses a
 # VF rate while the PF has no link.
 lab_wait "[ \"\$(cat /sys/class/net/$n/carrier 2>/dev/null)\" = 1 ]" 20
-if [ "$RC" = 0 ] && [ "$(cat /sys/bus/pci/devices/$pf/sriov_numvfs)" = 2 ]; then
+if [ "$RC" = 0 ] && [ "$(cat "/sys/bus/pci/devices/$pf/sriov_numvfs")" = 2 ]; then
 	pass vfctl-vfs-igb
 else
 	fail vfctl-vfs-igb "2 igb VFs not created (exit $RC)"
@@ -24,7 +26,11 @@ fi
 
 mac=52:54:00:ab:cd:01
 run vfctl set "$pf" 0 mac $mac vlan 100 spoofchk on trust on max_tx_rate 100
-[ "$RC" = 0 ] && pass vfctl-set-igb || fail vfctl-set-igb "vfctl set failed (exit $RC)"
+if [ "$RC" = 0 ]; then
+	pass vfctl-set-igb
+else
+	fail vfctl-set-igb "vfctl set failed (exit $RC)"
+fi
 
 say ip -d link show "$n"
 vf0=$(ip -j link show "$n" | sed 's/{"vf":/\n&/g' | grep '^{"vf":0,')
@@ -60,7 +66,7 @@ fi
 
 run vfctl vfs "$pf" 0
 say ip link set "$n" down
-if [ "$RC" = 0 ] && [ "$(cat /sys/bus/pci/devices/$pf/sriov_numvfs)" = 0 ]; then
+if [ "$RC" = 0 ] && [ "$(cat "/sys/bus/pci/devices/$pf/sriov_numvfs")" = 0 ]; then
 	pass vfctl-vfs-igb-remove
 else
 	fail vfctl-vfs-igb-remove "igb VFs left (exit $RC)"

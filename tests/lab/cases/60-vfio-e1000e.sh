@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # VFIO passthrough of the e1000e to a Linux L2 under vfvm (",managed"):
 #  - vfvm takes the device from e1000e to vfio-pci itself;
 #  - L2's e1000e driver probes it, gets a DHCP lease from QEMU's user-mode
@@ -5,6 +6,7 @@
 #  - its MSI-X interrupt counts in L2's /proc/interrupts rise;
 #  - after vfvm powers off, the device is back on e1000e in L1;
 #  - with each IOMMU backend the kernel has (type1v2, iommufd + cdev).
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . /lab/cases/lib.sh
 
 if ! command -v vfvm > /dev/null; then
@@ -62,7 +64,7 @@ for b in $LAB_BACKENDS; do
 		> "$w/l2.log" 2>&1 &
 	pid=$!
 	lab_wait "grep -q 'LAB-L2: init reached' $w/l2.log" 300
-	used=$(ls -l /proc/$pid/fd 2> /dev/null | grep -oE '/dev/iommu|/dev/vfio/vfio|/dev/vfio/devices/vfio[0-9]+' | sort -u | tr '\n' ' ')
+	used=$(for fd in /proc/"$pid"/fd/*; do readlink "$fd"; done 2> /dev/null | grep -oE '/dev/iommu|/dev/vfio/vfio|/dev/vfio/devices/vfio[0-9]+' | sort -u | tr '\n' ' ')
 	wait "$pid"
 	st=$?
 	echo "vfvm ($b) had open: ${used:-?}"

@@ -1,8 +1,10 @@
+# shellcheck shell=sh
 # VFIO passthrough of an NVMe VF (resources assigned by vfctl) to a Linux L2
 # under vfvm: L2's nvme driver probes it (its registers share BAR0 with the
 # MSI-X table), writes and reads back data with checksums, its MSI-X
 # interrupt counts rise; after vfvm exits (poweroff, and kill -9 followed by
 # vfctl restore) the VF is back on the host nvme driver.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . /lab/cases/lib.sh
 
 if ! command -v vfvm > /dev/null || ! command -v vfctl > /dev/null; then

@@ -1,9 +1,11 @@
+# shellcheck shell=sh
 # Host IRQ steering of a passed-through device (the lab has no posted
 # interrupts: AMD nested, no AVIC):
 #  - with --cpu-affinity 1, once L2's e1000e driver is up and its MSI-X
 #    vectors have fired, each vfio-msix host IRQ of the device that fired is
 #    steered to host CPU 1 (L1's /proc/irq/N/smp_affinity_list);
 #  - without --cpu-affinity, those IRQs keep the default affinity.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . /lab/cases/lib.sh
 
 if ! command -v vfvm > /dev/null; then
@@ -65,7 +67,7 @@ for mode in pinned unpinned; do
 	unpinned) aff="" ;;
 	esac
 	echo "lab# timeout 600 vfvm run ... --cpus 1 $aff --device $e,managed"
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086 # $aff is two words or none
 	timeout 600 vfvm run --kernel /lab/l2/bzImage --initrd "$w/initrd" \
 		--cmdline "console=ttyS0 panic=-1" --mem 256M --cpus 1 $aff --device "$e,managed" \
 		> "$w/l2.log" 2>&1 &
@@ -74,6 +76,7 @@ for mode in pinned unpinned; do
 	fired=0
 	bad=""
 	lines=$(vfio_irqs)
+	# shellcheck disable=SC2086,SC2116 # echo joins the lines into one
 	echo "L1 vfio-msix IRQs of $e (irq count): $(echo $lines)"
 	while read -r irq cnt; do
 		[ -n "$irq" ] || continue

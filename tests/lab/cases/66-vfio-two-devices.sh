@@ -1,9 +1,11 @@
+# shellcheck shell=sh
 # Two managed devices in one VM (an NVMe VF and the e1000e, each in its own
 # IOMMU group, sharing one container or IOAS): L2 drives both, and after
 # poweroff BOTH are back on their host drivers.  The device released first
 # must wait for the shared container/IOAS to close: while a group is still
 # attached the kernel refuses its host driver DMA ownership and the probe
 # fails, leaving the device driverless.  Once per IOMMU backend.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . /lab/cases/lib.sh
 
 if ! command -v vfvm > /dev/null || ! command -v vfctl > /dev/null; then

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # The ROM BAR of a passed-through device (vfvm --device BDF,rom=...), seen
 # from L2's kernel through /sys/bus/pci/devices/*/rom:
 #  - rom=off (the default): the guest sees no ROM BAR at all;
@@ -6,6 +7,7 @@
 #  - rom=FILE: the guest reads the file;
 #  - a ROM file that does not exist is refused before the guest starts,
 #    naming the file, and the device stays on its host driver.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . /lab/cases/lib.sh
 
 if ! command -v vfvm > /dev/null; then

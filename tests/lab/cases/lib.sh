@@ -1,5 +1,7 @@
 # shellcheck shell=sh
 # Helpers for lab cases (sourced inside L1 by every case: `. /lab/cases/lib.sh`).
+# boot.sh writes host.env into each run's initramfs:
+# shellcheck source=/dev/null
 . /lab/host.env
 
 # Debian's busybox shell runs its own applets before anything on PATH; the
@@ -8,16 +10,18 @@ ip() { /usr/bin/ip "$@"; }
 
 # pass NAME / fail NAME WHY / skip NAME WHY: the lines run.sh counts.
 pass() { echo "PASS $1"; }
+# shellcheck disable=SC2034,SC3043 # the cases read LAB_FAILED; busybox sh has local
 fail() {
-	local name=$1
+	local name="$1"
 	shift
 	echo "FAIL $name: $*"
 	LAB_FAILED=1
 }
 # A missing lab prerequisite: a check that could not run is a failure (in
 # and out of CI), said as what the lab lacks.
+# shellcheck disable=SC2034,SC3043 # as in fail
 skip() {
-	local name=$1
+	local name="$1"
 	shift
 	echo "FAIL $name: lab lacks: $*"
 	LAB_FAILED=1
@@ -49,14 +53,24 @@ lab_driver() {
 lab_group() { basename "$(readlink "/sys/bus/pci/devices/$1/iommu_group")"; }
 # BDF of VF number N (0-based) of PF.
 lab_vf() { basename "$(readlink "/sys/bus/pci/devices/$1/virtfn$2")"; }
+# Globs without ls: `lab_paths GLOB` prints each path that exists, one a
+# line (nothing when the glob matched nothing); `lab_names DIR/*` prints
+# their last parts, as `ls DIR` prints DIR's entries.
+lab_paths() (
+	for p in "$@"; do
+		if [ -e "$p" ] || [ -L "$p" ]; then printf '%s\n' "$p"; fi
+	done
+)
+lab_names() { lab_paths "$@" | sed 's,.*/,,'; }
 # The netdev of a PCI device, or "".
-lab_netdev() { ls "/sys/bus/pci/devices/$1/net" 2>/dev/null | head -n 1; }
+lab_netdev() { lab_names "/sys/bus/pci/devices/$1/net"/* | head -n 1; }
 
 # The IOMMU backends this L1 kernel offers vfvm, in $LAB_BACKENDS: "type1"
 # always, plus "iommufd" with /dev/iommu and the VFIO device cdev class;
 # $LAB_AUTO_BACKEND is the one vfvm picks by itself, as its DMA line names
 # it.  In the lab-iommufd tier (LAB_WANT_IOMMUFD=1, the self-built kernel) a
 # missing iommufd is a failure, not a note.  Call it directly (not in $(...)).
+# shellcheck disable=SC2034 # LAB_BACKENDS is for the cases
 lab_backends() {
 	if [ -c /dev/iommu ] && [ -d /sys/class/vfio-dev ]; then
 		LAB_BACKENDS="type1 iommufd"
@@ -121,30 +135,30 @@ run() {
 }
 
 # NVMe: the controller (nvmeN) the host nvme driver runs for a PCI function, or "".
-lab_nvme_ctrl() { ls "/sys/bus/pci/devices/$1/nvme" 2>/dev/null | head -n 1; }
+lab_nvme_ctrl() { lab_names "/sys/bus/pci/devices/$1/nvme"/* | head -n 1; }
 lab_nvme_live() {
 	c=$(lab_nvme_ctrl "$1")
 	[ -n "$c" ] && [ "$(cat "/sys/class/nvme/$c/state")" = live ]
 }
 # Completed reads+writes on the multipath path of a VF's controller.
 lab_nvme_path_ios() {
-	p=$(ls /sys/bus/pci/devices/$1/nvme/nvme*/ 2>/dev/null | grep -E '^nvme[0-9]+c[0-9]+n1$' | head -n 1)
+	p=$(lab_names "/sys/bus/pci/devices/$1/nvme"/nvme*/* | grep -E '^nvme[0-9]+c[0-9]+n1$' | head -n 1)
 	[ -n "$p" ] && awk '{print $1 + $5}' "/sys/block/$p/stat"
 }
 # Write 128 KiB through the namespace (round-robin over every path, PF and
 # VFs), read it back, and check that the data round-tripped and that each VF
 # given moved I/O on its own path.  Prints what it saw.
 lab_nvme_vf_io() {
-	sub=$(ls -d /sys/class/nvme-subsystem/nvme-subsys* | head -n 1)
-	head=$(ls "$sub" | grep -E '^nvme[0-9]+n1$' | head -n 1)
+	sub=$(lab_paths /sys/class/nvme-subsystem/nvme-subsys* | head -n 1)
+	head=$(lab_names "$sub"/* | grep -E '^nvme[0-9]+n1$' | head -n 1)
 	echo round-robin > "$sub/iopolicy"
 	: > /tmp/nvme-before
 	for vf in "$@"; do echo "$vf $(lab_nvme_path_ios "$vf")" >> /tmp/nvme-before; done
 	head -c 131072 /dev/urandom > /tmp/nvme-pat
 	echo "lab# dd if=/tmp/nvme-pat of=/dev/$head bs=4096 seek=128 count=32 oflag=direct"
-	dd if=/tmp/nvme-pat of=/dev/$head bs=4096 seek=128 count=32 oflag=direct 2>/dev/null
+	dd if=/tmp/nvme-pat of="/dev/$head" bs=4096 seek=128 count=32 oflag=direct 2>/dev/null
 	echo "lab# dd if=/dev/$head of=/tmp/nvme-back bs=4096 skip=128 count=32 iflag=direct"
-	dd if=/dev/$head of=/tmp/nvme-back bs=4096 skip=128 count=32 iflag=direct 2>/dev/null
+	dd if="/dev/$head" of=/tmp/nvme-back bs=4096 skip=128 count=32 iflag=direct 2>/dev/null
 	echo numa > "$sub/iopolicy"
 	cmp -s /tmp/nvme-pat /tmp/nvme-back || { echo "data did not round-trip"; return 1; }
 	rc=0
@@ -173,6 +187,7 @@ lab_nvme_one_vf() {
 
 # L2 kit: /lab/l2/bzImage + an initramfs that runs SCRIPT as /l2.sh inside
 # L2 (then powers off).  Usage: lab_l2_initrd my-l2.sh /tmp/l2-initrd
+# shellcheck disable=SC3043 # busybox sh has local
 lab_l2_initrd() {
 	local d
 	d=$(mktemp -d)

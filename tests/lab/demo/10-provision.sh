@@ -1,5 +1,7 @@
+# shellcheck shell=sh
 # make demo, part 1: what a sysadmin does with vfctl on a host with SR-IOV
 # devices (here: the lab's QEMU NVMe and igb PFs, on Debian's kernel).
+# shellcheck source-path=SCRIPTDIR source=../cases/lib.sh
 . /lab/cases/lib.sh
 nvme=$(lab_nvme_pf)
 igb=$(lab_igb_pf)
@@ -14,8 +16,8 @@ sleep 2
 vf=$(lab_vf "$nvme" 0)
 say vfctl list "$nvme"
 echo "# the host's nvme driver runs each VF's controller:"
-for c in /sys/bus/pci/devices/$nvme/virtfn*/nvme/nvme*; do
-	echo "$(basename "$(readlink -f "$c/device")") $(basename "$c"): $(cat "$c/state"), model $(cat "$c/model" | tr -s ' ')"
+for c in /sys/bus/pci/devices/"$nvme"/virtfn*/nvme/nvme*; do
+	echo "$(basename "$(readlink -f "$c/device")") $(basename "$c"): $(cat "$c/state"), model $(tr -s ' ' < "$c/model")"
 done
 if [ -n "$igb" ]; then
 	n=$(lab_netdev "$igb")
@@ -29,7 +31,6 @@ if [ -n "$igb" ]; then
 	say vfctl set "$igb" 0 mac 52:54:00:ab:cd:01 vlan 100 spoofchk on trust on max_tx_rate 100
 	echo "# read back by iproute2, independently of vfctl:"
 	say ip link show "$n"
-	igbvf=$(lab_vf "$igb" 0)
 fi
 echo
 echo "=== Is the NVMe VF ready for a VM? ==="

@@ -1,7 +1,9 @@
+# shellcheck shell=sh
 # make demo, the VM step (between provisioning and giving back): an NVMe VF
 # that vfctl created and gave queue/interrupt resources is passed to a Linux
 # guest (L2) by vfvm; the guest does NVMe I/O with checksums and shows its
 # MSI-X interrupt counts; vfvm exits and the VF is back on the host's nvme.
+# shellcheck source-path=SCRIPTDIR source=../cases/lib.sh
 . /lab/cases/lib.sh
 nvme=$(lab_nvme_pf)
 # VF 0 is on vfio-pci since the provisioning step; VF 1 is on nvme, as a

@@ -1,4 +1,6 @@
+# shellcheck shell=sh
 # make demo, last part: everything given back to the host as it was.
+# shellcheck source-path=SCRIPTDIR source=../cases/lib.sh
 . /lab/cases/lib.sh
 nvme=$(lab_nvme_pf)
 igb=$(lab_igb_pf)

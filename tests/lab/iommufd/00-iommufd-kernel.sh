@@ -1,6 +1,8 @@
+# shellcheck shell=sh
 # The lab-iommufd tier's L1: the self-built 6.12 kernel with iommufd and the
 # VFIO device cdev next to VFIO type1, the vIOMMU with interrupt remapping,
 # KVM, and the devices the passthrough cases use, on their built-in drivers.
+# shellcheck source-path=SCRIPTDIR source=../cases/lib.sh
 . /lab/cases/lib.sh
 
 case $(uname -r) in

@@ -4,10 +4,12 @@
 # configured with iommufd and the VFIO device cdev, which Debian's own 6.12
 # images leave out.  x86_64_defconfig + iommufd.config, every driver the lab
 # needs built in (no modules).  Output: $LAB_CACHE/kernel-iommufd/bzImage.
-# Rebuilt only when the source package, the fragment or this script change
-# (hash in kernel-iommufd/bzImage.hash); a rebuild takes 10-20 minutes on 2 cores.
+# Rebuilt only when the source package, the fragment, the compiler or the
+# RECIPE below change (hash in kernel-iommufd/bzImage.hash); a rebuild takes
+# 10-20 minutes on 2 cores.
 #   LAB_KSRC_PKG=linux-source-6.12   the source package to build
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lab-env.sh
 . "$(dirname "$0")/../lab-env.sh"
 
 KDIR=$LAB_CACHE/kernel-iommufd
@@ -22,9 +24,14 @@ if [ -z "$ver" ] || [ "$ver" = "(none)" ]; then
 	lab_say "no $PKG in the apt sources (run tools/install-deps.sh, apt-get update)"
 	exit 1
 fi
+# What decides the image: the source, the fragment, the compiler and the
+# recipe below (bump RECIPE when a change to this script changes the
+# kernel it builds; editing comments or style must not cost a rebuild).
+RECIPE="x86_64_defconfig+fragment,olddefconfig,bzImage; recipe 1"
 hash=$({
 	echo "$PKG $ver"
-	cat "$FRAGMENT" "$0"
+	cat "$FRAGMENT"
+	echo "$RECIPE"
 	gcc --version | head -n 1
 } | sha256sum | cut -d' ' -f1)
 if [ -s "$KDIR/bzImage" ] && [ "$(cat "$KDIR/bzImage.hash" 2>/dev/null)" = "$hash" ]; then
@@ -41,7 +48,8 @@ if ! (cd "$KDIR/deb" && apt-get -qq download "$PKG=$ver" > "$KDIR/download.log" 
 	exit 1
 fi
 dpkg -x "$KDIR"/deb/*.deb "$KDIR/deb/x"
-tarball=$(ls "$KDIR"/deb/x/usr/src/linux-source-*.tar.xz | head -n 1)
+tarballs=("$KDIR"/deb/x/usr/src/linux-source-*.tar.xz)
+tarball=${tarballs[0]}
 mkdir -p "$KDIR/src"
 tar -xaf "$tarball" -C "$KDIR/src" --strip-components=1
 rm -rf "$KDIR/deb"
@@ -53,9 +61,9 @@ make -s olddefconfig
 # The fragment must have taken: a silently dropped option would make a
 # kernel that boots but tests nothing new.
 missing=""
-for opt in $(sed -n 's/^\(CONFIG_[A-Z0-9_]*\)=y$/\1/p' "$FRAGMENT"); do
+while read -r opt; do
 	grep -qx "$opt=y" .config || missing="$missing $opt"
-done
+done < <(sed -n 's/^\(CONFIG_[A-Z0-9_]*\)=y$/\1/p' "$FRAGMENT")
 if [ -n "$missing" ]; then
 	lab_say "the kernel config lost:$missing (see $KDIR/merge.log)"
 	exit 1

@@ -31,7 +31,7 @@ t_fs_layout() {
 	exists dev/vfio/vfio
 	exists sys/module/vfio_pci/parameters/enable_sriov
 	# The shared group: root port without ACS, PCIe-to-PCI bridge, two NICs.
-	eq "$(ls "$MNT/sys/kernel/iommu_groups/5/devices" | tr '\n' ' ')" \
+	eq "$(find "$MNT/sys/kernel/iommu_groups/5/devices" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort | tr '\n' ' ')" \
 		"0000:00:06.0 0000:04:00.0 0000:05:01.0 0000:05:02.0 " "shared group"
 }
 
@@ -60,7 +60,7 @@ t_fs_numvfs_create() {
 		eq "$(drv $bdf)" "igbvf" "$bdf autoprobed"
 		exists sys/class/net/enp1s0v$i
 		g=$(grp $bdf)
-		[ -n "$g" ] && [ "$g" != 6 ] || bad "$bdf group '$g'"
+		if [ -z "$g" ] || [ "$g" = 6 ]; then bad "$bdf group '$g'"; fi
 		case " $seen " in *" $g "*) bad "$bdf shares group $g" ;; esac
 		seen="$seen $g"
 		i=$((i + 1))
@@ -94,7 +94,7 @@ t_fs_numvfs_errors() {
 	absent $D/$IGB/virtfn0
 	absent sys/class/net/enp1s0v0
 	absent sys/kernel/iommu_groups/9
-	eq "$(ls "$MNT/sys/kernel/iommu_groups" | sort -n | tr '\n' ' ')" "0 1 2 3 4 5 6 7 8 " "groups left"
+	eq "$(find "$MNT/sys/kernel/iommu_groups" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -n | tr '\n' ' ')" "0 1 2 3 4 5 6 7 8 " "groups left"
 }
 
 t_fs_autoprobe_off() {
@@ -142,7 +142,7 @@ t_fs_override_probe_vfio() {
 	[ -c "$MNT/dev/vfio/$g" ] || bad "/dev/vfio/$g not a char device"
 	# Back: unbind, clear the override, probe -> native driver again.
 	wok sys/bus/pci/drivers/vfio-pci/unbind 0000:01:10.2
-	absent dev/vfio/$g
+	absent "dev/vfio/$g"
 	wok $D/0000:01:10.2/driver_override ""
 	eq "$(rd $D/0000:01:10.2/driver_override)" "(null)" "override cleared"
 	wok sys/bus/pci/drivers_probe 0000:01:10.2

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
 # VF routing IDs that clash with an existing function: ENOMEM, nothing created.
+# shellcheck disable=SC2034 # read by tests/sim/run.sh
 SPEC=clash.spec
 
 t_fs_vf_rid_clash() {

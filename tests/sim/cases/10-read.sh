@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # vfctl's read verbs (list, show, check) against the simulated lab host:
 # human and --json output compared with golden files.
+# shellcheck disable=SC2034 # read by tests/sim/run.sh
 NEEDS_VFCTL=1
 IGB=0000:01:00.0
 D=sys/bus/pci/devices

@@ -1,7 +1,9 @@
 # shellcheck shell=bash
 # A host without an IOMMU and without vfio-pci: check says why not, bind
 # refuses and changes nothing.
+# shellcheck disable=SC2034 # read by tests/sim/run.sh
 NEEDS_VFCTL=1
+# shellcheck disable=SC2034 # read by tests/sim/run.sh
 SPEC=noiommu.spec
 
 t_noiommu_check() {

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # vfctl vfs: VF count changes, what it writes (in order), and how it explains
 # the kernel's refusals.
+# shellcheck disable=SC2034 # read by tests/sim/run.sh
 NEEDS_VFCTL=1
 IGB=0000:01:00.0
 D=sys/bus/pci/devices

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # vfctl bind / unbind / restore: driver moves verified through the tree,
 # the remembered original driver, group moves, refusals and rollback.
+# shellcheck disable=SC2034 # read by tests/sim/run.sh
 NEEDS_VFCTL=1
 IGB=0000:01:00.0
 E1000E=0000:03:00.0
@@ -19,7 +20,7 @@ t_bind_vf_and_restore() {
 	golden restore-vf.txt --rc 0 restore 0000:01:10.2
 	eq "$(drv 0000:01:10.2)" "igbvf" "driver restored"
 	eq "$(rd $D/0000:01:10.2/driver_override)" "(null)" "override cleared"
-	absent dev/vfio/$g
+	absent "dev/vfio/$g"
 	exists sys/class/net/enp1s0v1
 }
 

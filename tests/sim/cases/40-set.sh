@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # vfctl set: VF link settings through the recording netlink fake; the fake's
 # request log shows what went to the kernel, and in which order.
+# shellcheck disable=SC2034 # read by tests/sim/run.sh
 NEEDS_VFCTL=1
 IGB=0000:01:00.0
 

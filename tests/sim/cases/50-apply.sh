@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # vfctl apply / status: declared configuration reconciled against the
 # simulated host, idempotence, ledger-driven undo, PF rebind recovery.
+# shellcheck disable=SC2034 # read by tests/sim/run.sh
 NEEDS_VFCTL=1
 IGB=0000:01:00.0
 D=sys/bus/pci/devices

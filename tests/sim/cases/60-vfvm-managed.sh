@@ -6,6 +6,7 @@
 # without, creating the VM fails; either way what runs is the take, the
 # failure and the give-back; and when the give-back itself fails, vfvm says
 # which device, why, and what to do.
+# shellcheck disable=SC2034 # read by tests/sim/run.sh
 NEEDS_VFCTL=1
 E1000E=0000:03:00.0
 D=sys/bus/pci/devices
