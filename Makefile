@@ -57,10 +57,15 @@ $(BUILD)/$(1): $$($(1)_OBJS) $(LIBARS)
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rules,$(p))))
 
+# Test doubles shared by the test programs (never linked into vfctl/vfvm);
+# only code under tests/ sees their headers.
+FAKE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/fakes/*.c))
+$(BUILD)/tests/%.o: ALL_CFLAGS += -Itests/fakes
+
 # Unit tests: tests/unit/test_*.c, one cmocka program each, linked with all libraries.
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
-UNIT_HELPERS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/unit/helpers/*.c))
+UNIT_HELPERS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/unit/helpers/*.c)) $(FAKE_OBJS)
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(UNIT_HELPERS) $(LIBARS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(UNIT_HELPERS) $(LIBARS) $(LIBS) $(TEST_LIBS)

@@ -4,26 +4,10 @@
  * trust, link state and RSS query of the VFs of one PF, as rtnetlink shows
  * and sets them on the PF's netdev (what `ip link set PF vf N ...` does).
  *
- * Two backends behind one small ops struct:
- *  - vflink_open_nl(): the kernel, through libnl (RTM_GETLINK/RTM_SETLINK);
- *  - vflink_open_fake(): a recording fake for tests.  Its state file keeps
- *    the VF table (so several processes see the same table) and
- *    "<state file>.log" gets one line per request.  Format of the state file
- *    (one directive a line, '#' starts a comment):
- *        pf <ifname> numvfs <N>          a PF with N VFs (defaults below)
- *        pf <ifname> nosriov             a netdev that is not an SR-IOV PF
- *        vf <ifname> <idx> mac <m> vlan <v> qos <q> proto <802.1Q|802.1ad>
- *           min_tx <r> max_tx <r> spoofchk <on|off> trust <on|off>
- *           state <auto|enable|disable> query_rss <on|off>
- *        fail <ifname|*> <attr> <ERRNO-NAME> <count|always>
- *    <attr> is mac, vlan, rate, spoofchk, trust, state, query_rss or get.
- *    A "fail" line answers the next <count> matching requests with that
- *    errno (the count goes down and is saved), to test retries and
- *    per-driver "unsupported" answers.  VFs without a "vf" line read as
- *    MAC 00:00:00:00:00:00, VLAN 0, rates 0, spoofchk on, trust off,
- *    state auto, query_rss off.
- *
- * Every function returns 0 or -errno and fills the errinfo.
+ * One small ops struct (struct vflink_ops) with the kernel behind it,
+ * vflink_open_nl(): libnl, RTM_GETLINK/RTM_SETLINK.  Tests put their own
+ * backend behind the same struct (tests/fakes/vflink_fake.h); none is
+ * linked into the programs.
  */
 #ifndef VF_VFLINK_H
 #define VF_VFLINK_H
@@ -108,7 +92,6 @@ struct vflink {
 };
 
 struct vflink *vflink_open_nl(struct errinfo *e);
-struct vflink *vflink_open_fake(const char *state_file, struct errinfo *e);
 
 /*
  * The VF table of a PF netdev: *out is a malloc'd array of *n entries in VF

@@ -17,7 +17,7 @@ cd "$(dirname "$0")/../.." || exit 1
 TOP=$PWD
 BUILD=${BUILD:-build}
 RUNS=${BENCH_RUNS:-3}
-VFCTL=$TOP/$BUILD/vfctl
+VFCTL=$TOP/$BUILD/tests/vfctl-sim # with the recording netlink fake
 SIMSYSFS=$TOP/$BUILD/tests/simsysfs
 COUNTS=(8 32 128)
 

@@ -15,7 +15,8 @@ TIER=${TIER:-sim}
 PATTERN=${1:-}
 SIM_DIR=$ROOT_DIR/tests/sim
 SIMSYSFS=$ROOT_DIR/$BUILD/tests/simsysfs
-VFCTL=$ROOT_DIR/$BUILD/vfctl
+# vfctl built with the netlink backend that can pick the recording fake
+VFCTL=$ROOT_DIR/$BUILD/tests/vfctl-sim
 GOLDEN_DIR=$SIM_DIR/golden
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

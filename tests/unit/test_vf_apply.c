@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "vf_apply.h"
+#include "vflink_fake.h"
 
 struct mock {
 	struct vflink base;

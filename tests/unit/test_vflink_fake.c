@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "vflink.h"
+#include "vflink_fake.h"
 
 struct fx {
 	char dir[64];

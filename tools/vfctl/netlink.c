@@ -1,24 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The netlink backend for the vfctl verbs: the recording fake when
- * VFCTL_FAKE_NETLINK names a state file (tests), the kernel otherwise.
- * Opened once per run and kept in the context.
+ * The netlink backend for the vfctl verbs: the kernel, opened once per run
+ * and kept in the context.  The sim tier's build of vfctl links its own
+ * version of this file instead (tests/sim/vfctl_netlink.c), which picks
+ * the recording fake: nothing of the fake is in this program.
  */
-#include <stdlib.h>
-
 #include "vfctl.h"
 #include "vflink.h"
 
 struct vflink *vfctl_netlink(struct vfctl_ctx *ctx, struct errinfo *e)
 {
-	const char *fake;
-
-	if (ctx->nl)
-		return ctx->nl;
-	fake = getenv("VFCTL_FAKE_NETLINK");
-	if (fake && *fake)
-		ctx->nl = vflink_open_fake(fake, e);
-	else
+	if (!ctx->nl)
 		ctx->nl = vflink_open_nl(e);
 	return ctx->nl;
 }

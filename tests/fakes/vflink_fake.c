@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Recording fake of the VF link backend (format in vflink.h).  Every
+ * Recording fake of the VF link backend (format in vflink_fake.h).  Every
  * request locks the state file, loads it, acts, saves it and appends one
  * line to "<state>.log", so several vfctl processes in one shell test see
  * one VF table and one ordered log.
@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vflink.h"
+#include "vflink_fake.h"
 
 #define FAKE_MAX_VFS 4096
 
