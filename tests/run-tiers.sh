@@ -4,7 +4,7 @@
 # simulated tiers again.  Each tier's wall time is printed after it, and a
 # table of them at the end, followed by the total "N passed, N failed".
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 total_pass=0 total_fail=0 rc=0
 times=()
 run_tier() { # name script [env...]

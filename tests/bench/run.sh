@@ -3,7 +3,7 @@
 # project side by side with a peer in the same run and prints ratios.
 # Nothing here asserts a time; a bench that cannot run says why.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 export BUILD=${BUILD:-build}
 rc=0
 for b in tests/bench/bench_*.sh; do

@@ -1,7 +1,9 @@
+# shellcheck shell=sh
 # The KVM tier inside the lab's L1, for a host without /dev/kvm (run.sh
 # boots the lab with this script): the same case scripts, vfvm and guest
 # images, on L1's KVM (nested SVM).  Runs under L1's busybox sh; the case
 # scripts themselves run in bash, packed into L1 by boot.sh.
+# shellcheck source-path=SCRIPTDIR source=../lab/cases/lib.sh
 . /lab/cases/lib.sh
 
 if [ ! -c /dev/kvm ]; then

@@ -1,5 +1,7 @@
+# shellcheck shell=bash
 # Shared by the KVM tier scripts (sourced): counters and the case runner.
 # The sourcing script sets $out (a temp file that holds the last output).
+# shellcheck disable=SC2154 # $out is set by the sourcing script
 pass=0 fail=0
 
 ok() { echo "ok - $1"; pass=$((pass + 1)); }

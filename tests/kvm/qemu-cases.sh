@@ -5,7 +5,7 @@
 # bad chain where vfvm fails just that request.
 #   BUILD=build TIER=kvm-qemu bash tests/kvm/qemu-cases.sh
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 TIER=${TIER:-kvm-qemu}
 G=$BUILD/guests
@@ -33,8 +33,8 @@ for f in "$G/hello.bin" "$G/virtio_rng.bin" "$G/virtio_blk.bin" "$G/virtio_net.b
 	fi
 done
 
-Q=(qemu-system-x86_64 -M microvm,pcie=on,rtc=off -display none -serial stdio -no-reboot
-	-m 16M -monitor none -device isa-debug-exit,iobase=0x501,iosize=2)
+Q=(qemu-system-x86_64 -M "microvm,pcie=on,rtc=off" -display none -serial stdio -no-reboot
+	-m 16M -monitor none -device "isa-debug-exit,iobase=0x501,iosize=2")
 case_run "qemu microvm: hello.bin unchanged" 1 'hello from 64-bit mode' -- \
 	"${Q[@]}" -bios "$G/hello.bin"
 case_run "qemu microvm: virtio_rng.bin unchanged (virtio-rng-pci, MSI-X)" 1 'virtio-rng ok' -- \

@@ -8,7 +8,7 @@
 #   BUILD=build bash tests/kvm/run.sh      KVM_IN_LAB=1 forces the lab
 # Prints "<TIER>: N passed, N failed (WHERE)" last; non-zero on failure.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 TIER=${TIER:-kvm}
 pass=0 fail=0

@@ -7,7 +7,7 @@
 # KVM_VFVM and KVM_GUESTS point at vfvm and the guest images where they are
 # not under $BUILD (inside L1).  Prints "<TIER>: N passed, N failed" last.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 TIER=${TIER:-kvm-vmm}
 VFVM=${KVM_VFVM:-$BUILD/vfvm}

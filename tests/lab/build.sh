@@ -8,6 +8,7 @@
 # Rebuilt when its inputs (these scripts, init files, the kernel package) change.
 # The per-run parts (project binaries, cases) are packed by pack-run.sh.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lab-env.sh
 . "$(dirname "$0")/lab-env.sh"
 
 # Modules loaded in L1, in this order (dependencies are resolved with modprobe).
@@ -60,9 +61,10 @@ if [ ! -f "kernel/$KPKG.stamp" ]; then
 	dpkg -x deb/*.deb kernel/root
 	touch "kernel/$KPKG.stamp"
 fi
-KVER=$(ls kernel/root/lib/modules | head -n 1)
+kvers=(kernel/root/lib/modules/*)
+KVER=${kvers[0]##*/}
 KROOT=$LAB_CACHE/kernel/root
-[ -f kernel/root/lib/modules/$KVER/modules.dep ] || depmod -b "$KROOT" "$KVER"
+[ -f "kernel/root/lib/modules/$KVER/modules.dep" ] || depmod -b "$KROOT" "$KVER"
 ln -sf "root/boot/vmlinuz-$KVER" kernel/vmlinuz
 
 # --- inputs hash: rebuild the initramfs only when something it holds changed ---
@@ -118,7 +120,7 @@ add_modules() { # root list
 		fi
 		printf '%s\n' "$deps" | while read -r kind f _; do
 			[ "$kind" = insmod ] || continue
-			rel=${f#"$KROOT"/lib/modules/$KVER/}
+			rel=${f#"$KROOT/lib/modules/$KVER/"}
 			rel=${rel%.xz}
 			if [ ! -f "$root/lib/modules/$KVER/$rel" ]; then
 				mkdir -p "$root/lib/modules/$KVER/$(dirname "$rel")"

@@ -16,6 +16,7 @@ if [ -z "${LAB_CACHE:-}" ]; then
 	fi
 fi
 BUILD=${BUILD:-build}
+# shellcheck disable=SC2034 # LAB_BUILD is for the scripts that source this
 case $BUILD in
 /*) LAB_BUILD=$BUILD ;;
 *) LAB_BUILD=$LAB_TOP/$BUILD ;;

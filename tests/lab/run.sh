@@ -7,7 +7,7 @@
 # A missing prerequisite (no QEMU, no kernel package) is said loudly and is
 # a failure, in and out of CI; so is a SKIP line (a check that could not run).
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lab/lab-env.sh
 TIER=${TIER:-lab}
 

@@ -7,8 +7,9 @@
 #   BUILD=build TIER=sim bash tests/sim/run.sh [CASE-PATTERN]
 #
 # Last line: "<TIER>: N passed, N failed"; exit status non-zero on failure.
+# shellcheck disable=SC2317 # the helpers are called by the case files (t_* found at run time) and traps
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 ROOT_DIR=$PWD
 BUILD=${BUILD:-build}
 TIER=${TIER:-sim}
@@ -64,14 +65,14 @@ trap 'echo "$TIER: interrupted"; exit 1' INT TERM
 
 # sim_start SPEC: mounts a fresh simsysfs at $MNT; state and config under $T.
 sim_start() {
-	local spec=$1 i
+	local spec=$1
 	MNT=$T/root
 	mkdir -p "$MNT" "$T/state" "$T/conf"
 	"$SIMSYSFS" --spec "$spec" ${VFCTL_FAKE_NETLINK:+--netlink-state "$VFCTL_FAKE_NETLINK"} \
 		"$MNT" >"$T/simsysfs.log" 2>&1 &
 	SIM_PID=$!
 	# Wait for the mount to come up (or the daemon to die), not a timing check.
-	for i in $(seq 1 200); do
+	for _ in $(seq 1 200); do
 		[ -e "$MNT/.sim/log" ] && return 0
 		kill -0 "$SIM_PID" 2>/dev/null || break
 		sleep 0.05
@@ -119,7 +120,11 @@ werr() { # PATH VALUE "strerror text"
 rd() { cat "$MNT/$1" 2>/dev/null; }
 lnk() { basename "$(readlink "$MNT/$1" 2>/dev/null)"; }
 exists() { [ -e "$MNT/$1" ] || [ -L "$MNT/$1" ] || bad "$1 missing"; }
-absent() { ! [ -e "$MNT/$1" ] && ! [ -L "$MNT/$1" ] || bad "$1 exists, expected it gone"; }
+absent() {
+	if [ -e "$MNT/$1" ] || [ -L "$MNT/$1" ]; then
+		bad "$1 exists, expected it gone"
+	fi
+}
 drv() { lnk "sys/bus/pci/devices/$1/driver"; }
 grp() { lnk "sys/bus/pci/devices/$1/iommu_group"; }
 

@@ -5,7 +5,7 @@
 # file, the tap's counters).  virtio-rng is covered by tests/kvm/run.sh.
 # Honours BUILD; prints "ok"/"not ok" lines and "<TIER>: N passed, N failed".
 set -u
-cd "$(dirname "$0")/../../.."
+cd "$(dirname "$0")/../../.." || exit 1
 BUILD=${BUILD:-build}
 TIER=${TIER:-kvm-virtio}
 VFVM=${KVM_VFVM:-$BUILD/vfvm}

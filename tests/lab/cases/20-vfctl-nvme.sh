@@ -1,6 +1,8 @@
+# shellcheck shell=sh
 # vfctl vfs on the NVMe PF: VFs created with queue/interrupt resources
 # assigned and online, so the host nvme driver runs them and block I/O goes
 # through them; the same count again changes nothing; 0 gives all back.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . /lab/cases/lib.sh
 pf=$(lab_nvme_pf) || { fail vfctl-nvme "no NVMe PF"; exit 1; }
 P=/sys/bus/pci/devices/$pf
@@ -17,7 +19,7 @@ lab_wait "lab_nvme_live $(lab_vf "$pf" 0) && lab_nvme_live $(lab_vf "$pf" 1)" 20
 vf0=$(lab_vf "$pf" 0)
 vf1=$(lab_vf "$pf" 1)
 say lab-nvme-virt show "$pf"
-if [ "$RC" = 0 ] && [ "$(cat $P/sriov_numvfs)" = 2 ] &&
+if [ "$RC" = 0 ] && [ "$(cat "$P/sriov_numvfs")" = 2 ] &&
 	[ "$(lab-nvme-virt show "$pf" | grep -c 'online nvq 2 nvi 1')" = 2 ]; then
 	pass vfctl-vfs-nvme-resources
 else
@@ -44,7 +46,7 @@ else
 fi
 
 run vfctl vfs "$pf" 0
-if [ "$RC" = 0 ] && [ ! -e "$P/virtfn0" ] && [ "$(cat $P/sriov_numvfs)" = 0 ] &&
+if [ "$RC" = 0 ] && [ ! -e "$P/virtfn0" ] && [ "$(cat "$P/sriov_numvfs")" = 0 ] &&
 	lab_nvme_live "$pf"; then
 	pass vfctl-vfs-nvme-remove
 else
@@ -56,6 +58,7 @@ run vfctl vfs "$pf" 1 --no-autoprobe
 vf0=$(lab_vf "$pf" 0)
 # (with autoprobe on, the kernel binds a new VF while sriov_numvfs is
 # written, so a driverless VF now stays driverless)
+# shellcheck disable=SC2016 # lab_wait evals its single-quoted test on each try
 if [ "$RC" = 0 ] && [ -n "$vf0" ] && [ -z "$(lab_driver "$vf0")" ] &&
 	lab_wait '[ "$(lab-nvme-virt show "$pf" | grep -c "online nvq 2 nvi 1")" = 1 ]' 10; then
 	pass vfctl-vfs-nvme-no-autoprobe
@@ -63,10 +66,10 @@ else
 	fail vfctl-vfs-nvme-no-autoprobe "VF $vf0 driver '$(lab_driver "$vf0")', want none, and online (exit $RC)"
 fi
 run vfctl vfs "$pf" 0 --autoprobe
-[ "$(cat $P/sriov_drivers_autoprobe)" = 1 ] || echo 1 > "$P/sriov_drivers_autoprobe"
+[ "$(cat "$P/sriov_drivers_autoprobe")" = 1 ] || echo 1 > "$P/sriov_drivers_autoprobe"
 
 run vfctl vfs "$pf" 9
-if [ "$RC" != 0 ] && [ "$(cat $P/sriov_numvfs)" = 0 ]; then
+if [ "$RC" != 0 ] && [ "$(cat "$P/sriov_numvfs")" = 0 ]; then
 	pass vfctl-vfs-nvme-over-total
 else
 	fail vfctl-vfs-nvme-over-total "9 VFs (totalvfs 4) not refused, or something changed"

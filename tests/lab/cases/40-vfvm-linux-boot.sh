@@ -1,8 +1,10 @@
+# shellcheck shell=sh
 # vfvm boots the lab's Linux as an L2 guest (real SVM KVM with nested paging
 # inside L1): the guest reaches its init with 2 vCPUs online, finds vfvm's
 # PCI host bridge through ACPI/ECAM with a virtio-rng on it (driver bound,
 # random bytes read, its MSI-X interrupt counted), and its poweroff ends
 # vfvm with the documented status 0.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . /lab/cases/lib.sh
 
 if ! command -v vfvm > /dev/null; then

@@ -1,7 +1,9 @@
+# shellcheck shell=sh
 # vfvm --device with bad input or a busy device: refused before any VM
 # exists (vfvm claims devices before it opens /dev/kvm), with the exact
 # exit status and a message naming the device, and the device left exactly
 # as it was.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . /lab/cases/lib.sh
 
 if ! command -v vfvm > /dev/null; then

@@ -1,7 +1,9 @@
+# shellcheck shell=sh
 # VFIO passthrough of an igb VF (created and given a MAC by vfctl) to a Linux
 # L2 under vfvm: L2's igbvf driver probes it (talking to the PF driver in L1
 # through the VF mailbox), gets a DHCP lease from QEMU's user-mode network
 # behind the PF, its MSI-X counts rise; afterwards the VF is back on igbvf.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . /lab/cases/lib.sh
 if [ "$LAB_HAS_IGB" != 1 ]; then
 	skip vfio-igb-vf "QEMU without the igb device ($LAB_QEMU_VERSION): install QEMU >= 8 (bookworm-backports)"

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # vfvm check (pre-flight) and what vfvm reports about a passed-through
 # device while the VM runs:
 #  - an NVMe VF with resources (vfctl vfs) is ready with ,managed (exit 0),
@@ -9,6 +10,7 @@
 #  - vfvm run --irq-report with the VF: the DMA-map stats line, and a
 #    per-vector listing of the VF's MSI-X vectors with a GSI route and a KVM
 #    irqfd once L2's nvme driver enabled them; the VF goes back to nvme.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . /lab/cases/lib.sh
 
 if ! command -v vfvm > /dev/null || ! command -v vfctl > /dev/null; then
