@@ -6,6 +6,7 @@
 #   make asan       build into build-asan/ with AddressSanitizer + UBSan
 #   make format     clang-format every C file
 #   make install    programs, units, udev rule, man pages (DESTDIR=, PREFIX=)
+#   make WERROR=0   same warnings, but they do not stop the build (for packagers)
 #
 # Parts of the tree add their own rules in */*.mk fragments (included below)
 # so that each area owns its build details.
@@ -20,7 +21,16 @@ CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 OPT       ?= -O2
 CFLAGS    ?= $(OPT) -g
 SANITIZE  ?=
-ALL_CFLAGS = -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP -pthread \
+# Warnings: the whole tree builds clean with these.  `make WERROR=0` keeps the
+# warnings but does not stop the build on them (for packagers on newer compilers).
+WERROR    ?= 1
+WARNINGS  := -Wall -Wextra \
+	-Wmissing-prototypes -Wstrict-prototypes -Wshadow -Wvla -Wundef \
+	-Wwrite-strings -Wformat=2
+ifneq ($(WERROR),0)
+WARNINGS  += -Werror
+endif
+ALL_CFLAGS = -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -MMD -MP -pthread \
 	-I. -Isriov -Iirq -Ivfio -Isrc $(PKG_CFLAGS) $(SANITIZE) $(CFLAGS)
 ALL_LDFLAGS = -pthread $(SANITIZE) $(LDFLAGS)
 LIBS      = $(PKG_LIBS) -lm

@@ -123,7 +123,7 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void parse(struct vf_settings *s, int argc, char **argv)
+static void parse(struct vf_settings *s, int argc, const char *const *argv)
 {
 	struct errinfo e;
 
@@ -145,9 +145,10 @@ static const struct vf_apply_result *result(const struct vf_apply_report *rep, e
 static void applies_in_driver_friendly_order(void **state)
 {
 	struct mock *m = *state;
-	char *argv[] = {"query_rss", "on",  "state",	   "enable", "trust", "on",
-			"spoofchk",  "off", "max_tx_rate", "100",    "mac",   "02:00:00:00:00:07",
-			"vlan",	     "5"};
+	const char *argv[] = {"query_rss",   "on",  "state",	"enable",
+			      "trust",	     "on",  "spoofchk", "off",
+			      "max_tx_rate", "100", "mac",	"02:00:00:00:00:07",
+			      "vlan",	     "5"};
 	static const enum vf_attr order[] = {VF_ATTR_VLAN,     VF_ATTR_MAC,   VF_ATTR_RATE,
 					     VF_ATTR_SPOOFCHK, VF_ATTR_TRUST, VF_ATTR_LINK_STATE,
 					     VF_ATTR_QUERY_RSS};
@@ -180,7 +181,8 @@ static void applies_in_driver_friendly_order(void **state)
 static void unchanged_settings_are_not_sent(void **state)
 {
 	struct mock *m = *state;
-	char *argv[] = {"spoofchk", "on", "trust", "off", "vlan", "0", "mac", "02:00:00:00:00:01"};
+	const char *argv[] = {"spoofchk", "on", "trust", "off",
+			      "vlan",	  "0",	"mac",	 "02:00:00:00:00:01"};
 	struct vf_apply_report rep;
 	struct vf_settings s;
 	struct errinfo e;
@@ -203,7 +205,7 @@ static void unchanged_settings_are_not_sent(void **state)
 static void unknown_current_value_is_sent(void **state)
 {
 	struct mock *m = *state;
-	char *argv[] = {"trust", "off"};
+	const char *argv[] = {"trust", "off"};
 	struct vf_apply_report rep;
 	struct vf_settings s;
 	struct errinfo e;
@@ -220,7 +222,7 @@ static void unknown_current_value_is_sent(void **state)
 static void unsupported_does_not_stop_the_others(void **state)
 {
 	struct mock *m = *state;
-	char *argv[] = {"spoofchk", "off", "state", "disable", "trust", "on"};
+	const char *argv[] = {"spoofchk", "off", "state", "disable", "trust", "on"};
 	const struct vf_apply_result *r;
 	struct vf_apply_report rep;
 	struct vf_settings s;
@@ -248,7 +250,7 @@ static void unsupported_does_not_stop_the_others(void **state)
 static void transient_errors_are_retried(void **state)
 {
 	struct mock *m = *state;
-	char *argv[] = {"mac", "02:00:00:00:00:33", "trust", "on"};
+	const char *argv[] = {"mac", "02:00:00:00:00:33", "trust", "on"};
 	const struct vf_apply_result *r;
 	struct vf_apply_report rep;
 	struct vf_settings s;
@@ -270,7 +272,7 @@ static void transient_errors_are_retried(void **state)
 static void retries_give_up(void **state)
 {
 	struct mock *m = *state;
-	char *argv[] = {"mac", "02:00:00:00:00:33", "spoofchk", "off"};
+	const char *argv[] = {"mac", "02:00:00:00:00:33", "spoofchk", "off"};
 	const struct vf_apply_result *r;
 	struct vf_apply_report rep;
 	struct vf_settings s;
@@ -291,8 +293,8 @@ static void retries_give_up(void **state)
 static void eperm_on_vlan_clear_is_ignored_but_not_on_set(void **state)
 {
 	struct mock *m = *state;
-	char *clear[] = {"vlan", "0"};
-	char *set[] = {"vlan", "20"};
+	const char *clear[] = {"vlan", "0"};
+	const char *set[] = {"vlan", "20"};
 	const struct vf_apply_result *r;
 	struct vf_apply_report rep;
 	struct vf_settings s;
@@ -317,7 +319,7 @@ static void eperm_on_vlan_clear_is_ignored_but_not_on_set(void **state)
 static void qinq_refused_by_an_8021q_only_driver_is_unsupported(void **state)
 {
 	struct mock *m = *state;
-	char *argv[] = {"vlan", "30", "proto", "802.1ad", "trust", "on"};
+	const char *argv[] = {"vlan", "30", "proto", "802.1ad", "trust", "on"};
 	const struct vf_apply_result *r;
 	struct vf_apply_report rep;
 	struct vf_settings s;
@@ -336,7 +338,7 @@ static void qinq_refused_by_an_8021q_only_driver_is_unsupported(void **state)
 static void rate_refusal_gets_a_hint(void **state)
 {
 	struct mock *m = *state;
-	char *argv[] = {"min_tx_rate", "10"};
+	const char *argv[] = {"min_tx_rate", "10"};
 	const struct vf_apply_result *r;
 	struct vf_apply_report rep;
 	struct vf_settings s;
@@ -356,7 +358,7 @@ static void rate_refusal_gets_a_hint(void **state)
 static void mac_not_taking_effect_is_a_failure(void **state)
 {
 	struct mock *m = *state;
-	char *argv[] = {"mac", "02:00:00:00:00:44", "max_tx_rate", "300"};
+	const char *argv[] = {"mac", "02:00:00:00:00:44", "max_tx_rate", "300"};
 	const struct vf_apply_result *r;
 	struct vf_apply_report rep;
 	struct vf_settings s;
@@ -378,8 +380,8 @@ static void mac_not_taking_effect_is_a_failure(void **state)
 static void rate_alone_keeps_the_other_half(void **state)
 {
 	struct mock *m = *state;
-	char *min[] = {"min_tx_rate", "50"};
-	char *toobig[] = {"min_tx_rate", "900"};
+	const char *min[] = {"min_tx_rate", "50"};
+	const char *toobig[] = {"min_tx_rate", "900"};
 	struct vf_apply_report rep;
 	struct vf_settings s;
 	struct errinfo e;
@@ -401,7 +403,7 @@ static void rate_alone_keeps_the_other_half(void **state)
 static void missing_vf_or_pf_changes_nothing(void **state)
 {
 	struct mock *m = *state;
-	char *argv[] = {"trust", "on"};
+	const char *argv[] = {"trust", "on"};
 	struct vf_apply_report rep;
 	struct vf_settings s;
 	struct errinfo e;
@@ -422,7 +424,7 @@ static void missing_vf_or_pf_changes_nothing(void **state)
 static void works_through_the_fake_backend(void **state)
 {
 	char dir[] = "/tmp/vfapply-XXXXXX", path[64], logp[80], line[256];
-	char *argv[] = {"mac", "02:00:00:00:00:01", "spoofchk", "off", "trust", "on"};
+	const char *argv[] = {"mac", "02:00:00:00:00:01", "spoofchk", "off", "trust", "on"};
 	struct vf_apply_report rep;
 	struct vf_settings s;
 	struct errinfo e;
