@@ -1,9 +1,10 @@
 # vfctl + vfvm: one build.
 #   make            build build/vfctl and build/vfvm (and test binaries)
-#   make check      install what is missing, run every test tier (+ ASan/UBSan build)
+#   make check      install what is missing, run every test tier (+ ASan/UBSan and TSan builds)
 #   make demo       install what is missing, build, show the main job in the emulated lab
 #   make bench      side-by-side measurements, reported as ratios
 #   make asan       build into build-asan/ with AddressSanitizer + UBSan
+#   make tsan       build into build-tsan/ with ThreadSanitizer (the unit tier runs it)
 #   make format     clang-format every C file
 #   make install    programs, units, udev rule, man pages (DESTDIR=, PREFIX=)
 #   make WERROR=0   same warnings, but they do not stop the build (for packagers)
@@ -85,11 +86,15 @@ TIERS ?= unit sim kvm lab lab-iommufd
 check: deps
 	$(MAKE) all
 	$(MAKE) asan
+	$(MAKE) tsan
 	bash tests/run-tiers.sh $(TIERS)
 
 asan:
 	$(MAKE) BUILD=build-asan OPT=-O1 \
 		SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all
+
+tsan:
+	$(MAKE) BUILD=build-tsan OPT=-O1 SANITIZE="-fsanitize=thread -fno-omit-frame-pointer" all
 
 demo: deps
 	$(MAKE) all
@@ -103,9 +108,9 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-tsan
 
-.PHONY: all deps check asan demo bench format clean
+.PHONY: all deps check asan tsan demo bench format clean
 .DEFAULT_GOAL := all
 .SECONDARY:
 

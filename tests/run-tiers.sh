@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the named test tiers in order; each prints its own closing line
 # "<tier>: N passed, N failed".  The ASan+UBSan build runs the unit and
-# simulated tiers again.  Ends with the total "N passed, N failed".
+# simulated tiers again, the TSan build the unit tier.  Ends with the total
+# "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
 total_pass=0 total_fail=0 rc=0
@@ -29,7 +30,8 @@ for t in "$@"; do
 	case $t in
 	unit)
 		run_tier unit tests/run-unit.sh BUILD=build
-		run_tier unit-asan tests/run-unit.sh BUILD=build-asan TIER=unit-asan ;;
+		run_tier unit-asan tests/run-unit.sh BUILD=build-asan TIER=unit-asan
+		run_tier unit-tsan tests/run-unit.sh BUILD=build-tsan TIER=unit-tsan ;;
 	sim)
 		run_tier sim tests/sim/run.sh BUILD=build
 		run_tier sim-asan tests/sim/run.sh BUILD=build-asan TIER=sim-asan ;;
