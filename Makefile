@@ -7,9 +7,11 @@
 #   make demo       install what is missing, build, show the main job in the emulated lab
 #   make bench      side-by-side measurements, reported as ratios
 #   make asan       build into build-asan/ with AddressSanitizer + UBSan
+#   make tsan       build into build-tsan/ with ThreadSanitizer (the unit tier runs it)
 #   make format     clang-format every C file; make format-check only checks
 #   make clean-cache  drop the lab's machine-wide cache (kernels, initramfs)
 #   make install    programs, units, udev rule, man pages (DESTDIR=, PREFIX=)
+#   make WERROR=0   same warnings, but they do not stop the build (for packagers)
 #
 # Parts of the tree add their own rules in */*.mk fragments (included below)
 # so that each area owns its build details.
@@ -27,7 +29,16 @@ TEST_LIBS  := $(shell pkg-config --libs libnl-route-3.0 cmocka 2>/dev/null)
 OPT       ?= -O2
 CFLAGS    ?= $(OPT) -g
 SANITIZE  ?=
-ALL_CFLAGS = -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP -pthread \
+# Warnings: the whole tree builds clean with these.  `make WERROR=0` keeps the
+# warnings but does not stop the build on them (for packagers on newer compilers).
+WERROR    ?= 1
+WARNINGS  := -Wall -Wextra \
+	-Wmissing-prototypes -Wstrict-prototypes -Wshadow -Wvla -Wundef \
+	-Wwrite-strings -Wformat=2
+ifneq ($(WERROR),0)
+WARNINGS  += -Werror
+endif
+ALL_CFLAGS = -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -MMD -MP -pthread \
 	-I. -Isriov -Iirq -Ivfio -Isrc $(PKG_CFLAGS) $(SANITIZE) $(CFLAGS)
 ALL_LDFLAGS = -pthread $(SANITIZE) $(LDFLAGS)
 LIBS      = $(PKG_LIBS) -lm
@@ -91,6 +102,7 @@ TIERS ?= unit sim kvm lab lab-iommufd
 check: deps
 	$(MAKE) all
 	$(MAKE) asan
+	$(MAKE) tsan
 	$(MAKE) format-check shellcheck
 	bash tests/run-tiers.sh $(TIERS)
 
@@ -103,6 +115,9 @@ test:
 asan:
 	$(MAKE) BUILD=build-asan OPT=-O1 \
 		SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all
+
+tsan:
+	$(MAKE) BUILD=build-tsan OPT=-O1 SANITIZE="-fsanitize=thread -fno-omit-frame-pointer" all
 
 demo: deps
 	$(MAKE) all

@@ -267,7 +267,8 @@ static void *vcpu_thread(void *arg)
 			int err = errno;
 
 			if (err == EINTR || err == EAGAIN) {
-				v->run->immediate_exit = 0;
+				/* vcpu_kick() sets it from other threads */
+				__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
 				continue;
 			}
 			err_sys(&v->err, err, "KVM_RUN on vCPU %u", v->id);

@@ -227,7 +227,8 @@ static void tx_kick(struct virtio_net *n)
 	pthread_mutex_lock(&pq->lock);
 	if (n->tx_timer_armed) {
 		deferred = true;
-	} else if (now_us() - n->tx_last_drain_us < VIRTIO_NET_TX_BUSY_US &&
+	} else if (now_us() - __atomic_load_n(&n->tx_last_drain_us, __ATOMIC_RELAXED) <
+			   VIRTIO_NET_TX_BUSY_US &&
 		   timerfd_settime(n->tx_timer_fd, 0, &its, NULL) == 0) {
 		n->tx_timer_armed = true;
 		deferred = true;

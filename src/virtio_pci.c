@@ -51,8 +51,30 @@ static void msix_signal(struct virtio_pci *vp, uint16_t vector)
 }
 
 /*
+ * vp->status: the driver's bits change under vp->lock, but device threads
+ * set NEEDS_RESET without it (virtio_pci_mark_broken), so every access is
+ * atomic and the driver's writes never drop a NEEDS_RESET set meanwhile.
+ */
+static uint8_t status_get(const struct virtio_pci *vp)
+{
+	return __atomic_load_n(&vp->status, __ATOMIC_ACQUIRE);
+}
+
+/* Status becomes @val, keeping NEEDS_RESET if it is set.  vp->lock held. */
+static void status_set_keep_needs_reset(struct virtio_pci *vp, uint8_t val)
+{
+	uint8_t cur = status_get(vp);
+
+	while (!__atomic_compare_exchange_n(&vp->status, &cur,
+					    val | (cur & VIRTIO_CONFIG_S_NEEDS_RESET), false,
+					    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		;
+}
+
+/*
  * These two run on device threads, possibly with a queue lock held, so
  * they must not take vp->lock (status writes take it, then queue locks).
+ * What they touch is atomic: config_generation, isr, status, msix_config.
  */
 void virtio_pci_config_changed(struct virtio_pci *vp)
 {
@@ -82,7 +104,7 @@ void virtio_pci_queue_done(struct virtio_pci *vp, unsigned int q)
 	if (!virtq_should_notify(&pq->vq))
 		return;
 	__atomic_or_fetch(&vp->isr, VPCI_ISR_QUEUE, __ATOMIC_SEQ_CST);
-	signal_vector(vp, pq->msix_vector);
+	signal_vector(vp, pq->msix_vector); /* stable: we hold the queue lock */
 }
 
 void virtio_pci_serve(struct virtio_pci *vp, unsigned int q, struct virtq_elem *elem,
@@ -146,14 +168,14 @@ static void queues_reset(struct virtio_pci *vp)
 /* Called with vp->lock held. */
 static void device_reset(struct virtio_pci *vp)
 {
-	if (vp->status & VIRTIO_CONFIG_S_DRIVER_OK)
+	if (status_get(vp) & VIRTIO_CONFIG_S_DRIVER_OK)
 		vp->ops->reset(vp);
 	queues_reset(vp);
-	vp->status = 0;
+	__atomic_store_n(&vp->status, 0, __ATOMIC_RELEASE);
 	vp->drv_features = 0;
 	vp->dfselect = vp->gfselect = 0;
 	vp->queue_select = 0;
-	vp->msix_config = VIRTIO_MSI_NO_VECTOR;
+	__atomic_store_n(&vp->msix_config, VIRTIO_MSI_NO_VECTOR, __ATOMIC_RELAXED);
 	__atomic_store_n(&vp->isr, 0, __ATOMIC_SEQ_CST);
 }
 
@@ -177,7 +199,7 @@ static bool queue_go_live(struct virtio_pci *vp, struct virtio_pci_queue *pq)
  */
 static int64_t status_write(struct virtio_pci *vp, uint8_t val)
 {
-	uint8_t old = vp->status;
+	uint8_t old = status_get(vp);
 	int64_t kicks = 0;
 
 	if (val == 0) {
@@ -199,7 +221,7 @@ static int64_t status_write(struct virtio_pci *vp, uint8_t val)
 			for (unsigned int i = 0; i < vp->nr_queues; i++)
 				if (vp->q[i].enabled && !queue_go_live(vp, &vp->q[i]))
 					ok = false;
-			vp->status = val | (old & VIRTIO_CONFIG_S_NEEDS_RESET);
+			status_set_keep_needs_reset(vp, val);
 			if (!ok || vp->ops->start(vp) < 0) {
 				/* No queue is served until the driver resets the device. */
 				for (unsigned int i = 0; i < vp->nr_queues; i++) {
@@ -207,7 +229,8 @@ static int64_t status_write(struct virtio_pci *vp, uint8_t val)
 					vp->q[i].vq.broken = true;
 					pthread_mutex_unlock(&vp->q[i].lock);
 				}
-				vp->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+				__atomic_or_fetch(&vp->status, VIRTIO_CONFIG_S_NEEDS_RESET,
+						  __ATOMIC_SEQ_CST);
 				return -1;
 			}
 			for (unsigned int i = 0; i < vp->nr_queues; i++)
@@ -216,7 +239,7 @@ static int64_t status_write(struct virtio_pci *vp, uint8_t val)
 			return kicks;
 		}
 	}
-	vp->status = val | (old & VIRTIO_CONFIG_S_NEEDS_RESET);
+	status_set_keep_needs_reset(vp, val);
 	return 0;
 }
 
@@ -241,8 +264,8 @@ static void common_read(struct virtio_pci *vp, uint64_t off, uint8_t *data, uint
 	put_le(img + 0x0c, f, 4);
 	put_le(img + 0x10, vp->msix_config, 2);
 	put_le(img + 0x12, vp->nr_queues, 2);
-	img[0x14] = vp->status;
-	img[0x15] = vp->config_generation;
+	img[0x14] = status_get(vp);
+	img[0x15] = __atomic_load_n(&vp->config_generation, __ATOMIC_RELAXED);
 	put_le(img + 0x16, vp->queue_select, 2);
 	if (pq) {
 		/* Size 0 tells the driver the queue does not exist. */
@@ -301,7 +324,7 @@ static void common_write(struct virtio_pci *vp, uint64_t off, const uint8_t *dat
 			vp->gfselect = v;
 		break;
 	case 0x0c:
-		if (len != 4 || (vp->status & VIRTIO_CONFIG_S_FEATURES_OK))
+		if (len != 4 || (status_get(vp) & VIRTIO_CONFIG_S_FEATURES_OK))
 			break;
 		if (vp->gfselect == 0)
 			vp->drv_features = (vp->drv_features & ~0xffffffffull) | v;
@@ -309,8 +332,9 @@ static void common_write(struct virtio_pci *vp, uint64_t off, const uint8_t *dat
 			vp->drv_features = (vp->drv_features & 0xffffffffull) | v << 32;
 		break;
 	case 0x10:
+		/* read by device threads without vp->lock */
 		if (len == 2)
-			vp->msix_config = valid_vector(vp, v);
+			__atomic_store_n(&vp->msix_config, valid_vector(vp, v), __ATOMIC_RELAXED);
 		break;
 	case 0x14:
 		if (len == 1)
@@ -326,14 +350,18 @@ static void common_write(struct virtio_pci *vp, uint64_t off, const uint8_t *dat
 			pq->size = v;
 		break;
 	case 0x1a:
-		if (len == 2 && pq)
+		/* may change while the queue runs: its user reads it under the queue lock */
+		if (len == 2 && pq) {
+			pthread_mutex_lock(&pq->lock);
 			pq->msix_vector = valid_vector(vp, v);
+			pthread_mutex_unlock(&pq->lock);
+		}
 		break;
 	case 0x1c:
 		if (len == 2 && pq && v == 1) {
 			pq->enabled = true;
 			/* Enabled after DRIVER_OK: goes live at once. */
-			if (vp->status & VIRTIO_CONFIG_S_DRIVER_OK) {
+			if (status_get(vp) & VIRTIO_CONFIG_S_DRIVER_OK) {
 				if (!queue_go_live(vp, pq))
 					kicks = -1;
 				else
@@ -359,11 +387,9 @@ static void common_write(struct virtio_pci *vp, uint64_t off, const uint8_t *dat
 	pthread_mutex_unlock(&vp->lock);
 	if (kicks < 0) {
 		/* The device refused to go live: tell the driver. */
-		pthread_mutex_lock(&vp->lock);
-		vp->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
-		pthread_mutex_unlock(&vp->lock);
+		__atomic_or_fetch(&vp->status, VIRTIO_CONFIG_S_NEEDS_RESET, __ATOMIC_SEQ_CST);
 		__atomic_or_fetch(&vp->isr, VIRTIO_PCI_ISR_CONFIG, __ATOMIC_SEQ_CST);
-		signal_vector(vp, vp->msix_config);
+		signal_vector(vp, __atomic_load_n(&vp->msix_config, __ATOMIC_RELAXED));
 		return;
 	}
 	for (unsigned int i = 0; i < vp->nr_queues; i++)

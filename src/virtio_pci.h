@@ -89,7 +89,7 @@ struct virtio_pci_queue {
 	pthread_mutex_t lock; /* held by whoever uses vq */
 	uint16_t max_size;
 	uint16_t size;
-	uint16_t msix_vector;
+	uint16_t msix_vector; /* written with vp->lock and lock held */
 	bool enabled; /* driver wrote queue_enable = 1 */
 	uint64_t desc, avail, used;
 	struct virtq vq;
@@ -117,10 +117,15 @@ struct virtio_pci {
 	uint64_t drv_features;
 	uint32_t dfselect, gfselect;
 	uint16_t queue_select;
+	/*
+	 * Also used by device threads without vp->lock, so atomic (written
+	 * under vp->lock): msix_config, status (NEEDS_RESET is set without
+	 * it), config_generation (bumped without it) and isr.
+	 */
 	uint16_t msix_config;
 	uint8_t status;
 	uint8_t config_generation;
-	uint8_t isr; /* atomic */
+	uint8_t isr;
 	struct virtio_pci_queue q[VIRTIO_PCI_MAX_QUEUES];
 	bool ioevents_on;
 	uint64_t ioevent_base;

@@ -106,8 +106,13 @@ struct vm {
 	int exit_status; /* enum vm_exit_status or debug value */
 	char exit_reason[256];
 	pthread_mutex_t exit_lock;
-	pthread_cond_t exit_cond; /* exit requested, or vcpus_go set */
+	pthread_cond_t exit_cond; /* exit_kicked or vcpus_go set */
 	bool vcpus_go; /* every vCPU thread exists: they may enter KVM_RUN */
+	/*
+	 * The exit requester has kicked every vCPU and the I/O thread and
+	 * is done with them: only now may vm_run() join (and forget) them.
+	 */
+	bool exit_kicked;
 };
 
 /* Create the VM: KVM fds, guest RAM, memslots, irqchip, buses, PCI host, routing. */

@@ -145,17 +145,23 @@ void vm_request_exit(struct vm *vm, int status, const char *reason)
 
 	if (!atomic_compare_exchange_strong(&vm->exit_requested, &expected, 1))
 		return;
-	pthread_mutex_lock(&vm->exit_lock);
-	vm->exit_status = status;
-	snprintf(vm->exit_reason, sizeof(vm->exit_reason), "%s", reason ? reason : "");
-	pthread_cond_broadcast(&vm->exit_cond);
-	pthread_mutex_unlock(&vm->exit_lock);
+	/*
+	 * Kick first, then tell vm_run(): it joins the vCPU threads (and
+	 * clears vcpu->started) as soon as it hears, and a kick must never
+	 * reach a thread that has been joined.
+	 */
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
 	/* wakes the I/O thread's epoll_wait */
 	if (write(vm->stop_efd, &one, sizeof(one)) < 0) {
 		/* the counter cannot overflow with one write per VM; nothing to do */
 	}
+	pthread_mutex_lock(&vm->exit_lock);
+	vm->exit_status = status;
+	snprintf(vm->exit_reason, sizeof(vm->exit_reason), "%s", reason ? reason : "");
+	vm->exit_kicked = true;
+	pthread_cond_broadcast(&vm->exit_cond);
+	pthread_mutex_unlock(&vm->exit_lock);
 }
 
 /* "0-2,5" -> list of CPUs; returns count or -EINVAL. */
@@ -259,7 +265,7 @@ int vm_run(struct vm *vm, struct errinfo *e)
 	pthread_mutex_unlock(&vm->exit_lock);
 
 	pthread_mutex_lock(&vm->exit_lock);
-	while (!atomic_load(&vm->exit_requested))
+	while (!vm->exit_kicked)
 		pthread_cond_wait(&vm->exit_cond, &vm->exit_lock);
 	pthread_mutex_unlock(&vm->exit_lock);
 

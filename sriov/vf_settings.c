@@ -216,7 +216,7 @@ int vf_settings_check(const struct vf_settings *s, struct errinfo *e)
 	return 0;
 }
 
-int vf_settings_parse(struct vf_settings *s, int argc, char *const *argv, struct errinfo *e)
+int vf_settings_parse(struct vf_settings *s, int argc, const char *const *argv, struct errinfo *e)
 {
 	int i, ret;
 

@@ -59,7 +59,7 @@ int vf_setting_key_lookup(const char *name);
 int vf_settings_parse_one(struct vf_settings *s, const char *key, const char *value,
 			  struct errinfo *e);
 /* Parse argv as key value pairs, then vf_settings_check(). */
-int vf_settings_parse(struct vf_settings *s, int argc, char *const *argv, struct errinfo *e);
+int vf_settings_parse(struct vf_settings *s, int argc, const char *const *argv, struct errinfo *e);
 /* Rules between keys: qos/proto need vlan, min_tx_rate <= max_tx_rate, at least one key. */
 int vf_settings_check(const struct vf_settings *s, struct errinfo *e);
 

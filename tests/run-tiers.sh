@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the named test tiers in order; each prints its own closing line
 # "<tier>: N passed, N failed".  The ASan+UBSan build runs the unit and
-# simulated tiers again.  Each tier's wall time is printed after it, and a
-# table of them at the end, followed by the total "N passed, N failed".
+# simulated tiers again, the TSan build the unit tier.  Each tier's wall
+# time is printed after it, and a table of them at the end, followed by the
+# total "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.." || exit 1
 total_pass=0 total_fail=0 rc=0
@@ -40,7 +41,8 @@ for t in "$@"; do
 	case $t in
 	unit)
 		run_tier unit tests/run-unit.sh BUILD=build
-		run_tier unit-asan tests/run-unit.sh BUILD=build-asan TIER=unit-asan ;;
+		run_tier unit-asan tests/run-unit.sh BUILD=build-asan TIER=unit-asan
+		run_tier unit-tsan tests/run-unit.sh BUILD=build-tsan TIER=unit-tsan ;;
 	sim)
 		run_tier sim tests/sim/run.sh BUILD=build
 		run_tier sim-asan tests/sim/run.sh BUILD=build-asan TIER=sim-asan ;;

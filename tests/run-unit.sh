@@ -8,6 +8,11 @@ pass=0 fail=0
 export CMOCKA_MESSAGE_OUTPUT=TAP
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# A TSan report must fail the test program: stop at the first one, exit 66
+# (appended, so it holds whatever else TSAN_OPTIONS says).
+if [ "$TIER" = unit-tsan ]; then
+	export TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS }halt_on_error=1 exitcode=66"
+fi
 shopt -s nullglob
 bins=("$BUILD"/tests/unit/test_*)
 bins=("${bins[@]/%.o/}")

@@ -33,6 +33,7 @@ int vfio_msix_init(struct vfio_msix *m, struct vfio_device *dev, const struct vf
 	return 0;
 }
 
+/* m->lock held */
 static void note_error(struct vfio_msix *m, int ret, const struct errinfo *e)
 {
 	if (ret >= 0)
@@ -289,9 +290,10 @@ int vfio_msix_ctrl(struct vfio_msix *m, bool enable, bool func_mask, struct erri
 	m->func_mask = func_mask;
 	sync_all(m);
 out:
-	pthread_mutex_unlock(&m->lock);
+	/* under the lock: vCPU threads writing the table note their errors too */
 	if (ret < 0)
 		note_error(m, ret, e);
+	pthread_mutex_unlock(&m->lock);
 	return ret;
 }
 

@@ -51,8 +51,8 @@ struct vfio_msix {
 	bool enabled;
 	bool func_mask;
 	bool registered; /* eventfds handed to VFIO */
-	unsigned int nr_errors; /* failed routing/VFIO calls caused by the guest */
-	struct errinfo last_err; /* the latest of them, for the log */
+	unsigned int nr_errors; /* failed routing/VFIO calls caused by the guest (lock) */
+	struct errinfo last_err; /* the latest of them, for the log (lock) */
 };
 
 int vfio_msix_init(struct vfio_msix *m, struct vfio_device *dev, const struct vfio_irq *irq,

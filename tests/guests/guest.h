@@ -90,4 +90,7 @@ void __attribute__((noreturn)) exit_i8042_reset(void);
 void __attribute__((noreturn)) exit_acpi_poweroff(void);
 void __attribute__((noreturn)) exit_debug(uint16_t code);
 
+/* Each guest program defines this; start.S calls it once long mode is on. */
+void guest_main(void);
+
 #endif

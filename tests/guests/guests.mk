@@ -3,7 +3,7 @@
 GUEST_NAMES := hello poweroff pciscan virtio_rng acpi_button echo bench
 GUEST_CFLAGS := -O2 -m64 -ffreestanding -nostdlib -fno-pic -fno-pie -fno-stack-protector \
 	-mgeneral-regs-only -mno-sse -mno-mmx -mno-red-zone -mcmodel=small \
-	-fno-asynchronous-unwind-tables -Wall -Wextra -Werror -Itests/guests
+	-fno-asynchronous-unwind-tables $(WARNINGS) -Itests/guests
 GUEST_BINS := $(patsubst %,$(BUILD)/guests/%.bin,$(GUEST_NAMES))
 GUEST_COMMON := $(BUILD)/guests/start.o $(BUILD)/guests/lib.o $(BUILD)/guests/pcilib.o
 
@@ -32,6 +32,6 @@ $(BUILD)/guests/%.bin: $(BUILD)/guests/%.elf
 # Bare KVM floor for the startup benchmark.
 $(BUILD)/tests/bench/kvm_floor: tests/bench/kvm_floor.c
 	@mkdir -p $(@D)
-	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
+	$(CC) -O2 $(WARNINGS) -o $@ $<
 
 TEST_BINS += $(GUEST_BINS) $(BUILD)/tests/bench/kvm_floor

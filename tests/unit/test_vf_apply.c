@@ -124,7 +124,7 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void parse(struct vf_settings *s, int argc, char **argv)
+static void parse(struct vf_settings *s, int argc, const char *const *argv)
 {
 	struct errinfo e;
 
@@ -146,9 +146,10 @@ static const struct vf_apply_result *result(const struct vf_apply_report *rep, e
 static void applies_in_driver_friendly_order(void **state)
 {
 	struct mock *m = *state;
-	char *argv[] = {"query_rss", "on",  "state",	   "enable", "trust", "on",
-			"spoofchk",  "off", "max_tx_rate", "100",    "mac",   "02:00:00:00:00:07",
-			"vlan",	     "5"};
+	const char *argv[] = {"query_rss",   "on",  "state",	"enable",
+			      "trust",	     "on",  "spoofchk", "off",
+			      "max_tx_rate", "100", "mac",	"02:00:00:00:00:07",
+			      "vlan",	     "5"};
 	static const enum vf_attr order[] = {VF_ATTR_VLAN,     VF_ATTR_MAC,   VF_ATTR_RATE,
 					     VF_ATTR_SPOOFCHK, VF_ATTR_TRUST, VF_ATTR_LINK_STATE,
 					     VF_ATTR_QUERY_RSS};
@@ -181,7 +182,8 @@ static void applies_in_driver_friendly_order(void **state)
 static void unchanged_settings_are_not_sent(void **state)
 {
 	struct mock *m = *state;
-	char *argv[] = {"spoofchk", "on", "trust", "off", "vlan", "0", "mac", "02:00:00:00:00:01"};
+	const char *argv[] = {"spoofchk", "on", "trust", "off",
+			      "vlan",	  "0",	"mac",	 "02:00:00:00:00:01"};
 	struct vf_apply_report rep;
 	struct vf_settings s;
 	struct errinfo e;
@@ -204,7 +206,7 @@ static void unchanged_settings_are_not_sent(void **state)
 static void unknown_current_value_is_sent(void **state)
 {
 	struct mock *m = *state;
-	char *argv[] = {"trust", "off"};
+	const char *argv[] = {"trust", "off"};
 	struct vf_apply_report rep;
 	struct vf_settings s;
 	struct errinfo e;
@@ -221,7 +223,7 @@ static void unknown_current_value_is_sent(void **state)
 static void unsupported_does_not_stop_the_others(void **state)
 {
 	struct mock *m = *state;
-	char *argv[] = {"spoofchk", "off", "state", "disable", "trust", "on"};
+	const char *argv[] = {"spoofchk", "off", "state", "disable", "trust", "on"};
 	const struct vf_apply_result *r;
 	struct vf_apply_report rep;
 	struct vf_settings s;
@@ -249,7 +251,7 @@ static void unsupported_does_not_stop_the_others(void **state)
 static void transient_errors_are_retried(void **state)
 {
 	struct mock *m = *state;
-	char *argv[] = {"mac", "02:00:00:00:00:33", "trust", "on"};
+	const char *argv[] = {"mac", "02:00:00:00:00:33", "trust", "on"};
 	const struct vf_apply_result *r;
 	struct vf_apply_report rep;
 	struct vf_settings s;
@@ -271,7 +273,7 @@ static void transient_errors_are_retried(void **state)
 static void retries_give_up(void **state)
 {
 	struct mock *m = *state;
-	char *argv[] = {"mac", "02:00:00:00:00:33", "spoofchk", "off"};
+	const char *argv[] = {"mac", "02:00:00:00:00:33", "spoofchk", "off"};
 	const struct vf_apply_result *r;
 	struct vf_apply_report rep;
 	struct vf_settings s;
@@ -292,8 +294,8 @@ static void retries_give_up(void **state)
 static void eperm_on_vlan_clear_is_ignored_but_not_on_set(void **state)
 {
 	struct mock *m = *state;
-	char *clear[] = {"vlan", "0"};
-	char *set[] = {"vlan", "20"};
+	const char *clear[] = {"vlan", "0"};
+	const char *set[] = {"vlan", "20"};
 	const struct vf_apply_result *r;
 	struct vf_apply_report rep;
 	struct vf_settings s;
@@ -318,7 +320,7 @@ static void eperm_on_vlan_clear_is_ignored_but_not_on_set(void **state)
 static void qinq_refused_by_an_8021q_only_driver_is_unsupported(void **state)
 {
 	struct mock *m = *state;
-	char *argv[] = {"vlan", "30", "proto", "802.1ad", "trust", "on"};
+	const char *argv[] = {"vlan", "30", "proto", "802.1ad", "trust", "on"};
 	const struct vf_apply_result *r;
 	struct vf_apply_report rep;
 	struct vf_settings s;
@@ -337,7 +339,7 @@ static void qinq_refused_by_an_8021q_only_driver_is_unsupported(void **state)
 static void rate_refusal_gets_a_hint(void **state)
 {
 	struct mock *m = *state;
-	char *argv[] = {"min_tx_rate", "10"};
+	const char *argv[] = {"min_tx_rate", "10"};
 	const struct vf_apply_result *r;
 	struct vf_apply_report rep;
 	struct vf_settings s;
@@ -357,7 +359,7 @@ static void rate_refusal_gets_a_hint(void **state)
 static void mac_not_taking_effect_is_a_failure(void **state)
 {
 	struct mock *m = *state;
-	char *argv[] = {"mac", "02:00:00:00:00:44", "max_tx_rate", "300"};
+	const char *argv[] = {"mac", "02:00:00:00:00:44", "max_tx_rate", "300"};
 	const struct vf_apply_result *r;
 	struct vf_apply_report rep;
 	struct vf_settings s;
@@ -379,8 +381,8 @@ static void mac_not_taking_effect_is_a_failure(void **state)
 static void rate_alone_keeps_the_other_half(void **state)
 {
 	struct mock *m = *state;
-	char *min[] = {"min_tx_rate", "50"};
-	char *toobig[] = {"min_tx_rate", "900"};
+	const char *min[] = {"min_tx_rate", "50"};
+	const char *toobig[] = {"min_tx_rate", "900"};
 	struct vf_apply_report rep;
 	struct vf_settings s;
 	struct errinfo e;
@@ -402,7 +404,7 @@ static void rate_alone_keeps_the_other_half(void **state)
 static void missing_vf_or_pf_changes_nothing(void **state)
 {
 	struct mock *m = *state;
-	char *argv[] = {"trust", "on"};
+	const char *argv[] = {"trust", "on"};
 	struct vf_apply_report rep;
 	struct vf_settings s;
 	struct errinfo e;
@@ -423,7 +425,7 @@ static void missing_vf_or_pf_changes_nothing(void **state)
 static void works_through_the_fake_backend(void **state)
 {
 	char dir[] = "/tmp/vfapply-XXXXXX", path[64], logp[80], line[256];
-	char *argv[] = {"mac", "02:00:00:00:00:01", "spoofchk", "off", "trust", "on"};
+	const char *argv[] = {"mac", "02:00:00:00:00:01", "spoofchk", "off", "trust", "on"};
 	struct vf_apply_report rep;
 	struct vf_settings s;
 	struct errinfo e;

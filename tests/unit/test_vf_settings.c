@@ -11,7 +11,7 @@
 
 #define PARSE(s, e, ...)                                                              \
 	({                                                                            \
-		char *_argv[] = {__VA_ARGS__};                                        \
+		const char *_argv[] = {__VA_ARGS__};                                  \
 		vf_settings_parse((s), sizeof(_argv) / sizeof(_argv[0]), _argv, (e)); \
 	})
 
@@ -94,7 +94,7 @@ static void bad_values_name_key_value_and_rule(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *argv[] = {(char *)cases[i].key, (char *)cases[i].value};
+		const char *argv[] = {cases[i].key, cases[i].value};
 
 		err_clear(&e);
 		assert_int_equal(vf_settings_parse(&s, 2, argv, &e), -EINVAL);

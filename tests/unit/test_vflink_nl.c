@@ -152,7 +152,7 @@ static void apply_refuses_before_sending_anything(void **state)
 	struct vf_settings s;
 	struct vflink *l;
 	struct errinfo e;
-	char *argv[] = {"mac", "02:00:00:00:00:01", "trust", "on"};
+	const char *argv[] = {"mac", "02:00:00:00:00:01", "trust", "on"};
 
 	(void)state;
 	assert_int_equal(vf_settings_parse(&s, 4, argv, &e), 0);

@@ -218,7 +218,7 @@ int cmd_set(struct vfctl_ctx *ctx, int argc, char **argv)
 	if ((argc - i - 2) % 2)
 		return vfctl_usage_error(ctx, "set: VF setting '%s' needs a value", argv[argc - 1]);
 	/* Every value is checked before anything is sent. */
-	if (vf_settings_parse(&s, argc - i - 2, argv + i + 2, &e)) {
+	if (vf_settings_parse(&s, argc - i - 2, (const char *const *)argv + i + 2, &e)) {
 		vfctl_report(ctx, &e);
 		return VFCTL_EXIT_USAGE;
 	}

@@ -92,7 +92,9 @@ static void usage(FILE *f)
 		VM_MAX_VCPUS, VIRTIO_NET_TX_COALESCE_US);
 }
 
-static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -277,11 +279,11 @@ static int parse_run(int argc, char **argv, struct opts *o)
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	if (!o->mem)
-		return usage_error("%s", "--mem SIZE is required");
+		return usage_error("--mem SIZE is required");
 	if (!o->kernel == !o->firmware)
-		return usage_error("%s", "give exactly one of --kernel FILE or --firmware FILE");
+		return usage_error("give exactly one of --kernel FILE or --firmware FILE");
 	if (o->firmware && (o->initrd || o->cmdline))
-		return usage_error("%s", "--initrd and --cmdline go with --kernel, not --firmware");
+		return usage_error("--initrd and --cmdline go with --kernel, not --firmware");
 	if ((o->kernel && check_readable("--kernel", o->kernel)) ||
 	    (o->initrd && check_readable("--initrd", o->initrd)) ||
 	    (o->firmware && check_readable("--firmware", o->firmware)))

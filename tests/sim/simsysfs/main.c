@@ -422,16 +422,24 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	{
-		char *fargv[] = {argv[0],
-				 "-f",
-				 "-s",
-				 "-o",
-				 "fsname=simsysfs,subtype=simsysfs,allow_other",
-				 (char *)mnt,
-				 debug ? "-d" : NULL,
-				 NULL};
+		/* fuse_main() takes char *argv[]: hand it heap copies, not literals */
+		static const char *const fopts[] = {"-f", "-s", "-o",
+						    "fsname=simsysfs,subtype=simsysfs,allow_other"};
+		struct fuse_args fargs = FUSE_ARGS_INIT(0, NULL);
+		bool bad = fuse_opt_add_arg(&fargs, argv[0]) != 0;
 
-		ret = fuse_main(debug ? 7 : 6, fargv, &sim_ops, s);
+		for (size_t i = 0; i < sizeof(fopts) / sizeof(fopts[0]); i++)
+			bad = bad || fuse_opt_add_arg(&fargs, fopts[i]);
+		bad = bad || fuse_opt_add_arg(&fargs, mnt);
+		if (debug)
+			bad = bad || fuse_opt_add_arg(&fargs, "-d");
+		if (bad) {
+			fprintf(stderr, "simsysfs: out of memory\n");
+			ret = 1;
+		} else {
+			ret = fuse_main(fargs.argc, fargs.argv, &sim_ops, s);
+		}
+		fuse_opt_free_args(&fargs);
 	}
 out:
 	for (int i = 0; i < s->ndevs; i++)
