@@ -110,6 +110,7 @@ check: deps
 test:
 	$(MAKE) all
 	$(MAKE) asan
+	$(MAKE) tsan
 	bash tests/run-tiers.sh unit sim
 
 asan:
