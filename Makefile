@@ -39,23 +39,31 @@ ifneq ($(WERROR),0)
 WARNINGS  += -Werror
 endif
 ALL_CFLAGS = -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -MMD -MP -pthread \
-	-I. -Isriov -Iirq -Ivfio -Isrc $(PKG_CFLAGS) $(SANITIZE) $(CFLAGS)
+	$(addprefix -I,$(LIB_DIRS)) $(PKG_CFLAGS) $(SANITIZE) $(CFLAGS)
 ALL_LDFLAGS = -pthread $(SANITIZE) $(LDFLAGS)
 LIBS      = $(PKG_LIBS) -lm
 
-# Libraries: every .c in the folder.  Order matters for static linking:
-# users before what they use (src -> vfio -> irq -> sriov).
-LIB_DIRS  := src vfio irq sriov
+# Libraries, one per folder (every .c in it), in layers: each uses only the
+# ones after it, so this is also the static link order (docs/ARCHITECTURE.md).
+#   vfio         passthrough: VFIO/iommufd, the passthrough PCI function
+#   src/devices  emulated devices: MSI-X model, virtio, serial
+#   src/vmm      the VM: memory, vCPUs, boot, ACPI, platform, PCI host, buses
+#   irq          GSI routing, irqfd, host IRQ affinity
+#   sriov        VFs: counts, NVMe virtualization, VF link settings, config
+#   src/host     host PCI facts and binding: devices, IOMMU groups, checks
+#   src/lib      errors, PCI addresses, sysfs access
+LIB_DIRS  := vfio src/devices src/vmm irq sriov src/host src/lib
+libname    = $(BUILD)/lib$(subst /,-,$(1)).a
 define lib_rules
 $(1)_SRCS := $$(wildcard $(1)/*.c)
 $(1)_OBJS := $$(patsubst %.c,$(BUILD)/%.o,$$($(1)_SRCS))
-$(BUILD)/lib$(1).a: $$($(1)_OBJS)
+$(call libname,$(1)): $$($(1)_OBJS)
 	@mkdir -p $$(@D)
 	@rm -f $$@
 	$$(AR) rcs $$@ $$^
 endef
 $(foreach d,$(LIB_DIRS),$(eval $(call lib_rules,$(d))))
-LIBARS    := $(foreach d,$(LIB_DIRS),$(BUILD)/lib$(d).a)
+LIBARS    := $(foreach d,$(LIB_DIRS),$(call libname,$(d)))
 
 # Front ends: tools/<prog>/*.c -> build/<prog>
 PROGS     := vfctl vfvm

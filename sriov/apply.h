@@ -115,7 +115,7 @@ struct apply_sys {
 	const char *state_dir;
 	struct vflink *nl;
 	struct errinfo nl_err;
-	unsigned int bind_flags; /* SRIOV_BIND_FORCE from --force */
+	unsigned int bind_flags; /* PCI_BIND_FORCE from --force */
 	int wait_ms; /* for new VF links; 0 = 10 s */
 };
 

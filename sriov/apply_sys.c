@@ -263,7 +263,7 @@ static int sys_set_driver(void *priv, const struct rc_pf_state *st, int vf, cons
 			  struct errinfo *e)
 {
 	struct apply_sys *s = priv;
-	struct sriov_bind_saved saved;
+	struct pci_bind_saved saved;
 	const char *bdf;
 
 	if (vf >= st->nr_vfs || !st->vfs[vf].bdf[0])
@@ -273,12 +273,11 @@ static int sys_set_driver(void *priv, const struct rc_pf_state *st, int vf, cons
 	 * Giving back to the remembered driver (or to none) clears
 	 * driver_override and forgets the remembered state.
 	 */
-	if (!sriov_bind_state_read(s->state_dir, bdf, &saved, NULL) &&
-	    !strcmp(saved.driver, driver))
-		return sriov_restore(s->root, s->state_dir, bdf, &saved, e);
+	if (!pci_bind_state_read(s->state_dir, bdf, &saved, NULL) && !strcmp(saved.driver, driver))
+		return pci_restore(s->root, s->state_dir, bdf, &saved, e);
 	if (!driver[0])
-		return sriov_unbind(s->root, s->state_dir, bdf, s->bind_flags, &saved, e);
-	return sriov_bind_take(s->root, s->state_dir, bdf, driver, s->bind_flags, &saved, e);
+		return pci_unbind(s->root, s->state_dir, bdf, s->bind_flags, &saved, e);
+	return pci_bind_take(s->root, s->state_dir, bdf, driver, s->bind_flags, &saved, e);
 }
 
 /* The PF's permanent MAC: ethtool on the real system, sysfs "address" under a test root. */

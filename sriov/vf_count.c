@@ -251,7 +251,7 @@ static int forget_removed(const char *state_dir, const struct sriov_pf *pf,
 			snprintf(bdf, sizeof(bdf), "%s", pf->vfs[i].bdf);
 		else if (sriov_vf_bdf(pf, i - pf->n_vfs, bdf))
 			break;
-		ret = sriov_bind_forget(state_dir, bdf, first ? NULL : e);
+		ret = pci_bind_forget(state_dir, bdf, first ? NULL : e);
 		if (ret > 0)
 			res->forgotten++;
 		else if (ret < 0 && !first)

@@ -34,7 +34,7 @@
 
 #define ROM_FILE_MAX (16u << 20)
 
-/* config offsets (src/pci.h clashes with linux/pci_regs.h, so spelled here) */
+/* config offsets (src/vmm/pci.h clashes with linux/pci_regs.h, so spelled here) */
 #define CFG_VENDOR_ID 0x00
 #define CFG_DEVICE_ID 0x02
 #define CFG_CLASS_REVISION 0x08
@@ -49,7 +49,7 @@
 struct vfio_give_back {
 	char root[256];
 	char state_dir[256];
-	struct sriov_bind_saved saved;
+	struct pci_bind_saved saved;
 };
 
 struct vfio_shared {
@@ -112,7 +112,7 @@ struct vfio_pci {
 	struct vfio_bar_state bar[VFIO_CFG_NR_BARS];
 	uint8_t *rom_image;
 	uint64_t rom_len;
-	struct sriov_bind_saved *saved;
+	struct pci_bind_saved *saved;
 	int nr_saved;
 	bool err_watched;
 	bool req_watched;
@@ -512,13 +512,13 @@ struct give_back_result {
 };
 
 static void give_back_saved(const char *root, const char *state_dir,
-			    const struct sriov_bind_saved *saved, int n, struct give_back_result *r)
+			    const struct pci_bind_saved *saved, int n, struct give_back_result *r)
 {
 	struct errinfo e;
 
 	for (int i = 0; i < n; i++) {
 		err_clear(&e);
-		if (sriov_bind_give_back(root, state_dir, &saved[i], &e) == 0)
+		if (pci_bind_give_back(root, state_dir, &saved[i], &e) == 0)
 			continue;
 		if (!r->failed++) {
 			r->first = e;
@@ -718,8 +718,8 @@ int vfio_pci__claim(const struct vfio_host_opts *h, const char *spec, struct vfi
 			goto err;
 	}
 	if (vp->spec.managed) {
-		ret = sriov_bind_group(vp->root, vp->state_dir, vp->spec.bdf, "vfio-pci", 0,
-				       &vp->saved, &vp->nr_saved, e);
+		ret = pci_bind_group(vp->root, vp->state_dir, vp->spec.bdf, "vfio-pci", 0,
+				     &vp->saved, &vp->nr_saved, e);
 		/* vfctl's --force is not vfvm's: a VM never takes a device in use */
 		char *force = ret == -EBUSY ? strstr(e->hint, ", or use --force") : NULL;
 

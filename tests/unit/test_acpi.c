@@ -13,7 +13,7 @@
 
 #include "acpi.h"
 #include "aml.h"
-#include "devices.h"
+#include "platform.h"
 
 #define BASE 0xe0000ULL
 #define SIZE 0x10000

@@ -55,13 +55,13 @@ static int teardown(void **state)
 static void missing_driver_says_modprobe(void **state)
 {
 	struct fixture *f = *state;
-	struct sriov_bind_saved s;
+	struct pci_bind_saved s;
 	struct errinfo e;
 	char path[512];
 
 	snprintf(path, sizeof(path), "%s/sys/bus/pci/drivers/vfio-pci", f->root);
 	stree_free(path);
-	assert_int_equal(sriov_bind_take(f->root, f->state, VF, "vfio-pci", 0, &s, &e), -ENOENT);
+	assert_int_equal(pci_bind_take(f->root, f->state, VF, "vfio-pci", 0, &s, &e), -ENOENT);
 	assert_non_null(strstr(e.msg, "driver vfio-pci is not loaded"));
 	assert_string_equal(e.hint, "load it first: modprobe vfio-pci");
 	/* Nothing changed, nothing remembered. */
@@ -72,11 +72,11 @@ static void missing_driver_says_modprobe(void **state)
 static void failed_probe_rolls_back(void **state)
 {
 	struct fixture *f = *state;
-	struct sriov_bind_saved s;
+	struct pci_bind_saved s;
 	char buf[64], path[512];
 	struct errinfo e;
 
-	assert_int_equal(sriov_bind_take(f->root, f->state, VF, "vfio-pci", 0, &s, &e), -EIO);
+	assert_int_equal(pci_bind_take(f->root, f->state, VF, "vfio-pci", 0, &s, &e), -EIO);
 	assert_non_null(strstr(e.msg, VF " did not bind to vfio-pci: its driver is now igbvf"));
 	assert_non_null(strstr(e.hint, VF " was given back to igbvf"));
 	assert_false(s.changed);
@@ -96,7 +96,7 @@ static void failed_probe_rolls_back(void **state)
 static void probe_errno_is_named(void **state)
 {
 	struct fixture *f = *state;
-	struct sriov_bind_saved s;
+	struct pci_bind_saved s;
 	struct errinfo e;
 	char buf[64], path[512];
 
@@ -104,7 +104,7 @@ static void probe_errno_is_named(void **state)
 	snprintf(path, sizeof(path), "%s/sys/bus/pci/drivers_probe", f->root);
 	assert_int_equal(remove(path), 0);
 	assert_int_equal(stree_mkdir(f->root, "/sys/bus/pci/drivers_probe"), 0);
-	assert_int_equal(sriov_bind_take(f->root, f->state, VF, "vfio-pci", 0, &s, &e), -EIO);
+	assert_int_equal(pci_bind_take(f->root, f->state, VF, "vfio-pci", 0, &s, &e), -EIO);
 	assert_non_null(strstr(e.msg, "its driver is now igbvf (drivers_probe answered: Is a "
 				      "directory)"));
 	stree_read(f->root, "/sys/bus/pci/devices/" VF "/driver_override", buf, sizeof(buf));
@@ -114,13 +114,13 @@ static void probe_errno_is_named(void **state)
 static void already_bound_is_noop_and_give_back_too(void **state)
 {
 	struct fixture *f = *state;
-	struct sriov_bind_saved s;
+	struct pci_bind_saved s;
 	char buf[64];
 
-	assert_int_equal(sriov_bind_take(f->root, f->state, VF, "igbvf", 0, &s, NULL), 0);
+	assert_int_equal(pci_bind_take(f->root, f->state, VF, "igbvf", 0, &s, NULL), 0);
 	assert_false(s.changed);
 	assert_string_equal(s.driver, "igbvf");
-	assert_int_equal(sriov_bind_give_back(f->root, f->state, &s, NULL), 0);
+	assert_int_equal(pci_bind_give_back(f->root, f->state, &s, NULL), 0);
 	stree_read(f->root, "/sys/bus/pci/devices/" VF "/driver_override", buf, sizeof(buf));
 	assert_string_equal(buf, "(null)\n");
 }
@@ -128,7 +128,7 @@ static void already_bound_is_noop_and_give_back_too(void **state)
 static void host_use_refused_unless_forced(void **state)
 {
 	struct fixture *f = *state;
-	struct sriov_bind_saved s;
+	struct pci_bind_saved s;
 	char dir[512], rel[600];
 	struct errinfo e;
 
@@ -139,17 +139,16 @@ static void host_use_refused_unless_forced(void **state)
 	stree_write(f->root, "/proc/net/route",
 		    "Iface\tDestination\tGateway\tFlags\n"
 		    "eno1\t0000A8C0\t00000000\t0001\n");
-	assert_int_equal(sriov_bind_take(f->root, f->state, NIC, "vfio-pci", 0, &s, &e), -EBUSY);
+	assert_int_equal(pci_bind_take(f->root, f->state, NIC, "vfio-pci", 0, &s, &e), -EBUSY);
 	assert_non_null(strstr(e.msg, "in use by the host: interface eno1 is up and routes"));
 	assert_non_null(strstr(e.hint, "ip link set eno1 down"));
 	/* Forced: it gets past the refusal (and then fails the read-back here). */
-	assert_int_equal(
-		sriov_bind_take(f->root, f->state, NIC, "vfio-pci", SRIOV_BIND_FORCE, &s, &e),
-		-EIO);
+	assert_int_equal(pci_bind_take(f->root, f->state, NIC, "vfio-pci", PCI_BIND_FORCE, &s, &e),
+			 -EIO);
 	/* Dry run with force: every check passes, nothing written. */
 	stree_write(f->root, "/sys/bus/pci/drivers_probe", "");
-	assert_int_equal(sriov_bind_take(f->root, f->state, NIC, "vfio-pci",
-					 SRIOV_BIND_FORCE | SRIOV_BIND_DRY_RUN, &s, &e),
+	assert_int_equal(pci_bind_take(f->root, f->state, NIC, "vfio-pci",
+				       PCI_BIND_FORCE | PCI_BIND_DRY_RUN, &s, &e),
 			 0);
 	assert_false(s.changed);
 	{
@@ -163,14 +162,13 @@ static void host_use_refused_unless_forced(void **state)
 static void pf_with_vfs_refused_for_vfio(void **state)
 {
 	struct fixture *f = *state;
-	struct sriov_bind_saved s;
+	struct pci_bind_saved s;
 	struct errinfo e;
 
 	stree_dev_attr(f->root, NIC, "sriov_totalvfs", "7\n");
 	stree_dev_attr(f->root, NIC, "sriov_numvfs", "2\n");
-	assert_int_equal(
-		sriov_bind_take(f->root, f->state, NIC, "vfio-pci", SRIOV_BIND_FORCE, &s, &e),
-		-EBUSY);
+	assert_int_equal(pci_bind_take(f->root, f->state, NIC, "vfio-pci", PCI_BIND_FORCE, &s, &e),
+			 -EBUSY);
 	assert_non_null(strstr(e.msg, "SR-IOV PF with 2 VFs enabled"));
 	assert_string_equal(e.hint, "remove its VFs first: vfctl vfs " NIC " 0");
 }
@@ -181,7 +179,7 @@ static void group_refused_as_a_whole_and_dry_run_lists_moves(void **state)
 	struct stree_dev a = {"0000:03:00.0", NULL, 0x8086, 0x100e, 0x020000, "e1000", 12};
 	struct stree_dev b = {"0000:03:00.1", NULL, 0x8086, 0x100e, 0x020000, "e1000", 12};
 	struct fixture *f = *state;
-	struct sriov_bind_saved *saved = NULL;
+	struct pci_bind_saved *saved = NULL;
 	char dir[512], rel[600], buf[64];
 	struct errinfo e;
 	int n = -1;
@@ -198,7 +196,7 @@ static void group_refused_as_a_whole_and_dry_run_lists_moves(void **state)
 	stree_write(f->root, "/sys/bus/pci/drivers_probe", "");
 
 	/* The member the host uses blocks the whole group before anything moves. */
-	assert_int_equal(sriov_bind_group(f->root, f->state, a.bdf, "vfio-pci", 0, &saved, &n, &e),
+	assert_int_equal(pci_bind_group(f->root, f->state, a.bdf, "vfio-pci", 0, &saved, &n, &e),
 			 -EBUSY);
 	assert_null(saved);
 	assert_non_null(strstr(e.msg, "IOMMU group 12"));
@@ -208,8 +206,8 @@ static void group_refused_as_a_whole_and_dry_run_lists_moves(void **state)
 	assert_string_equal(buf, "(null)\n");
 
 	/* Dry run (forced): the plan names both endpoints and their drivers, writes nothing. */
-	assert_int_equal(sriov_bind_group(f->root, f->state, a.bdf, "vfio-pci",
-					  SRIOV_BIND_FORCE | SRIOV_BIND_DRY_RUN, &saved, &n, &e),
+	assert_int_equal(pci_bind_group(f->root, f->state, a.bdf, "vfio-pci",
+					PCI_BIND_FORCE | PCI_BIND_DRY_RUN, &saved, &n, &e),
 			 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(saved[0].bdf, "0000:03:00.0");
@@ -224,7 +222,7 @@ static void group_refused_as_a_whole_and_dry_run_lists_moves(void **state)
 static void state_remembered_first_move_wins(void **state)
 {
 	struct fixture *f = *state;
-	struct sriov_bind_saved s;
+	struct pci_bind_saved s;
 	char(*list)[BDF_LEN];
 	struct errinfo e;
 	int n;
@@ -232,26 +230,26 @@ static void state_remembered_first_move_wins(void **state)
 	/* A record left by an earlier move (host driver igbvf). */
 	stree_write(f->root, "/state/drivers/" VF, "driver=igbvf\noverride=\n");
 	stree_write(f->root, "/state/drivers/junk", "driver=x\n");
-	assert_int_equal(sriov_bind_state_read(f->state, VF, &s, &e), 0);
+	assert_int_equal(pci_bind_state_read(f->state, VF, &s, &e), 0);
 	assert_string_equal(s.driver, "igbvf");
 	assert_string_equal(s.override, "");
 	assert_true(s.changed);
-	assert_int_equal(sriov_bind_state_list(f->state, &list, &n, &e), 0);
+	assert_int_equal(pci_bind_state_list(f->state, &list, &n, &e), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(list[0], VF);
 	free(list);
-	assert_int_equal(sriov_bind_state_read(f->state, NIC, &s, &e), -ENOENT);
+	assert_int_equal(pci_bind_state_read(f->state, NIC, &s, &e), -ENOENT);
 	assert_non_null(strstr(e.msg, "no original driver remembered for " NIC));
 }
 
 static void unbind_remembers_and_restore_reads(void **state)
 {
 	struct fixture *f = *state;
-	struct sriov_bind_saved s;
+	struct pci_bind_saved s;
 	char buf[128];
 	struct errinfo e;
 
-	assert_int_equal(sriov_unbind(f->root, f->state, VF, 0, &s, &e), 0);
+	assert_int_equal(pci_unbind(f->root, f->state, VF, 0, &s, &e), 0);
 	assert_true(s.changed);
 	stree_read(f->root, "/sys/bus/pci/drivers/igbvf/unbind", buf, sizeof(buf));
 	assert_string_equal(buf, VF);
@@ -261,36 +259,36 @@ static void unbind_remembers_and_restore_reads(void **state)
 	 * The tree kept the driver link, so restore finds igbvf in place: it only
 	 * puts driver_override back (it was unset) and forgets the record.
 	 */
-	assert_int_equal(sriov_restore(f->root, f->state, VF, &s, &e), 0);
+	assert_int_equal(pci_restore(f->root, f->state, VF, &s, &e), 0);
 	assert_string_equal(s.driver, "igbvf");
 	stree_read(f->root, "/sys/bus/pci/devices/" VF "/driver_override", buf, sizeof(buf));
 	assert_int_equal(buf[0], '\n');
 	assert_int_equal(stree_read(f->root, "/state/drivers/" VF, buf, sizeof(buf)), -1);
-	assert_int_equal(sriov_restore(f->root, f->state, VF, &s, &e), -ENOENT);
+	assert_int_equal(pci_restore(f->root, f->state, VF, &s, &e), -ENOENT);
 }
 
 static void forget_drops_only_that_record(void **state)
 {
 	struct fixture *f = *state;
-	struct sriov_bind_saved s;
+	struct pci_bind_saved s;
 	char buf[128];
 	struct errinfo e;
 
 	stree_write(f->root, "/state/drivers/" VF, "driver=igbvf\noverride=\n");
 	stree_write(f->root, "/state/drivers/" NIC, "driver=e1000e\noverride=\n");
-	assert_int_equal(sriov_bind_forget(f->state, VF, &e), 1);
+	assert_int_equal(pci_bind_forget(f->state, VF, &e), 1);
 	assert_int_equal(stree_read(f->root, "/state/drivers/" VF, buf, sizeof(buf)), -1);
-	assert_int_equal(sriov_bind_state_read(f->state, VF, &s, &e), -ENOENT);
+	assert_int_equal(pci_bind_state_read(f->state, VF, &s, &e), -ENOENT);
 	/* Nothing left to forget is not an error. */
-	assert_int_equal(sriov_bind_forget(f->state, VF, &e), 0);
+	assert_int_equal(pci_bind_forget(f->state, VF, &e), 0);
 	/* The neighbour keeps its record. */
-	assert_int_equal(sriov_bind_state_read(f->state, NIC, &s, &e), 0);
+	assert_int_equal(pci_bind_state_read(f->state, NIC, &s, &e), 0);
 	assert_string_equal(s.driver, "e1000e");
 	/* Only a canonical BDF is a record name: no path tricks, no short forms. */
-	assert_int_equal(sriov_bind_forget(f->state, "02:00.0", &e), -EINVAL);
+	assert_int_equal(pci_bind_forget(f->state, "02:00.0", &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "\"02:00.0\" is not a canonical PCI address"));
-	assert_int_equal(sriov_bind_forget(f->state, "../drivers/" NIC, &e), -EINVAL);
-	assert_int_equal(sriov_bind_state_read(f->state, NIC, &s, &e), 0);
+	assert_int_equal(pci_bind_forget(f->state, "../drivers/" NIC, &e), -EINVAL);
+	assert_int_equal(pci_bind_state_read(f->state, NIC, &s, &e), 0);
 }
 
 /* A record that cannot be removed (here a directory in its place) is an error naming it. */
@@ -300,7 +298,7 @@ static void forget_failure_names_the_file(void **state)
 	struct errinfo e;
 
 	assert_int_equal(stree_write(f->root, "/state/drivers/" VF "/x", ""), 0);
-	assert_int_equal(sriov_bind_forget(f->state, VF, &e), -EISDIR);
+	assert_int_equal(pci_bind_forget(f->state, VF, &e), -EISDIR);
 	assert_non_null(strstr(e.msg, "cannot forget the remembered driver of " VF));
 	assert_non_null(strstr(e.msg, "/state/drivers/" VF));
 	assert_non_null(strstr(e.msg, "(errno 21)"));

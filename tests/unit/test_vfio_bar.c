@@ -15,7 +15,7 @@
 
 #include "bar_layout.h"
 #include "pdev.h"
-#include "tests/unit/helpers/fake_vfio.h"
+#include "helpers/fake_vfio.h"
 
 static void check_piece(const struct vfio_bar_layout *l, unsigned int i, uint64_t off,
 			uint64_t size, bool map)

@@ -13,7 +13,7 @@
 
 #include "config_shadow.h"
 #include "pdev.h"
-#include "tests/unit/helpers/fake_vfio.h"
+#include "helpers/fake_vfio.h"
 
 struct fix {
 	struct fake_vfio f;

@@ -26,7 +26,7 @@
 
 #include "uapi_compat.h"
 #include "vfio_iommu.h"
-#include "tests/unit/helpers/sriov_tree.h"
+#include "helpers/sriov_tree.h"
 
 #define FK_MAX_CALLS 128
 #define FK_MAX_RANGES 80

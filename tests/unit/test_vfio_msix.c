@@ -13,7 +13,7 @@
 #include <linux/pci.h>
 
 #include "pdev.h"
-#include "tests/unit/helpers/fake_vfio.h"
+#include "helpers/fake_vfio.h"
 
 #define NVEC 8
 

@@ -18,7 +18,7 @@
 #include "posted.h"
 #include "preflight.h"
 #include "spec.h"
-#include "tests/unit/helpers/sriov_tree.h"
+#include "helpers/sriov_tree.h"
 
 static void test_spec_parse(void **state)
 {

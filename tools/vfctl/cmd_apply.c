@@ -161,7 +161,7 @@ int cmd_apply(struct vfctl_ctx *ctx, int argc, char **argv)
 
 	sys.root = ctx->sysfs_root;
 	sys.state_dir = ctx->state_dir;
-	sys.bind_flags = ctx->force ? SRIOV_BIND_FORCE : 0;
+	sys.bind_flags = ctx->force ? PCI_BIND_FORCE : 0;
 	/* Without netlink only VF link settings fail; counts and drivers still apply. */
 	sys.nl = vfctl_netlink(ctx, &sys.nl_err);
 

@@ -12,7 +12,7 @@
 
 static unsigned int flags_of(const struct vfctl_ctx *ctx)
 {
-	return (ctx->force ? SRIOV_BIND_FORCE : 0) | (ctx->dry_run ? SRIOV_BIND_DRY_RUN : 0);
+	return (ctx->force ? PCI_BIND_FORCE : 0) | (ctx->dry_run ? PCI_BIND_DRY_RUN : 0);
 }
 
 static const char *or_none(const char *driver)
@@ -69,7 +69,7 @@ static void report_vfio(const struct vfctl_ctx *ctx, const char *bdf, struct jso
 	iommu_group_free(&g);
 }
 
-static void print_move(const struct sriov_bind_saved *s, const char *driver, bool dry)
+static void print_move(const struct pci_bind_saved *s, const char *driver, bool dry)
 {
 	if (!strcmp(s->driver, driver))
 		printf("%s: already bound to %s\n", s->bdf, driver);
@@ -78,7 +78,7 @@ static void print_move(const struct sriov_bind_saved *s, const char *driver, boo
 		       *s->driver ? s->driver : "(no driver)", driver);
 }
 
-static struct json_object *move_json(const struct sriov_bind_saved *s, const char *to)
+static struct json_object *move_json(const struct pci_bind_saved *s, const char *to)
 {
 	struct json_object *m = json_object_new_object();
 
@@ -91,7 +91,7 @@ static struct json_object *move_json(const struct sriov_bind_saved *s, const cha
 
 int cmd_bind(struct vfctl_ctx *ctx, int argc, char **argv)
 {
-	struct sriov_bind_saved saved, *all = NULL;
+	struct pci_bind_saved saved, *all = NULL;
 	struct json_object *j = NULL, *moves = NULL;
 	struct errinfo e = {0};
 	char bdf[BDF_LEN];
@@ -115,11 +115,11 @@ int cmd_bind(struct vfctl_ctx *ctx, int argc, char **argv)
 	if (ret)
 		return ret;
 	if (group) {
-		ret = sriov_bind_group(ctx->sysfs_root, ctx->state_dir, bdf, args[1], flags_of(ctx),
-				       &all, &n, &e);
+		ret = pci_bind_group(ctx->sysfs_root, ctx->state_dir, bdf, args[1], flags_of(ctx),
+				     &all, &n, &e);
 	} else {
-		ret = sriov_bind_take(ctx->sysfs_root, ctx->state_dir, bdf, args[1], flags_of(ctx),
-				      &saved, &e);
+		ret = pci_bind_take(ctx->sysfs_root, ctx->state_dir, bdf, args[1], flags_of(ctx),
+				    &saved, &e);
 		n = 1;
 	}
 	if (ret) {
@@ -152,7 +152,7 @@ int cmd_bind(struct vfctl_ctx *ctx, int argc, char **argv)
 
 int cmd_unbind(struct vfctl_ctx *ctx, int argc, char **argv)
 {
-	struct sriov_bind_saved saved;
+	struct pci_bind_saved saved;
 	struct errinfo e = {0};
 	char bdf[BDF_LEN];
 	int ret;
@@ -162,7 +162,7 @@ int cmd_unbind(struct vfctl_ctx *ctx, int argc, char **argv)
 	ret = vfctl_resolve_dev(ctx, argv[1], bdf);
 	if (ret)
 		return ret;
-	ret = sriov_unbind(ctx->sysfs_root, ctx->state_dir, bdf, flags_of(ctx), &saved, &e);
+	ret = pci_unbind(ctx->sysfs_root, ctx->state_dir, bdf, flags_of(ctx), &saved, &e);
 	if (ret) {
 		vfctl_report(ctx, &e);
 		return vfctl_exit_for(ret);
@@ -183,14 +183,14 @@ int cmd_unbind(struct vfctl_ctx *ctx, int argc, char **argv)
 
 static int restore_one(struct vfctl_ctx *ctx, const char *bdf, struct json_object *jarr)
 {
-	struct sriov_bind_saved saved;
+	struct pci_bind_saved saved;
 	struct errinfo e = {0};
 	int ret;
 
 	if (ctx->dry_run)
-		ret = sriov_bind_state_read(ctx->state_dir, bdf, &saved, &e);
+		ret = pci_bind_state_read(ctx->state_dir, bdf, &saved, &e);
 	else
-		ret = sriov_restore(ctx->sysfs_root, ctx->state_dir, bdf, &saved, &e);
+		ret = pci_restore(ctx->sysfs_root, ctx->state_dir, bdf, &saved, &e);
 	if (ret) {
 		vfctl_report(ctx, &e);
 		return vfctl_exit_for(ret);
@@ -226,7 +226,7 @@ int cmd_restore(struct vfctl_ctx *ctx, int argc, char **argv)
 			return ret;
 		n = 1;
 	} else {
-		ret = sriov_bind_state_list(ctx->state_dir, &list, &n, &e);
+		ret = pci_bind_state_list(ctx->state_dir, &list, &n, &e);
 		if (ret) {
 			vfctl_report(ctx, &e);
 			return VFCTL_EXIT_FAIL;

@@ -122,7 +122,7 @@ static void print_group(const struct iommu_group *g, const char *bdf)
 int cmd_show(struct vfctl_ctx *ctx, int argc, char **argv)
 {
 	char bdf[BDF_LEN], name[256];
-	struct sriov_bind_saved saved;
+	struct pci_bind_saved saved;
 	struct errinfo e = {0};
 	struct pcinames *names;
 	struct iommu_group g;
@@ -154,7 +154,7 @@ int cmd_show(struct vfctl_ctx *ctx, int argc, char **argv)
 		acs.n = 0, acs.isolated = true;
 	if (d.is_pf && !sriov_pf_read(ctx->sysfs_root, bdf, &pf, NULL))
 		have_pf = true;
-	have_saved = !sriov_bind_state_read(ctx->state_dir, bdf, &saved, NULL);
+	have_saved = !pci_bind_state_read(ctx->state_dir, bdf, &saved, NULL);
 
 	if (ctx->json) {
 		struct json_object *o = out_dev_json(&d, name), *arr;

@@ -33,7 +33,7 @@ static void check_usage(FILE *f)
 
 /*
  * The RAM regions and 64-bit window vm_create() would set up for @size
- * (ram_alloc() and vm_create() in src/vm.c): RAM below 3 GiB, the rest from
+ * (ram_alloc() and vm_create() in src/vmm/vm.c): RAM below 3 GiB, the rest from
  * 4 GiB, the window 1 GiB aligned above it.  Only gpa/size matter here.
  */
 static void guest_layout(uint64_t size, bool hugetlb, struct guest_mem *m, uint64_t *mmio64_base)

@@ -19,6 +19,7 @@
 
 #include "boot.h"
 #include "devices.h"
+#include "platform.h"
 #include "spec.h"
 #include "vfio_pci.h"
 #include "vfvm.h"

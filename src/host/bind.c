@@ -11,7 +11,7 @@
 #include "bind.h"
 #include "iommu.h"
 #include "pci_sysfs.h"
-#include "sriov_pf.h"
+#include "pci_addr.h"
 
 /* ---- remembered state: STATE_DIR/drivers/<BDF> ---- */
 
@@ -41,8 +41,8 @@ static int mkdir_p(const char *dir, struct errinfo *e)
 	return 0;
 }
 
-int sriov_bind_state_read(const char *state_dir, const char *bdf, struct sriov_bind_saved *saved,
-			  struct errinfo *e)
+int pci_bind_state_read(const char *state_dir, const char *bdf, struct pci_bind_saved *saved,
+			struct errinfo *e)
 {
 	char path[SYSFS_PATH_MAX], line[256];
 	FILE *f;
@@ -77,7 +77,7 @@ int sriov_bind_state_read(const char *state_dir, const char *bdf, struct sriov_b
 }
 
 /* Remember the original state unless something is remembered already (first move wins). */
-static int state_remember(const char *state_dir, const struct sriov_bind_saved *s, bool *created,
+static int state_remember(const char *state_dir, const struct pci_bind_saved *s, bool *created,
 			  struct errinfo *e)
 {
 	char path[SYSFS_PATH_MAX], tmp[SYSFS_PATH_MAX + 8];
@@ -123,7 +123,7 @@ static void state_forget(const char *state_dir, const char *bdf)
 		unlink(path);
 }
 
-int sriov_bind_forget(const char *state_dir, const char *bdf, struct errinfo *e)
+int pci_bind_forget(const char *state_dir, const char *bdf, struct errinfo *e)
 {
 	char path[SYSFS_PATH_MAX], canon[BDF_LEN];
 	int ret;
@@ -148,7 +148,7 @@ static int cmp_bdf(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
-int sriov_bind_state_list(const char *state_dir, char (**list)[BDF_LEN], int *n, struct errinfo *e)
+int pci_bind_state_list(const char *state_dir, char (**list)[BDF_LEN], int *n, struct errinfo *e)
 {
 	char path[SYSFS_PATH_MAX], (*out)[BDF_LEN] = NULL, (*tmp)[BDF_LEN];
 	struct dirent *de;
@@ -274,7 +274,7 @@ static int move_to(const char *root, const char *bdf, const char *target, struct
 }
 
 /* Back to saved->driver and saved->override; best effort, first error reported. */
-static int put_back(const char *root, const struct sriov_bind_saved *s, struct errinfo *e)
+static int put_back(const char *root, const struct pci_bind_saved *s, struct errinfo *e)
 {
 	char cur[PCIDEV_NAME_MAX];
 	int ret;
@@ -347,13 +347,13 @@ static int check_take(const char *root, const char *bdf, const char *driver, uns
 			return -EBUSY;
 		}
 	}
-	if (!(flags & SRIOV_BIND_FORCE))
+	if (!(flags & PCI_BIND_FORCE))
 		return refuse_host_use(root, bdf, e);
 	return 0;
 }
 
-int sriov_bind_take(const char *root, const char *state_dir, const char *bdf, const char *driver,
-		    unsigned int flags, struct sriov_bind_saved *saved, struct errinfo *e)
+int pci_bind_take(const char *root, const char *state_dir, const char *bdf, const char *driver,
+		  unsigned int flags, struct pci_bind_saved *saved, struct errinfo *e)
 {
 	struct errinfo rb;
 	struct pcidev d;
@@ -369,7 +369,7 @@ int sriov_bind_take(const char *root, const char *state_dir, const char *bdf, co
 		return ret;
 	snprintf(saved->driver, sizeof(saved->driver), "%s", d.driver);
 	snprintf(saved->override, sizeof(saved->override), "%s", d.driver_override);
-	if (!strcmp(d.driver, driver) || (flags & SRIOV_BIND_DRY_RUN))
+	if (!strcmp(d.driver, driver) || (flags & PCI_BIND_DRY_RUN))
 		return 0;
 	ret = state_remember(state_dir, saved, &created, e);
 	if (ret)
@@ -398,8 +398,8 @@ int sriov_bind_take(const char *root, const char *state_dir, const char *bdf, co
 	return ret;
 }
 
-int sriov_bind_give_back(const char *root, const char *state_dir,
-			 const struct sriov_bind_saved *saved, struct errinfo *e)
+int pci_bind_give_back(const char *root, const char *state_dir, const struct pci_bind_saved *saved,
+		       struct errinfo *e)
 {
 	int ret;
 
@@ -416,8 +416,8 @@ int sriov_bind_give_back(const char *root, const char *state_dir,
 	return ret;
 }
 
-int sriov_unbind(const char *root, const char *state_dir, const char *bdf, unsigned int flags,
-		 struct sriov_bind_saved *saved, struct errinfo *e)
+int pci_unbind(const char *root, const char *state_dir, const char *bdf, unsigned int flags,
+	       struct pci_bind_saved *saved, struct errinfo *e)
 {
 	struct pcidev d;
 	bool created;
@@ -432,12 +432,12 @@ int sriov_unbind(const char *root, const char *state_dir, const char *bdf, unsig
 	snprintf(saved->override, sizeof(saved->override), "%s", d.driver_override);
 	if (!d.driver[0])
 		return 0;
-	if (!(flags & SRIOV_BIND_FORCE) && !iommu_driver_is_vfio(d.driver)) {
+	if (!(flags & PCI_BIND_FORCE) && !iommu_driver_is_vfio(d.driver)) {
 		ret = refuse_host_use(root, bdf, e);
 		if (ret)
 			return ret;
 	}
-	if (flags & SRIOV_BIND_DRY_RUN)
+	if (flags & PCI_BIND_DRY_RUN)
 		return 0;
 	ret = state_remember(state_dir, saved, &created, e);
 	if (ret)
@@ -453,21 +453,21 @@ int sriov_unbind(const char *root, const char *state_dir, const char *bdf, unsig
 	return 0;
 }
 
-int sriov_restore(const char *root, const char *state_dir, const char *bdf,
-		  struct sriov_bind_saved *saved, struct errinfo *e)
+int pci_restore(const char *root, const char *state_dir, const char *bdf,
+		struct pci_bind_saved *saved, struct errinfo *e)
 {
 	int ret;
 
-	ret = sriov_bind_state_read(state_dir, bdf, saved, e);
+	ret = pci_bind_state_read(state_dir, bdf, saved, e);
 	if (ret)
 		return ret;
-	return sriov_bind_give_back(root, state_dir, saved, e);
+	return pci_bind_give_back(root, state_dir, saved, e);
 }
 
-int sriov_bind_group(const char *root, const char *state_dir, const char *bdf, const char *driver,
-		     unsigned int flags, struct sriov_bind_saved **saved, int *n, struct errinfo *e)
+int pci_bind_group(const char *root, const char *state_dir, const char *bdf, const char *driver,
+		   unsigned int flags, struct pci_bind_saved **saved, int *n, struct errinfo *e)
 {
-	struct sriov_bind_saved *out = NULL;
+	struct pci_bind_saved *out = NULL;
 	struct iommu_group g;
 	struct pcidev d;
 	struct errinfo rb;
@@ -493,7 +493,7 @@ int sriov_bind_group(const char *root, const char *state_dir, const char *bdf, c
 			goto fail;
 		}
 	}
-	for (i = 0; (flags & SRIOV_BIND_DRY_RUN) && i < g.n; i++) {
+	for (i = 0; (flags & PCI_BIND_DRY_RUN) && i < g.n; i++) {
 		/* The plan: each endpoint with the driver it would leave. */
 		if (g.members[i].bridge)
 			continue;
@@ -501,12 +501,12 @@ int sriov_bind_group(const char *root, const char *state_dir, const char *bdf, c
 		snprintf(out[k].driver, sizeof(out[k].driver), "%s", g.members[i].driver);
 		k++;
 	}
-	if (flags & SRIOV_BIND_DRY_RUN)
+	if (flags & PCI_BIND_DRY_RUN)
 		goto done;
 	for (i = 0; i < g.n; i++) {
 		if (g.members[i].bridge)
 			continue;
-		ret = sriov_bind_take(root, state_dir, g.members[i].bdf, driver, flags, &out[k], e);
+		ret = pci_bind_take(root, state_dir, g.members[i].bdf, driver, flags, &out[k], e);
 		if (ret) {
 			err_prefix(e, "IOMMU group %d", g.group);
 			goto rollback;
@@ -520,7 +520,7 @@ done:
 	return 0;
 rollback:
 	while (k-- > 0)
-		if (sriov_bind_give_back(root, state_dir, &out[k], &rb))
+		if (pci_bind_give_back(root, state_dir, &out[k], &rb))
 			err_hint(e, "rolling back %s also failed: %s", out[k].bdf, rb.msg);
 fail:
 	iommu_group_free(&g);

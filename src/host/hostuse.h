@@ -10,8 +10,8 @@
  * ROOT/proc/{mounts,swaps,net/route,net/ipv6_route,net/if_inet6} and, on the
  * real system (root ""), getifaddrs(3) for IPv4 addresses.
  */
-#ifndef SRIOV_HOSTUSE_H
-#define SRIOV_HOSTUSE_H
+#ifndef HOST_HOSTUSE_H
+#define HOST_HOSTUSE_H
 
 #include <stdbool.h>
 

@@ -4,8 +4,8 @@
  * (boot_params, ACPI): byte by byte, so neither alignment nor host byte
  * order matters.
  */
-#ifndef VFVM_BYTEORDER_H
-#define VFVM_BYTEORDER_H
+#ifndef LIB_BYTEORDER_H
+#define LIB_BYTEORDER_H
 
 #include <stdint.h>
 

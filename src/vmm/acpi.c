@@ -6,7 +6,7 @@
 #include "acpi.h"
 #include "aml.h"
 #include "byteorder.h"
-#include "devices.h"
+#include "platform.h"
 #include "pci.h"
 
 #define HDR_LEN 36

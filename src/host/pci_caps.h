@@ -4,8 +4,8 @@
  * the standard list and the PCIe extended list.  Reading past 64 bytes needs
  * root on a real system; a short read simply leaves the extended caps absent.
  */
-#ifndef SRIOV_PCI_CAPS_H
-#define SRIOV_PCI_CAPS_H
+#ifndef HOST_PCI_CAPS_H
+#define HOST_PCI_CAPS_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -5,8 +5,8 @@
  * on a temp-dir tree in unit tests, on the FUSE simulated sysfs and in the
  * lab.  Errors name the path and carry errno.
  */
-#ifndef SRIOV_PCI_SYSFS_H
-#define SRIOV_PCI_SYSFS_H
+#ifndef LIB_PCI_SYSFS_H
+#define LIB_PCI_SYSFS_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -5,8 +5,8 @@
  * IOMMU group and whether that group is viable for VFIO, and whether every
  * port on the path to the root complex isolates with ACS.
  */
-#ifndef SRIOV_IOMMU_H
-#define SRIOV_IOMMU_H
+#ifndef HOST_IOMMU_H
+#define HOST_IOMMU_H
 
 #include <stdbool.h>
 

@@ -4,8 +4,8 @@
  * what was found and what to do.  Used by `vfctl check` and `vfvm check`.
  * Blockers make the answer no; warnings are printed but do not.
  */
-#ifndef SRIOV_CHECK_H
-#define SRIOV_CHECK_H
+#ifndef HOST_CHECK_H
+#define HOST_CHECK_H
 
 #include "errinfo.h"
 #include "pci_addr.h"

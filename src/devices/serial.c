@@ -202,6 +202,15 @@ static void serial_input(int fd, uint32_t events, void *opaque)
 	pthread_mutex_unlock(&s->lock);
 }
 
+static void serial_release(void *opaque)
+{
+	struct serial *s = opaque;
+
+	s->vm->serial = NULL;
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
 int serial__add(struct vm *vm, int in_fd, int out_fd, struct errinfo *e)
 {
 	struct serial *s = calloc(1, sizeof(*s));
@@ -227,21 +236,18 @@ int serial__add(struct vm *vm, int in_fd, int out_fd, struct errinfo *e)
 			goto fail;
 		}
 	}
+	/* freed with the VM, after the vCPU and I/O threads stopped */
+	ret = vm_at_destroy(vm, serial_release, s, e);
+	if (ret)
+		goto fail_io;
 	vm->serial = s;
 	return 0;
+fail_io:
+	if (s->in_fd >= 0)
+		vm_io_del(vm, s->in_fd);
+	bus_unregister(&vm->pio, SERIAL_BASE);
 fail:
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 	return ret;
-}
-
-void serial__free(struct vm *vm)
-{
-	struct serial *s = vm->serial;
-
-	if (!s)
-		return;
-	pthread_mutex_destroy(&s->lock);
-	free(s);
-	vm->serial = NULL;
 }

@@ -3,8 +3,8 @@
  * The device model: what sysfs says about one PCI function.  Read in one go
  * so the front ends and check code work on a consistent snapshot.
  */
-#ifndef SRIOV_PCI_DEV_H
-#define SRIOV_PCI_DEV_H
+#ifndef HOST_PCI_DEV_H
+#define HOST_PCI_DEV_H
 
 #include <stdbool.h>
 

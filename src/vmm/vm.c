@@ -14,7 +14,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "devices.h"
 #include "vcpu.h"
 #include "vm.h"
 
@@ -319,8 +318,6 @@ void vm_destroy(struct vm *vm)
 	if (vm->pio.name)
 		bus_exit(&vm->pio);
 	vm_io_cleanup(vm);
-	serial__free(vm);
-	platform__free(vm);
 	if (vm->stop_efd >= 0)
 		close(vm->stop_efd);
 	if (vm->epoll_fd >= 0)

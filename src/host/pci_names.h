@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Vendor/device names from pci.ids through libpci. */
-#ifndef SRIOV_PCI_NAMES_H
-#define SRIOV_PCI_NAMES_H
+#ifndef HOST_PCI_NAMES_H
+#define HOST_PCI_NAMES_H
 
 #include <stddef.h>
 

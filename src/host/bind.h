@@ -11,18 +11,18 @@
  *
  * API for the VMM (vfvm) to take a device for passthrough and give it back:
  *
- *	struct sriov_bind_saved saved;
- *	ret = sriov_bind_take(root, state_dir, "0000:01:10.0", "vfio-pci", 0, &saved, &err);
+ *	struct pci_bind_saved saved;
+ *	ret = pci_bind_take(root, state_dir, "0000:01:10.0", "vfio-pci", 0, &saved, &err);
  *	... open /dev/vfio/<group>, run the VM ...
- *	ret = sriov_bind_give_back(root, state_dir, &saved, &err);
+ *	ret = pci_bind_give_back(root, state_dir, &saved, &err);
  *
  * take refuses (-EBUSY) a device the host is using (hostuse.h) unless
- * SRIOV_BIND_FORCE; -ENOENT names the missing driver ("modprobe vfio-pci").
+ * PCI_BIND_FORCE; -ENOENT names the missing driver ("modprobe vfio-pci").
  * give_back does nothing when take found the device already on the driver
  * (saved.changed == false), so a VMM can call it unconditionally.
  */
-#ifndef SRIOV_BIND_H
-#define SRIOV_BIND_H
+#ifndef HOST_BIND_H
+#define HOST_BIND_H
 
 #include <stdbool.h>
 
@@ -31,10 +31,10 @@
 #include "pci_addr.h"
 #include "pci_dev.h"
 
-#define SRIOV_BIND_FORCE 0x1 /* take a device the host is using */
-#define SRIOV_BIND_DRY_RUN 0x2 /* check everything, change nothing */
+#define PCI_BIND_FORCE 0x1 /* take a device the host is using */
+#define PCI_BIND_DRY_RUN 0x2 /* check everything, change nothing */
 
-struct sriov_bind_saved {
+struct pci_bind_saved {
 	char bdf[BDF_LEN];
 	char driver[PCIDEV_NAME_MAX]; /* driver before the move, "" for none */
 	char override[PCIDEV_NAME_MAX]; /* driver_override before the move, "" for none */
@@ -45,31 +45,30 @@ struct sriov_bind_saved {
  * Bind bdf to driver.  saved describes the state before (also when nothing
  * had to change).  A host-use refusal (-EBUSY) names every use found.
  */
-int sriov_bind_take(const char *root, const char *state_dir, const char *bdf, const char *driver,
-		    unsigned int flags, struct sriov_bind_saved *saved, struct errinfo *e);
+int pci_bind_take(const char *root, const char *state_dir, const char *bdf, const char *driver,
+		  unsigned int flags, struct pci_bind_saved *saved, struct errinfo *e);
 /* Put the device back as saved describes; forget the remembered driver. */
-int sriov_bind_give_back(const char *root, const char *state_dir,
-			 const struct sriov_bind_saved *saved, struct errinfo *e);
+int pci_bind_give_back(const char *root, const char *state_dir, const struct pci_bind_saved *saved,
+		       struct errinfo *e);
 /*
  * Every endpoint of bdf's IOMMU group to driver (bridges stay).  *saved gets a
  * malloc'd array of *n entries (free() it).  All-or-nothing: on failure the
- * members already moved are given back.  With SRIOV_BIND_DRY_RUN nothing
+ * members already moved are given back.  With PCI_BIND_DRY_RUN nothing
  * moves and *saved lists the endpoints that would, each with its current
  * driver (changed false).
  */
-int sriov_bind_group(const char *root, const char *state_dir, const char *bdf, const char *driver,
-		     unsigned int flags, struct sriov_bind_saved **saved, int *n,
-		     struct errinfo *e);
+int pci_bind_group(const char *root, const char *state_dir, const char *bdf, const char *driver,
+		   unsigned int flags, struct pci_bind_saved **saved, int *n, struct errinfo *e);
 /* Unbind from its driver (the device stays driverless); the original is remembered. */
-int sriov_unbind(const char *root, const char *state_dir, const char *bdf, unsigned int flags,
-		 struct sriov_bind_saved *saved, struct errinfo *e);
+int pci_unbind(const char *root, const char *state_dir, const char *bdf, unsigned int flags,
+	       struct pci_bind_saved *saved, struct errinfo *e);
 /* Give bdf back to its remembered driver.  -ENOENT when nothing is remembered. */
-int sriov_restore(const char *root, const char *state_dir, const char *bdf,
-		  struct sriov_bind_saved *saved, struct errinfo *e);
+int pci_restore(const char *root, const char *state_dir, const char *bdf,
+		struct pci_bind_saved *saved, struct errinfo *e);
 
 /* Remembered state of bdf: 0, -ENOENT when none. */
-int sriov_bind_state_read(const char *state_dir, const char *bdf, struct sriov_bind_saved *saved,
-			  struct errinfo *e);
+int pci_bind_state_read(const char *state_dir, const char *bdf, struct pci_bind_saved *saved,
+			struct errinfo *e);
 /*
  * Drop bdf's remembered state: for a device that no longer exists (a VF
  * removed by a VF count change), whose record would otherwise "restore" the
@@ -77,8 +76,8 @@ int sriov_bind_state_read(const char *state_dir, const char *bdf, struct sriov_b
  * nothing was remembered, -EINVAL for a BDF that is not canonical
  * (0000:01:10.0).
  */
-int sriov_bind_forget(const char *state_dir, const char *bdf, struct errinfo *e);
+int pci_bind_forget(const char *state_dir, const char *bdf, struct errinfo *e);
 /* BDFs with remembered state, sorted; free() *list. */
-int sriov_bind_state_list(const char *state_dir, char (**list)[BDF_LEN], int *n, struct errinfo *e);
+int pci_bind_state_list(const char *state_dir, char (**list)[BDF_LEN], int *n, struct errinfo *e);
 
 #endif

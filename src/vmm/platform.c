@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "devices.h"
+#include "platform.h"
 #include "vm.h"
 
 #define PM1_PWRBTN 0x0100 /* PWRBTN_STS / PWRBTN_EN */
@@ -145,6 +145,15 @@ int platform__power_button(struct vm *vm)
 	return ret;
 }
 
+static void platform_release(void *opaque)
+{
+	struct platform *p = opaque;
+
+	p->vm->platform = NULL;
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+}
+
 int platform__add(struct vm *vm, struct errinfo *e)
 {
 	struct platform *p = calloc(1, sizeof(*p));
@@ -165,22 +174,12 @@ int platform__add(struct vm *vm, struct errinfo *e)
 	if (!ret)
 		ret = bus_register(&vm->pio, ACPI_PM1A_CNT, 2, pm1_cnt_access, p, "acpi-pm1-cnt",
 				   e);
-	if (ret) {
-		/* ranges stay registered on a failed VM; it is destroyed right after */
-		vm->platform = p;
-		return ret;
+	/* freed with the VM (a failed one too: its ranges stay registered) */
+	if (vm_at_destroy(vm, platform_release, p, ret ? NULL : e)) {
+		pthread_mutex_destroy(&p->lock);
+		free(p);
+		return ret ? ret : -ENOMEM;
 	}
 	vm->platform = p;
-	return 0;
-}
-
-void platform__free(struct vm *vm)
-{
-	struct platform *p = vm->platform;
-
-	if (!p)
-		return;
-	pthread_mutex_destroy(&p->lock);
-	free(p);
-	vm->platform = NULL;
+	return ret;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* PCI addresses: parse "0000:01:00.0" / "01:00.0", resolve a netdev name to its device. */
-#ifndef SRIOV_PCI_ADDR_H
-#define SRIOV_PCI_ADDR_H
+#ifndef LIB_PCI_ADDR_H
+#define LIB_PCI_ADDR_H
 
 #include "errinfo.h"
 

@@ -7,8 +7,8 @@
  * and, where it helps, what to do.  The front ends print it.  It lives in
  * sriov/ because sriov depends on nothing, so every other part may use it.
  */
-#ifndef VF_ERRINFO_H
-#define VF_ERRINFO_H
+#ifndef LIB_ERRINFO_H
+#define LIB_ERRINFO_H
 
 #include <stddef.h>
 

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Devices the command line can add.  Each parses its own option string
+ * (what follows the flag: "--disk PATH[,ro]" passes "PATH[,ro]"), creates
+ * its PCI function on vm->pci and returns 0 or -errno with @e filled.
+ * Called after vm_create() and before vm_run(), on the main thread.
+ *
+ * virtio_*__add live in src/devices/virtio*.c.  Each device is freed with
+ * the VM (vm_at_destroy() or its PCI function's release).
+ */
+#ifndef VFVM_DEVICES_H
+#define VFVM_DEVICES_H
+
+#include "errinfo.h"
+
+struct vm;
+
+/* --disk PATH[,ro] */
+int virtio_blk__add(struct vm *vm, const char *spec, struct errinfo *e);
+/* --net tap=NAME[,mac=M] */
+int virtio_net__add(struct vm *vm, const char *spec, struct errinfo *e);
+/* --rng (spec is "" ) */
+int virtio_rng__add(struct vm *vm, const char *spec, struct errinfo *e);
+
+/* 16550 UART at 0x3f8 (src/devices/serial.c): output to @out_fd, input from @in_fd (-1 = none). */
+int serial__add(struct vm *vm, int in_fd, int out_fd, struct errinfo *e);
+
+#endif
