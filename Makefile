@@ -111,7 +111,7 @@ check: deps
 	$(MAKE) all
 	$(MAKE) asan
 	$(MAKE) tsan
-	$(MAKE) format-check shellcheck
+	$(MAKE) format-check shellcheck layers-check
 	bash tests/run-tiers.sh $(TIERS)
 
 # The contributor's loop: no root, no apt, no lab (make check runs it all).
@@ -150,13 +150,17 @@ shellcheck:
 		grep -i 'shell script' | cut -d: -f1; } | sort -u) && \
 		echo "shellcheck: every shell script is clean"
 
+# The library folders are layers: no include points up (docs/ARCHITECTURE.md).
+layers-check:
+	@bash tools/check-layers.sh $(LIB_DIRS)
+
 clean:
 	rm -rf build build-asan build-tsan
 
 clean-cache:
 	bash -c '. tests/lab/lab-env.sh && echo "removing $$LAB_CACHE" && rm -rf "$$LAB_CACHE"'
 
-.PHONY: all deps build-deps check test asan demo bench format format-check shellcheck clean \
+.PHONY: all deps build-deps check test asan demo bench format format-check shellcheck layers-check clean \
 	clean-cache
 .DEFAULT_GOAL := all
 .SECONDARY:

@@ -22,7 +22,7 @@ case $BUILD in
 *) LAB_BUILD=$LAB_TOP/$BUILD ;;
 esac
 # Host-side limit for one whole L1 boot (boot, every case, poweroff).
-LAB_TIMEOUT=${LAB_TIMEOUT:-840}
+LAB_TIMEOUT=${LAB_TIMEOUT:-1500}
 LAB_QEMU=${LAB_QEMU:-qemu-system-x86_64}
 
 lab_say() { echo "lab: $*" >&2; }
