@@ -12,8 +12,9 @@ say vfctl list
 echo
 echo "=== NVMe: 2 VFs, each given queue and interrupt resources and brought online ==="
 say vfctl vfs "$nvme" 2
-sleep 2
 vf=$(lab_vf "$nvme" 0)
+# the host nvme driver brings each VF's controller up on its own time
+lab_wait "lab_nvme_live $vf && lab_nvme_live $(lab_vf "$nvme" 1)" 20
 say vfctl list "$nvme"
 echo "# the host's nvme driver runs each VF's controller:"
 for c in /sys/bus/pci/devices/"$nvme"/virtfn*/nvme/nvme*; do

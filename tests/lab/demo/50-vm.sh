@@ -38,7 +38,6 @@ echo "guest# md5sum /tmp/pattern /tmp/readback"
 md5sum /tmp/pattern /tmp/readback
 echo "guest# grep nvme /proc/interrupts"
 grep nvme /proc/interrupts
-sleep 2
 echo "guest# poweroff"
 EOF
 lab_l2_initrd "$w/l2.sh" "$w/initrd"
