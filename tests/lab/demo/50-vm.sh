@@ -38,6 +38,9 @@ echo "guest# md5sum /tmp/pattern /tmp/readback"
 md5sum /tmp/pattern /tmp/readback
 echo "guest# grep nvme /proc/interrupts"
 grep nvme /proc/interrupts
+# stay up until the host has seen vfvm's report of the live vectors (it
+# says so on the console, our stdin)
+read -r -t 300 _
 echo "guest# poweroff"
 EOF
 lab_l2_initrd "$w/l2.sh" "$w/initrd"
@@ -50,9 +53,18 @@ echo "# the guest (the lab's Linux kernel as L2) runs this and powers off:"
 sed 's/^/#   /' "$w/l2.sh"
 echo "lab# vfvm run --kernel /lab/l2/bzImage --initrd $w/initrd --mem 256M --cpus 1 \\"
 echo "       --device $vf,managed --irq-report"
+rm -f "$w/console.in"
+mkfifo "$w/console.in"
 timeout 600 vfvm run --kernel /lab/l2/bzImage --initrd "$w/initrd" \
 	--cmdline "console=ttyS0 panic=-1 quiet" --mem 256M --cpus 1 \
-	--device "$vf,managed" --irq-report > "$w/vm.log" 2>&1
+	--device "$vf,managed" --irq-report < "$w/console.in" > "$w/vm.log" 2>&1 &
+vpid=$!
+exec 7> "$w/console.in"
+trap '' PIPE
+lab_wait "grep -q 'MSI-X vectors of passed-through devices (guest has [1-9]' '$w/vm.log' || ! kill -0 $vpid 2> /dev/null" 300 &&
+	echo report-seen >&7
+exec 7>&-
+wait "$vpid"
 st=$?
 grep -vE '^\[ *[0-9]+\.[0-9]+\]|^LAB-L2: (init|done)|^$' "$w/vm.log"
 echo "(vfvm exit status $st)"
