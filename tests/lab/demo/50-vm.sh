@@ -66,7 +66,7 @@ lab_wait "grep -q 'MSI-X vectors of passed-through devices (guest has [1-9]' '$w
 exec 7>&-
 wait "$vpid"
 st=$?
-grep -vE '^\[ *[0-9]+\.[0-9]+\]|^LAB-L2: (init|done)|^$' "$w/vm.log"
+grep -vE '^\[ *[0-9]+\.[0-9]+\]|^LAB-L2: (init|done)|^report-seen|^$' "$w/vm.log"
 echo "(vfvm exit status $st)"
 echo
 echo "=== After vfvm: the VF is back on the host's nvme driver ==="
