@@ -751,6 +751,8 @@ int virtio_pci_register(struct virtio_pci *vp, struct errinfo *e)
 	ret = pci_dev_register(&vp->vm->pci, &vp->pci, -1, e);
 	if (ret < 0)
 		return ret;
+	/* irqfd and route failures the guest causes are counted and logged there */
+	vp->msix.log = &vp->vm->log;
 	ret = msix_irqfd_enable(&vp->msix, &vp->vm->irq, e);
 	if (ret < 0)
 		goto fail;

@@ -13,6 +13,7 @@
 #include <linux/kvm.h>
 #include <unistd.h>
 
+#include "msix.h"
 #include "pci.h"
 
 /* Fake KVM for the irqfd mode: counts routing commits and irqfd (de)assigns. */
@@ -144,7 +145,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
-	if (f->m.table)
+	if (f->m.vec)
 		msix_exit(&f->m);
 	pci_host_exit(&f->h);
 	bus_exit(&f->pio);
