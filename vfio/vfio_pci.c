@@ -1105,3 +1105,37 @@ int vfio_pci__irq_steer_warning(struct vm *vm, struct errinfo *w)
 	}
 	return n;
 }
+
+int vfio_pci__irq_errors(struct vm *vm, struct vfio_irq_errors *out, int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < PCI_MAX_SLOTS; i++) {
+		struct vfio_pci *vp = vp_of(vm->pci.dev[i]);
+		struct vfio_irq_errors *r;
+
+		if (!vp)
+			continue;
+		if (n >= max) {
+			n++;
+			continue;
+		}
+		r = &out[n++];
+		memset(r, 0, sizeof(*r));
+		snprintf(r->bdf, sizeof(r->bdf), "%s", vp->spec.bdf);
+		if (vp->p.has_msix) {
+			pthread_mutex_lock(&vp->p.msix.lock);
+			r->msix = vp->p.msix.nr_errors;
+			pthread_mutex_unlock(&vp->p.msix.lock);
+		}
+		/* pdev counters change on the config path, under the host's lock */
+		pthread_mutex_lock(&vm->pci.lock);
+		r->irq = vp->p.nr_errors;
+		pthread_mutex_unlock(&vm->pci.lock);
+		pthread_mutex_lock(&vp->steer_io_lock);
+		r->steer_failed = vp->steer.nr_failed;
+		r->steered = vp->steer.nr_steered;
+		pthread_mutex_unlock(&vp->steer_io_lock);
+	}
+	return n;
+}

@@ -158,8 +158,8 @@ int msix_vector_info(struct msix *m, unsigned int vec, struct msix_vec_info *out
 
 /*
  * Irqfd mode for emulated devices: msix_attach() to the VM's routing table
- * (keeping m->log, set by the device before) and a GSI + eventfd for every vector now; the device then signals vector
- * v by writing 1 to msix_eventfd(m, v) (msix_notify, from any thread).
+ * (keeping m->log, set by the device before) and a GSI + eventfd for every vector now; the device
+ * then signals vector v by writing 1 to msix_eventfd(m, v) (msix_notify, from any thread).
  */
 int msix_irqfd_enable(struct msix *m, struct irq_routing *irq, struct errinfo *e);
 int msix_eventfd(const struct msix *m, unsigned int vec);
