@@ -42,12 +42,12 @@ static void signal_vector(struct virtio_pci *vp, uint16_t vector)
 
 static void msix_signal(struct virtio_pci *vp, uint16_t vector)
 {
-	/*
-	 * A failed eventfd write can only mean the fd is gone (teardown);
-	 * there is nobody to tell from an I/O thread, and the guest just
-	 * misses an interrupt it would not see anyway.
-	 */
-	(void)msix_notify(&vp->msix, vector);
+	int ret = msix_notify(&vp->msix, vector);
+
+	/* the guest misses an interrupt: say so (the log counts it) */
+	if (ret < 0 && vp->msix.log)
+		vlog_ratelimited(vp->msix.log, VLOG_ERR, "%s: signalling MSI-X vector %u: %s",
+				 vp->msix.name, vector, strerror(-ret));
 }
 
 /*
