@@ -448,7 +448,7 @@ static void msix_irqfd_mode(void **state)
 	assert_int_equal(msix_notify(&f->m, 0), 0);
 	msix_pba_access(&f->m, 0, pba, 8, false);
 	assert_int_equal(pba[0], 1);
-	/* unmask: the pending event goes back to the eventfd and the irqfd is re-attached */
+	/* unmask: the irqfd is re-attached; the event never left the eventfd (PBA reads poll) */
 	wtable(&f->m, 0, 3, 0);
 	assert_int_equal(fk.assigns, 3);
 	msix_pba_access(&f->m, 0, pba, 8, false);
