@@ -7,6 +7,7 @@
 #include <sys/ioctl.h>
 
 #include "irq.h"
+#include "irq_source.h"
 
 static int real_ioctl(int fd, unsigned long req, void *arg)
 {
@@ -281,4 +282,53 @@ int irq_signal_msi(struct irq_routing *r, const struct msi_msg *msg, struct erri
 		return err_sys(e, -ret, "KVM_SIGNAL_MSI addr 0x%x data 0x%x", msg->addr_lo,
 			       msg->data);
 	return 0;
+}
+
+/* The interrupt-source interface (irq_source.h) over this table. */
+
+static int glue_gsi_alloc(void *ctx, struct errinfo *e)
+{
+	return irq_gsi_alloc(ctx, e);
+}
+
+static void glue_gsi_free(void *ctx, int gsi)
+{
+	irq_gsi_free(ctx, (unsigned int)gsi);
+}
+
+static int glue_route_msi(void *ctx, int gsi, uint64_t addr, uint32_t data, struct errinfo *e)
+{
+	struct msi_msg msg = {
+		.addr_lo = (uint32_t)addr,
+		.addr_hi = (uint32_t)(addr >> 32),
+		.data = data,
+	};
+
+	return irq_route_msi(ctx, (unsigned int)gsi, &msg, e);
+}
+
+static int glue_commit(void *ctx, struct errinfo *e)
+{
+	return irq_routing_commit(ctx, e);
+}
+
+static int glue_irqfd(void *ctx, int gsi, int efd, int resamplefd, bool assign, struct errinfo *e)
+{
+	if (assign)
+		return irq_irqfd_assign(ctx, efd, (unsigned int)gsi, resamplefd, e);
+	return irq_irqfd_deassign(ctx, efd, (unsigned int)gsi, e);
+}
+
+static const struct irq_source_ops routing_ops = {
+	.gsi_alloc = glue_gsi_alloc,
+	.gsi_free = glue_gsi_free,
+	.route_msi = glue_route_msi,
+	.commit = glue_commit,
+	.irqfd = glue_irqfd,
+};
+
+void irq_source_routing(struct irq_source *out, struct irq_routing *r)
+{
+	out->ops = &routing_ops;
+	out->ctx = r;
 }

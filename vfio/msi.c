@@ -7,7 +7,7 @@
 
 #include "msi.h"
 
-void vfio_msi_init(struct vfio_msi *m, struct vfio_device *dev, const struct vfio_irq *irq)
+void vfio_msi_init(struct vfio_msi *m, struct vfio_device *dev, const struct irq_source *irq)
 {
 	memset(m, 0, sizeof(*m));
 	m->dev = dev;
@@ -132,7 +132,7 @@ void vfio_msi_exit(struct vfio_msi *m)
 	}
 }
 
-void vfio_intx_init(struct vfio_intx *x, struct vfio_device *dev, const struct vfio_irq *irq,
+void vfio_intx_init(struct vfio_intx *x, struct vfio_device *dev, const struct irq_source *irq,
 		    int gsi)
 {
 	memset(x, 0, sizeof(*x));

@@ -20,13 +20,13 @@
 
 #include "config_shadow.h"
 #include "device.h"
-#include "vfio_irq.h"
+#include "irq_source.h"
 
 #define VFIO_MSI_MAX 32
 
 struct vfio_msi {
 	struct vfio_device *dev;
-	struct vfio_irq irq;
+	struct irq_source irq;
 	unsigned int nvec; /* enabled vectors (0 = off) */
 	int gsi[VFIO_MSI_MAX];
 	int efd[VFIO_MSI_MAX];
@@ -36,21 +36,21 @@ struct vfio_msi {
 	bool routed;
 };
 
-void vfio_msi_init(struct vfio_msi *m, struct vfio_device *dev, const struct vfio_irq *irq);
+void vfio_msi_init(struct vfio_msi *m, struct vfio_device *dev, const struct irq_source *irq);
 /* Bring VFIO and the routes in line with the guest's capability state. */
 int vfio_msi_update(struct vfio_msi *m, const struct vfio_msi_state *s, struct errinfo *e);
 void vfio_msi_exit(struct vfio_msi *m);
 
 struct vfio_intx {
 	struct vfio_device *dev;
-	struct vfio_irq irq;
+	struct irq_source irq;
 	int gsi;
 	int trigger_efd;
 	int resample_efd;
 	bool on;
 };
 
-void vfio_intx_init(struct vfio_intx *x, struct vfio_device *dev, const struct vfio_irq *irq,
+void vfio_intx_init(struct vfio_intx *x, struct vfio_device *dev, const struct irq_source *irq,
 		    int gsi);
 /* No-op (0) when the device has no INTx. */
 int vfio_intx_enable(struct vfio_intx *x, struct errinfo *e);

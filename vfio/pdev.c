@@ -12,6 +12,7 @@ static void note(struct vfio_pdev *p, int ret, const struct errinfo *e)
 	if (ret < 0) {
 		p->nr_errors++;
 		p->last_err = *e;
+		vlog_err(p->log, NULL, e);
 	}
 }
 
@@ -39,16 +40,65 @@ static void cb_msi_update(void *opaque)
 	irq_mode_changed(p);
 }
 
+/* VFIO's part of MSI-X enable: all vectors in one call, no re-enable to grow later. */
+static int msix_register(struct vfio_pdev *p, struct errinfo *e)
+{
+	int *fds;
+	int ret;
+
+	if (p->msix_registered)
+		return 0;
+	ret = msix_sources_alloc(&p->msix, e);
+	if (ret < 0)
+		return ret;
+	fds = calloc(p->msix.nr, sizeof(int));
+	if (!fds)
+		return err_sys(e, ENOMEM, "%s: MSI-X", p->dev->name);
+	msix_eventfds(&p->msix, fds);
+	ret = vfio_irq_set_eventfds(p->dev, VFIO_PCI_MSIX_IRQ_INDEX, 0, p->msix.nr, fds, e);
+	free(fds);
+	if (ret == 0)
+		p->msix_registered = true;
+	return ret;
+}
+
+static int msix_unregister(struct vfio_pdev *p, struct errinfo *e)
+{
+	int ret;
+
+	if (!p->msix_registered)
+		return 0;
+	ret = vfio_irq_disable(p->dev, VFIO_PCI_MSIX_IRQ_INDEX, e);
+	p->msix_registered = false;
+	/* Interrupts of the old session must not fire in the next one. */
+	msix_drain(&p->msix);
+	return ret;
+}
+
+/* Config path (serialised by the config shadow's caller). */
 static void cb_msix_ctrl(void *opaque, bool enable, bool func_mask)
 {
 	struct vfio_pdev *p = opaque;
-	struct errinfo e;
+	struct errinfo e = {0};
+	int ret;
 
 	if (!p->has_msix)
 		return;
-	if (enable)
+	if (enable) {
 		vfio_intx_disable(&p->intx);
-	note(p, vfio_msix_ctrl(&p->msix, enable, func_mask, &e), &e);
+		ret = msix_register(p, &e);
+		if (ret < 0) {
+			/* MSI-X stays off: VFIO has no eventfds to signal */
+			note(p, ret, &e);
+			irq_mode_changed(p);
+			return;
+		}
+		msix_set_ctrl(&p->msix, true, func_mask);
+	} else {
+		/* irqfds detached first, then VFIO lets go of the eventfds */
+		msix_set_ctrl(&p->msix, false, func_mask);
+		note(p, msix_unregister(p, &e), &e);
+	}
 	irq_mode_changed(p);
 }
 
@@ -85,7 +135,7 @@ static int load_rom(struct vfio_pdev *p, const struct vfio_pdev_opts *o, struct 
 				(uint32_t)p->dev->region[VFIO_PCI_ROM_REGION_INDEX].size, e);
 }
 
-int vfio_pdev_init(struct vfio_pdev *p, struct vfio_device *dev, const struct vfio_irq *irq,
+int vfio_pdev_init(struct vfio_pdev *p, struct vfio_device *dev, const struct irq_source *irq,
 		   const struct vfio_pdev_opts *o, struct errinfo *e)
 {
 	uint64_t page = o->page_size ? o->page_size : (uint64_t)sysconf(_SC_PAGESIZE);
@@ -94,6 +144,7 @@ int vfio_pdev_init(struct vfio_pdev *p, struct vfio_device *dev, const struct vf
 
 	memset(p, 0, sizeof(*p));
 	p->dev = dev;
+	p->log = o->log;
 	p->bar_update = o->bar_update;
 	p->opaque = o->opaque;
 	if (rom == VFIO_ROM_FILE && (!o->rom_image || !o->rom_image_len))
@@ -104,9 +155,17 @@ int vfio_pdev_init(struct vfio_pdev *p, struct vfio_device *dev, const struct vf
 	vfio_msi_init(&p->msi, dev, irq);
 	vfio_intx_init(&p->intx, dev, irq, o->intx_gsi);
 	if (p->cfg.msix_nvec) {
-		ret = vfio_msix_init(&p->msix, dev, irq, p->cfg.msix_nvec, e);
+		if (dev->irq_count[VFIO_PCI_MSIX_IRQ_INDEX] < p->cfg.msix_nvec) {
+			ret = err_set(e, EINVAL,
+				      "%s: MSI-X capability has %u vectors, VFIO offers %u",
+				      dev->name, p->cfg.msix_nvec,
+				      dev->irq_count[VFIO_PCI_MSIX_IRQ_INDEX]);
+			goto err;
+		}
+		ret = msix_model_init(&p->msix, dev->name, p->cfg.msix_nvec, e);
 		if (ret < 0)
 			goto err;
+		msix_attach(&p->msix, irq, o->log);
 		p->has_msix = true;
 	}
 	for (int i = 0; i < VFIO_CFG_NR_BARS; i++) {
@@ -117,12 +176,12 @@ int vfio_pdev_init(struct vfio_pdev *p, struct vfio_device *dev, const struct vf
 			continue;
 		if (p->has_msix && p->cfg.msix_table_bar == i) {
 			t[0].off = p->cfg.msix_table_off;
-			t[0].size = vfio_msix_table_size(&p->msix);
+			t[0].size = msix_table_size(&p->msix);
 		}
 		/* With MSIX_MAPPABLE only the table has to trap; the PBA is read live. */
 		if (p->has_msix && p->cfg.msix_pba_bar == i && !dev->region[i].msix_mappable) {
 			t[1].off = p->cfg.msix_pba_off;
-			t[1].size = vfio_msix_pba_size(&p->msix);
+			t[1].size = msix_pba_size(&p->msix);
 		}
 		ret = vfio_bar_layout_build(&dev->region[i], b->size, b->io, t, 2, page,
 					    &p->layout[i], e);
@@ -146,8 +205,14 @@ err:
 
 void vfio_pdev_exit(struct vfio_pdev *p)
 {
-	if (p->has_msix)
-		vfio_msix_exit(&p->msix);
+	if (p->has_msix) {
+		struct errinfo e;
+
+		/* irqfds first: VFIO must not signal an eventfd KVM still reads */
+		msix_set_ctrl(&p->msix, false, p->msix.func_masked);
+		msix_unregister(p, &e);
+		msix_exit(&p->msix);
+	}
 	p->has_msix = false;
 	if (p->dev) {
 		vfio_msi_exit(&p->msi);
@@ -189,17 +254,17 @@ void vfio_pdev_bar_access(struct vfio_pdev *p, int bar, uint64_t off, uint8_t *d
 	    !inside(off, len, 0, c->bar[bar].size))
 		goto bad;
 	if (p->has_msix && c->msix_table_bar == bar &&
-	    touches(off, len, c->msix_table_off, vfio_msix_table_size(&p->msix))) {
-		if (!inside(off, len, c->msix_table_off, vfio_msix_table_size(&p->msix)))
+	    touches(off, len, c->msix_table_off, msix_table_size(&p->msix))) {
+		if (!inside(off, len, c->msix_table_off, msix_table_size(&p->msix)))
 			goto bad;
-		vfio_msix_table_access(&p->msix, off - c->msix_table_off, data, len, is_write);
+		msix_table_access(&p->msix, off - c->msix_table_off, data, len, is_write);
 		return;
 	}
 	if (p->has_msix && c->msix_pba_bar == bar &&
-	    touches(off, len, c->msix_pba_off, vfio_msix_pba_size(&p->msix))) {
-		if (!inside(off, len, c->msix_pba_off, vfio_msix_pba_size(&p->msix)))
+	    touches(off, len, c->msix_pba_off, msix_pba_size(&p->msix))) {
+		if (!inside(off, len, c->msix_pba_off, msix_pba_size(&p->msix)))
 			goto bad;
-		vfio_msix_pba_access(&p->msix, off - c->msix_pba_off, data, len, is_write);
+		msix_pba_access(&p->msix, off - c->msix_pba_off, data, len, is_write);
 		return;
 	}
 	if (is_write)

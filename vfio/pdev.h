@@ -2,8 +2,12 @@
 /*
  * The passthrough PCI function as a device model, independent of the VMM's
  * PCI host: config shadow + MSI-X/MSI/INTx + BAR layouts + trapped BAR and
- * ROM accesses.  vfio_pci.c plugs it into the host bridge; unit tests drive
- * it directly against a fake VFIO device.
+ * ROM accesses.  MSI-X is the shared model (src/devices/msix.h); what is
+ * VFIO's own is here: when the guest enables MSI-X, every vector's eventfd
+ * goes to VFIO in one VFIO_DEVICE_SET_IRQS (the host IRQ handler signals
+ * it, KVM's irqfd on the same eventfd delivers it), and disabling hands
+ * them back.  Mask and unmask never reach VFIO.  vfio_pci.c plugs it into the host bridge; unit
+ * tests drive it directly against a fake VFIO device.
  */
 #ifndef VFIO_PDEV_H
 #define VFIO_PDEV_H
@@ -15,8 +19,9 @@
 #include "config_shadow.h"
 #include "device.h"
 #include "msi.h"
+#include "irq_source.h"
+#include "log.h"
 #include "msix.h"
-#include "vfio_irq.h"
 
 struct vfio_pdev_opts {
 	enum vfio_rom_mode rom;
@@ -27,13 +32,17 @@ struct vfio_pdev_opts {
 	/* Optional: BAR/ROM decode changes seen by the config shadow. */
 	void (*bar_update)(void *opaque, int bar, uint64_t addr, bool on);
 	void *opaque;
+	/* Optional: where run-time failures caused by the guest are reported. */
+	struct vlog *log;
 };
 
 struct vfio_pdev {
 	struct vfio_device *dev;
 	struct vfio_cfg cfg;
 	bool has_msix;
-	struct vfio_msix msix;
+	struct msix msix;
+	bool msix_registered; /* eventfds handed to VFIO */
+	struct vlog *log;
 	struct vfio_msi msi;
 	struct vfio_intx intx;
 	struct vfio_bar_layout layout[VFIO_CFG_NR_BARS];
@@ -41,10 +50,10 @@ struct vfio_pdev {
 	void (*bar_update)(void *opaque, int bar, uint64_t addr, bool on);
 	void *opaque;
 	unsigned int nr_errors; /* interrupt setup failures caused by guest actions */
-	struct errinfo last_err;
+	struct errinfo last_err; /* the latest, also reported to @log */
 };
 
-int vfio_pdev_init(struct vfio_pdev *p, struct vfio_device *dev, const struct vfio_irq *irq,
+int vfio_pdev_init(struct vfio_pdev *p, struct vfio_device *dev, const struct irq_source *irq,
 		   const struct vfio_pdev_opts *o, struct errinfo *e);
 void vfio_pdev_exit(struct vfio_pdev *p);
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -96,19 +97,30 @@ struct vfio_pci {
 	bool dev_open;
 	struct vfio_pdev p;
 	bool pdev_up;
-	struct vfio_irq irq; /* route, wrapped so host IRQs follow the vCPUs (steer_*) */
-	struct vfio_irq route; /* the VM's routing table */
-	pthread_mutex_t steer_lock; /* MSI-X (vCPU threads) and MSI (config) paths */
+	struct irq_source irq; /* MSI: route, wrapped to note steering work (steer_*) */
+	struct irq_source route; /* the VM's routing table (MSI-X uses it directly) */
+	/*
+	 * Host IRQ steering is a step queued to the I/O thread after a route
+	 * commit (steer_efd): never file I/O on a vCPU thread or under the
+	 * MSI-X lock.  steer_lock guards what the vCPU/config side queues;
+	 * steer_io_lock what the I/O thread owns (taken by nobody else while
+	 * the VM runs, so no vCPU ever waits behind /proc I/O).
+	 */
+	pthread_mutex_t steer_lock;
+	pthread_mutex_t steer_io_lock;
 	bool steer_lock_init;
-	struct irq_steer steer;
-	bool steer_host_posts; /* host can post: IR posting + APICv/AVIC + KVM-VFIO */
-	bool steer_dirty; /* a route was staged since the last commit */
-	bool steer_msix_on; /* MSI-X enabled as of the last commit */
-	struct irq_steer_vec *steer_msix; /* per MSI-X vector */
-	struct irq_steer_vec steer_msi[VFIO_MSI_MAX];
-	uint64_t steer_msi_addr[VFIO_MSI_MAX];
+	int steer_efd; /* eventfd kicking the I/O thread's steering pass, -1 */
+	bool steer_watched;
+	bool steer_dirty; /* (steer_lock) a commit changed routes since the last pass */
+	uint64_t steer_msi_addr[VFIO_MSI_MAX]; /* (steer_lock) */
 	uint32_t steer_msi_data[VFIO_MSI_MAX];
-	uint32_t steer_msi_pending; /* MSI vectors routed since the last commit */
+	uint32_t steer_msi_pending; /* (steer_lock) MSI vectors routed since the last pass */
+	uint32_t steer_msi_reset; /* (steer_lock) MSI vectors (re)enabled: new host IRQs */
+	struct irq_steer steer; /* (steer_io_lock) */
+	bool steer_host_posts; /* host can post: IR posting + APICv/AVIC + KVM-VFIO */
+	bool steer_msix_on; /* (steer_io_lock) MSI-X enabled as of the last pass */
+	struct irq_steer_vec *steer_msix; /* (steer_io_lock) per MSI-X vector */
+	struct irq_steer_vec steer_msi[VFIO_MSI_MAX]; /* (steer_io_lock) */
 	struct vfio_bar_state bar[VFIO_CFG_NR_BARS];
 	uint8_t *rom_image;
 	uint64_t rom_len;
@@ -339,12 +351,33 @@ static void on_req_irq(int fd, uint32_t events, void *opaque)
 }
 
 /*
- * Host IRQ steering (irq/host_affinity.h): the routing ops the device
- * model sees wrap the VM's, so that after a commit that changed a route
- * the host IRQs of the vectors whose destination changed are moved to the
- * host CPUs of the vCPUs they target.  Mask and unmask stage no route and
- * cost nothing here.  Nothing is done when no vCPU is pinned.
+ * Host IRQ steering (irq/host_affinity.h): after a commit that changed a
+ * route, the host IRQs of the vectors whose destination changed are moved
+ * to the host CPUs of the vCPUs they target.  The commit only queues the
+ * step (an eventfd write); the I/O thread does the /proc reads and writes.
+ * Mask and unmask stage no route and cost nothing here.  Nothing is done
+ * when no vCPU is pinned.
  */
+static void steer_kick(struct vfio_pci *vp)
+{
+	uint64_t one = 1;
+
+	if (vp->steer_efd >= 0 && write(vp->steer_efd, &one, sizeof(one)) < 0) {
+		/* EAGAIN: the counter is saturated, a pass is queued anyway */
+	}
+}
+
+/* MSI-X committed routes (the model's lock held): queue a pass. */
+static void steer_msix_committed(void *opaque)
+{
+	struct vfio_pci *vp = opaque;
+
+	pthread_mutex_lock(&vp->steer_lock);
+	vp->steer_dirty = true;
+	pthread_mutex_unlock(&vp->steer_lock);
+	steer_kick(vp);
+}
+
 static int steer_gsi_alloc(void *ctx, struct errinfo *e)
 {
 	struct vfio_pci *vp = ctx;
@@ -366,6 +399,7 @@ static int steer_irqfd(void *ctx, int gsi, int efd, int resamplefd, bool assign,
 	return vp->route.ops->irqfd(vp->route.ctx, gsi, efd, resamplefd, assign, e);
 }
 
+/* MSI (not MSI-X): note which vector's route changed, for the next pass. */
 static int steer_route_msi(void *ctx, int gsi, uint64_t addr, uint32_t data, struct errinfo *e)
 {
 	struct vfio_pci *vp = ctx;
@@ -374,18 +408,34 @@ static int steer_route_msi(void *ctx, int gsi, uint64_t addr, uint32_t data, str
 	if (ret < 0)
 		return ret;
 	pthread_mutex_lock(&vp->steer_lock);
-	vp->steer_dirty = true;
 	for (unsigned int i = 0; i < vp->p.msi.nvec && i < VFIO_MSI_MAX; i++) {
 		if (vp->p.msi.gsi[i] != gsi)
 			continue;
 		/* MSI just (re)enabled: new host IRQs, whatever the destination */
 		if (!vp->p.msi.routed)
-			irq_steer_vec_reset(&vp->steer_msi[i]);
+			vp->steer_msi_reset |= 1u << i;
 		vp->steer_msi_addr[i] = addr;
 		vp->steer_msi_data[i] = data;
 		vp->steer_msi_pending |= 1u << i;
 	}
 	pthread_mutex_unlock(&vp->steer_lock);
+	return ret;
+}
+
+static int steer_commit(void *ctx, struct errinfo *e)
+{
+	struct vfio_pci *vp = ctx;
+	int ret = vp->route.ops->commit(vp->route.ctx, e);
+	bool kick;
+
+	if (ret < 0)
+		return ret;
+	pthread_mutex_lock(&vp->steer_lock);
+	kick = vp->steer_msi_pending != 0;
+	vp->steer_dirty |= kick;
+	pthread_mutex_unlock(&vp->steer_lock);
+	if (kick)
+		steer_kick(vp);
 	return ret;
 }
 
@@ -396,11 +446,12 @@ struct steer_pass {
 	bool read_tried;
 };
 
+/* I/O thread, steer_io_lock held */
 static void steer_vec(struct vfio_pci *vp, struct steer_pass *sp, struct irq_steer_vec *sv,
 		      const char *kind, unsigned int i, uint64_t addr, uint32_t data)
 {
 	struct vfio_pi_msg pm;
-	struct errinfo e;
+	struct errinfo e = {0};
 	char action[64];
 	cpu_set_t cpus;
 	bool posted;
@@ -416,57 +467,81 @@ static void steer_vec(struct vfio_pci *vp, struct steer_pass *sp, struct irq_ste
 			sp->text = NULL;
 	}
 	snprintf(action, sizeof(action), "%s[%u](%s)", kind, i, vp->spec.bdf);
-	irq_steer_vector(&vp->steer, sv, action, sp->text, posted, addr, sp->host_cpu, sp->nr, &e);
+	if (irq_steer_vector(&vp->steer, sv, action, sp->text, posted, addr, sp->host_cpu, sp->nr,
+			     &e) < 0)
+		vlog_ratelimited(&vp->vm->log, VLOG_WARN,
+				 "%s: host IRQ not steered to its vCPU's CPU: %s", vp->spec.bdf,
+				 e.msg);
 }
 
-static void steer_after_commit(struct vfio_pci *vp)
+/*
+ * The queued step, on the I/O thread: take what the vCPU side queued and a
+ * snapshot of the MSI-X routes (each under its own lock, never both, never
+ * during file I/O), then steer.
+ */
+static void on_steer_work(int fd, uint32_t events, void *opaque)
 {
-	struct vfio_msix *m = &vp->p.msix;
+	struct vfio_pci *vp = opaque;
+	struct msix *m = &vp->p.msix;
 	struct steer_pass sp = {.nr = 0};
-	bool pinned = false;
+	struct msix_vec_info *vi = NULL;
+	uint64_t msi_addr[VFIO_MSI_MAX];
+	uint32_t msi_data[VFIO_MSI_MAX], msi_pending, msi_reset;
+	bool pinned = false, dirty, msix_on = false;
+	uint64_t cnt;
 
-	if (vp->steer_msix && m->enabled != vp->steer_msix_on) {
-		/* enabled: new host IRQs; disabled: they are gone */
-		vp->steer_msix_on = m->enabled;
-		for (unsigned int i = 0; i < m->nvec; i++)
-			irq_steer_vec_reset(&vp->steer_msix[i]);
-		vp->steer_dirty |= m->enabled;
-	}
-	if (!vp->steer_dirty)
+	(void)events;
+	if (read(fd, &cnt, sizeof(cnt)) != sizeof(cnt))
 		return;
+	pthread_mutex_lock(&vp->steer_lock);
+	dirty = vp->steer_dirty;
 	vp->steer_dirty = false;
+	msi_pending = vp->steer_msi_pending;
+	msi_reset = vp->steer_msi_reset;
+	vp->steer_msi_pending = vp->steer_msi_reset = 0;
+	memcpy(msi_addr, vp->steer_msi_addr, sizeof(msi_addr));
+	memcpy(msi_data, vp->steer_msi_data, sizeof(msi_data));
+	pthread_mutex_unlock(&vp->steer_lock);
+	if (vp->steer_msix) {
+		pthread_mutex_lock(&m->lock);
+		msix_on = m->enabled;
+		pthread_mutex_unlock(&m->lock);
+		vi = calloc(m->nr, sizeof(*vi));
+		for (unsigned int i = 0; vi && i < m->nr; i++)
+			msix_vector_info(m, i, &vi[i]);
+	}
+
+	pthread_mutex_lock(&vp->steer_io_lock);
+	for (unsigned int i = 0; i < VFIO_MSI_MAX; i++)
+		if (msi_reset & (1u << i))
+			irq_steer_vec_reset(&vp->steer_msi[i]);
+	if (vp->steer_msix && msix_on != vp->steer_msix_on) {
+		/* enabled: new host IRQs; disabled: they are gone */
+		vp->steer_msix_on = msix_on;
+		for (unsigned int i = 0; i < m->nr; i++)
+			irq_steer_vec_reset(&vp->steer_msix[i]);
+		dirty |= msix_on;
+	}
+	if (!dirty)
+		goto out;
 	for (; sp.nr < vp->vm->nr_vcpus && sp.nr < VM_MAX_VCPUS; sp.nr++) {
 		sp.host_cpu[sp.nr] = vp->vm->vcpus[sp.nr].host_cpu;
 		pinned |= sp.host_cpu[sp.nr] >= 0;
 	}
-	if (pinned && vp->steer_msix && m->enabled) {
-		for (unsigned int i = 0; i < m->nvec; i++) {
-			const struct vfio_msix_vec *v = &m->vec[i];
-
-			if (v->routed && v->gsi >= 0)
-				steer_vec(vp, &sp, &vp->steer_msix[i], "vfio-msix", i, v->r_addr,
-					  v->r_data);
-		}
+	if (pinned && vi && msix_on) {
+		for (unsigned int i = 0; i < m->nr; i++)
+			if (vi[i].routed && vi[i].gsi >= 0)
+				steer_vec(vp, &sp, &vp->steer_msix[i], "vfio-msix", i, vi[i].r_addr,
+					  vi[i].r_data);
 	}
 	for (unsigned int i = 0; pinned && i < VFIO_MSI_MAX; i++)
-		if (vp->steer_msi_pending & (1u << i))
-			steer_vec(vp, &sp, &vp->steer_msi[i], "vfio-msi", i, vp->steer_msi_addr[i],
-				  vp->steer_msi_data[i]);
-	vp->steer_msi_pending = 0;
+		if (msi_pending & (1u << i))
+			steer_vec(vp, &sp, &vp->steer_msi[i], "vfio-msi", i, msi_addr[i],
+				  msi_data[i]);
+out:
+	pthread_mutex_unlock(&vp->steer_io_lock);
 	free(sp.text);
-}
-
-static int steer_commit(void *ctx, struct errinfo *e)
-{
-	struct vfio_pci *vp = ctx;
-	int ret = vp->route.ops->commit(vp->route.ctx, e);
-
-	if (ret < 0)
-		return ret;
-	pthread_mutex_lock(&vp->steer_lock);
-	steer_after_commit(vp);
-	pthread_mutex_unlock(&vp->steer_lock);
-	return ret;
+	free(vi);
 }
 
 /* The host handler never runs for posted interrupts: nothing to steer then. */
@@ -478,7 +553,7 @@ static bool host_posts(struct vfio_pci *vp)
 	return h.ir_posting == 1 && h.apicv == 1 && vp->sh->io.kvm_vfio_fd >= 0;
 }
 
-static const struct vfio_irq_ops steer_ops = {
+static const struct irq_source_ops steer_ops = {
 	.gsi_alloc = steer_gsi_alloc,
 	.gsi_free = steer_gsi_free,
 	.route_msi = steer_route_msi,
@@ -566,6 +641,9 @@ static void vp_release(struct vfio_pci *vp, struct give_back_result *r)
 		vm_io_del(vp->vm, vp->dev.err_efd);
 	if (vp->req_watched)
 		vm_io_del(vp->vm, vp->dev.req_efd);
+	if (vp->steer_watched)
+		vm_io_del(vp->vm, vp->steer_efd);
+	vp->steer_watched = false;
 	for (int bar = 0; bar <= PCI_ROM_BAR; bar++) {
 		struct pci_bar *b = &vp->pd.bar[bar];
 
@@ -615,8 +693,13 @@ static void vp_release(struct vfio_pci *vp, struct give_back_result *r)
 	vp->rom_image = NULL;
 	free(vp->steer_msix);
 	vp->steer_msix = NULL;
-	if (vp->steer_lock_init)
+	if (vp->steer_efd >= 0)
+		close(vp->steer_efd);
+	vp->steer_efd = -1;
+	if (vp->steer_lock_init) {
 		pthread_mutex_destroy(&vp->steer_lock);
+		pthread_mutex_destroy(&vp->steer_io_lock);
+	}
 	vp->steer_lock_init = false;
 }
 
@@ -696,7 +779,9 @@ int vfio_pci__claim(const struct vfio_host_opts *h, const char *spec, struct vfi
 	if (!vp)
 		return err_sys(e, ENOMEM, "--device %s", spec);
 	pthread_mutex_init(&vp->steer_lock, NULL);
+	pthread_mutex_init(&vp->steer_io_lock, NULL);
 	vp->steer_lock_init = true;
+	vp->steer_efd = -1;
 	ret = vfio_pci_spec_parse(spec, &vp->spec, e);
 	if (ret < 0)
 		goto err;
@@ -822,7 +907,7 @@ int vfio_pci__add(struct vm *vm, struct vfio_pci *vp, struct errinfo *e)
 		vp->sh->dma_mapped = true;
 	}
 
-	vfio_irq_routing(&vp->route, &vm->irq);
+	irq_source_routing(&vp->route, &vm->irq);
 	vp->irq.ops = &steer_ops;
 	vp->irq.ctx = vp;
 	irq_steer_init(&vp->steer, vp->root);
@@ -831,12 +916,26 @@ int vfio_pci__add(struct vm *vm, struct vfio_pci *vp, struct errinfo *e)
 	o.rom_image = vp->rom_image;
 	o.rom_image_len = vp->rom_len;
 	o.intx_gsi = vm->has_irqchip ? (int)pci_slot_gsi(slot) : -1;
+	o.log = &vm->log;
+	vp->steer_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vp->steer_efd < 0) {
+		ret = err_sys(e, errno, "%s: eventfd for host IRQ steering", vp->spec.bdf);
+		goto err;
+	}
+	ret = vm_io_add(vm, vp->steer_efd, EPOLLIN, on_steer_work, vp, e);
+	if (ret < 0)
+		goto err;
+	vp->steer_watched = true;
 	ret = vfio_pdev_init(&vp->p, &vp->dev, &vp->irq, &o, e);
 	if (ret < 0)
 		goto err;
 	vp->pdev_up = true;
 	if (vp->p.has_msix) {
-		vp->steer_msix = calloc(vp->p.msix.nvec, sizeof(*vp->steer_msix));
+		/* MSI-X talks to the routing table directly; steering is queued */
+		msix_attach(&vp->p.msix, &vp->route, &vm->log);
+		vp->p.msix.committed = steer_msix_committed;
+		vp->p.msix.committed_opaque = vp;
+		vp->steer_msix = calloc(vp->p.msix.nr, sizeof(*vp->steer_msix));
 		if (!vp->steer_msix) {
 			ret = err_sys(e, ENOMEM, "%s: MSI-X steering state", vp->spec.bdf);
 			goto err;
@@ -933,12 +1032,12 @@ int vfio_pci__irq_report(struct vm *vm, const char *sysfs_root, struct vfio_irq_
 
 		if (!vp || !vp->p.has_msix)
 			continue;
-		for (unsigned int v = 0; v < vp->p.msix.nvec; v++, n++) {
+		for (unsigned int v = 0; v < vp->p.msix.nr; v++, n++) {
 			struct vfio_irq_report_entry *r;
-			struct vfio_msix_vec_info vi;
+			struct msix_vec_info vi;
 			struct vfio_pi_msg m;
 
-			if (n >= max || vfio_msix_vec_info(&vp->p.msix, v, &vi) < 0)
+			if (n >= max || msix_vector_info(&vp->p.msix, v, &vi) < 0)
 				continue;
 			r = &out[n];
 			memset(r, 0, sizeof(*r));
@@ -998,11 +1097,45 @@ int vfio_pci__irq_steer_warning(struct vm *vm, struct errinfo *w)
 
 		if (!vp)
 			continue;
-		pthread_mutex_lock(&vp->steer_lock);
+		pthread_mutex_lock(&vp->steer_io_lock);
 		if (vp->steer.warned && !n)
 			*w = vp->steer.warn;
 		n += (int)vp->steer.nr_failed;
-		pthread_mutex_unlock(&vp->steer_lock);
+		pthread_mutex_unlock(&vp->steer_io_lock);
+	}
+	return n;
+}
+
+int vfio_pci__irq_errors(struct vm *vm, struct vfio_irq_errors *out, int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < PCI_MAX_SLOTS; i++) {
+		struct vfio_pci *vp = vp_of(vm->pci.dev[i]);
+		struct vfio_irq_errors *r;
+
+		if (!vp)
+			continue;
+		if (n >= max) {
+			n++;
+			continue;
+		}
+		r = &out[n++];
+		memset(r, 0, sizeof(*r));
+		snprintf(r->bdf, sizeof(r->bdf), "%s", vp->spec.bdf);
+		if (vp->p.has_msix) {
+			pthread_mutex_lock(&vp->p.msix.lock);
+			r->msix = vp->p.msix.nr_errors;
+			pthread_mutex_unlock(&vp->p.msix.lock);
+		}
+		/* pdev counters change on the config path, under the host's lock */
+		pthread_mutex_lock(&vm->pci.lock);
+		r->irq = vp->p.nr_errors;
+		pthread_mutex_unlock(&vm->pci.lock);
+		pthread_mutex_lock(&vp->steer_io_lock);
+		r->steer_failed = vp->steer.nr_failed;
+		r->steered = vp->steer.nr_steered;
+		pthread_mutex_unlock(&vp->steer_io_lock);
 	}
 	return n;
 }

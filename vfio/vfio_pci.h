@@ -128,4 +128,19 @@ int vfio_pci__irq_steer_warning(struct vm *vm, struct errinfo *w);
 int vfio_pci__irq_report(struct vm *vm, const char *sysfs_root, struct vfio_irq_report_entry *out,
 			 int max, struct vfio_pi_host *host);
 
+/*
+ * Run-time failure counters of each passed-through device (also reported
+ * one by one through vm->log): MSI-X route/irqfd calls, other interrupt
+ * set-up (MSI, INTx, VFIO SET_IRQS) caused by the guest, host IRQ steering.
+ * Fills up to @max entries; returns the number of devices.
+ */
+struct vfio_irq_errors {
+	char bdf[16];
+	unsigned int msix; /* MSI-X routing/irqfd failures */
+	unsigned int irq; /* MSI/MSI-X enable, INTx, VFIO SET_IRQS failures */
+	unsigned int steer_failed; /* host IRQ affinity writes that failed */
+	unsigned int steered; /* and those that worked */
+};
+int vfio_pci__irq_errors(struct vm *vm, struct vfio_irq_errors *out, int max);
+
 #endif

@@ -1,21 +1,38 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/*
- * The MSI-X capability shared by every device model: capability in config
- * space, table and PBA emulation, and (optionally) one GSI route + KVM
- * irqfd per vector so an emulated device raises interrupts with one
- * eventfd write and no VMM thread in the delivery path.
- */
+/* The one MSI-X model (virtio and VFIO): see msix.h for the access rules. */
 #include <errno.h>
+#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "msix.h"
 #include "pci.h"
 
 #define MSIX_CAP_ID 0x11
 #define MSIX_CTRL_ENABLE 0x8000
 #define MSIX_CTRL_MASKALL 0x4000
+
+int msix_model_init(struct msix *m, const char *name, unsigned int nr, struct errinfo *e)
+{
+	memset(m, 0, sizeof(*m));
+	if (!nr || nr > MSIX_MAX_VECTORS)
+		return err_set(e, EINVAL, "%s: MSI-X table of %u vectors", name, nr);
+	m->vec = calloc(nr, sizeof(*m->vec));
+	if (!m->vec)
+		return err_sys(e, ENOMEM, "%s: MSI-X table of %u vectors", name, nr);
+	for (unsigned int i = 0; i < nr; i++) {
+		m->vec[i].ctrl = 1; /* vectors come out of reset masked */
+		m->vec[i].gsi = -1;
+		m->vec[i].efd = -1;
+	}
+	snprintf(m->name, sizeof(m->name), "%s", name);
+	m->nr = nr;
+	pthread_mutex_init(&m->lock, NULL);
+	return 0;
+}
 
 int msix_init(struct msix *m, struct pci_dev *d, unsigned int nr, int table_bar, uint32_t table_off,
 	      int pba_bar, uint32_t pba_off,
@@ -23,11 +40,11 @@ int msix_init(struct msix *m, struct pci_dev *d, unsigned int nr, int table_bar,
 	      struct errinfo *e)
 {
 	uint8_t cap[12] = {MSIX_CAP_ID, 0};
-	int off;
+	int off, ret;
 
 	memset(m, 0, sizeof(*m));
-	if (!nr || nr > 2048 || table_bar < 0 || table_bar >= PCI_NR_BARS || pba_bar < 0 ||
-	    pba_bar >= PCI_NR_BARS || (table_off & 7) || (pba_off & 7))
+	if (!nr || nr > MSIX_MAX_VECTORS || table_bar < 0 || table_bar >= PCI_NR_BARS ||
+	    pba_bar < 0 || pba_bar >= PCI_NR_BARS || (table_off & 7) || (pba_off & 7))
 		return err_set(e, EINVAL,
 			       "%s: bad MSI-X layout (%u vectors, table %d+0x%x, PBA %d+0x%x)",
 			       d->name, nr, table_bar, table_off, pba_bar, pba_off);
@@ -35,24 +52,16 @@ int msix_init(struct msix *m, struct pci_dev *d, unsigned int nr, int table_bar,
 	cap[3] = (uint8_t)((nr - 1) >> 8);
 	memcpy(&cap[4], &(uint32_t){table_off | (uint32_t)table_bar}, 4);
 	memcpy(&cap[8], &(uint32_t){pba_off | (uint32_t)pba_bar}, 4);
-	m->table = calloc(nr, sizeof(*m->table));
-	m->pba = calloc((nr + 63) / 64, sizeof(uint64_t));
-	if (!m->table || !m->pba) {
-		free(m->table);
-		free(m->pba);
-		return err_sys(e, ENOMEM, "%s: MSI-X table of %u vectors", d->name, nr);
-	}
+	ret = msix_model_init(m, d->name, nr, e);
+	if (ret < 0)
+		return ret;
 	off = pci_cap_add(d, MSIX_CAP_ID, cap, sizeof(cap), e);
 	if (off < 0) {
-		free(m->table);
-		free(m->pba);
+		msix_exit(m);
 		return off;
 	}
-	for (unsigned int i = 0; i < nr; i++)
-		m->table[i].ctrl = 1; /* vectors start masked */
 	d->wmask[off + 3] = 0xc0; /* enable + function mask */
 	m->dev = d;
-	m->nr = nr;
 	m->cap = (uint32_t)off;
 	m->table_bar = table_bar;
 	m->table_off = table_off;
@@ -60,211 +69,357 @@ int msix_init(struct msix *m, struct pci_dev *d, unsigned int nr, int table_bar,
 	m->pba_off = pba_off;
 	m->vector_changed = vector_changed;
 	m->opaque = opaque;
-	pthread_mutex_init(&m->lock, NULL);
 	d->msix = m;
 	return 0;
 }
 
+/* m->lock held: a failure the guest caused, counted and logged (rate-limited) */
+static void note_error(struct msix *m, int ret, const struct errinfo *e)
+{
+	if (ret >= 0)
+		return;
+	m->nr_errors++;
+	m->last_err = *e;
+	vlog_err(m->log, m->name, e);
+}
+
+static void detach(struct msix *m, struct msix_vec *v)
+{
+	struct errinfo e = {0};
+	int ret;
+
+	if (!v->irqfd_on)
+		return;
+	ret = m->src.ops->irqfd(m->src.ctx, v->gsi, v->efd, -1, false, &e);
+	note_error(m, ret, &e);
+	v->irqfd_on = false;
+}
+
 void msix_exit(struct msix *m)
 {
-	if (!m->table)
+	if (!m->vec)
 		return;
-	for (unsigned int v = 0; v < m->nr && m->efd; v++) {
-		if (m->irqfd_on[v])
-			irq_irqfd_deassign(m->irq, m->efd[v], (unsigned int)m->gsi[v], NULL);
-		if (m->gsi[v] >= 0)
-			irq_gsi_free(m->irq, (unsigned int)m->gsi[v]);
-		if (m->efd[v] >= 0)
-			close(m->efd[v]);
+	pthread_mutex_lock(&m->lock);
+	for (unsigned int i = 0; i < m->nr; i++) {
+		struct msix_vec *v = &m->vec[i];
+
+		if (m->src.ops)
+			detach(m, v);
+		if (v->gsi >= 0)
+			m->src.ops->gsi_free(m->src.ctx, v->gsi);
+		if (v->efd >= 0)
+			close(v->efd);
 	}
-	free(m->efd);
-	free(m->gsi);
-	free(m->irqfd_on);
-	free(m->table);
-	free(m->pba);
+	pthread_mutex_unlock(&m->lock);
 	pthread_mutex_destroy(&m->lock);
+	free(m->vec);
 	memset(m, 0, sizeof(*m));
+}
+
+void msix_attach(struct msix *m, const struct irq_source *src, struct vlog *log)
+{
+	m->src = *src;
+	m->log = log;
 }
 
 bool msix_vector_deliverable(const struct msix *m, unsigned int vec)
 {
-	return vec < m->nr && m->enabled && !m->func_masked && !(m->table[vec].ctrl & 1);
+	return vec < m->nr && m->enabled && !m->func_masked && !(m->vec[vec].ctrl & 1);
 }
 
 void msix_vector_msg(const struct msix *m, unsigned int vec, struct msi_msg *msg)
 {
-	msg->addr_lo = m->table[vec].addr_lo;
-	msg->addr_hi = m->table[vec].addr_hi;
-	msg->data = m->table[vec].data;
+	msg->addr_lo = m->vec[vec].addr_lo;
+	msg->addr_hi = m->vec[vec].addr_hi;
+	msg->data = m->vec[vec].data;
 }
 
-/* irqfd mode: route (already committed) + irqfd attached iff deliverable. */
-static void irqfd_sync(struct msix *m, unsigned int v)
+static bool vec_active(const struct msix *m, const struct msix_vec *v)
 {
-	bool want = msix_vector_deliverable(m, v);
-
-	if (want && !m->irqfd_on[v]) {
-		if (m->pba[v / 64] & (1ULL << (v % 64))) {
-			uint64_t one = 1;
-
-			/* a pending interrupt kept while masked: KVM injects it on assign */
-			m->pba[v / 64] &= ~(1ULL << (v % 64));
-			if (write(m->efd[v], &one, sizeof(one)) < 0) {
-				/* cannot fail for a non-saturated eventfd */
-			}
-		}
-		if (!irq_irqfd_assign(m->irq, m->efd[v], (unsigned int)m->gsi[v], -1, NULL))
-			m->irqfd_on[v] = true;
-	} else if (!want && m->irqfd_on[v]) {
-		if (!irq_irqfd_deassign(m->irq, m->efd[v], (unsigned int)m->gsi[v], NULL))
-			m->irqfd_on[v] = false;
-	}
+	return m->src.ops && m->enabled && !m->func_masked && !(v->ctrl & 1) && v->gsi >= 0 &&
+	       v->efd >= 0;
 }
 
-static void route_update(struct msix *m, unsigned int v)
+/* Stage the route of an active vector if its message changed. */
+static bool vec_stage(struct msix *m, struct msix_vec *v)
 {
-	struct msi_msg msg;
+	uint64_t addr = (uint64_t)v->addr_hi << 32 | v->addr_lo;
+	struct errinfo e = {0};
+	int ret;
 
-	if (!m->efd || !msix_vector_deliverable(m, v))
+	if (!vec_active(m, v) || (v->routed && v->r_addr == addr && v->r_data == v->data))
+		return false;
+	ret = m->src.ops->route_msi(m->src.ctx, v->gsi, addr, v->data, &e);
+	note_error(m, ret, &e);
+	if (ret < 0)
+		return false;
+	v->routed = true;
+	v->r_addr = addr;
+	v->r_data = v->data;
+	return true;
+}
+
+/* After the commit: irqfd attached exactly while the vector is active. */
+static void vec_attach(struct msix *m, struct msix_vec *v)
+{
+	struct errinfo e = {0};
+	int ret;
+
+	if (!vec_active(m, v) || !v->routed) {
+		detach(m, v);
 		return;
-	msix_vector_msg(m, v, &msg);
-	irq_route_msi(m->irq, (unsigned int)m->gsi[v], &msg, NULL);
+	}
+	if (v->irqfd_on)
+		return;
+	/* an event raised while detached is still in the eventfd: KVM injects it now */
+	ret = m->src.ops->irqfd(m->src.ctx, v->gsi, v->efd, -1, true, &e);
+	note_error(m, ret, &e);
+	if (ret == 0)
+		v->irqfd_on = true;
 }
 
-/* A range of vectors changed: update routes, one commit, then irqfds and callbacks. */
-static void vectors_changed(struct msix *m, unsigned int first, unsigned int last)
+/*
+ * @force: MSI-X was enabled or disabled, so the host IRQs behind the
+ * vectors changed even when no route did (steering must look again).
+ */
+static void commit(struct msix *m, bool staged, bool force)
 {
-	if (m->efd) {
-		for (unsigned int v = first; v <= last; v++)
-			route_update(m, v);
-		irq_routing_commit(m->irq, NULL);
-		for (unsigned int v = first; v <= last; v++)
-			irqfd_sync(m, v);
+	struct errinfo e = {0};
+	int ret = 0;
+
+	if (staged) {
+		ret = m->src.ops->commit(m->src.ctx, &e);
+		note_error(m, ret, &e);
 	}
+	if ((staged || force) && ret == 0 && m->committed)
+		m->committed(m->committed_opaque);
+}
+
+/* Vectors [first, last] may have changed: detach, stage, one commit, attach. */
+static void sync_range(struct msix *m, unsigned int first, unsigned int last, bool force)
+{
+	bool staged = false;
+
+	if (!m->src.ops)
+		return;
+	for (unsigned int i = first; i <= last; i++)
+		if (!vec_active(m, &m->vec[i]))
+			detach(m, &m->vec[i]);
+	for (unsigned int i = first; i <= last; i++)
+		staged |= vec_stage(m, &m->vec[i]);
+	commit(m, staged, force);
+	for (unsigned int i = first; i <= last; i++)
+		vec_attach(m, &m->vec[i]);
+}
+
+static void vectors_changed(struct msix *m, unsigned int first, unsigned int last, bool force)
+{
+	sync_range(m, first, last, force);
 	if (m->vector_changed)
 		for (unsigned int v = first; v <= last; v++)
 			m->vector_changed(m, v, m->opaque);
 }
 
-void msix_cfg_write(struct msix *m)
+void msix_set_ctrl(struct msix *m, bool enable, bool func_mask)
 {
-	uint16_t ctrl = pci_cfg_r16(m->dev, m->cap + 2);
-	bool en = ctrl & MSIX_CTRL_ENABLE, fm = ctrl & MSIX_CTRL_MASKALL;
-
 	pthread_mutex_lock(&m->lock);
-	if (en != m->enabled || fm != m->func_masked) {
-		m->enabled = en;
-		m->func_masked = fm;
-		vectors_changed(m, 0, m->nr - 1);
+	if (enable != m->enabled || func_mask != m->func_masked) {
+		bool toggled = enable != m->enabled;
+
+		m->enabled = enable;
+		m->func_masked = func_mask;
+		vectors_changed(m, 0, m->nr - 1, toggled);
 	}
 	pthread_mutex_unlock(&m->lock);
+}
+
+void msix_cfg_write(struct msix *m, uint32_t off, uint32_t len)
+{
+	uint16_t ctrl;
+
+	if (!m->dev || off >= m->cap + 4 || off + len <= m->cap + 2)
+		return;
+	ctrl = pci_cfg_r16(m->dev, m->cap + 2);
+
+	msix_set_ctrl(m, ctrl & MSIX_CTRL_ENABLE, ctrl & MSIX_CTRL_MASKALL);
 }
 
 void msix_table_access(struct msix *m, uint64_t off, uint8_t *data, uint32_t len, bool is_write)
 {
-	unsigned int v = (unsigned int)(off / MSIX_ENTRY_SIZE);
-	uint32_t in = (uint32_t)(off % MSIX_ENTRY_SIZE);
-	struct msix_entry before;
-	uint8_t *ent;
+	unsigned int v;
+	uint32_t w[4], in;
+	struct msix_vec *e;
 
-	/* only aligned dword/qword accesses inside the table are defined */
-	if (v >= m->nr || (len != 4 && len != 8) || (in & (len - 1))) {
+	/* aligned DWORD or QWORD inside the table only (msix.h) */
+	if ((len != 4 && len != 8) || (off & (len - 1)) || off >= msix_table_size(m) ||
+	    len > msix_table_size(m) - off) {
 		if (!is_write)
-			memset(data, 0xff, len);
+			memset(data, 0xff, len > 8 ? 8 : len);
 		return;
 	}
+	v = (unsigned int)(off / MSIX_ENTRY_SIZE);
+	in = (uint32_t)(off % MSIX_ENTRY_SIZE);
 	pthread_mutex_lock(&m->lock);
-	ent = (uint8_t *)&m->table[v];
+	e = &m->vec[v];
+	w[0] = e->addr_lo;
+	w[1] = e->addr_hi;
+	w[2] = e->data;
+	w[3] = e->ctrl;
 	if (!is_write) {
-		memcpy(data, ent + in, len);
+		memcpy(data, (uint8_t *)w + in, len);
 		pthread_mutex_unlock(&m->lock);
 		return;
 	}
-	before = m->table[v];
-	memcpy(ent + in, data, len);
-	m->table[v].ctrl &= 1; /* reserved bits read as zero */
-	if (memcmp(&before, &m->table[v], sizeof(before)))
-		vectors_changed(m, v, v);
+	memcpy((uint8_t *)w + in, data, len);
+	w[0] &= ~3u; /* reserved: DWORD-aligned address */
+	w[3] &= 1; /* reserved control bits read as zero */
+	if (w[0] != e->addr_lo || w[1] != e->addr_hi || w[2] != e->data || w[3] != e->ctrl) {
+		e->addr_lo = w[0];
+		e->addr_hi = w[1];
+		e->data = w[2];
+		e->ctrl = w[3];
+		vectors_changed(m, v, v, false);
+	}
 	pthread_mutex_unlock(&m->lock);
+}
+
+static bool efd_pending(int efd)
+{
+	struct pollfd p = {.fd = efd, .events = POLLIN};
+
+	return efd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+/* m->lock held: the source fired while the vector could not be delivered */
+static bool vec_pending(const struct msix_vec *v)
+{
+	return !v->irqfd_on && efd_pending(v->efd);
 }
 
 void msix_pba_access(struct msix *m, uint64_t off, uint8_t *data, uint32_t len, bool is_write)
 {
-	unsigned int first = (unsigned int)(off * 8);
+	uint64_t size = msix_pba_size(m);
 
-	/* read only for the guest */
 	if (is_write)
+		return; /* the PBA is read-only */
+	if (len == 0 || len > 8 || off >= size || len > size - off) {
+		memset(data, 0xff, len > 8 ? 8 : len);
 		return;
-	pthread_mutex_lock(&m->lock);
-	/* irqfd mode: an event that arrived while detached is pending */
-	for (unsigned int v = first; m->efd && v < first + len * 8 && v < m->nr; v++) {
-		uint64_t cnt;
-
-		if (!m->irqfd_on[v] && read(m->efd[v], &cnt, sizeof(cnt)) == sizeof(cnt) && cnt)
-			m->pba[v / 64] |= 1ULL << (v % 64);
 	}
-	for (uint32_t i = 0; i < len; i++) {
-		unsigned int byte = (unsigned int)off + i;
+	memset(data, 0, len);
+	pthread_mutex_lock(&m->lock);
+	for (uint32_t b = 0; b < len * 8; b++) {
+		uint64_t vec = off * 8 + b;
 
-		data[i] = byte < (m->nr + 7) / 8 ? (uint8_t)(m->pba[byte / 8] >> (8 * (byte % 8)))
-						 : 0;
+		if (vec >= m->nr)
+			break;
+		if (vec_pending(&m->vec[vec]))
+			data[b / 8] |= (uint8_t)(1u << (b % 8));
 	}
 	pthread_mutex_unlock(&m->lock);
 }
 
-int msix_irqfd_enable(struct msix *m, struct irq_routing *irq, struct errinfo *e)
+int msix_sources_alloc(struct msix *m, struct errinfo *e)
 {
-	int ret;
+	int ret = 0;
 
-	m->irq = irq;
-	m->gsi = malloc(m->nr * sizeof(*m->gsi));
-	m->efd = malloc(m->nr * sizeof(*m->efd));
-	m->irqfd_on = calloc(m->nr, sizeof(*m->irqfd_on));
-	if (!m->gsi || !m->efd || !m->irqfd_on) {
-		ret = err_sys(e, ENOMEM, "%s: MSI-X irqfd state", m->dev->name);
-		goto fail;
+	pthread_mutex_lock(&m->lock);
+	if (!m->src.ops) {
+		ret = err_set(e, EINVAL, "%s: MSI-X has no interrupt source", m->name);
+		goto out;
 	}
-	for (unsigned int v = 0; v < m->nr; v++)
-		m->gsi[v] = m->efd[v] = -1;
-	for (unsigned int v = 0; v < m->nr; v++) {
-		ret = irq_gsi_alloc(irq, e);
-		if (ret < 0)
-			goto fail;
-		m->gsi[v] = ret;
-		m->efd[v] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (m->efd[v] < 0) {
-			ret = err_sys(e, errno, "%s: eventfd for MSI-X vector %u", m->dev->name, v);
-			goto fail;
+	for (unsigned int i = 0; i < m->nr && !m->sources; i++) {
+		struct msix_vec *v = &m->vec[i];
+
+		if (v->efd < 0) {
+			v->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+			if (v->efd < 0) {
+				ret = err_sys(e, errno, "%s: eventfd for MSI-X vector %u", m->name,
+					      i);
+				goto out;
+			}
+		}
+		if (v->gsi < 0) {
+			int gsi = m->src.ops->gsi_alloc(m->src.ctx, e);
+
+			if (gsi < 0) {
+				err_prefix(e, "%s: MSI-X vector %u", m->name, i);
+				ret = gsi;
+				goto out;
+			}
+			v->gsi = gsi;
+			v->routed = false;
 		}
 	}
-	return 0;
-fail:
-	for (unsigned int v = 0; m->gsi && m->efd && v < m->nr; v++) {
-		if (m->gsi[v] >= 0)
-			irq_gsi_free(irq, (unsigned int)m->gsi[v]);
-		if (m->efd[v] >= 0)
-			close(m->efd[v]);
-	}
-	free(m->gsi);
-	free(m->efd);
-	free(m->irqfd_on);
-	m->gsi = m->efd = NULL;
-	m->irqfd_on = NULL;
+	m->sources = true;
+out:
+	pthread_mutex_unlock(&m->lock);
 	return ret;
+}
+
+void msix_eventfds(struct msix *m, int *fds)
+{
+	pthread_mutex_lock(&m->lock);
+	for (unsigned int i = 0; i < m->nr; i++)
+		fds[i] = m->vec[i].efd;
+	pthread_mutex_unlock(&m->lock);
+}
+
+void msix_drain(struct msix *m)
+{
+	pthread_mutex_lock(&m->lock);
+	for (unsigned int i = 0; i < m->nr; i++) {
+		uint64_t cnt;
+
+		if (m->vec[i].efd >= 0 && read(m->vec[i].efd, &cnt, sizeof(cnt)) < 0) {
+			/* EAGAIN: nothing pending, which is what we want */
+		}
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+int msix_vector_info(struct msix *m, unsigned int vec, struct msix_vec_info *out)
+{
+	const struct msix_vec *v;
+
+	if (vec >= m->nr)
+		return -EINVAL;
+	pthread_mutex_lock(&m->lock);
+	v = &m->vec[vec];
+	out->gsi = v->gsi;
+	out->addr = (uint64_t)v->addr_hi << 32 | v->addr_lo;
+	out->data = v->data;
+	out->routed = v->routed;
+	out->r_addr = v->r_addr;
+	out->r_data = v->r_data;
+	out->masked = !vec_active(m, v);
+	out->irqfd_on = v->irqfd_on;
+	out->pending = m->enabled && vec_pending(v);
+	pthread_mutex_unlock(&m->lock);
+	return 0;
+}
+
+int msix_irqfd_enable(struct msix *m, struct irq_routing *irq, struct errinfo *e)
+{
+	struct irq_source src;
+
+	irq_source_routing(&src, irq);
+	msix_attach(m, &src, m->log);
+	return msix_sources_alloc(m, e);
 }
 
 int msix_eventfd(const struct msix *m, unsigned int vec)
 {
-	return m->efd && vec < m->nr ? m->efd[vec] : -1;
+	return m->sources && vec < m->nr ? m->vec[vec].efd : -1;
 }
 
 int msix_notify(struct msix *m, unsigned int vec)
 {
 	uint64_t one = 1;
 
-	if (!m->efd || vec >= m->nr)
+	if (!m->sources || vec >= m->nr)
 		return -EINVAL;
-	if (write(m->efd[vec], &one, sizeof(one)) != sizeof(one))
+	if (write(m->vec[vec].efd, &one, sizeof(one)) != sizeof(one))
 		return -errno;
 	return 0;
 }

@@ -42,12 +42,12 @@ static void signal_vector(struct virtio_pci *vp, uint16_t vector)
 
 static void msix_signal(struct virtio_pci *vp, uint16_t vector)
 {
-	/*
-	 * A failed eventfd write can only mean the fd is gone (teardown);
-	 * there is nobody to tell from an I/O thread, and the guest just
-	 * misses an interrupt it would not see anyway.
-	 */
-	(void)msix_notify(&vp->msix, vector);
+	int ret = msix_notify(&vp->msix, vector);
+
+	/* the guest misses an interrupt: say so (the log counts it) */
+	if (ret < 0 && vp->msix.log)
+		vlog_ratelimited(vp->msix.log, VLOG_ERR, "%s: signalling MSI-X vector %u: %s",
+				 vp->msix.name, vector, strerror(-ret));
 }
 
 /*
@@ -751,6 +751,8 @@ int virtio_pci_register(struct virtio_pci *vp, struct errinfo *e)
 	ret = pci_dev_register(&vp->vm->pci, &vp->pci, -1, e);
 	if (ret < 0)
 		return ret;
+	/* irqfd and route failures the guest causes are counted and logged there */
+	vp->msix.log = &vp->vm->log;
 	ret = msix_irqfd_enable(&vp->msix, &vp->vm->irq, e);
 	if (ret < 0)
 		goto fail;

@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "errinfo.h"
+#include "msix.h"
 #include "pci.h"
 #include "virtqueue.h"
 

@@ -183,78 +183,12 @@ void pci_cfg_access(struct pci_host *h, unsigned int bus, unsigned int slot, uns
 /* Guest-visible INTx: the legacy GSI of a slot (swizzled onto IOAPIC pins 16-23). */
 unsigned int pci_slot_gsi(int slot);
 
-/* ------------------------------------------------------------------------
- * MSI-X capability, shared by every device model.
- *
- * The device calls msix_init() before pci_dev_register(); the host then
- * handles the Message Control word.  The device routes guest accesses to
- * the table and PBA ranges of its BAR(s) to msix_table_access() and
- * msix_pba_access().  Whenever a vector's effective state changes
- * (message written, vector or function mask toggled, MSI-X enabled or
- * disabled) the vector_changed callback runs (with m->lock held: it must
- * not call back into msix_*() except the lock-free getters below).
- */
-#define MSIX_ENTRY_SIZE 16
-
-struct msix_entry {
-	uint32_t addr_lo;
-	uint32_t addr_hi;
-	uint32_t data;
-	uint32_t ctrl; /* bit 0: vector masked */
-};
-
-struct msix {
-	struct pci_dev *dev;
-	pthread_mutex_t lock;
-	unsigned int nr; /* table size (1..2048) */
-	uint32_t cap; /* config offset of the capability */
-	int table_bar;
-	uint32_t table_off; /* offset in table_bar */
-	int pba_bar;
-	uint32_t pba_off;
-	struct msix_entry *table;
-	uint64_t *pba; /* pending bits */
-	bool enabled;
-	bool func_masked;
-	void (*vector_changed)(struct msix *m, unsigned int vec, void *opaque);
-	void *opaque;
-	/*
-	 * Optional irqfd mode (msix_irqfd_enable): one GSI + eventfd per
-	 * vector, routes kept in step with the table, the irqfd detached
-	 * while masked so the pending bit can be kept.
-	 */
-	struct irq_routing *irq;
-	int *gsi; /* -1 = none */
-	int *efd; /* eventfd per vector, -1 = none */
-	bool *irqfd_on;
-};
-
-int msix_init(struct msix *m, struct pci_dev *d, unsigned int nr, int table_bar, uint32_t table_off,
-	      int pba_bar, uint32_t pba_off,
-	      void (*vector_changed)(struct msix *m, unsigned int vec, void *opaque), void *opaque,
-	      struct errinfo *e);
-void msix_exit(struct msix *m);
-
-/* @off relative to the start of the table / PBA. */
-void msix_table_access(struct msix *m, uint64_t off, uint8_t *data, uint32_t len, bool is_write);
-void msix_pba_access(struct msix *m, uint64_t off, uint8_t *data, uint32_t len, bool is_write);
-/* Called by the host for writes that touch the capability. */
-void msix_cfg_write(struct msix *m);
-
-/* Vector can be delivered now: MSI-X enabled, function and vector unmasked. */
-bool msix_vector_deliverable(const struct msix *m, unsigned int vec);
-void msix_vector_msg(const struct msix *m, unsigned int vec, struct msi_msg *msg);
-
 /*
- * Irqfd mode for emulated devices: allocates a GSI and an eventfd for each
- * vector; the device then signals vector v by writing 1 to
- * msix_eventfd(m, v) (from any thread), and the helper keeps routes and
- * irqfds in step with the guest's table and masks (routes committed in
- * one batch per guest action).
+ * MSI-X: the one model is src/devices/msix.h.  The host tells the model of
+ * a device that set dev->msix about every config write it applied (the
+ * model acts on those touching its Message Control word); defined in
+ * src/devices/msix.c.
  */
-int msix_irqfd_enable(struct msix *m, struct irq_routing *irq, struct errinfo *e);
-int msix_eventfd(const struct msix *m, unsigned int vec);
-/* Signal vector @vec (eventfd write); returns -errno on failure. */
-int msix_notify(struct msix *m, unsigned int vec);
+void msix_cfg_write(struct msix *m, uint32_t off, uint32_t len);
 
 #endif

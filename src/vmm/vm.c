@@ -220,6 +220,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct errinfo *e)
 	pthread_mutex_init(&vm->io_lock, NULL);
 	pthread_mutex_init(&vm->exit_lock, NULL);
 	pthread_cond_init(&vm->exit_cond, NULL);
+	vlog_init(&vm->log);
 	if (!cfg->nr_cpus || cfg->nr_cpus > VM_MAX_VCPUS)
 		return err_set(e, EINVAL, "%u vCPUs: must be 1..%d", cfg->nr_cpus, VM_MAX_VCPUS);
 	if (cfg->mem_size < (2ULL << 20))
@@ -335,5 +336,6 @@ void vm_destroy(struct vm *vm)
 	pthread_mutex_destroy(&vm->memslot_lock);
 	pthread_mutex_destroy(&vm->io_lock);
 	pthread_mutex_destroy(&vm->exit_lock);
+	vlog_exit(&vm->log);
 	pthread_cond_destroy(&vm->exit_cond);
 }

@@ -24,6 +24,7 @@
 #include "errinfo.h"
 #include "guest_mem.h"
 #include "irq.h"
+#include "log.h"
 #include "pci.h"
 
 #define VM_LOW_RAM_MAX 0xC0000000ULL
@@ -88,6 +89,13 @@ struct vm {
 	pthread_mutex_t io_lock;
 	struct vm_io_handler *io_handlers; /* list, freed at vm_destroy() */
 	struct vm_cleanup *cleanups; /* vm_at_destroy() list */
+
+	/*
+	 * Run-time failures of devices and interrupt paths (irqfd, route,
+	 * host IRQ steering), counted; the front end sets log.cb to print
+	 * them.  Initialised by vm_create() before anything can fail.
+	 */
+	struct vlog log;
 
 	/* devices that need per-VM state reachable by the core */
 	void *serial;

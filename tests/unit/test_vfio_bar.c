@@ -30,7 +30,7 @@ static void nvme_pdev(struct fake_vfio *f, struct fake_irq *fi, struct vfio_devi
 		      struct vfio_pdev *p, bool mappable)
 {
 	struct vfio_pdev_opts o = {.intx_gsi = -1, .page_size = 4096};
-	struct vfio_irq irq;
+	struct irq_source irq;
 	struct errinfo e = {0};
 
 	fake_vfio_nvme_vf(f, 16, mappable);

@@ -18,7 +18,7 @@
 struct fix {
 	struct fake_vfio f;
 	struct fake_irq fi;
-	struct vfio_irq irq;
+	struct irq_source irq;
 	struct vfio_device dev;
 	struct vfio_pdev p;
 	int bar_calls;

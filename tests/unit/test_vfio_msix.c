@@ -20,7 +20,7 @@
 struct fix {
 	struct fake_vfio f;
 	struct fake_irq fi;
-	struct vfio_irq irq;
+	struct irq_source irq;
 	struct vfio_device dev;
 	struct vfio_pdev p;
 };
@@ -106,7 +106,7 @@ static void test_enable_registers_all_vectors_once(void **state)
 	assert_int_equal(x->fi.nr_real_commits, 1);
 	assert_int_equal(x->fi.nr_assign, NVEC);
 	for (unsigned int v = 0; v < NVEC; v++) {
-		const struct vfio_msix_vec *mv = &x->p.msix.vec[v];
+		const struct msix_vec *mv = &x->p.msix.vec[v];
 		const struct fake_irq_gsi *g = &x->fi.gsi[mv->gsi];
 
 		/* the VFIO trigger is the KVM irqfd */
@@ -124,7 +124,7 @@ static void test_enable_registers_all_vectors_once(void **state)
 static void test_mask_unmask_keeps_pending(void **state)
 {
 	struct fix *x = *state;
-	struct vfio_msix_vec_info info;
+	struct msix_vec_info info;
 	unsigned int set_before;
 	uint64_t one = 1;
 	int efd;
@@ -141,7 +141,7 @@ static void test_mask_unmask_keeps_pending(void **state)
 	/* the device fires while masked: pending, not delivered */
 	assert_int_equal(write(efd, &one, sizeof(one)), sizeof(one));
 	assert_int_equal(pba(x), 1u << 3);
-	assert_int_equal(vfio_msix_vec_info(&x->p.msix, 3, &info), 0);
+	assert_int_equal(msix_vector_info(&x->p.msix, 3, &info), 0);
 	assert_true(info.pending);
 	assert_true(info.masked);
 
@@ -269,7 +269,7 @@ static void test_msi_multi_vector(void **state)
 {
 	struct fake_vfio f;
 	struct fake_irq fi;
-	struct vfio_irq irq;
+	struct irq_source irq;
 	struct vfio_device dev;
 	struct vfio_pdev p;
 	struct vfio_pdev_opts o = {.intx_gsi = 17, .page_size = 4096};

@@ -424,7 +424,7 @@ static void msix_table_through_bar(void **state)
 	assert_int_equal(td_read(&f->t, VPCI_MSIX_TABLE_OFF + 16 + 12, 4) & 1, 1);
 	td_write(&f->t, VPCI_MSIX_TABLE_OFF + 16 + 12, 0, 4);
 	assert_int_equal(td_read(&f->t, VPCI_MSIX_TABLE_OFF + 16 + 12, 4) & 1, 0);
-	assert_int_equal(f->rng.vp.msix.table[1].data, 0x4041);
+	assert_int_equal(f->rng.vp.msix.vec[1].data, 0x4041);
 	/* Beyond the 2-entry table: nothing there. */
 	assert_int_equal(td_read(&f->t, VPCI_MSIX_TABLE_OFF + 32, 4), 0);
 	assert_int_equal(td_read(&f->t, VPCI_MSIX_PBA_OFF, 4), 0);

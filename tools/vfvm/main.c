@@ -512,6 +512,7 @@ static int cmd_run(int argc, char **argv)
 	ret = vm_create(vm, &cfg, &e);
 	if (ret)
 		goto err_free;
+	vm->log.cb = vfvm_log_print;
 	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0 || vm_io_add(vm, sfd, EPOLLIN, on_signal, vm, &e)) {
 		if (sfd < 0)

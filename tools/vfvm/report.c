@@ -14,6 +14,35 @@
 #include "vm.h"
 
 #define REPORT_MAX_VECS 2048
+#define REPORT_MAX_DEVS 32
+
+/* vm->log's callback: run-time failures of devices and interrupt paths. */
+void vfvm_log_print(void *opaque, enum vlog_level level, const char *msg)
+{
+	(void)opaque;
+	fprintf(stderr, "vfvm: %s%s\n",
+		level == VLOG_ERR    ? "error: "
+		: level == VLOG_WARN ? "warning: "
+				     : "",
+		msg);
+}
+
+/* The counters behind the log: every report, printed or suppressed. */
+static void errors_print(struct vm *vm)
+{
+	struct vfio_irq_errors d[REPORT_MAX_DEVS];
+	struct vlog_counts c;
+	int n = vfio_pci__irq_errors(vm, d, REPORT_MAX_DEVS);
+
+	vlog_counts(&vm->log, &c);
+	fprintf(stderr, "vfvm:   run-time errors: %u, warnings: %u, messages suppressed: %u\n",
+		c.errors, c.warnings, c.suppressed);
+	for (int i = 0; i < n && i < REPORT_MAX_DEVS; i++)
+		fprintf(stderr,
+			"vfvm:   %-12s msix-errors %u irq-errors %u host-irqs-steered %u "
+			"steer-failed %u\n",
+			d[i].bdf, d[i].msix, d[i].irq, d[i].steered, d[i].steer_failed);
+}
 
 void vfvm_dma_stats_print(struct vm *vm)
 {
@@ -110,5 +139,6 @@ void vfvm_irq_report_print(struct vm *vm, const char *when)
 			v->postable ? (host.ir_posting > 0 && host.apicv > 0 ? "yes" : "vm-side")
 				    : "no");
 	}
+	errors_print(vm);
 	free(r);
 }

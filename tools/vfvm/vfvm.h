@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "log.h"
 #include "vfio_pci.h"
 
 struct vm;
@@ -44,5 +45,7 @@ void vfvm_dma_stats_print(struct vm *vm);
 void vfvm_dma_progress_print(void *opaque, uint64_t done, uint64_t total);
 /* Warn once (at exit) when host IRQs could not be steered (irq/host_affinity.h). */
 void vfvm_irq_steer_warning_print(struct vm *vm);
+/* vm->log callback: "vfvm: error: ..." on standard error. */
+void vfvm_log_print(void *opaque, enum vlog_level level, const char *msg);
 
 #endif

@@ -476,7 +476,7 @@ static int fi_irqfd(void *ctx, int gsi, int efd, int resamplefd, bool assign, st
 	return 0;
 }
 
-static const struct vfio_irq_ops fake_irq_ops = {
+static const struct irq_source_ops fake_irq_ops = {
 	.gsi_alloc = fi_alloc,
 	.gsi_free = fi_free,
 	.route_msi = fi_route,
@@ -484,7 +484,7 @@ static const struct vfio_irq_ops fake_irq_ops = {
 	.irqfd = fi_irqfd,
 };
 
-void fake_irq_init(struct fake_irq *fi, struct vfio_irq *out)
+void fake_irq_init(struct fake_irq *fi, struct irq_source *out)
 {
 	memset(fi, 0, sizeof(*fi));
 	fi->next_gsi = 24;

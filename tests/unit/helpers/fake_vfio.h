@@ -91,8 +91,8 @@ static inline uint32_t fake_cfg32(const struct fake_vfio *f, uint32_t off)
 
 #endif
 
-/* A recording struct vfio_irq_ops (routing table + irqfds as plain state). */
-#include "vfio_irq.h"
+/* A recording struct irq_source_ops (routing table + irqfds as plain state). */
+#include "irq_source.h"
 
 #define FAKE_IRQ_GSIS 4096
 
@@ -118,4 +118,4 @@ struct fake_irq {
 	struct fake_irq_gsi gsi[FAKE_IRQ_GSIS];
 };
 
-void fake_irq_init(struct fake_irq *fi, struct vfio_irq *out);
+void fake_irq_init(struct fake_irq *fi, struct irq_source *out);
