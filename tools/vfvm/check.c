@@ -150,7 +150,9 @@ int cmd_check(int argc, char **argv)
 				e.msg[0] ? e.msg : strerror(-ret));
 			if (e.hint[0])
 				fprintf(stderr, "vfvm check: hint: %s\n", e.hint);
-			status = VM_EXIT_USAGE;
+			/* a malformed SPEC is a usage error; a host that cannot be read is not */
+			if (ret == -EINVAL || status != VM_EXIT_USAGE)
+				status = ret == -EINVAL ? VM_EXIT_USAGE : VM_EXIT_ERROR;
 			continue;
 		}
 		if (jarr)
