@@ -65,16 +65,18 @@ endef
 $(foreach d,$(LIB_DIRS),$(eval $(call lib_rules,$(d))))
 LIBARS    := $(foreach d,$(LIB_DIRS),$(call libname,$(d)))
 
-# Front ends: tools/<prog>/*.c -> build/<prog>
+# Front ends: tools/<prog>/*.c -> build/<prog>, each with tools/common/*.c
+# (what both show alike: the pre-flight report)
 PROGS     := vfctl vfvm
 define prog_rules
-$(1)_SRCS := $$(wildcard tools/$(1)/*.c)
+$(1)_SRCS := $$(wildcard tools/$(1)/*.c tools/common/*.c)
 $(1)_OBJS := $$(patsubst %.c,$(BUILD)/%.o,$$($(1)_SRCS))
 $(BUILD)/$(1): $$($(1)_OBJS) $(LIBARS)
 	@mkdir -p $$(@D)
 	$$(CC) $(ALL_LDFLAGS) -o $$@ $$($(1)_OBJS) $(LIBARS) $(LIBS)
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rules,$(p))))
+$(BUILD)/tools/%.o: ALL_CFLAGS += -Itools/common
 
 # Test doubles shared by the test programs (never linked into vfctl/vfvm);
 # only code under tests/ sees their headers.

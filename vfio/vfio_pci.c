@@ -1000,7 +1000,7 @@ int vfio_pci__release_all(struct vm *vm, struct errinfo *e)
 
 int vfio_pci__check(const struct vfio_host_opts *h, const char *spec, const struct guest_mem *mem,
 		    uint64_t mmio64_base, uint64_t mmio64_size, unsigned int phys_bits,
-		    struct vfio_preflight_report *r, struct errinfo *e)
+		    struct preflight_report *r, struct errinfo *e)
 {
 	struct vfio_preflight_in in = {0};
 	struct vfio_pci_spec s;
@@ -1017,7 +1017,7 @@ int vfio_pci__check(const struct vfio_host_opts *h, const char *spec, const stru
 	in.mmio64_base = mmio64_base;
 	in.mmio64_size = mmio64_size;
 	in.phys_bits = phys_bits;
-	return vfio_preflight_run(&in, r);
+	return vfio_preflight_run(&in, r, e);
 }
 
 int vfio_pci__irq_report(struct vm *vm, const char *sysfs_root, struct vfio_irq_report_entry *out,

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "errinfo.h"
-#include "preflight.h"
+#include "vfio_preflight.h"
 #include "vfio_iommu.h"
 
 struct vm;
@@ -73,17 +73,17 @@ int vfio_pci__add(struct vm *vm, struct vfio_pci *vp, struct errinfo *e);
 int vfio_pci__release_all(struct vm *vm, struct errinfo *e);
 
 /*
- * `vfvm check --device SPEC`: run the pre-flight checks (preflight.h) for
+ * `vfvm check --device SPEC`: run the pre-flight checks (vfio_preflight.h) for
  * one --device option against the guest layout vfvm would build (RAM
  * regions, 64-bit MMIO window, guest physical address bits; @mem may be
  * NULL to skip the RAM checks).  Changes nothing.  Returns the number of
- * failed checks, or -errno (bad SPEC) with @e filled.  Print r->item[].
+ * failed checks, or -errno (bad SPEC) with @e filled.  Print r->items[].
  */
 struct guest_mem;
-struct vfio_preflight_report;
+struct preflight_report;
 int vfio_pci__check(const struct vfio_host_opts *h, const char *spec, const struct guest_mem *mem,
 		    uint64_t mmio64_base, uint64_t mmio64_size, unsigned int phys_bits,
-		    struct vfio_preflight_report *r, struct errinfo *e);
+		    struct preflight_report *r, struct errinfo *e);
 
 /*
  * Per MSI-X vector of every passed-through device: its route and whether

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "check.h"
+#include "preflight.h"
 #include "helpers/sriov_tree.h"
 #include "hostuse.h"
 #include "iommu.h"
@@ -219,47 +219,48 @@ static void bridge_port_swap_and_holders(void **state)
 	assert_string_equal(u.items[1].what, "block device /dev/nvme1n1 is held by dm-0");
 }
 
-static const struct check_item *find(const struct check_report *r, const char *name)
-{
-	int i;
-
-	for (i = 0; i < r->n; i++)
-		if (!strcmp(r->items[i].name, name))
-			return &r->items[i];
-	return NULL;
-}
-
 static void check_verdicts(void **state)
 {
 	struct fixture *f = *state;
 	const char *both[] = {EP, EP2};
-	struct check_report r;
+	struct preflight_opts alone = {0}, together = {.together = both, .n_together = 2};
+	struct preflight_report r;
 	char path[512];
 
-	assert_int_equal(check_device(f->root, EP, NULL, 0, &r, NULL), 0);
-	assert_int_equal(r.n_blockers, 1);
-	assert_int_equal(find(&r, "iommu-group")->status, CHECK_BLOCKER);
-	assert_non_null(strstr(find(&r, "iommu-group")->detail, EP2 " (e1000e)"));
-	assert_non_null(strstr(find(&r, "iommu-group")->hint, "--group"));
-	assert_int_equal(find(&r, "iommu")->status, CHECK_OK);
-	assert_int_equal(find(&r, "interrupt-remapping")->status, CHECK_OK);
-	assert_int_equal(find(&r, "acs")->status, CHECK_OK);
-	assert_int_equal(find(&r, "reset")->status, CHECK_OK);
+	assert_int_equal(preflight_device(f->root, EP, &alone, &r, NULL), 0);
+	assert_int_equal(r.n_fail, 1);
+	assert_false(preflight_ready(&r));
+	assert_int_equal(preflight_find(&r, "iommu-group")->status, PREFLIGHT_FAIL);
+	assert_non_null(strstr(preflight_find(&r, "iommu-group")->detail, EP2 " (e1000e)"));
+	assert_non_null(strstr(preflight_find(&r, "iommu-group")->fix, "--group"));
+	assert_int_equal(preflight_find(&r, "device")->status, PREFLIGHT_OK);
+	assert_int_equal(preflight_find(&r, "iommu")->status, PREFLIGHT_OK);
+	assert_int_equal(preflight_find(&r, "interrupt-remapping")->status, PREFLIGHT_OK);
+	assert_int_equal(preflight_find(&r, "acs")->status, PREFLIGHT_OK);
+	assert_int_equal(preflight_find(&r, "reset")->status, PREFLIGHT_OK);
+	/* vfctl asks no "driver" question: bind is what it is for */
+	assert_null(preflight_find(&r, "driver"));
 
 	/* Both functions together: the group is fine. */
-	assert_int_equal(check_device(f->root, EP, both, 2, &r, NULL), 0);
-	assert_int_equal(r.n_blockers, 0);
+	assert_int_equal(preflight_device(f->root, EP, &together, &r, NULL), 0);
+	assert_int_equal(r.n_fail, 0);
+	assert_true(preflight_ready(&r));
 
-	/* No vfio-pci, no interrupt remapping: two more blockers, each with its fix. */
+	/* No vfio-pci, no interrupt remapping: two more failures, each with its fix. */
 	snprintf(path, sizeof(path), "%s/sys/bus/pci/drivers/vfio-pci", f->root);
 	stree_free(path);
 	stree_write(f->root, "/proc/interrupts", " 24: 5 PCI-MSIX-0000:01:00.0 0-edge eno1\n");
-	assert_int_equal(check_device(f->root, EP, both, 2, &r, NULL), 0);
-	assert_int_equal(r.n_blockers, 2);
-	assert_string_equal(find(&r, "vfio-pci")->hint, "modprobe vfio-pci");
-	assert_int_equal(find(&r, "interrupt-remapping")->status, CHECK_BLOCKER);
+	assert_int_equal(preflight_device(f->root, EP, &together, &r, NULL), 0);
+	assert_int_equal(r.n_fail, 2);
+	assert_string_equal(preflight_find(&r, "vfio-pci")->fix, "modprobe vfio-pci");
+	assert_int_equal(preflight_find(&r, "interrupt-remapping")->status, PREFLIGHT_FAIL);
 
-	assert_int_equal(check_device(f->root, "0000:07:00.0", NULL, 0, &r, NULL), -ENODEV);
+	/* A device that is not there: one failed "device" item, nothing else asked. */
+	assert_int_equal(preflight_device(f->root, "0000:07:00.0", NULL, &r, NULL), 0);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.n_fail, 1);
+	assert_string_equal(r.items[0].id, "device");
+	assert_string_equal(r.items[0].detail, "0000:07:00.0: no such PCI device");
 }
 
 int main(void)

@@ -16,7 +16,7 @@
 
 #include "dma.h"
 #include "posted.h"
-#include "preflight.h"
+#include "vfio_preflight.h"
 #include "spec.h"
 #include "helpers/sriov_tree.h"
 
@@ -144,19 +144,16 @@ static void add_dev(const char *root, const char *bdf, const char *driver, int g
 	assert_int_equal(stree_add_dev(root, &d), 0);
 }
 
-static const struct vfio_check_item *find(const struct vfio_preflight_report *r, const char *n)
+static const struct preflight_item *find(const struct preflight_report *r, const char *id)
 {
-	for (int i = 0; i < r->nr; i++)
-		if (!strcmp(r->item[i].name, n))
-			return &r->item[i];
-	return NULL;
+	return preflight_find(r, id);
 }
 
 static void test_preflight(void **state)
 {
-	struct vfio_preflight_report r;
+	struct preflight_report r;
 	struct vfio_preflight_in in = {0};
-	const struct vfio_check_item *it;
+	const struct preflight_item *it;
 	struct guest_mem m;
 	char root[256], rel[256], abs[600];
 
@@ -183,43 +180,43 @@ static void test_preflight(void **state)
 	in.phys_bits = 40;
 
 	/* the NVMe sibling on a host driver makes the group non-viable */
-	assert_true(vfio_preflight_run(&in, &r) >= 1);
-	it = find(&r, "group");
+	assert_true(vfio_preflight_run(&in, &r, NULL) >= 1);
+	it = find(&r, "iommu-group");
 	assert_non_null(it);
-	assert_int_equal(it->status, VFIO_CHECK_FAIL);
-	assert_non_null(strstr(it->msg, "0000:01:00.1"));
-	assert_int_equal(find(&r, "interrupt-remapping")->status, VFIO_CHECK_OK);
-	assert_int_equal(find(&r, "driver")->status, VFIO_CHECK_OK);
-	assert_int_equal(find(&r, "iova")->status, VFIO_CHECK_OK);
-	assert_int_equal(find(&r, "reset")->status, VFIO_CHECK_OK);
+	assert_int_equal(it->status, PREFLIGHT_FAIL);
+	assert_non_null(strstr(it->detail, "0000:01:00.1"));
+	assert_int_equal(find(&r, "interrupt-remapping")->status, PREFLIGHT_OK);
+	assert_int_equal(find(&r, "driver")->status, PREFLIGHT_OK);
+	assert_int_equal(find(&r, "iova")->status, PREFLIGHT_OK);
+	assert_int_equal(find(&r, "reset")->status, PREFLIGHT_OK);
 	/* 16 GiB 64-bit BAR fits 64 GiB and 2^40 */
-	assert_int_equal(find(&r, "mmio-window")->status, VFIO_CHECK_OK);
+	assert_int_equal(find(&r, "mmio-window")->status, PREFLIGHT_OK);
 
 	/* a window beyond the guest's physical address bits */
 	in.phys_bits = 36;
-	vfio_preflight_run(&in, &r);
+	vfio_preflight_run(&in, &r, NULL);
 	it = find(&r, "mmio-window");
-	assert_int_equal(it->status, VFIO_CHECK_FAIL);
-	assert_non_null(strstr(it->msg, "36 physical address bits"));
+	assert_int_equal(it->status, PREFLIGHT_FAIL);
+	assert_non_null(strstr(it->detail, "36 physical address bits"));
 	/* a window too small for the BARs */
 	in.phys_bits = 46;
 	in.mmio64_size = 8ULL << 30;
-	vfio_preflight_run(&in, &r);
-	assert_int_equal(find(&r, "mmio-window")->status, VFIO_CHECK_FAIL);
+	vfio_preflight_run(&in, &r, NULL);
+	assert_int_equal(find(&r, "mmio-window")->status, PREFLIGHT_FAIL);
 	in.mmio64_size = 64ULL << 30;
 
 	/* guest RAM over the MSI window */
 	mem_layout(&m, 0xff000000ULL, 0);
-	vfio_preflight_run(&in, &r);
+	vfio_preflight_run(&in, &r, NULL);
 	it = find(&r, "iova");
-	assert_int_equal(it->status, VFIO_CHECK_FAIL);
-	assert_non_null(strstr(it->msg, "msi"));
+	assert_int_equal(it->status, PREFLIGHT_FAIL);
+	assert_non_null(strstr(it->detail, "msi"));
 	mem_layout(&m, 1ULL << 30, 0);
 
 	/* managed: the group is taken whole, so only a warning */
 	in.managed = true;
-	vfio_preflight_run(&in, &r);
-	assert_int_equal(find(&r, "group")->status, VFIO_CHECK_WARN);
+	vfio_preflight_run(&in, &r, NULL);
+	assert_int_equal(find(&r, "iommu-group")->status, PREFLIGHT_WARN);
 
 	/* the sibling on vfio-pci too: viable; no reset method: warning */
 	in.managed = false;
@@ -229,14 +226,14 @@ static void test_preflight(void **state)
 	assert_int_equal(stree_link(root, rel, "/sys/bus/pci/drivers/vfio-pci"), 0);
 	snprintf(abs, sizeof(abs), "%s/sys/bus/pci/devices/0000:01:00.0/reset_method", root);
 	assert_int_equal(unlink(abs), 0);
-	assert_int_equal(vfio_preflight_run(&in, &r), 0);
-	assert_int_equal(find(&r, "group")->status, VFIO_CHECK_OK);
-	assert_int_equal(find(&r, "reset")->status, VFIO_CHECK_WARN);
+	assert_int_equal(vfio_preflight_run(&in, &r, NULL), 0);
+	assert_int_equal(find(&r, "iommu-group")->status, PREFLIGHT_OK);
+	assert_int_equal(find(&r, "reset")->status, PREFLIGHT_WARN);
 
 	/* IR off and not allowed: fail */
 	stree_write(root, "/proc/interrupts", " 24:  0  PCI-MSI 1048576-edge  nvme0q0\n");
-	vfio_preflight_run(&in, &r);
-	assert_int_equal(find(&r, "interrupt-remapping")->status, VFIO_CHECK_FAIL);
+	vfio_preflight_run(&in, &r, NULL);
+	assert_int_equal(find(&r, "interrupt-remapping")->status, PREFLIGHT_FAIL);
 
 	/* NUMA node and its CPUs, for vCPU placement */
 	{
@@ -256,9 +253,9 @@ static void test_preflight(void **state)
 
 	/* unknown device: one failure, nothing else looked at */
 	in.bdf = "0000:09:00.0";
-	assert_int_equal(vfio_preflight_run(&in, &r), 1);
-	assert_int_equal(r.nr, 1);
-	assert_non_null(strstr(r.item[0].msg, "no such PCI device"));
+	assert_int_equal(vfio_preflight_run(&in, &r, NULL), 1);
+	assert_int_equal(r.n, 1);
+	assert_non_null(strstr(r.items[0].detail, "no such PCI device"));
 	stree_free(root);
 }
 

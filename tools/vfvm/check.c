@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * `vfvm check`: the pre-flight of vfio/preflight.c for each --device, run
- * against the guest layout `vfvm run` would build with the same --mem, so
- * every blocker is explained before a device is unbound or RAM pinned.
+ * `vfvm check`: the pre-flight for each --device (the host checks of
+ * src/host/preflight.c asked for a VMM, plus vfio/vfio_preflight.c's against
+ * the guest layout `vfvm run` would build with the same --mem), so every
+ * failure is explained before a device is unbound or RAM pinned.  Shown by
+ * tools/common/preflight_out.c, in the words and JSON of `vfctl check`.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -10,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "preflight_out.h"
 #include "vfio_pci.h"
 #include "vfvm.h"
 #include "vm.h"
@@ -21,13 +24,14 @@ static void check_usage(FILE *f)
 	fprintf(f,
 		"usage: vfvm check --device BDF[,managed][,vf-token=UUID][,rom=...] [--device "
 		"...]\n"
-		"                  [--mem SIZE] [--hugetlb]\n"
+		"                  [--mem SIZE] [--hugetlb] [--json]\n"
 		"\n"
 		"Explains everything that would stop `vfvm run` from passing the devices through\n"
-		"(IOMMU, interrupt remapping, group viability, driver, RLIMIT_MEMLOCK, reserved\n"
-		"IOVA ranges vs guest RAM, 64-bit BARs vs MMIO window and physical address bits,\n"
-		"reset method, VF token).  Changes nothing.  With --mem, guest RAM is checked\n"
-		"as `vfvm run --mem SIZE` would lay it out.\n"
+		"(the checks of `vfctl check`: IOMMU, interrupt remapping, vfio-pci, IOMMU group,\n"
+		"ACS, reset, host use; and for the VM: driver, VF token, RLIMIT_MEMLOCK, reserved\n"
+		"IOVA ranges vs guest RAM, 64-bit BARs vs MMIO window and physical address bits),\n"
+		"each ok, warn or fail.  Changes nothing.  With --mem, guest RAM is checked as\n"
+		"`vfvm run --mem SIZE` would lay it out.  --json: the report as JSON.\n"
 		"Exit status: 0 ready, 3 a device is not ready, 1 error, 2 usage error.\n");
 }
 
@@ -56,36 +60,25 @@ static void guest_layout(uint64_t size, bool hugetlb, struct guest_mem *m, uint6
 	*mmio64_base = (top + (1ULL << 30) - 1) & ~((1ULL << 30) - 1);
 }
 
-static void print_report(const char *spec, const struct vfio_preflight_report *r)
-{
-	printf("%s: %s\n", spec,
-	       r->nr_fail ? "NOT READY for passthrough" : "ready for passthrough");
-	for (int i = 0; i < r->nr; i++) {
-		const struct vfio_check_item *it = &r->item[i];
-
-		printf("  %-8s %-20s %s\n", vfio_check_status_name(it->status), it->name, it->msg);
-		if (it->hint[0] && it->status != VFIO_CHECK_OK)
-			printf("  %-8s %-20s -> %s\n", "", "", it->hint);
-	}
-}
-
 int cmd_check(int argc, char **argv)
 {
-	enum { O_DEVICE = 256, O_MEM, O_HUGETLB, O_HELP };
+	enum { O_DEVICE = 256, O_MEM, O_HUGETLB, O_JSON, O_HELP };
 	static const struct option lo[] = {
 		{"device", required_argument, NULL, O_DEVICE},
 		{"mem", required_argument, NULL, O_MEM},
 		{"hugetlb", no_argument, NULL, O_HUGETLB},
+		{"json", no_argument, NULL, O_JSON},
 		{"help", no_argument, NULL, O_HELP},
 		{NULL, 0, NULL, 0},
 	};
 	const char *dev[CHECK_MAX_DEVS];
-	struct vfio_preflight_report *r;
+	struct json_object *jarr = NULL;
+	struct preflight_report *r;
 	uint64_t mem_size = 0, mmio64_base = VM_HIGH_RAM_BASE;
 	struct guest_mem mem;
 	unsigned int phys_bits;
 	int c, nr_dev = 0, status = 0;
-	bool hugetlb = false;
+	bool hugetlb = false, json = false;
 
 	opterr = 0;
 	optind = 1;
@@ -108,6 +101,9 @@ int cmd_check(int argc, char **argv)
 			break;
 		case O_HUGETLB:
 			hugetlb = true;
+			break;
+		case O_JSON:
+			json = true;
 			break;
 		case O_HELP:
 			check_usage(stdout);
@@ -140,6 +136,8 @@ int cmd_check(int argc, char **argv)
 		fprintf(stderr, "vfvm check: out of memory\n");
 		return VM_EXIT_ERROR;
 	}
+	if (json)
+		jarr = json_object_new_array();
 	for (int i = 0; i < nr_dev; i++) {
 		struct errinfo e = {0};
 		int ret;
@@ -152,13 +150,20 @@ int cmd_check(int argc, char **argv)
 				e.msg[0] ? e.msg : strerror(-ret));
 			if (e.hint[0])
 				fprintf(stderr, "vfvm check: hint: %s\n", e.hint);
-			status = VM_EXIT_USAGE;
+			/* a malformed SPEC is a usage error; a host that cannot be read is not */
+			if (ret == -EINVAL || status != VM_EXIT_USAGE)
+				status = ret == -EINVAL ? VM_EXIT_USAGE : VM_EXIT_ERROR;
 			continue;
 		}
-		print_report(dev[i], r);
+		if (jarr)
+			json_object_array_add(jarr, preflight_json(r));
+		else
+			preflight_print(stdout, r);
 		if (ret > 0 && !status)
 			status = VFVM_CHECK_NOT_READY;
 	}
+	if (jarr)
+		preflight_json_print(stdout, jarr);
 	free(r);
 	return status;
 }

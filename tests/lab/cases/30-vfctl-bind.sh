@@ -41,10 +41,10 @@ g=$(lab_group "$e")
 say ip link set "$n" up
 say ip addr add 192.0.2.1/24 dev "$n"
 run vfctl check "$e"
-if [ "$RC" = 3 ]; then
+if [ "$RC" = 3 ] && echo "$OUT" | grep -Eq "^  fail +host-use +interface $n is up"; then
 	pass vfctl-check-e1000e-in-use
 else
-	fail vfctl-check-e1000e-in-use "check of $e ($n up with an address) gave exit $RC, want 3"
+	fail vfctl-check-e1000e-in-use "check of $e ($n up with an address) gave exit $RC, want 3 and 'fail host-use interface $n is up'"
 fi
 run vfctl bind "$e" vfio-pci
 if [ "$RC" != 0 ] && [ "$(lab_driver "$e")" = e1000e ] && [ -n "$(lab_netdev "$e")" ]; then

@@ -23,7 +23,7 @@ orig=$(lab_driver "$vf")
 
 run vfvm check --device "$vf,managed" --mem 256M
 if [ "$RC" = 0 ] && echo "$OUT" | grep -q "ready for passthrough" &&
-	! echo "$OUT" | grep -q "NOT READY" && ! echo "$OUT" | grep -q '^  FAIL'; then
+	! echo "$OUT" | grep -q "NOT READY" && ! echo "$OUT" | grep -q '^  fail '; then
 	pass vfvm-check-ready
 else
 	fail vfvm-check-ready "vfvm check --device $vf,managed: exit $RC (want 0 and 'ready')"
@@ -36,16 +36,16 @@ fi
 
 run vfvm check --device "$e" --mem 256M
 if [ "$RC" = 3 ] && echo "$OUT" | grep -q "NOT READY" &&
-	echo "$OUT" | grep -Eq "FAIL +driver .*bound to e1000e, not vfio-pci" &&
+	echo "$OUT" | grep -Eq "^  fail +driver +$e is bound to e1000e, not vfio-pci" &&
 	echo "$OUT" | grep -q -- "-> vfctl bind $e vfio-pci"; then
 	pass vfvm-check-host-used-refused
 else
-	fail vfvm-check-host-used-refused "vfvm check --device $e (on e1000e): exit $RC, want 3 with the driver blocker and its fix"
+	fail vfvm-check-host-used-refused "vfvm check --device $e (on e1000e): exit $RC, want 3 with the driver failing and its fix"
 fi
 [ "$(lab_driver "$e")" = e1000e ] || fail vfvm-check-host-used-untouched "$e is on '$(lab_driver "$e")' after vfvm check"
 
 run vfvm check --device 0000:7e:1f.7 --mem 256M
-if [ "$RC" = 3 ] && echo "$OUT" | grep -Eq "FAIL +device .*no such PCI device"; then
+if [ "$RC" = 3 ] && echo "$OUT" | grep -Eq "^  fail +device +0000:7e:1f.7: no such PCI device"; then
 	pass vfvm-check-missing-refused
 else
 	fail vfvm-check-missing-refused "vfvm check of a missing BDF: exit $RC, want 3 with 'no such PCI device'"
