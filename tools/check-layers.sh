@@ -20,7 +20,7 @@ for d in "${LAYERS[@]}"; do
 		[ -e "$f" ] || continue
 		while read -r inc; do
 			t=${home[$inc]:-}
-			[ -n "$t" ] && [ "$t" != "$d" ] || continue
+			if [ -z "$t" ] || [ "$t" = "$d" ]; then continue; fi
 			if [ "${rank[$t]}" -lt "${rank[$d]}" ]; then
 				echo "check-layers: $f includes $inc from $t, a layer above $d"
 				bad=1
