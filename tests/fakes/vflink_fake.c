@@ -169,7 +169,7 @@ static int parse_vf_line(struct fake_state *st, char **tok, int ntok)
 		const char *k = tok[i], *v = tok[i + 1];
 
 		if (!strcmp(k, "mac")) {
-			ret = vf_mac_parse(v, vi->mac);
+			ret = mac_parse(v, vi->mac);
 		} else if (!strcmp(k, "vlan")) {
 			ret = parse_u32(v, 4095, &x);
 			vi->vlan.vlan = x;
@@ -297,7 +297,7 @@ static void write_vf(FILE *f, const struct fake_pf *pf, int j)
 	fprintf(f,
 		"vf %s %d mac %s vlan %u qos %u proto %s min_tx %u max_tx %u "
 		"spoofchk %s trust %s state %s query_rss %s\n",
-		pf->name, j, vf_mac_str(v->mac, mac), v->vlan.vlan, v->vlan.qos,
+		pf->name, j, mac_str(v->mac, mac), v->vlan.vlan, v->vlan.qos,
 		vf_vlan_proto_name(v->vlan.proto), v->min_tx_rate, v->max_tx_rate,
 		v->spoofchk ? "on" : "off", v->trust ? "on" : "off",
 		vf_link_state_name(v->link_state), v->query_rss ? "on" : "off");
