@@ -53,10 +53,18 @@ struct ledger_pf *ledger_get(struct ledger *l, const char *bdf)
 struct ledger_vf *ledger_pf_vf(struct ledger_pf *p, int index, bool create)
 {
 	struct ledger_vf *nv;
-	int pos;
+	int lo = 0, hi = p->nr_vfs, pos;
 
-	for (pos = 0; pos < p->nr_vfs && p->vfs[pos].index < index; pos++)
-		;
+	/* Sorted by index: a binary search keeps a PF with many VFs linear to fill. */
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+
+		if (p->vfs[mid].index < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	pos = lo;
 	if (pos < p->nr_vfs && p->vfs[pos].index == index)
 		return &p->vfs[pos];
 	if (!create)
