@@ -323,7 +323,7 @@ static int check_take(const char *root, const char *bdf, const char *driver, uns
 {
 	int ret;
 
-	ret = pcidev_read(root, bdf, d, e);
+	ret = pcidev_read_brief(root, bdf, d, e);
 	if (ret)
 		return ret;
 	ret = driver_loaded(root, driver, e);
@@ -425,7 +425,7 @@ int pci_unbind(const char *root, const char *state_dir, const char *bdf, unsigne
 	int ret;
 
 	memset(saved, 0, sizeof(*saved));
-	ret = pcidev_read(root, bdf, &d, e);
+	ret = pcidev_read_brief(root, bdf, &d, e);
 	if (ret)
 		return ret;
 	snprintf(saved->bdf, sizeof(saved->bdf), "%s", bdf);
