@@ -57,12 +57,12 @@ const char *apply_outcome_name(enum apply_outcome o)
 /* Last index (exclusive) of the run of VF settings sent as one attribute with acts[i]. */
 static int group_end(const struct rc_plan *p, int i)
 {
-	int g = rc_vfkey_group(p->acts[i].key), j = i + 1;
+	int g = vfkey_group(p->acts[i].key), j = i + 1;
 
 	if (!g)
 		return j;
 	while (j < p->nr && p->acts[j].kind == RC_VF_SET && p->acts[j].vf == p->acts[i].vf &&
-	       rc_vfkey_group(p->acts[j].key) == g)
+	       vfkey_group(p->acts[j].key) == g)
 		j++;
 	return j;
 }
@@ -72,9 +72,8 @@ static int exec_acts(struct apply_exec *x, const struct rc_pf_state *st,
 		     const struct rc_action *acts, int n, struct errinfo *e)
 {
 	const struct rc_action *a = &acts[0];
-	bool has[VFKEY_NR] = {false};
-	char val[VFKEY_NR][CONFIG_VAL_LEN] = {{0}};
 	const struct rc_vf_state *hv;
+	struct vf_settings want;
 	int g;
 
 	switch (a->kind) {
@@ -85,7 +84,7 @@ static int exec_acts(struct apply_exec *x, const struct rc_pf_state *st,
 	case RC_VF_ONLINE:
 		return x->ops->online_vfs(x->priv, st, a->num, e);
 	case RC_VF_DRIVER:
-		return x->ops->set_driver(x->priv, st, a->vf, a->value, e);
+		return x->ops->set_driver(x->priv, st, a->vf, a->value.driver, e);
 	case RC_VF_SET:
 		break;
 	}
@@ -95,19 +94,46 @@ static int exec_acts(struct apply_exec *x, const struct rc_pf_state *st,
 	 * applies (as with `vfctl set`).
 	 */
 	hv = a->vf < st->nr_vfs ? &st->vfs[a->vf] : NULL;
-	g = rc_vfkey_group(a->key);
-	for (int k = 0; g && k < VFKEY_NR; k++) {
-		if (rc_vfkey_group(k) != g || !hv || !hv->known[k])
+	g = vfkey_group(a->key);
+	vf_settings_init(&want);
+	for (int k = 0; g && hv && k < VFKEY_LINK_NR; k++)
+		if (vfkey_group(k) == g && vf_settings_has(&hv->cur, k))
+			vf_settings_copy_key(&want, &hv->cur, k);
+	for (int i = 0; i < n; i++)
+		vf_settings_copy_key(&want, &acts[i].value, acts[i].key);
+	return x->ops->set_vf(x->priv, st, a->vf, &want, e);
+}
+
+/*
+ * After a PF's VF settings were sent: read the PF once and check that each
+ * setting done since done[from] took (a driver may accept a value and not
+ * apply it).  One read for all VFs, as every read returns all of them.
+ */
+static int verify_settings(struct apply_exec *x, int from, struct errinfo *e)
+{
+	struct rc_pf_state st;
+	int r;
+
+	memset(&st, 0, sizeof(st));
+	r = x->ops->read(x->priv, x->res->bdf, &st, e);
+	for (int i = from; !r && i < x->nr_done; i++) {
+		const struct rc_action *a = &x->done[i];
+		const struct rc_vf_state *hv = a->vf < st.nr_vfs ? &st.vfs[a->vf] : NULL;
+		char want[VF_DRIVER_LEN], got[VF_DRIVER_LEN];
+
+		if (a->kind != RC_VF_SET || !hv || !vf_settings_has(&hv->cur, a->key) ||
+		    vf_settings_same(&hv->cur, &a->value, a->key))
 			continue;
-		has[k] = true;
-		snprintf(val[k], sizeof(val[k]), "%s", hv->val[k]);
+		/* With no VLAN the protocol means nothing. */
+		if (a->key == VFKEY_PROTO && !hv->cur.vlan.vlan && !hv->cur.vlan.qos)
+			continue;
+		r = err_set(e, EIO, "vf %d: the driver accepted %s %s but reports %s", a->vf,
+			    vfkey_name(a->key),
+			    vf_settings_value_str(&a->value, a->key, want, sizeof(want)),
+			    vf_settings_value_str(&hv->cur, a->key, got, sizeof(got)));
 	}
-	for (int i = 0; i < n; i++) {
-		has[acts[i].key] = true;
-		snprintf(val[acts[i].key], sizeof(val[0]), "%.*s", CONFIG_VAL_LEN - 1,
-			 acts[i].value);
-	}
-	return x->ops->set_vf(x->priv, st, a->vf, has, (const char(*)[CONFIG_VAL_LEN])val, e);
+	rc_pf_state_free(&st);
+	return r;
 }
 
 static int save_ledger(struct apply_exec *x, struct errinfo *e)
@@ -205,8 +231,8 @@ static void apply_pf(struct apply_exec *x, const struct config_pf *want, bool dr
 	for (int round = 0; round < APPLY_MAX_ROUNDS; round++) {
 		struct rc_pf_state st;
 		struct rc_plan plan;
-		bool replan = false;
-		int r;
+		bool replan = false, unverified;
+		int r, from;
 
 		memset(&st, 0, sizeof(st));
 		r = x->ops->read(x->priv, res->bdf, &st, &res->err);
@@ -231,10 +257,25 @@ static void apply_pf(struct apply_exec *x, const struct config_pf *want, bool dr
 			rc_pf_state_free(&st);
 			break;
 		}
-		for (int i = 0; i < plan.nr && !replan;) {
+		from = x->nr_done;
+		unverified = false;
+		for (int i = 0; i <= plan.nr && !replan;) {
 			const struct rc_action *a = &plan.acts[i];
-			int j = a->kind == RC_VF_SET ? group_end(&plan, i) : i + 1;
+			int j;
 
+			/* The settings are checked before anything binds to the VFs. */
+			if (unverified && (i == plan.nr || a->kind != RC_VF_SET)) {
+				unverified = false;
+				r = verify_settings(x, from, &res->err);
+				if (r) {
+					err_prefix(&res->err, "PF %s", res->bdf);
+					failed = true;
+					break;
+				}
+			}
+			if (i == plan.nr)
+				break;
+			j = a->kind == RC_VF_SET ? group_end(&plan, i) : i + 1;
 			r = exec_acts(x, &st, a, j - i, &res->err);
 			if (r == -EOPNOTSUPP && a->kind == RC_VF_SET) {
 				/* A per-driver capability: report it, keep going. */
@@ -251,6 +292,7 @@ static void apply_pf(struct apply_exec *x, const struct config_pf *want, bool dr
 				failed = true;
 				break;
 			}
+			unverified |= a->kind == RC_VF_SET;
 			for (; i < j; i++)
 				if (note_done(x, &plan.acts[i])) {
 					err_set(&res->err, ENOMEM, "PF %s: out of memory",

@@ -36,12 +36,13 @@ struct apply_ops {
 	/* NVMe: give the first n VFs resources and set them online (idempotent). */
 	int (*online_vfs)(void *priv, const struct rc_pf_state *st, int n, struct errinfo *e);
 	/*
-	 * Set the VF settings in has[] (one kernel attribute: all keys share
-	 * a group, e.g. vlan+qos+proto) to val[].  -EOPNOTSUPP when the
-	 * driver does not support the attribute.
+	 * Set the link settings given in want (one kernel attribute: all keys
+	 * share a group, e.g. vlan+qos+proto).  -EOPNOTSUPP when the driver
+	 * does not support the attribute.  Need not read the VF back: the
+	 * executor reads the PF once after its VF settings and checks them.
 	 */
-	int (*set_vf)(void *priv, const struct rc_pf_state *st, int vf, const bool has[VFKEY_NR],
-		      const char val[VFKEY_NR][CONFIG_VAL_LEN], struct errinfo *e);
+	int (*set_vf)(void *priv, const struct rc_pf_state *st, int vf,
+		      const struct vf_settings *want, struct errinfo *e);
 	/* Bind VF to driver ("" = give it back to no driver / its default). */
 	int (*set_driver)(void *priv, const struct rc_pf_state *st, int vf, const char *driver,
 			  struct errinfo *e);

@@ -4,7 +4,6 @@
  * of a PF, resolves config matches, and performs each action through the
  * sriov/ modules that own it.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -37,46 +36,6 @@ static int sys_netlink(struct apply_sys *s, struct errinfo *e)
 	if (!e->err)
 		err_set(e, ENOTCONN, "no netlink connection for VF link settings");
 	return -e->err;
-}
-
-static void vf_info_to_state(const struct vf_link_info *in, struct rc_vf_state *v)
-{
-	char mac[18];
-
-	if (in->has_mac) {
-		v->known[VFKEY_MAC] = true;
-		snprintf(v->val[VFKEY_MAC], CONFIG_VAL_LEN, "%s", vf_mac_str(in->mac, mac));
-	}
-	if (in->has_vlan) {
-		v->known[VFKEY_VLAN] = v->known[VFKEY_QOS] = v->known[VFKEY_PROTO] = true;
-		snprintf(v->val[VFKEY_VLAN], CONFIG_VAL_LEN, "%u", in->vlan.vlan);
-		snprintf(v->val[VFKEY_QOS], CONFIG_VAL_LEN, "%u", in->vlan.qos);
-		snprintf(v->val[VFKEY_PROTO], CONFIG_VAL_LEN, "%s",
-			 in->vlan.proto ? vf_vlan_proto_name(in->vlan.proto) : "802.1Q");
-	}
-	if (in->has_rate) {
-		v->known[VFKEY_MIN_TX_RATE] = v->known[VFKEY_MAX_TX_RATE] = true;
-		snprintf(v->val[VFKEY_MIN_TX_RATE], CONFIG_VAL_LEN, "%u", in->min_tx_rate);
-		snprintf(v->val[VFKEY_MAX_TX_RATE], CONFIG_VAL_LEN, "%u", in->max_tx_rate);
-	}
-	if (in->spoofchk >= 0) {
-		v->known[VFKEY_SPOOFCHK] = true;
-		snprintf(v->val[VFKEY_SPOOFCHK], CONFIG_VAL_LEN, "%s", in->spoofchk ? "on" : "off");
-	}
-	if (in->trust >= 0) {
-		v->known[VFKEY_TRUST] = true;
-		snprintf(v->val[VFKEY_TRUST], CONFIG_VAL_LEN, "%s", in->trust ? "on" : "off");
-	}
-	if (in->query_rss >= 0) {
-		v->known[VFKEY_QUERY_RSS] = true;
-		snprintf(v->val[VFKEY_QUERY_RSS], CONFIG_VAL_LEN, "%s",
-			 in->query_rss ? "on" : "off");
-	}
-	if (in->link_state >= 0) {
-		v->known[VFKEY_STATE] = true;
-		snprintf(v->val[VFKEY_STATE], CONFIG_VAL_LEN, "%s",
-			 vf_link_state_name(in->link_state));
-	}
 }
 
 /* VFs 1..numvfs whose secondary controller is offline; 0 when unknown or not NVMe. */
@@ -132,8 +91,12 @@ static int sys_read(void *priv, const char *bdf, struct rc_pf_state *st, struct 
 		}
 		st->nr_vfs = pf.numvfs;
 	}
-	for (int i = 0; i < st->nr_vfs; i++)
+	for (int i = 0; i < st->nr_vfs; i++) {
 		st->vfs[i].index = i;
+		vf_settings_init(&st->vfs[i].cur);
+		/* A VF not in the PF's list reads as having no driver. */
+		st->vfs[i].cur.given = 1u << VFKEY_DRIVER;
+	}
 	for (int i = 0; i < pf.n_vfs; i++) {
 		struct rc_vf_state *v;
 		struct errinfo le;
@@ -143,10 +106,10 @@ static int sys_read(void *priv, const char *bdf, struct rc_pf_state *st, struct 
 			continue;
 		v = &st->vfs[pf.vfs[i].index];
 		snprintf(v->bdf, sizeof(v->bdf), "%s", pf.vfs[i].bdf);
-		r = sysfs_dev_link_base(s->root, v->bdf, "driver", v->driver, sizeof(v->driver),
-					&le);
+		r = sysfs_dev_link_base(s->root, v->bdf, "driver", v->cur.driver,
+					sizeof(v->cur.driver), &le);
 		if (r == -ENOENT)
-			v->driver[0] = '\0';
+			v->cur.driver[0] = '\0';
 		else if (r) {
 			*e = le;
 			ret = r;
@@ -162,9 +125,18 @@ static int sys_read(void *priv, const char *bdf, struct rc_pf_state *st, struct 
 			err_prefix(e, "reading the VF settings of PF %s", bdf);
 			goto out;
 		}
-		for (int i = 0; i < ninfo; i++)
-			if ((int)info[i].vf < st->nr_vfs)
-				vf_info_to_state(&info[i], &st->vfs[info[i].vf]);
+		for (int i = 0; i < ninfo; i++) {
+			struct rc_vf_state *v;
+			struct vf_settings link;
+
+			if ((int)info[i].vf >= st->nr_vfs)
+				continue;
+			v = &st->vfs[info[i].vf];
+			vf_settings_from_link(&link, &info[i]);
+			for (int k = 0; k < VFKEY_LINK_NR; k++)
+				if (vf_settings_has(&link, k))
+					vf_settings_copy_key(&v->cur, &link, k);
+		}
 	}
 out:
 	free(info);
@@ -209,35 +181,28 @@ static int sys_online_vfs(void *priv, const struct rc_pf_state *st, int n, struc
 	return nvme_virt_online_vfs(s->root, st->bdf, (unsigned int)n, e);
 }
 
-static int sys_set_vf(void *priv, const struct rc_pf_state *st, int vf, const bool has[VFKEY_NR],
-		      const char val[VFKEY_NR][CONFIG_VAL_LEN], struct errinfo *e)
+static int sys_set_vf(void *priv, const struct rc_pf_state *st, int vf,
+		      const struct vf_settings *want, struct errinfo *e)
 {
 	struct apply_sys *s = priv;
 	struct vf_apply_opts o = VF_APPLY_OPTS_DEFAULT;
 	struct vf_apply_report *rep;
-	struct vf_settings set;
+	struct vf_link_info cur;
 	int ret, unsupported = 0, tried = 0;
 
 	ret = sys_netlink(s, e);
 	if (ret)
 		return ret;
-	vf_settings_init(&set);
-	for (int k = 0; k < VFKEY_NR; k++) {
-		const char *v = val[k];
-
-		if (!has[k])
-			continue;
-		/* The settings parser spells "no administrative MAC" as clear. */
-		if (k == VFKEY_MAC && !strcmp(v, "00:00:00:00:00:00"))
-			v = "clear";
-		ret = vf_settings_parse_one(&set, vfkey_name(k), v, e);
-		if (ret)
-			return ret;
+	/* The VF as read with the PF: no table read per VF (see apply_ops.set_vf). */
+	if (vf < st->nr_vfs) {
+		vf_settings_to_link(&st->vfs[vf].cur, (uint32_t)vf, &cur);
+		o.cur = &cur;
 	}
+	o.no_readback = true;
 	rep = calloc(1, sizeof(*rep));
 	if (!rep)
 		return err_sys(e, ENOMEM, "setting VF %d of %s", vf, st->netdev);
-	ret = vf_apply(s->nl, st->netdev, (uint32_t)vf, &set, &o, rep, e);
+	ret = vf_apply(s->nl, st->netdev, (uint32_t)vf, want, &o, rep, e);
 	if (ret)
 		goto out;
 	for (int i = 0; i < rep->n; i++) {
@@ -281,9 +246,11 @@ static int sys_set_driver(void *priv, const struct rc_pf_state *st, int vf, cons
 }
 
 /* The PF's permanent MAC: ethtool on the real system, sysfs "address" under a test root. */
-static int perm_mac(const struct apply_sys *s, const char *bdf, const char *ifname, char out[18])
+static int perm_mac(const struct apply_sys *s, const char *bdf, const char *ifname,
+		    char out[MAC_STR_LEN])
 {
 	char path[SYSFS_PATH_MAX], buf[64];
+	uint8_t mac[MAC_LEN];
 	struct errinfo e;
 
 	if (!s->root[0]) {
@@ -303,7 +270,7 @@ static int perm_mac(const struct apply_sys *s, const char *bdf, const char *ifna
 			ifr.ifr_data = (void *)&req;
 			if (!ioctl(fd, SIOCETHTOOL, &ifr) && req.h.size == 6) {
 				close(fd);
-				vf_mac_str(req.h.data, out);
+				mac_str(req.h.data, out);
 				return 0;
 			}
 			close(fd);
@@ -313,9 +280,9 @@ static int perm_mac(const struct apply_sys *s, const char *bdf, const char *ifna
 		       ifname) ||
 	    sysfs_read_str(path, buf, sizeof(buf), &e))
 		return -ENOENT;
-	for (char *p = buf; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	snprintf(out, 18, "%.17s", buf);
+	if (mac_parse(buf, mac))
+		return -ENOENT;
+	mac_str(mac, out);
 	return 0;
 }
 

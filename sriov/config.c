@@ -16,33 +16,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "mac.h"
 #include "vf_settings.h"
-
-static const char *const vfkey_names[VFKEY_NR] = {
-	[VFKEY_VLAN] = "vlan",
-	[VFKEY_QOS] = "qos",
-	[VFKEY_PROTO] = "proto",
-	[VFKEY_MAC] = "mac",
-	[VFKEY_MIN_TX_RATE] = "min_tx_rate",
-	[VFKEY_MAX_TX_RATE] = "max_tx_rate",
-	[VFKEY_SPOOFCHK] = "spoofchk",
-	[VFKEY_TRUST] = "trust",
-	[VFKEY_STATE] = "state",
-	[VFKEY_QUERY_RSS] = "query_rss",
-};
-
-const char *vfkey_name(enum vfkey k)
-{
-	return (unsigned int)k < VFKEY_NR ? vfkey_names[k] : "?";
-}
-
-int vfkey_lookup(const char *name)
-{
-	for (int k = 0; k < VFKEY_NR; k++)
-		if (!strcmp(name, vfkey_names[k]))
-			return k;
-	return -1;
-}
 
 /* Unsigned decimal without sign, spaces or overflow. */
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
@@ -78,128 +53,6 @@ static int parse_bool(const char *s)
 	return -1;
 }
 
-static int canon_mac(const char *s, char *out, struct errinfo *e)
-{
-	unsigned int b[6];
-	int n = -1;
-
-	if (strlen(s) != 17 ||
-	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%n", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &n) !=
-		    6 ||
-	    n != 17)
-		return err_set(e, EINVAL,
-			       "mac \"%s\" is not a MAC address; expected six hex pairs like "
-			       "02:00:00:00:00:01",
-			       s);
-	for (int i = 0; i < 17; i++)
-		if ((i % 3 == 2) != (s[i] == ':') || (i % 3 != 2 && !isxdigit((unsigned char)s[i])))
-			return err_set(e, EINVAL,
-				       "mac \"%s\" is not a MAC address; expected six hex pairs "
-				       "like 02:00:00:00:00:01",
-				       s);
-	if (b[0] & 1)
-		return err_set(e, EINVAL,
-			       "mac %s is a multicast address; expected a unicast MAC (first octet "
-			       "even), e.g. 02:00:00:00:00:01",
-			       s);
-	snprintf(out, CONFIG_VAL_LEN, "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4],
-		 b[5]);
-	return 0;
-}
-
-int vfkey_canon(enum vfkey k, const char *value, char *out, struct errinfo *e)
-{
-	unsigned long v;
-	int b;
-
-	switch (k) {
-	case VFKEY_MAC:
-		return canon_mac(value, out, e);
-	case VFKEY_VLAN:
-		if (parse_uint(value, 4095, &v))
-			return err_set(
-				e, EINVAL,
-				"vlan \"%s\" is not a VLAN ID; expected 0..4095 (0 = no VLAN)",
-				value);
-		break;
-	case VFKEY_QOS:
-		if (parse_uint(value, 7, &v))
-			return err_set(e, EINVAL,
-				       "qos \"%s\" is not an 802.1p priority; expected 0..7",
-				       value);
-		break;
-	case VFKEY_MIN_TX_RATE:
-	case VFKEY_MAX_TX_RATE:
-		if (parse_uint(value, UINT_MAX, &v))
-			return err_set(e, EINVAL,
-				       "%s \"%s\" is not a rate; expected Mbit/s as a whole "
-				       "number, 0 = unlimited",
-				       vfkey_name(k), value);
-		break;
-	case VFKEY_PROTO:
-		if (!strcasecmp(value, "802.1Q")) {
-			snprintf(out, CONFIG_VAL_LEN, "802.1Q");
-			return 0;
-		}
-		if (!strcasecmp(value, "802.1ad")) {
-			snprintf(out, CONFIG_VAL_LEN, "802.1ad");
-			return 0;
-		}
-		return err_set(e, EINVAL,
-			       "proto \"%s\" is not a VLAN protocol; expected 802.1Q or 802.1ad",
-			       value);
-	case VFKEY_SPOOFCHK:
-	case VFKEY_TRUST:
-	case VFKEY_QUERY_RSS:
-		b = parse_bool(value);
-		if (b < 0)
-			return err_set(e, EINVAL, "%s \"%s\" is not a switch; expected on or off",
-				       vfkey_name(k), value);
-		snprintf(out, CONFIG_VAL_LEN, "%s", b ? "on" : "off");
-		return 0;
-	case VFKEY_STATE:
-		if (strcmp(value, "auto") && strcmp(value, "enable") && strcmp(value, "disable"))
-			return err_set(e, EINVAL,
-				       "state \"%s\" is not a link state; expected auto, enable or "
-				       "disable",
-				       value);
-		snprintf(out, CONFIG_VAL_LEN, "%s", value);
-		return 0;
-	default:
-		return err_set(e, EINVAL, "unknown VF setting %d", (int)k);
-	}
-	snprintf(out, CONFIG_VAL_LEN, "%lu", v);
-	return 0;
-}
-
-int config_canon_bdf(const char *in, char *out, struct errinfo *e)
-{
-	unsigned int dom = 0, bus, dev, fn;
-	int n = -1;
-	size_t len = strlen(in);
-
-	if (len == 12 && sscanf(in, "%4x:%2x:%2x.%1x%n", &dom, &bus, &dev, &fn, &n) == 4 && n == 12)
-		;
-	else if (len == 7 && sscanf(in, "%2x:%2x.%1x%n", &bus, &dev, &fn, &n) == 3 && n == 7)
-		dom = 0;
-	else
-		return err_set(
-			e, EINVAL,
-			"\"%s\" is not a PCI address; expected DDDD:BB:DD.F like 0000:01:00.0", in);
-	for (size_t i = 0; i < len; i++)
-		if (!isxdigit((unsigned char)in[i]) && in[i] != ':' && in[i] != '.')
-			return err_set(e, EINVAL,
-				       "\"%s\" is not a PCI address; expected DDDD:BB:DD.F like "
-				       "0000:01:00.0",
-				       in);
-	if (dev > 0x1f || fn > 7)
-		return err_set(
-			e, EINVAL,
-			"\"%s\" is not a PCI address: device must be 00..1f and function 0..7", in);
-	snprintf(out, CONFIG_BDF_LEN, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
-	return 0;
-}
-
 static char *trim(char *s)
 {
 	char *end;
@@ -227,13 +80,29 @@ static int parse_match(const char *path, int line, const char *val, struct confi
 			       path, line, val);
 	if (!strcmp(kind, "bdf")) {
 		pf->match = CONFIG_MATCH_BDF;
-		if (config_canon_bdf(arg, pf->match_val, &sub) < 0)
-			return err_set(e, EINVAL, "%s:%d: match: %s", path, line, sub.msg);
+		if (bdf_parse(arg, NULL, pf->match_val, &sub) < 0) {
+			err_set(e, EINVAL, "%s:%d: match: %s", path, line, sub.msg);
+			err_hint(e, "%s", sub.hint);
+			return -EINVAL;
+		}
 	} else if (!strcmp(kind, "mac")) {
+		uint8_t mac[MAC_LEN];
+
 		pf->match = CONFIG_MATCH_MAC;
-		if (canon_mac(arg, pf->match_val, &sub) < 0)
-			return err_set(e, EINVAL, "%s:%d: match: %s (the PF's permanent MAC)", path,
-				       line, sub.msg);
+		if (mac_parse(arg, mac) < 0)
+			return err_set(
+				e, EINVAL,
+				"%s:%d: match: mac \"%s\" is not a MAC address; expected six "
+				"hex pairs like 02:00:00:00:00:01 (the PF's permanent MAC)",
+				path, line, arg);
+		if (mac_is_multicast(mac))
+			return err_set(
+				e, EINVAL,
+				"%s:%d: match: mac %s is a multicast address; expected a "
+				"unicast MAC (first octet even), e.g. 02:00:00:00:00:01 (the "
+				"PF's permanent MAC)",
+				path, line, arg);
+		mac_str(mac, pf->match_val);
 	} else if (!strcmp(kind, "serial")) {
 		pf->match = CONFIG_MATCH_SERIAL;
 		if (strlen(arg) >= sizeof(pf->match_val))
@@ -282,6 +151,7 @@ static int parse_vf_header(const char *path, int line, const char *hdr, struct c
 	pf->vfs = vfs;
 	*cur = &vfs[pf->nr_vfs++];
 	memset(*cur, 0, sizeof(**cur));
+	vf_settings_init(&(*cur)->set);
 	(*cur)->index = (int)idx;
 	(*cur)->line = line;
 	return 0;
@@ -323,32 +193,12 @@ static int parse_pf_key(const char *path, int line, const char *key, const char 
 		       path, line, key);
 }
 
-static int valid_driver(const char *s)
-{
-	if (!*s || strlen(s) >= CONFIG_DRIVER_LEN)
-		return 0;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
-			return 0;
-	return 1;
-}
-
 static int parse_vf_key(const char *path, int line, const char *key, const char *val,
 			struct config_vf *vf, struct errinfo *e)
 {
-	struct vf_settings scratch;
 	struct errinfo sub;
 	int k;
 
-	if (!strcmp(key, "driver")) {
-		if (!valid_driver(val))
-			return err_set(
-				e, EINVAL,
-				"%s:%d: driver = \"%s\": expected a driver name like vfio-pci",
-				path, line, val);
-		snprintf(vf->driver, sizeof(vf->driver), "%s", val);
-		return 0;
-	}
 	k = vfkey_lookup(key);
 	if (k < 0)
 		return err_set(
@@ -356,15 +206,16 @@ static int parse_vf_key(const char *path, int line, const char *key, const char 
 			"%s:%d: unknown key \"%s\" in [vf %d]; expected mac, vlan, qos, proto, "
 			"min_tx_rate, max_tx_rate, spoofchk, trust, state, query_rss or driver",
 			path, line, key, vf->index);
-	if (vf->has[k])
+	if (vf_settings_has(&vf->set, k))
 		return err_set(e, EINVAL, "%s:%d: %s is given twice in [vf %d]", path, line, key,
 			       vf->index);
-	/* The same rules as `vfctl set`, then the canonical form planning compares. */
-	vf_settings_init(&scratch);
-	if (vf_settings_parse_one(&scratch, key, val, &sub) < 0 ||
-	    vfkey_canon(k, val, vf->val[k], &sub) < 0)
-		return err_set(e, EINVAL, "%s:%d: %s", path, line, sub.msg);
-	vf->has[k] = true;
+	/* The same parser as `vfctl set`: one set of rules, one typed result. */
+	if (vf_settings_parse_key(&vf->set, key, val, VF_PARSE_DRIVER, &sub) < 0) {
+		err_set(e, EINVAL, "%s:%d: %s", path, line, sub.msg);
+		if (sub.hint[0])
+			err_hint(e, "%s", sub.hint);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -382,7 +233,8 @@ static int check_pf(const char *path, struct config_pf *pf, struct errinfo *e)
 		qsort(pf->vfs, (size_t)pf->nr_vfs, sizeof(*pf->vfs), vf_cmp);
 	for (int i = 0; i < pf->nr_vfs; i++) {
 		struct config_vf *vf = &pf->vfs[i];
-		unsigned long mn, mx;
+		char mac[MAC_STR_LEN];
+		struct errinfo sub;
 
 		if (vf->index >= pf->numvfs)
 			return err_set(e, EINVAL,
@@ -390,28 +242,22 @@ static int check_pf(const char *path, struct config_pf *pf, struct errinfo *e)
 				       "an index 0..%d",
 				       path, vf->line, vf->index, pf->numvfs, pf->numvfs_line,
 				       pf->numvfs - 1);
-		if ((vf->has[VFKEY_QOS] || vf->has[VFKEY_PROTO]) && !vf->has[VFKEY_VLAN])
-			return err_set(e, EINVAL,
-				       "%s:%d: [vf %d] sets qos or proto without vlan; expected a "
-				       "vlan = line too",
-				       path, vf->line, vf->index);
-		if (vf->has[VFKEY_MIN_TX_RATE] && vf->has[VFKEY_MAX_TX_RATE]) {
-			mn = strtoul(vf->val[VFKEY_MIN_TX_RATE], NULL, 10);
-			mx = strtoul(vf->val[VFKEY_MAX_TX_RATE], NULL, 10);
-			if (mx && mn > mx)
-				return err_set(e, EINVAL,
-					       "%s:%d: [vf %d] min_tx_rate %lu is above "
-					       "max_tx_rate %lu; expected min <= max",
-					       path, vf->line, vf->index, mn, mx);
+		/* The rules between keys are those of `vfctl set`. */
+		if (vf_settings_check_keys(&vf->set, &sub) < 0) {
+			err_set(e, EINVAL, "%s:%d: [vf %d] %s", path, vf->line, vf->index, sub.msg);
+			if (sub.hint[0])
+				err_hint(e, "%s", sub.hint);
+			return -EINVAL;
 		}
 		for (int j = 0; j < i; j++)
-			if (vf->has[VFKEY_MAC] && pf->vfs[j].has[VFKEY_MAC] &&
-			    strcmp(vf->val[VFKEY_MAC], "00:00:00:00:00:00") &&
-			    !strcmp(vf->val[VFKEY_MAC], pf->vfs[j].val[VFKEY_MAC]))
+			if (vf_settings_has(&vf->set, VFKEY_MAC) &&
+			    vf_settings_has(&pf->vfs[j].set, VFKEY_MAC) &&
+			    !mac_is_zero(vf->set.mac) &&
+			    vf_settings_same(&vf->set, &pf->vfs[j].set, VFKEY_MAC))
 				return err_set(e, EINVAL,
 					       "%s:%d: [vf %d] mac %s is also given to [vf %d] "
 					       "(line %d); expected a unique MAC per VF",
-					       path, vf->line, vf->index, vf->val[VFKEY_MAC],
+					       path, vf->line, vf->index, mac_str(vf->set.mac, mac),
 					       pf->vfs[j].index, pf->vfs[j].line);
 	}
 	return 0;

@@ -21,9 +21,9 @@
  *   query_rss = off
  *   driver = vfio-pci
  *
- * VF link settings are kept as canonical strings (the same words
- * `vfctl set` and `ip link set ... vf N` take), so that planning,
- * the ledger and the netlink layer all compare and pass the same values.
+ * A [vf N] section is parsed by the VF settings parser (vf_settings.h), the
+ * same one `vfctl set` uses, into a typed struct vf_settings that planning,
+ * the ledger and apply pass on as it is.
  */
 #ifndef SRIOV_CONFIG_H
 #define SRIOV_CONFIG_H
@@ -31,25 +31,10 @@
 #include <stdbool.h>
 
 #include "errinfo.h"
+#include "pci_addr.h"
+#include "vf_settings.h"
 
-/* VF link settings in the order they are applied (see host-interfaces.md). */
-enum vfkey {
-	VFKEY_VLAN,
-	VFKEY_QOS,
-	VFKEY_PROTO,
-	VFKEY_MAC,
-	VFKEY_MIN_TX_RATE,
-	VFKEY_MAX_TX_RATE,
-	VFKEY_SPOOFCHK,
-	VFKEY_TRUST,
-	VFKEY_STATE,
-	VFKEY_QUERY_RSS,
-	VFKEY_NR,
-};
-
-#define CONFIG_VAL_LEN 40
-#define CONFIG_DRIVER_LEN 64
-#define CONFIG_BDF_LEN 16
+#define CONFIG_BDF_LEN BDF_LEN
 /* Highest VF count the PCI SR-IOV capability can describe. */
 #define CONFIG_MAX_NUMVFS 65535
 
@@ -62,9 +47,7 @@ enum config_match {
 struct config_vf {
 	int index;
 	int line; /* line of the [vf N] header */
-	bool has[VFKEY_NR];
-	char val[VFKEY_NR][CONFIG_VAL_LEN]; /* canonical value when has[] */
-	char driver[CONFIG_DRIVER_LEN]; /* "" = leave the driver alone */
+	struct vf_settings set; /* what the section declares; no driver = leave it alone */
 };
 
 struct config_pf {
@@ -83,18 +66,6 @@ struct config_set {
 	struct config_pf *pfs; /* sorted by file name */
 	int nr_pfs;
 };
-
-const char *vfkey_name(enum vfkey k);
-/* Key name -> enum vfkey, or -1. */
-int vfkey_lookup(const char *name);
-/*
- * Validate one VF setting value and write its canonical form into out
- * (CONFIG_VAL_LEN bytes).  On error returns -EINVAL and puts what was
- * expected into e (without file/line: callers add that).
- */
-int vfkey_canon(enum vfkey k, const char *value, char *out, struct errinfo *e);
-/* Canonical BDF ("0000:01:00.0") from "01:00.0" or "0000:01:00.0". */
-int config_canon_bdf(const char *in, char *out, struct errinfo *e);
 
 /* Parse one file's text; path is used in messages only. */
 int config_parse_text(const char *path, const char *text, struct config_pf *pf, struct errinfo *e);

@@ -53,10 +53,18 @@ struct ledger_pf *ledger_get(struct ledger *l, const char *bdf)
 struct ledger_vf *ledger_pf_vf(struct ledger_pf *p, int index, bool create)
 {
 	struct ledger_vf *nv;
-	int pos;
+	int lo = 0, hi = p->nr_vfs, pos;
 
-	for (pos = 0; pos < p->nr_vfs && p->vfs[pos].index < index; pos++)
-		;
+	/* Sorted by index: a binary search keeps a PF with many VFs linear to fill. */
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+
+		if (p->vfs[mid].index < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	pos = lo;
 	if (pos < p->nr_vfs && p->vfs[pos].index == index)
 		return &p->vfs[pos];
 	if (!create)
@@ -68,6 +76,7 @@ struct ledger_vf *ledger_pf_vf(struct ledger_pf *p, int index, bool create)
 	memmove(&nv[pos + 1], &nv[pos], sizeof(*nv) * (size_t)(p->nr_vfs - pos));
 	p->nr_vfs++;
 	memset(&nv[pos], 0, sizeof(*nv));
+	vf_settings_init(&nv[pos].orig);
 	nv[pos].index = index;
 	return &nv[pos];
 }
@@ -86,12 +95,7 @@ void ledger_pf_drop_vfs(struct ledger_pf *p)
 
 static bool vf_empty(const struct ledger_vf *v)
 {
-	if (v->has_driver)
-		return false;
-	for (int k = 0; k < VFKEY_NR; k++)
-		if (v->has[k])
-			return false;
-	return true;
+	return !v->orig.given;
 }
 
 void ledger_tidy(struct ledger *l)
@@ -194,13 +198,17 @@ char *ledger_to_json(const struct ledger *l)
 
 			json_object_array_add(jv, o);
 			json_object_object_add(o, "vf", json_object_new_int(v->index));
-			if (v->has_driver)
-				json_object_object_add(o, "driver",
-						       json_object_new_string(v->orig_driver));
-			for (int k = 0; k < VFKEY_NR; k++)
-				if (v->has[k])
-					json_object_object_add(o, vfkey_name(k),
-							       json_object_new_string(v->orig[k]));
+			/* The driver first, as older ledgers have it. */
+			for (int n = 0; n < VFKEY_NR; n++) {
+				int k = n ? n - 1 : VFKEY_DRIVER;
+				char val[VF_DRIVER_LEN];
+
+				if (vf_settings_has(&v->orig, k))
+					json_object_object_add(
+						o, vfkey_name(k),
+						json_object_new_string(vf_settings_value_str(
+							&v->orig, k, val, sizeof(val))));
+			}
 		}
 	}
 	out = strdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
@@ -251,15 +259,30 @@ static int parse_vf(struct json_object *o, struct ledger_pf *p)
 	v = ledger_pf_vf(p, idx, true);
 	if (!v)
 		return -ENOMEM;
-	r = get_str(o, "driver", v->orig_driver, sizeof(v->orig_driver));
-	if (r < 0)
-		return r;
-	v->has_driver = r;
 	for (int k = 0; k < VFKEY_NR; k++) {
-		r = get_str(o, vfkey_name(k), v->orig[k], sizeof(v->orig[k]));
+		char val[VF_DRIVER_LEN];
+		struct errinfo e;
+
+		r = get_str(o, vfkey_name(k), val, sizeof(val));
 		if (r < 0)
 			return r;
-		v->has[k] = r;
+		if (!r)
+			continue;
+		/* "no driver" and "no administrative MAC" are originals too. */
+		if (k == VFKEY_DRIVER && !val[0]) {
+			v->orig.driver[0] = '\0';
+			v->orig.given |= 1u << k;
+			continue;
+		}
+		if (k == VFKEY_MAC) {
+			/* Whatever the VF had, unicast or none: no policy on an original. */
+			if (mac_parse(val, v->orig.mac))
+				return -EINVAL;
+			v->orig.given |= 1u << k;
+			continue;
+		}
+		if (vf_settings_parse_key(&v->orig, vfkey_name(k), val, VF_PARSE_DRIVER, &e))
+			return -EINVAL;
 	}
 	return 0;
 }

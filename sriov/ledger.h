@@ -18,10 +18,8 @@
 
 struct ledger_vf {
 	int index;
-	bool has[VFKEY_NR];
-	char orig[VFKEY_NR][CONFIG_VAL_LEN];
-	bool has_driver;
-	char orig_driver[CONFIG_DRIVER_LEN]; /* "" = no driver was bound */
+	/* The original of each setting vfctl changed (given); driver "" = none was bound. */
+	struct vf_settings orig;
 };
 
 struct ledger_pf {

@@ -29,41 +29,49 @@ static const struct rc_vf_state *have_vf(const struct rc_pf_state *h, int idx, b
 	return &h->vfs[idx];
 }
 
-/* Settings that the kernel takes as one attribute: change one, send all. */
-int rc_vfkey_group(int k)
-{
-	if (k == VFKEY_VLAN || k == VFKEY_QOS || k == VFKEY_PROTO)
-		return 1;
-	if (k == VFKEY_MIN_TX_RATE || k == VFKEY_MAX_TX_RATE)
-		return 2;
-	return 0;
-}
-
 /* What each key should become: the declared value, or the ledger's original. */
 struct vf_target {
-	bool set[VFKEY_NR];
-	bool undo[VFKEY_NR];
-	const char *val[VFKEY_NR];
+	unsigned int undo; /* 1 << key: the value is the ledger's original */
+	struct vf_settings val; /* given = keys with a target */
 };
 
 static void vf_targets(const struct config_vf *cv, const struct ledger_vf *lv, struct vf_target *t)
 {
-	memset(t, 0, sizeof(*t));
+	t->undo = 0;
+	vf_settings_init(&t->val);
 	for (int k = 0; k < VFKEY_NR; k++) {
-		if (cv && cv->has[k]) {
-			t->set[k] = true;
-			t->val[k] = cv->val[k];
-		} else if (lv && lv->has[k]) {
-			t->set[k] = true;
-			t->undo[k] = true;
-			t->val[k] = lv->orig[k];
+		if (cv && vf_settings_has(&cv->set, k)) {
+			vf_settings_copy_key(&t->val, &cv->set, k);
+		} else if (lv && vf_settings_has(&lv->orig, k)) {
+			vf_settings_copy_key(&t->val, &lv->orig, k);
+			t->undo |= 1u << k;
 		}
 	}
 }
 
-static bool differs(const struct rc_vf_state *hv, int k, const char *val)
+static bool differs(const struct rc_vf_state *hv, int k, const struct vf_settings *val)
 {
-	return !hv || !hv->known[k] || strcmp(hv->val[k], val);
+	return !hv || !vf_settings_has(&hv->cur, k) || !vf_settings_same(&hv->cur, val, k);
+}
+
+/* An action changing key k of VF idx to t's value. */
+static int plan_key(struct rc_plan *p, enum rc_kind kind, int idx, int k, const struct vf_target *t,
+		    const struct rc_vf_state *hv)
+{
+	struct rc_action *a = plan_add(p, kind, idx);
+
+	if (!a)
+		return -ENOMEM;
+	a->key = k;
+	a->undo = t->undo & (1u << k);
+	vf_settings_init(&a->value);
+	vf_settings_init(&a->old);
+	vf_settings_copy_key(&a->value, &t->val, k);
+	if (hv && vf_settings_has(&hv->cur, k)) {
+		a->old_known = true;
+		vf_settings_copy_key(&a->old, &hv->cur, k);
+	}
+	return 0;
 }
 
 static int plan_vf_settings(struct rc_plan *p, int idx, const struct config_vf *cv,
@@ -73,33 +81,24 @@ static int plan_vf_settings(struct rc_plan *p, int idx, const struct config_vf *
 	bool group_dirty[3] = {false, false, false};
 
 	vf_targets(cv, lv, &t);
-	for (int k = 0; k < VFKEY_NR; k++)
-		if (t.set[k] && differs(hv, k, t.val[k]))
-			group_dirty[rc_vfkey_group(k)] = true;
-	for (int k = 0; k < VFKEY_NR; k++) {
-		struct rc_action *a;
-		int g = rc_vfkey_group(k);
+	for (int k = 0; k < VFKEY_LINK_NR; k++)
+		if (vf_settings_has(&t.val, k) && differs(hv, k, &t.val))
+			group_dirty[vfkey_group(k)] = true;
+	for (int k = 0; k < VFKEY_LINK_NR; k++) {
+		int g = vfkey_group(k);
 
-		if (!t.set[k])
+		if (!vf_settings_has(&t.val, k))
 			continue;
 		/*
 		 * An undo only when the value really differs; a declared key
 		 * is sent when it or a member of its group differs.
 		 */
-		if (g ? !group_dirty[g] : !differs(hv, k, t.val[k]))
+		if (g ? !group_dirty[g] : !differs(hv, k, &t.val))
 			continue;
-		if (t.undo[k] && !differs(hv, k, t.val[k]) && !group_dirty[g])
+		if ((t.undo & (1u << k)) && !differs(hv, k, &t.val) && !group_dirty[g])
 			continue;
-		a = plan_add(p, RC_VF_SET, idx);
-		if (!a)
+		if (plan_key(p, RC_VF_SET, idx, k, &t, hv))
 			return -ENOMEM;
-		a->key = k;
-		a->undo = t.undo[k];
-		snprintf(a->value, sizeof(a->value), "%s", t.val[k]);
-		if (hv && hv->known[k]) {
-			a->old_known = true;
-			snprintf(a->old, sizeof(a->old), "%s", hv->val[k]);
-		}
 	}
 	return 0;
 }
@@ -107,41 +106,24 @@ static int plan_vf_settings(struct rc_plan *p, int idx, const struct config_vf *
 static int plan_vf_driver(struct rc_plan *p, int idx, const struct config_vf *cv,
 			  const struct ledger_vf *lv, const struct rc_vf_state *hv)
 {
-	struct rc_action *a;
-	const char *want;
-	bool undo = false;
+	struct vf_target t;
 
-	if (cv && cv->driver[0]) {
-		want = cv->driver;
-	} else if (lv && lv->has_driver) {
-		want = lv->orig_driver;
-		undo = true;
-	} else {
+	vf_targets(cv, lv, &t);
+	/* A declared "no driver" is not a thing: an empty driver leaves it alone. */
+	if (cv && vf_settings_has(&cv->set, VFKEY_DRIVER) && !cv->set.driver[0])
 		return 0;
-	}
-	if (hv && !strcmp(hv->driver, want))
+	if (!vf_settings_has(&t.val, VFKEY_DRIVER) || !differs(hv, VFKEY_DRIVER, &t.val))
 		return 0;
-	a = plan_add(p, RC_VF_DRIVER, idx);
-	if (!a)
-		return -ENOMEM;
-	a->undo = undo;
-	snprintf(a->value, sizeof(a->value), "%s", want);
-	if (hv) {
-		a->old_known = true;
-		snprintf(a->old, sizeof(a->old), "%s", hv->driver);
-	}
-	return 0;
+	return plan_key(p, RC_VF_DRIVER, idx, VFKEY_DRIVER, &t, hv);
 }
 
 static bool has_link_keys(const struct config_pf *want)
 {
 	for (int i = 0; i < want->nr_vfs; i++)
-		for (int k = 0; k < VFKEY_NR; k++)
-			if (want->vfs[i].has[k])
-				return true;
+		if (want->vfs[i].set.given & ((1u << VFKEY_LINK_NR) - 1))
+			return true;
 	return false;
 }
-
 int rc_plan_pf(const struct config_pf *want, const struct rc_pf_state *have,
 	       const struct ledger_pf *led, struct rc_plan *plan, struct errinfo *e)
 {
@@ -292,27 +274,14 @@ int rc_ledger_note(struct ledger *l, const char *bdf, const char *config, const 
 		/* Restores usability, changes no setting: nothing to remember. */
 		return 0;
 	case RC_VF_SET:
-		v = ledger_pf_vf(p, a->vf, !a->undo);
-		if (!v)
-			return a->undo ? 0 : -ENOMEM;
-		if (a->undo)
-			v->has[a->key] = false;
-		else if (!v->has[a->key] && a->old_known) {
-			v->has[a->key] = true;
-			snprintf(v->orig[a->key], sizeof(v->orig[a->key]), "%.*s",
-				 (int)sizeof(v->orig[a->key]) - 1, a->old);
-		}
-		break;
 	case RC_VF_DRIVER:
 		v = ledger_pf_vf(p, a->vf, !a->undo);
 		if (!v)
 			return a->undo ? 0 : -ENOMEM;
 		if (a->undo)
-			v->has_driver = false;
-		else if (!v->has_driver && a->old_known) {
-			v->has_driver = true;
-			snprintf(v->orig_driver, sizeof(v->orig_driver), "%s", a->old);
-		}
+			vf_settings_drop(&v->orig, a->key);
+		else if (!vf_settings_has(&v->orig, a->key) && a->old_known)
+			vf_settings_copy_key(&v->orig, &a->old, a->key);
 		break;
 	}
 	ledger_tidy(l);
@@ -321,8 +290,16 @@ int rc_ledger_note(struct ledger *l, const char *bdf, const char *config, const 
 
 void rc_action_str(const struct rc_action *a, char *buf, size_t size)
 {
-	const char *old = a->old_known ? a->old : "?";
 	const char *tag = a->undo ? " (restore)" : "";
+	char old[VF_DRIVER_LEN], val[VF_DRIVER_LEN];
+
+	if (a->kind == RC_VF_SET || a->kind == RC_VF_DRIVER) {
+		vf_settings_value_str(&a->value, a->key, val, sizeof(val));
+		if (a->old_known)
+			vf_settings_value_str(&a->old, a->key, old, sizeof(old));
+		else
+			snprintf(old, sizeof(old), "?");
+	}
 
 	switch (a->kind) {
 	case RC_AUTOPROBE:
@@ -340,15 +317,12 @@ void rc_action_str(const struct rc_action *a, char *buf, size_t size)
 			 a->num);
 		break;
 	case RC_VF_SET:
-		snprintf(buf, size, "vf %d: %s %s -> %s%s", a->vf, vfkey_name(a->key), old,
-			 a->value, tag);
+		snprintf(buf, size, "vf %d: %s %s -> %s%s", a->vf, vfkey_name(a->key), old, val,
+			 tag);
 		break;
 	case RC_VF_DRIVER:
-		snprintf(buf, size, "vf %d: driver %s -> %s%s", a->vf,
-			 !a->old_known ? "?"
-			 : a->old[0]   ? a->old
-				       : "(none)",
-			 a->value[0] ? a->value : "(none)", tag);
+		snprintf(buf, size, "vf %d: driver %s -> %s%s", a->vf, old[0] ? old : "(none)",
+			 val[0] ? val : "(none)", tag);
 		break;
 	}
 }
@@ -363,8 +337,8 @@ bool rc_action_inverse(const struct rc_action *a, struct rc_action *inv)
 		inv->num = a->old_num;
 		inv->old_num = a->num;
 	} else {
-		snprintf(inv->value, sizeof(inv->value), "%s", a->old);
-		snprintf(inv->old, sizeof(inv->old), "%s", a->value);
+		inv->value = a->old;
+		inv->old = a->value;
 	}
 	return true;
 }
@@ -376,25 +350,6 @@ void rc_pf_state_free(struct rc_pf_state *s)
 	s->nr_vfs = 0;
 }
 
-const char *rc_vfkey_default(int k)
-{
-	switch (k) {
-	case VFKEY_PROTO:
-		return "802.1Q";
-	case VFKEY_MAC:
-		return "00:00:00:00:00:00";
-	case VFKEY_SPOOFCHK:
-		return "on";
-	case VFKEY_TRUST:
-	case VFKEY_QUERY_RSS:
-		return "off";
-	case VFKEY_STATE:
-		return "auto";
-	default:
-		return "0";
-	}
-}
-
 static const char *const rc_kind_names[] = {
 	[RC_AUTOPROBE] = "autoprobe", [RC_NUMVFS] = "numvfs",	 [RC_VF_ONLINE] = "online",
 	[RC_VF_SET] = "set",	      [RC_VF_DRIVER] = "driver",
@@ -403,6 +358,7 @@ static const char *const rc_kind_names[] = {
 struct json_object *rc_action_json(const struct rc_action *a)
 {
 	struct json_object *o = json_object_new_object();
+	char old[VF_DRIVER_LEN], val[VF_DRIVER_LEN];
 
 	if (!o)
 		return NULL;
@@ -426,9 +382,10 @@ struct json_object *rc_action_json(const struct rc_action *a)
 		json_object_object_add(o, "key", json_object_new_string(vfkey_name(a->key)));
 		/* fallthrough */
 	case RC_VF_DRIVER:
-		json_object_object_add(o, "old",
-				       a->old_known ? json_object_new_string(a->old) : NULL);
-		json_object_object_add(o, "new", json_object_new_string(a->value));
+		vf_settings_value_str(&a->old, a->key, old, sizeof(old));
+		vf_settings_value_str(&a->value, a->key, val, sizeof(val));
+		json_object_object_add(o, "old", a->old_known ? json_object_new_string(old) : NULL);
+		json_object_object_add(o, "new", json_object_new_string(val));
 		break;
 	}
 	json_object_object_add(o, "restore", json_object_new_boolean(a->undo));

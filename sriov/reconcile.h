@@ -24,9 +24,11 @@
 struct rc_vf_state {
 	int index;
 	char bdf[CONFIG_BDF_LEN];
-	char driver[CONFIG_DRIVER_LEN]; /* "" = no driver */
-	bool known[VFKEY_NR]; /* the kernel reported this setting */
-	char val[VFKEY_NR][CONFIG_VAL_LEN]; /* canonical, as config.h */
+	/*
+	 * What the VF has: given = the kernel reported it.  The driver is
+	 * always known ("" = no driver) for a VF that exists.
+	 */
+	struct vf_settings cur;
 };
 
 struct rc_pf_state {
@@ -57,11 +59,11 @@ struct rc_action {
 	enum rc_kind kind;
 	bool undo; /* puts back the original recorded in the ledger */
 	int vf; /* VF index; -1 for PF actions */
-	int key; /* enum vfkey for RC_VF_SET */
+	int key; /* enum vfkey: RC_VF_SET, and VFKEY_DRIVER for RC_VF_DRIVER */
 	int num, old_num; /* RC_AUTOPROBE, RC_NUMVFS */
 	bool old_known; /* old/old_num hold the value before */
-	char value[CONFIG_DRIVER_LEN]; /* RC_VF_SET value, RC_VF_DRIVER driver ("" = none) */
-	char old[CONFIG_DRIVER_LEN];
+	struct vf_settings value; /* RC_VF_SET, RC_VF_DRIVER: key's new value (driver "" = none) */
+	struct vf_settings old; /* key's value before, when old_known */
 };
 
 struct rc_plan {
@@ -90,10 +92,6 @@ void rc_action_str(const struct rc_action *a, char *buf, size_t size);
 /* Same action but going back to its old value (for rolling back). */
 bool rc_action_inverse(const struct rc_action *a, struct rc_action *inv);
 void rc_pf_state_free(struct rc_pf_state *s);
-/* Keys the kernel sets as one attribute share a group: 1 = vlan/qos/proto, 2 = rates, 0 = alone. */
-int rc_vfkey_group(int k);
-/* The value a key has when nobody set it (what the kernel shows for a fresh VF). */
-const char *rc_vfkey_default(int k);
 /* JSON object for an action: {"action","vf","key","old","new","restore"}. */
 struct json_object;
 struct json_object *rc_action_json(const struct rc_action *a);

@@ -49,34 +49,34 @@ static int build_values(const struct vf_settings *s, const struct vf_link_info *
 {
 	int n = 0;
 
-	if (vf_settings_has(s, VF_SET_VLAN)) {
+	if (vf_settings_has(s, VFKEY_VLAN)) {
 		v[n].attr = VF_ATTR_VLAN;
 		v[n++].vlan = s->vlan;
 	}
-	if (vf_settings_has(s, VF_SET_MAC)) {
+	if (vf_settings_has(s, VFKEY_MAC)) {
 		v[n].attr = VF_ATTR_MAC;
 		memcpy(v[n++].mac, s->mac, 6);
 	}
-	if (vf_settings_has(s, VF_SET_MIN_TX_RATE) || vf_settings_has(s, VF_SET_MAX_TX_RATE)) {
+	if (vf_settings_has(s, VFKEY_MIN_TX_RATE) || vf_settings_has(s, VFKEY_MAX_TX_RATE)) {
 		v[n].attr = VF_ATTR_RATE;
 		v[n].rate.min_tx =
-			vf_settings_has(s, VF_SET_MIN_TX_RATE) ? s->min_tx_rate : cur->min_tx_rate;
+			vf_settings_has(s, VFKEY_MIN_TX_RATE) ? s->min_tx_rate : cur->min_tx_rate;
 		v[n++].rate.max_tx =
-			vf_settings_has(s, VF_SET_MAX_TX_RATE) ? s->max_tx_rate : cur->max_tx_rate;
+			vf_settings_has(s, VFKEY_MAX_TX_RATE) ? s->max_tx_rate : cur->max_tx_rate;
 	}
-	if (vf_settings_has(s, VF_SET_SPOOFCHK)) {
+	if (vf_settings_has(s, VFKEY_SPOOFCHK)) {
 		v[n].attr = VF_ATTR_SPOOFCHK;
 		v[n++].on = s->spoofchk;
 	}
-	if (vf_settings_has(s, VF_SET_TRUST)) {
+	if (vf_settings_has(s, VFKEY_TRUST)) {
 		v[n].attr = VF_ATTR_TRUST;
 		v[n++].on = s->trust;
 	}
-	if (vf_settings_has(s, VF_SET_STATE)) {
+	if (vf_settings_has(s, VFKEY_STATE)) {
 		v[n].attr = VF_ATTR_LINK_STATE;
 		v[n++].link_state = s->link_state;
 	}
-	if (vf_settings_has(s, VF_SET_QUERY_RSS)) {
+	if (vf_settings_has(s, VFKEY_QUERY_RSS)) {
 		v[n].attr = VF_ATTR_QUERY_RSS;
 		v[n++].on = s->query_rss;
 	}
@@ -262,7 +262,7 @@ static void set_one(struct vflink *l, const char *pf, uint32_t vf, const struct 
 		return;
 	}
 	r->outcome = VF_OUTCOME_APPLIED;
-	if (r->attr != VF_ATTR_MAC)
+	if (r->attr != VF_ATTR_MAC || o->no_readback)
 		return;
 	/* A MAC is what the VF's consumer depends on: check it took before going on. */
 	ret = read_vf(l, pf, vf, &back, NULL, &e);
@@ -298,9 +298,13 @@ int vf_apply(struct vflink *l, const char *pf, uint32_t vf, const struct vf_sett
 	ret = vf_settings_check(s, e);
 	if (ret)
 		return ret;
-	ret = read_vf(l, pf, vf, &cur, NULL, e);
-	if (ret)
-		return ret;
+	if (opts->cur) {
+		cur = *opts->cur;
+	} else {
+		ret = read_vf(l, pf, vf, &cur, NULL, e);
+		if (ret)
+			return ret;
+	}
 	n = build_values(s, &cur, vals);
 	/* A rate given alone, merged with the current other half, must still make sense. */
 	for (i = 0; i < n; i++) {
@@ -324,6 +328,8 @@ int vf_apply(struct vflink *l, const char *pf, uint32_t vf, const struct vf_sett
 		rep->have_after = true;
 		return 0;
 	}
+	if (opts->no_readback)
+		return 0;
 	/* Read everything back once: a driver may accept a value and not apply it. */
 	if (read_vf(l, pf, vf, &after, NULL, &e2))
 		return 0;

@@ -39,6 +39,14 @@ struct vf_apply_report {
 struct vf_apply_opts {
 	int retries; /* extra attempts after EBUSY/EAGAIN (default 5) */
 	unsigned int backoff_ms; /* first pause, doubled each retry (default 100) */
+	/*
+	 * The VF as the caller last read it (NULL: read it first).  A caller
+	 * working through many VFs reads the PF's VF table once, not once per
+	 * VF: each read returns every VF.
+	 */
+	const struct vf_link_info *cur;
+	/* Do not read back what was set; the caller checks all its VFs with one read. */
+	bool no_readback;
 };
 
 #define VF_APPLY_OPTS_DEFAULT                   \

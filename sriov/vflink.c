@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Backend-independent part of the VF link interface: dispatch and names. */
 #include <errno.h>
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -60,13 +59,6 @@ const char *vf_attr_name(enum vf_attr a)
 	return names[a];
 }
 
-char *vf_mac_str(const uint8_t mac[6], char *buf)
-{
-	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
-		 mac[5]);
-	return buf;
-}
-
 const char *vf_link_state_name(int state)
 {
 	switch (state) {
@@ -91,25 +83,6 @@ const char *vf_vlan_proto_name(uint16_t proto)
 	default:
 		return "unknown";
 	}
-}
-
-int vf_mac_parse(const char *s, uint8_t mac[6])
-{
-	unsigned int b[6];
-	int i, used = -1;
-
-	if (!s || strlen(s) != 17)
-		return -EINVAL;
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%n", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-		   &used) != 6 ||
-	    used != 17)
-		return -EINVAL;
-	for (i = 0; i < 17; i++)
-		if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
-			return -EINVAL;
-	for (i = 0; i < 6; i++)
-		mac[i] = (uint8_t)b[i];
-	return 0;
 }
 
 int vflink_report_error(struct errinfo *e, int err, const char *ifname, const char *what,
@@ -155,7 +128,7 @@ char *vf_attr_value_str(const struct vf_attr_value *v, char *buf, size_t len)
 
 	switch (v->attr) {
 	case VF_ATTR_MAC:
-		snprintf(buf, len, "mac %s", vf_mac_str(v->mac, mac));
+		snprintf(buf, len, "mac %s", mac_str(v->mac, mac));
 		break;
 	case VF_ATTR_VLAN:
 		snprintf(buf, len, "vlan %u qos %u proto %s", v->vlan.vlan, v->vlan.qos,

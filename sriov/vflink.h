@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "errinfo.h"
+#include "mac.h"
 
 #define VF_ETH_P_8021Q 0x8100
 #define VF_ETH_P_8021AD 0x88A8
@@ -109,12 +110,8 @@ void vflink_close(struct vflink *l);
 const struct vf_link_info *vflink_find(const struct vf_link_info *vfs, int n, uint32_t vf);
 /* Names used in messages, logs and the fake's state file ("mac", "vlan", "rate", ...). */
 const char *vf_attr_name(enum vf_attr a);
-/* "aa:bb:cc:dd:ee:ff" into buf (at least 18 bytes); returns buf. */
-char *vf_mac_str(const uint8_t mac[6], char *buf);
 /* "mac 02:00:00:00:00:01", "vlan 10 qos 0 proto 802.1Q", "rate min_tx 0 max_tx 100", ... */
 char *vf_attr_value_str(const struct vf_attr_value *v, char *buf, size_t len);
-/* Parse "aa:bb:cc:dd:ee:ff" (hex, case-insensitive); 0 or -EINVAL.  No policy checks. */
-int vf_mac_parse(const char *s, uint8_t mac[6]);
 const char *vf_link_state_name(int state); /* "auto"/"enable"/"disable"/"unknown" */
 const char *vf_vlan_proto_name(uint16_t proto); /* "802.1Q"/"802.1ad"/"unknown" */
 

@@ -27,7 +27,7 @@ struct json_object *vflink_vf_to_json(const struct vf_link_info *vi)
 		return NULL;
 	bad |= add(o, "vf", json_object_new_int64(vi->vf));
 	if (vi->has_mac)
-		bad |= add(o, "address", json_object_new_string(vf_mac_str(vi->mac, mac)));
+		bad |= add(o, "address", json_object_new_string(mac_str(vi->mac, mac)));
 	if (vi->has_vlan) {
 		list = json_object_new_array();
 		vl = json_object_new_object();

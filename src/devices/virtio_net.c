@@ -18,6 +18,7 @@
 #include <linux/if_tun.h>
 
 #include "devices.h"
+#include "mac.h"
 #include "virtio_net.h"
 #include "vm.h"
 
@@ -340,22 +341,12 @@ int virtio_net_init_fd(struct virtio_net *n, struct vm *vm, const struct guest_m
 	return 0;
 }
 
+/* A station address: six hex pairs, not multicast. */
 static int parse_mac(const char *s, size_t len, uint8_t mac[6])
 {
-	unsigned int b[6];
-	char buf[18], end;
-
-	if (len != 17)
+	if (mac_parse_len(s, len, mac))
 		return -1;
-	memcpy(buf, s, len);
-	buf[len] = 0;
-	if (sscanf(buf, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-		   &end) != 6)
-		return -1;
-	for (int i = 0; i < 6; i++)
-		mac[i] = b[i];
-	/* A multicast address cannot be a station address. */
-	return (mac[0] & 1) ? -1 : 0;
+	return mac_is_multicast(mac) ? -1 : 0;
 }
 
 int virtio_net_parse_spec(const char *spec, char ifname[16], uint8_t mac[6],

@@ -295,13 +295,14 @@ static int put_back(const char *root, const struct pci_bind_saved *s, struct err
 	return ret;
 }
 
-static int refuse_host_use(const char *root, const char *bdf, struct errinfo *e)
+static int refuse_host_use(const char *root, const struct pcidev *d, struct errinfo *e)
 {
+	const char *bdf = d->bdf;
 	struct hostuse u;
 	char list[1024] = "";
 	int i, ret;
 
-	ret = hostuse_check(root, bdf, &u, e);
+	ret = hostuse_check_dev(root, d, &u);
 	if (ret)
 		return ret;
 	if (u.n == 0)
@@ -322,7 +323,7 @@ static int check_take(const char *root, const char *bdf, const char *driver, uns
 {
 	int ret;
 
-	ret = pcidev_read(root, bdf, d, e);
+	ret = pcidev_read_brief(root, bdf, d, e);
 	if (ret)
 		return ret;
 	ret = driver_loaded(root, driver, e);
@@ -348,7 +349,7 @@ static int check_take(const char *root, const char *bdf, const char *driver, uns
 		}
 	}
 	if (!(flags & PCI_BIND_FORCE))
-		return refuse_host_use(root, bdf, e);
+		return refuse_host_use(root, d, e);
 	return 0;
 }
 
@@ -424,7 +425,7 @@ int pci_unbind(const char *root, const char *state_dir, const char *bdf, unsigne
 	int ret;
 
 	memset(saved, 0, sizeof(*saved));
-	ret = pcidev_read(root, bdf, &d, e);
+	ret = pcidev_read_brief(root, bdf, &d, e);
 	if (ret)
 		return ret;
 	snprintf(saved->bdf, sizeof(saved->bdf), "%s", bdf);
@@ -433,7 +434,7 @@ int pci_unbind(const char *root, const char *state_dir, const char *bdf, unsigne
 	if (!d.driver[0])
 		return 0;
 	if (!(flags & PCI_BIND_FORCE) && !iommu_driver_is_vfio(d.driver)) {
-		ret = refuse_host_use(root, bdf, e);
+		ret = refuse_host_use(root, &d, e);
 		if (ret)
 			return ret;
 	}

@@ -232,9 +232,21 @@ int hostuse_check(const char *root, const char *bdf, struct hostuse *u, struct e
 		return err_set(e, ENAMETOOLONG, "sysfs root too long");
 	if (!sysfs_exists(path))
 		return err_set(e, ENODEV, "no PCI device %s", bdf);
-	if (!pcidev_read(root, bdf, &dev, NULL))
-		for (i = 0; i < dev.n_netdevs; i++)
-			check_netdev(root, dev.netdevs[i], u);
+	if (pcidev_read(root, bdf, &dev, NULL))
+		dev.n_netdevs = 0;
+	for (i = 0; i < dev.n_netdevs; i++)
+		check_netdev(root, dev.netdevs[i], u);
 	check_nvme(root, bdf, u);
+	return 0;
+}
+
+int hostuse_check_dev(const char *root, const struct pcidev *d, struct hostuse *u)
+{
+	int i;
+
+	memset(u, 0, sizeof(*u));
+	for (i = 0; i < d->n_netdevs; i++)
+		check_netdev(root, d->netdevs[i], u);
+	check_nvme(root, d->bdf, u);
 	return 0;
 }

@@ -31,5 +31,11 @@ struct hostuse {
 
 /* Fill u with every host use found (u->n == 0: free to take). */
 int hostuse_check(const char *root, const char *bdf, struct hostuse *u, struct errinfo *e);
+/*
+ * The same for a device the caller has just read (pcidev_read): no second
+ * read of its sysfs directory, which costs per device when binding many VFs.
+ */
+struct pcidev;
+int hostuse_check_dev(const char *root, const struct pcidev *d, struct hostuse *u);
 
 #endif

@@ -159,7 +159,8 @@ static void read_nvme_ctrl(const char *root, struct pcidev *d)
 	closedir(dir);
 }
 
-int pcidev_read(const char *root, const char *bdf, struct pcidev *d, struct errinfo *e)
+static int read_dev(const char *root, const char *bdf, struct pcidev *d, bool full,
+		    struct errinfo *e)
 {
 	char path[SYSFS_PATH_MAX], buf[64];
 	long v;
@@ -172,10 +173,6 @@ int pcidev_read(const char *root, const char *bdf, struct pcidev *d, struct erri
 		return err_set(e, ENAMETOOLONG, "sysfs root too long");
 	if (!sysfs_exists(path))
 		return err_set(e, ENODEV, "no PCI device %s (%s does not exist)", bdf, path);
-	d->vendor = read_hex_or(root, bdf, "vendor", 0xffff);
-	d->device = read_hex_or(root, bdf, "device", 0xffff);
-	d->subsys_vendor = read_hex_or(root, bdf, "subsystem_vendor", 0);
-	d->subsys_device = read_hex_or(root, bdf, "subsystem_device", 0);
 	d->class_code = read_hex_or(root, bdf, "class", 0);
 	if (sysfs_dev_link_base(root, bdf, "driver", d->driver, sizeof(d->driver), NULL))
 		d->driver[0] = '\0';
@@ -183,27 +180,43 @@ int pcidev_read(const char *root, const char *bdf, struct pcidev *d, struct erri
 			       sizeof(d->driver_override), NULL) ||
 	    !strcmp(d->driver_override, "(null)"))
 		d->driver_override[0] = '\0';
+	if (sysfs_dev_path(path, sizeof(path), root, bdf, "sriov_totalvfs") == 0)
+		d->is_pf = sysfs_exists(path);
+	read_netdevs(root, d);
+	read_nvme_ctrl(root, d);
 	d->iommu_group = -1;
+	d->numa_node = -1;
+	d->vf_index = -1;
+	if (!full)
+		return 0;
+	d->vendor = read_hex_or(root, bdf, "vendor", 0xffff);
+	d->device = read_hex_or(root, bdf, "device", 0xffff);
+	d->subsys_vendor = read_hex_or(root, bdf, "subsystem_vendor", 0);
+	d->subsys_device = read_hex_or(root, bdf, "subsystem_device", 0);
 	if (!sysfs_dev_link_base(root, bdf, "iommu_group", buf, sizeof(buf), NULL))
 		d->iommu_group = atoi(buf);
-	d->numa_node = -1;
 	if (!sysfs_dev_read_long(root, bdf, "numa_node", &v, NULL))
 		d->numa_node = (int)v;
 	d->has_reset_method_file = !sysfs_dev_read_str(root, bdf, "reset_method", d->reset_method,
 						       sizeof(d->reset_method), NULL);
 	if (!d->has_reset_method_file)
 		d->reset_method[0] = '\0';
-	if (sysfs_dev_path(path, sizeof(path), root, bdf, "sriov_totalvfs") == 0)
-		d->is_pf = sysfs_exists(path);
-	d->vf_index = -1;
 	if (!sysfs_dev_link_base(root, bdf, "physfn", buf, sizeof(buf), NULL) &&
 	    !bdf_parse(buf, NULL, d->physfn, NULL)) {
 		d->is_vf = true;
 		d->vf_index = find_vf_index(root, d->physfn, bdf);
 	}
-	read_netdevs(root, d);
-	read_nvme_ctrl(root, d);
 	return 0;
+}
+
+int pcidev_read(const char *root, const char *bdf, struct pcidev *d, struct errinfo *e)
+{
+	return read_dev(root, bdf, d, true, e);
+}
+
+int pcidev_read_brief(const char *root, const char *bdf, struct pcidev *d, struct errinfo *e)
+{
+	return read_dev(root, bdf, d, false, e);
 }
 
 bool pcidev_is_bridge(const struct pcidev *d)

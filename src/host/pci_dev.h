@@ -36,6 +36,13 @@ struct pcidev {
 
 /* Read the snapshot of an existing device (bdf canonical). -ENODEV if it is absent. */
 int pcidev_read(const char *root, const char *bdf, struct pcidev *d, struct errinfo *e);
+/*
+ * What binding decides on (class, driver, driver_override, is_pf, netdevs,
+ * NVMe controller) and nothing else: the ids, IOMMU group, NUMA node, reset
+ * method and VF facts stay unread (iommu_group, numa_node, vf_index -1).
+ * Half the sysfs reads, for binding many VFs in one go.
+ */
+int pcidev_read_brief(const char *root, const char *bdf, struct pcidev *d, struct errinfo *e);
 bool pcidev_is_bridge(const struct pcidev *d);
 bool pcidev_is_nvme(const struct pcidev *d);
 /*

@@ -8,7 +8,8 @@
 #   no-op      the same apply again (reads and compares only)
 #   undo       apply after the file is removed (everything put back)
 # (median of BENCH_RUNS runs, default 3) and reports each against the 8-VF
-# case as a ratio, next to the VF ratio (linear growth).  Then (unless
+# case as a ratio, next to the VF ratio (linear growth), and the cost of each
+# added VF between two counts (flat when apply is linear).  Then (unless
 # BENCH_LAB=0) the same is measured on the emulated lab's real kernel
 # through tests/lab/boot.sh.
 # Nothing here asserts a time.
@@ -150,6 +151,17 @@ for n in "${COUNTS[@]}"; do
 		"$(ratio "${UNDO[$n]}" "${UNDO[8]}")"
 done
 echo "  (a ratio near the VF ratio is linear growth; above it, worse than linear)"
+# The cost of one more VF between two counts: flat across the rows when apply is linear.
+prev=""
+for n in "${COUNTS[@]}"; do
+	if [ -n "$prev" ]; then
+		printf '  per added VF, %s -> %s VFs: create %s ms, no-op %s ms, undo %s ms\n' "$prev" "$n" \
+			"$(awk -v a="${CREATE[$n]}" -v b="${CREATE[$prev]}" -v d=$((n - prev)) 'BEGIN { printf "%.1f", (a - b) / d }')" \
+			"$(awk -v a="${NOOP[$n]}" -v b="${NOOP[$prev]}" -v d=$((n - prev)) 'BEGIN { printf "%.2f", (a - b) / d }')" \
+			"$(awk -v a="${UNDO[$n]}" -v b="${UNDO[$prev]}" -v d=$((n - prev)) 'BEGIN { printf "%.2f", (a - b) / d }')"
+	fi
+	prev=$n
+done
 
 # ---- the emulated lab ----
 # The lab needs no KVM of the host's; BENCH_LAB=0 leaves it out.

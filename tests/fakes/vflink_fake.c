@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Recording fake of the VF link backend (format in vflink_fake.h).  Every
- * request locks the state file, loads it, acts, saves it and appends one
- * line to "<state>.log", so several vfctl processes in one shell test see
+ * request locks the state file, loads it (from a cache when the text is
+ * unchanged), acts, saves it (appending one line per changed VF) and
+ * appends one line to "<state>.log", so several vfctl processes in one shell test see
  * one VF table and one ordered log.
  */
 #include <errno.h>
@@ -44,6 +45,16 @@ struct vflink_fake {
 	struct vflink base;
 	char *path;
 	char *log_path;
+	/*
+	 * The table as last loaded or written by this process, valid while
+	 * the file still holds the same text: then a request neither parses
+	 * nor rewrites the whole file.
+	 */
+	struct fake_state cache;
+	bool cached;
+	char *text; /* the file's text that cache was parsed from or written as */
+	size_t len;
+	int appended; /* "vf" lines appended since the last full write */
 };
 
 static const struct {
@@ -158,7 +169,7 @@ static int parse_vf_line(struct fake_state *st, char **tok, int ntok)
 		const char *k = tok[i], *v = tok[i + 1];
 
 		if (!strcmp(k, "mac")) {
-			ret = vf_mac_parse(v, vi->mac);
+			ret = mac_parse(v, vi->mac);
 		} else if (!strcmp(k, "vlan")) {
 			ret = parse_u32(v, 4095, &x);
 			vi->vlan.vlan = x;
@@ -259,25 +270,14 @@ static int parse_line(struct fake_state *st, char *line)
 	return -EINVAL;
 }
 
-static int load(int fd, const char *path, struct fake_state *st, struct errinfo *e)
+/* Parse the state file's text (NUL-terminated, modified) into st. */
+static int load(char *text, const char *path, struct fake_state *st, struct errinfo *e)
 {
-	char *line = NULL;
-	size_t cap = 0;
-	int lineno = 0, ret = 0, dfd;
-	FILE *f;
+	char *line, *save = text;
+	int lineno = 0, ret = 0;
 
 	memset(st, 0, sizeof(*st));
-	dfd = dup(fd);
-	if (dfd < 0)
-		return err_sys(e, errno, "fake netlink: dup of %s", path);
-	f = fdopen(dfd, "r");
-	if (!f) {
-		ret = err_sys(e, errno, "fake netlink: fdopen %s", path);
-		close(dfd);
-		return ret;
-	}
-	rewind(f);
-	while (getline(&line, &cap, f) >= 0) {
+	while ((line = strsep(&save, "\n")) != NULL) {
 		lineno++;
 		ret = parse_line(st, line);
 		if (ret) {
@@ -286,29 +286,32 @@ static int load(int fd, const char *path, struct fake_state *st, struct errinfo 
 			break;
 		}
 	}
-	free(line);
-	fclose(f);
 	return ret;
 }
 
-static int save(int fd, const char *path, const struct fake_state *st, struct errinfo *e)
+static void write_vf(FILE *f, const struct fake_pf *pf, int j)
 {
+	const struct vf_link_info *v = &pf->vfs[j];
 	char mac[18];
-	int i, j, ret = 0, dfd;
-	FILE *f;
 
-	if (ftruncate(fd, 0) < 0)
-		return err_sys(e, errno, "fake netlink: truncate %s", path);
-	dfd = dup(fd);
-	if (dfd < 0)
-		return err_sys(e, errno, "fake netlink: dup of %s", path);
-	f = fdopen(dfd, "w");
-	if (!f) {
-		ret = err_sys(e, errno, "fake netlink: fdopen %s", path);
-		close(dfd);
-		return ret;
-	}
-	rewind(f);
+	fprintf(f,
+		"vf %s %d mac %s vlan %u qos %u proto %s min_tx %u max_tx %u "
+		"spoofchk %s trust %s state %s query_rss %s\n",
+		pf->name, j, mac_str(v->mac, mac), v->vlan.vlan, v->vlan.qos,
+		vf_vlan_proto_name(v->vlan.proto), v->min_tx_rate, v->max_tx_rate,
+		v->spoofchk ? "on" : "off", v->trust ? "on" : "off",
+		vf_link_state_name(v->link_state), v->query_rss ? "on" : "off");
+}
+
+/* The whole state as text (malloc'd), or NULL. */
+static char *render(const struct fake_state *st, size_t *len)
+{
+	char *text = NULL;
+	FILE *f = open_memstream(&text, len);
+	int i, j;
+
+	if (!f)
+		return NULL;
 	for (i = 0; i < st->npfs; i++) {
 		const struct fake_pf *pf = &st->pfs[i];
 
@@ -317,17 +320,8 @@ static int save(int fd, const char *path, const struct fake_state *st, struct er
 			continue;
 		}
 		fprintf(f, "pf %s numvfs %d\n", pf->name, pf->numvfs);
-		for (j = 0; j < pf->numvfs; j++) {
-			const struct vf_link_info *v = &pf->vfs[j];
-
-			fprintf(f,
-				"vf %s %d mac %s vlan %u qos %u proto %s min_tx %u max_tx %u "
-				"spoofchk %s trust %s state %s query_rss %s\n",
-				pf->name, j, vf_mac_str(v->mac, mac), v->vlan.vlan, v->vlan.qos,
-				vf_vlan_proto_name(v->vlan.proto), v->min_tx_rate, v->max_tx_rate,
-				v->spoofchk ? "on" : "off", v->trust ? "on" : "off",
-				vf_link_state_name(v->link_state), v->query_rss ? "on" : "off");
-		}
+		for (j = 0; j < pf->numvfs; j++)
+			write_vf(f, pf, j);
 	}
 	for (i = 0; i < st->nfails; i++) {
 		const struct fake_fail *fl = &st->fails[i];
@@ -338,10 +332,27 @@ static int save(int fd, const char *path, const struct fake_state *st, struct er
 			fprintf(f, "fail %s %s %s %d\n", fl->pf, fl->attr, errno_name(fl->err),
 				fl->count);
 	}
-	if (fflush(f) || ferror(f))
-		ret = err_sys(e, errno ? errno : EIO, "fake netlink: writing %s", path);
-	fclose(f);
-	return ret;
+	if (fclose(f)) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+static int write_at(int fd, const char *buf, size_t len, off_t off)
+{
+	while (len) {
+		ssize_t n = pwrite(fd, buf, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -(n < 0 ? errno : EIO);
+		buf += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
 }
 
 /* A matching "fail" directive consumes one count and yields its errno. */
@@ -372,9 +383,18 @@ static void log_line(struct vflink_fake *l, const char *req, int err)
 	fclose(f);
 }
 
-/* Open and lock the state file, load it; *fd stays open and locked on success. */
-static int begin(struct vflink_fake *l, int *fd, struct fake_state *st, struct errinfo *e)
+/*
+ * Open and lock the state file; l->cache holds its table on success and
+ * *fd stays open and locked.  The text is parsed again only when it is not
+ * what this process last read or wrote (simsysfs or a test changed it):
+ * comparing bytes needs no trust in timestamps, which are coarser than
+ * the requests are apart.
+ */
+static int begin(struct vflink_fake *l, int *fd, struct errinfo *e)
 {
+	struct stat sb;
+	size_t len = 0;
+	char *text;
 	int ret;
 
 	*fd = open(l->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -384,9 +404,46 @@ static int begin(struct vflink_fake *l, int *fd, struct fake_state *st, struct e
 		ret = err_sys(e, errno, "fake netlink: lock %s", l->path);
 		goto fail;
 	}
-	ret = load(*fd, l->path, st, e);
+	if (fstat(*fd, &sb) < 0) {
+		ret = err_sys(e, errno, "fake netlink: stat %s", l->path);
+		goto fail;
+	}
+	text = malloc((size_t)sb.st_size + 1);
+	if (!text) {
+		ret = err_set(e, ENOMEM, "fake netlink: no memory");
+		goto fail;
+	}
+	while (len < (size_t)sb.st_size) {
+		ssize_t n = pread(*fd, text + len, (size_t)sb.st_size - len, (off_t)len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	text[len] = '\0';
+	if (l->cached && len == l->len && !memcmp(text, l->text, len)) {
+		free(text);
+		return 0;
+	}
+	if (l->cached)
+		state_free(&l->cache);
+	free(l->text);
+	l->cached = false;
+	l->text = text;
+	l->len = len;
+	text = strdup(text);
+	if (!text) {
+		ret = err_set(e, ENOMEM, "fake netlink: no memory");
+		goto fail;
+	}
+	ret = load(text, l->path, &l->cache, e);
+	free(text);
 	if (ret)
 		goto fail;
+	l->cached = true;
+	l->appended = 0;
 	return 0;
 fail:
 	close(*fd);
@@ -394,22 +451,84 @@ fail:
 	return ret;
 }
 
+/* Rewrite the whole file (a fail counter changed, or too many lines were appended). */
+static int save_all(struct vflink_fake *l, int fd, struct errinfo *e)
+{
+	size_t len = 0;
+	char *text = render(&l->cache, &len);
+	int ret;
+
+	l->appended = 0;
+	if (!text) {
+		l->cached = false;
+		return err_set(e, ENOMEM, "fake netlink: no memory");
+	}
+	ret = ftruncate(fd, 0) < 0 ? -errno : write_at(fd, text, len, 0);
+	free(l->text);
+	l->text = text;
+	l->len = len;
+	if (ret) {
+		l->cached = false;
+		return err_sys(e, -ret, "fake netlink: writing %s", l->path);
+	}
+	return 0;
+}
+
+/*
+ * One VF changed: append its line (a later "vf" line overrides an earlier
+ * one), so a request costs the same whatever the number of VFs; the file
+ * is compacted once the appended lines outnumber the VFs.
+ */
+static int save_vf(struct vflink_fake *l, int fd, const struct fake_pf *pf, int vf,
+		   struct errinfo *e)
+{
+	char *line = NULL, *nt;
+	size_t n = 0;
+	FILE *f;
+	int ret;
+
+	if (l->appended > pf->numvfs + 64)
+		return save_all(l, fd, e);
+	f = open_memstream(&line, &n);
+	if (!f)
+		return err_set(e, ENOMEM, "fake netlink: no memory");
+	write_vf(f, pf, vf);
+	fclose(f);
+	nt = line ? realloc(l->text, l->len + n + 1) : NULL;
+	if (!nt) {
+		free(line);
+		l->cached = false;
+		return err_set(e, ENOMEM, "fake netlink: no memory");
+	}
+	l->text = nt;
+	ret = write_at(fd, line, n, (off_t)l->len);
+	memcpy(l->text + l->len, line, n + 1);
+	l->len += n;
+	l->appended++;
+	free(line);
+	if (ret) {
+		l->cached = false;
+		return err_sys(e, -ret, "fake netlink: writing %s", l->path);
+	}
+	return 0;
+}
+
 static int fake_get_vfs(struct vflink *base, const char *pfname, struct vf_link_info **out, int *n,
 			struct errinfo *e)
 {
 	struct vflink_fake *l = (struct vflink_fake *)base;
-	struct fake_state st;
+	struct fake_state *st = &l->cache;
 	struct fake_pf *pf;
 	char req[64], what[96];
 	int fd, ret, err;
 
 	snprintf(req, sizeof(req), "get %s", pfname);
 	snprintf(what, sizeof(what), "reading VF settings of %s", pfname);
-	ret = begin(l, &fd, &st, e);
+	ret = begin(l, &fd, e);
 	if (ret)
 		return ret;
-	pf = find_pf(&st, pfname);
-	err = injected(&st, pfname, "get");
+	pf = find_pf(st, pfname);
+	err = injected(st, pfname, "get");
 	if (err) {
 		ret = vflink_report_error(e, err, pfname, what, NULL);
 	} else if (!pf) {
@@ -432,9 +551,8 @@ static int fake_get_vfs(struct vflink *base, const char *pfname, struct vf_link_
 	if (!ret || err)
 		log_line(l, req, err);
 	/* Only fail counters change on a read. */
-	if (!ret || err)
-		save(fd, l->path, &st, NULL);
-	state_free(&st);
+	if (err)
+		save_all(l, fd, NULL);
 	close(fd);
 	return ret;
 }
@@ -473,7 +591,7 @@ static int fake_set_vf(struct vflink *base, const char *pfname, uint32_t vf,
 		       const struct vf_attr_value *v, struct errinfo *e)
 {
 	struct vflink_fake *l = (struct vflink_fake *)base;
-	struct fake_state st;
+	struct fake_state *st = &l->cache;
 	struct fake_pf *pf;
 	char req[160], desc[96], what[96];
 	int fd, ret, err;
@@ -481,25 +599,32 @@ static int fake_set_vf(struct vflink *base, const char *pfname, uint32_t vf,
 	vf_attr_value_str(v, desc, sizeof(desc));
 	snprintf(req, sizeof(req), "set %s vf %u %s", pfname, vf, desc);
 	snprintf(what, sizeof(what), "%s VF %u: setting %s", pfname, vf, vf_attr_name(v->attr));
-	ret = begin(l, &fd, &st, e);
+	ret = begin(l, &fd, e);
 	if (ret)
 		return ret;
-	pf = find_pf(&st, pfname);
-	err = injected(&st, pfname, vf_attr_name(v->attr));
-	if (!err && !pf)
+	pf = find_pf(st, pfname);
+	err = injected(st, pfname, vf_attr_name(v->attr));
+	if (err) {
+		/* A fail counter went down: that is saved whatever the answer. */
+		ret = vflink_report_error(e, err, pfname, what, NULL);
+		log_line(l, req, err);
+		save_all(l, fd, NULL);
+		close(fd);
+		return ret;
+	}
+	if (!pf)
 		err = ENODEV;
-	else if (!err && pf->numvfs < 0)
+	else if (pf->numvfs < 0)
 		err = EOPNOTSUPP;
-	else if (!err && vf >= (uint32_t)pf->numvfs)
+	else if (vf >= (uint32_t)pf->numvfs)
 		err = EINVAL; /* what drivers answer for an index past the last VF */
 	if (err)
 		ret = vflink_report_error(e, err, pfname, what, NULL);
 	else
 		store(&pf->vfs[vf], v);
 	log_line(l, req, err);
-	if (save(fd, l->path, &st, ret ? NULL : e) && !ret)
+	if (!ret && save_vf(l, fd, pf, (int)vf, e))
 		ret = -(e ? e->err : EIO);
-	state_free(&st);
 	close(fd);
 	return ret;
 }
@@ -508,6 +633,9 @@ static void fake_close(struct vflink *base)
 {
 	struct vflink_fake *l = (struct vflink_fake *)base;
 
+	if (l->cached)
+		state_free(&l->cache);
+	free(l->text);
 	free(l->path);
 	free(l->log_path);
 	free(l);

@@ -19,7 +19,9 @@
  *    errno (the count goes down and is saved), to test retries and
  *    per-driver "unsupported" answers.  VFs without a "vf" line read as
  *    MAC 00:00:00:00:00:00, VLAN 0, rates 0, spoofchk on, trust off,
- *    state auto, query_rss off.
+ *    state auto, query_rss off.  A later "vf" line for a VF overrides an
+ *    earlier one: the fake appends one line per change (and compacts the
+ *    file now and then), so a request costs the same whatever the VF count.
  *
  * Every function returns 0 or -errno and fills the errinfo.
  */

@@ -1,10 +1,12 @@
 # Simulated host tier: the simsysfs FUSE daemon (tests/sim/simsysfs/*.c).
-# Self-contained: links only libfuse3, not the project libraries.
+# It stands in for the kernel, so it links libfuse3 and only the ground
+# library (src/lib: the one PCI address parser), none of vfctl's logic.
 SIMSYSFS_SRCS := $(wildcard tests/sim/simsysfs/*.c)
 SIMSYSFS_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(SIMSYSFS_SRCS))
-$(BUILD)/tests/simsysfs: $(SIMSYSFS_OBJS)
+$(BUILD)/tests/simsysfs: $(SIMSYSFS_OBJS) $(call libname,src/lib)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(SIMSYSFS_OBJS) $(shell pkg-config --libs fuse3)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(SIMSYSFS_OBJS) $(call libname,src/lib) \
+		$(shell pkg-config --libs fuse3)
 TEST_BINS += $(BUILD)/tests/simsysfs
 
 # vfctl as the sim tier runs it: the same front end with the netlink

@@ -12,6 +12,17 @@
 
 #include "config.h"
 
+/* A declared value as the user writes it (a rotating buffer: two per assert). */
+static const char *val(const struct config_vf *v, int k)
+{
+	static char buf[4][VF_DRIVER_LEN];
+	static int n;
+	char *b = buf[n++ % 4];
+
+	assert_true(vf_settings_has(&v->set, k));
+	return vf_settings_value_str(&v->set, k, b, VF_DRIVER_LEN);
+}
+
 static const char *const good = "# igb PF\n"
 				"[pf]\n"
 				"match = bdf 01:00.0\n"
@@ -51,21 +62,21 @@ static void parses_example(void **state)
 	assert_int_equal(pf.vfs[1].index, 2);
 	v = config_pf_vf(&pf, 2);
 	assert_non_null(v);
-	assert_true(v->has[VFKEY_MAC]);
-	assert_string_equal(v->val[VFKEY_MAC], "02:00:00:00:00:0a");
-	assert_string_equal(v->driver, "vfio-pci");
-	assert_false(v->has[VFKEY_VLAN]);
+	assert_true(vf_settings_has(&v->set, VFKEY_MAC));
+	assert_string_equal(val(v, VFKEY_MAC), "02:00:00:00:00:0a");
+	assert_string_equal(v->set.driver, "vfio-pci");
+	assert_false(vf_settings_has(&v->set, VFKEY_VLAN));
 	v = config_pf_vf(&pf, 0);
-	assert_string_equal(v->val[VFKEY_VLAN], "100");
-	assert_string_equal(v->val[VFKEY_QOS], "3");
-	assert_string_equal(v->val[VFKEY_PROTO], "802.1ad");
-	assert_string_equal(v->val[VFKEY_SPOOFCHK], "off");
-	assert_string_equal(v->val[VFKEY_TRUST], "on");
-	assert_string_equal(v->val[VFKEY_MAX_TX_RATE], "1000");
-	assert_string_equal(v->val[VFKEY_MIN_TX_RATE], "10");
-	assert_string_equal(v->val[VFKEY_STATE], "disable");
-	assert_string_equal(v->val[VFKEY_QUERY_RSS], "on");
-	assert_string_equal(v->driver, "");
+	assert_string_equal(val(v, VFKEY_VLAN), "100");
+	assert_string_equal(val(v, VFKEY_QOS), "3");
+	assert_string_equal(val(v, VFKEY_PROTO), "802.1ad");
+	assert_string_equal(val(v, VFKEY_SPOOFCHK), "off");
+	assert_string_equal(val(v, VFKEY_TRUST), "on");
+	assert_string_equal(val(v, VFKEY_MAX_TX_RATE), "1000");
+	assert_string_equal(val(v, VFKEY_MIN_TX_RATE), "10");
+	assert_string_equal(val(v, VFKEY_STATE), "disable");
+	assert_string_equal(val(v, VFKEY_QUERY_RSS), "on");
+	assert_string_equal(v->set.driver, "");
 	assert_null(config_pf_vf(&pf, 1));
 	config_pf_free(&pf);
 }
@@ -114,7 +125,7 @@ static const struct bad_case bad_cases[] = {
 	{"[pf]\nmatch = bdf 0000:01:00.0\n", "b.conf: no \"numvfs =\" in [pf]"},
 	{"numvfs = 2\n", "b.conf:1: \"numvfs\" before any section; expected [pf] first"},
 	{"[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 2\n[vf 0]\nqos = 1\n",
-	 "b.conf:4: [vf 0] sets qos or proto without vlan"},
+	 "b.conf:4: [vf 0] qos is part of the VF VLAN and needs 'vlan' with it"},
 	{"[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 2\n[vf 0]\nmin_tx_rate = 20\nmax_tx_rate = 10\n",
 	 "b.conf:4: [vf 0] min_tx_rate 20 is above max_tx_rate 10"},
 	{"[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 2\n[vf 0]\nmac = 02:00:00:00:00:01\n[vf 1]\nmac "
@@ -152,26 +163,54 @@ static void bad_input_names_file_line(void **state)
 	}
 }
 
-static void canon_values(void **state)
+static void values_are_typed(void **state)
 {
-	char out[CONFIG_VAL_LEN], bdf[CONFIG_BDF_LEN];
+	struct config_pf pf;
 	struct errinfo e;
+	const struct config_vf *v;
 
 	(void)state;
-	assert_int_equal(vfkey_canon(VFKEY_PROTO, "802.1q", out, &e), 0);
-	assert_string_equal(out, "802.1Q");
-	assert_int_equal(vfkey_canon(VFKEY_VLAN, "4095", out, &e), 0);
-	assert_string_equal(out, "4095");
-	assert_int_equal(vfkey_canon(VFKEY_QOS, "8", out, &e), -EINVAL);
-	assert_int_equal(vfkey_canon(VFKEY_MAX_TX_RATE, "99999999999", out, &e), -EINVAL);
-	assert_int_equal(vfkey_canon(VFKEY_STATE, "up", out, &e), -EINVAL);
-	assert_non_null(strstr(e.msg, "expected auto, enable or disable"));
-	assert_int_equal(config_canon_bdf("0000:AF:1f.7", bdf, &e), 0);
-	assert_string_equal(bdf, "0000:af:1f.7");
-	assert_int_equal(config_canon_bdf("0000:01:00.0x", bdf, &e), -EINVAL);
-	assert_int_equal(config_canon_bdf("1:00.0", bdf, &e), -EINVAL);
+	assert_int_equal(config_parse_text("t.conf",
+					   "[pf]\nmatch = bdf 0000:AF:1f.7\nnumvfs = 1\n[vf 0]\n"
+					   "proto = 802.1q\nvlan = 4095\nmac = 02:AA:00:00:00:01\n"
+					   "max_tx_rate = 4294967295\nmac_clear_is = x\n",
+					   &pf, &e),
+			 -EINVAL);
+	assert_non_null(strstr(e.msg, "t.conf:9: unknown key \"mac_clear_is\""));
+	assert_int_equal(config_parse_text("t.conf",
+					   "[pf]\nmatch = bdf 0000:AF:1f.7\nnumvfs = 1\n[vf 0]\n"
+					   "proto = 802.1q\nvlan = 4095\nmac = 02:AA:00:00:00:01\n"
+					   "max_tx_rate = 4294967295\nstate = enable\n",
+					   &pf, &e),
+			 0);
+	assert_string_equal(pf.match_val, "0000:af:1f.7");
+	v = config_pf_vf(&pf, 0);
+	assert_int_equal(v->set.vlan.proto, VF_ETH_P_8021Q);
+	assert_int_equal(v->set.vlan.vlan, 4095);
+	assert_memory_equal(v->set.mac, "\x02\xaa\x00\x00\x00\x01", 6);
+	assert_int_equal(v->set.max_tx_rate, 4294967295u);
+	assert_int_equal(v->set.link_state, VF_LINK_STATE_ENABLE);
+	assert_false(vf_settings_has(&v->set, VFKEY_DRIVER));
+	config_pf_free(&pf);
+	/* The same value rules as `vfctl set`: no second, looser validator. */
+	assert_int_equal(config_parse_text("t.conf",
+					   "[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 1\n[vf 0]\n"
+					   "vlan = 010\n",
+					   &pf, &e),
+			 -EINVAL);
+	assert_non_null(strstr(e.msg, "t.conf:5: invalid vlan '010'"));
+	assert_int_equal(config_parse_text("t.conf",
+					   "[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 1\n[vf 0]\n"
+					   "vlan = 0\nqos = 3\n",
+					   &pf, &e),
+			 -EINVAL);
+	assert_non_null(strstr(e.msg, "t.conf:4: [vf 0] qos 3 without a VLAN ID"));
+	assert_int_equal(config_parse_text("t.conf",
+					   "[pf]\nmatch = bdf 0000:01:00.0x\nnumvfs = 1\n", &pf,
+					   &e),
+			 -EINVAL);
 	assert_int_equal(vfkey_lookup("max_tx_rate"), VFKEY_MAX_TX_RATE);
-	assert_int_equal(vfkey_lookup("driver"), -1);
+	assert_int_equal(vfkey_lookup("driver"), VFKEY_DRIVER);
 }
 
 static void write_file(const char *dir, const char *name, const char *text)
@@ -229,7 +268,7 @@ int main(void)
 		cmocka_unit_test(parses_example),
 		cmocka_unit_test(match_kinds),
 		cmocka_unit_test(bad_input_names_file_line),
-		cmocka_unit_test(canon_values),
+		cmocka_unit_test(values_are_typed),
 		cmocka_unit_test(load_dir_and_conflicts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,11 +29,12 @@ static void fill(struct ledger *l)
 	p->orig_autoprobe = 1;
 	/* Inserted out of order: kept sorted by index. */
 	v = ledger_pf_vf(p, 3, true);
-	v->has[VFKEY_MAC] = true;
-	snprintf(v->orig[VFKEY_MAC], sizeof(v->orig[0]), "00:00:00:00:00:00");
+	v->orig.given |= 1u << VFKEY_MAC | 1u << VFKEY_VLAN | 1u << VFKEY_PROTO;
+	v->orig.vlan.vlan = 7;
+	v->orig.vlan.proto = VF_ETH_P_8021AD;
 	v = ledger_pf_vf(p, 1, true);
-	v->has_driver = true;
-	v->orig_driver[0] = '\0';
+	v->orig.given |= 1u << VFKEY_DRIVER;
+	v->orig.driver[0] = '\0';
 	p = ledger_get(l, "0000:02:00.0");
 	p->has_numvfs = true;
 	p->orig_numvfs = 2;
@@ -58,10 +59,16 @@ static void json_round_trip(void **state)
 	assert_int_equal(back.pfs[0].orig_autoprobe, 1);
 	assert_int_equal(back.pfs[0].nr_vfs, 2);
 	/* An unbound original driver survives as "" (not as "absent"). */
-	assert_true(back.pfs[0].vfs[0].has_driver);
-	assert_string_equal(back.pfs[0].vfs[0].orig_driver, "");
-	assert_false(back.pfs[0].vfs[0].has[VFKEY_MAC]);
-	assert_string_equal(back.pfs[0].vfs[1].orig[VFKEY_MAC], "00:00:00:00:00:00");
+	assert_true(vf_settings_has(&back.pfs[0].vfs[0].orig, VFKEY_DRIVER));
+	assert_string_equal(back.pfs[0].vfs[0].orig.driver, "");
+	assert_false(vf_settings_has(&back.pfs[0].vfs[0].orig, VFKEY_MAC));
+	/* Typed on both sides: an all-zero MAC, 802.1ad, no string kept. */
+	assert_true(vf_settings_has(&back.pfs[0].vfs[1].orig, VFKEY_MAC));
+	assert_true(mac_is_zero(back.pfs[0].vfs[1].orig.mac));
+	assert_int_equal(back.pfs[0].vfs[1].orig.vlan.vlan, 7);
+	assert_int_equal(back.pfs[0].vfs[1].orig.vlan.proto, VF_ETH_P_8021AD);
+	assert_false(vf_settings_has(&back.pfs[0].vfs[1].orig, VFKEY_QOS));
+	assert_non_null(strstr(text, "\"proto\":\"802.1ad\""));
 	assert_false(back.pfs[1].has_autoprobe);
 	assert_int_equal(back.pfs[1].orig_numvfs, 2);
 	again = ledger_to_json(&back);
@@ -167,13 +174,13 @@ static void tidy_and_put(void **state)
 	assert_int_equal(ledger_pf_copy(&copy, p), 0);
 	/* Nothing recorded any more for VF 1 and the PF's own values: gone after tidy. */
 	p->has_numvfs = p->has_autoprobe = false;
-	ledger_pf_vf(p, 1, false)->has_driver = false;
+	vf_settings_drop(&ledger_pf_vf(p, 1, false)->orig, VFKEY_DRIVER);
 	ledger_tidy(&l);
 	p = ledger_find(&l, "0000:01:00.0");
 	assert_non_null(p);
 	assert_int_equal(p->nr_vfs, 1);
 	assert_int_equal(p->vfs[0].index, 3);
-	ledger_pf_vf(p, 3, false)->has[VFKEY_MAC] = false;
+	ledger_pf_vf(p, 3, false)->orig.given = 0;
 	ledger_tidy(&l);
 	assert_null(ledger_find(&l, "0000:01:00.0"));
 	assert_int_equal(l.nr_pfs, 1);

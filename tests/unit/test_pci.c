@@ -208,6 +208,21 @@ static void device_model(void **state)
 	assert_string_equal(d.driver, "");
 
 	assert_int_equal(pcidev_read(root, "0000:09:00.0", &d, &e), -ENODEV);
+
+	/* The brief read binding decides on: the same answers, nothing more. */
+	assert_int_equal(pcidev_read_brief(root, pf.bdf, &d, &e), 0);
+	assert_int_equal(d.class_code, 0x020000);
+	assert_string_equal(d.driver, "igb");
+	assert_true(d.is_pf);
+	assert_int_equal(d.n_netdevs, 1);
+	assert_int_equal(d.iommu_group, -1);
+	assert_int_equal(d.numa_node, -1);
+	assert_int_equal(d.vendor, 0);
+	assert_int_equal(pcidev_read_brief(root, vf.bdf, &d, &e), 0);
+	assert_false(d.is_vf);
+	assert_int_equal(d.vf_index, -1);
+	assert_string_equal(d.netdevs[0], "enp1s0v0");
+	assert_int_equal(pcidev_read_brief(root, "0000:09:00.0", &d, &e), -ENODEV);
 	stree_free(root);
 }
 

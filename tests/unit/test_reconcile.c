@@ -11,6 +11,8 @@
 
 #include "reconcile.h"
 
+#include "vf_put.h"
+
 static const char *const conf = "[pf]\n"
 				"match = bdf 0000:01:00.0\n"
 				"numvfs = 2\n"
@@ -44,11 +46,8 @@ static void fresh_state(struct rc_pf_state *s, int n, int autoprobe)
 	for (int i = 0; i < n; i++) {
 		s->vfs[i].index = i;
 		snprintf(s->vfs[i].bdf, sizeof(s->vfs[i].bdf), "0000:01:10.%d", i & 7);
-		snprintf(s->vfs[i].driver, sizeof(s->vfs[i].driver), autoprobe ? "igbvf" : "");
-		for (int k = 0; k < VFKEY_NR; k++) {
-			s->vfs[i].known[k] = true;
-			snprintf(s->vfs[i].val[k], CONFIG_VAL_LEN, "%s", rc_vfkey_default(k));
-		}
+		vf_settings_defaults(&s->vfs[i].cur);
+		vf_put(&s->vfs[i].cur, VFKEY_DRIVER, autoprobe ? "igbvf" : "");
 	}
 }
 
@@ -117,14 +116,14 @@ static void matching_state_plans_nothing(void **state)
 	(void)state;
 	parse(&pf, conf);
 	fresh_state(&s, 2, 0);
-	snprintf(s.vfs[0].val[VFKEY_MAC], CONFIG_VAL_LEN, "02:00:00:00:00:01");
-	snprintf(s.vfs[0].val[VFKEY_VLAN], CONFIG_VAL_LEN, "100");
-	snprintf(s.vfs[0].driver, CONFIG_DRIVER_LEN, "vfio-pci");
-	snprintf(s.vfs[1].val[VFKEY_SPOOFCHK], CONFIG_VAL_LEN, "off");
+	vf_put(&s.vfs[0].cur, VFKEY_MAC, "02:00:00:00:00:01");
+	vf_put(&s.vfs[0].cur, VFKEY_VLAN, "100");
+	vf_put(&s.vfs[0].cur, VFKEY_DRIVER, "vfio-pci");
+	vf_put(&s.vfs[1].cur, VFKEY_SPOOFCHK, "off");
 	assert_plan(&pf, &s, NULL, "");
 	/* Undeclared values (VF 1's driver, qos) are nobody's business. */
-	snprintf(s.vfs[1].driver, CONFIG_DRIVER_LEN, "igbvf");
-	snprintf(s.vfs[0].val[VFKEY_TRUST], CONFIG_VAL_LEN, "on");
+	vf_put(&s.vfs[1].cur, VFKEY_DRIVER, "igbvf");
+	vf_put(&s.vfs[0].cur, VFKEY_TRUST, "on");
 	assert_plan(&pf, &s, NULL, "");
 	rc_pf_state_free(&s);
 	config_pf_free(&pf);
@@ -182,11 +181,11 @@ static void vlan_group_sent_together(void **state)
 	/* qos already 0, but it goes with the VLAN attribute. */
 	assert_plan(&pf, &s, NULL,
 		    "vf 0: vlan 0 -> 5\nvf 0: qos 0 -> 0\nvf 0: max_tx_rate 0 -> 100\n");
-	snprintf(s.vfs[0].val[VFKEY_VLAN], CONFIG_VAL_LEN, "5");
-	snprintf(s.vfs[0].val[VFKEY_MAX_TX_RATE], CONFIG_VAL_LEN, "100");
+	vf_put(&s.vfs[0].cur, VFKEY_VLAN, "5");
+	vf_put(&s.vfs[0].cur, VFKEY_MAX_TX_RATE, "100");
 	assert_plan(&pf, &s, NULL, "");
 	/* A setting the kernel does not report is always sent. */
-	s.vfs[0].known[VFKEY_MAX_TX_RATE] = false;
+	vf_settings_drop(&s.vfs[0].cur, VFKEY_MAX_TX_RATE);
 	assert_plan(&pf, &s, NULL, "vf 0: max_tx_rate ? -> 100\n");
 	rc_pf_state_free(&s);
 	config_pf_free(&pf);
@@ -203,22 +202,20 @@ static void undeclared_keys_restored_from_ledger(void **state)
 	(void)state;
 	parse(&pf, "[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 2\n[vf 1]\ntrust = on\n");
 	fresh_state(&s, 2, 1);
-	snprintf(s.vfs[0].val[VFKEY_MAC], CONFIG_VAL_LEN, "02:00:00:00:00:01");
-	snprintf(s.vfs[0].driver, CONFIG_DRIVER_LEN, "vfio-pci");
-	snprintf(s.vfs[1].val[VFKEY_TRUST], CONFIG_VAL_LEN, "on");
+	vf_put(&s.vfs[0].cur, VFKEY_MAC, "02:00:00:00:00:01");
+	vf_put(&s.vfs[0].cur, VFKEY_DRIVER, "vfio-pci");
+	vf_put(&s.vfs[1].cur, VFKEY_TRUST, "on");
 	lp = ledger_get(&l, "0000:01:00.0");
 	lv = ledger_pf_vf(lp, 0, true);
-	lv->has[VFKEY_MAC] = true;
-	snprintf(lv->orig[VFKEY_MAC], CONFIG_VAL_LEN, "00:00:00:00:00:00");
-	lv->has_driver = true;
-	snprintf(lv->orig_driver, CONFIG_DRIVER_LEN, "igbvf");
+	vf_put(&lv->orig, VFKEY_MAC, "00:00:00:00:00:00");
+	vf_put(&lv->orig, VFKEY_DRIVER, "igbvf");
 	/* VF 0 no longer declared: MAC and driver go back; VF 1 is as declared. */
 	assert_plan(&pf, &s, lp,
 		    "vf 0: mac 02:00:00:00:00:01 -> 00:00:00:00:00:00 (restore)\n"
 		    "vf 0: driver vfio-pci -> igbvf (restore)\n");
 	/* Already back (someone restored by hand): nothing to do. */
-	snprintf(s.vfs[0].val[VFKEY_MAC], CONFIG_VAL_LEN, "00:00:00:00:00:00");
-	snprintf(s.vfs[0].driver, CONFIG_DRIVER_LEN, "igbvf");
+	vf_put(&s.vfs[0].cur, VFKEY_MAC, "00:00:00:00:00:00");
+	vf_put(&s.vfs[0].cur, VFKEY_DRIVER, "igbvf");
 	assert_plan(&pf, &s, lp, "");
 	rc_pf_state_free(&s);
 	config_pf_free(&pf);
@@ -241,9 +238,8 @@ static void removed_pf_undone(void **state)
 	assert_plan(NULL, &s, lp, "autoprobe off -> on (restore)\nnumvfs 4 -> 0 (restore)\n");
 	/* The VF count was the user's: VF entries are restored in place instead. */
 	lp->has_numvfs = false;
-	ledger_pf_vf(lp, 2, true)->has[VFKEY_TRUST] = true;
-	snprintf(lp->vfs[0].orig[VFKEY_TRUST], CONFIG_VAL_LEN, "off");
-	snprintf(s.vfs[2].val[VFKEY_TRUST], CONFIG_VAL_LEN, "on");
+	vf_put(&ledger_pf_vf(lp, 2, true)->orig, VFKEY_TRUST, "off");
+	vf_put(&s.vfs[2].cur, VFKEY_TRUST, "on");
 	assert_plan(NULL, &s, lp,
 		    "autoprobe off -> on (restore)\nvf 2: trust on -> off (restore)\n");
 	/* vfctl never touched it: an undeclared PF is left alone. */
@@ -264,17 +260,17 @@ static void ledger_notes(void **state)
 	a.vf = 1;
 	a.key = VFKEY_MAC;
 	a.old_known = true;
-	snprintf(a.old, sizeof(a.old), "00:00:00:00:00:00");
-	snprintf(a.value, sizeof(a.value), "02:00:00:00:00:01");
+	vf_put(&a.old, a.key, "00:00:00:00:00:00");
+	vf_put(&a.value, a.key, "02:00:00:00:00:01");
 	assert_int_equal(rc_ledger_note(&l, "0000:01:00.0", "/c/a.conf", &a), 0);
 	/* A second change keeps the first original. */
-	snprintf(a.old, sizeof(a.old), "02:00:00:00:00:01");
-	snprintf(a.value, sizeof(a.value), "02:00:00:00:00:02");
+	vf_put(&a.old, a.key, "02:00:00:00:00:01");
+	vf_put(&a.value, a.key, "02:00:00:00:00:02");
 	assert_int_equal(rc_ledger_note(&l, "0000:01:00.0", "/c/a.conf", &a), 0);
 	lp = ledger_find(&l, "0000:01:00.0");
 	assert_non_null(lp);
 	assert_string_equal(lp->config, "/c/a.conf");
-	assert_string_equal(ledger_pf_vf(lp, 1, false)->orig[VFKEY_MAC], "00:00:00:00:00:00");
+	assert_true(mac_is_zero(ledger_pf_vf(lp, 1, false)->orig.mac));
 
 	/* A VF count change forgets VF entries: those VFs are gone. */
 	memset(&a, 0, sizeof(a));
@@ -307,14 +303,15 @@ static void inverse_actions(void **state)
 	memset(&a, 0, sizeof(a));
 	a.kind = RC_VF_DRIVER;
 	a.vf = 3;
-	snprintf(a.value, sizeof(a.value), "vfio-pci");
+	a.key = VFKEY_DRIVER;
+	vf_put(&a.value, a.key, "vfio-pci");
 	/* Unknown before: cannot be rolled back. */
 	assert_false(rc_action_inverse(&a, &inv));
 	a.old_known = true;
-	snprintf(a.old, sizeof(a.old), "igbvf");
+	vf_put(&a.old, a.key, "igbvf");
 	assert_true(rc_action_inverse(&a, &inv));
-	assert_string_equal(inv.value, "igbvf");
-	assert_string_equal(inv.old, "vfio-pci");
+	assert_string_equal(inv.value.driver, "igbvf");
+	assert_string_equal(inv.old.driver, "vfio-pci");
 	a.kind = RC_NUMVFS;
 	a.num = 4;
 	a.old_num = 0;

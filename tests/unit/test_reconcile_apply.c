@@ -21,9 +21,17 @@
 #define FAKE_VFS 8
 
 struct fake_vf {
-	char driver[CONFIG_DRIVER_LEN];
-	char val[VFKEY_NR][CONFIG_VAL_LEN];
+	struct vf_settings s; /* every key known; driver "" = none */
 };
+
+/* A value as the user writes it (a rotating buffer: a few per assert). */
+static const char *vs(const struct fake_vf *v, int k)
+{
+	static char buf[4][VF_DRIVER_LEN];
+	static int n;
+
+	return vf_settings_value_str(&v->s, k, buf[n++ % 4], VF_DRIVER_LEN);
+}
 
 struct fake_pf {
 	char bdf[CONFIG_BDF_LEN];
@@ -41,6 +49,7 @@ struct fake {
 	int fail_at[OP_NR]; /* fail the Nth call (1-based) of op, 0 = never */
 	int fail_err[OP_NR];
 	int unsupported_key; /* set_vf of this key answers EOPNOTSUPP (-1: none) */
+	int ignored_key; /* set_vf of this key says yes and changes nothing (-1: none) */
 	int changes; /* successful changing calls */
 };
 
@@ -92,11 +101,7 @@ static int fake_read(void *priv, const char *bdf, struct rc_pf_state *st, struct
 	for (int i = 0; i < p->numvfs; i++) {
 		st->vfs[i].index = i;
 		snprintf(st->vfs[i].bdf, sizeof(st->vfs[i].bdf), "%.7s10.%d", bdf, i & 7);
-		snprintf(st->vfs[i].driver, sizeof(st->vfs[i].driver), "%s", p->vf[i].driver);
-		for (int k = 0; k < VFKEY_NR; k++) {
-			st->vfs[i].known[k] = true;
-			snprintf(st->vfs[i].val[k], CONFIG_VAL_LEN, "%s", p->vf[i].val[k]);
-		}
+		st->vfs[i].cur = p->vf[i].s;
 	}
 	return 0;
 }
@@ -127,9 +132,9 @@ static int fake_numvfs(void *priv, const struct rc_pf_state *st, int n, struct e
 	if (n && p->numvfs && n != p->numvfs)
 		return err_set(e, EBUSY, "write 0 first");
 	for (int i = p->numvfs; i < n; i++) {
-		snprintf(p->vf[i].driver, CONFIG_DRIVER_LEN, "%s", p->autoprobe ? "igbvf" : "");
-		for (int k = 0; k < VFKEY_NR; k++)
-			snprintf(p->vf[i].val[k], CONFIG_VAL_LEN, "%s", rc_vfkey_default(k));
+		vf_settings_defaults(&p->vf[i].s);
+		snprintf(p->vf[i].s.driver, VF_DRIVER_LEN, "%s", p->autoprobe ? "igbvf" : "");
+		p->vf[i].s.given |= 1u << VFKEY_DRIVER;
 	}
 	p->numvfs = n;
 	f->changes++;
@@ -148,8 +153,8 @@ static int fake_online(void *priv, const struct rc_pf_state *st, int n, struct e
 	return 0;
 }
 
-static int fake_set_vf(void *priv, const struct rc_pf_state *st, int vf, const bool has[VFKEY_NR],
-		       const char val[VFKEY_NR][CONFIG_VAL_LEN], struct errinfo *e)
+static int fake_set_vf(void *priv, const struct rc_pf_state *st, int vf,
+		       const struct vf_settings *want, struct errinfo *e)
 {
 	struct fake *f = priv;
 	struct fake_pf *p = fake_find(f, st->bdf);
@@ -158,19 +163,20 @@ static int fake_set_vf(void *priv, const struct rc_pf_state *st, int vf, const b
 	if (r)
 		return r;
 	assert_true(vf < p->numvfs);
+	assert_false(vf_settings_has(want, VFKEY_DRIVER));
 	for (int k = 0; k < VFKEY_NR; k++) {
-		if (!has[k])
+		if (!vf_settings_has(want, k))
 			continue;
 		/* One call is one kernel attribute: never two groups at once. */
 		if (group >= 0)
-			assert_int_equal(rc_vfkey_group(k), group);
-		group = rc_vfkey_group(k);
+			assert_int_equal(vfkey_group(k), group);
+		group = vfkey_group(k);
 		if (k == f->unsupported_key)
 			return err_set(e, EOPNOTSUPP, "%s not supported", vfkey_name(k));
 	}
 	for (int k = 0; k < VFKEY_NR; k++)
-		if (has[k])
-			snprintf(p->vf[vf].val[k], CONFIG_VAL_LEN, "%s", val[k]);
+		if (vf_settings_has(want, k) && k != f->ignored_key)
+			vf_settings_copy_key(&p->vf[vf].s, want, k);
 	f->changes++;
 	return 0;
 }
@@ -184,7 +190,7 @@ static int fake_driver(void *priv, const struct rc_pf_state *st, int vf, const c
 
 	if (r)
 		return r;
-	snprintf(p->vf[vf].driver, CONFIG_DRIVER_LEN, "%s", driver);
+	snprintf(p->vf[vf].s.driver, VF_DRIVER_LEN, "%s", driver);
 	f->changes++;
 	return 0;
 }
@@ -203,6 +209,7 @@ static void fake_init(struct fake *f)
 {
 	memset(f, 0, sizeof(*f));
 	f->unsupported_key = -1;
+	f->ignored_key = -1;
 	snprintf(f->pf[0].bdf, CONFIG_BDF_LEN, "0000:01:00.0");
 	snprintf(f->pf[0].mac, 18, "52:54:00:00:00:01");
 	snprintf(f->pf[1].bdf, CONFIG_BDF_LEN, "0000:02:00.0");
@@ -248,14 +255,14 @@ static void assert_declared(const struct fake_pf *p)
 {
 	assert_int_equal(p->numvfs, 3);
 	assert_int_equal(p->autoprobe, 0);
-	assert_string_equal(p->vf[0].val[VFKEY_MAC], "02:00:00:00:00:01");
-	assert_string_equal(p->vf[0].val[VFKEY_VLAN], "10");
-	assert_string_equal(p->vf[0].val[VFKEY_QOS], "2");
-	assert_string_equal(p->vf[0].driver, "vfio-pci");
-	assert_string_equal(p->vf[1].driver, "");
-	assert_string_equal(p->vf[2].val[VFKEY_TRUST], "on");
-	assert_string_equal(p->vf[2].val[VFKEY_STATE], "disable");
-	assert_string_equal(p->vf[2].val[VFKEY_MAX_TX_RATE], "500");
+	assert_string_equal(vs(&p->vf[0], VFKEY_MAC), "02:00:00:00:00:01");
+	assert_string_equal(vs(&p->vf[0], VFKEY_VLAN), "10");
+	assert_string_equal(vs(&p->vf[0], VFKEY_QOS), "2");
+	assert_string_equal(p->vf[0].s.driver, "vfio-pci");
+	assert_string_equal(p->vf[1].s.driver, "");
+	assert_string_equal(vs(&p->vf[2], VFKEY_TRUST), "on");
+	assert_string_equal(vs(&p->vf[2], VFKEY_STATE), "disable");
+	assert_string_equal(vs(&p->vf[2], VFKEY_MAX_TX_RATE), "500");
 }
 
 static void apply_twice_then_remove(void **state)
@@ -369,8 +376,8 @@ static void unsupported_is_partial(void **state)
 	assert_int_equal(rep.pfs[0].nr_unsupported, 1);
 	assert_non_null(strstr(rep.pfs[0].unsupported[0], "vf 2: state auto -> disable"));
 	/* The other settings still went ahead. */
-	assert_string_equal(f.pf[0].vf[2].val[VFKEY_TRUST], "on");
-	assert_string_equal(f.pf[0].vf[0].driver, "vfio-pci");
+	assert_string_equal(vs(&f.pf[0].vf[2], VFKEY_TRUST), "on");
+	assert_string_equal(f.pf[0].vf[0].s.driver, "vfio-pci");
 	apply_report_free(&rep);
 	config_set_free(&set);
 	ledger_free(&led);
@@ -506,9 +513,103 @@ static void report_json(void **state)
 	ledger_free(&led);
 }
 
+/*
+ * One typed value from the file to the device and back: config -> struct
+ * -> apply -> ledger -> JSON -> ledger -> undo, with no text in between.
+ */
+static void typed_round_trip_through_ledger_json(void **state)
+{
+	const char *const texts[] = {
+		"[pf]\nmatch = bdf 0000:01:00.0\nnumvfs = 2\n"
+		"[vf 1]\nmac = 02:00:00:00:00:07\nvlan = 5\nqos = 1\nproto = 802.1AD\n"
+		"driver = vfio-pci\n",
+	};
+	struct config_set set, none = {0};
+	struct ledger led = {0}, back;
+	struct apply_report rep;
+	struct errinfo e;
+	struct fake f;
+	const struct ledger_vf *lv;
+	struct fake_vf *v;
+	char *text;
+
+	(void)state;
+	fake_init(&f);
+	f.pf[0].numvfs = 2;
+	for (int i = 0; i < 2; i++) {
+		vf_settings_defaults(&f.pf[0].vf[i].s);
+		snprintf(f.pf[0].vf[i].s.driver, VF_DRIVER_LEN, "igbvf");
+		f.pf[0].vf[i].s.given |= 1u << VFKEY_DRIVER;
+	}
+	v = &f.pf[0].vf[1];
+	mac_parse("02:00:00:00:00:99", v->s.mac);
+	load(&set, texts, 1);
+	assert_int_equal(set.pfs[0].vfs[0].set.vlan.proto, VF_ETH_P_8021AD);
+	assert_int_equal(run(&f, &set, &led, NULL, false, &rep), APPLY_OK);
+	apply_report_free(&rep);
+	assert_memory_equal(v->s.mac, "\x02\x00\x00\x00\x00\x07", 6);
+	assert_int_equal(v->s.vlan.vlan, 5);
+	assert_int_equal(v->s.vlan.qos, 1);
+	assert_int_equal(v->s.vlan.proto, VF_ETH_P_8021AD);
+	assert_string_equal(v->s.driver, "vfio-pci");
+
+	text = ledger_to_json(&led);
+	assert_non_null(text);
+	ledger_free(&led);
+	assert_int_equal(ledger_from_json(text, "t", &back, &e), 0);
+	free(text);
+	lv = ledger_pf_vf_const(ledger_find_const(&back, "0000:01:00.0"), 1);
+	assert_non_null(lv);
+	assert_memory_equal(lv->orig.mac, "\x02\x00\x00\x00\x00\x99", 6);
+	assert_int_equal(lv->orig.vlan.vlan, 0);
+	assert_int_equal(lv->orig.vlan.proto, VF_ETH_P_8021Q);
+	assert_string_equal(lv->orig.driver, "igbvf");
+	assert_null(ledger_pf_vf_const(ledger_find_const(&back, "0000:01:00.0"), 0));
+
+	/* The file goes: the reloaded originals go back, the ledger empties. */
+	assert_int_equal(run(&f, &none, &back, NULL, false, &rep), APPLY_OK);
+	apply_report_free(&rep);
+	assert_memory_equal(v->s.mac, "\x02\x00\x00\x00\x00\x99", 6);
+	assert_int_equal(v->s.vlan.vlan, 0);
+	assert_int_equal(v->s.vlan.proto, VF_ETH_P_8021Q);
+	assert_string_equal(v->s.driver, "igbvf");
+	assert_int_equal(back.nr_pfs, 0);
+	ledger_free(&back);
+	config_set_free(&set);
+}
+
+/* A driver that says yes and does not apply: caught by the one read after the settings. */
+static void accepted_but_not_applied_rolls_back(void **state)
+{
+	const char *const texts[] = {conf_a};
+	struct config_set set;
+	struct ledger led = {0};
+	struct apply_report rep;
+	struct fake f;
+
+	(void)state;
+	fake_init(&f);
+	f.ignored_key = VFKEY_TRUST;
+	load(&set, texts, 1);
+	assert_int_equal(run(&f, &set, &led, NULL, false, &rep), APPLY_FAILED);
+	assert_non_null(
+		strstr(rep.pfs[0].err.msg,
+		       "PF 0000:01:00.0: vf 2: the driver accepted trust on but reports off"));
+	/* Checked before any driver bind: no bind was attempted. */
+	assert_int_equal(f.calls[OP_DRIVER], 0);
+	assert_int_equal(f.pf[0].numvfs, 0);
+	assert_int_equal(f.pf[0].autoprobe, 1);
+	assert_int_equal(led.nr_pfs, 0);
+	apply_report_free(&rep);
+	config_set_free(&set);
+	ledger_free(&led);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(typed_round_trip_through_ledger_json),
+		cmocka_unit_test(accepted_but_not_applied_rolls_back),
 		cmocka_unit_test(apply_twice_then_remove),
 		cmocka_unit_test(failure_rolls_back),
 		cmocka_unit_test(unsupported_is_partial),

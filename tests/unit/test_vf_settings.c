@@ -26,7 +26,7 @@ static void full_set_parses(void **state)
 			       "spoofchk", "off", "trust", "on", "state", "disable", "query_rss",
 			       "on"),
 			 0);
-	assert_int_equal(s.given, (1u << VF_SET_COUNT) - 1);
+	assert_int_equal(s.given, (1u << VFKEY_LINK_NR) - 1);
 	assert_memory_equal(s.mac, "\x02\xaa\xbb\xcc\xdd\x0e", 6);
 	assert_int_equal(s.vlan.vlan, 4095);
 	assert_int_equal(s.vlan.qos, 7);
@@ -46,8 +46,8 @@ static void defaults_and_partial_sets(void **state)
 
 	(void)state;
 	assert_int_equal(PARSE(&s, &e, "vlan", "10"), 0);
-	assert_true(vf_settings_has(&s, VF_SET_VLAN));
-	assert_false(vf_settings_has(&s, VF_SET_MAC));
+	assert_true(vf_settings_has(&s, VFKEY_VLAN));
+	assert_false(vf_settings_has(&s, VFKEY_MAC));
 	assert_int_equal(s.vlan.qos, 0);
 	assert_int_equal(s.vlan.proto, VF_ETH_P_8021Q);
 	assert_int_equal(PARSE(&s, &e, "proto", "802.1q", "vlan", "0"), 0);
@@ -143,10 +143,154 @@ static void key_names_round_trip(void **state)
 	int k;
 
 	(void)state;
-	for (k = 0; k < VF_SET_COUNT; k++)
-		assert_int_equal(vf_setting_key_lookup(vf_setting_key_name(k)), k);
-	assert_int_equal(vf_setting_key_lookup("MAC"), -1);
-	assert_null(vf_setting_key_name(VF_SET_COUNT));
+	for (k = 0; k < VFKEY_NR; k++)
+		assert_int_equal(vfkey_lookup(vfkey_name(k)), k);
+	assert_int_equal(vfkey_lookup("MAC"), -1);
+	assert_string_equal(vfkey_name(VFKEY_NR), "?");
+	assert_int_equal(vfkey_group(VFKEY_QOS), vfkey_group(VFKEY_PROTO));
+	assert_int_equal(vfkey_group(VFKEY_MIN_TX_RATE), 2);
+	assert_int_equal(vfkey_group(VFKEY_MAC), 0);
+}
+
+/* "driver" is a key of the configuration file only, and checked like the others. */
+static void driver_only_with_flag(void **state)
+{
+	struct vf_settings s;
+	struct errinfo e;
+
+	(void)state;
+	vf_settings_init(&s);
+	assert_int_equal(vf_settings_parse_one(&s, "driver", "vfio-pci", &e), -EINVAL);
+	assert_string_equal(e.msg, "unknown VF setting 'driver'");
+	assert_int_equal(vf_settings_parse_key(&s, "driver", "vfio pci", VF_PARSE_DRIVER, &e),
+			 -EINVAL);
+	assert_non_null(strstr(e.msg, "expected a driver name like vfio-pci"));
+	assert_int_equal(vf_settings_parse_key(&s, "driver", "vfio-pci", VF_PARSE_DRIVER, &e), 0);
+	assert_true(vf_settings_has(&s, VFKEY_DRIVER));
+	assert_string_equal(s.driver, "vfio-pci");
+	assert_int_equal(vf_settings_parse_key(&s, "driver", "igbvf", VF_PARSE_DRIVER, &e),
+			 -EINVAL);
+	assert_string_equal(e.msg, "VF setting 'driver' given twice");
+}
+
+/* Every value printed as the user writes it parses back to the same typed value. */
+static void value_text_round_trip(void **state)
+{
+	static const char *const words[][2] = {
+		{"mac", "02:aa:bb:cc:dd:0e"},
+		{"vlan", "4095"},
+		{"qos", "7"},
+		{"proto", "802.1ad"},
+		{"min_tx_rate", "0"},
+		{"max_tx_rate", "4294967295"},
+		{"spoofchk", "off"},
+		{"trust", "on"},
+		{"state", "enable"},
+		{"query_rss", "on"},
+		{"driver", "vfio-pci"},
+		{"proto", "802.1Q"},
+		{"state", "auto"},
+		{"state", "disable"},
+	};
+	struct errinfo e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		struct vf_settings a, b;
+		char text[VF_DRIVER_LEN];
+		int k = vfkey_lookup(words[i][0]);
+
+		vf_settings_init(&a);
+		vf_settings_init(&b);
+		assert_int_equal(
+			vf_settings_parse_key(&a, words[i][0], words[i][1], VF_PARSE_DRIVER, &e),
+			0);
+		assert_string_equal(vf_settings_value_str(&a, k, text, sizeof(text)), words[i][1]);
+		assert_int_equal(vf_settings_parse_key(&b, words[i][0], text, VF_PARSE_DRIVER, &e),
+				 0);
+		assert_true(vf_settings_same(&a, &b, k));
+		assert_int_equal(a.given, b.given);
+	}
+}
+
+/* The kernel's view (vf_link_info) and the model map both ways, unknowns included. */
+static void link_info_both_ways(void **state)
+{
+	struct vf_link_info in = {0}, out;
+	struct vf_settings s, d;
+
+	(void)state;
+	in.vf = 3;
+	in.has_mac = true;
+	memcpy(in.mac, "\x02\x00\x00\x00\x00\x09", 6);
+	in.has_vlan = true;
+	in.vlan.vlan = 10;
+	in.vlan.proto = 0; /* a driver that does not say: 802.1Q */
+	in.spoofchk = 0;
+	in.trust = -1;
+	in.link_state = VF_LINK_STATE_DISABLE;
+	in.query_rss = -1;
+	vf_settings_from_link(&s, &in);
+	assert_true(vf_settings_has(&s, VFKEY_MAC));
+	assert_true(vf_settings_has(&s, VFKEY_PROTO));
+	assert_int_equal(s.vlan.proto, VF_ETH_P_8021Q);
+	assert_false(vf_settings_has(&s, VFKEY_MIN_TX_RATE));
+	assert_false(vf_settings_has(&s, VFKEY_TRUST));
+	assert_false(vf_settings_has(&s, VFKEY_DRIVER));
+	vf_settings_to_link(&s, 3, &out);
+	assert_int_equal(out.vf, 3);
+	assert_true(out.has_mac && out.has_vlan && !out.has_rate);
+	assert_memory_equal(out.mac, in.mac, 6);
+	assert_int_equal(out.spoofchk, 0);
+	assert_int_equal(out.trust, -1);
+	assert_int_equal(out.link_state, VF_LINK_STATE_DISABLE);
+	/* Fresh-VF defaults: every link key known, spoof checking on. */
+	vf_settings_defaults(&d);
+	assert_int_equal(d.given, (1u << VFKEY_LINK_NR) - 1);
+	assert_int_equal(d.spoofchk, 1);
+	assert_true(mac_is_zero(d.mac));
+	vf_settings_copy_key(&d, &s, VFKEY_MAC);
+	assert_true(vf_settings_same(&d, &s, VFKEY_MAC));
+	vf_settings_drop(&d, VFKEY_MAC);
+	assert_false(vf_settings_has(&d, VFKEY_MAC));
+}
+
+/* The one MAC parser (src/lib/mac.c) every caller uses. */
+static void mac_parser(void **state)
+{
+	uint8_t m[6] = {1, 2, 3, 4, 5, 6};
+	char buf[MAC_STR_LEN];
+
+	(void)state;
+	assert_int_equal(mac_parse("02:AA:bb:0c:dd:0E", m), 0);
+	assert_string_equal(mac_str(m, buf), "02:aa:bb:0c:dd:0e");
+	assert_int_equal(mac_parse_len("02:00:00:00:00:01,tap", 17, m), 0);
+	assert_int_equal(m[5], 1);
+	static const char *const bad[] = {
+		"",
+		"02:00:00:00:00",
+		"02:00:00:00:00:0",
+		"02:00:00:00:00:001",
+		"2:00:00:00:00:01",
+		"02-00-00-00-00-01",
+		"02:00:00:00:00:0g",
+		" 2:00:00:00:00:01",
+		"02:00:00:00:00:01 ",
+		"0x:00:00:00:00:01",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(m, 7, 6);
+		if (mac_parse(bad[i], m) != -EINVAL)
+			fail_msg("\"%s\" parsed", bad[i]);
+		/* A failed parse leaves the output alone. */
+		assert_int_equal(m[0], 7);
+	}
+	assert_int_equal(mac_parse(NULL, m), -EINVAL);
+	mac_parse("01:00:5e:00:00:01", m);
+	assert_true(mac_is_multicast(m));
+	assert_false(mac_is_broadcast(m));
+	mac_parse("ff:ff:ff:ff:ff:ff", m);
+	assert_true(mac_is_broadcast(m));
 }
 
 int main(void)
@@ -158,6 +302,10 @@ int main(void)
 		cmocka_unit_test(hints_for_common_mistakes),
 		cmocka_unit_test(rules_between_keys),
 		cmocka_unit_test(key_names_round_trip),
+		cmocka_unit_test(driver_only_with_flag),
+		cmocka_unit_test(value_text_round_trip),
+		cmocka_unit_test(link_info_both_ways),
+		cmocka_unit_test(mac_parser),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

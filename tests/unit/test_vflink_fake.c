@@ -135,6 +135,58 @@ static void set_is_seen_by_another_handle_and_logged(void **state)
 	vflink_close(b);
 }
 
+/*
+ * A handle keeps its parsed table between requests: a change made behind
+ * its back (another process, a test appending a line) must still be seen,
+ * and many changes keep the file small (appended lines are compacted).
+ */
+static void cache_sees_outside_changes_and_file_stays_small(void **state)
+{
+	struct fx *fx = *state;
+	struct vf_attr_value trust = {.attr = VF_ATTR_TRUST, .on = 1};
+	struct vf_link_info *vfs;
+	struct vflink *a;
+	struct errinfo e;
+	FILE *f;
+	int n, lines = 0;
+
+	write_file(fx->state, "pf eth1 numvfs 2\n");
+	a = vflink_open_fake(fx->state, &e);
+	assert_non_null(a);
+	assert_int_equal(vflink_get_vfs(a, "eth1", &vfs, &n, &e), 0);
+	free(vfs);
+	/* Same length as before: only the bytes tell the change. */
+	write_file(fx->state, "pf eth1 numvfs 3\n");
+	assert_int_equal(vflink_get_vfs(a, "eth1", &vfs, &n, &e), 0);
+	assert_int_equal(n, 3);
+	free(vfs);
+	f = fopen(fx->state, "a");
+	assert_non_null(f);
+	fputs("fail eth1 trust EPERM 1\n", f);
+	fclose(f);
+	assert_int_equal(vflink_set_vf(a, "eth1", 0, &trust, &e), -EPERM);
+	for (int i = 0; i < 300; i++) {
+		trust.on = (uint32_t)(i & 1);
+		assert_int_equal(vflink_set_vf(a, "eth1", (uint32_t)(i % 3), &trust, &e), 0);
+	}
+	f = fopen(fx->state, "r");
+	assert_non_null(f);
+	for (int c = fgetc(f); c != EOF; c = fgetc(f))
+		lines += c == '\n';
+	fclose(f);
+	/* pf line, one line per VF, at most numvfs + 65 appended ones */
+	assert_true(lines <= 1 + 3 + 3 + 65);
+	vflink_close(a);
+	a = vflink_open_fake(fx->state, &e);
+	assert_int_equal(vflink_get_vfs(a, "eth1", &vfs, &n, &e), 0);
+	/* The last of the 300: i = 299 (odd, on) went to VF 2, i = 298 (off) to VF 1. */
+	assert_int_equal(vfs[2].trust, 1);
+	assert_int_equal(vfs[1].trust, 0);
+	assert_int_equal(vfs[0].trust, 1);
+	free(vfs);
+	vflink_close(a);
+}
+
 static void injected_errors_count_down_and_persist(void **state)
 {
 	struct fx *fx = *state;
@@ -211,6 +263,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(defaults_and_explicit_vf_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(set_is_seen_by_another_handle_and_logged, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(cache_sees_outside_changes_and_file_stays_small,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(injected_errors_count_down_and_persist, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(unknown_pf_nosriov_and_vf_range, setup, teardown),

@@ -128,7 +128,7 @@ static int list_one(struct vfctl_ctx *ctx, struct pcinames *names, const char *b
 			if (vd.iommu_group >= 0)
 				snprintf(grp, sizeof(grp), "%d", vd.iommu_group);
 			if (l && l->has_mac)
-				vf_mac_str(l->mac, mac);
+				mac_str(l->mac, mac);
 			if (l && l->has_vlan)
 				snprintf(vlan, sizeof(vlan), "%u", l->vlan.vlan);
 			row[0] = idx;

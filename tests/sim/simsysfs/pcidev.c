@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "pci_addr.h"
 #include "simsysfs.h"
 
 #define VFIO_MAJOR 243
@@ -484,10 +485,15 @@ static int sriov_enable(struct sim *s, struct simdev *pf, int n)
 	unsigned int dom, bus, dev, fn;
 	char p[512], parent[sizeof(pf->dir)];
 	struct simdev *vfs[256];
+	struct bdf a;
 	char *slash;
 
-	if (sscanf(pf->bdf, "%x:%x:%x.%x", &dom, &bus, &dev, &fn) != 4 || n > 256)
+	if (bdf_parse(pf->bdf, &a, NULL, NULL) || n > 256)
 		return -EINVAL;
+	dom = a.domain;
+	bus = a.bus;
+	dev = a.dev;
+	fn = a.fn;
 	snprintf(parent, sizeof(parent), "%s", pf->dir);
 	slash = strrchr(parent, '/');
 	*slash = '\0';

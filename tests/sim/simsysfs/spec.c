@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "pci_addr.h"
 #include "simsysfs.h"
 
 static int parse_ids(const char *v, uint16_t *a, uint16_t *b)
@@ -189,10 +190,10 @@ static int parse_dev(struct sim *s, char *args, char *err, size_t errlen)
 		}
 	}
 	if (d->net[0] && !d->mac[0]) {
-		unsigned int b = 0, dv = 0, f = 0;
+		struct bdf a = {0};
 
-		sscanf(d->bdf + 5, "%x:%x.%x", &b, &dv, &f);
-		snprintf(d->mac, sizeof(d->mac), "52:54:00:%02x:%02x:%02x", b, dv, f);
+		bdf_parse(d->bdf, &a, NULL, NULL);
+		snprintf(d->mac, sizeof(d->mac), "52:54:00:%02x:%02x:%02x", a.bus, a.dev, a.fn);
 	}
 	if (d->bridge && !d->class)
 		d->class = 0x060400;
