@@ -118,11 +118,9 @@ struct vfio_pci {
 	bool req_watched;
 };
 
-static void vp_cfg_read(struct pci_dev *d, uint32_t off, uint8_t *data, uint32_t len);
-
 static struct vfio_pci *vp_of(struct pci_dev *d)
 {
-	return d && d->cfg_read == vp_cfg_read ? d->opaque : NULL;
+	return d && d->kind == PCI_DEV_VFIO ? d->opaque : NULL;
 }
 
 /*
@@ -486,17 +484,6 @@ static const struct vfio_irq_ops steer_ops = {
 	.irqfd = steer_irqfd,
 };
 
-static struct vfio_shared *find_shared(struct vm *vm)
-{
-	for (int i = 0; i < PCI_MAX_SLOTS; i++) {
-		struct vfio_pci *o = vp_of(vm->pci.dev[i]);
-
-		if (o)
-			return o->sh;
-	}
-	return NULL;
-}
-
 static int free_slot(struct vm *vm)
 {
 	for (int s = 1; s < PCI_MAX_SLOTS; s++)
@@ -597,6 +584,8 @@ static void vp_release(struct vfio_pci *vp, struct give_back_result *r)
 	else
 		give_back_saved(vp->root, vp->state_dir, vp->saved, vp->nr_saved, r);
 	if (vp->sh && --vp->sh->refs <= 0) {
+		if (vp->vm && vp->vm->vfio == vp->sh)
+			vp->vm->vfio = NULL;
 		vfio_iommu_close(&vp->sh->io);
 		/* only now, with every fd closed, can vfio-pci let go of the devices */
 		for (int i = 0; i < vp->sh->nr_pending; i++) {
@@ -618,6 +607,26 @@ static void vp_release(struct vfio_pci *vp, struct give_back_result *r)
 	if (vp->steer_lock_init)
 		pthread_mutex_destroy(&vp->steer_lock);
 	vp->steer_lock_init = false;
+}
+
+/*
+ * pci_dev.release (pci_host_exit(), in vm_destroy()): the shared state goes
+ * with the last device, and with it the managed devices go back; failures
+ * reach the front end through vm->release_failed.
+ */
+static void vp_pci_release(struct pci_dev *d)
+{
+	struct give_back_result gb = {0};
+	struct vfio_pci *vp = d->opaque;
+	struct vm *vm = vp->vm;
+
+	vp_release(vp, &gb);
+	free(vp);
+	if (gb.failed && vm) {
+		if (!vm->release_failed)
+			vm->release_err = gb.first;
+		vm->release_failed += gb.failed;
+	}
 }
 
 static int setup_pci_dev(struct vfio_pci *vp, struct errinfo *e)
@@ -651,7 +660,9 @@ static int setup_pci_dev(struct vfio_pci *vp, struct errinfo *e)
 		if (ret < 0)
 			return ret;
 	}
+	d->kind = PCI_DEV_VFIO;
 	d->opaque = vp;
+	d->release = vp_pci_release;
 	d->cfg_read = vp_cfg_read;
 	d->cfg_write = vp_cfg_write;
 	d->bar_activate = vp_bar_activate;
@@ -770,7 +781,7 @@ int vfio_pci__add(struct vm *vm, struct vfio_pci *vp, struct errinfo *e)
 		goto err;
 	}
 
-	vp->sh = find_shared(vm);
+	vp->sh = vm->vfio;
 	if (!vp->sh) {
 		vp->sh = calloc(1, sizeof(*vp->sh));
 		if (!vp->sh) {
@@ -784,6 +795,7 @@ int vfio_pci__add(struct vm *vm, struct vfio_pci *vp, struct errinfo *e)
 			vp->sh = NULL;
 			goto err;
 		}
+		vm->vfio = vp->sh;
 	}
 	vp->sh->refs++;
 
@@ -878,27 +890,6 @@ err:
 	return ret;
 }
 
-int vfio_pci__release_all(struct vm *vm, struct errinfo *e)
-{
-	struct give_back_result gb = {0};
-
-	/* devices first (their fds pin the container), shared state with the last */
-	for (int i = 0; i < PCI_MAX_SLOTS; i++) {
-		struct vfio_pci *vp = vp_of(vm->pci.dev[i]);
-
-		if (!vp)
-			continue;
-		pthread_mutex_lock(&vm->pci.lock);
-		vm->pci.dev[i] = NULL;
-		pthread_mutex_unlock(&vm->pci.lock);
-		vp_release(vp, &gb);
-		free(vp);
-	}
-	if (gb.failed)
-		*e = gb.first;
-	return gb.failed;
-}
-
 int vfio_pci__check(const struct vfio_host_opts *h, const char *spec, const struct guest_mem *mem,
 		    uint64_t mmio64_base, uint64_t mmio64_size, unsigned int phys_bits,
 		    struct vfio_preflight_report *r, struct errinfo *e)
@@ -965,7 +956,7 @@ int vfio_pci__irq_report(struct vm *vm, const char *sysfs_root, struct vfio_irq_
 
 int vfio_pci__dma_stats(struct vm *vm, struct vfio_dma_stats *st, const char **backend)
 {
-	struct vfio_shared *sh = find_shared(vm);
+	struct vfio_shared *sh = vm->vfio;
 
 	if (!sh || !sh->dma_mapped)
 		return -ENOENT;

@@ -147,15 +147,13 @@ int virtio_pci_init(struct virtio_pci *vp, struct vm *vm, const struct guest_mem
 		    const char *name, uint16_t device_id, uint32_t class_code,
 		    unsigned int nr_queues, uint16_t queue_size, uint64_t dev_features,
 		    const struct virtio_dev_ops *ops, void *dev, struct errinfo *e);
-/* Put the function on the VM's PCI bus, MSI-X irqfds, kicks on the I/O thread. */
+/*
+ * Put the function on the VM's PCI bus, MSI-X irqfds, kicks on the I/O
+ * thread.  From then on the VM owns it: vm_destroy() (pci_host_exit())
+ * takes its BARs off the bus and calls ops->destroy.
+ */
 int virtio_pci_register(struct virtio_pci *vp, struct errinfo *e);
 void virtio_pci_exit(struct virtio_pci *vp);
-/*
- * Free every virtio device of @vm (after vm_run() returned, before
- * vm_destroy()): their BARs leave the bus, threads stop, files close.
- */
-void virtio_pci__release_all(struct vm *vm);
-
 /* BAR 0 access (also what the bus calls). */
 void virtio_pci_bar_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool is_write);
 

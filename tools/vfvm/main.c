@@ -301,7 +301,7 @@ static void report(const struct errinfo *e)
 
 /*
  * Give back devices claimed but never added (the VM did not get that far);
- * said like release_devices().  Returns -1 when one could not go back.
+ * said like destroy_vm().  Returns -1 when one could not go back.
  */
 static int unclaim_devices(struct vfio_pci **claim, int n)
 {
@@ -323,14 +323,19 @@ static int unclaim_devices(struct vfio_pci **claim, int n)
 }
 
 /*
- * Release the passed-through devices; a managed device left off its host
- * driver is said, with what to do, and makes vfvm's exit status 1.
+ * Tear the VM down, every device released with it (passed-through devices
+ * reset and closed, then managed ones given back once the container/IOAS
+ * is gone); a managed device left off its host driver is said, with what
+ * to do, and makes vfvm's exit status 1.
  */
-static int release_devices(struct vm *vm)
+static int destroy_vm(struct vm *vm)
 {
-	struct errinfo e = {0};
-	int n = vfio_pci__release_all(vm, &e);
+	struct errinfo e;
+	int n;
 
+	vm_destroy(vm);
+	n = vm->release_failed;
+	e = vm->release_err;
 	if (!n)
 		return 0;
 	fprintf(stderr, "vfvm: %d managed device%s not given back to the host\n", n,
@@ -540,27 +545,27 @@ static int cmd_run(int argc, char **argv)
 
 		claim[i] = NULL; /* vfio_pci__add() owns it now, whatever happens */
 		if (vfio_pci__add(vm, c, &e))
-			goto err_vfio;
+			goto err;
 	}
 	if (o.nr_dev)
 		vfvm_dma_stats_print(vm);
 	if (o.irq_report && irq_watch_start(vm, &irqw, &e))
-		goto err_vfio;
+		goto err;
 	if (o.firmware) {
 		if (firmware_load(vm, o.firmware, &e))
-			goto err_vfio;
+			goto err;
 	} else {
 		struct linux_boot lb = {o.kernel, o.initrd, o.cmdline};
 
 		if (vm_create_pit(vm, &e) || linux_boot(vm, &lb, &e))
-			goto err_vfio;
+			goto err;
 	}
 	tty = tty_raw(&saved_tty);
 	ret = vm_run(vm, &e);
 	if (tty)
 		tcsetattr(0, TCSANOW, &saved_tty);
 	if (ret < 0)
-		goto err_vfio;
+		goto err;
 	/* a guest that never had live vectors: show what it left */
 	if (o.irq_report && !irqw.printed)
 		vfvm_irq_report_print(vm, "at exit");
@@ -569,19 +574,14 @@ static int cmd_run(int argc, char **argv)
 	else if (ret == VM_EXIT_SIGNAL)
 		fprintf(stderr, "vfvm: %s\n", vm->exit_reason);
 	vfvm_irq_steer_warning_print(vm);
-	if (release_devices(vm) < 0)
+	if (destroy_vm(vm) < 0)
 		ret = VM_EXIT_ERROR;
-	virtio_pci__release_all(vm);
-	vm_destroy(vm);
 	if (irqw.fd >= 0)
 		close(irqw.fd);
 	free(vm);
 	return ret;
-err_vfio:
-	release_devices(vm);
 err:
-	virtio_pci__release_all(vm);
-	vm_destroy(vm);
+	destroy_vm(vm);
 err_free:
 	report(&e);
 	unclaim_devices(claim, o.nr_dev);
