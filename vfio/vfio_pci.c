@@ -34,17 +34,6 @@
 
 #define ROM_FILE_MAX (16u << 20)
 
-/* config offsets (src/vmm/pci.h clashes with linux/pci_regs.h, so spelled here) */
-#define CFG_VENDOR_ID 0x00
-#define CFG_DEVICE_ID 0x02
-#define CFG_CLASS_REVISION 0x08
-#define CFG_BAR0 0x10
-#define CFG_SUBSYSTEM_VENDOR_ID 0x2c
-#define CFG_SUBSYSTEM_ID 0x2e
-#define CFG_ROM 0x30
-#define CFG_INTERRUPT_LINE 0x3c
-#define CFG_INTERRUPT_PIN 0x3d
-
 /* A managed device waiting to go back to its host driver. */
 struct vfio_give_back {
 	char root[256];
@@ -129,8 +118,8 @@ static struct vfio_pci *vp_of(struct pci_dev *d)
  */
 static bool host_owned(uint32_t o)
 {
-	return (o >= CFG_BAR0 && o < CFG_BAR0 + 24) || (o >= CFG_ROM && o < CFG_ROM + 4) ||
-	       o == CFG_INTERRUPT_LINE;
+	return (o >= PCI_BASE_ADDRESS_0 && o < PCI_BASE_ADDRESS_0 + 24) ||
+	       (o >= PCI_ROM_ADDRESS && o < PCI_ROM_ADDRESS + 4) || o == PCI_INTERRUPT_LINE;
 }
 
 static void vp_cfg_read(struct pci_dev *d, uint32_t off, uint8_t *data, uint32_t len)
@@ -633,15 +622,15 @@ static int setup_pci_dev(struct vfio_pci *vp, struct errinfo *e)
 {
 	struct vfio_pdev *p = &vp->p;
 	struct pci_dev *d = &vp->pd;
-	uint32_t class_rev = vfio_pdev_cfg_read(p, CFG_CLASS_REVISION, 4);
+	uint32_t class_rev = vfio_pdev_cfg_read(p, PCI_CLASS_REVISION, 4);
 	int ret;
 
-	pci_dev_init(d, vp->name, (uint16_t)vfio_pdev_cfg_read(p, CFG_VENDOR_ID, 2),
-		     (uint16_t)vfio_pdev_cfg_read(p, CFG_DEVICE_ID, 2), class_rev >> 8,
+	pci_dev_init(d, vp->name, (uint16_t)vfio_pdev_cfg_read(p, PCI_VENDOR_ID, 2),
+		     (uint16_t)vfio_pdev_cfg_read(p, PCI_DEVICE_ID, 2), class_rev >> 8,
 		     (uint8_t)class_rev,
-		     (uint16_t)vfio_pdev_cfg_read(p, CFG_SUBSYSTEM_VENDOR_ID, 2),
-		     (uint16_t)vfio_pdev_cfg_read(p, CFG_SUBSYSTEM_ID, 2));
-	d->cfg[CFG_INTERRUPT_PIN] = (uint8_t)vfio_pdev_cfg_read(p, CFG_INTERRUPT_PIN, 1);
+		     (uint16_t)vfio_pdev_cfg_read(p, PCI_SUBSYSTEM_VENDOR_ID, 2),
+		     (uint16_t)vfio_pdev_cfg_read(p, PCI_SUBSYSTEM_ID, 2));
+	d->cfg[PCI_INTERRUPT_PIN] = (uint8_t)vfio_pdev_cfg_read(p, PCI_INTERRUPT_PIN, 1);
 	for (int i = 0; i < VFIO_CFG_NR_BARS; i++) {
 		const struct vfio_cfg_bar *b = &p->cfg.bar[i];
 		unsigned int fl = 0;

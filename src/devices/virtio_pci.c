@@ -16,8 +16,6 @@
 #include "virtio_pci.h"
 #include "vm.h"
 
-#define PCI_CAP_ID_VNDR 0x09
-
 static void put_le(uint8_t *p, uint64_t v, unsigned int len)
 {
 	for (unsigned int i = 0; i < len; i++)

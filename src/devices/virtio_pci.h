@@ -32,6 +32,8 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_pci.h>
 
 #include "errinfo.h"
 #include "pci.h"
@@ -47,7 +49,7 @@ struct vm;
 #define VPCI_COMMON_LEN 0x40
 #define VPCI_ISR_OFF 0x1000
 #define VPCI_ISR_LEN 4
-#define VPCI_ISR_QUEUE 0x1 /* ISR bit 0: used buffer notification */
+#define VPCI_ISR_QUEUE 0x1 /* ISR bit 0: used buffer notification (no uapi name) */
 #define VPCI_DEVCFG_OFF 0x2000
 #define VPCI_DEVCFG_MAX 0x100
 #define VPCI_NOTIFY_OFF 0x3000
@@ -66,9 +68,9 @@ struct vm;
 #define VPCI_PIO_SIZE 4
 
 /* Always offered: modern device, indirect tables, event index. */
-#define VIRTIO_PCI_BASE_FEATURES                                           \
-	((1ull << 32) /* VERSION_1 */ | (1ull << 28) /* INDIRECT_DESC */ | \
-	 (1ull << 29) /* EVENT_IDX */)
+#define VIRTIO_PCI_BASE_FEATURES                                                \
+	((1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_RING_F_INDIRECT_DESC) | \
+	 (1ull << VIRTIO_RING_F_EVENT_IDX))
 
 struct virtio_pci;
 

@@ -23,6 +23,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <linux/pci_regs.h> /* register offsets and bits: PCI_COMMAND, ... */
 
 #include "bus.h"
 #include "errinfo.h"
@@ -37,8 +38,9 @@
 #define PCI_ECAM_SIZE 0x10000000ULL /* 256 buses reserved; bus 0 used */
 #define PCI_MMIO32_BASE 0xC0000000ULL
 #define PCI_MMIO32_SIZE 0x20000000ULL /* 0xC0000000-0xDFFFFFFF */
-#define PCI_IO_BASE 0xC000
-#define PCI_IO_SIZE 0x4000
+/* I/O port window (PCI_IO_BASE is the bridge register in linux/pci_regs.h) */
+#define PCI_PIO_BASE 0xC000
+#define PCI_PIO_SIZE 0x4000
 
 /* bar flags */
 #define PCI_BARF_IO (1u << 0) /* I/O space (else memory) */
