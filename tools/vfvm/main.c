@@ -107,6 +107,19 @@ static int usage_error(const char *fmt, ...)
 	return VM_EXIT_USAGE;
 }
 
+/* The option getopt_long just refused, as the user wrote it (without =VALUE). */
+static const char *bad_option_name(char **argv)
+{
+	static char name[128];
+	const char *a = argv[optind - 1];
+
+	if (optopt && strncmp(a, "--", 2))
+		snprintf(name, sizeof(name), "-%c", optopt);
+	else
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(a, "="), a);
+	return name;
+}
+
 int vfvm_parse_size(const char *s, uint64_t *out)
 {
 	char *end;
@@ -204,7 +217,7 @@ static int parse_run(int argc, char **argv, struct opts *o)
 	o->cpus = 1;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		switch (c) {
 		case O_KERNEL:
 			o->kernel = optarg;
@@ -268,13 +281,16 @@ static int parse_run(int argc, char **argv, struct opts *o)
 					optarg);
 			o->affinity = optarg;
 			break;
+		case 'h':
 		case O_HELP:
 			usage(stdout);
 			exit(0);
-		case ':':
-			return usage_error("option %s needs a value", argv[optind - 1]);
 		default:
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+			/* as vfctl's verbs and vfvm check say it */
+			fprintf(stderr, "vfvm run: %s '%s'%s\nTry 'vfvm run --help'.\n",
+				c == ':' ? "option" : "unknown option", bad_option_name(argv),
+				c == ':' ? " needs a value" : "");
+			return VM_EXIT_USAGE;
 		}
 	}
 	if (optind < argc)
