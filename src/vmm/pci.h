@@ -29,9 +29,9 @@
 #include "errinfo.h"
 #include "irq.h"
 
-#define PCI_CFG_SIZE 4096
+#define PCI_CFG_SIZE PCI_CFG_SPACE_EXP_SIZE
 #define PCI_MAX_SLOTS 32
-#define PCI_NR_BARS 6
+#define PCI_NR_BARS PCI_STD_NUM_BARS
 #define PCI_ROM_BAR 6 /* index used for the expansion ROM in bar[] */
 
 #define PCI_ECAM_BASE 0xE0000000ULL

@@ -15,6 +15,12 @@ unsigned int pci_slot_gsi(int slot)
 	return 16 + ((unsigned int)slot & 7);
 }
 
+static void pci_wmask_w16(struct pci_dev *d, uint32_t off, uint16_t v)
+{
+	d->wmask[off] = v & 0xff;
+	d->wmask[off + 1] = v >> 8;
+}
+
 void pci_dev_init(struct pci_dev *d, const char *name, uint16_t vendor, uint16_t device,
 		  uint32_t class_code, uint8_t revision, uint16_t subsys_vendor, uint16_t subsys_id)
 {
@@ -31,8 +37,9 @@ void pci_dev_init(struct pci_dev *d, const char *name, uint16_t vendor, uint16_t
 	pci_cfg_w16(d, PCI_SUBSYSTEM_VENDOR_ID, subsys_vendor);
 	pci_cfg_w16(d, PCI_SUBSYSTEM_ID, subsys_id);
 	/* command: I/O, memory, bus master, parity, SERR, INTx disable */
-	d->wmask[PCI_COMMAND] = 0x47;
-	d->wmask[PCI_COMMAND + 1] = 0x05;
+	pci_wmask_w16(d, PCI_COMMAND,
+		      PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |
+			      PCI_COMMAND_PARITY | PCI_COMMAND_SERR | PCI_COMMAND_INTX_DISABLE);
 	d->wmask[PCI_CACHE_LINE_SIZE] = 0xff;
 	d->wmask[PCI_LATENCY_TIMER] = 0xff;
 	d->wmask[PCI_INTERRUPT_LINE] = 0xff;
@@ -73,9 +80,9 @@ int pci_cap_add(struct pci_dev *d, uint8_t id, const void *body, uint32_t len, s
 	/* append after the last capability added (cap_end), dword aligned */
 	for (uint8_t p = d->cfg[PCI_CAPABILITY_LIST]; p && guard < 64; p = d->cfg[p + 1], guard++)
 		last = p;
-	off = d->cap_end > 0x40 ? d->cap_end : 0x40;
+	off = d->cap_end > PCI_STD_HEADER_SIZEOF ? d->cap_end : PCI_STD_HEADER_SIZEOF;
 	off = (off + 3) & ~3u;
-	if (len < 2 || off + len > 0x100)
+	if (len < 2 || off + len > PCI_CFG_SPACE_SIZE)
 		return err_set(e, ENOSPC, "%s: no room for a %u-byte capability 0x%02x", d->name,
 			       len, id);
 	memcpy(&d->cfg[off], body, len);
@@ -97,7 +104,7 @@ static uint64_t bar_programmed(const struct pci_dev *d, int i)
 	uint64_t a;
 
 	if (i == PCI_ROM_BAR)
-		return pci_cfg_r32(d, PCI_ROM_ADDRESS) & ~0x7ffULL;
+		return pci_cfg_r32(d, PCI_ROM_ADDRESS) & PCI_ROM_ADDRESS_MASK;
 	a = pci_cfg_r32(d, PCI_BASE_ADDRESS_0 + 4 * i);
 	if (b->flags & PCI_BARF_IO)
 		return a & ~3ULL & 0xffff;
@@ -208,9 +215,10 @@ static uint32_t bar_reg_value(const struct pci_dev *d, int reg, uint32_t val)
 	if (!b->size)
 		return 0;
 	if (b->flags & PCI_BARF_IO)
-		return (val & (uint32_t) ~(b->size - 1) & ~3u) | 1;
-	return (val & (uint32_t) ~(b->size - 1) & ~0xfu) | ((b->flags & PCI_BARF_MEM64) ? 4 : 0) |
-	       ((b->flags & PCI_BARF_PREFETCH) ? 8 : 0);
+		return (val & (uint32_t) ~(b->size - 1) & ~3u) | PCI_BASE_ADDRESS_SPACE_IO;
+	return (val & (uint32_t) ~(b->size - 1) & ~0xfu) |
+	       ((b->flags & PCI_BARF_MEM64) ? PCI_BASE_ADDRESS_MEM_TYPE_64 : 0) |
+	       ((b->flags & PCI_BARF_PREFETCH) ? PCI_BASE_ADDRESS_MEM_PREFETCH : 0);
 }
 
 static void cfg_write(struct pci_host *h, struct pci_dev *d, uint32_t off, const uint8_t *data,
