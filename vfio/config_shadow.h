@@ -25,12 +25,13 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <linux/pci_regs.h>
 
 #include "device.h"
 #include "errinfo.h"
 
-#define VFIO_CFG_SIZE 4096
-#define VFIO_CFG_NR_BARS 6
+#define VFIO_CFG_SIZE PCI_CFG_SPACE_EXP_SIZE
+#define VFIO_CFG_NR_BARS PCI_STD_NUM_BARS
 #define VFIO_CFG_ROM 6 /* bar index used for the ROM in callbacks */
 
 enum vfio_rom_mode {

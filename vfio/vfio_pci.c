@@ -35,17 +35,6 @@
 
 #define ROM_FILE_MAX (16u << 20)
 
-/* config offsets (src/vmm/pci.h clashes with linux/pci_regs.h, so spelled here) */
-#define CFG_VENDOR_ID 0x00
-#define CFG_DEVICE_ID 0x02
-#define CFG_CLASS_REVISION 0x08
-#define CFG_BAR0 0x10
-#define CFG_SUBSYSTEM_VENDOR_ID 0x2c
-#define CFG_SUBSYSTEM_ID 0x2e
-#define CFG_ROM 0x30
-#define CFG_INTERRUPT_LINE 0x3c
-#define CFG_INTERRUPT_PIN 0x3d
-
 /* A managed device waiting to go back to its host driver. */
 struct vfio_give_back {
 	char root[256];
@@ -130,11 +119,9 @@ struct vfio_pci {
 	bool req_watched;
 };
 
-static void vp_cfg_read(struct pci_dev *d, uint32_t off, uint8_t *data, uint32_t len);
-
 static struct vfio_pci *vp_of(struct pci_dev *d)
 {
-	return d && d->cfg_read == vp_cfg_read ? d->opaque : NULL;
+	return d && d->kind == PCI_DEV_VFIO ? d->opaque : NULL;
 }
 
 /*
@@ -143,8 +130,8 @@ static struct vfio_pci *vp_of(struct pci_dev *d)
  */
 static bool host_owned(uint32_t o)
 {
-	return (o >= CFG_BAR0 && o < CFG_BAR0 + 24) || (o >= CFG_ROM && o < CFG_ROM + 4) ||
-	       o == CFG_INTERRUPT_LINE;
+	return (o >= PCI_BASE_ADDRESS_0 && o < PCI_BASE_ADDRESS_0 + 24) ||
+	       (o >= PCI_ROM_ADDRESS && o < PCI_ROM_ADDRESS + 4) || o == PCI_INTERRUPT_LINE;
 }
 
 static void vp_cfg_read(struct pci_dev *d, uint32_t off, uint8_t *data, uint32_t len)
@@ -561,17 +548,6 @@ static const struct irq_source_ops steer_ops = {
 	.irqfd = steer_irqfd,
 };
 
-static struct vfio_shared *find_shared(struct vm *vm)
-{
-	for (int i = 0; i < PCI_MAX_SLOTS; i++) {
-		struct vfio_pci *o = vp_of(vm->pci.dev[i]);
-
-		if (o)
-			return o->sh;
-	}
-	return NULL;
-}
-
 static int free_slot(struct vm *vm)
 {
 	for (int s = 1; s < PCI_MAX_SLOTS; s++)
@@ -675,6 +651,8 @@ static void vp_release(struct vfio_pci *vp, struct give_back_result *r)
 	else
 		give_back_saved(vp->root, vp->state_dir, vp->saved, vp->nr_saved, r);
 	if (vp->sh && --vp->sh->refs <= 0) {
+		if (vp->vm && vp->vm->vfio == vp->sh)
+			vp->vm->vfio = NULL;
 		vfio_iommu_close(&vp->sh->io);
 		/* only now, with every fd closed, can vfio-pci let go of the devices */
 		for (int i = 0; i < vp->sh->nr_pending; i++) {
@@ -703,19 +681,39 @@ static void vp_release(struct vfio_pci *vp, struct give_back_result *r)
 	vp->steer_lock_init = false;
 }
 
+/*
+ * pci_dev.release (pci_host_exit(), in vm_destroy()): the shared state goes
+ * with the last device, and with it the managed devices go back; failures
+ * reach the front end through vm->release_failed.
+ */
+static void vp_pci_release(struct pci_dev *d)
+{
+	struct give_back_result gb = {0};
+	struct vfio_pci *vp = d->opaque;
+	struct vm *vm = vp->vm;
+
+	vp_release(vp, &gb);
+	free(vp);
+	if (gb.failed && vm) {
+		if (!vm->release_failed)
+			vm->release_err = gb.first;
+		vm->release_failed += gb.failed;
+	}
+}
+
 static int setup_pci_dev(struct vfio_pci *vp, struct errinfo *e)
 {
 	struct vfio_pdev *p = &vp->p;
 	struct pci_dev *d = &vp->pd;
-	uint32_t class_rev = vfio_pdev_cfg_read(p, CFG_CLASS_REVISION, 4);
+	uint32_t class_rev = vfio_pdev_cfg_read(p, PCI_CLASS_REVISION, 4);
 	int ret;
 
-	pci_dev_init(d, vp->name, (uint16_t)vfio_pdev_cfg_read(p, CFG_VENDOR_ID, 2),
-		     (uint16_t)vfio_pdev_cfg_read(p, CFG_DEVICE_ID, 2), class_rev >> 8,
+	pci_dev_init(d, vp->name, (uint16_t)vfio_pdev_cfg_read(p, PCI_VENDOR_ID, 2),
+		     (uint16_t)vfio_pdev_cfg_read(p, PCI_DEVICE_ID, 2), class_rev >> 8,
 		     (uint8_t)class_rev,
-		     (uint16_t)vfio_pdev_cfg_read(p, CFG_SUBSYSTEM_VENDOR_ID, 2),
-		     (uint16_t)vfio_pdev_cfg_read(p, CFG_SUBSYSTEM_ID, 2));
-	d->cfg[CFG_INTERRUPT_PIN] = (uint8_t)vfio_pdev_cfg_read(p, CFG_INTERRUPT_PIN, 1);
+		     (uint16_t)vfio_pdev_cfg_read(p, PCI_SUBSYSTEM_VENDOR_ID, 2),
+		     (uint16_t)vfio_pdev_cfg_read(p, PCI_SUBSYSTEM_ID, 2));
+	d->cfg[PCI_INTERRUPT_PIN] = (uint8_t)vfio_pdev_cfg_read(p, PCI_INTERRUPT_PIN, 1);
 	for (int i = 0; i < VFIO_CFG_NR_BARS; i++) {
 		const struct vfio_cfg_bar *b = &p->cfg.bar[i];
 		unsigned int fl = 0;
@@ -734,7 +732,9 @@ static int setup_pci_dev(struct vfio_pci *vp, struct errinfo *e)
 		if (ret < 0)
 			return ret;
 	}
+	d->kind = PCI_DEV_VFIO;
 	d->opaque = vp;
+	d->release = vp_pci_release;
 	d->cfg_read = vp_cfg_read;
 	d->cfg_write = vp_cfg_write;
 	d->bar_activate = vp_bar_activate;
@@ -855,7 +855,7 @@ int vfio_pci__add(struct vm *vm, struct vfio_pci *vp, struct errinfo *e)
 		goto err;
 	}
 
-	vp->sh = find_shared(vm);
+	vp->sh = vm->vfio;
 	if (!vp->sh) {
 		vp->sh = calloc(1, sizeof(*vp->sh));
 		if (!vp->sh) {
@@ -869,6 +869,7 @@ int vfio_pci__add(struct vm *vm, struct vfio_pci *vp, struct errinfo *e)
 			vp->sh = NULL;
 			goto err;
 		}
+		vm->vfio = vp->sh;
 	}
 	vp->sh->refs++;
 
@@ -977,27 +978,6 @@ err:
 	return ret;
 }
 
-int vfio_pci__release_all(struct vm *vm, struct errinfo *e)
-{
-	struct give_back_result gb = {0};
-
-	/* devices first (their fds pin the container), shared state with the last */
-	for (int i = 0; i < PCI_MAX_SLOTS; i++) {
-		struct vfio_pci *vp = vp_of(vm->pci.dev[i]);
-
-		if (!vp)
-			continue;
-		pthread_mutex_lock(&vm->pci.lock);
-		vm->pci.dev[i] = NULL;
-		pthread_mutex_unlock(&vm->pci.lock);
-		vp_release(vp, &gb);
-		free(vp);
-	}
-	if (gb.failed)
-		*e = gb.first;
-	return gb.failed;
-}
-
 int vfio_pci__check(const struct vfio_host_opts *h, const char *spec, const struct guest_mem *mem,
 		    uint64_t mmio64_base, uint64_t mmio64_size, unsigned int phys_bits,
 		    struct preflight_report *r, struct errinfo *e)
@@ -1064,7 +1044,7 @@ int vfio_pci__irq_report(struct vm *vm, const char *sysfs_root, struct vfio_irq_
 
 int vfio_pci__dma_stats(struct vm *vm, struct vfio_dma_stats *st, const char **backend)
 {
-	struct vfio_shared *sh = find_shared(vm);
+	struct vfio_shared *sh = vm->vfio;
 
 	if (!sh || !sh->dma_mapped)
 		return -ENOENT;

@@ -59,18 +59,12 @@ const char *vfio_pci__bdf(const struct vfio_pci *vp);
  * Open a claimed device, DMA-map guest RAM and register a PCI function on
  * vm->pci.  Takes the claim in every case: on failure it is released (and
  * a managed device given back).  Called after vm_create() and before
- * vm_run(), on the main thread.
+ * vm_run(), on the main thread.  The device is released with the VM
+ * (pci_dev.release in vm_destroy()): managed devices go back to their host
+ * drivers once every device is closed and the container/IOAS is gone; how
+ * many could not is vm->release_failed, vm->release_err saying the first.
  */
 int vfio_pci__add(struct vm *vm, struct vfio_pci *vp, struct errinfo *e);
-
-/*
- * Release every passed-through device (reset, unmap, give managed devices
- * back to their host drivers).  Called once on every vfvm exit path after
- * the vCPUs stopped; must be safe when nothing was added.  Returns how many
- * managed devices could not be given back (0 when all were); @e then says
- * which one first, why, and what to do.
- */
-int vfio_pci__release_all(struct vm *vm, struct errinfo *e);
 
 /*
  * `vfvm check --device SPEC`: run the pre-flight checks (vfio_preflight.h) for

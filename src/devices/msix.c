@@ -11,7 +11,6 @@
 #include "msix.h"
 #include "pci.h"
 
-#define MSIX_CAP_ID 0x11
 #define MSIX_CTRL_ENABLE 0x8000
 #define MSIX_CTRL_MASKALL 0x4000
 
@@ -39,7 +38,7 @@ int msix_init(struct msix *m, struct pci_dev *d, unsigned int nr, int table_bar,
 	      void (*vector_changed)(struct msix *m, unsigned int vec, void *opaque), void *opaque,
 	      struct errinfo *e)
 {
-	uint8_t cap[12] = {MSIX_CAP_ID, 0};
+	uint8_t cap[12] = {PCI_CAP_ID_MSIX, 0};
 	int off, ret;
 
 	memset(m, 0, sizeof(*m));
@@ -55,7 +54,7 @@ int msix_init(struct msix *m, struct pci_dev *d, unsigned int nr, int table_bar,
 	ret = msix_model_init(m, d->name, nr, e);
 	if (ret < 0)
 		return ret;
-	off = pci_cap_add(d, MSIX_CAP_ID, cap, sizeof(cap), e);
+	off = pci_cap_add(d, PCI_CAP_ID_MSIX, cap, sizeof(cap), e);
 	if (off < 0) {
 		msix_exit(m);
 		return off;

@@ -15,12 +15,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <linux/fs.h>
+#include <linux/virtio_ids.h>
 
 #include "devices.h"
 #include "virtio_blk.h"
 #include "vm.h"
 
-#define VIRTIO_ID_BLOCK 2
 #define PCI_CLASS_STORAGE_OTHER 0x018000
 #define SECTOR 512u
 

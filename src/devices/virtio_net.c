@@ -16,13 +16,13 @@
 #include <sys/uio.h>
 #include <unistd.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_ids.h>
 
 #include "devices.h"
 #include "mac.h"
 #include "virtio_net.h"
 #include "vm.h"
 
-#define VIRTIO_ID_NET 1
 #define PCI_CLASS_ETHERNET 0x020000
 #define RXQ 0
 #define TXQ 1

@@ -16,8 +16,6 @@
 #include "virtio_pci.h"
 #include "vm.h"
 
-#define PCI_CAP_ID_VNDR 0x09
-
 static void put_le(uint8_t *p, uint64_t v, unsigned int len)
 {
 	for (unsigned int i = 0; i < len; i++)
@@ -645,6 +643,20 @@ static int bar_deactivate(struct pci_dev *d, int bar, uint64_t addr, uint64_t si
 	return bus_unregister(d->host->mmio, addr);
 }
 
+/* pci_dev.release (pci_host_exit(), in vm_destroy()): off the buses, then freed. */
+static void virtio_pci_release(struct pci_dev *d)
+{
+	struct virtio_pci *vp = d->opaque;
+
+	for (int bar = 0; bar <= VPCI_PIO_BAR; bar += VPCI_PIO_BAR) {
+		if (!d->bar[bar].active)
+			continue;
+		bar_deactivate(d, bar, d->bar[bar].addr, d->bar[bar].size);
+		d->bar[bar].active = false;
+	}
+	vp->ops->destroy(vp);
+}
+
 int virtio_pci_init(struct virtio_pci *vp, struct vm *vm, const struct guest_mem *mem,
 		    const char *name, uint16_t device_id, uint32_t class_code,
 		    unsigned int nr_queues, uint16_t queue_size, uint64_t dev_features,
@@ -684,7 +696,9 @@ int virtio_pci_init(struct virtio_pci *vp, struct vm *vm, const struct guest_mem
 
 	pci_dev_init(&vp->pci, name, VIRTIO_PCI_VENDOR, VIRTIO_PCI_DEVICE_BASE + device_id,
 		     class_code, 1, VIRTIO_PCI_VENDOR, 0x1100);
+	vp->pci.kind = PCI_DEV_VIRTIO;
 	vp->pci.opaque = vp;
+	vp->pci.release = virtio_pci_release;
 	ret = pci_bar_declare(&vp->pci, 0, VPCI_BAR_SIZE, 0, virtio_pci_bar_access, vp, e);
 	if (ret < 0)
 		goto fail;
@@ -768,29 +782,6 @@ int virtio_pci_register(struct virtio_pci *vp, struct errinfo *e)
 fail:
 	err_prefix(e, "%s", vp->name);
 	return ret;
-}
-
-void virtio_pci__release_all(struct vm *vm)
-{
-	struct pci_host *h = &vm->pci;
-
-	for (int slot = 0; slot < PCI_MAX_SLOTS; slot++) {
-		struct pci_dev *d = h->dev[slot];
-		struct virtio_pci *vp;
-
-		/* Ours are the functions with this transport's BAR hook. */
-		if (!d || d->bar_activate != bar_activate)
-			continue;
-		vp = d->opaque;
-		for (int bar = 0; bar <= VPCI_PIO_BAR; bar += VPCI_PIO_BAR) {
-			if (!d->bar[bar].active)
-				continue;
-			bar_deactivate(d, bar, d->bar[bar].addr, d->bar[bar].size);
-			d->bar[bar].active = false;
-		}
-		h->dev[slot] = NULL;
-		vp->ops->destroy(vp);
-	}
 }
 
 void virtio_pci_exit(struct virtio_pci *vp)

@@ -32,6 +32,8 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_pci.h>
 
 #include "errinfo.h"
 #include "msix.h"
@@ -48,7 +50,7 @@ struct vm;
 #define VPCI_COMMON_LEN 0x40
 #define VPCI_ISR_OFF 0x1000
 #define VPCI_ISR_LEN 4
-#define VPCI_ISR_QUEUE 0x1 /* ISR bit 0: used buffer notification */
+#define VPCI_ISR_QUEUE 0x1 /* ISR bit 0: used buffer notification (no uapi name) */
 #define VPCI_DEVCFG_OFF 0x2000
 #define VPCI_DEVCFG_MAX 0x100
 #define VPCI_NOTIFY_OFF 0x3000
@@ -67,9 +69,9 @@ struct vm;
 #define VPCI_PIO_SIZE 4
 
 /* Always offered: modern device, indirect tables, event index. */
-#define VIRTIO_PCI_BASE_FEATURES                                           \
-	((1ull << 32) /* VERSION_1 */ | (1ull << 28) /* INDIRECT_DESC */ | \
-	 (1ull << 29) /* EVENT_IDX */)
+#define VIRTIO_PCI_BASE_FEATURES                                                \
+	((1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_RING_F_INDIRECT_DESC) | \
+	 (1ull << VIRTIO_RING_F_EVENT_IDX))
 
 struct virtio_pci;
 
@@ -148,15 +150,13 @@ int virtio_pci_init(struct virtio_pci *vp, struct vm *vm, const struct guest_mem
 		    const char *name, uint16_t device_id, uint32_t class_code,
 		    unsigned int nr_queues, uint16_t queue_size, uint64_t dev_features,
 		    const struct virtio_dev_ops *ops, void *dev, struct errinfo *e);
-/* Put the function on the VM's PCI bus, MSI-X irqfds, kicks on the I/O thread. */
+/*
+ * Put the function on the VM's PCI bus, MSI-X irqfds, kicks on the I/O
+ * thread.  From then on the VM owns it: vm_destroy() (pci_host_exit())
+ * takes its BARs off the bus and calls ops->destroy.
+ */
 int virtio_pci_register(struct virtio_pci *vp, struct errinfo *e);
 void virtio_pci_exit(struct virtio_pci *vp);
-/*
- * Free every virtio device of @vm (after vm_run() returned, before
- * vm_destroy()): their BARs leave the bus, threads stop, files close.
- */
-void virtio_pci__release_all(struct vm *vm);
-
 /* BAR 0 access (also what the bus calls). */
 void virtio_pci_bar_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool is_write);
 

@@ -5,12 +5,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/random.h>
+#include <linux/virtio_ids.h>
 
 #include "devices.h"
 #include "virtio_rng.h"
 #include "vm.h"
 
-#define VIRTIO_ID_RNG 4
 #define RNG_QUEUE_SIZE 64
 #define PCI_CLASS_OTHER 0x00ff00
 

@@ -3,19 +3,10 @@
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/pci_regs.h>
 
 #include "pci_caps.h"
 #include "pci_sysfs.h"
-
-#define CFG_STATUS 0x06
-#define CFG_STATUS_CAP_LIST 0x10
-#define CFG_CAP_PTR 0x34
-#define CAP_ID_MSI 0x05
-#define CAP_ID_PCIE 0x10
-#define CAP_ID_MSIX 0x11
-#define ECAP_ID_ARI 0x0e
-#define ECAP_ID_ACS 0x0d
-#define ECAP_ID_SRIOV 0x10
 
 static unsigned int rd16(const uint8_t *cfg, size_t off)
 {
@@ -31,28 +22,33 @@ static void parse_std(const uint8_t *cfg, size_t len, struct pcicaps *c)
 {
 	unsigned int pos, guard = 0;
 
-	if (len < 64 || !(rd16(cfg, CFG_STATUS) & CFG_STATUS_CAP_LIST))
+	if (len < 64 || !(rd16(cfg, PCI_STATUS) & PCI_STATUS_CAP_LIST))
 		return;
-	pos = cfg[CFG_CAP_PTR] & ~3u;
+	pos = cfg[PCI_CAPABILITY_LIST] & ~3u;
 	/* 48 steps bound the walk so a looping list in a bad dump cannot hang us. */
 	while (pos >= 0x40 && pos + 2 <= len && guard++ < 48) {
 		unsigned int id = cfg[pos];
 
 		switch (id) {
-		case CAP_ID_MSI:
+		case PCI_CAP_ID_MSI:
 			c->has_msi = true;
 			break;
-		case CAP_ID_MSIX:
+		case PCI_CAP_ID_MSIX:
 			if (pos + 4 <= len) {
 				c->has_msix = true;
-				c->msix_size = (rd16(cfg, pos + 2) & 0x7ff) + 1;
+				c->msix_size =
+					(rd16(cfg, pos + PCI_MSIX_FLAGS) & PCI_MSIX_FLAGS_QSIZE) +
+					1;
 			}
 			break;
-		case CAP_ID_PCIE:
+		case PCI_CAP_ID_EXP:
 			if (pos + 8 <= len) {
 				c->has_pcie = true;
-				c->pcie_type = (int)((rd16(cfg, pos + 2) >> 4) & 0xf);
-				c->flr = (rd32(cfg, pos + 4) >> 28) & 1;
+				c->pcie_type = (int)((rd16(cfg, pos + PCI_EXP_FLAGS) &
+						      PCI_EXP_FLAGS_TYPE) >>
+						     4);
+				c->flr =
+					(rd32(cfg, pos + PCI_EXP_DEVCAP) & PCI_EXP_DEVCAP_FLR) != 0;
 			}
 			break;
 		}
@@ -66,33 +62,33 @@ static void parse_ext(const uint8_t *cfg, size_t len, struct pcicaps *c)
 
 	while (pos >= 0x100 && pos + 4 <= len && guard++ < 480) {
 		uint32_t hdr = rd32(cfg, pos);
-		unsigned int id = hdr & 0xffff;
+		unsigned int id = PCI_EXT_CAP_ID(hdr);
 
 		if (hdr == 0 || hdr == 0xffffffff)
 			break;
 		switch (id) {
-		case ECAP_ID_ACS:
+		case PCI_EXT_CAP_ID_ACS:
 			if (pos + 8 <= len) {
 				c->has_acs = true;
-				c->acs_cap = (uint16_t)rd16(cfg, pos + 4);
-				c->acs_ctrl = (uint16_t)rd16(cfg, pos + 6);
+				c->acs_cap = (uint16_t)rd16(cfg, pos + PCI_ACS_CAP);
+				c->acs_ctrl = (uint16_t)rd16(cfg, pos + PCI_ACS_CTRL);
 			}
 			break;
-		case ECAP_ID_ARI:
+		case PCI_EXT_CAP_ID_ARI:
 			c->has_ari = true;
 			break;
-		case ECAP_ID_SRIOV:
+		case PCI_EXT_CAP_ID_SRIOV:
 			if (pos + 0x1c <= len) {
 				c->has_sriov = true;
-				c->sriov_initial_vfs = rd16(cfg, pos + 0x0c);
-				c->sriov_total_vfs = rd16(cfg, pos + 0x0e);
-				c->sriov_offset = rd16(cfg, pos + 0x14);
-				c->sriov_stride = rd16(cfg, pos + 0x16);
-				c->sriov_vf_device = rd16(cfg, pos + 0x1a);
+				c->sriov_initial_vfs = rd16(cfg, pos + PCI_SRIOV_INITIAL_VF);
+				c->sriov_total_vfs = rd16(cfg, pos + PCI_SRIOV_TOTAL_VF);
+				c->sriov_offset = rd16(cfg, pos + PCI_SRIOV_VF_OFFSET);
+				c->sriov_stride = rd16(cfg, pos + PCI_SRIOV_VF_STRIDE);
+				c->sriov_vf_device = rd16(cfg, pos + PCI_SRIOV_VF_DID);
 			}
 			break;
 		}
-		pos = (hdr >> 20) & 0xffc;
+		pos = PCI_EXT_CAP_NEXT(hdr);
 	}
 }
 

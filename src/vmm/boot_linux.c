@@ -6,9 +6,12 @@
  * startup_64 in long mode with identity page tables and a flat GDT, as
  * kvmtool and Firecracker do.
  */
+#include <asm/bootparam.h>
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -52,49 +55,60 @@ int linux_e820(const struct guest_mem *m, struct e820_entry *out, int max)
 	return n;
 }
 
+/* Where the setup header sits in the bzImage and in the zero page. */
+#define HDR_OFF offsetof(struct boot_params, hdr)
+/* The header's jump (0x200) skips it: the header ends where that lands. */
+#define HDR_JUMP_END (HDR_OFF + offsetof(struct setup_header, header))
+/* "HdrS", the setup header's magic */
+#define HDR_MAGIC 0x53726448u
+
 int linux_load(struct guest_mem *m, const uint8_t *k, size_t ksize, const uint8_t *initrd,
 	       size_t isize, const char *cmdline, uint64_t rsdp, struct linux_layout *lay,
 	       struct errinfo *e)
 {
-	uint8_t *bp, *dst;
+	struct setup_header kh;
+	struct boot_params *bp;
+	uint8_t *dst;
 	unsigned int setup_sects;
-	uint16_t version;
 	size_t setup_size, pm_size, cl_len, hdr_end;
-	uint32_t cmdline_size = 255, init_size;
+	uint32_t cmdline_size, init_size;
 	uint64_t low_top, initrd_max, kernel_end;
 	struct e820_entry map[E820_MAX];
 	int n;
 
 	memset(lay, 0, sizeof(*lay));
-	if (ksize < 0x1000 || get16(k + 0x1fe) != 0xaa55 || memcmp(k + 0x202, "HdrS", 4))
+	if (ksize < 0x1000)
 		return err_set(e, ENOEXEC,
 			       "not a bzImage (no boot sector signature or 'HdrS' header)");
-	version = get16(k + 0x206);
-	if (version < 0x20c)
+	memcpy(&kh, k + HDR_OFF, sizeof(kh));
+	if (le16toh(kh.boot_flag) != 0xaa55 || le32toh(kh.header) != HDR_MAGIC)
+		return err_set(e, ENOEXEC,
+			       "not a bzImage (no boot sector signature or 'HdrS' header)");
+	if (le16toh(kh.version) < 0x20c)
 		return err_set(e, ENOEXEC,
 			       "boot protocol %u.%02u is too old: 2.12 or later is needed for "
 			       "64-bit entry",
-			       version >> 8, version & 0xff);
-	if (!(get16(k + 0x236) & 1)) /* xloadflags: XLF_KERNEL_64 */
+			       le16toh(kh.version) >> 8, le16toh(kh.version) & 0xff);
+	if (!(le16toh(kh.xloadflags) & XLF_KERNEL_64))
 		return err_set(e, ENOEXEC, "the kernel has no 64-bit entry point (XLF_KERNEL_64)");
-	if (!(k[0x211] & 1))
+	if (!(kh.loadflags & LOADED_HIGH))
 		return err_set(e, ENOEXEC,
 			       "the kernel cannot be loaded high (LOADED_HIGH missing)");
-	setup_sects = k[0x1f1] ? k[0x1f1] : 4;
+	setup_sects = kh.setup_sects ? kh.setup_sects : 4;
 	setup_size = (setup_sects + 1) * 512;
 	if (setup_size >= ksize)
 		return err_set(e, ENOEXEC, "bzImage of %zu bytes is shorter than its setup (%zu)",
 			       ksize, setup_size);
 	pm_size = ksize - setup_size;
-	init_size = get32(k + 0x260);
-	cmdline_size = get32(k + 0x238);
+	init_size = le32toh(kh.init_size);
+	cmdline_size = le32toh(kh.cmdline_size);
 	/*
 	 * A relocatable kernel entered at 1 MiB decompresses itself at
 	 * pref_address (16 MiB on x86-64) when that is higher: the initrd
 	 * must stay clear of [max(load, pref), + init_size).
 	 */
 	{
-		uint64_t pref = (uint64_t)get32(k + 0x258) | (uint64_t)get32(k + 0x25c) << 32;
+		uint64_t pref = le64toh(kh.pref_address);
 		uint64_t base =
 			pref > BOOT_KERNEL_ADDR && pref < (1ULL << 32) ? pref : BOOT_KERNEL_ADDR;
 
@@ -113,20 +127,20 @@ int linux_load(struct guest_mem *m, const uint8_t *k, size_t ksize, const uint8_
 		return err_set(e, ENOMEM, "kernel does not fit in guest RAM");
 	memcpy(dst, k + setup_size, pm_size);
 
-	bp = guest_mem_ptr(m, BOOT_PARAMS_ADDR, 4096);
+	bp = (struct boot_params *)guest_mem_ptr(m, BOOT_PARAMS_ADDR, sizeof(*bp));
 	if (!bp)
 		return err_set(e, ENOMEM, "no guest RAM at 0x%x for boot_params", BOOT_PARAMS_ADDR);
-	memset(bp, 0, 4096);
-	/* the setup header: from 0x1f1 to the end given by the jump at 0x200 */
-	hdr_end = 0x202 + k[0x201];
-	if (hdr_end > 0x290 || hdr_end > ksize)
-		hdr_end = 0x290;
-	memcpy(bp + 0x1f1, k + 0x1f1, hdr_end - 0x1f1);
-	put16(bp + 0x1fa, 0xffff); /* vid_mode: normal */
-	bp[0x210] = 0xff; /* type_of_loader: undefined */
-	bp[0x211] |= 0x80; /* CAN_USE_HEAP */
-	bp[0x211] &= (uint8_t)~0x20; /* QUIET_FLAG off: show early messages */
-	put16(bp + 0x224, 0xde00); /* heap_end_ptr */
+	memset(bp, 0, sizeof(*bp));
+	/* the setup header: as long as the kernel's jump over it says */
+	hdr_end = HDR_JUMP_END + (le16toh(kh.jump) >> 8);
+	if (hdr_end > offsetof(struct boot_params, edd_mbr_sig_buffer) || hdr_end > ksize)
+		hdr_end = offsetof(struct boot_params, edd_mbr_sig_buffer);
+	memcpy((uint8_t *)bp + HDR_OFF, k + HDR_OFF, hdr_end - HDR_OFF);
+	bp->hdr.vid_mode = htole16(0xffff); /* normal */
+	bp->hdr.type_of_loader = 0xff; /* undefined */
+	bp->hdr.loadflags |= CAN_USE_HEAP;
+	bp->hdr.loadflags &= (uint8_t)~QUIET_FLAG; /* show early messages */
+	bp->hdr.heap_end_ptr = htole16(0xde00);
 
 	/* command line */
 	if (!cmdline)
@@ -141,13 +155,13 @@ int linux_load(struct guest_mem *m, const uint8_t *k, size_t ksize, const uint8_
 	if (!dst)
 		return err_set(e, ENOMEM, "no guest RAM for the command line");
 	memcpy(dst, cmdline, cl_len + 1);
-	put32(bp + 0x228, BOOT_CMDLINE_ADDR);
+	bp->hdr.cmd_line_ptr = htole32(BOOT_CMDLINE_ADDR);
 
 	/* initrd: as high as the kernel allows, page aligned, above the kernel */
 	if (initrd && isize) {
 		uint64_t a;
 
-		initrd_max = get32(k + 0x22c);
+		initrd_max = le32toh(kh.initrd_addr_max);
 		if (!initrd_max)
 			initrd_max = 0x37ffffff;
 		if (initrd_max > low_top - 1)
@@ -166,8 +180,8 @@ int linux_load(struct guest_mem *m, const uint8_t *k, size_t ksize, const uint8_
 			return err_set(e, ENOMEM, "initrd at 0x%llx is outside guest RAM",
 				       (unsigned long long)a);
 		memcpy(dst, initrd, isize);
-		put32(bp + 0x218, (uint32_t)a);
-		put32(bp + 0x21c, (uint32_t)isize);
+		bp->hdr.ramdisk_image = htole32((uint32_t)a);
+		bp->hdr.ramdisk_size = htole32((uint32_t)isize);
 		lay->initrd_addr = a;
 		lay->initrd_size = isize;
 	}
@@ -175,13 +189,13 @@ int linux_load(struct guest_mem *m, const uint8_t *k, size_t ksize, const uint8_
 	n = linux_e820(m, map, E820_MAX);
 	if (n < 0)
 		return err_set(e, ENOSPC, "e820 map too long");
-	bp[0x1e8] = (uint8_t)n;
+	bp->e820_entries = (uint8_t)n;
 	for (int i = 0; i < n; i++) {
-		put64(bp + 0x2d0 + 20 * i, map[i].addr);
-		put64(bp + 0x2d0 + 20 * i + 8, map[i].size);
-		put32(bp + 0x2d0 + 20 * i + 16, map[i].type);
+		bp->e820_table[i].addr = htole64(map[i].addr);
+		bp->e820_table[i].size = htole64(map[i].size);
+		bp->e820_table[i].type = htole32(map[i].type);
 	}
-	put64(bp + 0x070, rsdp); /* acpi_rsdp_addr (protocol 2.14; harmless before) */
+	bp->acpi_rsdp_addr = htole64(rsdp); /* protocol 2.14; harmless before */
 
 	lay->entry = BOOT_KERNEL_ADDR + 0x200; /* startup_64 */
 	lay->boot_params = BOOT_PARAMS_ADDR;

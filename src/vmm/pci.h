@@ -23,22 +23,24 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <linux/pci_regs.h> /* register offsets and bits: PCI_COMMAND, ... */
 
 #include "bus.h"
 #include "errinfo.h"
 #include "irq.h"
 
-#define PCI_CFG_SIZE 4096
+#define PCI_CFG_SIZE PCI_CFG_SPACE_EXP_SIZE
 #define PCI_MAX_SLOTS 32
-#define PCI_NR_BARS 6
+#define PCI_NR_BARS PCI_STD_NUM_BARS
 #define PCI_ROM_BAR 6 /* index used for the expansion ROM in bar[] */
 
 #define PCI_ECAM_BASE 0xE0000000ULL
 #define PCI_ECAM_SIZE 0x10000000ULL /* 256 buses reserved; bus 0 used */
 #define PCI_MMIO32_BASE 0xC0000000ULL
 #define PCI_MMIO32_SIZE 0x20000000ULL /* 0xC0000000-0xDFFFFFFF */
-#define PCI_IO_BASE 0xC000
-#define PCI_IO_SIZE 0x4000
+/* I/O port window (PCI_IO_BASE is the bridge register in linux/pci_regs.h) */
+#define PCI_PIO_BASE 0xC000
+#define PCI_PIO_SIZE 0x4000
 
 /* bar flags */
 #define PCI_BARF_IO (1u << 0) /* I/O space (else memory) */
@@ -48,6 +50,16 @@
 struct pci_dev;
 struct pci_host;
 struct msix;
+
+/*
+ * What a function is, set by its device model after pci_dev_init(): how a
+ * layer finds its own functions on the host (never by comparing hooks).
+ */
+enum pci_dev_kind {
+	PCI_DEV_EMULATED = 0, /* anything else (unit-test functions) */
+	PCI_DEV_VIRTIO, /* src/devices/virtio_pci.c */
+	PCI_DEV_VFIO, /* vfio/vfio_pci.c: a passed-through host device */
+};
 
 struct pci_bar {
 	uint64_t size; /* power of two, 0 = unused */
@@ -66,6 +78,7 @@ struct pci_bar {
 struct pci_dev {
 	/* filled by the device model before pci_dev_register() */
 	const char *name; /* e.g. "virtio-blk", "vfio 0000:01:00.1" */
+	enum pci_dev_kind kind;
 	uint8_t cfg[PCI_CFG_SIZE]; /* shadow; header + capabilities set up by the device */
 	uint8_t wmask[PCI_CFG_SIZE]; /* bits the guest may change (shadow-only regs) */
 	struct pci_bar bar[PCI_NR_BARS + 1]; /* + ROM at PCI_ROM_BAR */
@@ -89,7 +102,9 @@ struct pci_dev {
 	/*
 	 * Optional.  Called once by pci_host_exit() (VM teardown, vCPUs
 	 * stopped) so the device model frees what it allocated, the pci_dev
-	 * included if it owns it.  Devices are released in reverse slot order.
+	 * included if it owns it.  Devices are released in reverse slot order,
+	 * each already off h->dev[].  The one teardown path for every PCI
+	 * device: a failure the user must hear of goes to vm->release_failed.
 	 */
 	void (*release)(struct pci_dev *d);
 

@@ -10,18 +10,15 @@
 #include "pci.h"
 #include "vm.h"
 
-#define PCI_COMMAND 0x04
-#define PCI_CMD_IO 0x1
-#define PCI_CMD_MEM 0x2
-#define PCI_STATUS 0x06
-#define PCI_STATUS_CAP_LIST 0x10
-#define PCI_BAR0 0x10
-#define PCI_CAP_PTR 0x34
-#define PCI_ROM 0x30
-
 unsigned int pci_slot_gsi(int slot)
 {
 	return 16 + ((unsigned int)slot & 7);
+}
+
+static void pci_wmask_w16(struct pci_dev *d, uint32_t off, uint16_t v)
+{
+	d->wmask[off] = v & 0xff;
+	d->wmask[off + 1] = v >> 8;
 }
 
 void pci_dev_init(struct pci_dev *d, const char *name, uint16_t vendor, uint16_t device,
@@ -30,21 +27,22 @@ void pci_dev_init(struct pci_dev *d, const char *name, uint16_t vendor, uint16_t
 	memset(d, 0, sizeof(*d));
 	d->name = name;
 	d->slot = -1;
-	pci_cfg_w16(d, 0x00, vendor);
-	pci_cfg_w16(d, 0x02, device);
-	d->cfg[0x08] = revision;
-	d->cfg[0x09] = class_code & 0xff;
-	d->cfg[0x0a] = (class_code >> 8) & 0xff;
-	d->cfg[0x0b] = (class_code >> 16) & 0xff;
-	d->cfg[0x0e] = 0; /* header type 0, single function */
-	pci_cfg_w16(d, 0x2c, subsys_vendor);
-	pci_cfg_w16(d, 0x2e, subsys_id);
+	pci_cfg_w16(d, PCI_VENDOR_ID, vendor);
+	pci_cfg_w16(d, PCI_DEVICE_ID, device);
+	d->cfg[PCI_REVISION_ID] = revision;
+	d->cfg[PCI_CLASS_PROG] = class_code & 0xff;
+	d->cfg[PCI_CLASS_DEVICE] = (class_code >> 8) & 0xff;
+	d->cfg[PCI_CLASS_DEVICE + 1] = (class_code >> 16) & 0xff;
+	d->cfg[PCI_HEADER_TYPE] = PCI_HEADER_TYPE_NORMAL; /* single function */
+	pci_cfg_w16(d, PCI_SUBSYSTEM_VENDOR_ID, subsys_vendor);
+	pci_cfg_w16(d, PCI_SUBSYSTEM_ID, subsys_id);
 	/* command: I/O, memory, bus master, parity, SERR, INTx disable */
-	d->wmask[PCI_COMMAND] = 0x47;
-	d->wmask[PCI_COMMAND + 1] = 0x05;
-	d->wmask[0x0c] = 0xff; /* cache line size */
-	d->wmask[0x0d] = 0xff; /* latency timer */
-	d->wmask[0x3c] = 0xff; /* interrupt line */
+	pci_wmask_w16(d, PCI_COMMAND,
+		      PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |
+			      PCI_COMMAND_PARITY | PCI_COMMAND_SERR | PCI_COMMAND_INTX_DISABLE);
+	d->wmask[PCI_CACHE_LINE_SIZE] = 0xff;
+	d->wmask[PCI_LATENCY_TIMER] = 0xff;
+	d->wmask[PCI_INTERRUPT_LINE] = 0xff;
 }
 
 int pci_bar_declare(struct pci_dev *d, int idx, uint64_t size, unsigned int flags,
@@ -70,7 +68,7 @@ int pci_bar_declare(struct pci_dev *d, int idx, uint64_t size, unsigned int flag
 	if (idx == PCI_ROM_BAR)
 		return 0;
 	lo = io ? 1 : ((flags & PCI_BARF_MEM64) ? 4 : 0) | ((flags & PCI_BARF_PREFETCH) ? 8 : 0);
-	pci_cfg_w32(d, PCI_BAR0 + 4 * idx, lo);
+	pci_cfg_w32(d, PCI_BASE_ADDRESS_0 + 4 * idx, lo);
 	return 0;
 }
 
@@ -80,11 +78,11 @@ int pci_cap_add(struct pci_dev *d, uint8_t id, const void *body, uint32_t len, s
 	int guard = 0;
 
 	/* append after the last capability added (cap_end), dword aligned */
-	for (uint8_t p = d->cfg[PCI_CAP_PTR]; p && guard < 64; p = d->cfg[p + 1], guard++)
+	for (uint8_t p = d->cfg[PCI_CAPABILITY_LIST]; p && guard < 64; p = d->cfg[p + 1], guard++)
 		last = p;
-	off = d->cap_end > 0x40 ? d->cap_end : 0x40;
+	off = d->cap_end > PCI_STD_HEADER_SIZEOF ? d->cap_end : PCI_STD_HEADER_SIZEOF;
 	off = (off + 3) & ~3u;
-	if (len < 2 || off + len > 0x100)
+	if (len < 2 || off + len > PCI_CFG_SPACE_SIZE)
 		return err_set(e, ENOSPC, "%s: no room for a %u-byte capability 0x%02x", d->name,
 			       len, id);
 	memcpy(&d->cfg[off], body, len);
@@ -93,7 +91,7 @@ int pci_cap_add(struct pci_dev *d, uint8_t id, const void *body, uint32_t len, s
 	if (last)
 		d->cfg[last + 1] = (uint8_t)off;
 	else
-		d->cfg[PCI_CAP_PTR] = (uint8_t)off;
+		d->cfg[PCI_CAPABILITY_LIST] = (uint8_t)off;
 	d->cfg[PCI_STATUS] |= PCI_STATUS_CAP_LIST;
 	d->cap_end = off + len;
 	return (int)off;
@@ -106,13 +104,13 @@ static uint64_t bar_programmed(const struct pci_dev *d, int i)
 	uint64_t a;
 
 	if (i == PCI_ROM_BAR)
-		return pci_cfg_r32(d, PCI_ROM) & ~0x7ffULL;
-	a = pci_cfg_r32(d, PCI_BAR0 + 4 * i);
+		return pci_cfg_r32(d, PCI_ROM_ADDRESS) & PCI_ROM_ADDRESS_MASK;
+	a = pci_cfg_r32(d, PCI_BASE_ADDRESS_0 + 4 * i);
 	if (b->flags & PCI_BARF_IO)
 		return a & ~3ULL & 0xffff;
 	a &= ~0xfULL;
 	if (b->flags & PCI_BARF_MEM64)
-		a |= (uint64_t)pci_cfg_r32(d, PCI_BAR0 + 4 * (i + 1)) << 32;
+		a |= (uint64_t)pci_cfg_r32(d, PCI_BASE_ADDRESS_0 + 4 * (i + 1)) << 32;
 	return a;
 }
 
@@ -124,12 +122,12 @@ static bool bar_wanted(const struct pci_dev *d, int i, uint64_t addr)
 	if (!b->size)
 		return false;
 	if (b->flags & PCI_BARF_IO) {
-		if (!(cmd & PCI_CMD_IO))
+		if (!(cmd & PCI_COMMAND_IO))
 			return false;
-	} else if (!(cmd & PCI_CMD_MEM)) {
+	} else if (!(cmd & PCI_COMMAND_MEMORY)) {
 		return false;
 	}
-	if (i == PCI_ROM_BAR && !(d->cfg[PCI_ROM] & 1))
+	if (i == PCI_ROM_BAR && !(d->cfg[PCI_ROM_ADDRESS] & 1))
 		return false;
 	/* zero or a sizing pattern left in place: not a real address */
 	if (!addr || addr + b->size - 1 < addr)
@@ -217,9 +215,10 @@ static uint32_t bar_reg_value(const struct pci_dev *d, int reg, uint32_t val)
 	if (!b->size)
 		return 0;
 	if (b->flags & PCI_BARF_IO)
-		return (val & (uint32_t) ~(b->size - 1) & ~3u) | 1;
-	return (val & (uint32_t) ~(b->size - 1) & ~0xfu) | ((b->flags & PCI_BARF_MEM64) ? 4 : 0) |
-	       ((b->flags & PCI_BARF_PREFETCH) ? 8 : 0);
+		return (val & (uint32_t) ~(b->size - 1) & ~3u) | PCI_BASE_ADDRESS_SPACE_IO;
+	return (val & (uint32_t) ~(b->size - 1) & ~0xfu) |
+	       ((b->flags & PCI_BARF_MEM64) ? PCI_BASE_ADDRESS_MEM_TYPE_64 : 0) |
+	       ((b->flags & PCI_BARF_PREFETCH) ? PCI_BASE_ADDRESS_MEM_PREFETCH : 0);
 }
 
 static void cfg_write(struct pci_host *h, struct pci_dev *d, uint32_t off, const uint8_t *data,
@@ -234,9 +233,9 @@ static void cfg_write(struct pci_host *h, struct pci_dev *d, uint32_t off, const
 		uint32_t reg = o & ~3u, val;
 		int bar = -1;
 
-		if (reg >= PCI_BAR0 && reg < PCI_BAR0 + 4 * PCI_NR_BARS)
-			bar = (int)(reg - PCI_BAR0) / 4;
-		else if (reg == PCI_ROM)
+		if (reg >= PCI_BASE_ADDRESS_0 && reg < PCI_BASE_ADDRESS_0 + 4 * PCI_NR_BARS)
+			bar = (int)(reg - PCI_BASE_ADDRESS_0) / 4;
+		else if (reg == PCI_ROM_ADDRESS)
 			bar = PCI_ROM_BAR;
 		if (bar < 0) {
 			d->cfg[o] = (d->cfg[o] & ~d->wmask[o]) | (data[o - off] & d->wmask[o]);
@@ -357,8 +356,8 @@ int pci_host_init(struct pci_host *h, struct vm *vm, struct bus *pio, struct bus
 	h->mmio32_end = PCI_MMIO32_BASE + PCI_MMIO32_SIZE;
 	h->mmio64_base = h->mmio64_next = mmio64_base;
 	h->mmio64_end = mmio64_base + mmio64_size;
-	h->io_next = PCI_IO_BASE;
-	h->io_end = PCI_IO_BASE + PCI_IO_SIZE;
+	h->io_next = PCI_PIO_BASE;
+	h->io_end = PCI_PIO_BASE + PCI_PIO_SIZE;
 	if (!pio || !mmio)
 		return 0;
 	ret = bus_register(mmio, PCI_ECAM_BASE, 1 << 20, ecam_access, h, "pci-ecam", e);
@@ -461,17 +460,17 @@ int pci_dev_register(struct pci_host *h, struct pci_dev *d, int slot, struct err
 		}
 		b->addr = addr;
 		if (i == PCI_ROM_BAR) {
-			pci_cfg_w32(d, PCI_ROM, (uint32_t)addr);
+			pci_cfg_w32(d, PCI_ROM_ADDRESS, (uint32_t)addr);
 			continue;
 		}
-		pci_cfg_w32(d, PCI_BAR0 + 4 * i, bar_reg_value(d, i, (uint32_t)addr));
+		pci_cfg_w32(d, PCI_BASE_ADDRESS_0 + 4 * i, bar_reg_value(d, i, (uint32_t)addr));
 		if (b->flags & PCI_BARF_MEM64)
-			pci_cfg_w32(d, PCI_BAR0 + 4 * (i + 1), (uint32_t)(addr >> 32));
+			pci_cfg_w32(d, PCI_BASE_ADDRESS_0 + 4 * (i + 1), (uint32_t)(addr >> 32));
 	}
 	d->host = h;
 	d->slot = slot;
-	if (!d->cfg[0x3c] && d->cfg[0x3d])
-		d->cfg[0x3c] = (uint8_t)pci_slot_gsi(slot);
+	if (!d->cfg[PCI_INTERRUPT_LINE] && d->cfg[PCI_INTERRUPT_PIN])
+		d->cfg[PCI_INTERRUPT_LINE] = (uint8_t)pci_slot_gsi(slot);
 	h->dev[slot] = d;
 	pthread_mutex_unlock(&h->lock);
 	return 0;

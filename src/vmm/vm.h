@@ -48,6 +48,7 @@ enum vm_exit_status {
 #define VM_DEBUG_EXIT_PORT 0x501
 
 struct vcpu;
+struct vfio_shared; /* owned by vfio/ (vfio_pci.c) */
 
 struct vm_config {
 	uint64_t mem_size; /* bytes */
@@ -100,6 +101,21 @@ struct vm {
 	/* devices that need per-VM state reachable by the core */
 	void *serial;
 	void *platform;
+	/*
+	 * Passthrough state every VFIO device of this VM shares (container or
+	 * IOAS, DMA map, devices waiting to go back to their host drivers):
+	 * created with the first device, freed with the last one's release.
+	 * Opaque here; only vfio/ looks inside.
+	 */
+	struct vfio_shared *vfio;
+	/*
+	 * Devices whose release (pci_dev.release, in vm_destroy()) failed in a
+	 * way the user must hear of - a managed passthrough device not given
+	 * back to its host driver - and the first failure with what to do.
+	 * For the front end to report after vm_destroy().
+	 */
+	int release_failed;
+	struct errinfo release_err;
 
 	/*
 	 * Set by the front end before passthrough devices are added: called as
@@ -125,7 +141,11 @@ struct vm {
 
 /* Create the VM: KVM fds, guest RAM, memslots, irqchip, buses, PCI host, routing. */
 int vm_create(struct vm *vm, const struct vm_config *cfg, struct errinfo *e);
-/* Tear everything down (safe on a partly created VM). */
+/*
+ * Tear everything down (safe on a partly created VM): every PCI device is
+ * released through pci_dev.release; release_failed/release_err then say
+ * what the user must hear of.
+ */
 void vm_destroy(struct vm *vm);
 
 /*

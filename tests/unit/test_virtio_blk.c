@@ -435,8 +435,9 @@ static uint64_t bus_read(struct bus *b, uint64_t addr, uint32_t len)
 /*
  * On a real PCI host and MMIO bus (no KVM: ioeventfds fail and kicks fall
  * back to the trap): config space through ECAM, BAR 0 decoded once memory
- * space is enabled, and virtio_pci__release_all() takes the function off
- * the bus and frees it (ASan checks nothing leaks).
+ * space is enabled, and the host's teardown (pci_host_exit() calling the
+ * function's release) takes it off the bus and frees it (ASan checks
+ * nothing leaks).
  */
 static void on_pci_bus_and_released(void **state)
 {
@@ -471,12 +472,11 @@ static void on_pci_bus_and_released(void **state)
 	assert_int_equal(bus_read(&vm->mmio, bar + TD_COMMON(num_queues), 2), 1);
 	assert_int_equal(bus_read(&vm->mmio, bar + VPCI_DEVCFG_OFF, 4), IMG_SIZE / 512);
 
-	virtio_pci__release_all(vm);
+	pci_host_exit(&vm->pci);
 	assert_null(vm->pci.dev[slot]);
 	assert_false(bus_dispatch(&vm->mmio, bar, cmd, 2, false));
 
 	irq_routing_exit(&vm->irq);
-	pci_host_exit(&vm->pci);
 	bus_exit(&vm->mmio);
 	bus_exit(&vm->pio);
 	free(vm);

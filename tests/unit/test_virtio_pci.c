@@ -474,6 +474,8 @@ static void pci_cfg_window(void **state)
 	v = 0;
 	pci_cfg_access(&h, 0, slot, 0, cap + 16, (uint8_t *)&v, 4, true);
 	assert_int_equal(td_status(&f->t), VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	/* The fixture frees the function: the host must not release it too. */
+	h.dev[slot] = NULL;
 	pci_host_exit(&h);
 }
 

@@ -189,7 +189,7 @@ static void registration_assigns_bars(void **state)
 	assert_int_equal(((uint64_t)b2hi << 32 | (b2lo & ~0xfu)), 0x400000000ULL);
 	/* I/O BAR */
 	assert_int_equal(b4 & 3, 1);
-	assert_true((b4 & ~3u) >= PCI_IO_BASE);
+	assert_true((b4 & ~3u) >= PCI_PIO_BASE);
 	/* empty slot and other functions read all-ones */
 	assert_int_equal(cfg32(f, 2, 0), 0xffffffff);
 	{

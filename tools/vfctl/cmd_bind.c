@@ -95,22 +95,25 @@ int cmd_bind(struct vfctl_ctx *ctx, int argc, char **argv)
 	struct json_object *j = NULL, *moves = NULL;
 	struct errinfo e = {0};
 	char bdf[BDF_LEN];
+	static const struct option opts[] = {
+		{"group", no_argument, NULL, 'g'},
+		VFCTL_OPT_HELP,
+		{NULL, 0, NULL, 0},
+	};
 	const char *args[2];
 	bool group = false;
-	int i, n = 0, ret;
+	int i, n, c, ret;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--group") || !strcmp(argv[i], "-g"))
+	optind = 0;
+	while ((c = vfctl_getopt(ctx, argc, argv, "g", opts, &ret)) > 0)
+		if (c == 'g')
 			group = true;
-		else if (argv[i][0] == '-')
-			return vfctl_usage_error(ctx, "bind: unknown option %s", argv[i]);
-		else if (n < 2)
-			args[n++] = argv[i];
-		else
-			n = 3;
-	}
-	if (n != 2)
+	if (c == 0)
+		return ret;
+	if (argc - optind != 2)
 		return vfctl_usage_error(ctx, "usage: vfctl bind DEV DRIVER [--group]");
+	args[0] = argv[optind];
+	args[1] = argv[optind + 1];
 	ret = vfctl_resolve_dev(ctx, args[0], bdf);
 	if (ret)
 		return ret;
@@ -157,9 +160,11 @@ int cmd_unbind(struct vfctl_ctx *ctx, int argc, char **argv)
 	char bdf[BDF_LEN];
 	int ret;
 
-	if (argc != 2 || argv[1][0] == '-')
+	if (vfctl_help_only(ctx, argc, argv, &ret))
+		return ret;
+	if (argc - optind != 1)
 		return vfctl_usage_error(ctx, "usage: vfctl unbind DEV");
-	ret = vfctl_resolve_dev(ctx, argv[1], bdf);
+	ret = vfctl_resolve_dev(ctx, argv[optind], bdf);
 	if (ret)
 		return ret;
 	ret = pci_unbind(ctx->sysfs_root, ctx->state_dir, bdf, flags_of(ctx), &saved, &e);
@@ -214,14 +219,24 @@ int cmd_restore(struct vfctl_ctx *ctx, int argc, char **argv)
 	char bdf[BDF_LEN], (*list)[BDF_LEN] = NULL;
 	struct json_object *jarr = NULL;
 	struct errinfo e = {0};
-	int i, n, ret, status = VFCTL_EXIT_OK;
+	static const struct option opts[] = {
+		{"all", no_argument, NULL, 'a'},
+		VFCTL_OPT_HELP,
+		{NULL, 0, NULL, 0},
+	};
+	int i, n, c, ret, status = VFCTL_EXIT_OK;
+	bool all = false;
 
-	if (argc != 2)
+	optind = 0;
+	while ((c = vfctl_getopt(ctx, argc, argv, "", opts, &ret)) > 0)
+		if (c == 'a')
+			all = true;
+	if (c == 0)
+		return ret;
+	if (argc - optind != !all)
 		return vfctl_usage_error(ctx, "usage: vfctl restore DEV|--all");
-	if (strcmp(argv[1], "--all")) {
-		if (argv[1][0] == '-')
-			return vfctl_usage_error(ctx, "restore: unknown option %s", argv[1]);
-		ret = vfctl_resolve_dev(ctx, argv[1], bdf);
+	if (!all) {
+		ret = vfctl_resolve_dev(ctx, argv[optind], bdf);
 		if (ret)
 			return ret;
 		n = 1;

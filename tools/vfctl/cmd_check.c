@@ -22,11 +22,12 @@ int cmd_check(struct vfctl_ctx *ctx, int argc, char **argv)
 	const char **together;
 	int i, n = 0, ret, status = VFCTL_EXIT_OK;
 
+	if (vfctl_help_only(ctx, argc, argv, &ret))
+		return ret;
+	argc -= optind - 1; /* the arguments from argv[1] on, as before */
+	argv += optind - 1;
 	if (argc < 2)
 		return vfctl_usage_error(ctx, "usage: vfctl check DEV...");
-	for (i = 1; i < argc; i++)
-		if (argv[i][0] == '-')
-			return vfctl_usage_error(ctx, "check: unknown option %s", argv[i]);
 	bdfs = calloc((size_t)argc, sizeof(*bdfs));
 	together = calloc((size_t)argc, sizeof(*together));
 	if (!bdfs || !together) {

@@ -158,17 +158,14 @@ int cmd_list(struct vfctl_ctx *ctx, int argc, char **argv)
 	struct pcinames *names;
 	int i, n, ret, status = VFCTL_EXIT_OK;
 
-	for (i = 1; i < argc; i++)
-		if (argv[i][0] == '-' && strcmp(argv[i], "--"))
-			return vfctl_usage_error(ctx, "list: unknown option %s", argv[i]);
-	if (argc > 1) {
+	if (vfctl_help_only(ctx, argc, argv, &ret))
+		return ret;
+	if (argc > optind) {
 		n = 0;
 		pfs = calloc((size_t)argc, sizeof(*pfs));
 		if (!pfs)
 			return VFCTL_EXIT_FAIL;
-		for (i = 1; i < argc; i++) {
-			if (!strcmp(argv[i], "--"))
-				continue;
+		for (i = optind; i < argc; i++) {
 			ret = vfctl_resolve_dev(ctx, argv[i], bdf);
 			if (ret) {
 				free(pfs);

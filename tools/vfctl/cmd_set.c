@@ -195,19 +195,27 @@ int cmd_set(struct vfctl_ctx *ctx, int argc, char **argv)
 	uint32_t vf;
 	int i = 0, ret;
 
-	if (argc > 0 && !strcmp(argv[0], "set"))
-		i++;
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")) {
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	/* '+': options before PF only, so a value such as "-1" stays a value */
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:jh", opts, NULL)) != -1) {
+		if (c == 'j') {
 			ctx->json = true;
-		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+		} else if (c == 'h') {
 			fputs(SET_USAGE, stdout);
 			return VFCTL_EXIT_OK;
 		} else {
-			return vfctl_usage_error(ctx, "set: unknown option '%s'\n%s", argv[i],
-						 SET_USAGE);
+			return vfctl_bad_option(ctx, "set", c, argv);
 		}
 	}
+	i = optind;
 	if (argc - i < 4)
 		return vfctl_usage_error(ctx, "set: needs PF, VF and at least one key value\n%s",
 					 SET_USAGE);

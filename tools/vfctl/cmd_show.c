@@ -133,9 +133,11 @@ int cmd_show(struct vfctl_ctx *ctx, int argc, char **argv)
 	bool have_pf = false, have_saved;
 	int i, ret;
 
-	if (argc != 2 || argv[1][0] == '-')
+	if (vfctl_help_only(ctx, argc, argv, &ret))
+		return ret;
+	if (argc - optind != 1)
 		return vfctl_usage_error(ctx, "usage: vfctl show DEV");
-	ret = vfctl_resolve_dev(ctx, argv[1], bdf);
+	ret = vfctl_resolve_dev(ctx, argv[optind], bdf);
 	if (ret)
 		return ret;
 	ret = pcidev_read(ctx->sysfs_root, bdf, &d, &e);

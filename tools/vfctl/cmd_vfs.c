@@ -69,6 +69,7 @@ int cmd_vfs(struct vfctl_ctx *ctx, int argc, char **argv)
 		{"autoprobe", no_argument, NULL, 'a'},
 		{"wait", required_argument, NULL, 'w'},
 		{"msix-count", required_argument, NULL, 'm'},
+		VFCTL_OPT_HELP,
 		{NULL, 0, NULL, 0},
 	};
 	struct vf_count_opts o = {.autoprobe = -1, .wait_ms = 10000};
@@ -83,8 +84,10 @@ int cmd_vfs(struct vfctl_ctx *ctx, int argc, char **argv)
 	/* optind 0 resets GNU getopt, which then permutes: options may follow PF and N. */
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'h':
+			return vfctl_verb_help("vfs");
 		case 'A':
 			o.autoprobe = 0;
 			explicit_autoprobe = true;
@@ -118,7 +121,7 @@ int cmd_vfs(struct vfctl_ctx *ctx, int argc, char **argv)
 							 "vfs: the VF count must be a number "
 							 "0-65535, not \"%s\"",
 							 argv[optind - 1]);
-			return vfctl_usage_error(ctx, "vfs: unknown option %s", argv[optind - 1]);
+			return vfctl_bad_option(ctx, "vfs", c, argv);
 		}
 	}
 	if (argc - optind != 2)

@@ -3,8 +3,10 @@
  * vfctl: option parsing and dispatch.  Global options may appear anywhere on
  * the command line (before or after the verb) and are taken out before the
  * verb sees its arguments; each cmd_<verb>() gets argv[0] = the verb name.
+ * --help/-h after the verb is the verb's (vfctl_getopt() prints its usage).
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +61,81 @@ static void usage(FILE *f)
 		   "  --version           print the version\n"
 		   "\nexit status: 0 ok/ready, 1 failed, 2 usage, 3 check found a blocker,\n"
 		   "4 partially applied. See vfctl(8).\n");
+}
+
+int vfctl_verb_help(const char *verb)
+{
+	for (size_t k = 0; k < sizeof(verbs) / sizeof(verbs[0]); k++) {
+		const char *u = verbs[k].usage, *gap;
+
+		if (strcmp(verb, verbs[k].name))
+			continue;
+		/* "SYNOPSIS   what it does" */
+		gap = strstr(u, "  ");
+		if (!gap)
+			gap = u + strlen(u);
+		printf("usage: vfctl %.*s\n", (int)(gap - u), u);
+		gap += strspn(gap, " ");
+		if (*gap)
+			printf("  %s\n", gap);
+		printf("\nglobal options (--json, --dry-run, --force, --sysfs-root DIR, ...): "
+		       "see vfctl --help\n");
+		return VFCTL_EXIT_OK;
+	}
+	usage(stdout);
+	return VFCTL_EXIT_OK;
+}
+
+int vfctl_bad_option(const struct vfctl_ctx *ctx, const char *verb, int c, char **argv)
+{
+	const char *prog = ctx && ctx->prog ? ctx->prog : "vfctl";
+	const char *a = argv[optind - 1];
+	char opt[128];
+
+	/* a long option (optopt 0 when unknown) is named as written, without =VALUE */
+	if (optopt && (c != ':' || strncmp(a, "--", 2)))
+		snprintf(opt, sizeof(opt), "-%c", optopt);
+	else
+		snprintf(opt, sizeof(opt), "%.*s", (int)strcspn(a, "="), a);
+	if (c == ':')
+		fprintf(stderr, "%s %s: option '%s' needs a value\n", prog, verb, opt);
+	else
+		fprintf(stderr, "%s %s: unknown option '%s'\n", prog, verb, opt);
+	fprintf(stderr, "Try '%s %s --help'.\n", prog, verb);
+	return VFCTL_EXIT_USAGE;
+}
+
+int vfctl_getopt(const struct vfctl_ctx *ctx, int argc, char **argv, const char *shortopts,
+		 const struct option *longopts, int *status)
+{
+	char so[64];
+	int c;
+
+	/* ':' first (after a '+'): a missing value is told apart from an unknown option */
+	if (shortopts[0] == '+')
+		snprintf(so, sizeof(so), "+:%sh", shortopts + 1);
+	else
+		snprintf(so, sizeof(so), ":%sh", shortopts);
+	opterr = 0;
+	c = getopt_long(argc, argv, so, longopts, NULL);
+	if (c == 'h') {
+		*status = vfctl_verb_help(argv[0]);
+		return 0;
+	}
+	if (c == '?' || c == ':') {
+		*status = vfctl_bad_option(ctx, argv[0], c, argv);
+		return 0;
+	}
+	return c;
+}
+
+bool vfctl_help_only(const struct vfctl_ctx *ctx, int argc, char **argv, int *status)
+{
+	static const struct option opts[] = {VFCTL_OPT_HELP, {NULL, 0, NULL, 0}};
+
+	optind = 0;
+	/* every option ends the verb: --help, or an unknown one */
+	return vfctl_getopt(ctx, argc, argv, "", opts, status) == 0;
 }
 
 void vfctl_report(const struct vfctl_ctx *ctx, const struct errinfo *e)
@@ -141,6 +218,9 @@ int main(int argc, char **argv)
 			ctx.force = true;
 		} else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
 			ctx.verbose++;
+		} else if (n && (!strcmp(a, "--help") || !strcmp(a, "-h"))) {
+			/* after the verb: the verb's own usage */
+			rest[n++] = argv[i];
 		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
 			free(rest);
@@ -182,7 +262,11 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!strcmp(rest[0], "help")) {
-		usage(stdout);
+		/* "vfctl help VERB" is "vfctl VERB --help" */
+		if (n > 1)
+			vfctl_verb_help(rest[1]);
+		else
+			usage(stdout);
 		ret = VFCTL_EXIT_OK;
 	} else if (ret < 0) {
 		ret = vfctl_usage_error(&ctx, "unknown verb \"%s\"", rest[0]);

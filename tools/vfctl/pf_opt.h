@@ -6,8 +6,9 @@
 #include "vfctl.h"
 
 /*
- * Take "--pf DEV" or "--pf=DEV" from the verb's arguments (anything else is
- * a usage error naming @verb and its @synopsis).  With the option, *pf is
+ * Take "--pf DEV" or "--pf=DEV" from the verb's arguments with getopt_long
+ * (--help prints the verb's usage; an unknown option or any argument is a
+ * usage error, the latter naming @verb and its @synopsis).  With the option, *pf is
  * DEV as written and @bdf gets its canonical BDF; without it, *pf is NULL.
  * Returns 0 or the exit status to use (the error is already reported).
  */

@@ -7,6 +7,7 @@
 #ifndef VFCTL_H
 #define VFCTL_H
 
+#include <getopt.h>
 #include <stdbool.h>
 
 #include "errinfo.h"
@@ -39,6 +40,39 @@ void vfctl_report(const struct vfctl_ctx *ctx, const struct errinfo *e);
 /* Usage error naming the flag/value; returns VFCTL_EXIT_USAGE. */
 int vfctl_usage_error(const struct vfctl_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/*
+ * Every verb parses its options with getopt_long and accepts --help/-h:
+ *
+ *	static const struct option opts[] = {
+ *		{"group", no_argument, NULL, 'g'}, VFCTL_OPT_HELP, {NULL, 0, NULL, 0},
+ *	};
+ *	optind = 0;
+ *	while ((c = vfctl_getopt(ctx, argc, argv, "g", opts, &ret)) > 0)
+ *		...handle c...
+ *	if (c == 0)
+ *		return ret;
+ *	...positional arguments are argv[optind..argc-1]...
+ *
+ * @shortopts as for getopt_long (a leading '+' stops at the first
+ * argument, so values such as "-1" stay arguments); "h" is added.  Returns
+ * the option, -1 after the last one, or 0 when the verb must return
+ * *status now: --help printed the verb's usage on stdout (status 0), or an
+ * unknown option / missing value was reported (status 2) as
+ *	vfctl VERB: unknown option '--x'
+ *	Try 'vfctl VERB --help'.
+ */
+#define VFCTL_OPT_HELP                         \
+	{                                      \
+		"help", no_argument, NULL, 'h' \
+	}
+int vfctl_getopt(const struct vfctl_ctx *ctx, int argc, char **argv, const char *shortopts,
+		 const struct option *longopts, int *status);
+/* A verb with no option but --help: true when it must return *status now. */
+bool vfctl_help_only(const struct vfctl_ctx *ctx, int argc, char **argv, int *status);
+/* The pieces of vfctl_getopt(), for verbs that say more about a bad option. */
+int vfctl_verb_help(const char *verb);
+int vfctl_bad_option(const struct vfctl_ctx *ctx, const char *verb, int c, char **argv);
+
 /*
  * DEV as the user wrote it (full/short BDF or netdev name) -> canonical BDF.
  * Reports the error itself; returns 0 or the exit status to use.

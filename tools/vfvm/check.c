@@ -82,7 +82,7 @@ int cmd_check(int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		switch (c) {
 		case O_DEVICE:
 			if (nr_dev == CHECK_MAX_DEVS) {
@@ -105,6 +105,7 @@ int cmd_check(int argc, char **argv)
 		case O_JSON:
 			json = true;
 			break;
+		case 'h':
 		case O_HELP:
 			check_usage(stdout);
 			return 0;

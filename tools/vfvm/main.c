@@ -107,6 +107,19 @@ static int usage_error(const char *fmt, ...)
 	return VM_EXIT_USAGE;
 }
 
+/* The option getopt_long just refused, as the user wrote it (without =VALUE). */
+static const char *bad_option_name(char **argv)
+{
+	static char name[128];
+	const char *a = argv[optind - 1];
+
+	if (optopt && strncmp(a, "--", 2))
+		snprintf(name, sizeof(name), "-%c", optopt);
+	else
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(a, "="), a);
+	return name;
+}
+
 int vfvm_parse_size(const char *s, uint64_t *out)
 {
 	char *end;
@@ -204,7 +217,7 @@ static int parse_run(int argc, char **argv, struct opts *o)
 	o->cpus = 1;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		switch (c) {
 		case O_KERNEL:
 			o->kernel = optarg;
@@ -268,13 +281,16 @@ static int parse_run(int argc, char **argv, struct opts *o)
 					optarg);
 			o->affinity = optarg;
 			break;
+		case 'h':
 		case O_HELP:
 			usage(stdout);
 			exit(0);
-		case ':':
-			return usage_error("option %s needs a value", argv[optind - 1]);
 		default:
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+			/* as vfctl's verbs and vfvm check say it */
+			fprintf(stderr, "vfvm run: %s '%s'%s\nTry 'vfvm run --help'.\n",
+				c == ':' ? "option" : "unknown option", bad_option_name(argv),
+				c == ':' ? " needs a value" : "");
+			return VM_EXIT_USAGE;
 		}
 	}
 	if (optind < argc)
@@ -301,7 +317,7 @@ static void report(const struct errinfo *e)
 
 /*
  * Give back devices claimed but never added (the VM did not get that far);
- * said like release_devices().  Returns -1 when one could not go back.
+ * said like destroy_vm().  Returns -1 when one could not go back.
  */
 static int unclaim_devices(struct vfio_pci **claim, int n)
 {
@@ -323,14 +339,19 @@ static int unclaim_devices(struct vfio_pci **claim, int n)
 }
 
 /*
- * Release the passed-through devices; a managed device left off its host
- * driver is said, with what to do, and makes vfvm's exit status 1.
+ * Tear the VM down, every device released with it (passed-through devices
+ * reset and closed, then managed ones given back once the container/IOAS
+ * is gone); a managed device left off its host driver is said, with what
+ * to do, and makes vfvm's exit status 1.
  */
-static int release_devices(struct vm *vm)
+static int destroy_vm(struct vm *vm)
 {
-	struct errinfo e = {0};
-	int n = vfio_pci__release_all(vm, &e);
+	struct errinfo e;
+	int n;
 
+	vm_destroy(vm);
+	n = vm->release_failed;
+	e = vm->release_err;
 	if (!n)
 		return 0;
 	fprintf(stderr, "vfvm: %d managed device%s not given back to the host\n", n,
@@ -541,27 +562,27 @@ static int cmd_run(int argc, char **argv)
 
 		claim[i] = NULL; /* vfio_pci__add() owns it now, whatever happens */
 		if (vfio_pci__add(vm, c, &e))
-			goto err_vfio;
+			goto err;
 	}
 	if (o.nr_dev)
 		vfvm_dma_stats_print(vm);
 	if (o.irq_report && irq_watch_start(vm, &irqw, &e))
-		goto err_vfio;
+		goto err;
 	if (o.firmware) {
 		if (firmware_load(vm, o.firmware, &e))
-			goto err_vfio;
+			goto err;
 	} else {
 		struct linux_boot lb = {o.kernel, o.initrd, o.cmdline};
 
 		if (vm_create_pit(vm, &e) || linux_boot(vm, &lb, &e))
-			goto err_vfio;
+			goto err;
 	}
 	tty = tty_raw(&saved_tty);
 	ret = vm_run(vm, &e);
 	if (tty)
 		tcsetattr(0, TCSANOW, &saved_tty);
 	if (ret < 0)
-		goto err_vfio;
+		goto err;
 	/* a guest that never had live vectors: show what it left */
 	if (o.irq_report && !irqw.printed)
 		vfvm_irq_report_print(vm, "at exit");
@@ -570,19 +591,14 @@ static int cmd_run(int argc, char **argv)
 	else if (ret == VM_EXIT_SIGNAL)
 		fprintf(stderr, "vfvm: %s\n", vm->exit_reason);
 	vfvm_irq_steer_warning_print(vm);
-	if (release_devices(vm) < 0)
+	if (destroy_vm(vm) < 0)
 		ret = VM_EXIT_ERROR;
-	virtio_pci__release_all(vm);
-	vm_destroy(vm);
 	if (irqw.fd >= 0)
 		close(irqw.fd);
 	free(vm);
 	return ret;
-err_vfio:
-	release_devices(vm);
 err:
-	virtio_pci__release_all(vm);
-	vm_destroy(vm);
+	destroy_vm(vm);
 err_free:
 	report(&e);
 	unclaim_devices(claim, o.nr_dev);

@@ -88,6 +88,11 @@ t_bind_bad_input() {
 	eq "$(drv $E1000E)" "e1000e" "driver unchanged"
 	golden bind-bad-bdf.txt --rc 2 bind 0000:03:00 vfio-pci
 	golden bind-usage.txt --rc 2 bind $E1000E
+	# every verb parses with getopt_long: --help (after the verb) and unknown options alike
+	golden bind-help.txt bind --help
+	golden bind-unknown-option.txt --rc 2 bind --frob $E1000E vfio-pci
+	eq "$(drv $E1000E)" "e1000e" "driver unchanged"
+	golden restore-unknown-option.txt --rc 2 restore $E1000E -x
 	golden restore-nothing.txt restore $E1000E
 }
 
