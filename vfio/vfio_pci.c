@@ -25,6 +25,7 @@
 #include "host_affinity.h"
 #include "pci.h"
 #include "pci_sysfs.h"
+#include "msix.h"
 #include "pdev.h"
 #include "posted.h"
 #include "spec.h"
@@ -162,8 +163,21 @@ static void vp_cfg_write(struct pci_dev *d, uint32_t off, const uint8_t *data, u
 static void bar_trap_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool is_write)
 {
 	struct vfio_trap *t = opaque;
+	struct vfio_pdev *p = &t->vp->p;
+	uint64_t o = t->off + off, table = p->cfg.msix_table_off;
 
-	vfio_pdev_bar_access(&t->vp->p, t->bar, t->off + off, data, len, is_write);
+	/*
+	 * A guest's vector update goes straight to the MSI-X model (the path
+	 * the issue counts: vcpu -> bus -> here -> msix -> irq); anything
+	 * else in the trapped page, and accesses that straddle the table,
+	 * take the device model's checks.
+	 */
+	if (p->has_msix && t->bar == p->cfg.msix_table_bar && len && len <= 8 && o >= table &&
+	    o - table + len <= msix_table_size(&p->msix)) {
+		msix_table_access(&p->msix, o - table, data, len, is_write);
+		return;
+	}
+	vfio_pdev_bar_access(p, t->bar, o, data, len, is_write);
 }
 
 static void rom_trap_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool is_write)
