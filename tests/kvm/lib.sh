@@ -32,3 +32,29 @@ case_run() {
 	done
 	ok "$name"
 }
+
+# need_kvm / need_files FILE...: the part cannot run without them: say what
+# is missing and how to get it, print the closing line as one failure, exit.
+cannot_run() {
+	echo "# $TIER: $1"
+	echo "$TIER: 0 passed, 1 failed"
+	exit 1
+}
+need_kvm() {
+	[ -c /dev/kvm ] ||
+		cannot_run "/dev/kvm is missing here: run the tier with tests/kvm/run.sh, which uses the lab's L1 (it has KVM) on a machine without one"
+}
+need_files() {
+	local f
+	for f in "$@"; do
+		[ -e "$f" ] || cannot_run "missing $f: run make BUILD=$BUILD first"
+	done
+}
+
+# tap_netns NS: a network namespace with tap vt0 at 10.0.2.1/24, up (the
+# guest programs ping 10.0.2.1); errors in $out.
+tap_netns() {
+	ip netns add "$1" 2> "$out" && ip -n "$1" link set lo up &&
+		ip -n "$1" tuntap add dev vt0 mode tap && ip -n "$1" addr add 10.0.2.1/24 dev vt0 &&
+		ip -n "$1" link set vt0 up
+}

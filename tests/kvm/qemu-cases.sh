@@ -20,18 +20,9 @@ trap cleanup EXIT
 
 . tests/kvm/lib.sh
 
-if ! command -v qemu-system-x86_64 > /dev/null; then
-	echo "# $TIER: qemu-system-x86_64 is not installed: make deps (qemu-system-x86)"
-	echo "$TIER: 0 passed, 1 failed"
-	exit 1
-fi
-for f in "$G/hello.bin" "$G/virtio_rng.bin" "$G/virtio_blk.bin" "$G/virtio_net.bin"; do
-	if [ ! -e "$f" ]; then
-		echo "# missing $f: run make BUILD=$BUILD first"
-		echo "$TIER: 0 passed, 1 failed"
-		exit 1
-	fi
-done
+command -v qemu-system-x86_64 > /dev/null ||
+	cannot_run "qemu-system-x86_64 is not installed: make deps (qemu-system-x86)"
+need_files "$G/hello.bin" "$G/virtio_rng.bin" "$G/virtio_blk.bin" "$G/virtio_net.bin"
 
 Q=(qemu-system-x86_64 -M "microvm,pcie=on,rtc=off" -display none -serial stdio -no-reboot
 	-m 16M -monitor none -device "isa-debug-exit,iobase=0x501,iosize=2")
@@ -48,9 +39,7 @@ case_run "qemu microvm: virtio_blk.bin unchanged (virtio-blk-pci)" 1 \
 	-device virtio-blk-pci,drive=d0,disable-legacy=on
 
 # virtio-net against the host stack behind a tap, in a private netns
-if ip netns add "$ns" 2> "$out" && ip -n "$ns" link set lo up &&
-	ip -n "$ns" tuntap add dev vt0 mode tap && ip -n "$ns" addr add 10.0.2.1/24 dev vt0 &&
-	ip -n "$ns" link set vt0 up; then
+if tap_netns "$ns"; then
 	case_run "qemu microvm: virtio_net.bin unchanged (virtio-net-pci on a tap)" 1 \
 		'ICMP echo reply from 10.0.2.1, payload vfvm-guest-ping' 'virtio-net ok' -- \
 		ip netns exec "$ns" "${Q[@]}" -bios "$G/virtio_net.bin" \

@@ -18,20 +18,9 @@ trap 'rm -f "$out"' EXIT
 
 . tests/kvm/lib.sh
 
-if [ ! -c /dev/kvm ]; then
-	echo "# $TIER: /dev/kvm is missing here: run the tier with tests/kvm/run.sh, which"
-	echo "# uses the lab's L1 (it has KVM) on a machine without one"
-	echo "$TIER: 0 passed, 1 failed"
-	exit 1
-fi
-for f in "$VFVM" "$G/hello.bin" "$G/poweroff.bin" "$G/pciscan.bin" "$G/virtio_rng.bin" \
-	"$G/acpi_button.bin" "$G/echo.bin"; do
-	if [ ! -e "$f" ]; then
-		echo "# missing $f: run make BUILD=$BUILD first"
-		echo "$TIER: 0 passed, 1 failed"
-		exit 1
-	fi
-done
+need_kvm
+need_files "$VFVM" "$G/hello.bin" "$G/poweroff.bin" "$G/pciscan.bin" "$G/virtio_rng.bin" \
+	"$G/acpi_button.bin" "$G/echo.bin"
 
 R=(run --mem 16M --firmware)
 # serial output and the i8042 reset exit (status 3)

@@ -31,18 +31,8 @@ check() {
 	if "$@" >"$out" 2>&1; then ok "$name"; else bad "$name" "check failed: $*"; fi
 }
 
-if [ ! -c /dev/kvm ]; then
-	echo "# $TIER: /dev/kvm is missing here (run the tier with tests/kvm/run.sh)"
-	echo "$TIER: 0 passed, 1 failed"
-	exit 1
-fi
-for f in "$VFVM" "$G/virtio_blk.bin" "$G/virtio_net.bin" "$G/virtio_hostile.bin"; do
-	if [ ! -e "$f" ]; then
-		echo "# missing $f: run make BUILD=$BUILD first"
-		echo "$TIER: 0 passed, 1 failed"
-		exit 1
-	fi
-done
+need_kvm
+need_files "$VFVM" "$G/virtio_blk.bin" "$G/virtio_net.bin" "$G/virtio_hostile.bin"
 
 R=(run --mem 16M --firmware)
 sector() { dd if="$img" bs=512 skip="$1" count=1 2>/dev/null | head -c "$2"; }
@@ -92,9 +82,7 @@ case_run "virtio_net: --net without a tap name" 1 'no tap name' -- \
 	"$VFVM" "${R[@]}" "$G/virtio_net.bin" --net mac=52:54:00:00:00:01
 
 # --- virtio-net: ARP + ICMP echo with the host stack behind a tap, in a private netns
-if ip netns add "$ns" 2>"$out" && ip -n "$ns" link set lo up &&
-	ip -n "$ns" tuntap add dev vt0 mode tap && ip -n "$ns" addr add 10.0.2.1/24 dev vt0 &&
-	ip -n "$ns" link set vt0 up; then
+if tap_netns "$ns"; then
 	case_run "virtio_net: ARP and ping with the host over a tap" 3 \
 		'mac 52:54:00:12:34:56, link up' 'ARP reply: 10.0.2.1 is at' \
 		'ICMP echo reply from 10.0.2.1, payload vfvm-guest-ping' 'virtio-net ok' -- \
