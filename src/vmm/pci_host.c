@@ -132,6 +132,12 @@ static bool bar_wanted(const struct pci_dev *d, int i, uint64_t addr)
 	/* zero or a sizing pattern left in place: not a real address */
 	if (!addr || addr + b->size - 1 < addr)
 		return false;
+	/*
+	 * A 64-bit BAR left at its sizing value (both registers all ones) ends at
+	 * the top of the address space: unassigned, like a 32-bit one below.
+	 */
+	if ((b->flags & PCI_BARF_MEM64) && addr + b->size == 0)
+		return false;
 	/* like QEMU: a BAR whose end reaches the top of its space is a sizing leftover */
 	if ((b->flags & PCI_BARF_IO) && addr + b->size >= 0x10000)
 		return false;

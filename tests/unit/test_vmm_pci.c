@@ -273,6 +273,16 @@ static void decode_moves_and_disables_bars(void **state)
 	assert_false(f->d.bar[0].active);
 	wcfg32(f, 1, 0x10, 0xd0000000);
 	assert_true(f->d.bar[0].active);
+	/* a 64-bit BAR left at its sizing value (all ones) is unassigned too */
+	wcfg32(f, 1, 0x18, 0xffffffff);
+	wcfg32(f, 1, 0x1c, 0xffffffff);
+	assert_int_equal(cfg32(f, 1, 0x1c), 0xffffffff);
+	assert_false(f->d.bar[2].active);
+	mmio32(&f->mmio, 0xfffffffffff00000ULL, &hit);
+	assert_false(hit);
+	wcfg32(f, 1, 0x18, 0);
+	wcfg32(f, 1, 0x1c, 4);
+	assert_true(f->d.bar[2].active);
 	/* decode off: all gone */
 	wcfg32(f, 1, 4, 0);
 	mmio32(&f->mmio, 0xd0000000, &hit);
