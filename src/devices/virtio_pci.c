@@ -190,10 +190,52 @@ static bool queue_go_live(struct virtio_pci *vp, struct virtio_pci_queue *pq)
 	return ret == 0;
 }
 
+/* The driver's bits in the order the spec lets it set them. */
+static const uint8_t status_order[] = {VIRTIO_CONFIG_S_ACKNOWLEDGE, VIRTIO_CONFIG_S_DRIVER,
+				       VIRTIO_CONFIG_S_FEATURES_OK, VIRTIO_CONFIG_S_DRIVER_OK};
+
+/*
+ * Virtio 1.x status rules: bits are set only in order (each needs the ones
+ * before it), clearing any bit needs a reset (write 0), FAILED may be set at
+ * any time, reserved bits are never set.  NEEDS_RESET is the device's: a
+ * driver writing it back (read-modify-write) changes nothing.
+ */
+static bool status_legal(uint8_t old, uint8_t val)
+{
+	const uint8_t known = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+			      VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK |
+			      VIRTIO_CONFIG_S_FAILED;
+	bool gap = false;
+
+	old &= ~VIRTIO_CONFIG_S_NEEDS_RESET;
+	if (val & ~known)
+		return false;
+	if (old & ~val)
+		return false;
+	for (unsigned int i = 0; i < sizeof(status_order); i++) {
+		if (!(val & status_order[i]))
+			gap = true;
+		else if (gap)
+			return false;
+	}
+	return true;
+}
+
+/* Called with vp->lock held: no queue is served until the driver resets the device. */
+static void queues_break(struct virtio_pci *vp)
+{
+	for (unsigned int i = 0; i < vp->nr_queues; i++) {
+		pthread_mutex_lock(&vp->q[i].lock);
+		vp->q[i].vq.broken = true;
+		pthread_mutex_unlock(&vp->q[i].lock);
+	}
+}
+
 /*
  * Status write.  Called with vp->lock held; returns a bitmask of queues
  * to kick once the lock is dropped (buffers queued before DRIVER_OK), or
- * -1 when a config interrupt is due (the device refused to start).
+ * -1 when a config interrupt is due: the device refused to start, or the
+ * write was an illegal transition (not applied; NEEDS_RESET set instead).
  */
 static int64_t status_write(struct virtio_pci *vp, uint8_t val)
 {
@@ -204,38 +246,35 @@ static int64_t status_write(struct virtio_pci *vp, uint8_t val)
 		device_reset(vp);
 		return 0;
 	}
+	val &= ~VIRTIO_CONFIG_S_NEEDS_RESET;
 	if ((val & VIRTIO_CONFIG_S_FEATURES_OK) && !(old & VIRTIO_CONFIG_S_FEATURES_OK)) {
 		/* Refuse (leave FEATURES_OK clear) unless a modern subset was chosen. */
 		if ((vp->drv_features & ~vp->dev_features) ||
 		    !(vp->drv_features & (1ull << VIRTIO_F_VERSION_1)))
 			val &= ~VIRTIO_CONFIG_S_FEATURES_OK;
 	}
+	if (!status_legal(old, val)) {
+		queues_break(vp);
+		__atomic_or_fetch(&vp->status, VIRTIO_CONFIG_S_NEEDS_RESET, __ATOMIC_SEQ_CST);
+		return -1;
+	}
 	if ((val & VIRTIO_CONFIG_S_DRIVER_OK) && !(old & VIRTIO_CONFIG_S_DRIVER_OK)) {
-		if (!(val & VIRTIO_CONFIG_S_FEATURES_OK)) {
-			val &= ~VIRTIO_CONFIG_S_DRIVER_OK;
-		} else {
-			bool ok = true;
+		bool ok = true;
 
-			for (unsigned int i = 0; i < vp->nr_queues; i++)
-				if (vp->q[i].enabled && !queue_go_live(vp, &vp->q[i]))
-					ok = false;
-			status_set_keep_needs_reset(vp, val);
-			if (!ok || vp->ops->start(vp) < 0) {
-				/* No queue is served until the driver resets the device. */
-				for (unsigned int i = 0; i < vp->nr_queues; i++) {
-					pthread_mutex_lock(&vp->q[i].lock);
-					vp->q[i].vq.broken = true;
-					pthread_mutex_unlock(&vp->q[i].lock);
-				}
-				__atomic_or_fetch(&vp->status, VIRTIO_CONFIG_S_NEEDS_RESET,
-						  __ATOMIC_SEQ_CST);
-				return -1;
-			}
-			for (unsigned int i = 0; i < vp->nr_queues; i++)
-				if (vp->q[i].enabled)
-					kicks |= 1ll << i;
-			return kicks;
+		for (unsigned int i = 0; i < vp->nr_queues; i++)
+			if (vp->q[i].enabled && !queue_go_live(vp, &vp->q[i]))
+				ok = false;
+		status_set_keep_needs_reset(vp, val);
+		if (!ok || vp->ops->start(vp) < 0) {
+			queues_break(vp);
+			__atomic_or_fetch(&vp->status, VIRTIO_CONFIG_S_NEEDS_RESET,
+					  __ATOMIC_SEQ_CST);
+			return -1;
 		}
+		for (unsigned int i = 0; i < vp->nr_queues; i++)
+			if (vp->q[i].enabled)
+				kicks |= 1ll << i;
+		return kicks;
 	}
 	status_set_keep_needs_reset(vp, val);
 	return 0;

@@ -3,9 +3,10 @@
  * A hostile driver for virtio-rng (1af4:1044): descriptor chains that loop,
  * buffers outside RAM (past its end, in the PCI hole, on the ECAM window),
  * a device-readable-after-writable chain, then a head index beyond the
- * queue.  Bad chains must come back with length 0 and leave the device
- * working; the bad head must set DEVICE_NEEDS_RESET; after a reset the
- * device must work again.  vfvm must survive all of it.  Polls, no
+ * queue, then status bits cleared without a reset.  Bad chains must come
+ * back with length 0 and leave the device working; the bad head and the
+ * illegal status writes must set DEVICE_NEEDS_RESET (the writes not
+ * applied); after a reset the device must work again.  vfvm must survive all of it.  Polls, no
  * interrupts.  Ends with an i8042 reset; failures leave through debug-exit 2.
  */
 #include "virtio_guest.h"
@@ -116,6 +117,18 @@ void guest_main(void)
 	setup_device();
 	set_desc(0, BUF, 16, 2, 0);
 	expect_len("good request after reset", submit(0), 16);
+
+	/* Status machine abuse: clear DRIVER_OK, then FEATURES_OK, without a reset. */
+	mmio_w8(common + 20, 3 | 8);
+	if (mmio_r8(common + 20) != (3 | 8 | 4 | S_NEEDS_RESET))
+		fail("clearing DRIVER_OK without a reset was applied");
+	mmio_w8(common + 20, 3);
+	if (mmio_r8(common + 20) != (3 | 8 | 4 | S_NEEDS_RESET))
+		fail("clearing FEATURES_OK without a reset was applied");
+	puts_serial("vfvm-guest: status bits cleared without reset: DEVICE_NEEDS_RESET\n");
+	setup_device();
+	set_desc(0, BUF, 16, 2, 0);
+	expect_len("good request after the status abuse and a reset", submit(0), 16);
 	puts_serial("vfvm-guest: hostile driver survived, device ok\n");
 	exit_i8042_reset();
 }

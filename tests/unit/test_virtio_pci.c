@@ -371,6 +371,127 @@ static void reset_clears_state(void **state)
 	assert_false(f->rng.vp.q[0].vq.ready);
 }
 
+#define A VIRTIO_CONFIG_S_ACKNOWLEDGE
+#define D VIRTIO_CONFIG_S_DRIVER
+#define FOK VIRTIO_CONFIG_S_FEATURES_OK
+#define DOK VIRTIO_CONFIG_S_DRIVER_OK
+#define NR VIRTIO_CONFIG_S_NEEDS_RESET
+
+/* Queue 0's rings (where td_queue_setup puts them) zeroed, the driver's view too. */
+static void rings_clear(struct fixture *f)
+{
+	memset(td_ptr(&f->t, 0x10000), 0, 0x10000);
+	memset(f->t.q, 0, sizeof(f->t.q));
+}
+
+/*
+ * From status @from (reached legally), write @bad: not applied, NEEDS_RESET
+ * and a config interrupt instead, queues stop; a reset brings the device back.
+ */
+static void illegal_status(struct fixture *f, uint8_t from, uint8_t bad)
+{
+	struct td_buf b = {td_alloc(&f->t, 16), 16, true};
+	uint16_t head;
+	uint32_t len;
+
+	rings_clear(f);
+	memset(f->t.irqs, 0, sizeof(f->t.irqs));
+	if (from == ALL_OK) {
+		assert_int_equal(td_bringup(&f->t, ~0ull, 1, 64), ALL_OK);
+	} else {
+		td_set_status(&f->t, 0);
+		if (from & A)
+			td_set_status(&f->t, A);
+		if (from & D)
+			td_set_status(&f->t, A | D);
+		td_set_features(&f->t, 1ull << VIRTIO_F_VERSION_1);
+		td_write(&f->t, TD_COMMON(msix_config), 0, 2);
+		if (from & FOK)
+			td_set_status(&f->t, A | D | FOK);
+	}
+	assert_int_equal(td_status(&f->t), from);
+	td_set_status(&f->t, bad);
+	assert_int_equal(td_status(&f->t), from | NR);
+	assert_int_equal(f->t.irqs[0], 1);
+	assert_int_equal(td_read(&f->t, VPCI_ISR_OFF, 1), VIRTIO_PCI_ISR_CONFIG);
+	if (from == ALL_OK) {
+		/* the queue is not served any more */
+		td_post(&f->t, 0, &b, 1);
+		td_kick(&f->t, 0);
+		assert_int_equal(td_used(&f->t, 0, &head, &len), 0);
+	}
+	/* a driver writing NEEDS_RESET back changes nothing more */
+	td_set_status(&f->t, from | NR);
+	assert_int_equal(td_status(&f->t), from | NR);
+	/* reset recovers */
+	td_set_status(&f->t, 0);
+	assert_int_equal(td_status(&f->t), 0);
+	rings_clear(f);
+	assert_int_equal(td_bringup(&f->t, ~0ull, 1, 64), ALL_OK);
+	b.gpa = td_alloc(&f->t, 16);
+	td_post(&f->t, 0, &b, 1);
+	td_kick(&f->t, 0);
+	assert_int_equal(td_used(&f->t, 0, &head, &len), 1);
+}
+
+static void status_clear_driver_ok_needs_reset(void **state)
+{
+	illegal_status(*state, ALL_OK, A | D | FOK);
+}
+
+static void status_clear_features_ok_needs_reset(void **state)
+{
+	struct fixture *f = *state;
+
+	illegal_status(f, ALL_OK, A | D | DOK);
+	illegal_status(f, A | D | FOK, A | D);
+	illegal_status(f, A | D | FOK, A);
+}
+
+static void status_out_of_order_needs_reset(void **state)
+{
+	struct fixture *f = *state;
+
+	illegal_status(f, 0, D); /* DRIVER before ACKNOWLEDGE */
+	illegal_status(f, A, A | FOK); /* FEATURES_OK before DRIVER */
+	illegal_status(f, A | D, A | D | DOK); /* DRIVER_OK before FEATURES_OK */
+	illegal_status(f, A | D, A | D | 0x10); /* a reserved bit */
+	illegal_status(f, A | D | FOK, DOK); /* everything but DRIVER_OK cleared */
+}
+
+static void status_failed_any_time(void **state)
+{
+	struct fixture *f = *state;
+
+	td_set_status(&f->t, 0);
+	td_set_status(&f->t, A);
+	td_set_status(&f->t, A | VIRTIO_CONFIG_S_FAILED);
+	assert_int_equal(td_status(&f->t), A | VIRTIO_CONFIG_S_FAILED);
+	assert_int_equal(td_bringup(&f->t, ~0ull, 1, 64), ALL_OK);
+	td_set_status(&f->t, ALL_OK | VIRTIO_CONFIG_S_FAILED);
+	assert_int_equal(td_status(&f->t), ALL_OK | VIRTIO_CONFIG_S_FAILED);
+	/* the same value again, and a whole legal prefix in one write, are fine */
+	td_set_status(&f->t, ALL_OK | VIRTIO_CONFIG_S_FAILED);
+	assert_int_equal(td_status(&f->t) & NR, 0);
+	td_set_status(&f->t, 0);
+	td_set_status(&f->t, A | D);
+	assert_int_equal(td_status(&f->t), A | D);
+}
+
+/* Renegotiating after FEATURES_OK without a reset: features stay as they were. */
+static void status_no_renegotiation(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(td_bringup(&f->t, 1ull << VIRTIO_F_VERSION_1, 1, 64), ALL_OK);
+	td_set_status(&f->t, A | D);
+	assert_true(td_status(&f->t) & NR);
+	td_set_features(&f->t, 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_RING_F_EVENT_IDX);
+	td_set_status(&f->t, A | D | FOK);
+	assert_false(virtio_pci_has_feature(&f->rng.vp, VIRTIO_RING_F_EVENT_IDX));
+	assert_int_equal(td_status(&f->t), ALL_OK | NR);
+}
+
 static void event_idx_suppresses_interrupts(void **state)
 {
 	struct fixture *f = *state;
@@ -523,6 +644,11 @@ int main(void)
 		T(hostile_head_needs_reset),
 		T(hostile_loop_fails_request_only),
 		T(reset_clears_state),
+		T(status_clear_driver_ok_needs_reset),
+		T(status_clear_features_ok_needs_reset),
+		T(status_out_of_order_needs_reset),
+		T(status_failed_any_time),
+		T(status_no_renegotiation),
 		T(event_idx_suppresses_interrupts),
 		T(config_change_and_devcfg),
 		T(msix_table_through_bar),

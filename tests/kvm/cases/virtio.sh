@@ -67,6 +67,8 @@ case_run "virtio hostile: loops, buffers outside RAM, wrong order fail with len 
 	"$VFVM" "${R[@]}" "$G/virtio_hostile.bin" --rng
 case_run "virtio hostile: bad head -> DEVICE_NEEDS_RESET, works after reset" 3 \
 	'head beyond the queue: DEVICE_NEEDS_RESET' 'good request after reset: used len 16' \
+	'status bits cleared without reset: DEVICE_NEEDS_RESET' \
+	'good request after the status abuse and a reset: used len 16' \
 	'hostile driver survived, device ok' -- \
 	"$VFVM" "${R[@]}" "$G/virtio_hostile.bin" --rng
 
