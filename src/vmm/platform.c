@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Small PC platform devices that end or signal the VM: i8042 reset line,
- * the debug-exit port for test programs, and the ACPI PM1 blocks (sleep
+ * the debug-exit port for test programs (only when asked for: it lets the
+ * guest choose the exit status), and the ACPI PM1 blocks (sleep
  * to S5 = poweroff, fixed power button raising the SCI).
  */
 #include <errno.h>
@@ -154,7 +155,7 @@ static void platform_release(void *opaque)
 	free(p);
 }
 
-int platform__add(struct vm *vm, struct errinfo *e)
+int platform__add(struct vm *vm, bool debug_exit, struct errinfo *e)
 {
 	struct platform *p = calloc(1, sizeof(*p));
 	int ret;
@@ -165,7 +166,7 @@ int platform__add(struct vm *vm, struct errinfo *e)
 	p->pm1_cnt = PM1_SCI_EN;
 	pthread_mutex_init(&p->lock, NULL);
 	ret = bus_register(&vm->pio, 0x60, 5, i8042_access, p, "i8042", e);
-	if (!ret)
+	if (!ret && debug_exit)
 		ret = bus_register(&vm->pio, VM_DEBUG_EXIT_PORT, 2, debug_exit_access, p,
 				   "debug-exit", e);
 	if (!ret)

@@ -3,20 +3,23 @@
 #ifndef VMM_PLATFORM_H
 #define VMM_PLATFORM_H
 
+#include <stdbool.h>
+
 #include "errinfo.h"
 
 struct vm;
 
 /*
- * PC platform ports (src/vmm/platform.c): i8042 reset (0xFE to 0x64), the
- * debug-exit port VM_DEBUG_EXIT_PORT, ACPI PM1 event/control blocks at
- * ACPI_PM1A_EVT (poweroff by SLP_TYP=5|SLP_EN) and the power button.
+ * PC platform ports (src/vmm/platform.c): i8042 reset (0xFE to 0x64), ACPI
+ * PM1 event/control blocks at ACPI_PM1A_EVT (poweroff by SLP_TYP=5|SLP_EN)
+ * and the power button; with @debug_exit also the debug-exit port
+ * VM_DEBUG_EXIT_PORT (test programs: the guest then picks the exit status).
  */
 #define ACPI_PM1A_EVT 0x600 /* 4 bytes: status, enable */
 #define ACPI_PM1A_CNT 0x604 /* 2 bytes */
 #define ACPI_SLP_TYP_S5 5
 #define ACPI_SCI_IRQ 9
-int platform__add(struct vm *vm, struct errinfo *e);
+int platform__add(struct vm *vm, bool debug_exit, struct errinfo *e);
 /*
  * Press the ACPI power button (vfvm does on SIGTERM); -EAGAIN when the guest
  * has not enabled the button event, so nothing would listen.

@@ -55,7 +55,7 @@ run3() { # label mem prefault backend extra...
 	label=$1 mem=$2 pf=$3 be=$4
 	shift 4
 	for i in 1 2 3; do
-		VFVM_VFIO_BACKEND=$be VFVM_VFIO_PREFAULT=$pf one vfvm run --firmware /tmp/exit.bin \
+		VFVM_VFIO_BACKEND=$be VFVM_VFIO_PREFAULT=$pf one vfvm run --debug-exit --firmware /tmp/exit.bin \
 			--mem ${mem}M "$@"
 	done | median3 | sed "s/^/BENCH-DMAMAP $label $mem /"
 }

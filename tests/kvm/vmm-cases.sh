@@ -20,9 +20,10 @@ trap 'rm -f "$out"' EXIT
 
 need_kvm
 need_files "$VFVM" "$G/hello.bin" "$G/poweroff.bin" "$G/pciscan.bin" "$G/virtio_rng.bin" \
-	"$G/acpi_button.bin" "$G/echo.bin"
+	"$G/acpi_button.bin" "$G/echo.bin" "$G/debug_exit.bin"
 
-R=(run --mem 16M --firmware)
+# --debug-exit: a guest program reports a failure as status 64 + N
+R=(run --debug-exit --mem 16M --firmware)
 # serial output and the i8042 reset exit (status 3)
 case_run "hello: serial output, i8042 reset -> status 3" 3 \
 	'vfvm-guest: hello from 64-bit mode' 'resetting through the i8042' -- \
@@ -32,10 +33,10 @@ case_run "poweroff: ACPI S5 -> status 0" 0 'powering off through ACPI S5' -- \
 	"$VFVM" "${R[@]}" "$G/poweroff.bin"
 # SMP and memory above 4 GiB (memslots around the PCI hole)
 case_run "hello with 2 vCPUs and 4 GiB RAM (RAM above 4 GiB)" 3 'hello from 64-bit mode' -- \
-	"$VFVM" run --mem 4G --cpus 2 --firmware "$G/hello.bin"
+	"$VFVM" run --debug-exit --mem 4G --cpus 2 --firmware "$G/hello.bin"
 # pinning vCPUs
 case_run "hello with --cpu-affinity 0" 3 'hello from 64-bit mode' -- \
-	"$VFVM" run --mem 16M --cpu-affinity 0 --firmware "$G/hello.bin"
+	"$VFVM" run --debug-exit --mem 16M --cpu-affinity 0 --firmware "$G/hello.bin"
 # ECAM scan with no device, then with virtio-rng
 case_run "pciscan: empty bus through ECAM" 3 'found 0 functions' -- \
 	"$VFVM" "${R[@]}" "$G/pciscan.bin"
@@ -48,13 +49,20 @@ case_run "virtio_rng: queue served, MSI-X interrupt via irqfd" 3 \
 	'msix interrupt on vector 0x40, count 1' 'used len 16 bytes' 'virtio-rng ok' -- \
 	"$VFVM" "${R[@]}" "$G/virtio_rng.bin" --rng
 case_run "virtio_rng: 2 vCPUs" 3 'virtio-rng ok' -- \
-	"$VFVM" run --mem 32M --cpus 2 --firmware "$G/virtio_rng.bin" --rng
+	"$VFVM" run --debug-exit --mem 32M --cpus 2 --firmware "$G/virtio_rng.bin" --rng
 # guest-reported failure through the debug-exit port: 64 + 2
 case_run "virtio_rng without the device: debug-exit 2 -> status 66" 66 \
 	'FAIL: no virtio-rng' -- "$VFVM" "${R[@]}" "$G/virtio_rng.bin"
+# the debug-exit port is there only with --debug-exit: without it the
+# guest's write goes nowhere and the guest resets through the i8042
+case_run "debug-exit: --debug-exit, guest writes 5 -> status 69" 69 \
+	'writing 5 to the debug-exit port' -- "$VFVM" "${R[@]}" "$G/debug_exit.bin"
+case_run "debug-exit: without --debug-exit the write does not end the VM -> status 3" 3 \
+	'writing 5 to the debug-exit port' 'still running after the debug-exit write' -- \
+	"$VFVM" run --mem 16M --firmware "$G/debug_exit.bin"
 
 # serial input from a pipe on stdin
-printf 'ping from the host\n' | timeout 60 "$VFVM" run --mem 16M --firmware "$G/echo.bin" >"$out" 2>&1
+printf 'ping from the host\n' | timeout 60 "$VFVM" run --debug-exit --mem 16M --firmware "$G/echo.bin" >"$out" 2>&1
 st=$?
 if [ "$st" -ne 3 ]; then
 	bad "serial input: line read from stdin" "exit status $st, expected 3"
@@ -70,7 +78,7 @@ fi
 # signal_case NAME SIGNAL WANT_STATUS PATTERN
 signal_case() {
 	local name=$1 sig=$2 want=$3 pat=$4 pid st i ready=0 child
-	timeout 120 "$VFVM" run --mem 16M --firmware "$G/acpi_button.bin" >"$out" 2>&1 </dev/null &
+	timeout 120 "$VFVM" run --debug-exit --mem 16M --firmware "$G/acpi_button.bin" >"$out" 2>&1 </dev/null &
 	pid=$!
 	# The emulated guest can be slow on a loaded host: wait for it generously.
 	for ((i = 0; i < 900; i++)); do

@@ -33,7 +33,7 @@ struct opts {
 	const char *kernel, *initrd, *cmdline, *firmware, *affinity;
 	uint64_t mem;
 	unsigned int cpus;
-	bool hugetlb, rng, irq_report;
+	bool hugetlb, rng, irq_report, debug_exit;
 	const char *disk[MAX_DEVS], *net[MAX_DEVS], *dev[MAX_DEVS];
 	int nr_disk, nr_net, nr_dev;
 };
@@ -48,7 +48,7 @@ static void usage(FILE *f)
 		"                [--rng] [--device "
 		"BDF[,managed][,vf-token=UUID][,rom=on|off|FILE]]...\n"
 		"                [--hugetlb] [--cpu-affinity LIST]\n"
-		"                [--irq-report]\n"
+		"                [--irq-report] [--debug-exit]\n"
 		"       vfvm check --device BDF[,...] [--device ...] [--mem SIZE] [--hugetlb]\n"
 		"       vfvm --help\n"
 		"\n"
@@ -79,6 +79,9 @@ static void usage(FILE *f)
 		"guest's\n"
 		"                       set of live vectors grows or shrinks (else at exit);\n"
 		"                       SIGUSR1 lists them any time\n"
+		"  --debug-exit         give the guest the debug-exit port 0x501 (test "
+		"programs):\n"
+		"                       writing N there ends the VM with 64+N (0: status 0)\n"
 		"\n"
 		"vfvm check explains, per --device, what would stop passthrough (IOMMU, "
 		"interrupt\n"
@@ -89,7 +92,7 @@ static void usage(FILE *f)
 		"Exit status: 0 guest powered off, 1 VMM error, 2 usage error, 3 guest "
 		"reset/reboot,\n"
 		"4 guest crashed (triple fault, KVM emulation failure), 5 stopped by a signal,\n"
-		"64+N the guest wrote N (1-63) to the debug-exit port 0x501.\n",
+		"64+N the guest wrote N (1-63) to the debug-exit port 0x501 (--debug-exit).\n",
 		VM_MAX_VCPUS, VIRTIO_NET_TX_COALESCE_US);
 }
 
@@ -191,6 +194,7 @@ static int parse_run(int argc, char **argv, struct opts *o)
 		O_HUGETLB,
 		O_AFFINITY,
 		O_IRQ_REPORT,
+		O_DEBUG_EXIT,
 		O_HELP
 	};
 	static const struct option lo[] = {
@@ -207,6 +211,7 @@ static int parse_run(int argc, char **argv, struct opts *o)
 		{"hugetlb", no_argument, NULL, O_HUGETLB},
 		{"cpu-affinity", required_argument, NULL, O_AFFINITY},
 		{"irq-report", no_argument, NULL, O_IRQ_REPORT},
+		{"debug-exit", no_argument, NULL, O_DEBUG_EXIT},
 		{"help", no_argument, NULL, O_HELP},
 		{NULL, 0, NULL, 0},
 	};
@@ -273,6 +278,9 @@ static int parse_run(int argc, char **argv, struct opts *o)
 			break;
 		case O_IRQ_REPORT:
 			o->irq_report = true;
+			break;
+		case O_DEBUG_EXIT:
+			o->debug_exit = true;
 			break;
 		case O_AFFINITY:
 			if (vm_parse_cpu_affinity(optarg, cpus, 256) < 0)
@@ -540,7 +548,7 @@ static int cmd_run(int argc, char **argv)
 			err_sys(&e, errno, "signalfd");
 		goto err;
 	}
-	if (serial__add(vm, 0, 1, &e) || platform__add(vm, &e))
+	if (serial__add(vm, 0, 1, &e) || platform__add(vm, o.debug_exit, &e))
 		goto err;
 	for (int i = 0; i < o.nr_disk; i++)
 		if (virtio_blk__add(vm, o.disk[i], &e)) {

@@ -34,7 +34,8 @@ check() {
 need_kvm
 need_files "$VFVM" "$G/virtio_blk.bin" "$G/virtio_net.bin" "$G/virtio_hostile.bin"
 
-R=(run --mem 16M --firmware)
+# --debug-exit: a guest program reports a failure as status 64 + N
+R=(run --debug-exit --mem 16M --firmware)
 sector() { dd if="$img" bs=512 skip="$1" count=1 2>/dev/null | head -c "$2"; }
 
 # --- virtio-blk: guest reads the host's marker, writes sector 1, flushes, reads back
