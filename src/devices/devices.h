@@ -11,6 +11,8 @@
 #ifndef VFVM_DEVICES_H
 #define VFVM_DEVICES_H
 
+#include <stdbool.h>
+
 #include "errinfo.h"
 
 struct vm;
@@ -22,7 +24,14 @@ int virtio_net__add(struct vm *vm, const char *spec, struct errinfo *e);
 /* --rng (spec is "" ) */
 int virtio_rng__add(struct vm *vm, const char *spec, struct errinfo *e);
 
-/* 16550 UART at 0x3f8 (src/devices/serial.c): output to @out_fd, input from @in_fd (-1 = none). */
-int serial__add(struct vm *vm, int in_fd, int out_fd, struct errinfo *e);
+/*
+ * 16550 UART at 0x3f8 (src/devices/serial.c): output to @out_fd, input from
+ * @in_fd (-1 = none).  Output goes through a bounded ring the I/O thread
+ * writes out (the vCPU never waits for the console; when the ring is full
+ * the newest bytes are dropped and counted, reported at exit on vm->log),
+ * flushed completely when the VM is destroyed.  @escape: show control bytes
+ * as ^X / M-x (the front end asks for it when @out_fd is a terminal).
+ */
+int serial__add(struct vm *vm, int in_fd, int out_fd, bool escape, struct errinfo *e);
 
 #endif

@@ -1,22 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * 16550A UART at 0x3F8 (COM1, IRQ 4): transmit to an fd, receive from an
- * fd watched by the I/O thread.  FIFOs are modelled only as far as Linux's
+ * 16550A UART at 0x3F8 (COM1, IRQ 4): transmit into a bounded ring that the
+ * I/O thread writes to an fd (woken through an eventfd, so a stalled
+ * console never stalls a vCPU; flushed at VM destroy), receive from an fd
+ * watched by the I/O thread.  FIFOs are modelled only as far as Linux's
  * 8250 driver and simple polling guests need: a receive buffer, THR-empty
  * and data-ready interrupts on IRQ 4.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "devices.h"
+#include "serial_out.h"
 #include "vm.h"
 
 #define SERIAL_BASE 0x3f8
 #define SERIAL_IRQ 4
 #define RX_SIZE 256
+/* A terminal that polls writable has room for at least this much (WAKEUP_CHARS). */
+#define SERIAL_TX_CHUNK 256
 
 /* registers */
 #define UART_RBR 0
@@ -46,6 +53,9 @@ struct serial {
 	int irq_level;
 	uint8_t rx[RX_SIZE];
 	unsigned int rx_head, rx_len;
+	int out_efd; /* eventfd: output queued, for the I/O thread */
+	bool out_pollable; /* out_fd watched for EPOLLOUT (not a regular file) */
+	struct serial_out out; /* under lock */
 };
 
 static void update_irq(struct serial *s)
@@ -63,10 +73,11 @@ static void tx(struct serial *s, uint8_t c)
 	if (s->mcr & MCR_LOOP) {
 		if (s->rx_len < RX_SIZE)
 			s->rx[(s->rx_head + s->rx_len++) % RX_SIZE] = c;
-	} else if (s->out_fd >= 0) {
-		/* a closed or full console must not stop the guest */
-		while (write(s->out_fd, &c, 1) < 0 && errno == EINTR)
-			;
+	} else if (s->out_fd >= 0 && serial_out_put(&s->out, c)) {
+		uint64_t one = 1;
+
+		/* the ring was empty: wake the I/O thread (EAGAIN: a wake-up is pending) */
+		(void)!write(s->out_efd, &one, sizeof(one));
 	}
 	s->thri_pending = true;
 }
@@ -202,16 +213,93 @@ static void serial_input(int fd, uint32_t events, void *opaque)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/*
+ * Write the queued output to the console, in order, until the ring is
+ * empty.  On the I/O thread (!@final) a console that can be polled gets
+ * small writes only while it says it has room (a pipe or terminal that
+ * stops reading must not block the I/O thread either): when it has none,
+ * its EPOLLOUT edge brings us back.  At teardown (@final) everything goes
+ * out.  A console that fails (closed) loses what is queued: counted as
+ * dropped, the guest goes on.
+ */
+static void serial_drain(struct serial *s, bool final)
+{
+	uint8_t buf[4096];
+	size_t n;
+	ssize_t w;
+
+	for (;;) {
+		pthread_mutex_lock(&s->lock);
+		n = serial_out_peek(&s->out, buf, final ? sizeof(buf) : SERIAL_TX_CHUNK);
+		pthread_mutex_unlock(&s->lock);
+		if (!n)
+			return;
+		if (!final && s->out_pollable) {
+			struct pollfd pfd = {.fd = s->out_fd, .events = POLLOUT};
+
+			if (poll(&pfd, 1, 0) == 0)
+				return;
+		}
+		while ((w = write(s->out_fd, buf, n)) < 0 && errno == EINTR)
+			;
+		if (w < 0 && errno == EAGAIN) {
+			/* a non-blocking console that is full: later (EPOLLOUT), or wait at exit */
+			struct pollfd pfd = {.fd = s->out_fd, .events = POLLOUT};
+
+			if (!final || poll(&pfd, 1, -1) < 0)
+				return;
+			continue;
+		}
+		pthread_mutex_lock(&s->lock);
+		if (w <= 0) {
+			s->out.dropped += s->out.len;
+			serial_out_consume(&s->out, s->out.len);
+		} else {
+			serial_out_consume(&s->out, (size_t)w);
+		}
+		pthread_mutex_unlock(&s->lock);
+		if (w <= 0)
+			return;
+	}
+}
+
+/* The eventfd: the vCPU queued output into an empty ring. */
+static void serial_output(int fd, uint32_t events, void *opaque)
+{
+	uint64_t v;
+
+	(void)events;
+	(void)!read(fd, &v, sizeof(v));
+	serial_drain(opaque, false);
+}
+
+/* The console has room again (edge-triggered EPOLLOUT). */
+static void serial_writable(int fd, uint32_t events, void *opaque)
+{
+	(void)fd;
+	(void)events;
+	serial_drain(opaque, false);
+}
+
 static void serial_release(void *opaque)
 {
 	struct serial *s = opaque;
 
+	/* the vCPUs have stopped: what they queued last goes out now */
+	if (s->out_fd >= 0)
+		serial_drain(s, true);
+	if (s->out.dropped)
+		vlog_report(&s->vm->log, VLOG_WARN,
+			    "serial: %llu bytes of guest output dropped (console too slow)",
+			    (unsigned long long)s->out.dropped);
+	if (s->out_efd >= 0)
+		close(s->out_efd);
 	s->vm->serial = NULL;
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
 
-int serial__add(struct vm *vm, int in_fd, int out_fd, struct errinfo *e)
+int serial__add(struct vm *vm, int in_fd, int out_fd, bool escape, struct errinfo *e)
 {
 	struct serial *s = calloc(1, sizeof(*s));
 	int ret;
@@ -221,10 +309,32 @@ int serial__add(struct vm *vm, int in_fd, int out_fd, struct errinfo *e)
 	s->vm = vm;
 	s->in_fd = in_fd;
 	s->out_fd = out_fd;
+	s->out_efd = -1;
+	s->out.escape = escape;
 	pthread_mutex_init(&s->lock, NULL);
+	if (out_fd >= 0) {
+		s->out_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (s->out_efd < 0) {
+			ret = err_sys(e, errno, "serial port: eventfd");
+			goto fail;
+		}
+		ret = vm_io_add(vm, s->out_efd, EPOLLIN, serial_output, s, e);
+		if (ret)
+			goto fail;
+		ret = vm_io_add(vm, out_fd, EPOLLOUT | EPOLLET, serial_writable, s, e);
+		if (ret == -EPERM || ret == -EBADF) {
+			/* a regular file or /dev/null: writes never wait */
+			ret = 0;
+		} else if (ret) {
+			vm_io_del(vm, s->out_efd);
+			goto fail;
+		} else {
+			s->out_pollable = true;
+		}
+	}
 	ret = bus_register(&vm->pio, SERIAL_BASE, 8, serial_access, s, "serial", e);
 	if (ret)
-		goto fail;
+		goto fail_out;
 	if (in_fd >= 0) {
 		ret = vm_io_add(vm, in_fd, EPOLLIN, serial_input, s, e);
 		if (ret == -EPERM || ret == -EBADF) {
@@ -233,7 +343,7 @@ int serial__add(struct vm *vm, int in_fd, int out_fd, struct errinfo *e)
 			ret = 0;
 		} else if (ret) {
 			bus_unregister(&vm->pio, SERIAL_BASE);
-			goto fail;
+			goto fail_out;
 		}
 	}
 	/* freed with the VM, after the vCPU and I/O threads stopped */
@@ -246,7 +356,14 @@ fail_io:
 	if (s->in_fd >= 0)
 		vm_io_del(vm, s->in_fd);
 	bus_unregister(&vm->pio, SERIAL_BASE);
+fail_out:
+	if (s->out_pollable)
+		vm_io_del(vm, out_fd);
+	if (s->out_efd >= 0)
+		vm_io_del(vm, s->out_efd);
 fail:
+	if (s->out_efd >= 0)
+		close(s->out_efd);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 	return ret;

@@ -105,7 +105,13 @@ signal_case "SIGTERM presses the ACPI power button -> guest powers off, status 0
 signal_case "SIGINT stops the VM -> status 5" INT 5 'interrupted \(SIGINT\)'
 
 # command-line errors
+# console output through the I/O thread, forced escaping (stdout is a file here)
+case_run "hello with --serial escape: output complete at exit -> status 3" 3 \
+	'vfvm-guest: hello from 64-bit mode' 'resetting through the i8042' -- \
+	"$VFVM" "${R[@]}" "$G/hello.bin" --serial escape
 case_run "usage: --help" 0 'usage: vfvm run' -- "$VFVM" --help
+case_run "usage: bad --serial" 2 "--serial 'tty': expected raw or escape" -- \
+	"$VFVM" run --mem 16M --serial tty --firmware "$G/hello.bin"
 case_run "usage: no --mem" 2 '--mem SIZE is required' -- "$VFVM" run --firmware "$G/hello.bin"
 case_run "usage: bad --mem" 2 "--mem '12Q'" -- "$VFVM" run --mem 12Q --firmware "$G/hello.bin"
 case_run "usage: bad --cpus" 2 "--cpus '0'" -- "$VFVM" run --mem 16M --cpus 0 --firmware "$G/hello.bin"

@@ -34,6 +34,7 @@ struct opts {
 	uint64_t mem;
 	unsigned int cpus;
 	bool hugetlb, rng, irq_report, debug_exit;
+	int serial_escape; /* -1: when stdout is a terminal, 0: --serial raw, 1: --serial escape */
 	const char *disk[MAX_DEVS], *net[MAX_DEVS], *dev[MAX_DEVS];
 	int nr_disk, nr_net, nr_dev;
 };
@@ -48,7 +49,7 @@ static void usage(FILE *f)
 		"                [--rng] [--device "
 		"BDF[,managed][,vf-token=UUID][,rom=on|off|FILE]]...\n"
 		"                [--hugetlb] [--cpu-affinity LIST]\n"
-		"                [--irq-report] [--debug-exit]\n"
+		"                [--irq-report] [--debug-exit] [--serial raw|escape]\n"
 		"       vfvm check --device BDF[,...] [--device ...] [--mem SIZE] [--hugetlb]\n"
 		"       vfvm --help\n"
 		"\n"
@@ -82,6 +83,10 @@ static void usage(FILE *f)
 		"  --debug-exit         give the guest the debug-exit port 0x501 (test "
 		"programs):\n"
 		"                       writing N there ends the VM with 64+N (0: status 0)\n"
+		"  --serial raw|escape  console output: raw keeps the guest's bytes as they are;\n"
+		"                       escape shows control bytes as ^X (ESC as ^[) and bytes\n"
+		"                       from 0x80 as M-x (default: escape when stdout is a "
+		"terminal)\n"
 		"\n"
 		"vfvm check explains, per --device, what would stop passthrough (IOMMU, "
 		"interrupt\n"
@@ -195,6 +200,7 @@ static int parse_run(int argc, char **argv, struct opts *o)
 		O_AFFINITY,
 		O_IRQ_REPORT,
 		O_DEBUG_EXIT,
+		O_SERIAL,
 		O_HELP
 	};
 	static const struct option lo[] = {
@@ -212,6 +218,7 @@ static int parse_run(int argc, char **argv, struct opts *o)
 		{"cpu-affinity", required_argument, NULL, O_AFFINITY},
 		{"irq-report", no_argument, NULL, O_IRQ_REPORT},
 		{"debug-exit", no_argument, NULL, O_DEBUG_EXIT},
+		{"serial", required_argument, NULL, O_SERIAL},
 		{"help", no_argument, NULL, O_HELP},
 		{NULL, 0, NULL, 0},
 	};
@@ -220,6 +227,7 @@ static int parse_run(int argc, char **argv, struct opts *o)
 	long n;
 
 	o->cpus = 1;
+	o->serial_escape = -1;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
@@ -281,6 +289,14 @@ static int parse_run(int argc, char **argv, struct opts *o)
 			break;
 		case O_DEBUG_EXIT:
 			o->debug_exit = true;
+			break;
+		case O_SERIAL:
+			if (!strcmp(optarg, "raw"))
+				o->serial_escape = 0;
+			else if (!strcmp(optarg, "escape"))
+				o->serial_escape = 1;
+			else
+				return usage_error("--serial '%s': expected raw or escape", optarg);
 			break;
 		case O_AFFINITY:
 			if (vm_parse_cpu_affinity(optarg, cpus, 256) < 0)
@@ -548,7 +564,8 @@ static int cmd_run(int argc, char **argv)
 			err_sys(&e, errno, "signalfd");
 		goto err;
 	}
-	if (serial__add(vm, 0, 1, &e) || platform__add(vm, o.debug_exit, &e))
+	if (serial__add(vm, 0, 1, o.serial_escape < 0 ? isatty(1) : o.serial_escape, &e) ||
+	    platform__add(vm, o.debug_exit, &e))
 		goto err;
 	for (int i = 0; i < o.nr_disk; i++)
 		if (virtio_blk__add(vm, o.disk[i], &e)) {
