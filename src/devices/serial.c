@@ -22,6 +22,9 @@
 #define SERIAL_BASE 0x3f8
 #define SERIAL_IRQ 4
 #define RX_SIZE 256
+/* How long vfvm's exit waits for a console that stopped reading. */
+#define SERIAL_EXIT_WAIT_MS 5000
+
 /* A terminal that polls writable has room for at least this much (WAKEUP_CHARS). */
 #define SERIAL_TX_CHUNK 256
 
@@ -234,11 +237,23 @@ static void serial_drain(struct serial *s, bool final)
 		pthread_mutex_unlock(&s->lock);
 		if (!n)
 			return;
-		if (!final && s->out_pollable) {
+		if (s->out_pollable) {
 			struct pollfd pfd = {.fd = s->out_fd, .events = POLLOUT};
 
-			if (poll(&pfd, 1, 0) == 0)
+			/*
+			 * At exit, a console that takes nothing for SERIAL_EXIT_WAIT_MS
+			 * loses the rest (counted): the devices still have to go back
+			 * to the host, whoever stopped reading.
+			 */
+			if (poll(&pfd, 1, final ? SERIAL_EXIT_WAIT_MS : 0) == 0) {
+				if (final) {
+					pthread_mutex_lock(&s->lock);
+					s->out.dropped += s->out.len;
+					serial_out_consume(&s->out, s->out.len);
+					pthread_mutex_unlock(&s->lock);
+				}
 				return;
+			}
 		}
 		while ((w = write(s->out_fd, buf, n)) < 0 && errno == EINTR)
 			;
@@ -246,7 +261,7 @@ static void serial_drain(struct serial *s, bool final)
 			/* a non-blocking console that is full: later (EPOLLOUT), or wait at exit */
 			struct pollfd pfd = {.fd = s->out_fd, .events = POLLOUT};
 
-			if (!final || poll(&pfd, 1, -1) < 0)
+			if (!final || poll(&pfd, 1, SERIAL_EXIT_WAIT_MS) <= 0)
 				return;
 			continue;
 		}
