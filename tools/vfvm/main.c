@@ -17,6 +17,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "boot.h"
 #include "devices.h"
 #include "platform.h"
@@ -30,7 +31,7 @@
 #define MAX_DEVS 32
 
 struct opts {
-	const char *kernel, *initrd, *cmdline, *firmware, *affinity;
+	const char *kernel, *initrd, *cmdline, *firmware, *affinity, *api_socket;
 	uint64_t mem;
 	unsigned int cpus;
 	bool hugetlb, rng, irq_report;
@@ -48,7 +49,9 @@ static void usage(FILE *f)
 		"                [--rng] [--device "
 		"BDF[,managed][,vf-token=UUID][,rom=on|off|FILE]]...\n"
 		"                [--hugetlb] [--cpu-affinity LIST]\n"
-		"                [--irq-report]\n"
+		"                [--irq-report] [--api-socket PATH]\n"
+		"       vfvm ctl PATH VERB [--json]   (info, pause, resume, powerdown, quit, "
+		"events)\n"
 		"       vfvm check --device BDF[,...] [--device ...] [--mem SIZE] [--hugetlb]\n"
 		"       vfvm --help\n"
 		"\n"
@@ -79,6 +82,8 @@ static void usage(FILE *f)
 		"guest's\n"
 		"                       set of live vectors grows or shrinks (else at exit);\n"
 		"                       SIGUSR1 lists them any time\n"
+		"  --api-socket PATH    serve the control API (docs/api.md) on a Unix socket\n"
+		"                       (mode 0600; 'vfvm ctl PATH VERB' is its client)\n"
 		"\n"
 		"vfvm check explains, per --device, what would stop passthrough (IOMMU, "
 		"interrupt\n"
@@ -88,7 +93,8 @@ static void usage(FILE *f)
 		"\n"
 		"Exit status: 0 guest powered off, 1 VMM error, 2 usage error, 3 guest "
 		"reset/reboot,\n"
-		"4 guest crashed (triple fault, KVM emulation failure), 5 stopped by a signal,\n"
+		"4 guest crashed (triple fault, KVM emulation failure), 5 stopped by a signal\n"
+		"or the control API's quit,\n"
 		"64+N the guest wrote N (1-63) to the debug-exit port 0x501.\n",
 		VM_MAX_VCPUS, VIRTIO_NET_TX_COALESCE_US);
 }
@@ -191,6 +197,7 @@ static int parse_run(int argc, char **argv, struct opts *o)
 		O_HUGETLB,
 		O_AFFINITY,
 		O_IRQ_REPORT,
+		O_API_SOCKET,
 		O_HELP
 	};
 	static const struct option lo[] = {
@@ -207,6 +214,7 @@ static int parse_run(int argc, char **argv, struct opts *o)
 		{"hugetlb", no_argument, NULL, O_HUGETLB},
 		{"cpu-affinity", required_argument, NULL, O_AFFINITY},
 		{"irq-report", no_argument, NULL, O_IRQ_REPORT},
+		{"api-socket", required_argument, NULL, O_API_SOCKET},
 		{"help", no_argument, NULL, O_HELP},
 		{NULL, 0, NULL, 0},
 	};
@@ -273,6 +281,9 @@ static int parse_run(int argc, char **argv, struct opts *o)
 			break;
 		case O_IRQ_REPORT:
 			o->irq_report = true;
+			break;
+		case O_API_SOCKET:
+			o->api_socket = optarg;
 			break;
 		case O_AFFINITY:
 			if (vm_parse_cpu_affinity(optarg, cpus, 256) < 0)
@@ -568,6 +579,8 @@ static int cmd_run(int argc, char **argv)
 		vfvm_dma_stats_print(vm);
 	if (o.irq_report && irq_watch_start(vm, &irqw, &e))
 		goto err;
+	if (o.api_socket && api_server_start(vm, o.api_socket, &e))
+		goto err;
 	if (o.firmware) {
 		if (firmware_load(vm, o.firmware, &e))
 			goto err;
@@ -624,6 +637,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "check"))
 		return cmd_check(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "ctl"))
+		return cmd_ctl(argc - 1, argv + 1);
 	fprintf(stderr, "vfvm: unknown command '%s'\nTry 'vfvm --help'.\n", argv[1]);
 	return VM_EXIT_USAGE;
 }
