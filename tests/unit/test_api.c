@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -381,6 +382,58 @@ static void test_server_clients(void **state)
 	close(ev);
 }
 
+/* A client with another uid is answered "permission denied" and closed. */
+static void test_server_peer_denied(void **state)
+{
+	struct fx *f = *state;
+	struct errinfo e = {0};
+	int sv[2], st;
+	pid_t pid;
+	char buf[512] = "";
+	ssize_t n;
+
+	if (geteuid() != 0)
+		skip(); /* needs to become another user */
+	assert_int_equal(api_server_start(&f->vm, f->path, &e), 0);
+	/* let the child connect as nobody: open the directory and socket to it */
+	chmod(f->dir, 0755);
+	chmod(f->path, 0666);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct sockaddr_un a = {.sun_family = AF_UNIX};
+		const char *req = "{\"id\":1,\"verb\":\"info\"}\n";
+		int fd;
+
+		close(sv[0]);
+		if (setgid(65534) || setuid(65534))
+			_exit(2);
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		snprintf(a.sun_path, sizeof(a.sun_path), "%s", f->path);
+		if (connect(fd, (struct sockaddr *)&a, sizeof(a)))
+			_exit(3);
+		/* the refusal may already have come and the socket be closed */
+		if (write(fd, req, strlen(req)) < 0 && errno != EPIPE)
+			_exit(4);
+		n = read(fd, buf, sizeof(buf) - 1);
+		if (n > 0 && write(sv[1], buf, (size_t)n) < 0)
+			_exit(5);
+		_exit(0);
+	}
+	close(sv[1]);
+	for (int i = 0; i < 100 && !waitpid(pid, &st, WNOHANG); i++)
+		pump(f);
+	pump(f);
+	n = read(sv[0], buf, sizeof(buf) - 1);
+	close(sv[0]);
+	if (n <= 0)
+		fail_msg("no answer; child status 0x%x", st);
+	buf[n] = 0;
+	assert_non_null(strstr(buf, "\"ok\":false"));
+	assert_non_null(strstr(buf, "permission denied"));
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -392,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_peer_policy),
 		cmocka_unit_test_setup_teardown(test_server_socket, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_server_clients, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_server_peer_denied, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

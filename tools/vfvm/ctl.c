@@ -167,7 +167,8 @@ static int show_response(struct conn *c, const char *verb, const char *line, boo
 		goto out;
 	}
 	if (!json_object_get_boolean(ok)) {
-		fprintf(stderr, "vfvm ctl: %s: %s\n", verb, str_field(o, "error") ?: "failed");
+		fprintf(stderr, "vfvm ctl: %s %s: %s\n", c->path, verb,
+			str_field(o, "error") ?: "failed");
 		goto out;
 	}
 	ret = 0;
@@ -273,7 +274,9 @@ int cmd_ctl(int argc, char **argv)
 		json_object_put(o);
 	}
 	ret = CTL_ERROR;
-	if (!req || send(c->fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req)) {
+	/* a refusal (permission, too many clients) may be waiting instead: read it */
+	if (!req || (send(c->fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req) &&
+		     errno != EPIPE && errno != ECONNRESET)) {
 		fprintf(stderr, "vfvm ctl: %s: sending the request: %s (the VM is gone?)\n",
 			c->path, strerror(errno));
 		goto out;
