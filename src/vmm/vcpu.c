@@ -263,6 +263,11 @@ static void *vcpu_thread(void *arg)
 	pthread_mutex_unlock(&vm->exit_lock);
 
 	while (!atomic_load(&vm->exit_requested)) {
+		/* a pause kicks us out of KVM_RUN (immediate_exit: never lost) */
+		if (__atomic_load_n(&vm->pause_requested, __ATOMIC_ACQUIRE)) {
+			vm_vcpu_park(vm);
+			continue;
+		}
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			int err = errno;
 

@@ -137,6 +137,13 @@ struct vm {
 	 * is done with them: only now may vm_run() join (and forget) them.
 	 */
 	bool exit_kicked;
+	/*
+	 * Pause (the control API): vCPUs leave KVM_RUN and wait on exit_cond
+	 * while pause_requested; nr_paused counts those waiting.  Both under
+	 * exit_lock.
+	 */
+	bool pause_requested;
+	unsigned int nr_paused;
 };
 
 /* Create the VM: KVM fds, guest RAM, memslots, irqchip, buses, PCI host, routing. */
@@ -164,6 +171,12 @@ int vm_io_add(struct vm *vm, int fd, uint32_t events,
 	      void (*cb)(int fd, uint32_t events, void *opaque), void *opaque, struct errinfo *e);
 int vm_io_del(struct vm *vm, int fd);
 /*
+ * One round of the I/O thread's loop: wait up to @timeout_ms (-1: forever)
+ * and run the callbacks of the ready fds.  Returns how many were ready or
+ * -errno.  The I/O thread's body; unit tests drive handlers with it.
+ */
+int vm_io_poll(struct vm *vm, int timeout_ms);
+/*
  * Run @fn(@opaque) in vm_destroy() (after the vCPUs and I/O thread have
  * stopped, before guest memory goes away), last added first: for state
  * that is not a PCI device (PCI devices use pci_dev.release).
@@ -186,6 +199,18 @@ void vm_request_exit(struct vm *vm, int status, const char *reason);
  * value, >= 0; @e says why for ERROR/CRASH), or -errno if it could not start.
  */
 int vm_run(struct vm *vm, struct errinfo *e);
+/*
+ * Hold every vCPU out of KVM_RUN (guest time keeps going); returns once all
+ * are parked, -EAGAIN when the vCPUs are not running (yet or any more),
+ * -ETIMEDOUT when one did not stop within a second.  vm_resume() lets them
+ * go.  From any thread but a vCPU's.
+ */
+int vm_pause(struct vm *vm);
+void vm_resume(struct vm *vm);
+bool vm_paused(struct vm *vm);
+/* Internal (vcpu.c): park the calling vCPU while a pause is requested. */
+void vm_vcpu_park(struct vm *vm);
+
 /* Parse "0-2,5" into @cpus; returns the count or -EINVAL. */
 int vm_parse_cpu_affinity(const char *list, int *cpus, int max);
 

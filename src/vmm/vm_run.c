@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vcpu.h"
@@ -108,31 +109,36 @@ void vm_io_cleanup(struct vm *vm)
 	vm->io_handlers = NULL;
 }
 
+int vm_io_poll(struct vm *vm, int timeout_ms)
+{
+	struct epoll_event ev[16];
+	int n = epoll_wait(vm->epoll_fd, ev, 16, timeout_ms);
+
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (int i = 0; i < n; i++) {
+		struct vm_io_handler *h = ev[i].data.ptr;
+		void (*cb)(int, uint32_t, void *);
+
+		if (!h) /* the stop eventfd */
+			continue;
+		pthread_mutex_lock(&vm->io_lock);
+		cb = h->cb;
+		pthread_mutex_unlock(&vm->io_lock);
+		if (cb)
+			cb(h->fd, ev[i].events, h->opaque);
+	}
+	return n;
+}
+
 static void *io_thread(void *arg)
 {
 	struct vm *vm = arg;
-	struct epoll_event ev[16];
 
 	while (!atomic_load(&vm->exit_requested)) {
-		int n = epoll_wait(vm->epoll_fd, ev, 16, -1);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+		if (vm_io_poll(vm, -1) < 0) {
 			vm_request_exit(vm, VM_EXIT_ERROR, "I/O thread: epoll_wait failed");
 			break;
-		}
-		for (int i = 0; i < n; i++) {
-			struct vm_io_handler *h = ev[i].data.ptr;
-			void (*cb)(int, uint32_t, void *);
-
-			if (!h) /* the stop eventfd */
-				continue;
-			pthread_mutex_lock(&vm->io_lock);
-			cb = h->cb;
-			pthread_mutex_unlock(&vm->io_lock);
-			if (cb)
-				cb(h->fd, ev[i].events, h->opaque);
 		}
 	}
 	return NULL;
@@ -161,6 +167,62 @@ void vm_request_exit(struct vm *vm, int status, const char *reason)
 	snprintf(vm->exit_reason, sizeof(vm->exit_reason), "%s", reason ? reason : "");
 	vm->exit_kicked = true;
 	pthread_cond_broadcast(&vm->exit_cond);
+	pthread_mutex_unlock(&vm->exit_lock);
+}
+
+int vm_pause(struct vm *vm)
+{
+	struct timespec until;
+	int ret = 0;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 1;
+	pthread_mutex_lock(&vm->exit_lock);
+	if (!vm->vcpus_go || atomic_load(&vm->exit_requested)) {
+		pthread_mutex_unlock(&vm->exit_lock);
+		return -EAGAIN;
+	}
+	__atomic_store_n(&vm->pause_requested, true, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&vm->exit_lock);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	pthread_mutex_lock(&vm->exit_lock);
+	while (vm->nr_paused < vm->nr_vcpus && !atomic_load(&vm->exit_requested) && !ret)
+		ret = -pthread_cond_timedwait(&vm->exit_cond, &vm->exit_lock, &until);
+	if (vm->nr_paused == vm->nr_vcpus)
+		ret = 0;
+	pthread_mutex_unlock(&vm->exit_lock);
+	return ret;
+}
+
+void vm_resume(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->exit_lock);
+	__atomic_store_n(&vm->pause_requested, false, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&vm->exit_cond);
+	pthread_mutex_unlock(&vm->exit_lock);
+}
+
+bool vm_paused(struct vm *vm)
+{
+	bool p;
+
+	pthread_mutex_lock(&vm->exit_lock);
+	p = vm->pause_requested;
+	pthread_mutex_unlock(&vm->exit_lock);
+	return p;
+}
+
+void vm_vcpu_park(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->exit_lock);
+	if (vm->pause_requested && !atomic_load(&vm->exit_requested)) {
+		vm->nr_paused++;
+		pthread_cond_broadcast(&vm->exit_cond);
+		while (vm->pause_requested && !atomic_load(&vm->exit_requested))
+			pthread_cond_wait(&vm->exit_cond, &vm->exit_lock);
+		vm->nr_paused--;
+	}
 	pthread_mutex_unlock(&vm->exit_lock);
 }
 

@@ -17,6 +17,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "boot.h"
 #include "devices.h"
 #include "platform.h"
@@ -30,7 +31,7 @@
 #define MAX_DEVS 32
 
 struct opts {
-	const char *kernel, *initrd, *cmdline, *firmware, *affinity;
+	const char *kernel, *initrd, *cmdline, *firmware, *affinity, *api_socket;
 	uint64_t mem;
 	unsigned int cpus;
 	bool hugetlb, rng, irq_report, debug_exit;
@@ -50,6 +51,9 @@ static void usage(FILE *f)
 		"BDF[,managed][,vf-token=UUID][,rom=on|off|FILE]]...\n"
 		"                [--hugetlb] [--cpu-affinity LIST]\n"
 		"                [--irq-report] [--debug-exit] [--serial raw|escape]\n"
+		"                [--api-socket PATH]\n"
+		"       vfvm ctl PATH VERB [--json]   (info, pause, resume, powerdown, quit, "
+		"events)\n"
 		"       vfvm check --device BDF[,...] [--device ...] [--mem SIZE] [--hugetlb]\n"
 		"       vfvm --help\n"
 		"\n"
@@ -87,6 +91,8 @@ static void usage(FILE *f)
 		"                       escape shows control bytes as ^X (ESC as ^[) and bytes\n"
 		"                       from 0x80 as M-x (default: escape when stdout is a "
 		"terminal)\n"
+		"  --api-socket PATH    serve the control API (docs/api.md) on a Unix socket\n"
+		"                       (mode 0600; 'vfvm ctl PATH VERB' is its client)\n"
 		"\n"
 		"vfvm check explains, per --device, what would stop passthrough (IOMMU, "
 		"interrupt\n"
@@ -96,7 +102,8 @@ static void usage(FILE *f)
 		"\n"
 		"Exit status: 0 guest powered off, 1 VMM error, 2 usage error, 3 guest "
 		"reset/reboot,\n"
-		"4 guest crashed (triple fault, KVM emulation failure), 5 stopped by a signal,\n"
+		"4 guest crashed (triple fault, KVM emulation failure), 5 stopped by a signal\n"
+		"or the control API's quit,\n"
 		"64+N the guest wrote N (1-63) to the debug-exit port 0x501 (--debug-exit).\n",
 		VM_MAX_VCPUS, VIRTIO_NET_TX_COALESCE_US);
 }
@@ -201,6 +208,7 @@ static int parse_run(int argc, char **argv, struct opts *o)
 		O_IRQ_REPORT,
 		O_DEBUG_EXIT,
 		O_SERIAL,
+		O_API_SOCKET,
 		O_HELP
 	};
 	static const struct option lo[] = {
@@ -219,6 +227,7 @@ static int parse_run(int argc, char **argv, struct opts *o)
 		{"irq-report", no_argument, NULL, O_IRQ_REPORT},
 		{"debug-exit", no_argument, NULL, O_DEBUG_EXIT},
 		{"serial", required_argument, NULL, O_SERIAL},
+		{"api-socket", required_argument, NULL, O_API_SOCKET},
 		{"help", no_argument, NULL, O_HELP},
 		{NULL, 0, NULL, 0},
 	};
@@ -297,6 +306,9 @@ static int parse_run(int argc, char **argv, struct opts *o)
 				o->serial_escape = 1;
 			else
 				return usage_error("--serial '%s': expected raw or escape", optarg);
+			break;
+		case O_API_SOCKET:
+			o->api_socket = optarg;
 			break;
 		case O_AFFINITY:
 			if (vm_parse_cpu_affinity(optarg, cpus, 256) < 0)
@@ -593,6 +605,8 @@ static int cmd_run(int argc, char **argv)
 		vfvm_dma_stats_print(vm);
 	if (o.irq_report && irq_watch_start(vm, &irqw, &e))
 		goto err;
+	if (o.api_socket && api_server_start(vm, o.api_socket, &e))
+		goto err;
 	if (o.firmware) {
 		if (firmware_load(vm, o.firmware, &e))
 			goto err;
@@ -649,6 +663,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "check"))
 		return cmd_check(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "ctl"))
+		return cmd_ctl(argc - 1, argv + 1);
 	fprintf(stderr, "vfvm: unknown command '%s'\nTry 'vfvm --help'.\n", argv[1]);
 	return VM_EXIT_USAGE;
 }

@@ -24,6 +24,13 @@ int vfvm_parse_size(const char *s, uint64_t *out);
 /* `vfvm check --device SPEC... [--mem SIZE] [--hugetlb]`: 0 ready, 3 blockers. */
 int cmd_check(int argc, char **argv);
 
+/*
+ * `vfvm ctl PATH VERB [--json]`: one request to a VM's control API
+ * (--api-socket); `events` prints events until the VM exits.  0 on
+ * success, 1 when the VM refused or could not be reached, 2 usage.
+ */
+int cmd_ctl(int argc, char **argv);
+
 /* Exit status of `vfvm check` when a device is not ready (like vfctl check). */
 #define VFVM_CHECK_NOT_READY 3
 

@@ -1,0 +1,507 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The control API server: a Unix stream socket on the I/O thread.  Every
+ * client is non-blocking and edge-triggered: reads drain to EAGAIN, lines
+ * are answered as they complete, and output that the peer does not take is
+ * buffered up to API_OUT_MAX, beyond which the client is dropped.
+ */
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "api_proto.h"
+#include "platform.h"
+#include "vm.h"
+
+#define API_OUT_MAX (1024 * 1024)
+
+struct api_server;
+
+struct api_client {
+	struct api_client *next;
+	struct api_server *srv;
+	int fd;
+	bool events; /* subscribed with verb "events" */
+	bool dead; /* closed: freed at the end of the callback */
+	char *in; /* API_LINE_MAX + 1 bytes */
+	size_t in_len;
+	char *out;
+	size_t out_len;
+};
+
+struct api_server {
+	struct vm *vm;
+	int fd;
+	uid_t owner;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct api_client *clients;
+	unsigned int nr_clients;
+};
+
+static void client_close(struct api_client *c)
+{
+	struct api_server *s = c->srv;
+	struct api_client **pp;
+
+	if (c->dead)
+		return;
+	c->dead = true;
+	vm_io_del(s->vm, c->fd);
+	close(c->fd);
+	c->fd = -1;
+	for (pp = &s->clients; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	s->nr_clients--;
+}
+
+static void client_free(struct api_client *c)
+{
+	free(c->in);
+	free(c->out);
+	free(c);
+}
+
+/* Write what is buffered; false when the client had to be closed. */
+static bool client_flush(struct api_client *c)
+{
+	while (c->out_len) {
+		ssize_t n = send(c->fd, c->out, c->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return true;
+			client_close(c);
+			return false;
+		}
+		memmove(c->out, c->out + n, c->out_len - (size_t)n);
+		c->out_len -= (size_t)n;
+	}
+	return true;
+}
+
+/* Queue @line (consumed) and send what the socket takes. */
+static void client_send(struct api_client *c, char *line)
+{
+	size_t len;
+	char *p;
+
+	if (!line || c->dead) {
+		free(line);
+		return;
+	}
+	len = strlen(line);
+	if (c->out_len + len > API_OUT_MAX) {
+		/* a client that does not read its events is not worth the memory */
+		free(line);
+		client_close(c);
+		return;
+	}
+	p = realloc(c->out, c->out_len + len);
+	if (!p) {
+		free(line);
+		client_close(c);
+		return;
+	}
+	memcpy(p + c->out_len, line, len);
+	c->out = p;
+	c->out_len += len;
+	free(line);
+	client_flush(c);
+}
+
+/* To every subscriber; one closed on the way is freed unless it is @self. */
+static void broadcast_event(struct api_server *s, struct api_client *self, const char *name,
+			    struct json_object *fields)
+{
+	struct api_client *c, *n;
+
+	for (c = s->clients; c; c = n) {
+		n = c->next;
+		if (!c->events)
+			continue;
+		client_send(c, api_event(name, fields ? json_object_get(fields) : NULL));
+		if (c->dead && c != self)
+			client_free(c);
+	}
+	json_object_put(fields);
+}
+
+static void pci_bdf(char *buf, size_t size, int slot)
+{
+	snprintf(buf, size, "0000:00:%02x.0", (unsigned int)slot);
+}
+
+/* Default device ids: virtio-blk0, net0, rng0, hostdev0, ... in slot order. */
+static const char *dev_prefix(const struct pci_dev *d)
+{
+	if (d->kind == PCI_DEV_VFIO)
+		return "hostdev";
+	if (!strcmp(d->name, "virtio-blk"))
+		return "virtio-blk";
+	if (!strcmp(d->name, "virtio-net"))
+		return "net";
+	if (!strcmp(d->name, "virtio-rng"))
+		return "rng";
+	return "dev";
+}
+
+static struct json_object *info_result(struct api_server *s)
+{
+	struct vm *vm = s->vm;
+	struct json_object *r = json_object_new_object(), *devs = json_object_new_array();
+	const char *prefixes[PCI_MAX_SLOTS];
+	int nr_prefix = 0;
+
+	json_object_object_add(r, "state",
+			       json_object_new_string(vm_paused(vm) ? "paused" : "running"));
+	json_object_object_add(r, "vcpus", json_object_new_int((int)vm->nr_vcpus));
+	json_object_object_add(r, "memory", json_object_new_int64((int64_t)vm->cfg.mem_size));
+	for (int i = 0; i < PCI_MAX_SLOTS; i++) {
+		struct pci_dev *d = vm->pci.dev[i];
+		struct json_object *o;
+		const char *pre, *kind;
+		char id[64], bdf[16];
+		int n = 0;
+
+		if (!d || (d->kind != PCI_DEV_VIRTIO && d->kind != PCI_DEV_VFIO))
+			continue;
+		pre = dev_prefix(d);
+		for (int j = 0; j < nr_prefix; j++)
+			n += !strcmp(prefixes[j], pre);
+		prefixes[nr_prefix++] = pre;
+		snprintf(id, sizeof(id), "%s%d", pre, n);
+		pci_bdf(bdf, sizeof(bdf), d->slot);
+		kind = d->kind == PCI_DEV_VFIO ? "vfio" : d->name;
+		o = json_object_new_object();
+		json_object_object_add(o, "id", json_object_new_string(id));
+		json_object_object_add(o, "kind", json_object_new_string(kind));
+		json_object_object_add(o, "guest_bdf", json_object_new_string(bdf));
+		if (d->kind == PCI_DEV_VFIO) {
+			const char *sp = strrchr(d->name, ' ');
+
+			json_object_object_add(o, "host_bdf",
+					       json_object_new_string(sp ? sp + 1 : d->name));
+		}
+		json_object_array_add(devs, o);
+	}
+	json_object_object_add(r, "devices", devs);
+	return r;
+}
+
+static struct json_object *state_result(const char *state)
+{
+	struct json_object *r = json_object_new_object();
+
+	json_object_object_add(r, "state", json_object_new_string(state));
+	return r;
+}
+
+static void dispatch(struct api_client *c, const struct api_request *rq)
+{
+	struct api_server *s = c->srv;
+	struct vm *vm = s->vm;
+	struct json_object *r;
+	int ret;
+
+	switch (rq->verb) {
+	case API_VERB_INFO:
+		client_send(c, api_response_ok(rq->id, info_result(s)));
+		return;
+	case API_VERB_PAUSE:
+		if (vm_paused(vm)) {
+			client_send(c, api_response_ok(rq->id, state_result("paused")));
+			return;
+		}
+		ret = vm_pause(vm);
+		if (ret == -EAGAIN) {
+			client_send(c, api_response_error(true, rq->id,
+							  "pause: the vCPUs are not running"));
+			return;
+		}
+		/* a vCPU slow to stop is still held as soon as it leaves KVM_RUN */
+		client_send(c, api_response_ok(rq->id, state_result("paused")));
+		broadcast_event(s, c, "paused", NULL);
+		return;
+	case API_VERB_RESUME:
+		if (!vm_paused(vm)) {
+			client_send(c, api_response_ok(rq->id, state_result("running")));
+			return;
+		}
+		vm_resume(vm);
+		client_send(c, api_response_ok(rq->id, state_result("running")));
+		broadcast_event(s, c, "resumed", NULL);
+		return;
+	case API_VERB_POWERDOWN:
+		if (platform__power_button(vm) < 0) {
+			client_send(c,
+				    api_response_error(true, rq->id,
+						       "powerdown: the guest has not enabled the "
+						       "ACPI power button event"));
+			return;
+		}
+		client_send(c, api_response_ok(rq->id, NULL));
+		broadcast_event(s, c, "powerdown", NULL);
+		return;
+	case API_VERB_QUIT:
+		client_send(c, api_response_ok(rq->id, NULL));
+		vm_request_exit(vm, VM_EXIT_SIGNAL, "stopped by the control API (quit)");
+		return;
+	case API_VERB_EVENTS:
+		c->events = true;
+		r = json_object_new_object();
+		json_object_object_add(r, "events", json_object_new_array());
+		for (const char *const *n = (const char *const[]){"paused", "resumed", "powerdown",
+								  "shutdown", NULL};
+		     *n; n++)
+			json_object_array_add(json_object_object_get(r, "events"),
+					      json_object_new_string(*n));
+		client_send(c, api_response_ok(rq->id, r));
+		return;
+	case API_NR_VERBS:
+		break;
+	}
+	client_send(c, api_response_error(true, rq->id, "unknown verb"));
+}
+
+static void handle_line(struct api_client *c, const char *line, size_t len)
+{
+	struct api_request rq;
+	struct errinfo e = {0};
+
+	if (len && line[len - 1] == '\r')
+		len--;
+	if (!len)
+		return;
+	if (api_request_parse(line, len, &rq, &e) < 0) {
+		client_send(c, api_response_error(rq.has_id, rq.id, e.msg));
+		return;
+	}
+	dispatch(c, &rq);
+}
+
+static void on_client(int fd, uint32_t events, void *opaque)
+{
+	struct api_client *c = opaque;
+
+	(void)fd;
+	if ((events & EPOLLOUT) && !client_flush(c))
+		goto out;
+	while (!c->dead) {
+		ssize_t n =
+			recv(c->fd, c->in + c->in_len, API_LINE_MAX + 1 - c->in_len, MSG_DONTWAIT);
+		size_t start = 0;
+		char *nl;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0) {
+			/* gone, possibly mid-request: nothing to answer */
+			client_close(c);
+			break;
+		}
+		c->in_len += (size_t)n;
+		while (!c->dead && (nl = memchr(c->in + start, '\n', c->in_len - start))) {
+			handle_line(c, c->in + start, (size_t)(nl - (c->in + start)));
+			start = (size_t)(nl - c->in) + 1;
+		}
+		if (c->dead)
+			break;
+		memmove(c->in, c->in + start, c->in_len - start);
+		c->in_len -= start;
+		if (c->in_len > API_LINE_MAX) {
+			char msg[96];
+
+			snprintf(msg, sizeof(msg), "request line over the limit of %d bytes",
+				 API_LINE_MAX);
+			client_send(c, api_response_error(false, 0, msg));
+			client_close(c);
+		}
+	}
+out:
+	if (c->dead)
+		client_free(c);
+}
+
+static void refuse(int fd, const char *msg)
+{
+	char *line = api_response_error(false, 0, msg);
+
+	if (line && send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		/* the client is being closed anyway */
+	}
+	free(line);
+	close(fd);
+}
+
+static void on_accept(int fd, uint32_t events, void *opaque)
+{
+	struct api_server *s = opaque;
+	struct errinfo e = {0};
+
+	(void)events;
+	for (;;) {
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
+		struct api_client *c;
+		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (cfd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			return; /* EAGAIN, or out of fds: try again on the next event */
+		}
+		if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+		    !api_peer_allowed(cred.uid, s->owner)) {
+			refuse(cfd, "permission denied: only root or the socket's owner may "
+				    "drive this VM");
+			continue;
+		}
+		if (s->nr_clients >= API_MAX_CLIENTS) {
+			refuse(cfd, "too many clients");
+			continue;
+		}
+		c = calloc(1, sizeof(*c));
+		if (c)
+			c->in = malloc(API_LINE_MAX + 1);
+		if (!c || !c->in) {
+			if (c)
+				free(c);
+			refuse(cfd, "out of memory");
+			continue;
+		}
+		c->srv = s;
+		c->fd = cfd;
+		if (vm_io_add(s->vm, cfd, EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP, on_client, c,
+			      &e) < 0) {
+			client_free(c);
+			refuse(cfd, "cannot watch the connection");
+			continue;
+		}
+		c->next = s->clients;
+		s->clients = c;
+		s->nr_clients++;
+	}
+}
+
+/* vm_destroy(): threads are stopped; say why to the subscribers and go. */
+static void api_server_stop(void *opaque)
+{
+	struct api_server *s = opaque;
+	struct vm *vm = s->vm;
+	struct json_object *f = json_object_new_object();
+	struct api_client *c, *n;
+
+	json_object_object_add(f, "status", json_object_new_int(vm->exit_status));
+	json_object_object_add(f, "reason", json_object_new_string(vm->exit_reason));
+	broadcast_event(s, NULL, "shutdown", f);
+	for (c = s->clients; c; c = n) {
+		n = c->next;
+		client_close(c);
+		client_free(c);
+	}
+	if (s->fd >= 0) {
+		vm_io_del(vm, s->fd);
+		close(s->fd);
+		unlink(s->path);
+	}
+	free(s);
+}
+
+/* @path: a socket no one answers on is stale and goes; anything else stays. */
+static int clear_path(const char *path, struct errinfo *e)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	struct stat st;
+	int fd, ret;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : err_sys(e, errno, "--api-socket %s", path);
+	if (!S_ISSOCK(st.st_mode))
+		return err_set(e, EEXIST, "--api-socket %s: exists and is not a socket", path);
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_sys(e, errno, "--api-socket %s: socket", path);
+	ret = connect(fd, (struct sockaddr *)&a, sizeof(a));
+	close(fd);
+	if (ret == 0)
+		return err_set(e, EADDRINUSE, "--api-socket %s: another VM is serving it", path);
+	if (unlink(path) < 0)
+		return err_sys(e, errno, "--api-socket %s: removing the stale socket", path);
+	return 0;
+}
+
+int api_server_start(struct vm *vm, const char *path, struct errinfo *e)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	struct api_server *s;
+	struct stat st;
+	mode_t old;
+	int ret;
+
+	if (strlen(path) >= sizeof(a.sun_path))
+		return err_set(e, ENAMETOOLONG, "--api-socket %s: path longer than %zu bytes", path,
+			       sizeof(a.sun_path) - 1);
+	ret = clear_path(path, e);
+	if (ret)
+		return ret;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return err_set(e, ENOMEM, "--api-socket %s: out of memory", path);
+	s->vm = vm;
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->fd < 0) {
+		ret = err_sys(e, errno, "--api-socket %s: socket", path);
+		goto err_free;
+	}
+	/* 0600 from the start: no window where others could connect */
+	old = umask(077);
+	ret = bind(s->fd, (struct sockaddr *)&a, sizeof(a));
+	umask(old);
+	if (ret < 0) {
+		ret = err_sys(e, errno, "--api-socket %s: bind", path);
+		goto err_close;
+	}
+	if (chmod(path, 0600) < 0 || stat(path, &st) < 0) {
+		ret = err_sys(e, errno, "--api-socket %s", path);
+		goto err_unlink;
+	}
+	s->owner = st.st_uid;
+	if (listen(s->fd, API_MAX_CLIENTS) < 0) {
+		ret = err_sys(e, errno, "--api-socket %s: listen", path);
+		goto err_unlink;
+	}
+	ret = vm_io_add(vm, s->fd, EPOLLIN, on_accept, s, e);
+	if (ret)
+		goto err_unlink;
+	ret = vm_at_destroy(vm, api_server_stop, s, e);
+	if (ret) {
+		vm_io_del(vm, s->fd);
+		goto err_unlink;
+	}
+	return 0;
+err_unlink:
+	unlink(path);
+err_close:
+	close(s->fd);
+err_free:
+	free(s);
+	return ret;
+}

@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * `vfvm ctl PATH VERB [--json]`: the bundled client of the control API
+ * (docs/api.md).  One request, one response; `events` then prints every
+ * event until the VM closes the socket.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "api_proto.h"
+#include "vfvm.h"
+
+#define CTL_ERROR 1
+#define CTL_USAGE 2
+
+static void ctl_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vfvm ctl PATH VERB [--json]\n"
+		"\n"
+		"Drives the VM whose control API is at PATH (vfvm run --api-socket PATH).\n"
+		"Verbs:\n"
+		"  info       state (running/paused), vCPUs, memory and devices\n"
+		"  pause      hold every vCPU; resume lets them go\n"
+		"  resume\n"
+		"  powerdown  press the ACPI power button (the guest must listen to it)\n"
+		"  quit       stop the VM now (vfvm exits with status 5)\n"
+		"  events     print events (paused, resumed, powerdown, shutdown) until the\n"
+		"             VM exits\n"
+		"--json: print the result (or each event) as the VM sent it.\n"
+		"Exit status: 0 done, 1 the VM refused or could not be reached, 2 usage error.\n");
+}
+
+struct conn {
+	int fd;
+	const char *path;
+	char buf[API_LINE_MAX + 1];
+	size_t len;
+};
+
+/* Next line (without '\n') into a malloc'd string; NULL at EOF or error. */
+static char *read_line(struct conn *c)
+{
+	for (;;) {
+		char *nl = memchr(c->buf, '\n', c->len);
+		ssize_t n;
+
+		if (nl) {
+			size_t l = (size_t)(nl - c->buf);
+			char *line = strndup(c->buf, l);
+
+			memmove(c->buf, nl + 1, c->len - l - 1);
+			c->len -= l + 1;
+			return line;
+		}
+		if (c->len == sizeof(c->buf))
+			return NULL;
+		n = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return NULL;
+		c->len += (size_t)n;
+	}
+}
+
+static int ctl_connect(struct conn *c)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+
+	if (strlen(c->path) >= sizeof(a.sun_path)) {
+		fprintf(stderr, "vfvm ctl: %s: path too long for a Unix socket\n", c->path);
+		return -1;
+	}
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", c->path);
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->fd < 0) {
+		fprintf(stderr, "vfvm ctl: socket: %s\n", strerror(errno));
+		return -1;
+	}
+	if (connect(c->fd, (struct sockaddr *)&a, sizeof(a)) == 0)
+		return 0;
+	switch (errno) {
+	case ENOENT:
+		fprintf(stderr,
+			"vfvm ctl: %s: no such socket (is vfvm running with --api-socket %s?)\n",
+			c->path, c->path);
+		break;
+	case EACCES:
+	case EPERM:
+		fprintf(stderr, "vfvm ctl: %s: permission denied\n", c->path);
+		break;
+	case ECONNREFUSED:
+		fprintf(stderr, "vfvm ctl: %s: no VM is serving it (the VM is gone)\n", c->path);
+		break;
+	default:
+		fprintf(stderr, "vfvm ctl: %s: %s\n", c->path, strerror(errno));
+	}
+	close(c->fd);
+	return -1;
+}
+
+static const char *str_field(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static void print_info(struct json_object *r)
+{
+	struct json_object *v, *devs;
+
+	printf("state: %s\n", str_field(r, "state") ? str_field(r, "state") : "?");
+	if (json_object_object_get_ex(r, "vcpus", &v))
+		printf("vcpus: %d\n", json_object_get_int(v));
+	if (json_object_object_get_ex(r, "memory", &v))
+		printf("memory: %lld MiB\n", (long long)(json_object_get_int64(v) >> 20));
+	if (!json_object_object_get_ex(r, "devices", &devs) ||
+	    !json_object_is_type(devs, json_type_array))
+		return;
+	printf("devices: %zu\n", json_object_array_length(devs));
+	for (size_t i = 0; i < json_object_array_length(devs); i++) {
+		struct json_object *d = json_object_array_get_idx(devs, i);
+		const char *host = str_field(d, "host_bdf");
+
+		printf("  %-12s %-12s guest %s%s%s\n", str_field(d, "id") ?: "?",
+		       str_field(d, "kind") ?: "?", str_field(d, "guest_bdf") ?: "?",
+		       host ? "  host " : "", host ? host : "");
+	}
+}
+
+static void print_event(struct json_object *o, const char *line, bool json)
+{
+	if (json) {
+		printf("%s\n", line);
+	} else {
+		printf("%s", str_field(o, "event") ?: "?");
+		json_object_object_foreach(o, k, v)
+		{
+			if (!strcmp(k, "event"))
+				continue;
+			printf(" %s=%s", k, json_object_get_string(v));
+		}
+		printf("\n");
+	}
+	fflush(stdout);
+}
+
+/* One response line: print it; 0 ok, CTL_ERROR refused or garbled. */
+static int show_response(struct conn *c, const char *verb, const char *line, bool json)
+{
+	struct json_object *o = json_tokener_parse(line), *ok, *r;
+	int ret = CTL_ERROR;
+
+	if (!o || !json_object_object_get_ex(o, "ok", &ok)) {
+		fprintf(stderr, "vfvm ctl: %s: not a response: %.200s\n", c->path, line);
+		goto out;
+	}
+	if (!json_object_get_boolean(ok)) {
+		fprintf(stderr, "vfvm ctl: %s %s: %s\n", c->path, verb,
+			str_field(o, "error") ?: "failed");
+		goto out;
+	}
+	ret = 0;
+	if (!json_object_object_get_ex(o, "result", &r))
+		r = NULL;
+	if (json) {
+		printf("%s\n",
+		       r ? json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN) : "{}");
+	} else if (!strcmp(verb, "info") && r) {
+		print_info(r);
+	} else if (!strcmp(verb, "pause") || !strcmp(verb, "resume")) {
+		printf("%s\n", str_field(r, "state") ?: "ok");
+	} else if (!strcmp(verb, "powerdown")) {
+		printf("power button pressed\n");
+	} else if (!strcmp(verb, "quit")) {
+		printf("VM stopping\n");
+	}
+out:
+	json_object_put(o);
+	return ret;
+}
+
+static int events_loop(struct conn *c, bool json)
+{
+	char *line;
+
+	while ((line = read_line(c))) {
+		struct json_object *o = json_tokener_parse(line);
+
+		if (o && str_field(o, "event"))
+			print_event(o, line, json);
+		json_object_put(o);
+		free(line);
+	}
+	return 0;
+}
+
+int cmd_ctl(int argc, char **argv)
+{
+	enum { O_JSON = 256, O_HELP };
+	static const struct option lo[] = {
+		{"json", no_argument, NULL, O_JSON},
+		{"help", no_argument, NULL, O_HELP},
+		{NULL, 0, NULL, 0},
+	};
+	struct conn *c;
+	bool json = false;
+	const char *verb;
+	char *req = NULL, *line;
+	int opt, ret;
+
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+:h", lo, NULL)) != -1) {
+		switch (opt) {
+		case O_JSON:
+			json = true;
+			break;
+		case 'h':
+		case O_HELP:
+			ctl_usage(stdout);
+			return 0;
+		default:
+			fprintf(stderr, "vfvm ctl: unknown option '%s'\nTry 'vfvm ctl --help'.\n",
+				argv[optind - 1]);
+			return CTL_USAGE;
+		}
+	}
+	/* options may also follow the verb */
+	for (int i = optind + 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else {
+			fprintf(stderr,
+				"vfvm ctl: unexpected argument '%s'\nTry 'vfvm ctl --help'.\n",
+				argv[i]);
+			return CTL_USAGE;
+		}
+	}
+	if (argc - optind < 2) {
+		fprintf(stderr, "vfvm ctl: expected PATH and VERB\nTry 'vfvm ctl --help'.\n");
+		return CTL_USAGE;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		fprintf(stderr, "vfvm ctl: out of memory\n");
+		return CTL_ERROR;
+	}
+	c->path = argv[optind];
+	verb = argv[optind + 1];
+	if (ctl_connect(c) < 0) {
+		free(c);
+		return CTL_ERROR;
+	}
+	{
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "id", json_object_new_int(1));
+		json_object_object_add(o, "verb", json_object_new_string(verb));
+		if (asprintf(&req, "%s\n",
+			     json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) < 0)
+			req = NULL;
+		json_object_put(o);
+	}
+	ret = CTL_ERROR;
+	/* a refusal (permission, too many clients) may be waiting instead: read it */
+	if (!req || (send(c->fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req) &&
+		     errno != EPIPE && errno != ECONNRESET)) {
+		fprintf(stderr, "vfvm ctl: %s: sending the request: %s (the VM is gone?)\n",
+			c->path, strerror(errno));
+		goto out;
+	}
+	/* events may come before the response: the first line with "ok" answers */
+	while ((line = read_line(c))) {
+		struct json_object *o = json_tokener_parse(line);
+		bool is_event = o && str_field(o, "event");
+
+		json_object_put(o);
+		if (is_event) {
+			free(line);
+			continue;
+		}
+		ret = show_response(c, verb, line, json);
+		free(line);
+		break;
+	}
+	if (!line) {
+		fprintf(stderr, "vfvm ctl: %s: the VM closed the connection (the VM is gone)\n",
+			c->path);
+		goto out;
+	}
+	if (!ret && !strcmp(verb, "events"))
+		ret = events_loop(c, json);
+out:
+	free(req);
+	close(c->fd);
+	free(c);
+	return ret;
+}
