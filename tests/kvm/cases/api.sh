@@ -49,24 +49,12 @@ start_vm() {
 
 # ctl_case NAME WANT_STATUS PATTERN... -- ARGS...: `vfvm ctl ARGS`
 ctl_case() {
-	local name=$1 want=$2 st pat
+	local name=$1 want=$2
 	shift 2
 	local pats=()
 	while [ "$1" != "--" ]; do pats+=("$1"); shift; done
 	shift
-	timeout 30 "$VFVM" ctl "$@" >"$out" 2>&1 </dev/null
-	st=$?
-	if [ "$st" -ne "$want" ]; then
-		bad "$name" "exit status $st, expected $want"
-		return 1
-	fi
-	for pat in "${pats[@]}"; do
-		if ! grep -qE -- "$pat" "$out"; then
-			bad "$name" "output lacks /$pat/"
-			return 1
-		fi
-	done
-	ok "$name"
+	case_run "$name" "$want" "${pats[@]}" -- "$VFVM" ctl "$@"
 }
 
 # --- run 1: info, pause/resume, events, powerdown -> the guest powers off (0)
