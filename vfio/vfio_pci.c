@@ -816,17 +816,12 @@ int vfio_pci__claim(const struct vfio_host_opts *h, const char *spec, struct vfi
 		if (ret < 0)
 			goto err;
 	}
-	if (vp->spec.managed) {
+	/* a VM never takes a device the host uses: no force flag here */
+	if (vp->spec.managed)
 		ret = pci_bind_group(vp->root, vp->state_dir, vp->spec.bdf, "vfio-pci", 0,
 				     &vp->saved, &vp->nr_saved, e);
-		/* vfctl's --force is not vfvm's: a VM never takes a device in use */
-		char *force = ret == -EBUSY ? strstr(e->hint, ", or use --force") : NULL;
-
-		if (force)
-			*force = '\0';
-	} else {
+	else
 		ret = check_on_vfio(vp, e);
-	}
 	if (ret < 0)
 		goto err;
 	*out = vp;

@@ -314,6 +314,7 @@ static int refuse_host_use(const char *root, const struct pcidev *d, struct erri
 	}
 	err_set(e, EBUSY, "%s is in use by the host: %s", bdf, list);
 	err_hint(e, "%s", u.items[0].hint);
+	e->overridable = true; /* PCI_BIND_FORCE takes it anyway */
 	return -EBUSY;
 }
 

@@ -130,7 +130,7 @@ static void check_netdev(const char *root, const char *ifname, struct hostuse *u
 
 	snprintf(hint, sizeof(hint),
 		 "take it down first: ip link set %.16s down (and remove its "
-		 "addresses), or use --force",
+		 "addresses)",
 		 ifname);
 	if (!sysfs_path(path, sizeof(path), root, "/sys/class/net/%s/master", ifname) &&
 	    !sysfs_link_base(path, master, sizeof(master), NULL)) {
@@ -157,8 +157,7 @@ static void check_block(const char *root, const char *dir, const char *name, str
 	DIR *d;
 
 	snprintf(devpath, sizeof(devpath), "/dev/%s", name);
-	snprintf(hint, sizeof(hint),
-		 "unmount it / swapoff / stop the holder first, or use --force");
+	snprintf(hint, sizeof(hint), "unmount it / swapoff / stop the holder first");
 	if (proc_has(root, "/proc/mounts", 0, devpath, NULL, 0))
 		add_item(u, hint, "block device %s is mounted", devpath);
 	if (proc_has(root, "/proc/swaps", 0, devpath, NULL, 0))

@@ -14,6 +14,7 @@ int err_set(struct errinfo *e, int err, const char *fmt, ...)
 		err = -err;
 	if (e) {
 		e->err = err;
+		e->overridable = false;
 		e->hint[0] = '\0';
 		va_start(ap, fmt);
 		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
@@ -31,6 +32,7 @@ int err_sys(struct errinfo *e, int err, const char *fmt, ...)
 		err = -err;
 	if (e) {
 		e->err = err;
+		e->overridable = false;
 		e->hint[0] = '\0';
 		va_start(ap, fmt);
 		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
@@ -72,6 +74,7 @@ void err_clear(struct errinfo *e)
 {
 	if (e) {
 		e->err = 0;
+		e->overridable = false;
 		e->msg[0] = '\0';
 		e->hint[0] = '\0';
 	}

@@ -5,17 +5,23 @@
  * Libraries never print or exit: they return a negative errno and fill a
  * struct errinfo with a sentence naming the thing (path, BDF, flag, value)
  * and, where it helps, what to do.  The front ends print it.  It lives in
- * sriov/ because sriov depends on nothing, so every other part may use it.
+ * src/lib, the layer every other one may use.
  */
 #ifndef LIB_ERRINFO_H
 #define LIB_ERRINFO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct errinfo {
 	int err; /* positive errno, 0 when no error */
 	char msg[1024]; /* "what failed: why" */
 	char hint[512]; /* what the user can do, may be empty */
+	/*
+	 * A refusal the caller may override (a device the host is using):
+	 * front ends that offer an override say so in their own words.
+	 */
+	bool overridable;
 };
 
 /* Record an error; returns -err so callers can write "return err_set(...)". */

@@ -12,6 +12,18 @@
 #include "preflight_out.h"
 #include "vfctl.h"
 
+/* A device the host uses is vfctl's to take with --force: say so in the fix. */
+static void offer_force(struct preflight_report *r)
+{
+	for (int i = 0; i < r->n; i++) {
+		struct preflight_item *it = &r->items[i];
+		size_t len = strlen(it->fix);
+
+		if (it->status == PREFLIGHT_FAIL && !strcmp(it->id, "host-use") && len)
+			snprintf(it->fix + len, sizeof(it->fix) - len, ", or use --force");
+	}
+}
+
 int cmd_check(struct vfctl_ctx *ctx, int argc, char **argv)
 {
 	struct json_object *jarr = NULL;
@@ -53,6 +65,7 @@ int cmd_check(struct vfctl_ctx *ctx, int argc, char **argv)
 			status = VFCTL_EXIT_FAIL;
 			continue;
 		}
+		offer_force(&r);
 		if (!preflight_ready(&r) && status == VFCTL_EXIT_OK)
 			status = VFCTL_EXIT_NOT_READY;
 		if (jarr)

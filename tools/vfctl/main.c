@@ -142,7 +142,11 @@ void vfctl_report(const struct vfctl_ctx *ctx, const struct errinfo *e)
 {
 	fprintf(stderr, "%s: %s\n", ctx && ctx->prog ? ctx->prog : "vfctl",
 		e->msg[0] ? e->msg : "unknown error");
-	if (e->hint[0])
+	/* a refusal --force overrides: say so, in vfctl's words */
+	if (e->overridable && !(ctx && ctx->force))
+		fprintf(stderr, "  hint: %s%s\n", e->hint,
+			e->hint[0] ? ", or use --force" : "use --force");
+	else if (e->hint[0])
 		fprintf(stderr, "  hint: %s\n", e->hint);
 }
 
