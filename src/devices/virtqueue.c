@@ -371,11 +371,14 @@ void virtq_disable_kicks(struct virtq *vq)
 	store16(&vq->used->flags, load16(&vq->used->flags) | VRING_USED_F_NO_NOTIFY);
 }
 
-size_t virtq_iov_to_buf(const struct iovec *iov, unsigned int n, size_t off, void *buf, size_t len)
+/* Copy between a buffer and the iovec bytes from @off on; @to_buf says which way. */
+static size_t iov_copy(const struct iovec *iov, unsigned int n, size_t off, char *buf, size_t len,
+		       bool to_buf)
 {
 	size_t done = 0;
 
 	for (unsigned int i = 0; i < n && done < len; i++) {
+		char *base = iov[i].iov_base;
 		size_t chunk;
 
 		if (off >= iov[i].iov_len) {
@@ -385,31 +388,24 @@ size_t virtq_iov_to_buf(const struct iovec *iov, unsigned int n, size_t off, voi
 		chunk = iov[i].iov_len - off;
 		if (chunk > len - done)
 			chunk = len - done;
-		memcpy((char *)buf + done, (char *)iov[i].iov_base + off, chunk);
+		if (to_buf)
+			memcpy(buf + done, base + off, chunk);
+		else
+			memcpy(base + off, buf + done, chunk);
 		done += chunk;
 		off = 0;
 	}
 	return done;
 }
 
+size_t virtq_iov_to_buf(const struct iovec *iov, unsigned int n, size_t off, void *buf, size_t len)
+{
+	return iov_copy(iov, n, off, buf, len, true);
+}
+
 size_t virtq_iov_from_buf(const struct iovec *iov, unsigned int n, size_t off, const void *buf,
 			  size_t len)
 {
-	size_t done = 0;
-
-	for (unsigned int i = 0; i < n && done < len; i++) {
-		size_t chunk;
-
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		chunk = iov[i].iov_len - off;
-		if (chunk > len - done)
-			chunk = len - done;
-		memcpy((char *)iov[i].iov_base + off, (const char *)buf + done, chunk);
-		done += chunk;
-		off = 0;
-	}
-	return done;
+	/* only read through buf: the cast keeps one copy loop for both ways */
+	return iov_copy(iov, n, off, (char *)(uintptr_t)buf, len, false);
 }
