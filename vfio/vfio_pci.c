@@ -32,6 +32,7 @@
 #include "vcpu.h"
 #include "vfio_iommu.h"
 #include "vfio_pci.h"
+#include "pci_hotplug.h"
 #include "vm.h"
 
 #define ROM_FILE_MAX (16u << 20)
@@ -971,7 +972,7 @@ int vfio_pci__add(struct vm *vm, struct vfio_pci *vp, struct errinfo *e)
 			goto err;
 		vp->req_watched = true;
 	}
-	ret = pci_dev_register(&vm->pci, &vp->pd, slot, e);
+	ret = vm_pci_plug(vm, &vp->pd, slot, e);
 	if (ret < 0)
 		goto err;
 	return 0;

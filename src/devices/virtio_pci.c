@@ -14,6 +14,7 @@
 #include <linux/virtio_pci.h>
 
 #include "virtio_pci.h"
+#include "pci_hotplug.h"
 #include "vm.h"
 
 static void put_le(uint8_t *p, uint64_t v, unsigned int len)
@@ -801,7 +802,7 @@ int virtio_pci_register(struct virtio_pci *vp, struct errinfo *e)
 {
 	int ret;
 
-	ret = pci_dev_register(&vp->vm->pci, &vp->pci, -1, e);
+	ret = vm_pci_plug(vp->vm, &vp->pci, -1, e);
 	if (ret < 0)
 		return ret;
 	/* irqfd and route failures the guest causes are counted and logged there */

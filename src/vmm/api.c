@@ -144,26 +144,10 @@ static void pci_bdf(char *buf, size_t size, int slot)
 	snprintf(buf, size, "0000:00:%02x.0", (unsigned int)slot);
 }
 
-/* Default device ids: virtio-blk0, net0, rng0, hostdev0, ... in slot order. */
-static const char *dev_prefix(const struct pci_dev *d)
-{
-	if (d->kind == PCI_DEV_VFIO)
-		return "hostdev";
-	if (!strcmp(d->name, "virtio-blk"))
-		return "virtio-blk";
-	if (!strcmp(d->name, "virtio-net"))
-		return "net";
-	if (!strcmp(d->name, "virtio-rng"))
-		return "rng";
-	return "dev";
-}
-
 static struct json_object *info_result(struct api_server *s)
 {
 	struct vm *vm = s->vm;
 	struct json_object *r = json_object_new_object(), *devs = json_object_new_array();
-	const char *prefixes[PCI_MAX_SLOTS];
-	int nr_prefix = 0;
 
 	json_object_object_add(r, "state",
 			       json_object_new_string(vm_paused(vm) ? "paused" : "running"));
@@ -172,21 +156,15 @@ static struct json_object *info_result(struct api_server *s)
 	for (int i = 0; i < PCI_MAX_SLOTS; i++) {
 		struct pci_dev *d = vm->pci.dev[i];
 		struct json_object *o;
-		const char *pre, *kind;
-		char id[64], bdf[16];
-		int n = 0;
+		const char *kind;
+		char bdf[16];
 
 		if (!d || (d->kind != PCI_DEV_VIRTIO && d->kind != PCI_DEV_VFIO))
 			continue;
-		pre = dev_prefix(d);
-		for (int j = 0; j < nr_prefix; j++)
-			n += !strcmp(prefixes[j], pre);
-		prefixes[nr_prefix++] = pre;
-		snprintf(id, sizeof(id), "%s%d", pre, n);
 		pci_bdf(bdf, sizeof(bdf), d->slot);
 		kind = d->kind == PCI_DEV_VFIO ? "vfio" : d->name;
 		o = json_object_new_object();
-		json_object_object_add(o, "id", json_object_new_string(id));
+		json_object_object_add(o, "id", json_object_new_string(d->id));
 		json_object_object_add(o, "kind", json_object_new_string(kind));
 		json_object_object_add(o, "guest_bdf", json_object_new_string(bdf));
 		if (d->kind == PCI_DEV_VFIO) {

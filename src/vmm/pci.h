@@ -33,6 +33,7 @@
 #define PCI_MAX_SLOTS 32
 #define PCI_NR_BARS PCI_STD_NUM_BARS
 #define PCI_ROM_BAR 6 /* index used for the expansion ROM in bar[] */
+#define PCI_DEV_ID_MAX 32 /* device ids (id=NAME), the terminating NUL included */
 
 #define PCI_ECAM_BASE 0xE0000000ULL
 #define PCI_ECAM_SIZE 0x10000000ULL /* 256 buses reserved; bus 0 used */
@@ -78,6 +79,12 @@ struct pci_bar {
 struct pci_dev {
 	/* filled by the device model before pci_dev_register() */
 	const char *name; /* e.g. "virtio-blk", "vfio 0000:01:00.1" */
+	/*
+	 * The id users name the device by (id=NAME in its SPEC; the control
+	 * API's info, remove-device, events).  Empty: vm_pci_plug() gives it
+	 * a default (net0, virtio-blk0, hostdev0, ...).
+	 */
+	char id[PCI_DEV_ID_MAX];
 	enum pci_dev_kind kind;
 	uint8_t cfg[PCI_CFG_SIZE]; /* shadow; header + capabilities set up by the device */
 	uint8_t wmask[PCI_CFG_SIZE]; /* bits the guest may change (shadow-only regs) */

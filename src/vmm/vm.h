@@ -101,6 +101,14 @@ struct vm {
 	/* devices that need per-VM state reachable by the core */
 	void *serial;
 	void *platform;
+	void *hotplug; /* src/vmm/pci_hotplug.c */
+
+	/*
+	 * Control-API events (set by the API server, src/vmm/api.c): see
+	 * vm_event().  NULL when nobody listens.
+	 */
+	void (*event_cb)(void *opaque, const char *name, const char *id, const char *detail);
+	void *event_opaque;
 	/*
 	 * Passthrough state every VFIO device of this VM shares (container or
 	 * IOAS, DMA map, devices waiting to go back to their host drivers):
@@ -210,6 +218,14 @@ void vm_resume(struct vm *vm);
 bool vm_paused(struct vm *vm);
 /* Internal (vcpu.c): park the calling vCPU while a pause is requested. */
 void vm_vcpu_park(struct vm *vm);
+
+/*
+ * Tell control-API subscribers that @name happened (device-added,
+ * device-removed, failover-negotiated, ...) to device @id (may be NULL),
+ * with a human @detail (may be NULL).  I/O thread only: work that starts
+ * on a vCPU thread is handed over through an eventfd first.
+ */
+void vm_event(struct vm *vm, const char *name, const char *id, const char *detail);
 
 /* Parse "0-2,5" into @cpus; returns the count or -EINVAL. */
 int vm_parse_cpu_affinity(const char *list, int *cpus, int max);

@@ -144,6 +144,12 @@ static void *io_thread(void *arg)
 	return NULL;
 }
 
+void vm_event(struct vm *vm, const char *name, const char *id, const char *detail)
+{
+	if (vm->event_cb)
+		vm->event_cb(vm->event_opaque, name, id, detail);
+}
+
 void vm_request_exit(struct vm *vm, int status, const char *reason)
 {
 	int expected = 0;
