@@ -69,6 +69,7 @@ int msix_init(struct msix *m, struct pci_dev *d, unsigned int nr, int table_bar,
 	m->vector_changed = vector_changed;
 	m->opaque = opaque;
 	d->msix = m;
+	d->msix_cfg_write = msix_cfg_write;
 	return 0;
 }
 

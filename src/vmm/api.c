@@ -13,11 +13,13 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "api.h"
 #include "api_proto.h"
+#include "pci_hotplug.h"
 #include "platform.h"
 #include "vm.h"
 
@@ -37,6 +39,23 @@ struct api_client {
 	size_t out_len;
 };
 
+/*
+ * A request answered later: remove-device and failover-unplug answer when
+ * the event that says the guest let go (@event for device @dev) comes, or
+ * with an error when @timer_fd fires first.
+ */
+struct api_waiter {
+	struct api_waiter *next;
+	struct api_server *srv;
+	struct api_client *client;
+	int64_t req_id;
+	enum api_verb verb;
+	char event[32];
+	char dev[API_DEV_ID_MAX];
+	unsigned int timeout_ms;
+	int timer_fd;
+};
+
 struct api_server {
 	struct vm *vm;
 	int fd;
@@ -44,12 +63,38 @@ struct api_server {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct api_client *clients;
 	unsigned int nr_clients;
+	/*
+	 * Closed clients wait here until no callback of the server is on the
+	 * stack (@depth 0): an event can close a client while another one's
+	 * request is being dispatched.
+	 */
+	struct api_client *dead;
+	unsigned int depth;
+	struct api_waiter *waiters;
+	struct api_hooks hooks;
 };
+
+static void waiter_free(struct api_waiter *w)
+{
+	struct api_waiter **pp;
+
+	for (pp = &w->srv->waiters; *pp; pp = &(*pp)->next)
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	if (w->timer_fd >= 0) {
+		vm_io_del(w->srv->vm, w->timer_fd);
+		close(w->timer_fd);
+	}
+	free(w);
+}
 
 static void client_close(struct api_client *c)
 {
 	struct api_server *s = c->srv;
 	struct api_client **pp;
+	struct api_waiter *w, *n;
 
 	if (c->dead)
 		return;
@@ -63,6 +108,14 @@ static void client_close(struct api_client *c)
 			break;
 		}
 	s->nr_clients--;
+	/* nobody to answer: the guest's eject still happens, the wait goes */
+	for (w = s->waiters; w; w = n) {
+		n = w->next;
+		if (w->client == c)
+			waiter_free(w);
+	}
+	c->next = s->dead;
+	s->dead = c;
 }
 
 static void client_free(struct api_client *c)
@@ -70,6 +123,19 @@ static void client_free(struct api_client *c)
 	free(c->in);
 	free(c->out);
 	free(c);
+}
+
+/* Free the closed clients once no server callback is running. */
+static void reap(struct api_server *s)
+{
+	if (s->depth)
+		return;
+	while (s->dead) {
+		struct api_client *c = s->dead;
+
+		s->dead = c->next;
+		client_free(c);
+	}
 }
 
 /* Write what is buffered; false when the client had to be closed. */
@@ -122,9 +188,8 @@ static void client_send(struct api_client *c, char *line)
 	client_flush(c);
 }
 
-/* To every subscriber; one closed on the way is freed unless it is @self. */
-static void broadcast_event(struct api_server *s, struct api_client *self, const char *name,
-			    struct json_object *fields)
+/* To every subscriber (one closed on the way goes to s->dead). */
+static void broadcast_event(struct api_server *s, const char *name, struct json_object *fields)
 {
 	struct api_client *c, *n;
 
@@ -133,10 +198,98 @@ static void broadcast_event(struct api_server *s, struct api_client *self, const
 		if (!c->events)
 			continue;
 		client_send(c, api_event(name, fields ? json_object_get(fields) : NULL));
-		if (c->dead && c != self)
-			client_free(c);
 	}
 	json_object_put(fields);
+}
+
+static struct json_object *device_result(const char *id)
+{
+	struct json_object *r = json_object_new_object();
+
+	json_object_object_add(r, "device", json_object_new_string(id));
+	return r;
+}
+
+/* vm_event(): to the subscribers, and it may be what a waiter waits for. */
+static void on_vm_event(void *opaque, const char *name, const char *id, const char *detail)
+{
+	struct api_server *s = opaque;
+	struct json_object *f = json_object_new_object();
+	struct api_waiter *w, *n;
+
+	s->depth++;
+	if (id)
+		json_object_object_add(f, "device", json_object_new_string(id));
+	if (detail)
+		json_object_object_add(f, "detail", json_object_new_string(detail));
+	broadcast_event(s, name, f);
+	for (w = s->waiters; w && id; w = n) {
+		n = w->next;
+		if (strcmp(w->event, name) || strcmp(w->dev, id))
+			continue;
+		client_send(w->client, api_response_ok(w->req_id, device_result(id)));
+		waiter_free(w);
+	}
+	s->depth--;
+	reap(s);
+}
+
+static void on_waiter_timeout(int fd, uint32_t events, void *opaque)
+{
+	struct api_waiter *w = opaque;
+	struct api_server *s = w->srv;
+	uint64_t n;
+	char msg[256];
+
+	(void)events;
+	if (read(fd, &n, sizeof(n)) != sizeof(n))
+		return;
+	s->depth++;
+	snprintf(msg, sizeof(msg),
+		 "%s %s: the guest has not let go of it within %.1f s; the request stays "
+		 "(it may still eject it: watch events), or quit the VM",
+		 api_verb_name(w->verb), w->dev, w->timeout_ms / 1000.0);
+	client_send(w->client, api_response_error(true, w->req_id, msg));
+	waiter_free(w);
+	s->depth--;
+	reap(s);
+}
+
+/* Answer @rq when event @event comes for @dev, or say so after its timeout. */
+static void wait_for(struct api_client *c, const struct api_request *rq, const char *event,
+		     const char *dev)
+{
+	struct api_server *s = c->srv;
+	struct itimerspec its = {.it_value = {.tv_sec = rq->timeout_ms / 1000,
+					      .tv_nsec = (long)(rq->timeout_ms % 1000) * 1000000L}};
+	struct api_waiter *w = calloc(1, sizeof(*w));
+	char msg[160];
+
+	if (w) {
+		w->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (w->timer_fd < 0 || timerfd_settime(w->timer_fd, 0, &its, NULL) < 0 ||
+		    vm_io_add(s->vm, w->timer_fd, EPOLLIN, on_waiter_timeout, w, NULL) < 0) {
+			snprintf(msg, sizeof(msg), "%s %s: cannot start its timeout: %s",
+				 api_verb_name(rq->verb), dev, strerror(errno));
+			if (w->timer_fd >= 0)
+				close(w->timer_fd);
+			free(w);
+			client_send(c, api_response_error(true, rq->id, msg));
+			return;
+		}
+	} else {
+		client_send(c, api_response_error(true, rq->id, "out of memory"));
+		return;
+	}
+	w->srv = s;
+	w->client = c;
+	w->req_id = rq->id;
+	w->verb = rq->verb;
+	w->timeout_ms = rq->timeout_ms;
+	snprintf(w->event, sizeof(w->event), "%s", event);
+	snprintf(w->dev, sizeof(w->dev), "%s", dev);
+	w->next = s->waiters;
+	s->waiters = w;
 }
 
 static void pci_bdf(char *buf, size_t size, int slot)
@@ -153,6 +306,7 @@ static struct json_object *info_result(struct api_server *s)
 			       json_object_new_string(vm_paused(vm) ? "paused" : "running"));
 	json_object_object_add(r, "vcpus", json_object_new_int((int)vm->nr_vcpus));
 	json_object_object_add(r, "memory", json_object_new_int64((int64_t)vm->cfg.mem_size));
+	/* devices change only on this thread: no lock needed to read the slots here */
 	for (int i = 0; i < PCI_MAX_SLOTS; i++) {
 		struct pci_dev *d = vm->pci.dev[i];
 		struct json_object *o;
@@ -173,6 +327,10 @@ static struct json_object *info_result(struct api_server *s)
 			json_object_object_add(o, "host_bdf",
 					       json_object_new_string(sp ? sp + 1 : d->name));
 		}
+		if (pci_hotplug__unplug_pending(vm, d))
+			json_object_object_add(o, "unplug", json_object_new_string("requested"));
+		if (s->hooks.describe)
+			s->hooks.describe(s->hooks.opaque, d, o);
 		json_object_array_add(devs, o);
 	}
 	json_object_object_add(r, "devices", devs);
@@ -185,6 +343,95 @@ static struct json_object *state_result(const char *state)
 
 	json_object_object_add(r, "state", json_object_new_string(state));
 	return r;
+}
+
+/* Every event a subscriber may see (docs/api.md). */
+static const char *const api_event_names[] = {
+	"paused",
+	"resumed",
+	"powerdown",
+	"shutdown",
+	"device-added",
+	"unplug-requested",
+	"device-removed",
+	"device-req",
+	"failover-negotiated",
+	"failover-unplugged",
+	"failover-replugged",
+	"guest-reset",
+	NULL,
+};
+
+static void reply_error(struct api_client *c, const struct api_request *rq, struct errinfo *e)
+{
+	char msg[sizeof(e->msg) + sizeof(e->hint) + 8];
+
+	if (e->hint[0])
+		snprintf(msg, sizeof(msg), "%s (%s)", e->msg, e->hint);
+	else
+		snprintf(msg, sizeof(msg), "%s", e->msg);
+	client_send(c, api_response_error(true, rq->id, msg));
+}
+
+/* add-device, remove-device, failover-unplug, failover-replug */
+static void dispatch_devices(struct api_client *c, const struct api_request *rq)
+{
+	struct api_server *s = c->srv;
+	const char *verb = api_verb_name(rq->verb);
+	struct errinfo e = {0};
+	char id[API_DEV_ID_MAX] = "";
+	struct pci_dev *d;
+	int ret;
+
+	switch (rq->verb) {
+	case API_VERB_ADD_DEVICE:
+		if (!s->hooks.add_device) {
+			err_set(&e, ENOTSUP, "add-device: this VM cannot add devices");
+			break;
+		}
+		ret = s->hooks.add_device(s->hooks.opaque,
+					  rq->kind == API_DEV_AUTO ? api_spec_kind(rq->spec)
+								   : rq->kind,
+					  rq->spec, id, &e);
+		if (ret < 0)
+			break;
+		client_send(c, api_response_ok(rq->id, device_result(id)));
+		return;
+	case API_VERB_REMOVE_DEVICE:
+		d = vm_pci_find(s->vm, rq->device);
+		if (!d) {
+			err_set(&e, ENOENT, "remove-device: no device has id '%s'", rq->device);
+			err_hint(&e, "vfvm ctl PATH info lists the devices");
+			break;
+		}
+		if (pci_hotplug__unplug_pending(s->vm, d)) {
+			err_set(&e, EALREADY, "remove-device %s: its removal is under way already",
+				rq->device);
+			break;
+		}
+		if (pci_hotplug__request_unplug(s->vm, d, &e) < 0)
+			break;
+		wait_for(c, rq, "device-removed", rq->device);
+		return;
+	case API_VERB_FAILOVER_UNPLUG:
+	case API_VERB_FAILOVER_REPLUG:
+		if (!s->hooks.failover) {
+			err_set(&e, ENOTSUP, "%s: this VM has no failover pair", verb);
+			break;
+		}
+		ret = s->hooks.failover(s->hooks.opaque, rq->device,
+					rq->verb == API_VERB_FAILOVER_REPLUG, &e);
+		if (ret < 0)
+			break;
+		if (rq->verb == API_VERB_FAILOVER_UNPLUG)
+			wait_for(c, rq, "failover-unplugged", rq->device);
+		else
+			client_send(c, api_response_ok(rq->id, device_result(rq->device)));
+		return;
+	default:
+		return;
+	}
+	reply_error(c, rq, &e);
 }
 
 static void dispatch(struct api_client *c, const struct api_request *rq)
@@ -211,7 +458,7 @@ static void dispatch(struct api_client *c, const struct api_request *rq)
 		}
 		/* a vCPU slow to stop is still held as soon as it leaves KVM_RUN */
 		client_send(c, api_response_ok(rq->id, state_result("paused")));
-		broadcast_event(s, c, "paused", NULL);
+		broadcast_event(s, "paused", NULL);
 		return;
 	case API_VERB_RESUME:
 		if (!vm_paused(vm)) {
@@ -220,7 +467,7 @@ static void dispatch(struct api_client *c, const struct api_request *rq)
 		}
 		vm_resume(vm);
 		client_send(c, api_response_ok(rq->id, state_result("running")));
-		broadcast_event(s, c, "resumed", NULL);
+		broadcast_event(s, "resumed", NULL);
 		return;
 	case API_VERB_POWERDOWN:
 		if (platform__power_button(vm) < 0) {
@@ -231,19 +478,23 @@ static void dispatch(struct api_client *c, const struct api_request *rq)
 			return;
 		}
 		client_send(c, api_response_ok(rq->id, NULL));
-		broadcast_event(s, c, "powerdown", NULL);
+		broadcast_event(s, "powerdown", NULL);
 		return;
 	case API_VERB_QUIT:
 		client_send(c, api_response_ok(rq->id, NULL));
 		vm_request_exit(vm, VM_EXIT_SIGNAL, "stopped by the control API (quit)");
 		return;
+	case API_VERB_ADD_DEVICE:
+	case API_VERB_REMOVE_DEVICE:
+	case API_VERB_FAILOVER_UNPLUG:
+	case API_VERB_FAILOVER_REPLUG:
+		dispatch_devices(c, rq);
+		return;
 	case API_VERB_EVENTS:
 		c->events = true;
 		r = json_object_new_object();
 		json_object_object_add(r, "events", json_object_new_array());
-		for (const char *const *n = (const char *const[]){"paused", "resumed", "powerdown",
-								  "shutdown", NULL};
-		     *n; n++)
+		for (const char *const *n = api_event_names; *n; n++)
 			json_object_array_add(json_object_object_get(r, "events"),
 					      json_object_new_string(*n));
 		client_send(c, api_response_ok(rq->id, r));
@@ -273,8 +524,10 @@ static void handle_line(struct api_client *c, const char *line, size_t len)
 static void on_client(int fd, uint32_t events, void *opaque)
 {
 	struct api_client *c = opaque;
+	struct api_server *s = c->srv;
 
 	(void)fd;
+	s->depth++;
 	if ((events & EPOLLOUT) && !client_flush(c))
 		goto out;
 	while (!c->dead) {
@@ -311,8 +564,8 @@ static void on_client(int fd, uint32_t events, void *opaque)
 		}
 	}
 out:
-	if (c->dead)
-		client_free(c);
+	s->depth--;
+	reap(s);
 }
 
 static void refuse(int fd, const char *msg)
@@ -386,12 +639,14 @@ static void api_server_stop(void *opaque)
 
 	json_object_object_add(f, "status", json_object_new_int(vm->exit_status));
 	json_object_object_add(f, "reason", json_object_new_string(vm->exit_reason));
-	broadcast_event(s, NULL, "shutdown", f);
+	vm->event_cb = NULL;
+	broadcast_event(s, "shutdown", f);
 	for (c = s->clients; c; c = n) {
 		n = c->next;
 		client_close(c);
-		client_free(c);
 	}
+	s->depth = 0;
+	reap(s);
 	if (s->fd >= 0) {
 		vm_io_del(vm, s->fd);
 		close(s->fd);
@@ -424,7 +679,8 @@ static int clear_path(const char *path, struct errinfo *e)
 	return 0;
 }
 
-int api_server_start(struct vm *vm, const char *path, struct errinfo *e)
+int api_server_start(struct vm *vm, const char *path, const struct api_hooks *hooks,
+		     struct errinfo *e)
 {
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	struct api_server *s;
@@ -442,6 +698,8 @@ int api_server_start(struct vm *vm, const char *path, struct errinfo *e)
 	if (!s)
 		return err_set(e, ENOMEM, "--api-socket %s: out of memory", path);
 	s->vm = vm;
+	if (hooks)
+		s->hooks = *hooks;
 	snprintf(s->path, sizeof(s->path), "%s", path);
 	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
 	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -474,6 +732,8 @@ int api_server_start(struct vm *vm, const char *path, struct errinfo *e)
 		vm_io_del(vm, s->fd);
 		goto err_unlink;
 	}
+	vm->event_opaque = s;
+	vm->event_cb = on_vm_event;
 	return 0;
 err_unlink:
 	unlink(path);

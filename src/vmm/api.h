@@ -6,9 +6,39 @@
 #ifndef VMM_API_H
 #define VMM_API_H
 
+#include <stdbool.h>
+
+#include "api_proto.h"
 #include "errinfo.h"
 
 struct vm;
+struct pci_dev;
+struct json_object;
+
+/*
+ * What the front end does for the verbs that create devices or know how
+ * they pair (the API server, in src/vmm, cannot reach vfio/ or the device
+ * models).  Called on the I/O thread.  Any hook may be NULL: its verbs
+ * then answer that this VM cannot do it.
+ */
+struct api_hooks {
+	void *opaque;
+	/*
+	 * add-device: create the device @spec describes and plug it into the
+	 * running VM (vm_pci_plug()); @id gets its id.  0 or -errno with @e.
+	 */
+	int (*add_device)(void *opaque, enum api_dev_kind kind, const char *spec,
+			  char id[API_DEV_ID_MAX], struct errinfo *e);
+	/*
+	 * failover-unplug (@plug false) / failover-replug of the VF primary
+	 * paired with the virtio-net @net_id.  Unplug only asks the guest; the
+	 * front end sends "failover-unplugged" (id = @net_id) once the guest
+	 * has let go, which is what the API waits for.
+	 */
+	int (*failover)(void *opaque, const char *net_id, bool plug, struct errinfo *e);
+	/* Extra members of a device in info (failover state, DMA statistics). */
+	void (*describe)(void *opaque, struct pci_dev *d, struct json_object *o);
+};
 
 /* Most clients connected at once; more are answered with an error and closed. */
 #define API_MAX_CLIENTS 64
@@ -17,8 +47,10 @@ struct vm;
  * Create the socket at @path (mode 0600; a stale socket is replaced, any
  * other file refused) and serve it on @vm's I/O thread until vm_destroy(),
  * which sends the "shutdown" event, closes every client and removes the
- * socket.
+ * socket.  The server takes vm->event_cb: vm_event() reaches subscribers.
+ * @hooks is copied; NULL: no hooks.
  */
-int api_server_start(struct vm *vm, const char *path, struct errinfo *e);
+int api_server_start(struct vm *vm, const char *path, const struct api_hooks *hooks,
+		     struct errinfo *e);
 
 #endif

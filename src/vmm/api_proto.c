@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The control API's JSON-lines requests, responses and events (api_proto.h). */
+#include <ctype.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -9,10 +10,149 @@
 #include "api_proto.h"
 
 static const char *const verb_names[API_NR_VERBS] = {
-	[API_VERB_INFO] = "info",     [API_VERB_PAUSE] = "pause",
-	[API_VERB_RESUME] = "resume", [API_VERB_POWERDOWN] = "powerdown",
-	[API_VERB_QUIT] = "quit",     [API_VERB_EVENTS] = "events",
+	[API_VERB_INFO] = "info",
+	[API_VERB_PAUSE] = "pause",
+	[API_VERB_RESUME] = "resume",
+	[API_VERB_POWERDOWN] = "powerdown",
+	[API_VERB_QUIT] = "quit",
+	[API_VERB_EVENTS] = "events",
+	[API_VERB_ADD_DEVICE] = "add-device",
+	[API_VERB_REMOVE_DEVICE] = "remove-device",
+	[API_VERB_FAILOVER_UNPLUG] = "failover-unplug",
+	[API_VERB_FAILOVER_REPLUG] = "failover-replug",
 };
+
+static const char *const kind_names[] = {
+	[API_DEV_AUTO] = "auto",
+	[API_DEV_VFIO] = "device",
+	[API_DEV_NET] = "net",
+	[API_DEV_DISK] = "disk",
+};
+
+const char *api_dev_kind_name(enum api_dev_kind k)
+{
+	return k <= API_DEV_DISK ? kind_names[k] : "?";
+}
+
+bool api_id_valid(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (!n || n >= API_DEV_ID_MAX || !isalpha((unsigned char)id[0]))
+		return false;
+	return strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == n;
+}
+
+enum api_dev_kind api_spec_kind(const char *spec)
+{
+	size_t first = strcspn(spec, ",");
+	unsigned int a, b, c, d;
+	char tail;
+
+	/* DDDD:BB:SS.F or BB:SS.F, then nothing but the comma */
+	if (first < 32) {
+		char head[32];
+
+		memcpy(head, spec, first);
+		head[first] = '\0';
+		if (sscanf(head, "%x:%x:%x.%x%c", &a, &b, &c, &d, &tail) == 4 ||
+		    sscanf(head, "%x:%x.%x%c", &a, &b, &c, &tail) == 3)
+			return API_DEV_VFIO;
+	}
+	for (const char *p = spec; p; p = strchr(p, ',')) {
+		if (*p == ',')
+			p++;
+		if (!strncmp(p, "tap=", 4))
+			return API_DEV_NET;
+	}
+	return API_DEV_DISK;
+}
+
+/* A string member @k of @o into @out (@size bytes): 1 found, 0 absent, -EINVAL bad. */
+static int get_string(struct json_object *o, const char *k, char *out, size_t size,
+		      struct errinfo *e)
+{
+	struct json_object *v;
+	const char *s;
+
+	if (!json_object_object_get_ex(o, k, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_string))
+		return err_set(e, EINVAL, "request: \"%s\" must be a string", k);
+	s = json_object_get_string(v);
+	if (!*s)
+		return err_set(e, EINVAL, "request: \"%s\" is empty", k);
+	if (strlen(s) >= size)
+		return err_set(e, EINVAL, "request: \"%s\" is longer than %zu bytes", k, size - 1);
+	memcpy(out, s, strlen(s) + 1);
+	return 1;
+}
+
+/* The members each verb takes: every one checked for type and range. */
+static int parse_args(struct json_object *o, struct api_request *r, struct errinfo *e)
+{
+	const char *verb = verb_names[r->verb];
+	struct json_object *v;
+	char kind[16];
+	int ret;
+
+	r->timeout_ms = API_TIMEOUT_DEFAULT_MS;
+	switch (r->verb) {
+	case API_VERB_ADD_DEVICE:
+		ret = get_string(o, "spec", r->spec, sizeof(r->spec), e);
+		if (ret < 0)
+			return ret;
+		if (!ret)
+			return err_set(e, EINVAL, "%s: missing \"spec\"", verb);
+		ret = get_string(o, "kind", kind, sizeof(kind), e);
+		if (ret < 0)
+			return ret;
+		r->kind = API_DEV_AUTO;
+		if (ret) {
+			for (int k = API_DEV_VFIO; k <= API_DEV_DISK; k++)
+				if (!strcmp(kind, kind_names[k]))
+					r->kind = (enum api_dev_kind)k;
+			if (r->kind == API_DEV_AUTO)
+				return err_set(e, EINVAL,
+					       "%s: \"kind\" '%s' is not one of device, net, disk",
+					       verb, kind);
+		}
+		return 0;
+	case API_VERB_REMOVE_DEVICE:
+	case API_VERB_FAILOVER_UNPLUG:
+	case API_VERB_FAILOVER_REPLUG:
+		ret = get_string(o, "device", r->device, sizeof(r->device), e);
+		if (ret < 0)
+			return ret;
+		if (!ret)
+			return err_set(e, EINVAL, "%s: missing \"device\" (a device id)", verb);
+		if (!api_id_valid(r->device))
+			return err_set(e, EINVAL, "%s: '%s' is not a device id", verb, r->device);
+		if (!json_object_object_get_ex(o, "timeout", &v))
+			return 0;
+		if (r->verb == API_VERB_FAILOVER_REPLUG)
+			return err_set(e, EINVAL, "%s: takes no \"timeout\"", verb);
+		if (!json_object_is_type(v, json_type_int) &&
+		    !json_object_is_type(v, json_type_double))
+			return err_set(e, EINVAL, "%s: \"timeout\" must be a number of seconds",
+				       verb);
+		{
+			double t = json_object_get_double(v);
+
+			if (!(t > 0) || t * 1000 > API_TIMEOUT_MAX_MS)
+				return err_set(e, EINVAL,
+					       "%s: \"timeout\" %g: expected more than 0 and at "
+					       "most %d seconds",
+					       verb, t, API_TIMEOUT_MAX_MS / 1000);
+			r->timeout_ms = (unsigned int)(t * 1000);
+			if (!r->timeout_ms)
+				r->timeout_ms = 1;
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
 
 const char *api_verb_name(enum api_verb v)
 {
@@ -76,7 +216,7 @@ int api_request_parse(const char *line, size_t len, struct api_request *r, struc
 	for (int i = 0; i < API_NR_VERBS; i++)
 		if (!strcmp(verb, verb_names[i])) {
 			r->verb = (enum api_verb)i;
-			ret = 0;
+			ret = parse_args(o, r, e);
 			goto out;
 		}
 	err_set(e, EINVAL, "unknown verb '%.64s'", verb);

@@ -28,14 +28,45 @@ enum api_verb {
 	API_VERB_POWERDOWN,
 	API_VERB_QUIT,
 	API_VERB_EVENTS,
+	API_VERB_ADD_DEVICE, /* "spec", optional "kind" */
+	API_VERB_REMOVE_DEVICE, /* "device", optional "timeout" */
+	API_VERB_FAILOVER_UNPLUG, /* "device": a failover=on virtio-net, optional "timeout" */
+	API_VERB_FAILOVER_REPLUG, /* "device" */
 	API_NR_VERBS,
 };
+
+/* What an add-device SPEC describes: the run options --device, --net, --disk. */
+enum api_dev_kind {
+	API_DEV_AUTO = 0, /* not given: api_spec_kind() decides */
+	API_DEV_VFIO, /* --device BDF,... */
+	API_DEV_NET, /* --net tap=...,... */
+	API_DEV_DISK, /* --disk FILE,... */
+};
+
+#define API_SPEC_MAX 1024 /* an add-device SPEC, NUL included */
+#define API_DEV_ID_MAX 32 /* a device id, NUL included (PCI_DEV_ID_MAX) */
+#define API_TIMEOUT_DEFAULT_MS 30000 /* remove-device, failover-unplug */
+#define API_TIMEOUT_MAX_MS 3600000
 
 struct api_request {
 	bool has_id; /* id was present and an integer (also on a failed parse) */
 	int64_t id;
 	enum api_verb verb;
+	enum api_dev_kind kind; /* add-device */
+	char spec[API_SPEC_MAX]; /* add-device */
+	char device[API_DEV_ID_MAX]; /* remove-device, failover-* */
+	unsigned int timeout_ms; /* remove-device, failover-unplug */
 };
+
+/*
+ * The kind of an add-device SPEC without "kind": a leading PCI address
+ * (0000:01:00.1 or 01:00.1) is a passthrough device, a tap= member a
+ * virtio-net, anything else a disk.
+ */
+enum api_dev_kind api_spec_kind(const char *spec);
+const char *api_dev_kind_name(enum api_dev_kind k);
+/* Whether @id is a valid device id: 1-31 of [A-Za-z0-9_.-], a letter first. */
+bool api_id_valid(const char *id);
 
 /*
  * Parse one request line (@len bytes, no newline).  Returns 0, or -EINVAL

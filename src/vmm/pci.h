@@ -90,6 +90,13 @@ struct pci_dev {
 	uint8_t wmask[PCI_CFG_SIZE]; /* bits the guest may change (shadow-only regs) */
 	struct pci_bar bar[PCI_NR_BARS + 1]; /* + ROM at PCI_ROM_BAR */
 	struct msix *msix; /* MSI-X state if the device has the capability */
+	/*
+	 * Set with @msix by the one MSI-X model (src/devices/msix.c): the host
+	 * tells it about every config write it applied, and the model acts on
+	 * those touching its Message Control word.  A hook, so the host (a
+	 * lower layer) never calls up into the device models.
+	 */
+	void (*msix_cfg_write)(struct msix *m, uint32_t off, uint32_t len);
 	void *opaque; /* device model's own state */
 
 	/*
@@ -204,13 +211,5 @@ void pci_cfg_access(struct pci_host *h, unsigned int bus, unsigned int slot, uns
 
 /* Guest-visible INTx: the legacy GSI of a slot (swizzled onto IOAPIC pins 16-23). */
 unsigned int pci_slot_gsi(int slot);
-
-/*
- * MSI-X: the one model is src/devices/msix.h.  The host tells the model of
- * a device that set dev->msix about every config write it applied (the
- * model acts on those touching its Message Control word); defined in
- * src/devices/msix.c.
- */
-void msix_cfg_write(struct msix *m, uint32_t off, uint32_t len);
 
 #endif

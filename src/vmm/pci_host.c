@@ -259,8 +259,8 @@ static void cfg_write(struct pci_host *h, struct pci_dev *d, uint32_t off, const
 	(void)dw;
 	if (bars_touched || (off <= PCI_COMMAND && off + len > PCI_COMMAND))
 		bars_update(h, d);
-	if (d->msix)
-		msix_cfg_write(d->msix, off, len);
+	if (d->msix && d->msix_cfg_write)
+		d->msix_cfg_write(d->msix, off, len);
 	if (d->cfg_write)
 		d->cfg_write(d, off, data, len);
 }

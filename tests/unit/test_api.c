@@ -48,13 +48,109 @@ static void test_parse_ok(void **state)
 	assert_int_equal(parse("{\"verb\":\"events\",\"id\":-1}  ", &r, &e), 0);
 	assert_int_equal(r.verb, API_VERB_EVENTS);
 	for (int v = 0; v < API_NR_VERBS; v++) {
-		char line[64];
+		char line[128];
 
-		snprintf(line, sizeof(line), "{\"id\":1,\"verb\":\"%s\"}",
+		/* every verb's required members; extra ones are ignored */
+		snprintf(line, sizeof(line),
+			 "{\"id\":1,\"verb\":\"%s\",\"spec\":\"01:00.1\",\"device\":\"n1\"}",
 			 api_verb_name((enum api_verb)v));
 		assert_int_equal(parse(line, &r, &e), 0);
 		assert_int_equal(r.verb, v);
 	}
+}
+
+static void test_parse_device_args(void **state)
+{
+	struct api_request r;
+	struct errinfo e;
+
+	(void)state;
+	assert_int_equal(parse("{\"id\":2,\"verb\":\"add-device\",\"spec\":\"0000:01:00.1,id=vf0,"
+			       "managed\"}",
+			       &r, &e),
+			 0);
+	assert_int_equal(r.kind, API_DEV_AUTO);
+	assert_string_equal(r.spec, "0000:01:00.1,id=vf0,managed");
+	assert_int_equal(
+		parse("{\"id\":2,\"verb\":\"add-device\",\"kind\":\"net\",\"spec\":\"tap=t0\"}", &r,
+		      &e),
+		0);
+	assert_int_equal(r.kind, API_DEV_NET);
+	assert_int_equal(parse("{\"id\":3,\"verb\":\"remove-device\",\"device\":\"vf0\"}", &r, &e),
+			 0);
+	assert_string_equal(r.device, "vf0");
+	assert_int_equal(r.timeout_ms, API_TIMEOUT_DEFAULT_MS);
+	assert_int_equal(
+		parse("{\"id\":3,\"verb\":\"remove-device\",\"device\":\"vf0\",\"timeout\":"
+		      "2.5}",
+		      &r, &e),
+		0);
+	assert_int_equal(r.timeout_ms, 2500);
+	assert_int_equal(
+		parse("{\"id\":3,\"verb\":\"failover-unplug\",\"device\":\"n0\",\"timeout\":"
+		      "1}",
+		      &r, &e),
+		0);
+	assert_int_equal(r.timeout_ms, 1000);
+}
+
+static void test_parse_device_args_bad(void **state)
+{
+	static const struct {
+		const char *line, *msg;
+	} cases[] = {
+		{"{\"id\":1,\"verb\":\"add-device\"}", "add-device: missing \"spec\""},
+		{"{\"id\":1,\"verb\":\"add-device\",\"spec\":7}", "\"spec\" must be a string"},
+		{"{\"id\":1,\"verb\":\"add-device\",\"spec\":\"\"}", "\"spec\" is empty"},
+		{"{\"id\":1,\"verb\":\"add-device\",\"spec\":\"x\",\"kind\":\"gpu\"}",
+		 "\"kind\" 'gpu' is not one of device, net, disk"},
+		{"{\"id\":1,\"verb\":\"remove-device\"}", "remove-device: missing \"device\""},
+		{"{\"id\":1,\"verb\":\"remove-device\",\"device\":\"9lives\"}",
+		 "'9lives' is not a device id"},
+		{"{\"id\":1,\"verb\":\"remove-device\",\"device\":\"a b\"}",
+		 "'a b' is not a device id"},
+		{"{\"id\":1,\"verb\":\"remove-device\",\"device\":"
+		 "\"abcdefghijabcdefghijabcdefghijabc\"}",
+		 "\"device\" is longer than 31 bytes"},
+		{"{\"id\":1,\"verb\":\"remove-device\",\"device\":\"a\",\"timeout\":\"5\"}",
+		 "\"timeout\" must be a number of seconds"},
+		{"{\"id\":1,\"verb\":\"remove-device\",\"device\":\"a\",\"timeout\":0}",
+		 "\"timeout\" 0: expected more than 0 and at most 3600 seconds"},
+		{"{\"id\":1,\"verb\":\"remove-device\",\"device\":\"a\",\"timeout\":-3}",
+		 "expected more than 0 and at most 3600 seconds"},
+		{"{\"id\":1,\"verb\":\"remove-device\",\"device\":\"a\",\"timeout\":99999}",
+		 "expected more than 0 and at most 3600 seconds"},
+		{"{\"id\":1,\"verb\":\"failover-replug\",\"device\":\"a\",\"timeout\":1}",
+		 "failover-replug: takes no \"timeout\""},
+	};
+	struct api_request r;
+	struct errinfo e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(parse(cases[i].line, &r, &e), -EINVAL);
+		if (!strstr(e.msg, cases[i].msg))
+			fail_msg("%s: got '%s', want '%s'", cases[i].line, e.msg, cases[i].msg);
+		assert_true(r.has_id);
+	}
+}
+
+static void test_spec_kind_and_ids(void **state)
+{
+	(void)state;
+	assert_int_equal(api_spec_kind("0000:01:00.1"), API_DEV_VFIO);
+	assert_int_equal(api_spec_kind("01:00.1,managed,id=vf0"), API_DEV_VFIO);
+	assert_int_equal(api_spec_kind("id=n1,tap=tap0,mac=52:54:00:00:00:01"), API_DEV_NET);
+	assert_int_equal(api_spec_kind("tap=tap0"), API_DEV_NET);
+	assert_int_equal(api_spec_kind("/tmp/disk.img,id=d1"), API_DEV_DISK);
+	assert_int_equal(api_spec_kind("01:00.1x"), API_DEV_DISK);
+	assert_true(api_id_valid("vf0"));
+	assert_true(api_id_valid("a.b-c_d"));
+	assert_false(api_id_valid(""));
+	assert_false(api_id_valid("0vf"));
+	assert_false(api_id_valid("v f"));
+	assert_false(api_id_valid("abcdefghijabcdefghijabcdefghijab"));
+	assert_true(api_id_valid("abcdefghijabcdefghijabcdefghija"));
 }
 
 static void test_parse_bad(void **state)
@@ -241,7 +337,7 @@ static void test_server_socket(void **state)
 	/* a regular file at the path is refused */
 	fd = open(f->path, O_CREAT | O_WRONLY, 0600);
 	close(fd);
-	assert_int_equal(api_server_start(&f->vm, f->path, &e), -EEXIST);
+	assert_int_equal(api_server_start(&f->vm, f->path, NULL, &e), -EEXIST);
 	assert_non_null(strstr(e.msg, "is not a socket"));
 	assert_non_null(strstr(e.msg, f->path));
 	unlink(f->path);
@@ -256,13 +352,13 @@ static void test_server_socket(void **state)
 		close(fd);
 	}
 	memset(&e, 0, sizeof(e));
-	assert_int_equal(api_server_start(&f->vm, f->path, &e), 0);
+	assert_int_equal(api_server_start(&f->vm, f->path, NULL, &e), 0);
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_true(S_ISSOCK(st.st_mode));
 	assert_int_equal(st.st_mode & 0777, 0600);
 	/* a second server on a live socket is refused */
 	memset(&e, 0, sizeof(e));
-	assert_int_equal(api_server_start(&f->vm, f->path, &e), -EADDRINUSE);
+	assert_int_equal(api_server_start(&f->vm, f->path, NULL, &e), -EADDRINUSE);
 }
 
 static void test_server_clients(void **state)
@@ -272,7 +368,7 @@ static void test_server_clients(void **state)
 	int fds[20], quitter, half, big, ev;
 	char *l, *blob;
 
-	assert_int_equal(api_server_start(&f->vm, f->path, &e), 0);
+	assert_int_equal(api_server_start(&f->vm, f->path, NULL, &e), 0);
 	for (int i = 0; i < 20; i++) {
 		fds[i] = client(f);
 		if (i % 8 == 7)
@@ -392,7 +488,7 @@ static void test_server_peer_denied(void **state)
 	char buf[512] = "";
 	ssize_t n;
 
-	assert_int_equal(api_server_start(&f->vm, f->path, &e), 0);
+	assert_int_equal(api_server_start(&f->vm, f->path, NULL, &e), 0);
 	if (geteuid() != 0) {
 		/*
 		 * An ordinary user cannot connect as anyone else: check the
@@ -451,6 +547,9 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_ok),
+		cmocka_unit_test(test_parse_device_args),
+		cmocka_unit_test(test_parse_device_args_bad),
+		cmocka_unit_test(test_spec_kind_and_ids),
 		cmocka_unit_test(test_parse_bad),
 		cmocka_unit_test(test_parse_oversized),
 		cmocka_unit_test(test_encode),

@@ -605,7 +605,7 @@ static int cmd_run(int argc, char **argv)
 		vfvm_dma_stats_print(vm);
 	if (o.irq_report && irq_watch_start(vm, &irqw, &e))
 		goto err;
-	if (o.api_socket && api_server_start(vm, o.api_socket, &e))
+	if (o.api_socket && api_server_start(vm, o.api_socket, NULL, &e))
 		goto err;
 	if (o.firmware) {
 		if (firmware_load(vm, o.firmware, &e))
