@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,17 +24,27 @@
 static void ctl_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: vfvm ctl PATH VERB [--json]\n"
+		"usage: vfvm ctl PATH VERB [ARG] [--json] [--timeout SECONDS]\n"
 		"\n"
 		"Drives the VM whose control API is at PATH (vfvm run --api-socket PATH).\n"
 		"Verbs:\n"
-		"  info       state (running/paused), vCPUs, memory and devices\n"
-		"  pause      hold every vCPU; resume lets them go\n"
+		"  info                 state, vCPUs, memory and every device (id, kind, guest\n"
+		"                       and host BDF, failover state, DMA statistics)\n"
+		"  pause                hold every vCPU; resume lets them go\n"
 		"  resume\n"
-		"  powerdown  press the ACPI power button (the guest must listen to it)\n"
-		"  quit       stop the VM now (vfvm exits with status 5)\n"
-		"  events     print events (paused, resumed, powerdown, shutdown) until the\n"
-		"             VM exits\n"
+		"  powerdown            press the ACPI power button (the guest must listen)\n"
+		"  quit                 stop the VM now (vfvm exits with status 5)\n"
+		"  add-device SPEC      hot-plug a device: SPEC as for vfvm run --device, --net\n"
+		"                       or --disk (plus id=NAME); which one is told by the SPEC\n"
+		"                       (a PCI address first: --device; tap=: --net; else\n"
+		"                       --disk) or by --device, --net or --disk before it\n"
+		"  remove-device ID     ask the guest to let go of device ID and wait until it\n"
+		"                       has (--timeout, default 30 s); managed devices go back\n"
+		"                       to their host drivers\n"
+		"  failover-unplug NET  move the traffic of the failover virtio-net NET from its\n"
+		"                       VF primary to virtio (waits for the guest, --timeout)\n"
+		"  failover-replug NET  plug the VF primary back: traffic moves back to it\n"
+		"  events               print events until the VM exits\n"
 		"--json: print the result (or each event) as the VM sent it.\n"
 		"Exit status: 0 done, 1 the VM refused or could not be reached, 2 usage error.\n");
 }
@@ -133,9 +144,12 @@ static void print_info(struct json_object *r)
 		struct json_object *d = json_object_array_get_idx(devs, i);
 		const char *host = str_field(d, "host_bdf");
 
-		printf("  %-12s %-12s guest %s%s%s\n", str_field(d, "id") ?: "?",
+		const char *fo = str_field(d, "failover"), *unplug = str_field(d, "unplug");
+
+		printf("  %-12s %-12s guest %s%s%s%s%s%s\n", str_field(d, "id") ?: "?",
 		       str_field(d, "kind") ?: "?", str_field(d, "guest_bdf") ?: "?",
-		       host ? "  host " : "", host ? host : "");
+		       host ? "  host " : "", host ? host : "", fo ? "  failover " : "",
+		       fo ? fo : "", unplug ? "  (unplug requested)" : "");
 	}
 }
 
@@ -185,6 +199,14 @@ static int show_response(struct conn *c, const char *verb, const char *line, boo
 		printf("power button pressed\n");
 	} else if (!strcmp(verb, "quit")) {
 		printf("VM stopping\n");
+	} else if (!strcmp(verb, "add-device")) {
+		printf("added %s\n", str_field(r, "device") ?: "?");
+	} else if (!strcmp(verb, "remove-device")) {
+		printf("removed %s\n", str_field(r, "device") ?: "?");
+	} else if (!strcmp(verb, "failover-unplug")) {
+		printf("%s: primary unplugged, traffic on virtio\n", str_field(r, "device") ?: "?");
+	} else if (!strcmp(verb, "failover-replug")) {
+		printf("%s: primary plugged back\n", str_field(r, "device") ?: "?");
 	}
 out:
 	json_object_put(o);
@@ -206,73 +228,128 @@ static int events_loop(struct conn *c, bool json)
 	return 0;
 }
 
+/* Which verbs take an argument, and what it is called in the request. */
+static const char *verb_arg(const char *verb)
+{
+	if (!strcmp(verb, "add-device"))
+		return "spec";
+	if (!strcmp(verb, "remove-device") || !strcmp(verb, "failover-unplug") ||
+	    !strcmp(verb, "failover-replug"))
+		return "device";
+	return NULL;
+}
+
+static int ctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int ctl_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "vfvm ctl: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'vfvm ctl --help'.\n");
+	return CTL_USAGE;
+}
+
 int cmd_ctl(int argc, char **argv)
 {
-	enum { O_JSON = 256, O_HELP };
+	enum { O_JSON = 256, O_HELP, O_TIMEOUT, O_DEVICE, O_NET, O_DISK };
 	static const struct option lo[] = {
 		{"json", no_argument, NULL, O_JSON},
 		{"help", no_argument, NULL, O_HELP},
+		{"timeout", required_argument, NULL, O_TIMEOUT},
+		{"device", no_argument, NULL, O_DEVICE},
+		{"net", no_argument, NULL, O_NET},
+		{"disk", no_argument, NULL, O_DISK},
 		{NULL, 0, NULL, 0},
 	};
+	const char *pos[3] = {0}, *kind = NULL, *arg_name;
+	struct json_object *rq;
+	double timeout = 0;
 	struct conn *c;
 	bool json = false;
 	const char *verb;
-	char *req = NULL, *line;
-	int opt, ret;
+	char *req = NULL, *line, *end;
+	int opt, ret, npos = 0;
 
 	opterr = 0;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+:h", lo, NULL)) != -1) {
+	/* options anywhere: vfvm ctl PATH remove-device vf0 --timeout 5 */
+	while ((opt = getopt_long(argc, argv, "-:h", lo, NULL)) != -1) {
 		switch (opt) {
+		case 1:
+			if (npos == 3)
+				return ctl_usage_error("unexpected argument '%s'", optarg);
+			pos[npos++] = optarg;
+			break;
 		case O_JSON:
 			json = true;
+			break;
+		case O_TIMEOUT:
+			timeout = strtod(optarg, &end);
+			if (*end || end == optarg || !(timeout > 0) || timeout > 3600)
+				return ctl_usage_error("--timeout '%s': expected seconds, more "
+						       "than 0 and at most 3600",
+						       optarg);
+			break;
+		case O_DEVICE:
+			kind = "device";
+			break;
+		case O_NET:
+			kind = "net";
+			break;
+		case O_DISK:
+			kind = "disk";
 			break;
 		case 'h':
 		case O_HELP:
 			ctl_usage(stdout);
 			return 0;
 		default:
-			fprintf(stderr, "vfvm ctl: unknown option '%s'\nTry 'vfvm ctl --help'.\n",
-				argv[optind - 1]);
-			return CTL_USAGE;
+			if (opt == ':')
+				return ctl_usage_error("option '%s' needs a value",
+						       argv[optind - 1]);
+			return ctl_usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	/* options may also follow the verb */
-	for (int i = optind + 2; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
-			json = true;
-		} else {
-			fprintf(stderr,
-				"vfvm ctl: unexpected argument '%s'\nTry 'vfvm ctl --help'.\n",
-				argv[i]);
-			return CTL_USAGE;
-		}
-	}
-	if (argc - optind < 2) {
-		fprintf(stderr, "vfvm ctl: expected PATH and VERB\nTry 'vfvm ctl --help'.\n");
-		return CTL_USAGE;
-	}
+	if (npos < 2)
+		return ctl_usage_error("expected PATH and VERB");
+	verb = pos[1];
+	arg_name = verb_arg(verb);
+	if (arg_name && npos < 3)
+		return ctl_usage_error("%s: expected its argument (see vfvm ctl --help)", verb);
+	if (!arg_name && npos == 3)
+		return ctl_usage_error("unexpected argument '%s'", pos[2]);
+	if (kind && strcmp(verb, "add-device"))
+		return ctl_usage_error("--device, --net and --disk go with add-device, not %s",
+				       verb);
+	if (timeout > 0 && strcmp(verb, "remove-device") && strcmp(verb, "failover-unplug"))
+		return ctl_usage_error(
+			"--timeout goes with remove-device or failover-unplug, not %s", verb);
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		fprintf(stderr, "vfvm ctl: out of memory\n");
 		return CTL_ERROR;
 	}
-	c->path = argv[optind];
-	verb = argv[optind + 1];
+	c->path = pos[0];
 	if (ctl_connect(c) < 0) {
 		free(c);
 		return CTL_ERROR;
 	}
-	{
-		struct json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "id", json_object_new_int(1));
-		json_object_object_add(o, "verb", json_object_new_string(verb));
-		if (asprintf(&req, "%s\n",
-			     json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) < 0)
-			req = NULL;
-		json_object_put(o);
-	}
+	rq = json_object_new_object();
+	json_object_object_add(rq, "id", json_object_new_int(1));
+	json_object_object_add(rq, "verb", json_object_new_string(verb));
+	if (arg_name)
+		json_object_object_add(rq, arg_name, json_object_new_string(pos[2]));
+	if (kind)
+		json_object_object_add(rq, "kind", json_object_new_string(kind));
+	if (timeout > 0)
+		json_object_object_add(rq, "timeout", json_object_new_double(timeout));
+	if (asprintf(&req, "%s\n", json_object_to_json_string_ext(rq, JSON_C_TO_STRING_PLAIN)) < 0)
+		req = NULL;
+	json_object_put(rq);
 	ret = CTL_ERROR;
 	/* a refusal (permission, too many clients) may be waiting instead: read it */
 	if (!req || (send(c->fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req) &&
