@@ -523,6 +523,8 @@ static int cmd_run(int argc, char **argv)
 	struct termios saved_tty;
 	struct irq_watch irqw = {.fd = -1};
 	struct vfio_pci *claim[MAX_DEVS] = {0};
+	struct vfvm_devices devs = {0};
+	struct api_hooks hooks;
 	char numa_cpus[1024];
 	bool tty = false;
 	struct vm *vm;
@@ -605,7 +607,9 @@ static int cmd_run(int argc, char **argv)
 		vfvm_dma_stats_print(vm);
 	if (o.irq_report && irq_watch_start(vm, &irqw, &e))
 		goto err;
-	if (o.api_socket && api_server_start(vm, o.api_socket, NULL, &e))
+	devs.vm = vm;
+	vfvm_devices_hooks(&devs, &hooks);
+	if (o.api_socket && api_server_start(vm, o.api_socket, &hooks, &e))
 		goto err;
 	if (o.firmware) {
 		if (firmware_load(vm, o.firmware, &e))

@@ -6,10 +6,23 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "api.h"
 #include "log.h"
 #include "vfio_pci.h"
 
 struct vm;
+
+/*
+ * The devices of a running VM as the front end manages them (devices.c):
+ * the control API's add-device and info hooks.
+ */
+struct vfvm_devices {
+	struct vm *vm;
+};
+void vfvm_devices_hooks(struct vfvm_devices *x, struct api_hooks *h);
+/* add-device: create the device @spec describes (@kind) in the running VM; @id gets its id. */
+int vfvm_add_device(struct vfvm_devices *x, enum api_dev_kind kind, const char *spec,
+		    char id[API_DEV_ID_MAX], struct errinfo *e);
 
 /*
  * The host as vfvm's environment describes it (host_opts.c): read once by
