@@ -77,7 +77,8 @@ static void hook_describe(void *opaque, struct pci_dev *d, struct json_object *o
 
 		/* guest RAM is mapped once for every device of the VM */
 		json_object_object_add(dma, "backend", json_object_new_string(backend));
-		json_object_object_add(dma, "mapped_bytes", json_object_new_int64((int64_t)st.bytes));
+		json_object_object_add(dma, "mapped_bytes",
+				       json_object_new_int64((int64_t)st.bytes));
 		json_object_object_add(dma, "map_calls", json_object_new_int((int)st.map_calls));
 		json_object_object_add(dma, "map_seconds", json_object_new_double(st.map_sec));
 		json_object_object_add(o, "dma", dma);
