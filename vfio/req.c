@@ -29,4 +29,3 @@ void vfio_pci_req(struct vm *vm, struct pci_dev *d, const char *bdf, bool *pendi
 	snprintf(why, sizeof(why), "the host asked for %s back (VFIO REQ); releasing it", bdf);
 	vm_request_exit(vm, VM_EXIT_SIGNAL, why);
 }
-
