@@ -456,9 +456,8 @@ static void test_release_one_of_two(void **state)
 	assert_int_equal(t->k.nr_kvm, 0);
 	assert_true(fcntl(t->k.kvm_vfio_fd, F_GETFD) < 0);
 	assert_int_equal(open_in_tree(t), 0);
-	assert_int_equal(pci_host_init(&t->vm->pci, t->vm, NULL, NULL, 1ULL << 36, 1ULL << 30,
-				       NULL),
-			 0);
+	assert_int_equal(
+		pci_host_init(&t->vm->pci, t->vm, NULL, NULL, 1ULL << 36, 1ULL << 30, NULL), 0);
 }
 
 static void on_released(void *opaque, struct vfio_pci *claim_)
@@ -532,9 +531,8 @@ static void test_keep_claim_readd(void **state)
 	assert_null(t->vm->vfio);
 	assert_int_equal(vfio_pci__unclaim(a, &t->e), 0);
 	assert_int_equal(open_in_tree(t), 0);
-	assert_int_equal(pci_host_init(&t->vm->pci, t->vm, NULL, NULL, 1ULL << 36, 1ULL << 30,
-				       NULL),
-			 0);
+	assert_int_equal(
+		pci_host_init(&t->vm->pci, t->vm, NULL, NULL, 1ULL << 36, 1ULL << 30, NULL), 0);
 }
 
 /* The only passthrough device leaves and comes back: the mapping is made again. */
