@@ -798,13 +798,22 @@ static void vp_release(struct vfio_pci *vp, struct give_back_result *r)
 	free(vp);
 }
 
-static void note_release_failure(struct vm *vm, const struct give_back_result *gb)
+/*
+ * Failures to give devices back: counted for the front end (vm->release_failed,
+ * the first in vm->release_err, reported after vm_destroy()); a hot-remove
+ * while the VM runs also says it at once through vm->log, naming the device
+ * and what to do, since nobody may look at the count until exit.
+ */
+static void note_release_failure(struct vm *vm, const char *id, const struct give_back_result *gb)
 {
 	if (!gb->failed || !vm)
 		return;
 	if (!vm->release_failed)
 		vm->release_err = gb->first;
 	vm->release_failed += gb->failed;
+	if (!atomic_load(&vm->exit_requested))
+		vlog_report(&vm->log, VLOG_ERR, "%s removed but not given back: %s (%s)", id,
+			    gb->first.msg, gb->first.hint);
 }
 
 /*
@@ -820,15 +829,17 @@ static void vp_pci_release(struct pci_dev *d)
 	struct give_back_result gb = {0};
 	struct vfio_pci *vp = d->opaque;
 	struct vm *vm = vp->vm;
+	char id[PCI_DEV_ID_MAX];
 
+	snprintf(id, sizeof(id), "%s", d->id);
 	if (vp->keep_released) {
 		vp_close(vp, true, &gb);
-		note_release_failure(vm, &gb);
+		note_release_failure(vm, id, &gb);
 		vp->keep_released(vp->keep_opaque, vp);
 		return;
 	}
 	vp_release(vp, &gb);
-	note_release_failure(vm, &gb);
+	note_release_failure(vm, id, &gb);
 }
 
 static int setup_pci_dev(struct vfio_pci *vp, struct errinfo *e)

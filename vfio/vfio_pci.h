@@ -87,7 +87,8 @@ int vfio_pci__net_class_check(const struct vfio_pci *vp, struct errinfo *e);
  * drivers at once (those of a group still open go back with the group's
  * last device; the last device closes the container/IOAS).  How many could
  * not go back is added to vm->release_failed, vm->release_err saying the
- * first: a caller of d->release() sees the count grow.
+ * first: a caller of d->release() sees the count grow; a hot-remove while
+ * the VM runs also logs it (vm->log, VLOG_ERR) naming the device id.
  */
 int vfio_pci__add(struct vm *vm, struct vfio_pci *vp, struct errinfo *e);
 
