@@ -14,7 +14,7 @@
 #include "uapi_compat.h"
 #include "vfio_iommu.h"
 
-static int group_id(const char *root, const char *bdf, struct errinfo *e)
+int vfio_iommu_group_id(const char *root, const char *bdf, struct errinfo *e)
 {
 	char path[512], target[512];
 	const char *base;
@@ -233,7 +233,7 @@ int vfio_type1_open_device(struct vfio_iommu *io, const char *bdf, const char *v
 	char name[128];
 	int id, gfd, ret;
 
-	id = group_id(io->root, bdf, e);
+	id = vfio_iommu_group_id(io->root, bdf, e);
 	if (id < 0)
 		return id;
 	if (io->container_fd < 0) {
@@ -290,6 +290,32 @@ int vfio_type1_map(struct vfio_iommu *io, uint64_t iova, uint64_t size, void *hv
 				    "parameter)");
 	}
 	return ret;
+}
+
+int vfio_type1_release_group(struct vfio_iommu *io, int id, struct errinfo *e)
+{
+	int i, fd, ret;
+
+	for (i = 0; i < io->nr_groups && io->group[i].id != id; i++)
+		;
+	if (i == io->nr_groups)
+		return 0;
+	fd = io->group[i].fd;
+	ret = vfio_sys_ioctl(io->sys, fd, VFIO_GROUP_UNSET_CONTAINER, NULL);
+	if (ret < 0)
+		err_sys(e, -ret, "VFIO_GROUP_UNSET_CONTAINER (group %d)", id);
+	vfio_kvm_del_fd(io, fd);
+	close(fd);
+	/* keep the rest in order: bus resets name groups from this list */
+	memmove(&io->group[i], &io->group[i + 1],
+		sizeof(io->group[0]) * (size_t)(io->nr_groups - i - 1));
+	io->nr_groups--;
+	if (!io->nr_groups) {
+		/* the container's last group took the IOMMU and its mappings with it */
+		io->iommu_set = false;
+		io->nr_maps = 0;
+	}
+	return ret < 0 ? ret : 0;
 }
 
 void vfio_type1_close(struct vfio_iommu *io)

@@ -111,11 +111,55 @@ static enum vfio_backend choose(struct vfio_iommu *io, const char *bdf, const ch
 int vfio_iommu_open_device(struct vfio_iommu *io, const char *bdf, const char *vf_token,
 			   struct errinfo *e)
 {
+	int fd;
+
+	if (io->nr_devs == VFIO_IOMMU_MAX_DEVS)
+		return err_set(e, ENOSPC, "%s: more than %d passthrough devices", bdf,
+			       VFIO_IOMMU_MAX_DEVS);
 	if (io->kind == VFIO_BACKEND_AUTO)
 		io->kind = choose(io, bdf, vf_token);
 	if (io->kind == VFIO_BACKEND_IOMMUFD)
-		return vfio_iommufd_open_device(io, bdf, vf_token, e);
-	return vfio_type1_open_device(io, bdf, vf_token, e);
+		fd = vfio_iommufd_open_device(io, bdf, vf_token, e);
+	else
+		fd = vfio_type1_open_device(io, bdf, vf_token, e);
+	if (fd < 0)
+		return fd;
+	io->dev[io->nr_devs].fd = fd;
+	/* type1 found it already; iommufd devices have a group all the same */
+	io->dev[io->nr_devs].group = vfio_iommu_group_id(io->root, bdf, NULL);
+	io->nr_devs++;
+	return fd;
+}
+
+int vfio_iommu_release_device(struct vfio_iommu *io, int fd, struct errinfo *e)
+{
+	int group = -1;
+
+	if (fd < 0)
+		return 1;
+	for (int i = 0; i < io->nr_devs; i++) {
+		if (io->dev[i].fd != fd)
+			continue;
+		group = io->dev[i].group;
+		io->dev[i] = io->dev[--io->nr_devs];
+		break;
+	}
+	/* KVM-VFIO holds the cdev file: it must let go first, or close() frees nothing */
+	if (io->kind == VFIO_BACKEND_IOMMUFD)
+		vfio_kvm_del_fd(io, fd);
+	close(fd);
+	if (group < 0)
+		return 1;
+	for (int i = 0; i < io->nr_devs; i++)
+		if (io->dev[i].group == group)
+			return 0;
+	if (io->kind == VFIO_BACKEND_TYPE1) {
+		int ret = vfio_type1_release_group(io, group, e);
+
+		if (ret < 0)
+			return ret;
+	}
+	return 1;
 }
 
 int vfio_iommu_map(struct vfio_iommu *io, uint64_t iova, uint64_t size, void *hva,
@@ -147,6 +191,7 @@ void vfio_iommu_close(struct vfio_iommu *io)
 		close(io->kvm_vfio_fd);
 	io->kvm_vfio_fd = -1;
 	io->nr_maps = 0;
+	io->nr_devs = 0;
 }
 
 int vfio_iommu_groups(const struct vfio_iommu *io, const struct vfio_iommu_group **g)

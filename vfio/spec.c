@@ -23,6 +23,31 @@ static bool is_uuid(const char *s)
 	return true;
 }
 
+bool vfio_spec_id_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n >= PCI_DEV_ID_MAX || !isalpha((unsigned char)s[0]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("_.-", s[i]))
+			return false;
+	return true;
+}
+
+/* id=NAME / failover=NETID into @out (PCI_DEV_ID_MAX bytes). */
+static int parse_id(const char *bdf, const char *opt, const char *v, char *out, struct errinfo *e)
+{
+	if (!vfio_spec_id_valid(v)) {
+		err_set(e, EINVAL, "--device %s: %s '%s' is not a valid device id", bdf, opt, v);
+		err_hint(e, "1 to %d characters of A-Z a-z 0-9 _ . -, starting with a letter",
+			 PCI_DEV_ID_MAX - 1);
+		return -EINVAL;
+	}
+	snprintf(out, PCI_DEV_ID_MAX, "%s", v);
+	return 0;
+}
+
 int vfio_pci_spec_parse(const char *spec, struct vfio_pci_spec *s, struct errinfo *e)
 {
 	char buf[1024], *save = NULL, *tok;
@@ -33,7 +58,8 @@ int vfio_pci_spec_parse(const char *spec, struct vfio_pci_spec *s, struct errinf
 	if (!spec || !*spec)
 		return err_set(e, EINVAL,
 			       "--device needs a PCI address "
-			       "(BDF[,managed][,vf-token=UUID][,rom=on|off|FILE])");
+			       "(BDF[,managed][,vf-token=UUID][,rom=on|off|FILE][,id=NAME][,"
+			       "failover=NETID])");
 	if (strlen(spec) >= sizeof(buf))
 		return err_set(e, EINVAL, "--device %.40s...: option string too long", spec);
 	strcpy(buf, spec);
@@ -64,9 +90,18 @@ int vfio_pci_spec_parse(const char *spec, struct vfio_pci_spec *s, struct errinf
 					       s->bdf);
 			s->rom = VFIO_ROM_FILE;
 			snprintf(s->rom_file, sizeof(s->rom_file), "%s", tok + 4);
+		} else if (!strncmp(tok, "id=", 3)) {
+			ret = parse_id(s->bdf, "id", tok + 3, s->id, e);
+			if (ret < 0)
+				return ret;
+		} else if (!strncmp(tok, "failover=", 9)) {
+			ret = parse_id(s->bdf, "failover", tok + 9, s->failover, e);
+			if (ret < 0)
+				return ret;
 		} else {
 			err_set(e, EINVAL, "--device %s: unknown option '%s'", s->bdf, tok);
-			err_hint(e, "options are managed, vf-token=UUID, rom=on|off|FILE");
+			err_hint(e, "options are managed, vf-token=UUID, rom=on|off|FILE, id=NAME, "
+				    "failover=NETID");
 			return -EINVAL;
 		}
 	}

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* --device BDF[,managed][,vf-token=UUID][,rom=on|off|FILE] */
+/*
+ * --device BDF[,managed][,vf-token=UUID][,rom=on|off|FILE][,id=NAME][,failover=NETID]
+ */
 #ifndef VFIO_SPEC_H
 #define VFIO_SPEC_H
 
@@ -7,6 +9,7 @@
 
 #include "config_shadow.h"
 #include "errinfo.h"
+#include "pci.h"
 
 struct vfio_pci_spec {
 	char bdf[16];
@@ -14,9 +17,22 @@ struct vfio_pci_spec {
 	char vf_token[37]; /* "" when none */
 	enum vfio_rom_mode rom;
 	char rom_file[512];
+	char id[PCI_DEV_ID_MAX]; /* "" when none: vm_pci_plug() gives a default */
+	/* the id of the --net ...,failover=on this VF is the primary of; "" none */
+	char failover[PCI_DEV_ID_MAX];
 };
 
-/* Parse and validate (BDF canonical, token a UUID); -EINVAL names the bad part. */
+/*
+ * Parse and validate (BDF canonical, token a UUID, id and failover device
+ * ids); -EINVAL names the bad part.  Whether the failover target exists is
+ * the front end's check.
+ */
 int vfio_pci_spec_parse(const char *spec, struct vfio_pci_spec *s, struct errinfo *e);
+
+/*
+ * A device id (id=NAME, failover=NETID): 1 to PCI_DEV_ID_MAX - 1 characters
+ * of [A-Za-z0-9_.-], the first a letter.
+ */
+bool vfio_spec_id_valid(const char *s);
 
 #endif

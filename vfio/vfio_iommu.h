@@ -20,6 +20,7 @@
 #define VFIO_IOMMU_MAX_GROUPS 32
 #define VFIO_IOMMU_MAX_RANGES 64
 #define VFIO_IOMMU_MAX_MAPS 1024
+#define VFIO_IOMMU_MAX_DEVS 32
 
 enum vfio_backend {
 	VFIO_BACKEND_AUTO = 0,
@@ -36,6 +37,12 @@ struct vfio_usable_range {
 struct vfio_iommu_group {
 	int id;
 	int fd;
+};
+
+/* An open device fd and its IOMMU group (-1: unknown), both backends. */
+struct vfio_iommu_dev {
+	int fd;
+	int group;
 };
 
 struct vfio_iommu {
@@ -55,6 +62,13 @@ struct vfio_iommu {
 	/* iommufd */
 	int iommufd;
 	uint32_t ioas_id;
+
+	/*
+	 * Devices open now: a group leaves the container (and its devices may
+	 * go back to host drivers) only once none of its devices is open.
+	 */
+	struct vfio_iommu_dev dev[VFIO_IOMMU_MAX_DEVS];
+	int nr_devs;
 
 	struct vfio_usable_range range[VFIO_IOMMU_MAX_RANGES];
 	int nr_ranges; /* 0 = not known (no cap): everything below 2^48 assumed */
@@ -78,6 +92,13 @@ int vfio_iommu_init(struct vfio_iommu *io, const struct vfio_sys *sys, const cha
  * Open @bdf's device fd (group or cdev), registering it with KVM-VFIO
  * first and attaching it to the shared address space.  @vf_token may be
  * NULL.  Refreshes the usable IOVA ranges.  Returns the fd or -errno.
+ *
+ * While the VM runs this is also the hot-add path: a new type1 group joins
+ * the existing container (SET_CONTAINER; the kernel replays the
+ * container's mappings into the new group's domain) and a new cdev attaches
+ * to the existing IOAS, so guest RAM already mapped is not mapped again.
+ * When the container lost its last group (vfio_iommu_release_device), the
+ * IOMMU is set again and io->nr_maps is 0: the caller maps again.
  */
 int vfio_iommu_open_device(struct vfio_iommu *io, const char *bdf, const char *vf_token,
 			   struct errinfo *e);
@@ -91,7 +112,28 @@ int vfio_iommu_map(struct vfio_iommu *io, uint64_t iova, uint64_t size, void *hv
  * releases the device (a later unbind from vfio-pci would wait otherwise).
  */
 void vfio_iommu_close_device(struct vfio_iommu *io, int fd);
-/* Undo every map, close groups/container/iommufd and the KVM-VFIO device. */
+/*
+ * Let go of one device while the VM's other devices stay (hot-remove, and
+ * every device at teardown), so that vfio-pci can give it back right away:
+ *   iommufd: deregister the cdev from KVM-VFIO, then close it (closing
+ *            detaches it from the IOAS and unbinds it from the iommufd);
+ *   type1:   close the device fd; when no other open device is in its IOMMU
+ *            group, detach the group (VFIO_GROUP_UNSET_CONTAINER),
+ *            deregister it from KVM-VFIO and close it.  When that was the
+ *            container's last group the kernel drops the IOMMU and with it
+ *            every mapping: io->nr_maps becomes 0.
+ * @fd is closed in every case (callers must not close it themselves; the
+ * order matters: the kernel refuses to detach a group with a device open).
+ * Returns 1 when no other open device is left in @fd's IOMMU group (its
+ * devices may go back to host drivers now), 0 when one is (the group stays
+ * attached), or -errno with @e filled when the detach ioctl failed (the
+ * group fd is closed anyway, which detaches it too).
+ */
+int vfio_iommu_release_device(struct vfio_iommu *io, int fd, struct errinfo *e);
+/*
+ * Undo every map, close groups/container/iommufd and the KVM-VFIO device
+ * (devices released already or about to be: device fds must be closed).
+ */
 void vfio_iommu_close(struct vfio_iommu *io);
 
 /* Group ids with fds, for bus resets (type1 only; 0 with iommufd). */
@@ -99,12 +141,17 @@ int vfio_iommu_groups(const struct vfio_iommu *io, const struct vfio_iommu_group
 
 const char *vfio_backend_name(enum vfio_backend b);
 
+/* The IOMMU group number of @bdf (ROOT/sys/bus/pci/devices/BDF/iommu_group), or -errno. */
+int vfio_iommu_group_id(const char *root, const char *bdf, struct errinfo *e);
+
 /* internal, per backend (container.c, iommufd.c) */
 int vfio_type1_open_device(struct vfio_iommu *io, const char *bdf, const char *vf_token,
 			   struct errinfo *e);
 int vfio_type1_map(struct vfio_iommu *io, uint64_t iova, uint64_t size, void *hva,
 		   struct errinfo *e);
 void vfio_type1_close(struct vfio_iommu *io);
+/* Detach group @id from the container, deregister it from KVM-VFIO, close it. */
+int vfio_type1_release_group(struct vfio_iommu *io, int id, struct errinfo *e);
 int vfio_iommufd_open_device(struct vfio_iommu *io, const char *bdf, const char *vf_token,
 			     struct errinfo *e);
 int vfio_iommufd_map(struct vfio_iommu *io, uint64_t iova, uint64_t size, void *hva,

@@ -28,6 +28,7 @@
 #include "msix.h"
 #include "pdev.h"
 #include "posted.h"
+#include "req.h"
 #include "spec.h"
 #include "vcpu.h"
 #include "vfio_iommu.h"
@@ -41,6 +42,7 @@
 struct vfio_give_back {
 	char root[256];
 	char state_dir[256];
+	int group; /* IOMMU group: it goes back once nothing of it is open */
 	struct pci_bind_saved saved;
 };
 
@@ -50,11 +52,11 @@ struct vfio_shared {
 	bool dma_mapped;
 	struct vfio_dma_stats stats;
 	/*
-	 * Managed devices go back only once every device of the VM is closed
-	 * and the container/IOAS is gone: one device's take may have moved its
-	 * whole IOMMU group, and unbinding a member that the VM still has open
-	 * blocks in the kernel (vfio-pci relays a request and waits for the
-	 * close) - vfvm would hang at exit.
+	 * Managed devices of an IOMMU group that another device of the VM
+	 * still has open: one device's take may have moved its whole group,
+	 * and unbinding a member that the VM still has open blocks in the
+	 * kernel (vfio-pci relays a request and waits for the close) - vfvm
+	 * would hang.  They go back with the group's last device.
 	 */
 	struct vfio_give_back *pending;
 	int nr_pending;
@@ -76,7 +78,9 @@ struct vfio_bar_state {
 
 struct vfio_pci {
 	struct pci_dev pd;
-	struct vm *vm;
+	struct vm *vm; /* while added */
+	const struct vfio_sys *sys; /* system calls on VFIO fds (tests fake them) */
+	int group; /* IOMMU group, -1 unknown */
 	struct vfio_pci_spec spec;
 	char name[64];
 	char root[256];
@@ -119,6 +123,10 @@ struct vfio_pci {
 	int nr_saved;
 	bool err_watched;
 	bool req_watched;
+	bool req_pending; /* (I/O thread) the host asked for the device back */
+	/* vfio_pci__keep_claim(): released back to the claimed state, owner told */
+	void (*keep_released)(void *opaque, struct vfio_pci *claim);
+	void *keep_opaque;
 };
 
 static struct vfio_pci *vp_of(struct pci_dev *d)
@@ -274,7 +282,7 @@ static void map_bar_pieces(struct vfio_pci *vp)
 			if (!pc->map)
 				continue;
 			/* on failure the piece simply stays trapped: slower, still correct */
-			s->hva[i] = vfio_bar_mmap_aligned(&vfio_sys_host, vp->dev.fd,
+			s->hva[i] = vfio_bar_mmap_aligned(vp->sys, vp->dev.fd,
 							  vp->dev.region[bar].offset + pc->off,
 							  pc->size, pc->size, &err);
 		}
@@ -288,7 +296,7 @@ static void unmap_bar_pieces(struct vfio_pci *vp)
 
 		for (unsigned int i = 0; i < l->nr; i++) {
 			if (vp->bar[bar].hva[i])
-				munmap(vp->bar[bar].hva[i], l->piece[i].size);
+				vfio_sys_munmap(vp->sys, vp->bar[bar].hva[i], l->piece[i].size);
 			vp->bar[bar].hva[i] = NULL;
 		}
 	}
@@ -342,14 +350,11 @@ static void on_req_irq(int fd, uint32_t events, void *opaque)
 {
 	struct vfio_pci *vp = opaque;
 	uint64_t cnt;
-	char why[160];
 
 	(void)events;
 	if (read(fd, &cnt, sizeof(cnt)) != sizeof(cnt))
 		return;
-	/* No hot-unplug slot yet: the clean way to release the device is to stop. */
-	snprintf(why, sizeof(why), "the host asked for %s back (VFIO REQ); releasing it", vp->name);
-	vm_request_exit(vp->vm, VM_EXIT_SIGNAL, why);
+	vfio_pci_req(vp->vm, &vp->pd, vp->spec.bdf, &vp->req_pending, pci_hotplug__request_unplug);
 }
 
 /*
@@ -563,12 +568,17 @@ static const struct irq_source_ops steer_ops = {
 	.irqfd = steer_irqfd,
 };
 
+/* The I/O thread (hot-add) is the only one that plugs while the VM runs. */
 static int free_slot(struct vm *vm)
 {
-	for (int s = 1; s < PCI_MAX_SLOTS; s++)
+	int slot = -1;
+
+	pthread_mutex_lock(&vm->pci.lock);
+	for (int s = 1; s < PCI_MAX_SLOTS && slot < 0; s++)
 		if (!vm->pci.dev[s])
-			return s;
-	return -1;
+			slot = s;
+	pthread_mutex_unlock(&vm->pci.lock);
+	return slot;
 }
 
 /* What went wrong while giving devices back, for the front end to say. */
@@ -596,7 +606,23 @@ static void give_back_saved(const char *root, const char *state_dir,
 	}
 }
 
-/* Hand @vp's managed devices to the shared state, to go back with the last device. */
+/* Whether a device of the VM other than those released is open in IOMMU group @group. */
+static bool group_busy(const struct vfio_shared *sh, int group)
+{
+	if (!sh || group < 0)
+		return false;
+	for (int i = 0; i < sh->io.nr_devs; i++)
+		if (sh->io.dev[i].group == group)
+			return true;
+	return false;
+}
+
+/*
+ * Hand @vp's managed devices to the shared state: another device of the VM
+ * still has their IOMMU group open, and unbinding from vfio-pci while it
+ * does blocks in the kernel (vfio-pci relays a request and waits for the
+ * close).  They go back with the group's last device.
+ */
 static void defer_give_back(struct vfio_pci *vp, struct give_back_result *r)
 {
 	struct vfio_shared *sh = vp->sh;
@@ -608,6 +634,7 @@ static void defer_give_back(struct vfio_pci *vp, struct give_back_result *r)
 	if (!p) {
 		/* out of memory: better now (the unbind may wait) than never */
 		give_back_saved(vp->root, vp->state_dir, vp->saved, vp->nr_saved, r);
+		vp->nr_saved = 0;
 		return;
 	}
 	sh->pending = p;
@@ -616,16 +643,55 @@ static void defer_give_back(struct vfio_pci *vp, struct give_back_result *r)
 
 		snprintf(g->root, sizeof(g->root), "%s", vp->root);
 		snprintf(g->state_dir, sizeof(g->state_dir), "%s", vp->state_dir);
+		g->group = vp->group;
 		g->saved = vp->saved[i];
 	}
+	vp->nr_saved = 0;
 }
 
 /*
- * Undo what vfio_pci__add did, in reverse; safe on a partly set-up device.
- * Failures to give managed devices back are counted in @r.
+ * Devices deferred by others of IOMMU group @group (every group when
+ * @group < 0), now that nothing of it is open: given back, or - when @keep
+ * (a kept claim holds the group) - taken over by @keep, to go back with it.
  */
-static void vp_release(struct vfio_pci *vp, struct give_back_result *r)
+static void flush_pending(struct vfio_shared *sh, int group, struct vfio_pci *keep,
+			  struct give_back_result *r)
 {
+	int n = 0;
+
+	for (int i = 0; i < sh->nr_pending; i++) {
+		struct vfio_give_back *g = &sh->pending[i];
+		struct pci_bind_saved *s;
+
+		if (group >= 0 && g->group != group) {
+			sh->pending[n++] = *g;
+			continue;
+		}
+		s = keep ? realloc(keep->saved, sizeof(*s) * (size_t)(keep->nr_saved + 1)) : NULL;
+		if (s) {
+			keep->saved = s;
+			keep->saved[keep->nr_saved++] = g->saved;
+		} else {
+			give_back_saved(g->root, g->state_dir, &g->saved, 1, r);
+		}
+	}
+	sh->nr_pending = n;
+}
+
+/*
+ * Undo what vfio_pci__add did, in reverse, back to the claimed state (fds
+ * -1, flags cleared, the pci_dev blank but for its id); safe on a partly
+ * set-up device and on a claim that was never added.  The device is let go
+ * of right away: its fd closed and, once nothing else of the VM has its
+ * IOMMU group open, the group detached (type1) - the last device closes the
+ * container/IOAS.  Its managed devices then go back to their host drivers
+ * unless @keep (they are deferred while the group is still open); failures
+ * are counted in @r.
+ */
+static void vp_close(struct vfio_pci *vp, bool keep, struct give_back_result *r)
+{
+	struct vfio_shared *sh = vp->sh;
+	char id[PCI_DEV_ID_MAX];
 	struct errinfo e;
 
 	if (vp->err_watched)
@@ -634,7 +700,7 @@ static void vp_release(struct vfio_pci *vp, struct give_back_result *r)
 		vm_io_del(vp->vm, vp->dev.req_efd);
 	if (vp->steer_watched)
 		vm_io_del(vp->vm, vp->steer_efd);
-	vp->steer_watched = false;
+	vp->err_watched = vp->req_watched = vp->steer_watched = false;
 	for (int bar = 0; bar <= PCI_ROM_BAR; bar++) {
 		struct pci_bar *b = &vp->pd.bar[bar];
 
@@ -648,7 +714,7 @@ static void vp_release(struct vfio_pci *vp, struct give_back_result *r)
 	unmap_bar_pieces(vp);
 	if (vp->dev_open) {
 		const struct vfio_iommu_group *g = NULL;
-		int n = vfio_iommu_groups(&vp->sh->io, &g);
+		int n = vfio_iommu_groups(&sh->io, &g), fd, ret;
 		struct vfio_group_ref refs[VFIO_IOMMU_MAX_GROUPS];
 
 		for (int i = 0; i < n; i++) {
@@ -657,63 +723,123 @@ static void vp_release(struct vfio_pci *vp, struct give_back_result *r)
 		}
 		/* leave nothing of this tenant in the device */
 		vfio_device_reset(&vp->dev, refs, (unsigned int)n, &e);
-		vfio_iommu_close_device(&vp->sh->io, vp->dev.fd);
+		/* the IOMMU side closes the fd, in the order the kernel needs */
+		fd = vp->dev.fd;
+		vp->dev.fd = -1;
 		vfio_device_close(&vp->dev);
+		err_clear(&e);
+		ret = vfio_iommu_release_device(&sh->io, fd, &e);
+		if (ret < 0 && vp->vm)
+			vlog_report(&vp->vm->log, VLOG_WARN, "%s: releasing it: %s", vp->spec.bdf,
+				    e.msg);
+		if (!sh->io.nr_maps)
+			sh->dma_mapped = false; /* the container lost its last group */
 	}
 	vp->dev_open = false;
-	if (vp->sh)
-		defer_give_back(vp, r);
-	else
-		give_back_saved(vp->root, vp->state_dir, vp->saved, vp->nr_saved, r);
-	if (vp->sh && --vp->sh->refs <= 0) {
-		if (vp->vm && vp->vm->vfio == vp->sh)
-			vp->vm->vfio = NULL;
-		vfio_iommu_close(&vp->sh->io);
-		/* only now, with every fd closed, can vfio-pci let go of the devices */
-		for (int i = 0; i < vp->sh->nr_pending; i++) {
-			struct vfio_give_back *g = &vp->sh->pending[i];
 
-			give_back_saved(g->root, g->state_dir, &g->saved, 1, r);
+	if (sh) {
+		/* the group is free now: what others deferred goes back (or stays with us) */
+		if (vp->group >= 0 && !group_busy(sh, vp->group))
+			flush_pending(sh, vp->group, keep ? vp : NULL, r);
+		if (!keep && group_busy(sh, vp->group))
+			defer_give_back(vp, r);
+		if (--sh->refs <= 0) {
+			if (vp->vm && vp->vm->vfio == sh)
+				vp->vm->vfio = NULL;
+			vfio_iommu_close(&sh->io);
+			/* nothing is open any more: whatever is left goes back */
+			flush_pending(sh, -1, keep ? vp : NULL, r);
+			free(sh->pending);
+			free(sh);
 		}
-		free(vp->sh->pending);
-		free(vp->sh);
 	}
 	vp->sh = NULL;
-	free(vp->saved);
-	vp->saved = NULL;
-	vp->nr_saved = 0;
-	free(vp->rom_image);
-	vp->rom_image = NULL;
+	if (!keep) {
+		give_back_saved(vp->root, vp->state_dir, vp->saved, vp->nr_saved, r);
+		vp->nr_saved = 0;
+	}
+
 	free(vp->steer_msix);
 	vp->steer_msix = NULL;
 	if (vp->steer_efd >= 0)
 		close(vp->steer_efd);
 	vp->steer_efd = -1;
+	pthread_mutex_lock(&vp->steer_lock);
+	vp->steer_dirty = false;
+	vp->steer_msi_pending = vp->steer_msi_reset = 0;
+	pthread_mutex_unlock(&vp->steer_lock);
+	vp->steer_msix_on = false;
+	memset(vp->steer_msi, 0, sizeof(vp->steer_msi));
+	memset(vp->bar, 0, sizeof(vp->bar));
+	memset(&vp->p, 0, sizeof(vp->p));
+	memset(&vp->dev, 0, sizeof(vp->dev));
+	vp->dev.fd = vp->dev.err_efd = vp->dev.req_efd = -1;
+	/* a re-added claim keeps the id users know it by */
+	snprintf(id, sizeof(id), "%s", vp->pd.id);
+	memset(&vp->pd, 0, sizeof(vp->pd));
+	snprintf(vp->pd.id, sizeof(vp->pd.id), "%s", id);
+	vp->req_pending = false;
+	vp->vm = NULL;
+}
+
+/* vp_close() and free what the claim held. */
+static void vp_release(struct vfio_pci *vp, struct give_back_result *r)
+{
+	vp_close(vp, false, r);
+	free(vp->saved);
+	vp->saved = NULL;
+	free(vp->rom_image);
+	vp->rom_image = NULL;
 	if (vp->steer_lock_init) {
 		pthread_mutex_destroy(&vp->steer_lock);
 		pthread_mutex_destroy(&vp->steer_io_lock);
 	}
 	vp->steer_lock_init = false;
+	free(vp);
 }
 
 /*
- * pci_dev.release (pci_host_exit(), in vm_destroy()): the shared state goes
- * with the last device, and with it the managed devices go back; failures
- * reach the front end through vm->release_failed.
+ * Failures to give devices back: counted for the front end (vm->release_failed,
+ * the first in vm->release_err, reported after vm_destroy()); a hot-remove
+ * while the VM runs also says it at once through vm->log, naming the device
+ * and what to do, since nobody may look at the count until exit.
+ */
+static void note_release_failure(struct vm *vm, const char *id, const struct give_back_result *gb)
+{
+	if (!gb->failed || !vm)
+		return;
+	if (!vm->release_failed)
+		vm->release_err = gb->first;
+	vm->release_failed += gb->failed;
+	if (!atomic_load(&vm->exit_requested))
+		vlog_report(&vm->log, VLOG_ERR, "%s removed but not given back: %s (%s)", id,
+			    gb->first.msg, gb->first.hint);
+}
+
+/*
+ * pci_dev.release: VM teardown (pci_host_exit(), in vm_destroy()) or a
+ * hot-remove once the guest ejected the slot (I/O thread).  The device is
+ * let go of right away (vp_close()); failures to give managed devices back
+ * reach the front end through vm->release_failed.  A kept claim
+ * (vfio_pci__keep_claim) goes back to the claimed state and its owner is
+ * told instead.
  */
 static void vp_pci_release(struct pci_dev *d)
 {
 	struct give_back_result gb = {0};
 	struct vfio_pci *vp = d->opaque;
 	struct vm *vm = vp->vm;
+	char id[PCI_DEV_ID_MAX];
 
-	vp_release(vp, &gb);
-	free(vp);
-	if (gb.failed && vm) {
-		if (!vm->release_failed)
-			vm->release_err = gb.first;
-		vm->release_failed += gb.failed;
+	snprintf(id, sizeof(id), "%s", d->id);
+	if (vp->keep_released) {
+		vp_close(vp, true, &gb);
+		note_release_failure(vm, id, &gb);
+		vp->keep_released(vp->keep_opaque, vp);
+		return;
 	}
+	vp_release(vp, &gb);
+	note_release_failure(vm, id, &gb);
 }
 
 static int setup_pci_dev(struct vfio_pci *vp, struct errinfo *e)
@@ -721,13 +847,16 @@ static int setup_pci_dev(struct vfio_pci *vp, struct errinfo *e)
 	struct vfio_pdev *p = &vp->p;
 	struct pci_dev *d = &vp->pd;
 	uint32_t class_rev = vfio_pdev_cfg_read(p, PCI_CLASS_REVISION, 4);
+	char id[PCI_DEV_ID_MAX];
 	int ret;
 
+	snprintf(id, sizeof(id), "%s", d->id); /* pci_dev_init() blanks it */
 	pci_dev_init(d, vp->name, (uint16_t)vfio_pdev_cfg_read(p, PCI_VENDOR_ID, 2),
 		     (uint16_t)vfio_pdev_cfg_read(p, PCI_DEVICE_ID, 2), class_rev >> 8,
 		     (uint8_t)class_rev,
 		     (uint16_t)vfio_pdev_cfg_read(p, PCI_SUBSYSTEM_VENDOR_ID, 2),
 		     (uint16_t)vfio_pdev_cfg_read(p, PCI_SUBSYSTEM_ID, 2));
+	snprintf(d->id, sizeof(d->id), "%s", id);
 	d->cfg[PCI_INTERRUPT_PIN] = (uint8_t)vfio_pdev_cfg_read(p, PCI_INTERRUPT_PIN, 1);
 	for (int i = 0; i < VFIO_CFG_NR_BARS; i++) {
 		const struct vfio_cfg_bar *b = &p->cfg.bar[i];
@@ -797,9 +926,13 @@ int vfio_pci__claim(const struct vfio_host_opts *h, const char *spec, struct vfi
 	pthread_mutex_init(&vp->steer_io_lock, NULL);
 	vp->steer_lock_init = true;
 	vp->steer_efd = -1;
+	vp->dev.fd = vp->dev.err_efd = vp->dev.req_efd = -1;
+	vp->group = -1;
+	vp->sys = h->sys ? h->sys : &vfio_sys_host;
 	ret = vfio_pci_spec_parse(spec, &vp->spec, e);
 	if (ret < 0)
 		goto err;
+	snprintf(vp->pd.id, sizeof(vp->pd.id), "%s", vp->spec.id);
 	snprintf(vp->name, sizeof(vp->name), "vfio %s", vp->spec.bdf);
 	snprintf(vp->root, sizeof(vp->root), "%s", h->sysfs_root ? h->sysfs_root : "");
 	snprintf(vp->state_dir, sizeof(vp->state_dir), "%s",
@@ -825,11 +958,12 @@ int vfio_pci__claim(const struct vfio_host_opts *h, const char *spec, struct vfi
 		ret = check_on_vfio(vp, e);
 	if (ret < 0)
 		goto err;
+	/* for the give-back order (no group: the IOMMU check refuses it at add) */
+	vp->group = vfio_iommu_group_id(vp->root, vp->spec.bdf, NULL);
 	*out = vp;
 	return 0;
 err:
 	vp_release(vp, &gb);
-	free(vp);
 	return ret;
 }
 
@@ -840,7 +974,6 @@ int vfio_pci__unclaim(struct vfio_pci *vp, struct errinfo *e)
 	if (!vp)
 		return 0;
 	vp_release(vp, &gb);
-	free(vp);
 	if (gb.failed && e)
 		*e = gb.first;
 	return gb.failed;
@@ -849,6 +982,51 @@ int vfio_pci__unclaim(struct vfio_pci *vp, struct errinfo *e)
 const char *vfio_pci__bdf(const struct vfio_pci *vp)
 {
 	return vp->spec.bdf;
+}
+
+const char *vfio_pci__id(const struct vfio_pci *vp)
+{
+	return vp->pd.id;
+}
+
+const char *vfio_pci__failover(const struct vfio_pci *vp)
+{
+	return vp->spec.failover;
+}
+
+void vfio_pci__keep_claim(struct vfio_pci *vp,
+			  void (*released)(void *opaque, struct vfio_pci *claim), void *opaque)
+{
+	vp->keep_released = released;
+	vp->keep_opaque = released ? opaque : NULL;
+}
+
+int vfio_pci__net_class_check(const struct vfio_pci *vp, struct errinfo *e)
+{
+	char path[SYSFS_PATH_MAX], buf[32];
+	unsigned long cls;
+	char *end;
+	int ret;
+
+	sysfs_dev_path(path, sizeof(path), vp->root, vp->spec.bdf, "class");
+	ret = sysfs_read_str(path, buf, sizeof(buf), e);
+	if (ret < 0) {
+		err_prefix(e, "%s: reading its PCI class", vp->spec.bdf);
+		return ret;
+	}
+	errno = 0;
+	cls = strtoul(buf, &end, 16);
+	if (errno || end == buf || cls > 0xffffff)
+		return err_set(e, EINVAL, "%s: PCI class '%s' in %s is not a number", vp->spec.bdf,
+			       buf, path);
+	if (cls >> 16 == 0x02) /* PCI base class: network controller */
+		return 0;
+	err_set(e, ENOTSUP,
+		"%s is not a network controller (PCI class 0x%06lx): it cannot be a failover "
+		"primary",
+		vp->spec.bdf, cls);
+	err_hint(e, "failover=NETID is for a NIC VF; drop it for this --device");
+	return -ENOTSUP;
 }
 
 int vfio_pci__add(struct vm *vm, struct vfio_pci *vp, struct errinfo *e)
@@ -872,8 +1050,7 @@ int vfio_pci__add(struct vm *vm, struct vfio_pci *vp, struct errinfo *e)
 			ret = err_sys(e, ENOMEM, "%s: VFIO state", vp->spec.bdf);
 			goto err;
 		}
-		ret = vfio_iommu_init(&vp->sh->io, &vfio_sys_host, vp->root, vm->vm_fd, vp->backend,
-				      e);
+		ret = vfio_iommu_init(&vp->sh->io, vp->sys, vp->root, vm->vm_fd, vp->backend, e);
 		if (ret < 0) {
 			free(vp->sh);
 			vp->sh = NULL;
@@ -888,7 +1065,7 @@ int vfio_pci__add(struct vm *vm, struct vfio_pci *vp, struct errinfo *e)
 		ret = fd;
 		goto err;
 	}
-	ret = vfio_device_setup(&vp->dev, &vfio_sys_host, fd, vp->spec.bdf, e);
+	ret = vfio_device_setup(&vp->dev, vp->sys, fd, vp->spec.bdf, e);
 	vp->dev_open = true; /* the fd is the device's now, even on failure */
 	if (ret < 0)
 		goto err;
@@ -899,6 +1076,13 @@ int vfio_pci__add(struct vm *vm, struct vfio_pci *vp, struct errinfo *e)
 			goto err;
 	}
 
+	/*
+	 * Guest RAM is mapped once per VM.  A device added later (hot-add)
+	 * joins the container/IOAS that holds the mappings - the kernel
+	 * replays them into its IOMMU domain - so nothing is mapped again;
+	 * only the first passthrough device (again: after the last one left,
+	 * the mappings went with the container) maps now.
+	 */
 	if (!vp->sh->dma_mapped) {
 		/* big guests: map in 1 GiB steps so progress can be shown */
 		dopt.chunk = vm->mem.total > (8ULL << 30) ? (1ULL << 30) : 0;
@@ -972,19 +1156,23 @@ int vfio_pci__add(struct vm *vm, struct vfio_pci *vp, struct errinfo *e)
 			goto err;
 		vp->req_watched = true;
 	}
+	/* before the VM runs: registered; while it runs: announced to the guest */
 	ret = vm_pci_plug(vm, &vp->pd, slot, e);
 	if (ret < 0)
 		goto err;
 	return 0;
 err:
-	vp_release(vp, &gb);
+	/* a kept claim stays the caller's, claimed; any other is released */
+	if (vp->keep_released)
+		vp_close(vp, true, &gb);
+	else
+		vp_release(vp, &gb);
 	if (gb.failed) {
 		char h[sizeof(e->hint)];
 
 		snprintf(h, sizeof(h), "%s", e->hint);
 		err_hint(e, "%s%s%s; then %s", h, h[0] ? "; " : "", gb.first.msg, gb.first.hint);
 	}
-	free(vp);
 	return ret;
 }
 

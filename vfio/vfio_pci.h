@@ -11,6 +11,7 @@
 #include "errinfo.h"
 #include "vfio_preflight.h"
 #include "vfio_iommu.h"
+#include "vfio_sys.h"
 
 struct vm;
 struct vfio_pci;
@@ -35,36 +36,74 @@ struct vfio_host_opts {
 	const char *state_dir; /* NULL: VFIO_DEFAULT_STATE_DIR */
 	enum vfio_backend backend;
 	enum vfio_prefault prefault;
+	const struct vfio_sys *sys; /* NULL: the real system calls (tests fake them) */
 };
 
 /*
  * Claim one --device BDF[,managed][,vf-token=UUID][,rom=on|off|FILE]
- * before the VM exists: the SPEC parsed, the device present, a ROM file
- * read, and the device on vfio-pci - taken from its host driver (with its
- * IOMMU group) when managed, else refused naming its driver.  Nothing is
- * opened.  On success *out is the claim, for vfio_pci__add() or
+ * [,id=NAME][,failover=NETID] before the VM exists (or, for a hot-add,
+ * while it runs, on the I/O thread): the SPEC parsed, the device present, a
+ * ROM file read, and the device on vfio-pci - taken from its host driver
+ * (with its IOMMU group) when managed, else refused naming its driver.
+ * Nothing is opened.  On success *out is the claim, for vfio_pci__add() or
  * vfio_pci__unclaim().
  */
 int vfio_pci__claim(const struct vfio_host_opts *h, const char *spec, struct vfio_pci **out,
 		    struct errinfo *e);
 /*
- * Give a claim that never reached vfio_pci__add() back (managed devices go
- * back to their host drivers).  Returns how many could not be given back,
- * @e saying the first.
+ * Give a claim that is not added (never, or no more: a kept claim after its
+ * release) back (managed devices go back to their host drivers).  Returns
+ * how many could not be given back, @e saying the first.
  */
 int vfio_pci__unclaim(struct vfio_pci *vp, struct errinfo *e);
 const char *vfio_pci__bdf(const struct vfio_pci *vp);
+/* The device id (id=NAME, or the default vm_pci_plug() gave; "" before the first add). */
+const char *vfio_pci__id(const struct vfio_pci *vp);
+/* failover=NETID: the id of the --net ...,failover=on this VF is primary of; "" none. */
+const char *vfio_pci__failover(const struct vfio_pci *vp);
 
 /*
- * Open a claimed device, DMA-map guest RAM and register a PCI function on
- * vm->pci.  Takes the claim in every case: on failure it is released (and
- * a managed device given back).  Called after vm_create() and before
- * vm_run(), on the main thread.  The device is released with the VM
- * (pci_dev.release in vm_destroy()): managed devices go back to their host
- * drivers once every device is closed and the container/IOAS is gone; how
- * many could not is vm->release_failed, vm->release_err saying the first.
+ * Whether the claimed device is a network controller (PCI class 0x02xxxx in
+ * sysfs): 0, or -ENOTSUP naming the BDF and its class (a failover primary
+ * must be a NIC), or -errno when the class cannot be read.
+ */
+int vfio_pci__net_class_check(const struct vfio_pci *vp, struct errinfo *e);
+
+/*
+ * Open a claimed device, DMA-map guest RAM (only when it is the VM's first
+ * passthrough device: a later one joins the container/IOAS that holds the
+ * mappings) and put a PCI function on vm->pci through vm_pci_plug().
+ * Called after vm_create(): before vm_run() on the main thread, or while
+ * the VM runs (hot-add) on the I/O thread - vm_pci_plug() then announces
+ * the device to the guest.  Takes the claim: on failure it is released (a
+ * managed device given back) - except a kept claim (vfio_pci__keep_claim),
+ * which stays the caller's, claimed.
+ *
+ * The device is released by pci_dev.release: with the VM (vm_destroy()) or
+ * when the guest ejected it after a hot-unplug (I/O thread).  Its release
+ * lets go of it right away: device fd closed, and once no other open
+ * device of the VM is in its IOMMU group, the group detached (type1) or
+ * the cdev closed (iommufd), so managed devices go back to their host
+ * drivers at once (those of a group still open go back with the group's
+ * last device; the last device closes the container/IOAS).  How many could
+ * not go back is added to vm->release_failed, vm->release_err saying the
+ * first: a caller of d->release() sees the count grow; a hot-remove while
+ * the VM runs also logs it (vm->log, VLOG_ERR) naming the device id.
  */
 int vfio_pci__add(struct vm *vm, struct vfio_pci *vp, struct errinfo *e);
+
+/*
+ * For failover primaries, which leave the guest and come back later
+ * without going back to their host driver in between: once set, the
+ * device's release (pci_dev.release) closes everything as usual but keeps
+ * the claim - the device stays on vfio-pci, @vp is not freed, it is in the
+ * claimed state as after vfio_pci__claim() - and then calls
+ * @released(@opaque, @vp) (on the releasing thread), so that the front end
+ * can vfio_pci__add() it again or vfio_pci__unclaim() it at exit.
+ * @released NULL undoes it.
+ */
+void vfio_pci__keep_claim(struct vfio_pci *vp,
+			  void (*released)(void *opaque, struct vfio_pci *claim), void *opaque);
 
 /*
  * `vfvm check --device SPEC`: run the pre-flight checks (vfio_preflight.h) for

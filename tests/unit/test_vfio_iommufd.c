@@ -89,6 +89,11 @@ struct fake_kernel {
 	} kvm[FK_MAX_DEVS];
 	int nr_kvm;
 
+	/* type1: groups attached to the container (by group file), and mappings */
+	char attached[FK_MAX_DEVS][FK_PATH];
+	int nr_groups_attached;
+	int nr_dma_maps;
+
 	/* failure injection: @fail_req fails with -fail_errno after fail_after successes */
 	unsigned long fail_req;
 	int fail_errno;
@@ -127,6 +132,12 @@ static const char *req_name(unsigned long req)
 		return "VFIO_GROUP_GET_STATUS";
 	case VFIO_GROUP_SET_CONTAINER:
 		return "VFIO_GROUP_SET_CONTAINER";
+	case VFIO_GROUP_UNSET_CONTAINER:
+		return "VFIO_GROUP_UNSET_CONTAINER";
+	case VFIO_IOMMU_MAP_DMA:
+		return "VFIO_IOMMU_MAP_DMA";
+	case VFIO_IOMMU_UNMAP_DMA:
+		return "VFIO_IOMMU_UNMAP_DMA";
 	case VFIO_SET_IOMMU:
 		return "VFIO_SET_IOMMU";
 	case VFIO_GROUP_GET_DEVICE_FD:
@@ -420,7 +431,32 @@ static int fk_type1(struct fake_kernel *fk, struct fk_call *c, unsigned long req
 	case VFIO_CHECK_EXTENSION:
 		return container ? (uintptr_t)arg == VFIO_TYPE1v2_IOMMU : -ENOTTY;
 	case VFIO_SET_IOMMU:
-		return container ? 0 : -ENOTTY;
+		if (!container)
+			return -ENOTTY;
+		return fk->nr_groups_attached ? 0 : -EINVAL; /* no group: no IOMMU to set */
+	case VFIO_IOMMU_MAP_DMA:
+		if (!container)
+			return -ENOTTY;
+		if (!fk->nr_groups_attached)
+			return -EINVAL;
+		fk->nr_dma_maps++;
+		return 0;
+	case VFIO_GROUP_UNSET_CONTAINER:
+		if (!group)
+			return -ENOTTY;
+		if (injected(fk, req))
+			return injected(fk, req);
+		for (int i = 0; i < fk->nr_groups_attached; i++) {
+			if (strcmp(fk->attached[i], c->file))
+				continue;
+			memmove(fk->attached[i], fk->attached[i + 1],
+				FK_PATH * (size_t)(fk->nr_groups_attached - i - 1));
+			/* the last group takes the IOMMU and every mapping with it */
+			if (!--fk->nr_groups_attached)
+				fk->nr_dma_maps = 0;
+			return 0;
+		}
+		return -EINVAL;
 	case VFIO_IOMMU_GET_INFO: {
 		struct vfio_iommu_type1_info *i = arg;
 
@@ -445,7 +481,11 @@ static int fk_type1(struct fake_kernel *fk, struct fk_call *c, unsigned long req
 			return injected(fk, req);
 		memcpy(&fd, arg, sizeof(fd));
 		fd_file(fk, fd, cfile, sizeof(cfile));
-		return strcmp(cfile, "/dev/vfio/vfio") ? -EBADF : 0;
+		if (strcmp(cfile, "/dev/vfio/vfio"))
+			return -EBADF;
+		assert_true(fk->nr_groups_attached < FK_MAX_DEVS);
+		copy_str(fk->attached[fk->nr_groups_attached++], FK_PATH, c->file);
+		return 0;
 	case VFIO_GROUP_GET_DEVICE_FD:
 		if (!group)
 			return -ENOTTY;
@@ -1275,6 +1315,189 @@ static void test_forced_iommufd_refusals(void **state)
 	assert_int_equal(t->fk.nr_calls, 1);
 }
 
+/* The group of @bdf is attached in the fake kernel. */
+static bool group_attached(const struct env *t, int group)
+{
+	char file[FK_PATH];
+
+	snprintf(file, sizeof(file), "/dev/vfio/%d", group);
+	for (int i = 0; i < t->fk.nr_groups_attached; i++)
+		if (!strcmp(t->fk.attached[i], file))
+			return true;
+	return false;
+}
+
+static bool kvm_has(const struct env *t, const char *file)
+{
+	for (int i = 0; i < t->fk.nr_kvm; i++)
+		if (!strcmp(t->fk.kvm[i].file, file))
+			return true;
+	return false;
+}
+
+/*
+ * Hot-remove, type1: releasing one of two devices closes it and detaches
+ * its group (UNSET_CONTAINER after the device fd is closed, KVM-VFIO
+ * deregistration, group closed) while the other stays attached with the
+ * mappings; the last device's group takes the IOMMU with it.
+ */
+static void test_type1_release_one_of_two(void **state)
+{
+	struct env *t = *state;
+	uint8_t *hva = (uint8_t *)(uintptr_t)0x7f0000000000ULL;
+	int fd0, fd2, from, kvm_fd;
+	const struct fk_call *c;
+
+	init_io(t, true, VFIO_BACKEND_TYPE1);
+	fd0 = vfio_iommu_open_device(&t->io, BDF0, NULL, &t->e);
+	assert_int_equal(vfio_iommu_map(&t->io, 0, 0x40000000ULL, hva, &t->e), 0);
+	/* hot-add: the second group joins the container; nothing is mapped again */
+	from = t->fk.nr_calls;
+	fd2 = vfio_iommu_open_device(&t->io, BDF2, NULL, &t->e);
+	assert_true(fd0 >= 0 && fd2 >= 0);
+	assert_string_equal(trace(&t->fk, from),
+			    "VFIO_GROUP_GET_STATUS KVM_SET_DEVICE_ATTR VFIO_GROUP_SET_CONTAINER "
+			    "VFIO_GROUP_GET_DEVICE_FD VFIO_IOMMU_GET_INFO");
+	assert_int_equal(t->fk.nr_groups_attached, 2);
+	assert_int_equal(t->io.nr_devs, 2);
+	assert_int_equal(t->fk.nr_dma_maps, 1);
+
+	from = t->fk.nr_calls;
+	assert_int_equal(vfio_iommu_release_device(&t->io, fd0, &t->e), 1);
+	assert_false(fd_is_open(fd0));
+	assert_string_equal(trace(&t->fk, from), "VFIO_GROUP_UNSET_CONTAINER KVM_SET_DEVICE_ATTR");
+	c = &t->fk.call[from];
+	assert_string_equal(c->file, "/dev/vfio/20");
+	c = &t->fk.call[from + 1];
+	assert_int_equal(c->u.attr.attr, KVM_DEV_VFIO_FILE_DEL);
+	assert_string_equal(c->arg_file, "/dev/vfio/20");
+	assert_false(group_attached(t, 20));
+	assert_false(kvm_has(t, "/dev/vfio/20"));
+	assert_int_equal(open_in_tree(t, "/dev/vfio/20"), 0);
+	/* the other device, its group and the mappings stay */
+	assert_true(fd_is_open(fd2));
+	assert_true(group_attached(t, 22));
+	assert_true(kvm_has(t, "/dev/vfio/22"));
+	assert_int_equal(t->io.nr_groups, 1);
+	assert_int_equal(t->io.group[0].id, 22);
+	assert_int_equal(t->io.nr_maps, 1);
+	assert_int_equal(t->fk.nr_dma_maps, 1);
+	assert_true(t->io.iommu_set);
+
+	/* the last device: its group takes the IOMMU and the mappings */
+	assert_int_equal(vfio_iommu_release_device(&t->io, fd2, &t->e), 1);
+	assert_int_equal(t->fk.nr_groups_attached, 0);
+	assert_int_equal(t->io.nr_maps, 0);
+	assert_false(t->io.iommu_set);
+	assert_int_equal(t->fk.nr_kvm, 0);
+	assert_int_equal(open_in_tree(t, "/dev/vfio/2"), 0);
+
+	/* a device added afterwards sets the IOMMU again (and the caller maps) */
+	fd0 = vfio_iommu_open_device(&t->io, BDF0, NULL, &t->e);
+	assert_true(fd0 >= 0);
+	assert_true(t->io.iommu_set);
+	assert_int_equal(vfio_iommu_map(&t->io, 0, 0x40000000ULL, hva, &t->e), 0);
+	assert_int_equal(t->fk.nr_dma_maps, 1);
+
+	/* teardown as before: the container and KVM-VFIO device close */
+	kvm_fd = t->io.kvm_vfio_fd;
+	assert_int_equal(vfio_iommu_release_device(&t->io, fd0, &t->e), 1);
+	vfio_iommu_close(&t->io);
+	assert_int_equal(open_in_tree(t, ""), 0);
+	assert_false(fd_is_open(kvm_fd));
+}
+
+/* Two open devices of one group: the group stays until the second goes. */
+static void test_type1_release_shared_group(void **state)
+{
+	struct env *t = *state;
+	char path[PATH_MAX], target[PATH_MAX];
+	int fd0, fd1, from;
+
+	/* BDF1 into BDF0's group 20 */
+	snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/%s/iommu_group", t->root, BDF1);
+	snprintf(target, sizeof(target), "%s/sys/kernel/iommu_groups/20", t->root);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(symlink(target, path), 0);
+	init_io(t, true, VFIO_BACKEND_TYPE1);
+	fd0 = vfio_iommu_open_device(&t->io, BDF0, NULL, &t->e);
+	fd1 = vfio_iommu_open_device(&t->io, BDF1, NULL, &t->e);
+	assert_true(fd0 >= 0 && fd1 >= 0);
+	assert_int_equal(t->io.nr_groups, 1);
+
+	from = t->fk.nr_calls;
+	assert_int_equal(vfio_iommu_release_device(&t->io, fd1, &t->e), 0);
+	assert_false(fd_is_open(fd1));
+	assert_int_equal(t->fk.nr_calls, from); /* nothing detached */
+	assert_true(group_attached(t, 20));
+	assert_true(kvm_has(t, "/dev/vfio/20"));
+
+	assert_int_equal(vfio_iommu_release_device(&t->io, fd0, &t->e), 1);
+	assert_string_equal(trace(&t->fk, from), "VFIO_GROUP_UNSET_CONTAINER KVM_SET_DEVICE_ATTR");
+	assert_false(group_attached(t, 20));
+	vfio_iommu_close(&t->io);
+	assert_int_equal(open_in_tree(t, ""), 0);
+}
+
+/* The detach is refused: reported, and the group is closed all the same. */
+static void test_type1_release_unset_fails(void **state)
+{
+	struct env *t = *state;
+	int fd0;
+
+	init_io(t, true, VFIO_BACKEND_TYPE1);
+	fd0 = vfio_iommu_open_device(&t->io, BDF0, NULL, &t->e);
+	assert_true(fd0 >= 0);
+	t->fk.fail_req = VFIO_GROUP_UNSET_CONTAINER;
+	t->fk.fail_errno = EBUSY;
+	assert_int_equal(vfio_iommu_release_device(&t->io, fd0, &t->e), -EBUSY);
+	assert_non_null(strstr(t->e.msg, "VFIO_GROUP_UNSET_CONTAINER (group 20)"));
+	assert_int_equal(t->io.nr_groups, 0);
+	assert_int_equal(t->fk.nr_kvm, 0);
+	assert_int_equal(open_in_tree(t, "/dev/vfio/20"), 0);
+	t->fk.fail_req = 0;
+	vfio_iommu_close(&t->io);
+	assert_int_equal(open_in_tree(t, ""), 0);
+}
+
+/* iommufd: the cdev leaves KVM-VFIO before it is closed; the IOAS stays for the other. */
+static void test_iommufd_release_one_of_two(void **state)
+{
+	struct env *t = *state;
+	uint8_t *hva = (uint8_t *)(uintptr_t)0x7f0000000000ULL;
+	int fd0, fd1, from;
+
+	init_io(t, true, VFIO_BACKEND_IOMMUFD);
+	fd0 = vfio_iommu_open_device(&t->io, BDF0, NULL, &t->e);
+	assert_int_equal(vfio_iommu_map(&t->io, 0, 0x40000000ULL, hva, &t->e), 0);
+	/* hot-add: attaches to the IOAS that holds the mapping; no map again */
+	from = t->fk.nr_calls;
+	fd1 = vfio_iommu_open_device(&t->io, BDF1, NULL, &t->e);
+	assert_true(fd0 >= 0 && fd1 >= 0);
+	assert_int_equal(count_req(&t->fk, IOMMU_IOAS_MAP), 1);
+	assert_null(strstr(trace(&t->fk, from), "MAP"));
+
+	from = t->fk.nr_calls;
+	assert_int_equal(vfio_iommu_release_device(&t->io, fd0, &t->e), 1);
+	assert_string_equal(trace(&t->fk, from), "KVM_SET_DEVICE_ATTR");
+	assert_int_equal(t->fk.call[from].u.attr.attr, KVM_DEV_VFIO_FILE_DEL);
+	assert_string_equal(t->fk.call[from].arg_file, "/dev/vfio/devices/vfio3");
+	assert_false(fd_is_open(fd0));
+	assert_false(kvm_has(t, "/dev/vfio/devices/vfio3"));
+	assert_true(kvm_has(t, "/dev/vfio/devices/vfio4"));
+	assert_true(t->fk.ioas_live);
+	assert_int_equal(t->fk.nr_map, 1);
+	assert_int_equal(t->io.nr_maps, 1);
+	assert_int_equal(t->io.nr_devs, 1);
+
+	assert_int_equal(vfio_iommu_release_device(&t->io, fd1, &t->e), 1);
+	assert_int_equal(t->fk.nr_kvm, 0);
+	from = t->fk.nr_calls;
+	vfio_iommu_close(&t->io);
+	assert_string_equal(trace(&t->fk, from), "IOMMU_IOAS_UNMAP IOMMU_DESTROY");
+	assert_int_equal(open_in_tree(t, ""), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1300,6 +1523,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_kvm_registration_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ioas_alloc_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forced_iommufd_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_type1_release_one_of_two, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_type1_release_shared_group, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_type1_release_unset_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_iommufd_release_one_of_two, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -56,6 +56,49 @@ static void test_spec_parse(void **state)
 	assert_int_equal(vfio_pci_spec_parse(NULL, &s, &e), -EINVAL);
 }
 
+static void test_spec_id_failover(void **state)
+{
+	struct vfio_pci_spec s;
+	struct errinfo e = {0};
+	char longest[PCI_DEV_ID_MAX + 8], spec[128];
+
+	(void)state;
+	assert_int_equal(vfio_pci_spec_parse("01:00.1", &s, &e), 0);
+	assert_string_equal(s.id, "");
+	assert_string_equal(s.failover, "");
+	assert_int_equal(vfio_pci_spec_parse("01:00.1,managed,id=vf0,failover=net0", &s, &e), 0);
+	assert_true(s.managed);
+	assert_string_equal(s.id, "vf0");
+	assert_string_equal(s.failover, "net0");
+	assert_int_equal(vfio_pci_spec_parse("01:00.1,id=A_b.c-9", &s, &e), 0);
+	assert_string_equal(s.id, "A_b.c-9");
+
+	/* 31 characters fit, 32 do not */
+	memset(longest, 'a', PCI_DEV_ID_MAX - 1);
+	longest[PCI_DEV_ID_MAX - 1] = '\0';
+	snprintf(spec, sizeof(spec), "01:00.1,id=%s", longest);
+	assert_int_equal(vfio_pci_spec_parse(spec, &s, &e), 0);
+	assert_int_equal(strlen(s.id), PCI_DEV_ID_MAX - 1);
+	snprintf(spec, sizeof(spec), "01:00.1,failover=%sb", longest);
+	assert_int_equal(vfio_pci_spec_parse(spec, &s, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "failover"));
+
+	/* empty, not starting with a letter, characters outside the set */
+	const char *bad[] = {
+		"id=",	     "id=0vf",	      "id=_x",		"id=vf 0",     "id=vf/0",
+		"failover=", "failover=9net", "failover=net:0", "id=v\xc3\xa9"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(spec, sizeof(spec), "0000:01:00.1,%s", bad[i]);
+		err_clear(&e);
+		assert_int_equal(vfio_pci_spec_parse(spec, &s, &e), -EINVAL);
+		assert_non_null(strstr(e.msg, "0000:01:00.1"));
+		assert_non_null(strstr(e.msg, "not a valid device id"));
+		assert_non_null(strstr(e.hint, "starting with a letter"));
+	}
+	assert_true(vfio_spec_id_valid("x"));
+	assert_false(vfio_spec_id_valid(""));
+}
+
 static void mem_layout(struct guest_mem *m, uint64_t low, uint64_t high)
 {
 	memset(m, 0, sizeof(*m));
@@ -302,9 +345,13 @@ static void test_posted_conditions(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_spec_parse), cmocka_unit_test(test_layout_vs_iova_ranges),
-		cmocka_unit_test(test_memlock),	   cmocka_unit_test(test_prefault_parallel),
-		cmocka_unit_test(test_preflight),  cmocka_unit_test(test_posted_conditions),
+		cmocka_unit_test(test_spec_parse),
+		cmocka_unit_test(test_spec_id_failover),
+		cmocka_unit_test(test_layout_vs_iova_ranges),
+		cmocka_unit_test(test_memlock),
+		cmocka_unit_test(test_prefault_parallel),
+		cmocka_unit_test(test_preflight),
+		cmocka_unit_test(test_posted_conditions),
 	};
 
 	return cmocka_run_group_tests_name("vfio_setup", tests, NULL, NULL);
