@@ -118,6 +118,15 @@ static void fadt_madt_mcfg_contents(void **state)
 	assert_int_equal(rd64(fadt + 120), 0xcf9);
 	assert_int_equal(fadt[128], 6);
 	assert_int_equal(rd64(fadt + 172 + 4), ACPI_PM1A_CNT);
+	/* GPE0 block (PCI hot-plug): legacy port, length, and the X_ GAS agree */
+	assert_int_equal(rd32(fadt + 80), ACPI_GPE0_BLK);
+	assert_int_equal(rd32(fadt + 84), 0); /* no GPE1 */
+	assert_int_equal(fadt[92], ACPI_GPE0_BLK_LEN);
+	assert_int_equal(fadt[93], 0);
+	assert_int_equal(fadt[220], 1); /* system I/O */
+	assert_int_equal(fadt[221], 8 * ACPI_GPE0_BLK_LEN);
+	assert_int_equal(fadt[223], 1); /* byte access */
+	assert_int_equal(rd64(fadt + 224), ACPI_GPE0_BLK);
 
 	madt = find(buf, "APIC");
 	assert_non_null(madt);
@@ -240,7 +249,7 @@ static void iasl_decodes_tables(void **state)
 {
 	uint8_t *buf = calloc(1, SIZE), *t;
 	struct errinfo e = {0};
-	char dir[] = "/tmp/vfvm-acpi-XXXXXX", cmd[512], path[256];
+	char dir[] = "/tmp/vfvm-acpi-XXXXXX", cmd[2048], path[256];
 	const char *sigs[] = {"FACP", "APIC", "MCFG", "DSDT"};
 	FILE *f;
 
@@ -266,6 +275,25 @@ static void iasl_decodes_tables(void **state)
 		 "grep -q 0x0000000400000000 %s/DSDT.dsl && grep -q '_S5_' %s/DSDT.dsl && "
 		 "! grep -qi 'invalid\\|error' %s/APIC.dsl %s/FACP.dsl %s/MCFG.dsl",
 		 dir, dir, dir, dir, dir, dir, dir);
+	assert_int_equal(system(cmd), 0);
+	/*
+	 * PCI hot-plug (what Linux acpiphp looks for): the register region and
+	 * fields, a device with _ADR and _EJ0 for every slot 1-31, PCNT
+	 * notifying them, the GPE handler calling it; and no complaint.
+	 */
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && grep -q 'OperationRegion (PCST, SystemIO, 0x0630, 0x0C)' DSDT.dsl && "
+		 "grep -q 'Field (PCST, DWordAcc' DSDT.dsl && grep -q 'PCIU, *32' DSDT.dsl && "
+		 "grep -q 'PCID, *32' DSDT.dsl && grep -q 'B0EJ, *32' DSDT.dsl && "
+		 "[ $(grep -c 'Device (S[0-9A-F][0-9A-F])' DSDT.dsl) -eq 31 ] && "
+		 "[ $(grep -c 'Method (_EJ0, 1' DSDT.dsl) -eq 31 ] && "
+		 "grep -q 'Device (S1F)' DSDT.dsl && grep -q 'Name (_ADR, 0x001F0000)' DSDT.dsl && "
+		 "grep -q 'B0EJ = 0x80000000' DSDT.dsl && grep -q 'Method (PCNT, 0' DSDT.dsl && "
+		 "grep -q 'Local0 = PCIU' DSDT.dsl && grep -q 'Notify (S05, One)' DSDT.dsl && "
+		 "grep -q 'Notify (S05, 0x03)' DSDT.dsl && grep -q 'Scope (\\\\_GPE)' DSDT.dsl && "
+		 "grep -q 'Method (_E01, 0' DSDT.dsl && grep -q '\\\\_SB.PCI0.PCNT ()' DSDT.dsl && "
+		 "! grep -qi 'invalid\\|error\\|warning' DSDT.dsl DSDT.log",
+		 dir);
 	assert_int_equal(system(cmd), 0);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);
