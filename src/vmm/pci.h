@@ -107,10 +107,11 @@ struct pci_dev {
 	int (*bar_activate)(struct pci_dev *d, int bar, uint64_t addr, uint64_t size);
 	int (*bar_deactivate)(struct pci_dev *d, int bar, uint64_t addr, uint64_t size);
 	/*
-	 * Optional.  Called once by pci_host_exit() (VM teardown, vCPUs
-	 * stopped) so the device model frees what it allocated, the pci_dev
-	 * included if it owns it.  Devices are released in reverse slot order,
-	 * each already off h->dev[].  The one teardown path for every PCI
+	 * Optional.  Called once so the device model frees what it allocated,
+	 * the pci_dev included if it owns it: by pci_host_exit() (VM teardown,
+	 * vCPUs stopped; reverse slot order, each already off h->dev[]), or
+	 * after a hot-unplug (pci_hotplug.c: on the I/O thread, the device
+	 * already off the bus with d->slot == -1, the vCPUs running again).  The one teardown path for every PCI
 	 * device: a failure the user must hear of goes to vm->release_failed.
 	 */
 	void (*release)(struct pci_dev *d);
@@ -194,8 +195,10 @@ int pci_cap_add(struct pci_dev *d, uint8_t id, const void *body, uint32_t len, s
 
 /*
  * Put the device in a free slot (or @slot when >= 0), assign every BAR an
- * address in the right window (naturally aligned; 64-bit BARs go to the
- * 64-bit window, prefetchable or large ones first), and program the BAR
+ * address in the right window (naturally aligned, first fit around what
+ * the registered devices hold - where placed or where the guest moved
+ * them - so a removed device's space is reused; 64-bit BARs go to the
+ * 64-bit window, large ones first), and program the BAR
  * registers as firmware would.  BARs become active when the guest enables
  * decode in the command register.
  */

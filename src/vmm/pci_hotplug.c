@@ -15,7 +15,7 @@
 /* vm->hotplug */
 struct hotplug {
 	struct vm *vm;
-	pthread_mutex_t lock; /* the fields below; taken inside the host lock, never around it */
+	pthread_mutex_t lock; /* the fields below; never held together with the host lock */
 	uint32_t pciu; /* slots plugged since the guest last read PCIU */
 	uint32_t pcid; /* slots the host asked back, until the guest ejects them */
 	uint32_t ejected; /* B0EJ writes not yet handled by the I/O thread */
