@@ -111,8 +111,8 @@ struct pci_dev {
 	 * the pci_dev included if it owns it: by pci_host_exit() (VM teardown,
 	 * vCPUs stopped; reverse slot order, each already off h->dev[]), or
 	 * after a hot-unplug (pci_hotplug.c: on the I/O thread, the device
-	 * already off the bus with d->slot == -1, the vCPUs running again).  The one teardown path for every PCI
-	 * device: a failure the user must hear of goes to vm->release_failed.
+	 * already off the bus with d->slot == -1, the vCPUs running again).  The one teardown path
+	 * for every PCI device: a failure the user must hear of goes to vm->release_failed.
 	 */
 	void (*release)(struct pci_dev *d);
 

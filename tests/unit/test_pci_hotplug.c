@@ -37,7 +37,7 @@
  * test uses nothing else from there, so name it for the linker to pull in.
  */
 __attribute__((used)) static void (*const link_msix)(struct msix *, uint32_t,
-						      uint32_t) = msix_cfg_write;
+						     uint32_t) = msix_cfg_write;
 
 #define NR_DEVS 4
 #define MAX_EVENTS 16
@@ -138,8 +138,8 @@ static int setup(void **state)
 	assert_true(vm->epoll_fd >= 0 && vm->stop_efd >= 0);
 	assert_int_equal(bus_init(&vm->pio, "pio"), 0);
 	assert_int_equal(bus_init(&vm->mmio, "mmio"), 0);
-	assert_int_equal(pci_host_init(&vm->pci, vm, &vm->pio, &vm->mmio, 1ull << 36, 1ull << 30, &e),
-			 0);
+	assert_int_equal(
+		pci_host_init(&vm->pci, vm, &vm->pio, &vm->mmio, 1ull << 36, 1ull << 30, &e), 0);
 	assert_int_equal(irq_routing_init(&vm->irq, -1, 256, false, &fake_ops, &e), 0);
 	vm->event_cb = on_event;
 	vm->event_opaque = f;
