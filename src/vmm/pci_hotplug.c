@@ -137,7 +137,7 @@ static bool on_bus(struct vm *vm, const struct pci_dev *d)
 	return on;
 }
 
-/* Off the bus, event, release: I/O thread (or before the vCPUs run), vCPUs held. */
+/* Off the bus, event, release: before the vCPUs run, so nothing can be in a BAR. */
 static void remove_dev(struct vm *vm, struct pci_dev *d)
 {
 	char id[PCI_DEV_ID_MAX];
@@ -311,7 +311,8 @@ int pci_hotplug__request_unplug(struct vm *vm, struct pci_dev *d, struct errinfo
 	}
 	bit = 1u << d->slot;
 	pthread_mutex_lock(&hp->lock);
-	if (hp->pcid & bit) {
+	/* asked and not ejected, or ejected and not yet taken off the bus */
+	if ((hp->pcid | hp->ejected) & bit) {
 		pthread_mutex_unlock(&hp->lock);
 		return err_set(e, EALREADY, "%s: removal already requested; waiting for the guest",
 			       d->id);
@@ -331,7 +332,7 @@ bool pci_hotplug__unplug_pending(struct vm *vm, const struct pci_dev *d)
 	if (!hp || !on_bus(vm, d))
 		return false;
 	pthread_mutex_lock(&hp->lock);
-	pending = hp->pcid & (1u << d->slot);
+	pending = (hp->pcid | hp->ejected) & (1u << d->slot);
 	pthread_mutex_unlock(&hp->lock);
 	return pending;
 }

@@ -60,7 +60,7 @@ struct pci_dev *vm_pci_find(struct vm *vm, const char *id);
  * thread (or the main thread before vm_run()).
  */
 int pci_hotplug__request_unplug(struct vm *vm, struct pci_dev *d, struct errinfo *e);
-/* Whether a removal of @d was asked for and the guest has not ejected it yet. */
+/* Whether a removal of @d was asked for (or the guest ejected it) and @d is still on the bus. */
 bool pci_hotplug__unplug_pending(struct vm *vm, const struct pci_dev *d);
 
 #endif

@@ -353,6 +353,9 @@ static void request_eject_removes(void **state)
 	pio_wr(f, B0EJ, 4, 1u << slot);
 	assert_int_equal(pio_rd(f, PCID, 4), 0);
 	assert_int_equal(f->released[0], 0);
+	/* ejected, not yet off the bus: still pending, not asked again */
+	assert_true(pci_hotplug__unplug_pending(&f->vm, &f->dev[0]));
+	assert_int_equal(pci_hotplug__request_unplug(&f->vm, &f->dev[0], &e), -EALREADY);
 	pump(f);
 	assert_int_equal(f->released[0], 1);
 	assert_string_equal(f->released_id[0], "net0");
