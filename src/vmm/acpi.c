@@ -8,6 +8,7 @@
 #include "byteorder.h"
 #include "platform.h"
 #include "pci.h"
+#include "pci_hotplug.h"
 
 #define HDR_LEN 36
 
@@ -60,8 +61,10 @@ static uint32_t build_fadt(uint8_t *t, uint64_t dsdt, uint64_t facs)
 	put16(t + 46, ACPI_SCI_IRQ);
 	put32(t + 56, ACPI_PM1A_EVT);
 	put32(t + 64, ACPI_PM1A_CNT);
+	put32(t + 80, ACPI_GPE0_BLK);
 	t[88] = 4; /* PM1_EVT_LEN */
 	t[89] = 2; /* PM1_CNT_LEN */
+	t[92] = ACPI_GPE0_BLK_LEN; /* GPE0_BLK_LEN: status half, enable half */
 	put16(t + 96, 101); /* no C2 */
 	put16(t + 98, 1001); /* no C3 */
 	/* IAPC_BOOT_ARCH: no VGA, no CMOS RTC, no 8042 (bit 1 clear) */
@@ -75,6 +78,9 @@ static uint32_t build_fadt(uint8_t *t, uint64_t dsdt, uint64_t facs)
 	put64(t + 140, dsdt);
 	gas_io(t + 148, ACPI_PM1A_EVT, 32);
 	gas_io(t + 172, ACPI_PM1A_CNT, 16);
+	/* X_GPE0_BLK: GPE registers are byte registers (ACPI 6, 4.8.4.1) */
+	gas_io(t + 220, ACPI_GPE0_BLK, 8 * ACPI_GPE0_BLK_LEN);
+	t[220 + 3] = 1;
 	memcpy(t + 268, "VFVMKVM ", 8);
 	finish(t, len);
 	return len;
@@ -172,6 +178,117 @@ static void crs(struct aml *r, const struct acpi_cfg *c)
 	aml_bytes(r, end, sizeof(end));
 }
 
+/* Term helpers for the hot-plug AML: each starts a fresh term in @t. */
+static void t_int(struct aml *t, uint64_t v)
+{
+	aml_init(t);
+	aml_int(t, v);
+}
+
+static void t_name(struct aml *t, const char *name)
+{
+	aml_init(t);
+	aml_namestring(t, name);
+}
+
+static void t_local(struct aml *t, unsigned int n)
+{
+	aml_init(t);
+	aml_local(t, n);
+}
+
+static void free_terms(struct aml *t, int n)
+{
+	for (int i = 0; i < n; i++)
+		aml_free(&t[i]);
+}
+
+static void slot_name(char *buf, unsigned int slot)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	buf[0] = 'S';
+	buf[1] = hex[(slot >> 4) & 0xf];
+	buf[2] = hex[slot & 0xf];
+	buf[3] = 0;
+}
+
+/*
+ * Hot-plug of bus-0 slots (pci_hotplug.h), inside \_SB.PCI0: the registers,
+ * a device per slot that acpiphp sees as an ejectable slot (_ADR + _EJ0),
+ * and PCNT, which the GPE handler calls to notify the slots that changed.
+ */
+static void hotplug_aml(struct aml *dev)
+{
+	static const struct aml_field regs[] = {{"PCIU", 32}, {"PCID", 32}, {"B0EJ", 32}};
+	struct aml pcnt, t[4];
+	char name[4];
+
+	aml_opregion(dev, "PCST", AML_SYSTEM_IO, PCI_HOTPLUG_PORT, PCI_HOTPLUG_LEN);
+	aml_field(dev, "PCST", AML_FIELD_DWORD_ACC | AML_FIELD_WRITE_AS_ZEROS, regs, 3);
+	aml_init(&pcnt);
+	/* Local0 = PCIU (reading clears it), Local1 = PCID */
+	t_name(&t[0], "PCIU");
+	t_local(&t[1], 0);
+	aml_store(&pcnt, &t[0], &t[1]);
+	free_terms(t, 2);
+	t_name(&t[0], "PCID");
+	t_local(&t[1], 1);
+	aml_store(&pcnt, &t[0], &t[1]);
+	free_terms(t, 2);
+	for (unsigned int slot = 1; slot < PCI_MAX_SLOTS; slot++) {
+		struct aml sdev, ej0, cond, body;
+
+		slot_name(name, slot);
+		aml_init(&sdev);
+		aml_name_int(&sdev, "_ADR", (uint64_t)slot << 16);
+		aml_name_int(&sdev, "_SUN", slot);
+		/* _EJ0(Arg0): B0EJ = 1 << slot (the guest let go of the slot) */
+		aml_init(&ej0);
+		t_int(&t[0], 1u << slot);
+		t_name(&t[1], "B0EJ");
+		aml_store(&ej0, &t[0], &t[1]);
+		free_terms(t, 2);
+		aml_method(&sdev, "_EJ0", 1, false, &ej0);
+		aml_device(dev, name, &sdev);
+		aml_free(&ej0);
+		aml_free(&sdev);
+		/* If (Local0 & bit) Notify (Sxx, 1: device check); Local1: 3, eject request */
+		for (unsigned int l = 0; l < 2; l++) {
+			aml_init(&cond);
+			aml_init(&body);
+			t_local(&t[0], l);
+			t_int(&t[1], 1u << slot);
+			aml_and(&cond, &t[0], &t[1], NULL);
+			t_name(&t[2], name);
+			t_int(&t[3], l ? 3 : 1);
+			aml_notify(&body, &t[2], &t[3]);
+			free_terms(t, 4);
+			aml_if(&pcnt, &cond, &body);
+			aml_free(&cond);
+			aml_free(&body);
+		}
+	}
+	aml_method(dev, "PCNT", 0, true, &pcnt);
+	aml_free(&pcnt);
+}
+
+/* Scope(\_GPE) { Method(_Exx) { \_SB.PCI0.PCNT() } }: GPE PCI_HOTPLUG_GPE, level */
+static void gpe_aml(struct aml *top)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct aml gpe, ev;
+	char name[5] = {'_', 'E', hex[(PCI_HOTPLUG_GPE >> 4) & 0xf], hex[PCI_HOTPLUG_GPE & 0xf], 0};
+
+	aml_init(&gpe);
+	aml_init(&ev);
+	aml_call(&ev, "\\_SB.PCI0.PCNT", NULL);
+	aml_method(&gpe, name, 0, false, &ev);
+	aml_scope(top, "\\_GPE", &gpe);
+	aml_free(&ev);
+	aml_free(&gpe);
+}
+
 static int build_dsdt(uint8_t *t, size_t room, const struct acpi_cfg *c, uint32_t *len_out)
 {
 	struct aml dev, sb, top, tmp, prt, res;
@@ -211,8 +328,10 @@ static int build_dsdt(uint8_t *t, size_t room, const struct acpi_cfg *c, uint32_
 	aml_init(&tmp);
 	aml_package(&tmp, (PCI_MAX_SLOTS - 1) * 4, &prt);
 	aml_name(&dev, "_PRT", &tmp);
+	hotplug_aml(&dev);
 	aml_device(&sb, "PCI0", &dev);
 	aml_scope(&top, "\\_SB", &sb);
+	gpe_aml(&top);
 	/* \_S5: SLP_TYP 5 for PM1a and PM1b */
 	aml_free(&tmp);
 	aml_init(&tmp);

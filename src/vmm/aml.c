@@ -235,3 +235,147 @@ void aml_buffer(struct aml *a, const struct aml *data)
 	wrap(a, op, 1, NULL, &inner);
 	aml_free(&inner);
 }
+
+void aml_append(struct aml *a, const struct aml *t)
+{
+	aml_bytes(a, t->buf, t->len);
+	if (t->err && !a->err)
+		a->err = t->err;
+}
+
+void aml_local(struct aml *a, unsigned int n)
+{
+	aml_byte(a, (uint8_t)(0x60 + (n & 7)));
+}
+
+void aml_arg(struct aml *a, unsigned int n)
+{
+	aml_byte(a, (uint8_t)(0x68 + (n < 7 ? n : 6)));
+}
+
+void aml_opregion(struct aml *a, const char *name, uint8_t space, uint64_t off, uint64_t len)
+{
+	aml_byte(a, 0x5b);
+	aml_byte(a, 0x80);
+	aml_namestring(a, name);
+	aml_byte(a, space);
+	aml_int(a, off);
+	aml_int(a, len);
+}
+
+/* A field element's bit count: PkgLength-style, but not counting its own bytes. */
+static void field_len(struct aml *a, unsigned int bits)
+{
+	if (bits < 0x40) {
+		aml_byte(a, (uint8_t)bits);
+		return;
+	}
+	if (bits < 0x1000) {
+		aml_byte(a, (uint8_t)(0x40 | (bits & 0xf)));
+		aml_byte(a, (uint8_t)(bits >> 4));
+		return;
+	}
+	aml_byte(a, (uint8_t)(0x80 | (bits & 0xf)));
+	aml_byte(a, (uint8_t)(bits >> 4));
+	aml_byte(a, (uint8_t)(bits >> 12));
+}
+
+void aml_field(struct aml *a, const char *region, uint8_t flags, const struct aml_field *f,
+	       unsigned int nr)
+{
+	static const uint8_t op[] = {0x5b, 0x81};
+	struct aml body;
+
+	aml_init(&body);
+	aml_byte(&body, flags);
+	for (unsigned int i = 0; i < nr; i++) {
+		nameseg(&body, f[i].name, strlen(f[i].name));
+		field_len(&body, f[i].bits);
+	}
+	wrap(a, op, 2, region, &body);
+	aml_free(&body);
+}
+
+void aml_method(struct aml *a, const char *name, unsigned int nargs, bool serialized,
+		const struct aml *body)
+{
+	static const uint8_t op[] = {0x14};
+	struct aml inner;
+
+	/* the flags byte follows the name: build name + flags + body, then wrap */
+	aml_init(&inner);
+	aml_namestring(&inner, name);
+	aml_byte(&inner, (uint8_t)((nargs & 7) | (serialized ? 0x08 : 0)));
+	aml_append(&inner, body);
+	wrap(a, op, 1, NULL, &inner);
+	aml_free(&inner);
+}
+
+void aml_if(struct aml *a, const struct aml *pred, const struct aml *body)
+{
+	static const uint8_t op[] = {0xa0};
+	struct aml inner;
+
+	aml_init(&inner);
+	aml_append(&inner, pred);
+	aml_append(&inner, body);
+	wrap(a, op, 1, NULL, &inner);
+	aml_free(&inner);
+}
+
+static void op2(struct aml *a, uint8_t op, const struct aml *x, const struct aml *y,
+		const struct aml *target)
+{
+	aml_byte(a, op);
+	aml_append(a, x);
+	aml_append(a, y);
+	if (target)
+		aml_append(a, target);
+	else
+		aml_byte(a, 0x00); /* NullName: no target */
+}
+
+void aml_and(struct aml *a, const struct aml *x, const struct aml *y, const struct aml *target)
+{
+	op2(a, 0x7b, x, y, target);
+}
+
+void aml_shiftleft(struct aml *a, const struct aml *x, const struct aml *y,
+		   const struct aml *target)
+{
+	op2(a, 0x79, x, y, target);
+}
+
+void aml_store(struct aml *a, const struct aml *src, const struct aml *dst)
+{
+	aml_byte(a, 0x70);
+	aml_append(a, src);
+	aml_append(a, dst);
+}
+
+void aml_lequal(struct aml *a, const struct aml *x, const struct aml *y)
+{
+	aml_byte(a, 0x93);
+	aml_append(a, x);
+	aml_append(a, y);
+}
+
+void aml_lnot(struct aml *a, const struct aml *x)
+{
+	aml_byte(a, 0x92);
+	aml_append(a, x);
+}
+
+void aml_notify(struct aml *a, const struct aml *obj, const struct aml *value)
+{
+	aml_byte(a, 0x86);
+	aml_append(a, obj);
+	aml_append(a, value);
+}
+
+void aml_call(struct aml *a, const char *name, const struct aml *args)
+{
+	aml_namestring(a, name);
+	if (args)
+		aml_append(a, args);
+}

@@ -114,11 +114,12 @@ struct pci_dev {
 	int (*bar_activate)(struct pci_dev *d, int bar, uint64_t addr, uint64_t size);
 	int (*bar_deactivate)(struct pci_dev *d, int bar, uint64_t addr, uint64_t size);
 	/*
-	 * Optional.  Called once by pci_host_exit() (VM teardown, vCPUs
-	 * stopped) so the device model frees what it allocated, the pci_dev
-	 * included if it owns it.  Devices are released in reverse slot order,
-	 * each already off h->dev[].  The one teardown path for every PCI
-	 * device: a failure the user must hear of goes to vm->release_failed.
+	 * Optional.  Called once so the device model frees what it allocated,
+	 * the pci_dev included if it owns it: by pci_host_exit() (VM teardown,
+	 * vCPUs stopped; reverse slot order, each already off h->dev[]), or
+	 * after a hot-unplug (pci_hotplug.c: on the I/O thread, the device
+	 * already off the bus with d->slot == -1, the vCPUs running again).  The one teardown path
+	 * for every PCI device: a failure the user must hear of goes to vm->release_failed.
 	 */
 	void (*release)(struct pci_dev *d);
 
@@ -136,10 +137,13 @@ struct pci_host {
 	pthread_mutex_t lock; /* config space accesses and BAR moves */
 	struct pci_dev *dev[PCI_MAX_SLOTS];
 	uint32_t cf8; /* CONFIG_ADDRESS latch */
-	/* allocation cursors (bump allocators, aligned to each BAR's size) */
-	uint64_t mmio32_next, mmio32_end;
-	uint64_t mmio64_base, mmio64_next, mmio64_end;
-	uint32_t io_next, io_end;
+	/*
+	 * BAR windows [base, end): first-fit over the ranges the registered
+	 * devices hold, so a removed device's space is reused.
+	 */
+	uint64_t mmio32_base, mmio32_end;
+	uint64_t mmio64_base, mmio64_end;
+	uint32_t io_base, io_end;
 	bool traps; /* ECAM/CF8/CFC registered on the buses */
 };
 
@@ -198,12 +202,24 @@ int pci_cap_add(struct pci_dev *d, uint8_t id, const void *body, uint32_t len, s
 
 /*
  * Put the device in a free slot (or @slot when >= 0), assign every BAR an
- * address in the right window (naturally aligned; 64-bit BARs go to the
- * 64-bit window, prefetchable or large ones first), and program the BAR
+ * address in the right window (naturally aligned, first fit around what
+ * the registered devices hold - where placed or where the guest moved
+ * them - so a removed device's space is reused; 64-bit BARs go to the
+ * 64-bit window, large ones first), and program the BAR
  * registers as firmware would.  BARs become active when the guest enables
  * decode in the command register.
  */
 int pci_dev_register(struct pci_host *h, struct pci_dev *d, int slot, struct errinfo *e);
+
+/*
+ * Take @d off the bus (hot-unplug): under h->lock every active BAR is
+ * deactivated (bar_deactivate hook or bus trap removed), h->dev[slot]
+ * cleared and d->slot set to -1; config accesses to the slot then read
+ * all ones and the BAR ranges are free for the next pci_dev_register().
+ * Does not call d->release.  -ENOENT when @d is not on @h.  The caller
+ * keeps the vCPUs out of the device's BARs (a VFIO memslot goes away).
+ */
+int pci_dev_unregister(struct pci_host *h, struct pci_dev *d);
 
 /* Config access by (slot, function, offset), used by the traps and by tests. */
 void pci_cfg_access(struct pci_host *h, unsigned int bus, unsigned int slot, unsigned int fn,

@@ -358,11 +358,11 @@ int pci_host_init(struct pci_host *h, struct vm *vm, struct bus *pio, struct bus
 	h->pio = pio;
 	h->mmio = mmio;
 	pthread_mutex_init(&h->lock, NULL);
-	h->mmio32_next = PCI_MMIO32_BASE;
+	h->mmio32_base = PCI_MMIO32_BASE;
 	h->mmio32_end = PCI_MMIO32_BASE + PCI_MMIO32_SIZE;
-	h->mmio64_base = h->mmio64_next = mmio64_base;
+	h->mmio64_base = mmio64_base;
 	h->mmio64_end = mmio64_base + mmio64_size;
-	h->io_next = PCI_PIO_BASE;
+	h->io_base = PCI_PIO_BASE;
 	h->io_end = PCI_PIO_BASE + PCI_PIO_SIZE;
 	if (!pio || !mmio)
 		return 0;
@@ -399,20 +399,64 @@ void pci_host_exit(struct pci_host *h)
 	h->traps = false;
 }
 
-static int alloc_range(uint64_t *next, uint64_t end, uint64_t size, uint64_t *out)
+/* Whether [a, a + size) overlaps @b's range at @at (same address space as @io). */
+static bool bar_overlaps(const struct pci_bar *b, uint64_t at, bool io, uint64_t a, uint64_t size)
 {
-	uint64_t a = (*next + size - 1) & ~(size - 1);
+	if (!b->size || !at || !(b->flags & PCI_BARF_IO) != !io)
+		return false;
+	return a < at + b->size && at < a + size;
+}
 
-	if (a < *next || a + size > end || a + size < a)
-		return -ENOSPC;
-	*out = a;
-	*next = a + size;
-	return 0;
+/*
+ * Whether [a, a + size) is held: by a registered device's BAR (where the
+ * host placed it or where the guest moved it), or by one of @d's BARs in
+ * @done (placed earlier in this registration).  Under h->lock.
+ */
+static bool range_held(struct pci_host *h, const struct pci_dev *d, const bool *done, bool io,
+		       uint64_t a, uint64_t size, uint64_t *held_end)
+{
+	for (int s = 0; s <= PCI_MAX_SLOTS; s++) {
+		const struct pci_dev *o = s < PCI_MAX_SLOTS ? h->dev[s] : d;
+
+		if (!o)
+			continue;
+		for (int i = 0; i <= PCI_ROM_BAR; i++) {
+			const struct pci_bar *b = &o->bar[i];
+			uint64_t at[2] = {b->addr, o == d ? 0 : bar_programmed(o, i)};
+
+			if (o == d && !done[i])
+				continue;
+			for (int k = 0; k < 2; k++)
+				if (bar_overlaps(b, at[k], io, a, size)) {
+					*held_end = at[k] + b->size;
+					return true;
+				}
+		}
+	}
+	return false;
+}
+
+/* First fit of a naturally aligned @size in [base, end); -ENOSPC when none. */
+static int alloc_range(struct pci_host *h, const struct pci_dev *d, const bool *done, bool io,
+		       uint64_t base, uint64_t end, uint64_t size, uint64_t *out)
+{
+	uint64_t a = (base + size - 1) & ~(size - 1), held_end;
+
+	while (a >= base && a + size > a && a + size <= end) {
+		if (!range_held(h, d, done, io, a, size, &held_end)) {
+			*out = a;
+			return 0;
+		}
+		/* held ranges end above @a, so this always moves forward */
+		a = (held_end + size - 1) & ~(size - 1);
+	}
+	return -ENOSPC;
 }
 
 int pci_dev_register(struct pci_host *h, struct pci_dev *d, int slot, struct errinfo *e)
 {
 	int order[PCI_NR_BARS + 1], n = 0;
+	bool done[PCI_NR_BARS + 1] = {false};
 
 	pthread_mutex_lock(&h->lock);
 	if (slot < 0) {
@@ -439,18 +483,23 @@ int pci_dev_register(struct pci_host *h, struct pci_dev *d, int slot, struct err
 	for (int k = 0; k < n; k++) {
 		int i = order[k];
 		struct pci_bar *b = &d->bar[i];
-		uint64_t addr, io_next = h->io_next;
+		bool io = b->flags & PCI_BARF_IO;
+		uint64_t addr;
 		int ret;
 
-		if (b->flags & PCI_BARF_IO) {
-			ret = alloc_range(&io_next, h->io_end, b->size, &addr);
-			h->io_next = (uint32_t)io_next;
-		} else if (b->flags & PCI_BARF_MEM64) {
-			ret = alloc_range(&h->mmio64_next, h->mmio64_end, b->size, &addr);
-		} else {
-			ret = alloc_range(&h->mmio32_next, h->mmio32_end, b->size, &addr);
-		}
+		if (io)
+			ret = alloc_range(h, d, done, true, h->io_base, h->io_end, b->size, &addr);
+		else if (b->flags & PCI_BARF_MEM64)
+			ret = alloc_range(h, d, done, false, h->mmio64_base, h->mmio64_end, b->size,
+					  &addr);
+		else
+			ret = alloc_range(h, d, done, false, h->mmio32_base, h->mmio32_end, b->size,
+					  &addr);
 		if (ret) {
+			/* nothing of @d is held yet: its BARs only count once it is on the bus */
+			for (int j = 0; j <= PCI_ROM_BAR; j++)
+				if (done[j])
+					d->bar[j].addr = 0;
 			pthread_mutex_unlock(&h->lock);
 			err_set(e, ENOSPC, "%s: no room for BAR %d (%llu KiB) in the %s window",
 				d->name, i, (unsigned long long)(b->size >> 10),
@@ -465,6 +514,7 @@ int pci_dev_register(struct pci_host *h, struct pci_dev *d, int slot, struct err
 			return ret;
 		}
 		b->addr = addr;
+		done[i] = true;
 		if (i == PCI_ROM_BAR) {
 			pci_cfg_w32(d, PCI_ROM_ADDRESS, (uint32_t)addr);
 			continue;
@@ -478,6 +528,21 @@ int pci_dev_register(struct pci_host *h, struct pci_dev *d, int slot, struct err
 	if (!d->cfg[PCI_INTERRUPT_LINE] && d->cfg[PCI_INTERRUPT_PIN])
 		d->cfg[PCI_INTERRUPT_LINE] = (uint8_t)pci_slot_gsi(slot);
 	h->dev[slot] = d;
+	pthread_mutex_unlock(&h->lock);
+	return 0;
+}
+
+int pci_dev_unregister(struct pci_host *h, struct pci_dev *d)
+{
+	pthread_mutex_lock(&h->lock);
+	if (d->slot < 0 || d->slot >= PCI_MAX_SLOTS || h->dev[d->slot] != d) {
+		pthread_mutex_unlock(&h->lock);
+		return -ENOENT;
+	}
+	for (int i = 0; i <= PCI_ROM_BAR; i++)
+		bar_deactivate(h, d, i);
+	h->dev[d->slot] = NULL;
+	d->slot = -1;
 	pthread_mutex_unlock(&h->lock);
 	return 0;
 }

@@ -5,6 +5,9 @@
  * device per slot with _EJ0, a GPE tells the guest to look, and three
  * registers say which slots changed and take the guest's eject.
  *
+ * The guest ejects a slot through _EJ0 (B0EJ) when asked (PCID) or on its
+ * own (sysfs); like QEMU, any occupied slot it ejects is removed.
+ *
  * I/O ports at PCI_HOTPLUG_PORT (32-bit registers):
  *   +0 PCIU  read: slots with a device plugged since the guest last looked
  *            (reading clears)
@@ -27,15 +30,20 @@ struct pci_dev;
 #define PCI_HOTPLUG_LEN 12
 #define PCI_HOTPLUG_GPE 1
 
-/* Register the hot-plug registers (after platform__add()). */
+/*
+ * Register the hot-plug registers and the eject handler (after
+ * platform__add(), which owns the GPE); the state is freed with the VM.
+ * Without it, vm_pci_plug() only registers and unplug is immediate.
+ */
 int pci_hotplug__add(struct vm *vm, struct errinfo *e);
 
 /*
  * Put @d on bus 0 (in @slot when >= 0, else the first free one), giving it
  * a default id when d->id is empty: before the VM runs this is
- * pci_dev_register(); once it runs, the guest is told of the new device
- * (PCIU + GPE).  -EEXIST when another device has the same id.  Every device
- * model registers through here.
+ * pci_dev_register(); once it runs (the vCPUs were let go), the guest is
+ * told of the new device (PCIU + GPE) and event "device-added" is sent:
+ * then call it on the I/O thread.  -EEXIST when another device has the
+ * same id.  Every device model registers through here.
  */
 int vm_pci_plug(struct vm *vm, struct pci_dev *d, int slot, struct errinfo *e);
 
@@ -46,9 +54,13 @@ struct pci_dev *vm_pci_find(struct vm *vm, const char *id);
  * Ask the guest to let go of @d (PCID + GPE).  When it ejects the slot,
  * @d is taken off the bus (vCPUs held meanwhile), an event
  * "device-removed" is sent, and d->release(d) runs on the I/O thread.
- * -EALREADY when a request is pending already.
+ * Sends event "unplug-requested".  Before the VM runs (no guest to ask)
+ * @d goes at once: off the bus, "device-removed", released.  -ENOENT when
+ * @d is not on the bus, -EALREADY when a request is pending already.  I/O
+ * thread (or the main thread before vm_run()).
  */
 int pci_hotplug__request_unplug(struct vm *vm, struct pci_dev *d, struct errinfo *e);
+/* Whether a removal of @d was asked for (or the guest ejected it) and @d is still on the bus. */
 bool pci_hotplug__unplug_pending(struct vm *vm, const struct pci_dev *d);
 
 #endif

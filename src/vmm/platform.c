@@ -2,8 +2,9 @@
 /*
  * Small PC platform devices that end or signal the VM: i8042 reset line,
  * the debug-exit port for test programs (only when asked for: it lets the
- * guest choose the exit status), and the ACPI PM1 blocks (sleep
- * to S5 = poweroff, fixed power button raising the SCI).
+ * guest choose the exit status), the ACPI PM1 blocks (sleep
+ * to S5 = poweroff, fixed power button raising the SCI) and the GPE0 block
+ * (general-purpose events, e.g. PCI hot-plug, also on the SCI).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@ struct platform {
 	struct vm *vm;
 	pthread_mutex_t lock;
 	uint16_t pm1_sts, pm1_en, pm1_cnt;
+	uint16_t gpe_sts, gpe_en; /* GPE0 bits 0-15 */
 	int sci_level;
 };
 
@@ -72,9 +74,11 @@ static void debug_exit_access(void *opaque, uint64_t off, uint8_t *data, uint32_
 	vm_request_exit(p->vm, v ? VM_EXIT_DEBUG_BASE + (int)(v & 63) : VM_EXIT_POWEROFF, why);
 }
 
+/* Under p->lock.  The SCI is level triggered: high while any enabled event is pending. */
 static void sci_update(struct platform *p)
 {
-	int level = (p->pm1_sts & p->pm1_en & PM1_PWRBTN) && (p->pm1_cnt & PM1_SCI_EN);
+	int level = ((p->pm1_sts & p->pm1_en & PM1_PWRBTN) || (p->gpe_sts & p->gpe_en)) &&
+		    (p->pm1_cnt & PM1_SCI_EN);
 
 	if (level != p->sci_level) {
 		p->sci_level = level;
@@ -126,6 +130,42 @@ static void pm1_cnt_access(void *opaque, uint64_t off, uint8_t *data, uint32_t l
 		vm_request_exit(p->vm, VM_EXIT_POWEROFF, "guest powered off (ACPI S5)");
 }
 
+/* GPE0_BLK: bytes 0-1 status (write one to clear), bytes 2-3 enable (plain). */
+static void gpe0_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool is_write)
+{
+	struct platform *p = opaque;
+	uint32_t v, w, m;
+
+	pthread_mutex_lock(&p->lock);
+	v = (uint32_t)p->gpe_sts | (uint32_t)p->gpe_en << 16;
+	if (!is_write) {
+		le_store(data, len, v >> (8 * off));
+	} else {
+		w = (uint32_t)le_value(data, len) << (8 * off);
+		m = (uint32_t)(((1ULL << (8 * len)) - 1) << (8 * off));
+		p->gpe_sts &= (uint16_t) ~(w & m & 0xffff);
+		if (m >> 16)
+			p->gpe_en = (uint16_t)((p->gpe_en & ~(m >> 16)) | ((w & m) >> 16));
+		sci_update(p);
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+int platform__gpe_raise(struct vm *vm, unsigned int bit)
+{
+	struct platform *p = vm->platform;
+
+	if (!p)
+		return -ENODEV;
+	if (bit >= ACPI_GPE0_BITS)
+		return -EINVAL;
+	pthread_mutex_lock(&p->lock);
+	p->gpe_sts |= (uint16_t)(1u << bit);
+	sci_update(p);
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
 int platform__power_button(struct vm *vm)
 {
 	struct platform *p = vm->platform;
@@ -175,6 +215,9 @@ int platform__add(struct vm *vm, bool debug_exit, struct errinfo *e)
 	if (!ret)
 		ret = bus_register(&vm->pio, ACPI_PM1A_CNT, 2, pm1_cnt_access, p, "acpi-pm1-cnt",
 				   e);
+	if (!ret)
+		ret = bus_register(&vm->pio, ACPI_GPE0_BLK, ACPI_GPE0_BLK_LEN, gpe0_access, p,
+				   "acpi-gpe0", e);
 	/* freed with the VM (a failed one too: its ranges stay registered) */
 	if (vm_at_destroy(vm, platform_release, p, ret ? NULL : e)) {
 		pthread_mutex_destroy(&p->lock);

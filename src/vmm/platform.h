@@ -19,11 +19,21 @@ struct vm;
 #define ACPI_PM1A_CNT 0x604 /* 2 bytes */
 #define ACPI_SLP_TYP_S5 5
 #define ACPI_SCI_IRQ 9
+/* GPE0 block: 2 status bytes (write one to clear), then 2 enable bytes */
+#define ACPI_GPE0_BLK 0x620
+#define ACPI_GPE0_BLK_LEN 4
+#define ACPI_GPE0_BITS 16
 int platform__add(struct vm *vm, bool debug_exit, struct errinfo *e);
 /*
  * Press the ACPI power button (vfvm does on SIGTERM); -EAGAIN when the guest
  * has not enabled the button event, so nothing would listen.
  */
 int platform__power_button(struct vm *vm);
+/*
+ * Set GPE0 status bit @bit (< ACPI_GPE0_BITS): the SCI goes high when the
+ * guest has enabled that GPE (and stays high until it clears the status).
+ * Any thread.  -ENODEV without platform__add(), -EINVAL for a bad bit.
+ */
+int platform__gpe_raise(struct vm *vm, unsigned int bit);
 
 #endif

@@ -118,6 +118,15 @@ static void fadt_madt_mcfg_contents(void **state)
 	assert_int_equal(rd64(fadt + 120), 0xcf9);
 	assert_int_equal(fadt[128], 6);
 	assert_int_equal(rd64(fadt + 172 + 4), ACPI_PM1A_CNT);
+	/* GPE0 block (PCI hot-plug): legacy port, length, and the X_ GAS agree */
+	assert_int_equal(rd32(fadt + 80), ACPI_GPE0_BLK);
+	assert_int_equal(rd32(fadt + 84), 0); /* no GPE1 */
+	assert_int_equal(fadt[92], ACPI_GPE0_BLK_LEN);
+	assert_int_equal(fadt[93], 0);
+	assert_int_equal(fadt[220], 1); /* system I/O */
+	assert_int_equal(fadt[221], 8 * ACPI_GPE0_BLK_LEN);
+	assert_int_equal(fadt[223], 1); /* byte access */
+	assert_int_equal(rd64(fadt + 224), ACPI_GPE0_BLK);
 
 	madt = find(buf, "APIC");
 	assert_non_null(madt);
@@ -235,12 +244,109 @@ static void aml_encodings(void **state)
 	aml_free(&a);
 }
 
+/* The hot-plug AML, byte for byte against ACPI 6 chapter 20. */
+static void aml_method_encodings(void **state)
+{
+	static const struct aml_field f[] = {{"PCIU", 32}, {"BIG", 100}};
+	struct aml a, x, y, t, body;
+
+	(void)state;
+	aml_init(&a);
+	aml_opregion(&a, "PCST", AML_SYSTEM_IO, 0x630, 12);
+	aml_field(&a, "PCST", AML_FIELD_DWORD_ACC | AML_FIELD_WRITE_AS_ZEROS, f, 2);
+	{
+		/* BIG: 100 bits takes a two-byte length (0x40 | low nibble, rest) */
+		static const uint8_t want[] = {0x5b, 0x80, 'P',	 'C',  'S',  'T',  0x01, 0x0b,
+					       0x30, 0x06, 0x0a, 0x0c, 0x5b, 0x81, 0x11, 'P',
+					       'C',  'S',  'T',	 0x43, 'P',  'C',  'I',	 'U',
+					       0x20, 'B',  'I',	 'G',  '_',  0x44, 0x06};
+
+		assert_int_equal(a.len, sizeof(want));
+		assert_memory_equal(a.buf, want, sizeof(want));
+	}
+	aml_free(&a);
+
+	/* Method(M1, 1, Serialized) { If (LNot(LEqual(And(Arg0, 4), Local2))) { Notify(S01, 3) } }
+	 */
+	aml_init(&a);
+	aml_init(&x);
+	aml_init(&y);
+	aml_init(&t);
+	aml_init(&body);
+	aml_arg(&x, 0);
+	aml_int(&y, 4);
+	aml_and(&t, &x, &y, NULL);
+	aml_free(&x);
+	aml_free(&y);
+	aml_init(&x);
+	aml_init(&y);
+	aml_local(&y, 2);
+	aml_lequal(&x, &t, &y);
+	aml_free(&t);
+	aml_init(&t);
+	aml_lnot(&t, &x);
+	aml_free(&x);
+	aml_free(&y);
+	aml_init(&x);
+	aml_init(&y);
+	aml_namestring(&x, "S01");
+	aml_int(&y, 3);
+	aml_notify(&body, &x, &y);
+	aml_free(&x);
+	aml_init(&x);
+	aml_if(&x, &t, &body);
+	aml_method(&a, "M1", 1, true, &x);
+	{
+		static const uint8_t want[] = {0x14, 0x17, 'M',	 '1',  '_',  '_',  0x09, 0xa0,
+					       0x10, 0x92, 0x93, 0x7b, 0x68, 0x0a, 0x04, 0x00,
+					       0x62, 0x86, 'S',	 '0',  '1',  '_',  0x0a, 0x03};
+
+		assert_int_equal(a.len, sizeof(want));
+		assert_memory_equal(a.buf, want, sizeof(want));
+	}
+	aml_free(&a);
+	aml_free(&x);
+	aml_free(&y);
+	aml_free(&t);
+	aml_free(&body);
+
+	/* Store(ShiftLeft(One, Arg1, Local0), B0EJ); a call with an argument */
+	aml_init(&a);
+	aml_init(&x);
+	aml_init(&y);
+	aml_init(&t);
+	aml_int(&x, 1);
+	aml_arg(&y, 1);
+	aml_local(&t, 0);
+	aml_init(&body);
+	aml_shiftleft(&body, &x, &y, &t);
+	aml_free(&x);
+	aml_init(&x);
+	aml_namestring(&x, "B0EJ");
+	aml_store(&a, &body, &x);
+	aml_call(&a, "\\_SB.PCI0.PCNT", &y);
+	{
+		static const uint8_t want[] = {0x70, 0x79, 0x01, 0x69, 0x60, 'B', '0', 'E', 'J',
+					       '\\', 0x2f, 0x03, '_',  'S',  'B', '_', 'P', 'C',
+					       'I',  '0',  'P',	 'C',  'N',  'T', 0x69};
+
+		assert_int_equal(a.len, sizeof(want));
+		assert_memory_equal(a.buf, want, sizeof(want));
+		assert_int_equal(a.err, 0);
+	}
+	aml_free(&a);
+	aml_free(&x);
+	aml_free(&y);
+	aml_free(&t);
+	aml_free(&body);
+}
+
 /* ACPICA's disassembler (acpica-tools) must decode every table without complaint. */
 static void iasl_decodes_tables(void **state)
 {
 	uint8_t *buf = calloc(1, SIZE), *t;
 	struct errinfo e = {0};
-	char dir[] = "/tmp/vfvm-acpi-XXXXXX", cmd[512], path[256];
+	char dir[] = "/tmp/vfvm-acpi-XXXXXX", cmd[2048], path[256];
 	const char *sigs[] = {"FACP", "APIC", "MCFG", "DSDT"};
 	FILE *f;
 
@@ -267,6 +373,25 @@ static void iasl_decodes_tables(void **state)
 		 "! grep -qi 'invalid\\|error' %s/APIC.dsl %s/FACP.dsl %s/MCFG.dsl",
 		 dir, dir, dir, dir, dir, dir, dir);
 	assert_int_equal(system(cmd), 0);
+	/*
+	 * PCI hot-plug (what Linux acpiphp looks for): the register region and
+	 * fields, a device with _ADR and _EJ0 for every slot 1-31, PCNT
+	 * notifying them, the GPE handler calling it; and no complaint.
+	 */
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && grep -q 'OperationRegion (PCST, SystemIO, 0x0630, 0x0C)' DSDT.dsl && "
+		 "grep -q 'Field (PCST, DWordAcc' DSDT.dsl && grep -q 'PCIU, *32' DSDT.dsl && "
+		 "grep -q 'PCID, *32' DSDT.dsl && grep -q 'B0EJ, *32' DSDT.dsl && "
+		 "[ $(grep -c 'Device (S[0-9A-F][0-9A-F])' DSDT.dsl) -eq 31 ] && "
+		 "[ $(grep -c 'Method (_EJ0, 1' DSDT.dsl) -eq 31 ] && "
+		 "grep -q 'Device (S1F)' DSDT.dsl && grep -q 'Name (_ADR, 0x001F0000)' DSDT.dsl && "
+		 "grep -q 'B0EJ = 0x80000000' DSDT.dsl && grep -q 'Method (PCNT, 0' DSDT.dsl && "
+		 "grep -q 'Local0 = PCIU' DSDT.dsl && grep -q 'Notify (S05, One)' DSDT.dsl && "
+		 "grep -q 'Notify (S05, 0x03)' DSDT.dsl && grep -q 'Scope (\\\\_GPE)' DSDT.dsl && "
+		 "grep -q 'Method (_E01, 0' DSDT.dsl && grep -q '\\\\_SB.PCI0.PCNT ()' DSDT.dsl && "
+		 "! grep -qi 'invalid\\|error\\|warning' DSDT.dsl DSDT.log",
+		 dir);
+	assert_int_equal(system(cmd), 0);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);
 	free(buf);
@@ -290,6 +415,7 @@ int main(void)
 		cmocka_unit_test(fadt_madt_mcfg_contents),
 		cmocka_unit_test(dsdt_describes_host_bridge),
 		cmocka_unit_test(aml_encodings),
+		cmocka_unit_test(aml_method_encodings),
 		cmocka_unit_test(iasl_decodes_tables),
 		cmocka_unit_test(too_small_buffer_is_refused),
 	};

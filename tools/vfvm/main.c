@@ -20,6 +20,7 @@
 #include "api.h"
 #include "boot.h"
 #include "devices.h"
+#include "pci_hotplug.h"
 #include "platform.h"
 #include "spec.h"
 #include "vfio_pci.h"
@@ -579,7 +580,7 @@ static int cmd_run(int argc, char **argv)
 		goto err;
 	}
 	if (serial__add(vm, 0, 1, o.serial_escape < 0 ? isatty(1) : o.serial_escape, &e) ||
-	    platform__add(vm, o.debug_exit, &e))
+	    platform__add(vm, o.debug_exit, &e) || pci_hotplug__add(vm, &e))
 		goto err;
 	for (int i = 0; i < o.nr_disk; i++)
 		if (virtio_blk__add(vm, o.disk[i], &e)) {
