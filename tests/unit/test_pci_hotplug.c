@@ -32,13 +32,6 @@
 #define PCID (PCI_HOTPLUG_PORT + 4)
 #define B0EJ (PCI_HOTPLUG_PORT + 8)
 
-/*
- * pci_host.c calls the MSI-X model's msix_cfg_write() (src/devices); this
- * test uses nothing else from there, so name it for the linker to pull in.
- */
-__attribute__((used)) static void (*const link_msix)(struct msix *, uint32_t,
-						     uint32_t) = msix_cfg_write;
-
 #define NR_DEVS 4
 #define MAX_EVENTS 16
 
