@@ -33,7 +33,8 @@ int vf_mac_lease(struct vflink *l, const char *root, const char *vf_bdf, const u
 	if (ret < 0)
 		return ret;
 	if (!pf.n_netdevs) {
-		err_set(e, ENODEV, "%s: its PF %s has no network interface to set the VF's MAC through",
+		err_set(e, ENODEV,
+			"%s: its PF %s has no network interface to set the VF's MAC through",
 			vf_bdf, vf.physfn);
 		err_hint(e, "bind the PF to its network driver (vfctl restore %s)", vf.physfn);
 		return -ENODEV;

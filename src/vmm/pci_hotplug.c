@@ -304,7 +304,9 @@ int pci_hotplug__request_unplug(struct vm *vm, struct pci_dev *d, struct errinfo
 
 	if (!on_bus(vm, d))
 		return err_set(e, ENOENT, "%s: not on the PCI bus", d->id);
-	if (!hp || !vm_running(vm)) {
+	if (!hp)
+		return err_set(e, ENOTSUP, "%s: this VM has no hot-plug slots", d->id);
+	if (!vm_running(vm)) {
 		/* no guest yet to ask: the device just goes */
 		remove_dev(vm, d);
 		return 0;
