@@ -169,6 +169,8 @@ static void device_reset(struct virtio_pci *vp)
 {
 	if (status_get(vp) & VIRTIO_CONFIG_S_DRIVER_OK)
 		vp->ops->reset(vp);
+	if (vp->ops->negotiation)
+		vp->ops->negotiation(vp, false);
 	queues_reset(vp);
 	__atomic_store_n(&vp->status, 0, __ATOMIC_RELEASE);
 	vp->drv_features = 0;
@@ -259,6 +261,10 @@ static int64_t status_write(struct virtio_pci *vp, uint8_t val)
 		__atomic_or_fetch(&vp->status, VIRTIO_CONFIG_S_NEEDS_RESET, __ATOMIC_SEQ_CST);
 		return -1;
 	}
+	/* Accepted (possibly in the same write as DRIVER_OK): features are final. */
+	if ((val & VIRTIO_CONFIG_S_FEATURES_OK) && !(old & VIRTIO_CONFIG_S_FEATURES_OK) &&
+	    vp->ops->negotiation)
+		vp->ops->negotiation(vp, true);
 	if ((val & VIRTIO_CONFIG_S_DRIVER_OK) && !(old & VIRTIO_CONFIG_S_DRIVER_OK)) {
 		bool ok = true;
 

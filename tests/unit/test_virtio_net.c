@@ -81,6 +81,10 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	virtio_pci_exit(&f->net.vp);
+	if (f->net.fo_efd >= 0)
+		close(f->net.fo_efd);
+	if (f->net.failover)
+		pthread_mutex_destroy(&f->net.fo_lock);
 	close(f->devfd);
 	close(f->peer);
 	td_teardown(&f->t);
@@ -323,66 +327,149 @@ static void receive_into_readable_buffer(void **state)
 	assert_int_equal(f->net.rx_dropped, 1);
 }
 
+#define P(str) virtio_net_parse_spec(str, &s, &e)
+
 static void spec_parsing(void **state)
 {
-	char ifname[16];
-	uint8_t mac[6], mac2[6];
-	unsigned int us;
+	struct virtio_net_spec s;
+	uint8_t mac[6];
 	struct errinfo e;
 
 	(void)state;
-	assert_int_equal(virtio_net_parse_spec("tap=vf0", ifname, mac, &us, &e), 0);
-	assert_int_equal(us, VIRTIO_NET_TX_COALESCE_US);
-	assert_string_equal(ifname, "vf0");
-	assert_int_equal(mac[0], 0x52);
-	assert_int_equal(mac[1], 0x54);
-	assert_int_equal(mac[2], 0x00);
+	assert_int_equal(P("tap=vf0"), 0);
+	assert_int_equal(s.tx_coalesce_us, VIRTIO_NET_TX_COALESCE_US);
+	assert_string_equal(s.ifname, "vf0");
+	assert_string_equal(s.id, "");
+	assert_false(s.failover);
+	assert_int_equal(s.mac[0], 0x52);
+	assert_int_equal(s.mac[1], 0x54);
+	assert_int_equal(s.mac[2], 0x00);
+	memcpy(mac, s.mac, 6);
 	/* Same name, same MAC; another name, another MAC. */
-	assert_int_equal(virtio_net_parse_spec("tap=vf0", ifname, mac2, &us, &e), 0);
-	assert_memory_equal(mac, mac2, 6);
-	assert_int_equal(virtio_net_parse_spec("tap=vf1", ifname, mac2, &us, &e), 0);
-	assert_memory_not_equal(mac, mac2, 6);
-	assert_int_equal(virtio_net_parse_spec("tap=t,mac=02:11:22:33:44:55", ifname, mac, &us, &e),
-			 0);
-	assert_memory_equal(mac, test_mac, 6);
-	assert_int_equal(virtio_net_parse_spec("mac=02:11:22:33:44:55,tap=x", ifname, mac, &us, &e),
-			 0);
-	assert_string_equal(ifname, "x");
+	assert_int_equal(P("tap=vf0"), 0);
+	assert_memory_equal(mac, s.mac, 6);
+	assert_int_equal(P("tap=vf1"), 0);
+	assert_memory_not_equal(mac, s.mac, 6);
+	assert_int_equal(P("tap=t,mac=02:11:22:33:44:55"), 0);
+	assert_memory_equal(s.mac, test_mac, 6);
+	assert_int_equal(P("mac=02:11:22:33:44:55,tap=x"), 0);
+	assert_string_equal(s.ifname, "x");
 
-	assert_int_equal(virtio_net_parse_spec("", ifname, mac, &us, &e), -EINVAL);
-	assert_int_equal(virtio_net_parse_spec("mac=02:11:22:33:44:55", ifname, mac, &us, &e),
-			 -EINVAL);
+	assert_int_equal(P(""), -EINVAL);
+	assert_int_equal(P("tap="), -EINVAL);
 	assert_non_null(strstr(e.msg, "no tap name"));
-	assert_int_equal(virtio_net_parse_spec("tap=t,mac=01:11:22:33:44:55", ifname, mac, &us, &e),
-			 -EINVAL);
+	assert_int_equal(P("mac=02:11:22:33:44:55"), -EINVAL);
+	assert_non_null(strstr(e.msg, "no tap name"));
+	assert_int_equal(P("tap=t,mac=01:11:22:33:44:55"), -EINVAL);
 	assert_non_null(strstr(e.msg, "bad MAC address '01:11:22:33:44:55'"));
-	assert_int_equal(virtio_net_parse_spec("tap=t,mac=02:11:22:33:44", ifname, mac, &us, &e),
-			 -EINVAL);
-	assert_int_equal(virtio_net_parse_spec("tap=t,mac=02:11:22:33:44:5g", ifname, mac, &us, &e),
-			 -EINVAL);
-	assert_int_equal(virtio_net_parse_spec("tap=t,queues=2", ifname, mac, &us, &e), -EINVAL);
+	assert_int_equal(P("tap=t,mac=02:11:22:33:44"), -EINVAL);
+	assert_int_equal(P("tap=t,mac=02:11:22:33:44:5g"), -EINVAL);
+	assert_int_equal(P("tap=t,queues=2"), -EINVAL);
 	assert_non_null(strstr(e.msg, "unknown option 'queues=2'"));
-	assert_int_equal(virtio_net_parse_spec("tap=0123456789abcdef", ifname, mac, &us, &e),
-			 -EINVAL);
+	assert_int_equal(P("tap=0123456789abcdef"), -EINVAL);
 
 	/* Transmit coalescing: 0 turns it off; junk, negatives and huge values named. */
-	assert_int_equal(virtio_net_parse_spec("tap=t,tx-coalesce=0", ifname, mac, &us, &e), 0);
-	assert_int_equal(us, 0);
-	assert_int_equal(virtio_net_parse_spec("tx-coalesce=300,tap=t", ifname, mac, &us, &e), 0);
-	assert_int_equal(us, 300);
-	assert_string_equal(ifname, "t");
-	assert_int_equal(virtio_net_parse_spec("tap=t,tx-coalesce=10000", ifname, mac, &us, &e), 0);
-	assert_int_equal(us, 10000);
-	assert_int_equal(virtio_net_parse_spec("tap=t,tx-coalesce=10001", ifname, mac, &us, &e),
-			 -EINVAL);
+	assert_int_equal(P("tap=t,tx-coalesce=0"), 0);
+	assert_int_equal(s.tx_coalesce_us, 0);
+	assert_int_equal(P("tx-coalesce=300,tap=t"), 0);
+	assert_int_equal(s.tx_coalesce_us, 300);
+	assert_string_equal(s.ifname, "t");
+	assert_int_equal(P("tap=t,tx-coalesce=10000"), 0);
+	assert_int_equal(s.tx_coalesce_us, 10000);
+	assert_int_equal(P("tap=t,tx-coalesce=10001"), -EINVAL);
 	assert_non_null(strstr(e.msg, "bad tx-coalesce value '10001'"));
-	assert_int_equal(virtio_net_parse_spec("tap=t,tx-coalesce=-1", ifname, mac, &us, &e),
-			 -EINVAL);
-	assert_int_equal(virtio_net_parse_spec("tap=t,tx-coalesce=5us", ifname, mac, &us, &e),
-			 -EINVAL);
+	assert_int_equal(P("tap=t,tx-coalesce=-1"), -EINVAL);
+	assert_int_equal(P("tap=t,tx-coalesce=5us"), -EINVAL);
 	assert_non_null(strstr(e.msg, "bad tx-coalesce value '5us'"));
-	assert_int_equal(virtio_net_parse_spec("tap=t,tx-coalesce=", ifname, mac, &us, &e),
-			 -EINVAL);
+	assert_int_equal(P("tap=t,tx-coalesce="), -EINVAL);
+}
+
+static void spec_ids(void **state)
+{
+	char longest[PCI_DEV_ID_MAX + 8], spec[PCI_DEV_ID_MAX + 32];
+	struct virtio_net_spec s;
+	struct errinfo e;
+
+	(void)state;
+	assert_int_equal(P("id=uplink0,tap=t"), 0);
+	assert_string_equal(s.id, "uplink0");
+	assert_int_equal(P("tap=t,id=a.b-c_D9"), 0);
+	assert_string_equal(s.id, "a.b-c_D9");
+	/* 31 characters fit, 32 do not. */
+	memset(longest, 'x', PCI_DEV_ID_MAX - 1);
+	longest[PCI_DEV_ID_MAX - 1] = 0;
+	snprintf(spec, sizeof(spec), "tap=t,id=%s", longest);
+	assert_int_equal(P(spec), 0);
+	assert_string_equal(s.id, longest);
+	strcat(longest, "y");
+	snprintf(spec, sizeof(spec), "tap=t,id=%s", longest);
+	assert_int_equal(P(spec), -EINVAL);
+	assert_non_null(strstr(e.msg, longest));
+
+	assert_int_equal(P("tap=t,id="), -EINVAL);
+	assert_non_null(strstr(e.msg, "bad id ''"));
+	assert_int_equal(P("tap=t,id=0net"), -EINVAL);
+	assert_non_null(strstr(e.msg, "bad id '0net'"));
+	assert_non_null(strstr(e.hint, "starting with a letter"));
+	assert_int_equal(P("tap=t,id=-x"), -EINVAL);
+	assert_int_equal(P("tap=t,id=net 0"), -EINVAL);
+	assert_int_equal(P("tap=t,id=net/0"), -EINVAL);
+	assert_non_null(strstr(e.msg, "bad id 'net/0'"));
+	assert_int_equal(P("tap=t,id=n\xc3\xa9t"), -EINVAL);
+	assert_int_equal(P("tap=t,id=a:b"), -EINVAL);
+
+	/* Every key at most once. */
+	assert_int_equal(P("id=a,tap=t,id=b"), -EINVAL);
+	assert_non_null(strstr(e.msg, "id given twice"));
+	assert_int_equal(P("tap=t,tap=u"), -EINVAL);
+	assert_non_null(strstr(e.msg, "tap given twice"));
+	assert_int_equal(P("tap=t,mac=02:11:22:33:44:55,mac=02:11:22:33:44:55"), -EINVAL);
+	assert_int_equal(P("tap=t,tx-coalesce=1,tx-coalesce=1"), -EINVAL);
+	assert_int_equal(P("tap=t,mac=02:11:22:33:44:55,failover=on,failover=on"), -EINVAL);
+	assert_non_null(strstr(e.msg, "failover given twice"));
+}
+
+static void spec_failover(void **state)
+{
+	struct virtio_net_spec s;
+	struct errinfo e;
+
+	(void)state;
+	assert_int_equal(P("id=sb0,tap=t,mac=02:11:22:33:44:55,failover=on"), 0);
+	assert_true(s.failover);
+	assert_true(s.have_mac);
+	assert_memory_equal(s.mac, test_mac, 6);
+	assert_int_equal(P("tap=t,failover=off"), 0);
+	assert_false(s.failover);
+	/* The primary must share an explicit MAC: a derived one never matches a VF. */
+	assert_int_equal(P("tap=t,failover=on"), -EINVAL);
+	assert_non_null(strstr(e.msg, "failover=on needs mac="));
+	assert_int_equal(P("tap=t,mac=02:11:22:33:44:55,failover=yes"), -EINVAL);
+	assert_non_null(strstr(e.msg, "bad failover value 'yes'"));
+	assert_int_equal(P("tap=t,mac=02:11:22:33:44:55,failover="), -EINVAL);
+}
+
+/* STANDBY is offered only by a device made a failover standby. */
+static void standby_offered_only_with_failover(void **state)
+{
+	struct fixture *f = *state;
+	struct errinfo e;
+
+	assert_false(td_device_features(&f->t) & (1ull << VIRTIO_NET_F_STANDBY));
+	assert_null(virtio_net__failover_info(&f->net));
+	assert_int_equal(virtio_net__failover_primary(&f->net, true, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "failover is off"));
+	/* A driver asking for it anyway is refused FEATURES_OK. */
+	td_set_status(&f->t, 0);
+	td_set_status(&f->t, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	td_set_features(&f->t, 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_NET_F_STANDBY);
+	td_set_status(&f->t, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+				     VIRTIO_CONFIG_S_FEATURES_OK);
+	assert_false(td_status(&f->t) & VIRTIO_CONFIG_S_FEATURES_OK);
+
+	assert_int_equal(virtio_net_failover_enable(&f->net, &e), 0);
+	assert_true(td_device_features(&f->t) & (1ull << VIRTIO_NET_F_STANDBY));
+	assert_string_equal(virtio_net__failover_info(&f->net), "unnegotiated");
 }
 
 int main(void)
@@ -398,6 +485,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(receive_waits_for_buffers, setup_mrg, teardown),
 		cmocka_unit_test_setup_teardown(receive_into_readable_buffer, setup_mrg, teardown),
 		cmocka_unit_test(spec_parsing),
+		cmocka_unit_test(spec_ids),
+		cmocka_unit_test(spec_failover),
+		cmocka_unit_test_setup_teardown(standby_offered_only_with_failover, setup_mrg,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
