@@ -684,50 +684,42 @@ fail:
 	return -e->err;
 }
 
-int virtio_net__add(struct vm *vm, const char *spec, struct errinfo *e)
+int virtio_net_add_fd(struct vm *vm, int fd, bool is_tap, const struct virtio_net_spec *s,
+		      struct virtio_net **out, struct errinfo *e)
 {
-	struct virtio_net_spec s;
 	struct virtio_net *n;
-	int fd, ret;
+	int ret;
 
-	ret = virtio_net_parse_spec(spec, &s, e);
-	if (ret < 0)
-		return ret;
-	fd = open_tap(s.ifname, e);
-	if (fd < 0)
-		return fd;
 	n = calloc(1, sizeof(*n));
 	if (!n) {
 		close(fd);
 		return err_set(e, ENOMEM, "virtio-net: out of memory");
 	}
-	memcpy(n->ifname, s.ifname, sizeof(s.ifname));
-	ret = virtio_net_init_fd(n, vm, &vm->mem, fd, true, s.mac, e);
+	memcpy(n->ifname, s->ifname, sizeof(s->ifname));
+	ret = virtio_net_init_fd(n, vm, &vm->mem, fd, is_tap, s->mac, e);
 	if (ret < 0) {
 		close(fd);
 		free(n);
 		return ret;
 	}
 	/* The id must be in place before vm_pci_plug() looks for duplicates. */
-	memcpy(n->vp.pci.id, s.id, sizeof(s.id));
-	/*
-	 * From here on net_destroy() undoes whatever was set up (it checks
-	 * each fd), so every failure path is the one release path.
-	 */
+	memcpy(n->vp.pci.id, s->id, sizeof(s->id));
 	/* Edge triggered: with no rx buffers we stop reading until the guest kicks. */
 	ret = vm_io_add(vm, fd, EPOLLIN | EPOLLET, tap_ready, n, e);
 	if (ret < 0) {
-		/* not watched: keep net_destroy() from taking it off the I/O thread */
+		/* not watched: net_destroy() would take it off the I/O thread */
 		virtio_pci_exit(&n->vp);
 		close(fd);
 		free(n);
 		return ret;
 	}
-	n->tx_coalesce_us = s.tx_coalesce_us;
+	/* From here on net_destroy() undoes whatever was set up (it checks each fd). */
+	n->tx_coalesce_us = s->tx_coalesce_us;
 	if (n->tx_coalesce_us) {
 		n->tx_timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 		if (n->tx_timer_fd < 0) {
-			ret = err_sys(e, errno, "--net %s: timerfd for transmit coalescing", spec);
+			ret = err_sys(e, errno, "virtio-net %s: timerfd for transmit coalescing",
+				      s->ifname);
 			goto fail;
 		}
 		ret = vm_io_add(vm, n->tx_timer_fd, EPOLLIN, tx_timer_fired, n, e);
@@ -737,11 +729,13 @@ int virtio_net__add(struct vm *vm, const char *spec, struct errinfo *e)
 			goto fail;
 		}
 	}
-	if (s.failover) {
+	if (s->failover) {
 		ret = virtio_net_failover_enable(n, e);
 		if (ret < 0)
 			goto fail;
 	}
+	if (out)
+		*out = n;
 	/*
 	 * On failure the function may be on the bus already; pci_host_exit()
 	 * (vm_destroy) releases it then, as every registered function.
@@ -750,5 +744,22 @@ int virtio_net__add(struct vm *vm, const char *spec, struct errinfo *e)
 
 fail:
 	net_destroy(&n->vp);
+	return ret;
+}
+
+int virtio_net__add(struct vm *vm, const char *spec, struct errinfo *e)
+{
+	struct virtio_net_spec s;
+	int fd, ret;
+
+	ret = virtio_net_parse_spec(spec, &s, e);
+	if (ret < 0)
+		return ret;
+	fd = open_tap(s.ifname, e);
+	if (fd < 0)
+		return fd;
+	ret = virtio_net_add_fd(vm, fd, true, &s, NULL, e);
+	if (ret < 0)
+		err_prefix(e, "--net %s", spec);
 	return ret;
 }

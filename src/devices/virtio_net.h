@@ -91,6 +91,14 @@ struct virtio_net_spec {
  */
 int virtio_net_init_fd(struct virtio_net *n, struct vm *vm, const struct guest_mem *mem, int fd,
 		       bool is_tap, const uint8_t mac[6], struct errinfo *e);
+/*
+ * virtio_net__add() after the tap is open: the device on @fd (closed on
+ * failure), its fds on the VM's I/O thread, failover when @s asks for it,
+ * registered on the PCI bus with @s->id.  @out (may be NULL) gets the
+ * device.  Tests pass one end of a socketpair (@is_tap false).
+ */
+int virtio_net_add_fd(struct vm *vm, int fd, bool is_tap, const struct virtio_net_spec *s,
+		      struct virtio_net **out, struct errinfo *e);
 /* Move packets from the fd to the receive queue until one side runs dry. */
 void virtio_net_rx(struct virtio_net *n);
 /* TUN_F_* flags for the negotiated guest features. */
