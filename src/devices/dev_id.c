@@ -29,7 +29,8 @@ int dev_id_parse(const char *flag, const char *spec, const char *val, size_t len
 {
 	if (!dev_id_valid(val, len)) {
 		err_set(e, EINVAL, "%s %s: bad id '%.*s'", flag, spec, (int)len, val);
-		err_hint(e, "an id is 1 to %d characters of A-Z a-z 0-9 _ . - starting with a letter",
+		err_hint(e,
+			 "an id is 1 to %d characters of A-Z a-z 0-9 _ . - starting with a letter",
 			 PCI_DEV_ID_MAX - 1);
 		return -EINVAL;
 	}

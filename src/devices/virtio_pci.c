@@ -726,8 +726,7 @@ static void virtio_pci_release(struct pci_dev *d)
 	 * Its irqfds are detached and its GSIs free (msix_exit()); at run time
 	 * KVM must also forget the routes now, not at the next device's commit.
 	 */
-	if (vm && irq && !atomic_load(&vm->exit_requested) &&
-	    irq_routing_commit(&vm->irq, &e) < 0)
+	if (vm && irq && !atomic_load(&vm->exit_requested) && irq_routing_commit(&vm->irq, &e) < 0)
 		vlog_err(&vm->log, "virtio release", &e);
 }
 

@@ -138,8 +138,7 @@ static void queue_keeps_newest(void **state)
 	assert_int_equal(fo.q_len, NET_FAILOVER_QUEUE);
 	assert_int_equal(fo.q_dropped, NET_FAILOVER_QUEUE + 1);
 	for (int i = 0; i < NET_FAILOVER_QUEUE; i++)
-		assert_int_equal(pop(&fo),
-				 i % 2 ? NET_FAILOVER_EV_ACKED : NET_FAILOVER_EV_RESET);
+		assert_int_equal(pop(&fo), i % 2 ? NET_FAILOVER_EV_ACKED : NET_FAILOVER_EV_RESET);
 	assert_int_equal(pop(&fo), NET_FAILOVER_EV_NONE);
 }
 

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <linux/if_tun.h>
@@ -22,6 +23,8 @@
 
 #include "test_virtio_driver.h"
 #include "virtio_net.h"
+#include "virtio_rng.h"
+#include "vm.h"
 
 #define ALL_OK                                                                                \
 	(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK | \
@@ -472,6 +475,192 @@ static void standby_offered_only_with_failover(void **state)
 	assert_string_equal(virtio_net__failover_info(&f->net), "unnegotiated");
 }
 
+/* --- failover events through the eventfd and the I/O loop */
+
+struct fo_fixture {
+	struct vm vm;
+	struct fixture f;
+	/* what the owner's callback and the control API saw */
+	char ids[8][PCI_DEV_ID_MAX];
+	enum net_failover_event evs[8];
+	unsigned int nr_evs;
+	char api[8][64];
+	unsigned int nr_api;
+	bool plug_on_ack;
+	int plug_ret;
+};
+
+static void on_failover(void *opaque, const char *net_id, enum net_failover_event ev)
+{
+	struct fo_fixture *x = opaque;
+	struct errinfo e;
+
+	assert_true(x->nr_evs < 8);
+	snprintf(x->ids[x->nr_evs], PCI_DEV_ID_MAX, "%s", net_id);
+	x->evs[x->nr_evs++] = ev;
+	/* the owner may act from the callback (no lock held) */
+	if (ev == NET_FAILOVER_EV_ACKED && x->plug_on_ack)
+		x->plug_ret = virtio_net__failover_primary(&x->f.net, true, &e);
+}
+
+static void on_api_event(void *opaque, const char *name, const char *id, const char *detail)
+{
+	struct fo_fixture *x = opaque;
+
+	assert_non_null(detail);
+	assert_true(x->nr_api < 8);
+	snprintf(x->api[x->nr_api++], 64, "%s %s", name, id);
+}
+
+static int setup_failover(void **state)
+{
+	struct fo_fixture *x = calloc(1, sizeof(*x));
+	struct errinfo e;
+	int sv[2];
+
+	if (!x || td_setup(&x->f.t) < 0)
+		return -1;
+	pthread_mutex_init(&x->vm.io_lock, NULL);
+	x->vm.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	x->vm.event_cb = on_api_event;
+	x->vm.event_opaque = x;
+	if (x->vm.epoll_fd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv) < 0)
+		return -1;
+	x->f.devfd = sv[0];
+	x->f.peer = sv[1];
+	/* With a VM: negotiation news reach the owner only through the I/O loop. */
+	if (virtio_net_init_fd(&x->f.net, &x->vm, &x->f.t.mem, x->f.devfd, false, test_mac, &e) <
+		    0 ||
+	    virtio_net_failover_enable(&x->f.net, &e) < 0)
+		return -1;
+	snprintf(x->f.net.vp.pci.id, PCI_DEV_ID_MAX, "sb0");
+	x->f.net.vp.signal = record_signal;
+	x->f.t.vp = &x->f.net.vp;
+	virtio_net__set_failover_cb(&x->f.net, on_failover, x);
+	*state = x;
+	return 0;
+}
+
+static int teardown_failover(void **state)
+{
+	struct fo_fixture *x = *state;
+
+	vm_io_del(&x->vm, x->f.net.fo_efd);
+	close(x->f.net.fo_efd);
+	pthread_mutex_destroy(&x->f.net.fo_lock);
+	virtio_pci_exit(&x->f.net.vp);
+	close(x->f.devfd);
+	close(x->f.peer);
+	td_teardown(&x->f.t);
+	vm_io_cleanup(&x->vm);
+	close(x->vm.epoll_fd);
+	free(x);
+	return 0;
+}
+
+static void pump(struct vm *vm)
+{
+	while (vm_io_poll(vm, 0) > 0)
+		;
+}
+
+static void failover_events(void **state)
+{
+	struct fo_fixture *x = *state;
+	struct td *t = &x->f.t;
+	enum net_failover_state st;
+	struct errinfo e;
+
+	assert_true(td_device_features(t) & (1ull << VIRTIO_NET_F_STANDBY));
+	assert_string_equal(virtio_net__failover_info(&x->f.net), "unnegotiated");
+	assert_int_equal(virtio_net__failover_primary(&x->f.net, true, &e), -EAGAIN);
+	assert_non_null(strstr(e.msg, "sb0"));
+
+	/* The guest accepts STANDBY: nothing is called on the vCPU thread... */
+	assert_int_equal(td_bringup(t, ~0ull, 2, 256), ALL_OK);
+	assert_int_equal(x->nr_evs, 0);
+	assert_true(virtio_net__failover_state(&x->f.net, &st));
+	assert_int_equal(st, NET_FAILOVER_STANDBY_ACKED);
+	/* ...the I/O loop calls the owner and tells the control API. */
+	pump(&x->vm);
+	assert_int_equal(x->nr_evs, 1);
+	assert_int_equal(x->evs[0], NET_FAILOVER_EV_ACKED);
+	assert_string_equal(x->ids[0], "sb0");
+	assert_int_equal(x->nr_api, 1);
+	assert_string_equal(x->api[0], "failover-negotiated sb0");
+	assert_int_equal(virtio_net__failover_primary(&x->f.net, true, &e), 0);
+	assert_string_equal(virtio_net__failover_info(&x->f.net), "primary-plugged");
+
+	/* Reset: back to unnegotiated, the owner hears it. */
+	td_set_status(t, 0);
+	assert_string_equal(virtio_net__failover_info(&x->f.net), "unnegotiated");
+	pump(&x->vm);
+	assert_int_equal(x->nr_evs, 2);
+	assert_int_equal(x->evs[1], NET_FAILOVER_EV_RESET);
+	assert_int_equal(x->nr_api, 1);
+
+	/* A driver without STANDBY. */
+	assert_int_equal(td_bringup(t, ~(1ull << VIRTIO_NET_F_STANDBY), 2, 256), ALL_OK);
+	pump(&x->vm);
+	assert_int_equal(x->nr_evs, 3);
+	assert_int_equal(x->evs[2], NET_FAILOVER_EV_DECLINED);
+	assert_int_equal(x->nr_api, 1);
+	assert_string_equal(virtio_net__failover_info(&x->f.net), "unnegotiated");
+
+	/* Unplugged meanwhile, then the owner re-plugs from its callback on the next ack. */
+	assert_int_equal(virtio_net__failover_primary(&x->f.net, false, &e), 0);
+	assert_int_equal(virtio_net__failover_primary(&x->f.net, false, &e), -ENOENT);
+	x->plug_on_ack = true;
+	x->plug_ret = 1;
+	assert_int_equal(td_bringup(t, ~0ull, 2, 256), ALL_OK);
+	pump(&x->vm);
+	/* td_bringup resets first: the declining driver's reset was no news */
+	assert_int_equal(x->nr_evs, 4);
+	assert_int_equal(x->evs[3], NET_FAILOVER_EV_ACKED);
+	assert_int_equal(x->plug_ret, 0);
+	assert_string_equal(virtio_net__failover_info(&x->f.net), "primary-plugged");
+	assert_int_equal(x->nr_api, 2);
+}
+
+/* Events queued while nobody polled arrive in order, one wake-up for all. */
+static void failover_events_in_order(void **state)
+{
+	struct fo_fixture *x = *state;
+	struct td *t = &x->f.t;
+
+	assert_int_equal(td_bringup(t, ~0ull, 2, 256), ALL_OK);
+	td_set_status(t, 0);
+	assert_int_equal(td_bringup(t, ~0ull, 2, 256), ALL_OK);
+	assert_int_equal(vm_io_poll(&x->vm, 0), 1);
+	assert_int_equal(x->nr_evs, 3);
+	assert_int_equal(x->evs[0], NET_FAILOVER_EV_ACKED);
+	assert_int_equal(x->evs[1], NET_FAILOVER_EV_RESET);
+	assert_int_equal(x->evs[2], NET_FAILOVER_EV_ACKED);
+	assert_int_equal(vm_io_poll(&x->vm, 0), 0);
+	/* Unregistered: the state still moves, nobody is called. */
+	virtio_net__set_failover_cb(&x->f.net, NULL, NULL);
+	td_set_status(t, 0);
+	pump(&x->vm);
+	assert_int_equal(x->nr_evs, 3);
+}
+
+static void find_by_kind(void **state)
+{
+	struct fixture *f = *state;
+	struct virtio_rng r;
+	struct pci_dev other;
+	struct errinfo e;
+
+	assert_ptr_equal(virtio_net__from_pci(&f->net.vp.pci), &f->net);
+	assert_null(virtio_net__from_pci(NULL));
+	memset(&other, 0, sizeof(other));
+	assert_null(virtio_net__from_pci(&other));
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(virtio_rng_init(&r, NULL, &f->t.mem, &e), 0);
+	assert_null(virtio_net__from_pci(&r.vp.pci));
+	virtio_pci_exit(&r.vp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -489,6 +678,10 @@ int main(void)
 		cmocka_unit_test(spec_failover),
 		cmocka_unit_test_setup_teardown(standby_offered_only_with_failover, setup_mrg,
 						teardown),
+		cmocka_unit_test_setup_teardown(failover_events, setup_failover, teardown_failover),
+		cmocka_unit_test_setup_teardown(failover_events_in_order, setup_failover,
+						teardown_failover),
+		cmocka_unit_test_setup_teardown(find_by_kind, setup_mrg, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
