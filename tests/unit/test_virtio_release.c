@@ -199,9 +199,8 @@ static void net_and_blk_hot_removed(void **state)
 	int sv[2];
 
 	/* Two devices on the bus. */
-	assert_int_equal(virtio_net_parse_spec("id=sb0,tap=t,mac=02:11:22:33:44:55,failover=on",
-					       &s, &e),
-			 0);
+	assert_int_equal(
+		virtio_net_parse_spec("id=sb0,tap=t,mac=02:11:22:33:44:55,failover=on", &s, &e), 0);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv), 0);
 	x->peer = sv[1];
 	assert_int_equal(virtio_net_add_fd(vm, sv[0], false, &s, &n, &e), 0);
