@@ -17,9 +17,12 @@
 
 struct vm;
 
-/* --disk PATH[,ro] */
+/* --disk PATH[,ro][,id=ID] (virtio_blk_parse_spec() checks the syntax alone) */
 int virtio_blk__add(struct vm *vm, const char *spec, struct errinfo *e);
-/* --net tap=NAME[,mac=M] */
+/*
+ * --net tap=NAME[,id=ID][,mac=M][,tx-coalesce=US][,failover=on|off]
+ * (virtio_net_parse_spec() checks the syntax alone)
+ */
 int virtio_net__add(struct vm *vm, const char *spec, struct errinfo *e);
 /* --rng (spec is "" ) */
 int virtio_rng__add(struct vm *vm, const char *spec, struct errinfo *e);

@@ -17,6 +17,7 @@
 #include <linux/fs.h>
 #include <linux/virtio_ids.h>
 
+#include "dev_id.h"
 #include "devices.h"
 #include "virtio_blk.h"
 #include "vm.h"
@@ -202,23 +203,40 @@ static void *blk_thread(void *opaque)
 	return NULL;
 }
 
-static int parse_spec(const char *spec, char **path, bool *ro, struct errinfo *e)
+int virtio_blk_parse_spec(const char *spec, struct virtio_blk_spec *s, struct errinfo *e)
 {
-	const char *comma = strchr(spec, ',');
+	const char *comma = strchrnul(spec, ',');
+	size_t plen = comma - spec;
+	bool seen_ro = false, seen_id = false;
+	const char *p;
 
-	*ro = false;
-	if (comma) {
-		if (strcmp(comma + 1, "ro") != 0)
-			return err_set(e, EINVAL, "--disk %s: unknown option '%s'", spec,
-				       comma + 1);
-		*ro = true;
-	}
-	*path = comma ? strndup(spec, comma - spec) : strdup(spec);
-	if (!*path)
-		return err_set(e, ENOMEM, "--disk: out of memory");
-	if (!**path) {
-		free(*path);
+	memset(s, 0, sizeof(*s));
+	if (!plen)
 		return err_set(e, EINVAL, "--disk '%s': no file name", spec);
+	if (plen >= sizeof(s->path))
+		return err_set(e, ENAMETOOLONG, "--disk %.64s...: file name longer than %zu bytes",
+			       spec, sizeof(s->path) - 1);
+	memcpy(s->path, spec, plen);
+	s->path[plen] = 0;
+	for (p = *comma ? comma + 1 : comma; *p;) {
+		const char *end = strchrnul(p, ',');
+		size_t len = end - p;
+
+		if (len == 2 && !strncmp(p, "ro", 2)) {
+			if (seen_ro)
+				return err_set(e, EINVAL, "--disk %s: ro given twice", spec);
+			seen_ro = s->readonly = true;
+		} else if (len >= 3 && !strncmp(p, "id=", 3)) {
+			if (seen_id)
+				return err_set(e, EINVAL, "--disk %s: id given twice", spec);
+			seen_id = true;
+			if (dev_id_parse("--disk", spec, p + 3, len - 3, s->id, e) < 0)
+				return -EINVAL;
+		} else {
+			return err_set(e, EINVAL, "--disk %s: unknown option '%.*s'", spec,
+				       (int)len, p);
+		}
+		p = *end ? end + 1 : end;
 	}
 	return 0;
 }
@@ -262,19 +280,27 @@ int virtio_blk_init(struct virtio_blk *b, struct vm *vm, const struct guest_mem 
 		    const char *spec, struct errinfo *e)
 {
 	struct virtio_blk_config cfg = {0};
+	struct virtio_blk_spec *s;
 	uint64_t features;
-	char *path = NULL;
 	int ret;
 
 	b->fd = -1;
 	b->stop_efd = -1;
-	ret = parse_spec(spec, &path, &b->readonly, e);
-	if (ret < 0)
+	/* PATH_MAX is big for a stack frame */
+	s = malloc(sizeof(*s));
+	if (!s)
+		return err_set(e, ENOMEM, "--disk: out of memory");
+	ret = virtio_blk_parse_spec(spec, s, e);
+	if (ret < 0) {
+		free(s);
 		return ret;
-	ret = open_image(b, path, e);
-	free(path);
-	if (ret < 0)
+	}
+	b->readonly = s->readonly;
+	ret = open_image(b, s->path, e);
+	if (ret < 0) {
+		free(s);
 		goto fail;
+	}
 
 	features = 1ull << VIRTIO_BLK_F_SEG_MAX | 1ull << VIRTIO_BLK_F_BLK_SIZE |
 		   1ull << VIRTIO_BLK_F_FLUSH;
@@ -283,8 +309,13 @@ int virtio_blk_init(struct virtio_blk *b, struct vm *vm, const struct guest_mem 
 	ret = virtio_pci_init(&b->vp, vm, mem, "virtio-blk", VIRTIO_ID_BLOCK,
 			      PCI_CLASS_STORAGE_OTHER, 1, VIRTIO_BLK_QUEUE_SIZE, features, &blk_ops,
 			      b, e);
-	if (ret < 0)
+	if (ret < 0) {
+		free(s);
 		goto fail;
+	}
+	/* The id must be in place before vm_pci_plug() looks for duplicates. */
+	memcpy(b->vp.pci.id, s->id, sizeof(s->id));
+	free(s);
 	b->vp.own_kick_thread = true;
 	cfg.capacity = htole64(b->capacity);
 	cfg.seg_max = htole32(VIRTIO_BLK_SEG_MAX);

@@ -13,6 +13,7 @@
 #ifndef VFVM_VIRTIO_BLK_H
 #define VFVM_VIRTIO_BLK_H
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <linux/virtio_blk.h>
@@ -35,8 +36,22 @@ struct virtio_blk {
 	int stop_efd;
 };
 
+/* What --disk SPEC says (virtio_blk_parse_spec()). */
+struct virtio_blk_spec {
+	char path[PATH_MAX];
+	bool readonly;
+	char id[PCI_DEV_ID_MAX]; /* "" without id=: vm_pci_plug() gives virtio-blkN */
+};
+
 /*
- * Parse "PATH[,ro]", open the image and set up the device (not yet on a
+ * Parse "PATH[,ro][,id=ID]" (the path first, then the options in any
+ * order, each once).  Syntax only, nothing is opened: the front end calls
+ * it to refuse a bad --disk as a usage error.  -EINVAL names the bad part.
+ */
+int virtio_blk_parse_spec(const char *spec, struct virtio_blk_spec *s, struct errinfo *e);
+
+/*
+ * Parse "PATH[,ro][,id=ID]", open the image and set up the device (not yet on a
  * bus, no thread).  @vm may be NULL in unit tests.
  */
 int virtio_blk_init(struct virtio_blk *b, struct vm *vm, const struct guest_mem *mem,

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -18,8 +19,10 @@
 #include <linux/if_tun.h>
 #include <linux/virtio_ids.h>
 
+#include "dev_id.h"
 #include "devices.h"
 #include "mac.h"
+#include "pci_hotplug.h"
 #include "virtio_net.h"
 #include "vm.h"
 
@@ -289,6 +292,75 @@ static void net_reset(struct virtio_pci *vp)
 	(void)set_offloads(n, 0);
 }
 
+/*
+ * vCPU thread, vp->lock held: move the failover state machine and wake the
+ * I/O thread, which tells the owner (the callback may plug a device: far
+ * too much for a vCPU thread).
+ */
+static void net_negotiation(struct virtio_pci *vp, bool features_ok)
+{
+	struct virtio_net *n = vp->dev;
+	enum net_failover_event ev;
+	uint64_t one = 1;
+
+	if (!n->failover)
+		return;
+	pthread_mutex_lock(&n->fo_lock);
+	if (features_ok)
+		ev = net_failover_features_ok(&n->fo,
+					      virtio_pci_has_feature(vp, VIRTIO_NET_F_STANDBY));
+	else
+		ev = net_failover_reset(&n->fo);
+	pthread_mutex_unlock(&n->fo_lock);
+	/* EAGAIN: the counter is full, a wake-up is pending anyway */
+	if (ev != NET_FAILOVER_EV_NONE)
+		(void)!write(n->fo_efd, &one, sizeof(one));
+}
+
+void virtio_net_failover_dispatch(struct virtio_net *n)
+{
+	void (*cb)(void *opaque, const char *net_id, enum net_failover_event ev);
+	enum net_failover_event ev;
+	char mac[MAC_STR_LEN], detail[96];
+	void *opaque;
+	bool got;
+
+	for (;;) {
+		pthread_mutex_lock(&n->fo_lock);
+		got = net_failover_pop(&n->fo, &ev);
+		cb = n->fo_cb;
+		opaque = n->fo_opaque;
+		pthread_mutex_unlock(&n->fo_lock);
+		if (!got)
+			break;
+		if (ev == NET_FAILOVER_EV_ACKED && n->vp.vm) {
+			snprintf(detail, sizeof(detail),
+				 "guest accepted STANDBY; primary MAC %s may be plugged",
+				 mac_str(n->mac, mac));
+			vm_event(n->vp.vm, "failover-negotiated", n->vp.pci.id, detail);
+		}
+		/* without the lock: the owner may call virtio_net__failover_primary() */
+		if (cb)
+			cb(opaque, n->vp.pci.id, ev);
+	}
+}
+
+static void failover_ready(int fd, uint32_t events, void *opaque)
+{
+	uint64_t count;
+
+	(void)events;
+	if (read(fd, &count, sizeof(count)) != sizeof(count))
+		return;
+	virtio_net_failover_dispatch(opaque);
+}
+
+/*
+ * Release (teardown or hot-unplug, on the I/O thread or with it stopped):
+ * every fd off the I/O thread before it is closed, so a handler still in
+ * the I/O thread's current batch is skipped (vm_io_del() clears it) rather
+ * than called with freed memory.
+ */
 static void net_destroy(struct virtio_pci *vp)
 {
 	struct virtio_net *n = vp->dev;
@@ -300,6 +372,13 @@ static void net_destroy(struct virtio_pci *vp)
 			vm_io_del(vp->vm, n->tx_timer_fd);
 		close(n->tx_timer_fd);
 	}
+	if (n->fo_efd >= 0) {
+		if (vp->vm)
+			vm_io_del(vp->vm, n->fo_efd);
+		close(n->fo_efd);
+	}
+	if (n->failover)
+		pthread_mutex_destroy(&n->fo_lock);
 	virtio_pci_exit(vp);
 	close(n->tap_fd);
 	free(n);
@@ -309,8 +388,106 @@ static const struct virtio_dev_ops net_ops = {
 	.start = net_start,
 	.notify = net_notify,
 	.reset = net_reset,
+	.negotiation = net_negotiation,
 	.destroy = net_destroy,
 };
+
+int virtio_net_failover_enable(struct virtio_net *n, struct errinfo *e)
+{
+	int ret;
+
+	n->fo_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (n->fo_efd < 0)
+		return err_sys(e, errno, "virtio-net %s: eventfd for failover", n->ifname);
+	if (n->vp.vm) {
+		ret = vm_io_add(n->vp.vm, n->fo_efd, EPOLLIN, failover_ready, n, e);
+		if (ret < 0) {
+			close(n->fo_efd);
+			n->fo_efd = -1;
+			return ret;
+		}
+	}
+	pthread_mutex_init(&n->fo_lock, NULL);
+	net_failover_init(&n->fo);
+	n->failover = true;
+	/* Offered only now: a device without failover never shows STANDBY. */
+	n->vp.dev_features |= 1ull << VIRTIO_NET_F_STANDBY;
+	return 0;
+}
+
+void virtio_net__set_failover_cb(struct virtio_net *n,
+				 void (*cb)(void *opaque, const char *net_id,
+					    enum net_failover_event ev),
+				 void *opaque)
+{
+	if (!n->failover)
+		return;
+	pthread_mutex_lock(&n->fo_lock);
+	n->fo_cb = cb;
+	n->fo_opaque = opaque;
+	pthread_mutex_unlock(&n->fo_lock);
+}
+
+int virtio_net__failover_primary(struct virtio_net *n, bool plugged, struct errinfo *e)
+{
+	enum net_failover_state st;
+	int ret;
+
+	if (!n->failover)
+		return err_set(e, EINVAL, "%s: failover is off (add failover=on to its --net)",
+			       n->vp.pci.id);
+	pthread_mutex_lock(&n->fo_lock);
+	ret = plugged ? net_failover_primary_plugged(&n->fo)
+		      : net_failover_primary_unplugged(&n->fo);
+	st = n->fo.state;
+	pthread_mutex_unlock(&n->fo_lock);
+	if (ret == -EAGAIN) {
+		err_set(e, EAGAIN, "%s: the guest has not accepted failover (STANDBY) yet",
+			n->vp.pci.id);
+		err_hint(e, "plug the primary after the event failover-negotiated; before, the "
+			    "guest would see two NICs with one MAC");
+	} else if (ret == -EALREADY) {
+		err_set(e, EALREADY, "%s: its primary is plugged already", n->vp.pci.id);
+	} else if (ret == -ENOENT) {
+		err_set(e, ENOENT, "%s: no primary is plugged (failover %s)", n->vp.pci.id,
+			net_failover_state_name(st));
+	}
+	return ret;
+}
+
+bool virtio_net__failover_state(struct virtio_net *n, enum net_failover_state *st)
+{
+	if (!n->failover)
+		return false;
+	pthread_mutex_lock(&n->fo_lock);
+	*st = n->fo.state;
+	pthread_mutex_unlock(&n->fo_lock);
+	return true;
+}
+
+const char *virtio_net__failover_info(struct virtio_net *n)
+{
+	enum net_failover_state st;
+
+	return virtio_net__failover_state(n, &st) ? net_failover_state_name(st) : NULL;
+}
+
+struct virtio_net *virtio_net__from_pci(struct pci_dev *d)
+{
+	struct virtio_pci *vp;
+
+	if (!d || d->kind != PCI_DEV_VIRTIO)
+		return NULL;
+	vp = d->opaque;
+	if (vp->device_id != VIRTIO_ID_NET || vp->ops != &net_ops)
+		return NULL;
+	return vp->dev;
+}
+
+struct virtio_net *virtio_net__find(struct vm *vm, const char *id)
+{
+	return virtio_net__from_pci(vm_pci_find(vm, id));
+}
 
 int virtio_net_init_fd(struct virtio_net *n, struct vm *vm, const struct guest_mem *mem, int fd,
 		       bool is_tap, const uint8_t mac[6], struct errinfo *e)
@@ -321,6 +498,7 @@ int virtio_net_init_fd(struct virtio_net *n, struct vm *vm, const struct guest_m
 
 	n->tap_fd = fd;
 	n->tx_timer_fd = -1;
+	n->fo_efd = -1;
 	n->is_tap = is_tap;
 	memcpy(n->mac, mac, 6);
 	features = 1ull << VIRTIO_NET_F_MAC | 1ull << VIRTIO_NET_F_STATUS |
@@ -349,69 +527,114 @@ static int parse_mac(const char *s, size_t len, uint8_t mac[6])
 	return mac_is_multicast(mac) ? -1 : 0;
 }
 
-int virtio_net_parse_spec(const char *spec, char ifname[16], uint8_t mac[6],
-			  unsigned int *tx_coalesce_us, struct errinfo *e)
+/* "key=" at the start of the @len bytes at @p. */
+static bool key_is(const char *p, size_t len, const char *key)
 {
+	size_t k = strlen(key);
+
+	return len >= k && !strncmp(p, key, k);
+}
+
+int virtio_net_parse_spec(const char *spec, struct virtio_net_spec *s, struct errinfo *e)
+{
+	static const char *const keys[] = {"id=", "tap=", "mac=", "tx-coalesce=", "failover="};
+	bool seen[sizeof(keys) / sizeof(keys[0])] = {false};
 	const char *p = spec;
-	bool have_mac = false;
 	uint32_t h = 2166136261u;
 
-	ifname[0] = 0;
-	*tx_coalesce_us = VIRTIO_NET_TX_COALESCE_US;
+	memset(s, 0, sizeof(*s));
+	s->tx_coalesce_us = VIRTIO_NET_TX_COALESCE_US;
 	while (*p) {
 		const char *end = strchrnul(p, ',');
-		size_t len = end - p;
+		size_t len = end - p, k;
+		const char *v;
+		size_t vlen;
 
-		if (len > 4 && !strncmp(p, "tap=", 4)) {
-			if (len - 4 >= 16)
+		for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			if (key_is(p, len, keys[k]))
+				break;
+		if (k == sizeof(keys) / sizeof(keys[0]))
+			return err_set(e, EINVAL, "--net %s: unknown option '%.*s'", spec, (int)len,
+				       p);
+		if (seen[k])
+			return err_set(e, EINVAL, "--net %s: %.*s given twice", spec,
+				       (int)strlen(keys[k]) - 1, keys[k]);
+		seen[k] = true;
+		v = p + strlen(keys[k]);
+		vlen = len - strlen(keys[k]);
+		if (k == 0) {
+			if (dev_id_parse("--net", spec, v, vlen, s->id, e) < 0)
+				return -EINVAL;
+		} else if (k == 1) {
+			if (vlen >= sizeof(s->ifname))
 				return err_set(e, EINVAL, "--net %s: tap name longer than 15 bytes",
 					       spec);
-			memcpy(ifname, p + 4, len - 4);
-			ifname[len - 4] = 0;
-		} else if (len > 4 && !strncmp(p, "mac=", 4)) {
-			if (parse_mac(p + 4, len - 4, mac) < 0) {
+			memcpy(s->ifname, v, vlen);
+			s->ifname[vlen] = 0;
+		} else if (k == 2) {
+			if (parse_mac(v, vlen, s->mac) < 0) {
 				err_set(e, EINVAL, "--net %s: bad MAC address '%.*s'", spec,
-					(int)(len - 4), p + 4);
+					(int)vlen, v);
 				err_hint(e, "give six hex bytes like 52:54:00:12:34:56 "
 					    "(first byte even: not multicast)");
 				return -EINVAL;
 			}
-			have_mac = true;
-		} else if (len > 12 && !strncmp(p, "tx-coalesce=", 12)) {
+			s->have_mac = true;
+		} else if (k == 3) {
 			char num[16], *end_num;
 			unsigned long us;
 
-			if (len - 12 >= sizeof(num))
+			if (vlen >= sizeof(num))
 				goto bad_coalesce;
-			memcpy(num, p + 12, len - 12);
-			num[len - 12] = 0;
+			memcpy(num, v, vlen);
+			num[vlen] = 0;
 			errno = 0;
 			us = strtoul(num, &end_num, 10);
 			if (errno || *end_num || end_num == num || num[0] == '-' ||
 			    us > VIRTIO_NET_TX_COALESCE_MAX_US)
 				goto bad_coalesce;
-			*tx_coalesce_us = us;
+			s->tx_coalesce_us = us;
 		} else {
-			return err_set(e, EINVAL, "--net %s: unknown option '%.*s'", spec, (int)len,
-				       p);
+			if (vlen == 2 && !strncmp(v, "on", 2)) {
+				s->failover = true;
+			} else if (vlen == 3 && !strncmp(v, "off", 3)) {
+				s->failover = false;
+			} else {
+				err_set(e, EINVAL, "--net %s: bad failover value '%.*s'", spec,
+					(int)vlen, v);
+				err_hint(e, "give failover=on or failover=off");
+				return -EINVAL;
+			}
 		}
 		p = *end ? end + 1 : end;
 	}
-	if (!ifname[0]) {
+	if (!s->ifname[0]) {
 		err_set(e, EINVAL, "--net '%s': no tap name", spec);
 		err_hint(e, "use --net tap=NAME[,mac=M]");
 		return -EINVAL;
 	}
-	if (!have_mac) {
+	/*
+	 * The guest's net_failover pairs the standby with the primary (the VF)
+	 * by MAC: a MAC made up from the tap name would never match the VF's.
+	 */
+	if (s->failover && !s->have_mac) {
+		err_set(e, EINVAL, "--net %s: failover=on needs mac=", spec);
+		err_hint(e,
+			 "give the MAC the primary (the VF) has: "
+			 "--net tap=%s,mac=M,failover=on",
+			 s->ifname);
+		return -EINVAL;
+	}
+	if (!s->have_mac) {
 		/* Stable per tap name, locally administered (QEMU's 52:54:00 prefix). */
-		for (const char *c = ifname; *c; c++)
+		for (const char *c = s->ifname; *c; c++)
 			h = (h ^ (uint8_t)*c) * 16777619u;
-		mac[0] = 0x52;
-		mac[1] = 0x54;
-		mac[2] = 0x00;
-		mac[3] = h >> 16;
-		mac[4] = h >> 8;
-		mac[5] = h;
+		s->mac[0] = 0x52;
+		s->mac[1] = 0x54;
+		s->mac[2] = 0x00;
+		s->mac[3] = h >> 16;
+		s->mac[4] = h >> 8;
+		s->mac[5] = h;
 	}
 	return 0;
 
@@ -461,58 +684,82 @@ fail:
 	return -e->err;
 }
 
-int virtio_net__add(struct vm *vm, const char *spec, struct errinfo *e)
+int virtio_net_add_fd(struct vm *vm, int fd, bool is_tap, const struct virtio_net_spec *s,
+		      struct virtio_net **out, struct errinfo *e)
 {
 	struct virtio_net *n;
-	unsigned int tx_coalesce_us;
-	uint8_t mac[6];
-	char ifname[16];
-	int fd, ret;
+	int ret;
 
-	ret = virtio_net_parse_spec(spec, ifname, mac, &tx_coalesce_us, e);
-	if (ret < 0)
-		return ret;
-	fd = open_tap(ifname, e);
-	if (fd < 0)
-		return fd;
-	/* Lives as long as the VM: the PCI host keeps pointing at it. */
 	n = calloc(1, sizeof(*n));
 	if (!n) {
 		close(fd);
 		return err_set(e, ENOMEM, "virtio-net: out of memory");
 	}
-	memcpy(n->ifname, ifname, sizeof(ifname));
-	ret = virtio_net_init_fd(n, vm, &vm->mem, fd, true, mac, e);
-	if (ret < 0)
-		goto fail;
+	memcpy(n->ifname, s->ifname, sizeof(s->ifname));
+	ret = virtio_net_init_fd(n, vm, &vm->mem, fd, is_tap, s->mac, e);
+	if (ret < 0) {
+		close(fd);
+		free(n);
+		return ret;
+	}
+	/* The id must be in place before vm_pci_plug() looks for duplicates. */
+	memcpy(n->vp.pci.id, s->id, sizeof(s->id));
 	/* Edge triggered: with no rx buffers we stop reading until the guest kicks. */
 	ret = vm_io_add(vm, fd, EPOLLIN | EPOLLET, tap_ready, n, e);
 	if (ret < 0) {
+		/* not watched: net_destroy() would take it off the I/O thread */
 		virtio_pci_exit(&n->vp);
-		goto fail;
+		close(fd);
+		free(n);
+		return ret;
 	}
-	n->tx_coalesce_us = tx_coalesce_us;
+	/* From here on net_destroy() undoes whatever was set up (it checks each fd). */
+	n->tx_coalesce_us = s->tx_coalesce_us;
 	if (n->tx_coalesce_us) {
 		n->tx_timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 		if (n->tx_timer_fd < 0) {
-			ret = err_sys(e, errno, "--net %s: timerfd for transmit coalescing", spec);
-			vm_io_del(vm, fd);
-			virtio_pci_exit(&n->vp);
+			ret = err_sys(e, errno, "virtio-net %s: timerfd for transmit coalescing",
+				      s->ifname);
 			goto fail;
 		}
 		ret = vm_io_add(vm, n->tx_timer_fd, EPOLLIN, tx_timer_fired, n, e);
 		if (ret < 0) {
 			close(n->tx_timer_fd);
-			vm_io_del(vm, fd);
-			virtio_pci_exit(&n->vp);
+			n->tx_timer_fd = -1;
 			goto fail;
 		}
 	}
-	/* After this the function is on the bus and must stay (see virtio_rng.c). */
+	if (s->failover) {
+		ret = virtio_net_failover_enable(n, e);
+		if (ret < 0)
+			goto fail;
+	}
+	if (out)
+		*out = n;
+	/*
+	 * On failure the function may be on the bus already; pci_host_exit()
+	 * (vm_destroy) releases it then, as every registered function.
+	 */
 	return virtio_pci_register(&n->vp, e);
 
 fail:
-	close(fd);
-	free(n);
+	net_destroy(&n->vp);
+	return ret;
+}
+
+int virtio_net__add(struct vm *vm, const char *spec, struct errinfo *e)
+{
+	struct virtio_net_spec s;
+	int fd, ret;
+
+	ret = virtio_net_parse_spec(spec, &s, e);
+	if (ret < 0)
+		return ret;
+	fd = open_tap(s.ifname, e);
+	if (fd < 0)
+		return fd;
+	ret = virtio_net_add_fd(vm, fd, true, &s, NULL, e);
+	if (ret < 0)
+		err_prefix(e, "--net %s", spec);
 	return ret;
 }

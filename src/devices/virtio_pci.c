@@ -169,6 +169,8 @@ static void device_reset(struct virtio_pci *vp)
 {
 	if (status_get(vp) & VIRTIO_CONFIG_S_DRIVER_OK)
 		vp->ops->reset(vp);
+	if (vp->ops->negotiation)
+		vp->ops->negotiation(vp, false);
 	queues_reset(vp);
 	__atomic_store_n(&vp->status, 0, __ATOMIC_RELEASE);
 	vp->drv_features = 0;
@@ -259,6 +261,10 @@ static int64_t status_write(struct virtio_pci *vp, uint8_t val)
 		__atomic_or_fetch(&vp->status, VIRTIO_CONFIG_S_NEEDS_RESET, __ATOMIC_SEQ_CST);
 		return -1;
 	}
+	/* Accepted (possibly in the same write as DRIVER_OK): features are final. */
+	if ((val & VIRTIO_CONFIG_S_FEATURES_OK) && !(old & VIRTIO_CONFIG_S_FEATURES_OK) &&
+	    vp->ops->negotiation)
+		vp->ops->negotiation(vp, true);
 	if ((val & VIRTIO_CONFIG_S_DRIVER_OK) && !(old & VIRTIO_CONFIG_S_DRIVER_OK)) {
 		bool ok = true;
 
@@ -683,18 +689,45 @@ static int bar_deactivate(struct pci_dev *d, int bar, uint64_t addr, uint64_t si
 	return bus_unregister(d->host->mmio, addr);
 }
 
-/* pci_dev.release (pci_host_exit(), in vm_destroy()): off the buses, then freed. */
+/*
+ * pci_dev.release: VM teardown (pci_host_exit(), vCPUs and I/O thread
+ * stopped) or hot-unplug (on the I/O thread, the VM running, the function
+ * already off h->dev[]).  Off the buses, then freed.
+ *
+ * A bus calls its handler with the bus lock dropped (bus.h), so a vCPU may
+ * still be inside virtio_pci_bar_access() when a BAR leaves the bus: at run
+ * time the vCPUs are held out of KVM_RUN while the BARs go (unless the
+ * hot-plug core took them off already, or holds the vCPUs itself), and
+ * none can be in our handlers once they are let go.
+ */
 static void virtio_pci_release(struct pci_dev *d)
 {
 	struct virtio_pci *vp = d->opaque;
+	struct vm *vm = vp->vm;
+	bool active = false, paused = false, irq = vp->msix.sources;
+	struct errinfo e = {0};
 
+	for (int bar = 0; bar <= VPCI_PIO_BAR; bar += VPCI_PIO_BAR)
+		active |= d->bar[bar].active;
+	/* -EAGAIN: no vCPU runs (before vm_run() or at teardown) */
+	if (vm && active && !vm_paused(vm))
+		paused = vm_pause(vm) != -EAGAIN;
 	for (int bar = 0; bar <= VPCI_PIO_BAR; bar += VPCI_PIO_BAR) {
 		if (!d->bar[bar].active)
 			continue;
 		bar_deactivate(d, bar, d->bar[bar].addr, d->bar[bar].size);
 		d->bar[bar].active = false;
 	}
+	if (paused)
+		vm_resume(vm);
+	/* ops->destroy frees vp: nothing of it is touched after this */
 	vp->ops->destroy(vp);
+	/*
+	 * Its irqfds are detached and its GSIs free (msix_exit()); at run time
+	 * KVM must also forget the routes now, not at the next device's commit.
+	 */
+	if (vm && irq && !atomic_load(&vm->exit_requested) && irq_routing_commit(&vm->irq, &e) < 0)
+		vlog_err(&vm->log, "virtio release", &e);
 }
 
 int virtio_pci_init(struct virtio_pci *vp, struct vm *vm, const struct guest_mem *mem,

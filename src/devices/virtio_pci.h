@@ -84,7 +84,19 @@ struct virtio_dev_ops {
 	void (*reset)(struct virtio_pci *vp);
 	/* Optional: the driver wrote device config bytes (already stored). */
 	void (*cfg_write)(struct virtio_pci *vp, uint32_t off, uint32_t len);
-	/* VM teardown: stop threads, call virtio_pci_exit(), free the device. */
+	/*
+	 * Optional: negotiation news, on the vCPU thread of the driver's write
+	 * with vp->lock held (so: no blocking, no file I/O beyond an eventfd
+	 * write).  @features_ok true: the device accepted FEATURES_OK and
+	 * vp->drv_features is final until the next reset; false: the driver
+	 * reset the device (status 0, whatever it was before).
+	 */
+	void (*negotiation)(struct virtio_pci *vp, bool features_ok);
+	/*
+	 * Release (VM teardown or hot-unplug; its BARs are off the buses
+	 * already): stop threads, take every fd off the I/O thread, call
+	 * virtio_pci_exit(), free the device.
+	 */
 	void (*destroy)(struct virtio_pci *vp);
 };
 

@@ -413,6 +413,49 @@ static void spec_errors(void **state)
 	assert_non_null(strstr(e.msg, "smaller than one 512-byte sector"));
 }
 
+static void spec_ids(void **state)
+{
+	struct fixture *f = *state;
+	struct virtio_blk_spec s;
+	struct virtio_blk b;
+	struct errinfo e;
+	char spec[160];
+
+	assert_int_equal(virtio_blk_parse_spec("/d.img", &s, &e), 0);
+	assert_string_equal(s.path, "/d.img");
+	assert_string_equal(s.id, "");
+	assert_false(s.readonly);
+	assert_int_equal(virtio_blk_parse_spec("/d.img,id=root,ro", &s, &e), 0);
+	assert_string_equal(s.id, "root");
+	assert_true(s.readonly);
+	assert_int_equal(virtio_blk_parse_spec("/d.img,ro,id=data-1.x_y", &s, &e), 0);
+	assert_string_equal(s.id, "data-1.x_y");
+	assert_int_equal(virtio_blk_parse_spec("/d.img,id=abcdefghijklmnopqrstuvwxyz01234", &s, &e),
+			 0);
+	assert_int_equal(
+		virtio_blk_parse_spec("/d.img,id=abcdefghijklmnopqrstuvwxyz012345", &s, &e),
+		-EINVAL);
+	assert_non_null(strstr(e.msg, "bad id 'abcdefghijklmnopqrstuvwxyz012345'"));
+	assert_int_equal(virtio_blk_parse_spec("/d.img,id=", &s, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "bad id ''"));
+	assert_int_equal(virtio_blk_parse_spec("/d.img,id=9", &s, &e), -EINVAL);
+	assert_int_equal(virtio_blk_parse_spec("/d.img,id=a/b", &s, &e), -EINVAL);
+	assert_int_equal(virtio_blk_parse_spec("/d.img,id=a,id=b", &s, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "id given twice"));
+	assert_int_equal(virtio_blk_parse_spec("/d.img,ro,ro", &s, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "ro given twice"));
+	assert_int_equal(virtio_blk_parse_spec(",id=a", &s, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "no file name"));
+	assert_int_equal(virtio_blk_parse_spec("/d.img,", &s, &e), 0);
+
+	/* The id lands on the PCI function, where vm_pci_plug() looks. */
+	memset(&b, 0, sizeof(b));
+	snprintf(spec, sizeof(spec), "%s,id=scratch", f->path);
+	assert_int_equal(virtio_blk_init(&b, NULL, &f->t.mem, spec, &e), 0);
+	assert_string_equal(b.vp.pci.id, "scratch");
+	virtio_blk_exit(&b);
+}
+
 static int fake_kvm_ioctl(int fd, unsigned long req, void *arg)
 {
 	(void)fd;
@@ -498,6 +541,7 @@ int main(void)
 		T(wrong_direction),
 		cmocka_unit_test_setup_teardown(readonly_mode, setup_ro, teardown),
 		T(spec_errors),
+		T(spec_ids),
 		T(on_pci_bus_and_released),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

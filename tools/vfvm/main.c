@@ -25,8 +25,9 @@
 #include "spec.h"
 #include "vfio_pci.h"
 #include "vfvm.h"
-#include "virtio_pci.h"
+#include "virtio_blk.h"
 #include "virtio_net.h"
+#include "virtio_pci.h"
 #include "vm.h"
 
 #define MAX_DEVS 32
@@ -46,8 +47,9 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: vfvm run (--kernel FILE [--initrd FILE] [--cmdline STR] | --firmware "
 		"FILE)\n"
-		"                --mem SIZE [--cpus N] [--disk PATH[,ro]]... [--net "
-		"tap=NAME[,mac=M][,tx-coalesce=US]]...\n"
+		"                --mem SIZE [--cpus N] [--disk PATH[,ro][,id=ID]]...\n"
+		"                [--net "
+		"tap=NAME[,id=ID][,mac=M][,tx-coalesce=US][,failover=on]]...\n"
 		"                [--rng] [--device "
 		"BDF[,managed][,vf-token=UUID][,rom=on|off|FILE]]...\n"
 		"                [--hugetlb] [--cpu-affinity LIST]\n"
@@ -68,11 +70,16 @@ static void usage(FILE *f)
 		"  --mem SIZE           guest RAM: bytes, or with K, M, G suffix (plain number = "
 		"MiB)\n"
 		"  --cpus N             vCPUs, 1-%d (default 1)\n"
-		"  --disk PATH[,ro]     virtio-blk on a raw file or block device\n"
-		"  --net tap=NAME[,mac=M][,tx-coalesce=US]\n"
+		"  --disk PATH[,ro][,id=ID]\n"
+		"                       virtio-blk on a raw file or block device\n"
+		"  --net tap=NAME[,id=ID][,mac=M][,tx-coalesce=US][,failover=on]\n"
 		"                       virtio-net on an existing tap interface; while the guest\n"
 		"                       streams, transmit kicks wait up to US microseconds\n"
-		"                       (default %d, 0 = never) to go out in one batch\n"
+		"                       (default %d, 0 = never) to go out in one batch;\n"
+		"                       failover=on (needs mac=) makes it the standby of a VF\n"
+		"                       with that MAC (VIRTIO_NET_F_STANDBY)\n"
+		"  id=ID                the name the control API gives the device: 1-31 of\n"
+		"                       A-Z a-z 0-9 _ . - starting with a letter\n"
 		"  --rng                virtio-rng fed from the host's getrandom()\n"
 		"  --device BDF[,...]   pass a PCI device through with VFIO\n"
 		"  --hugetlb            back guest RAM with 2 MiB hugetlb pages\n"
@@ -266,16 +273,40 @@ static int parse_run(int argc, char **argv, struct opts *o)
 						   optarg);
 			o->cpus = (unsigned int)n;
 			break;
-		case O_DISK:
+		case O_DISK: {
+			struct virtio_blk_spec *spec;
+			struct errinfo e = {0};
+			int bad;
+
 			if (o->nr_disk == MAX_DEVS)
 				return usage_error("too many --disk (%s)", optarg);
+			/* syntax now (a typo is a usage error); the file is opened later */
+			spec = malloc(sizeof(*spec));
+			if (!spec) {
+				fprintf(stderr, "vfvm: out of memory\n");
+				return VM_EXIT_ERROR;
+			}
+			bad = virtio_blk_parse_spec(optarg, spec, &e) < 0;
+			free(spec);
+			if (bad)
+				return usage_error("%s%s%s", e.msg,
+						   e.hint[0] ? "\nvfvm: hint: " : "", e.hint);
 			o->disk[o->nr_disk++] = optarg;
 			break;
-		case O_NET:
+		}
+		case O_NET: {
+			struct virtio_net_spec spec;
+			struct errinfo e = {0};
+
 			if (o->nr_net == MAX_DEVS)
 				return usage_error("too many --net (%s)", optarg);
+			/* syntax now: a typo is a usage error, before any tap is opened */
+			if (virtio_net_parse_spec(optarg, &spec, &e) < 0)
+				return usage_error("%s%s%s", e.msg,
+						   e.hint[0] ? "\nvfvm: hint: " : "", e.hint);
 			o->net[o->nr_net++] = optarg;
 			break;
+		}
 		case O_DEVICE: {
 			struct vfio_pci_spec spec;
 			struct errinfo e = {0};
