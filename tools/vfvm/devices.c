@@ -13,6 +13,7 @@
 #include "dma.h"
 #include "pci_hotplug.h"
 #include "vfvm.h"
+#include "virtio_net.h"
 #include "vm.h"
 
 /* The id of the device in a slot that was empty in @before. */
@@ -39,8 +40,16 @@ int vfvm_add_device(struct vfvm_devices *x, enum api_dev_kind kind, const char *
 	switch (kind) {
 	case API_DEV_VFIO:
 		ret = vfio_pci__claim(vfvm_host(), spec, &claim, e);
-		if (!ret)
-			ret = vfio_pci__add(vm, claim, e);
+		if (ret < 0)
+			break;
+		if (*vfio_pci__failover(claim)) {
+			/* a failover primary: the pair decides when it goes in */
+			ret = vfvm_failover_add(x, claim, e);
+			if (!ret)
+				snprintf(id, API_DEV_ID_MAX, "%s", x->pairs[x->nr_pairs - 1].vf_id);
+			return ret;
+		}
+		ret = vfio_pci__add(vm, claim, e);
 		break;
 	case API_DEV_NET:
 		ret = virtio_net__add(vm, spec, e);
@@ -65,12 +74,31 @@ static int hook_add_device(void *opaque, enum api_dev_kind kind, const char *spe
 	return vfvm_add_device(opaque, kind, spec, id, e);
 }
 
+static int hook_failover(void *opaque, const char *net_id, bool plug, struct errinfo *e)
+{
+	return vfvm_failover_move(opaque, net_id, plug, e);
+}
+
 /* info: what the core does not know of a device. */
 static void hook_describe(void *opaque, struct pci_dev *d, struct json_object *o)
 {
 	struct vfvm_devices *x = opaque;
+	struct virtio_net *n = virtio_net__from_pci(d);
 	struct vfio_dma_stats st;
-	const char *backend;
+	const char *backend, *fo;
+	char buf[160];
+
+	if (n && (fo = virtio_net__failover_info(n))) {
+		json_object_object_add(o, "failover", json_object_new_string(fo));
+		if (vfvm_failover_describe(x, d->id, buf, sizeof(buf)))
+			json_object_object_add(o, "failover_primary", json_object_new_string(buf));
+	}
+	for (int i = 0; i < x->nr_pairs; i++)
+		if (x->pairs[i].claim && d->kind == PCI_DEV_VFIO &&
+		    !strcmp(x->pairs[i].vf_id, d->id)) {
+			snprintf(buf, sizeof(buf), "primary of %s", x->pairs[i].net_id);
+			json_object_object_add(o, "failover", json_object_new_string(buf));
+		}
 
 	if (d->kind == PCI_DEV_VFIO && vfio_pci__dma_stats(x->vm, &st, &backend) == 0) {
 		struct json_object *dma = json_object_new_object();
@@ -90,5 +118,6 @@ void vfvm_devices_hooks(struct vfvm_devices *x, struct api_hooks *h)
 	memset(h, 0, sizeof(*h));
 	h->opaque = x;
 	h->add_device = hook_add_device;
+	h->failover = hook_failover;
 	h->describe = hook_describe;
 }

@@ -412,16 +412,23 @@ static int unclaim_devices(struct vfio_pci **claim, int n)
  * is gone); a managed device left off its host driver is said, with what
  * to do, and makes vfvm's exit status 1.
  */
-static int destroy_vm(struct vm *vm)
+static int destroy_vm(struct vm *vm, struct vfvm_devices *devs)
 {
-	struct errinfo e;
-	int n;
+	struct errinfo e, fe = {0};
+	int n, nf;
 
 	vm_destroy(vm);
 	n = vm->release_failed;
 	e = vm->release_err;
+	/* failover primaries stay claimed until the VM is gone */
+	nf = vfvm_failover_exit(devs, &fe);
+	if (nf) {
+		fprintf(stderr, "vfvm: %d step%s of giving failover primaries back failed\n", nf,
+			nf == 1 ? "" : "s");
+		report(&fe);
+	}
 	if (!n)
-		return 0;
+		return nf ? -1 : 0;
 	fprintf(stderr, "vfvm: %d managed device%s not given back to the host\n", n,
 		n == 1 ? "" : "s");
 	report(&e);
@@ -628,18 +635,20 @@ static int cmd_run(int argc, char **argv)
 			(unsigned long long)(vm->mem.total >> 30), o.dev[0]);
 		vm->dma_progress = vfvm_dma_progress_print;
 	}
+	devs.vm = vm;
 	for (int i = 0; i < o.nr_dev; i++) {
 		struct vfio_pci *c = claim[i];
 
 		claim[i] = NULL; /* vfio_pci__add() owns it now, whatever happens */
-		if (vfio_pci__add(vm, c, &e))
+		/* a failover primary waits for the guest to accept STANDBY */
+		if (*vfio_pci__failover(c) ? vfvm_failover_add(&devs, c, &e)
+					   : vfio_pci__add(vm, c, &e))
 			goto err;
 	}
 	if (o.nr_dev)
 		vfvm_dma_stats_print(vm);
 	if (o.irq_report && irq_watch_start(vm, &irqw, &e))
 		goto err;
-	devs.vm = vm;
 	vfvm_devices_hooks(&devs, &hooks);
 	if (o.api_socket && api_server_start(vm, o.api_socket, &hooks, &e))
 		goto err;
@@ -666,14 +675,14 @@ static int cmd_run(int argc, char **argv)
 	else if (ret == VM_EXIT_SIGNAL)
 		fprintf(stderr, "vfvm: %s\n", vm->exit_reason);
 	vfvm_irq_steer_warning_print(vm);
-	if (destroy_vm(vm) < 0)
+	if (destroy_vm(vm, &devs) < 0)
 		ret = VM_EXIT_ERROR;
 	if (irqw.fd >= 0)
 		close(irqw.fd);
 	free(vm);
 	return ret;
 err:
-	destroy_vm(vm);
+	destroy_vm(vm, &devs);
 err_free:
 	report(&e);
 	unclaim_devices(claim, o.nr_dev);

@@ -8,18 +8,59 @@
 
 #include "api.h"
 #include "log.h"
+#include "vf_mac.h"
 #include "vfio_pci.h"
+#include "vflink.h"
 
 struct vm;
 
+/* A virtio-net failover pair (failover.c): where its VF primary is. */
+enum vfvm_failover_state {
+	FO_WAIT_STANDBY, /* claimed, waiting for the guest to accept STANDBY */
+	FO_PLUGGED,
+	FO_UNPLUGGING, /* failover-unplug asked the guest */
+	FO_UNPLUGGED, /* the guest let go; traffic on virtio */
+};
+#define VFVM_MAX_FAILOVER 8
+struct vfvm_failover {
+	char net_id[32];
+	char vf_id[32];
+	uint8_t mac[6]; /* the standby's MAC, which the primary carries */
+	struct vfio_pci *claim; /* the VF, on vfio-pci for the VM's life; NULL: pair ended */
+	struct vf_mac_lease lease;
+	enum vfvm_failover_state state;
+};
+
 /*
- * The devices of a running VM as the front end manages them (devices.c):
- * the control API's add-device and info hooks.
+ * The devices of a running VM as the front end manages them (devices.c,
+ * failover.c): the control API's hooks.
  */
 struct vfvm_devices {
 	struct vm *vm;
+	struct vflink *nl; /* VF MACs of failover primaries; opened with the first pair */
+	struct vfvm_failover pairs[VFVM_MAX_FAILOVER];
+	int nr_pairs;
 };
 void vfvm_devices_hooks(struct vfvm_devices *x, struct api_hooks *h);
+/*
+ * A claimed VF with failover=NET becomes the primary of virtio-net NET (which
+ * must exist, with failover=on): refused (and unclaimed) when NET is not
+ * such a standby, the VF is not a NIC or its PF cannot set its MAC to the
+ * standby's.  It is plugged when the guest accepts STANDBY (now, when it
+ * has already).  Takes the claim in every case.
+ */
+int vfvm_failover_add(struct vfvm_devices *x, struct vfio_pci *claim, struct errinfo *e);
+/* failover-unplug (@plug_back false) and failover-replug of NET's primary. */
+int vfvm_failover_move(struct vfvm_devices *x, const char *net_id, bool plug_back,
+		       struct errinfo *e);
+/* "primary vf0 (BDF) plugged" for info, or NULL when @net_id has no pair. */
+const char *vfvm_failover_describe(struct vfvm_devices *x, const char *net_id, char *buf,
+				   size_t size);
+/*
+ * After vm_destroy(): every primary gets its MAC back and goes back to its
+ * host driver.  Returns how many steps failed, @e the first.
+ */
+int vfvm_failover_exit(struct vfvm_devices *x, struct errinfo *e);
 /* add-device: create the device @spec describes (@kind) in the running VM; @id gets its id. */
 int vfvm_add_device(struct vfvm_devices *x, enum api_dev_kind kind, const char *spec,
 		    char id[API_DEV_ID_MAX], struct errinfo *e);
