@@ -92,7 +92,7 @@ guest_says "hotplug: the slot is empty after the eject" 'hotplug: ejected; empty
 ctl_case "hotplug: info no longer lists d1" 0 '^devices: 1$' -- "$S" info
 ctl_case "hotplug: removing d1 again: no such id" 1 "no device has id 'd1'" -- \
 	"$S" remove-device d1
-ctl_case "hotplug: add-device d2 reuses the freed space" 0 '^added d2$' -- \
+ctl_case "hotplug: add-device d2 after d1 left" 0 '^added d2$' -- \
 	"$S" add-device --disk "$dir/d2.img,id=d2"
 guest_says "hotplug: the guest sees d2" 'hotplug: plugged slot .* vendor 0x1af4'
 ctl_case "hotplug: remove-device times out when the guest does not let go" 1 \

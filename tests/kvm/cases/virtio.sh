@@ -77,11 +77,11 @@ case_run "virtio hostile: bad head -> DEVICE_NEEDS_RESET, works after reset" 3 \
 case_run "virtio_blk: missing image named in the error" 1 \
 	'--disk: open /nonexistent/vfvm.img: No such file or directory' -- \
 	"$VFVM" "${R[@]}" "$G/virtio_blk.bin" --disk /nonexistent/vfvm.img
-case_run "virtio_blk: unknown --disk option" 1 "unknown option 'rx'" -- \
+case_run "virtio_blk: unknown --disk option (usage error)" 2 "unknown option 'rx'" -- \
 	"$VFVM" "${R[@]}" "$G/virtio_blk.bin" --disk "$img,rx"
-case_run "virtio_net: multicast MAC refused" 1 "bad MAC address '01:00:5e:00:00:01'" -- \
+case_run "virtio_net: multicast MAC refused (usage error)" 2 "bad MAC address '01:00:5e:00:00:01'" -- \
 	"$VFVM" "${R[@]}" "$G/virtio_net.bin" --net tap=vt0,mac=01:00:5e:00:00:01
-case_run "virtio_net: --net without a tap name" 1 'no tap name' -- \
+case_run "virtio_net: --net without a tap name (usage error)" 2 'no tap name' -- \
 	"$VFVM" "${R[@]}" "$G/virtio_net.bin" --net mac=52:54:00:00:00:01
 
 # --- virtio-net: ARP + ICMP echo with the host stack behind a tap, in a private netns
