@@ -50,22 +50,31 @@ S=$w/api.sock
 cat > "$w/l2.sh" << 'EOF'
 word() { read -r -t 300 w && [ "$w" = "$1" ]; }
 ip link set lo up
-# the standby is <master>nsby; the primary is the igbvf netdev enslaved to the master
+# The standby is the virtio netdev enslaved to a master (the failover netdev,
+# on the same virtio device but with no master of its own); the primary is
+# the igbvf netdev enslaved to the same master.  No names assumed.
+drv() { basename "$(readlink "/sys/class/net/$1/device/driver" 2> /dev/null)"; }
+up() { basename "$(readlink "/sys/class/net/$1/master" 2> /dev/null)"; }
 find_pair() {
-	sb=""; pri=""
-	for d in /sys/class/net/*nsby; do [ -e "$d" ] && sb=$(basename "$d"); done
-	[ -n "$sb" ] || return 1
-	ma=${sb%nsby}
+	sb=""; pri=""; ma=""
 	for d in /sys/class/net/*; do
-		[ "$(basename "$(readlink "$d/device/driver" 2> /dev/null)")" = igbvf ] || continue
-		[ "$(basename "$(readlink "$d/master" 2> /dev/null)")" = "$ma" ] && pri=$(basename "$d")
+		d=$(basename "$d")
+		[ "$(drv "$d")" = virtio_net ] && [ -e "/sys/class/net/$d/master" ] && sb=$d && ma=$(up "$d")
+	done
+	[ -n "$sb" ] || return 1
+	for d in /sys/class/net/*; do
+		d=$(basename "$d")
+		[ "$(drv "$d")" = igbvf ] && [ "$(up "$d")" = "$ma" ] && pri=$d
 	done
 	[ -n "$pri" ]
 }
 i=0
 while ! find_pair && [ "$i" -lt 240 ]; do sleep 0.5; i=$((i + 1)); done
 if ! find_pair; then
-	echo "L2-FAILOVER none: $(ls /sys/class/net)"; dmesg | grep -iE 'failover|igbvf|virtio' | tail -n 5
+	echo "L2-FAILOVER none: $(ls /sys/class/net | tr '\n' ' ') standby=$sb master=$ma"
+	for d in /sys/class/net/*; do echo "L2-NETDEV $(basename "$d") $(drv "$(basename "$d")") master=$(up "$(basename "$d")")"; done
+	dmesg | grep -iE 'failover|igbvf|virtio|acpiphp' | tail -n 8 | sed 's/^/L2-DMESG /'
+	grep -E 'virtio|net_failover|failover' /proc/modules | sed 's/^/L2-MOD /' 
 	exit 1
 fi
 echo "L2-FAILOVER master=$ma standby=$sb primary=$pri" \
@@ -115,7 +124,10 @@ ms() { awk '{printf "%d", $1 * 1000}' /proc/uptime; }
 if l2_wait 'L2-FAILOVER master' && grep -Eq "L2-FAILOVER master=.* macs=$M $M $M" "$w/l2.log"; then
 	pass vfvm-failover-pair
 else
-	fail vfvm-failover-pair "L2 has no failover master/standby/primary with one MAC: $(grep -E 'L2-FAILOVER' "$w/l2.log") $(tail -n 3 "$w/vfvm.err")"
+	fail vfvm-failover-pair "L2 has no failover master/standby/primary with one MAC"
+	grep -E 'L2-' "$w/l2.log" | head -n 30
+	tail -n 10 "$w/vfvm.err"
+	vfvm ctl "$S" info
 	kill "$vpid" 2> /dev/null
 	wait "$vpid"
 	run vfctl vfs "$pf" 0
