@@ -754,8 +754,15 @@ static void vp_close(struct vfio_pci *vp, bool keep, struct give_back_result *r)
 		}
 	}
 	vp->sh = NULL;
-	if (!keep) {
+	/*
+	 * After a REQ the host is unbinding the device itself (or removing
+	 * it): binding it back to its old driver would undo what the host
+	 * asked for, so it is left to the host.
+	 */
+	if (!keep && !vp->req_pending) {
 		give_back_saved(vp->root, vp->state_dir, vp->saved, vp->nr_saved, r);
+		vp->nr_saved = 0;
+	} else if (!keep) {
 		vp->nr_saved = 0;
 	}
 

@@ -6,7 +6,10 @@
 #  - info lists it with its host BDF;
 #  - remove-device vf0 waits for L2 to let go, and the VF is back on the
 #    host's nvme driver; L2 keeps running and no longer has the disk;
-#  - the same with a virtio-blk disk whose contents L2 checks;
+#  - the host unbinding a hot-added VF from vfio-pci (VFIO REQ) unplugs it
+#    from L2, which runs on;
+#  - a virtio-net and a virtio-blk disk (whose contents L2 checks) added and
+#    removed;
 #  - bad input: a device the host uses, an unknown id, removing twice.
 # Every step waits on what it needs (L2's console lines, the host driver),
 # with a bound, never on time alone.  remove-device latencies are printed.
@@ -53,6 +56,23 @@ else
 fi
 word nvme-removed || { echo "L2-NO-WORD nvme-removed"; exit 1; }
 if wait_dev ! /dev/nvme0n1; then echo "L2-NVME-GONE"; else echo "L2-NVME-STILL-THERE"; fi
+word nvme2-added || { echo "L2-NO-WORD nvme2-added"; exit 1; }
+wait_dev /dev/nvme0n1 && echo "L2-NVME2-THERE"
+word req-done || { echo "L2-NO-WORD req-done"; exit 1; }
+if wait_dev ! /dev/nvme0n1; then echo "L2-NVME2-GONE"; else echo "L2-NVME2-STILL-THERE"; fi
+word net-added || { echo "L2-NO-WORD net-added"; exit 1; }
+vnet() {
+	for d in /sys/class/net/*; do
+		[ "$(basename "$(readlink "$d/device/driver" 2> /dev/null)")" = virtio_net ] && basename "$d"
+	done
+}
+i=0
+while [ -z "$(vnet)" ] && [ "$i" -lt 120 ]; do sleep 0.5; i=$((i + 1)); done
+echo "L2-NET $(vnet) $(cat "/sys/class/net/$(vnet)/address" 2> /dev/null)"
+word net-removed || { echo "L2-NO-WORD net-removed"; exit 1; }
+i=0
+while [ -n "$(vnet)" ] && [ "$i" -lt 120 ]; do sleep 0.5; i=$((i + 1)); done
+[ -z "$(vnet)" ] && echo "L2-NET-GONE"
 word disk-added || { echo "L2-NO-WORD disk-added"; exit 1; }
 want=$rest
 wait_dev /dev/vda || { echo "L2-DISK-NONE"; exit 1; }
@@ -143,6 +163,51 @@ if l2_wait L2-NVME-GONE; then
 else
 	fail vfvm-hotplug-guest-let-go "L2 still has the disk: $(grep L2- "$w/l2.log" | tail -n 2)"
 fi
+
+# --- the host asks for a device back (VFIO REQ): unplugged, the VM runs on
+timeout 100 vfvm ctl "$S" events > "$w/events" 2>&1 &
+epid=$!
+run vfvm ctl "$S" add-device "$vf,managed,id=vf1"
+echo nvme2-added >&7
+if l2_wait L2-NVME2-THERE; then
+	echo "lab# echo $vf > /sys/bus/pci/drivers/vfio-pci/unbind   (while L2 uses it)"
+	t0=$(ms)
+	timeout 120 sh -c "echo $vf > /sys/bus/pci/drivers/vfio-pci/unbind"
+	ust=$?
+	t1=$(ms)
+	echo "the unbind returned $ust after $((t1 - t0)) ms"
+	echo req-done >&7
+	if [ "$ust" = 0 ] && l2_wait L2-NVME2-GONE && alive && [ -z "$(lab_driver "$vf")" ] &&
+		lab_wait "grep -q 'device-req device=vf1' '$w/events' && grep -q 'device-removed device=vf1' '$w/events'" 30; then
+		pass vfvm-hotplug-req-unplugs
+	else
+		fail vfvm-hotplug-req-unplugs "unbind exit $ust; VF driver '$(lab_driver "$vf")'; events: $(tr '\n' ';' < "$w/events")"
+	fi
+	run vfctl restore "$vf"
+	lab_wait "lab_nvme_live $vf" 30
+else
+	fail vfvm-hotplug-req-unplugs "L2 never saw the second hot-add of $vf"
+	echo req-done >&7
+fi
+kill "$epid" 2> /dev/null
+
+# --- virtio-net
+say ip tuntap add dev hp0 mode tap
+run vfvm ctl "$S" add-device "id=n1,tap=hp0,mac=52:54:00:68:00:01"
+echo net-added >&7
+if [ "$RC" = 0 ] && l2_wait 'L2-NET eth[0-9]* 52:54:00:68:00:01'; then
+	pass vfvm-hotplug-net
+else
+	fail vfvm-hotplug-net "add-device of a virtio-net: exit $RC, '$OUT'; L2: $(grep L2-NET "$w/l2.log")"
+fi
+run vfvm ctl "$S" remove-device n1
+echo net-removed >&7
+if [ "$RC" = 0 ] && l2_wait L2-NET-GONE; then
+	pass vfvm-hotplug-net-removed
+else
+	fail vfvm-hotplug-net-removed "exit $RC, '$OUT'"
+fi
+say ip link del hp0
 
 # --- virtio-blk
 run vfvm ctl "$S" add-device --disk "$w/disk.img,id=d1"
