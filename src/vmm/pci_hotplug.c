@@ -137,7 +137,11 @@ static bool on_bus(struct vm *vm, const struct pci_dev *d)
 	return on;
 }
 
-/* Off the bus, event, release: before the vCPUs run, so nothing can be in a BAR. */
+/*
+ * Off the bus, release, event: before the vCPUs run, so nothing can be in a
+ * BAR.  The event comes last so that whoever waits for it (remove-device)
+ * hears once the device is released (a managed one back on its driver).
+ */
 static void remove_dev(struct vm *vm, struct pci_dev *d)
 {
 	char id[PCI_DEV_ID_MAX];
@@ -146,9 +150,9 @@ static void remove_dev(struct vm *vm, struct pci_dev *d)
 		return;
 	/* release may free @d */
 	snprintf(id, sizeof(id), "%s", d->id);
-	vm_event(vm, "device-removed", id, NULL);
 	if (d->release)
 		d->release(d);
+	vm_event(vm, "device-removed", id, NULL);
 }
 
 /* B0EJ (vCPU thread): the guest let go of these slots. */
@@ -246,9 +250,10 @@ static void eject_handler(int fd, uint32_t events, void *opaque)
 		if (!gone[i])
 			continue;
 		snprintf(id, sizeof(id), "%s", gone[i]->id);
-		vm_event(vm, "device-removed", id, NULL);
+		/* released first: remove-device answers once the device is back */
 		if (gone[i]->release)
 			gone[i]->release(gone[i]);
+		vm_event(vm, "device-removed", id, NULL);
 	}
 }
 
