@@ -95,7 +95,7 @@ echo replugged >&7
 vm_says 'guest: pinged through the VF again'
 echo "(tap fotap received $(rx) packets from the guest so far)"
 say vfvm ctl "$S" remove-device vf0
-say vfctl show "$vf"
+say vfctl list "$igb"
 echo removed >&7
 exec 7>&-
 wait "$vpid"
