@@ -640,6 +640,9 @@ static void api_server_stop(void *opaque)
 	json_object_object_add(f, "status", json_object_new_int(vm->exit_status));
 	json_object_object_add(f, "reason", json_object_new_string(vm->exit_reason));
 	vm->event_cb = NULL;
+	/* vfvm does not reboot a guest: a reset ends the VM, said before it goes */
+	if (vm->exit_status == VM_EXIT_RESET)
+		broadcast_event(s, "guest-reset", NULL);
 	broadcast_event(s, "shutdown", f);
 	for (c = s->clients; c; c = n) {
 		n = c->next;

@@ -178,7 +178,8 @@ int vfvm_failover_add(struct vfvm_devices *x, struct vfio_pci *claim, struct err
 	x->nr_pairs++;
 	p->claim = claim;
 	snprintf(p->net_id, sizeof(p->net_id), "%s", net_id);
-	snprintf(p->vf_id, sizeof(p->vf_id), "%s", *vfio_pci__id(claim) ? vfio_pci__id(claim) : bdf);
+	snprintf(p->vf_id, sizeof(p->vf_id), "%s",
+		 *vfio_pci__id(claim) ? vfio_pci__id(claim) : bdf);
 	p->state = FO_WAIT_STANDBY;
 	vfio_pci__keep_claim(claim, on_released, x);
 	virtio_net__set_failover_cb(n, on_standby, x);
@@ -220,7 +221,8 @@ int vfvm_failover_move(struct vfvm_devices *x, const char *net_id, bool plug_bac
 		d = vm_pci_find(x->vm, vfio_pci__id(p->claim));
 		if (!d || pci_hotplug__request_unplug(x->vm, d, e) < 0) {
 			if (!d)
-				err_set(e, ENOENT, "failover-unplug %s: its primary is not on the bus",
+				err_set(e, ENOENT,
+					"failover-unplug %s: its primary is not on the bus",
 					net_id);
 			return -EIO;
 		}

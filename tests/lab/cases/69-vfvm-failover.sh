@@ -116,6 +116,29 @@ EOF
 lab_l2_initrd "$w/l2.sh" "$w/initrd"
 rxp() { cat /sys/class/net/fotap/statistics/rx_packets; }
 
+# refused at start, naming the device, and nothing left changed
+run timeout 120 vfvm run --kernel /lab/l2/bzImage --initrd "$w/initrd" --mem 256M \
+	--net "id=n0,tap=fotap,mac=$M,failover=on" --device "$vf,managed,id=vf0,failover=n9"
+if [ "$RC" = 1 ] && echo "$OUT" | grep -q -- "--device $vf,failover=n9: no --net with id=n9,failover=on" &&
+	[ "$(lab_driver "$vf")" = "$orig" ]; then
+	pass vfvm-failover-mismatched-ids-refused
+else
+	fail vfvm-failover-mismatched-ids-refused "exit $RC; $vf on '$(lab_driver "$vf")'"
+fi
+if lab_nvme_one_vf vfvm-failover-not-a-nic; then
+	run timeout 120 vfvm run --kernel /lab/l2/bzImage --initrd "$w/initrd" --mem 256M \
+		--net "id=n0,tap=fotap,mac=$M,failover=on" --device "$vf,managed,failover=n0"
+	if [ "$RC" = 1 ] && echo "$OUT" | grep -q "a failover primary must be a NIC" &&
+		echo "$OUT" | grep -q "$vf" && lab_wait "lab_nvme_live $vf" 20; then
+		pass vfvm-failover-not-a-nic-refused
+	else
+		fail vfvm-failover-not-a-nic-refused "exit $RC; $vf on '$(lab_driver "$vf")'"
+	fi
+	run vfctl vfs "$pf" 0
+fi
+pf=$(lab_igb_pf)
+vf=$(lab_vf "$pf" 0)
+
 rm -f "$w/console.in"
 mkfifo "$w/console.in"
 echo "lab# vfvm run ... --net id=n0,tap=fotap,mac=$M,failover=on --device $vf,managed,id=vf0,failover=n0 --api-socket $S"
