@@ -146,10 +146,14 @@ static void print_info(struct json_object *r)
 
 		const char *fo = str_field(d, "failover"), *unplug = str_field(d, "unplug");
 
+		const char *prim = str_field(d, "failover_primary");
+
 		printf("  %-12s %-12s guest %s%s%s%s%s%s\n", str_field(d, "id") ?: "?",
 		       str_field(d, "kind") ?: "?", str_field(d, "guest_bdf") ?: "?",
 		       host ? "  host " : "", host ? host : "", fo ? "  failover " : "",
 		       fo ? fo : "", unplug ? "  (unplug requested)" : "");
+		if (prim)
+			printf("  %-12s %s\n", "", prim);
 	}
 }
 
