@@ -58,3 +58,24 @@ tap_netns() {
 		ip -n "$1" tuntap add dev vt0 mode tap && ip -n "$1" addr add 10.0.2.1/24 dev vt0 &&
 		ip -n "$1" link set vt0 up
 }
+
+# wait_for PATTERN FILE: up to 90 s for a line (the lab's L1 may be slow)
+wait_for() {
+	local i
+	for ((i = 0; i < 900; i++)); do
+		grep -q -- "$1" "$2" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# ctl_case NAME WANT_STATUS PATTERN... -- ARGS...: `$VFVM ctl ARGS` through case_run
+# shellcheck disable=SC2154 # $VFVM is set by the sourcing script
+ctl_case() {
+	local name=$1 want=$2
+	shift 2
+	local pats=()
+	while [ "$1" != "--" ]; do pats+=("$1"); shift; done
+	shift
+	case_run "$name" "$want" "${pats[@]}" -- "$VFVM" ctl "$@"
+}

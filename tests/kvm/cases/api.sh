@@ -28,16 +28,6 @@ trap cleanup EXIT
 need_kvm
 need_files "$VFVM" "$G/acpi_button.bin"
 
-# wait_for PATTERN FILE: up to 90 s for a line (the lab's L1 may be slow)
-wait_for() {
-	local i
-	for ((i = 0; i < 900; i++)); do
-		grep -q -- "$1" "$2" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # start: vfvm in the background with the API at $S, ready when the guest waits
 start_vm() {
 	: >"$log"
@@ -45,16 +35,6 @@ start_vm() {
 		>"$log" 2>&1 </dev/null &
 	vm_pid=$!
 	wait_for 'waiting for the power button' "$log" && [ -S "$S" ]
-}
-
-# ctl_case NAME WANT_STATUS PATTERN... -- ARGS...: `vfvm ctl ARGS`
-ctl_case() {
-	local name=$1 want=$2
-	shift 2
-	local pats=()
-	while [ "$1" != "--" ]; do pats+=("$1"); shift; done
-	shift
-	case_run "$name" "$want" "${pats[@]}" -- "$VFVM" ctl "$@"
 }
 
 # --- run 1: info, pause/resume, events, powerdown -> the guest powers off (0)

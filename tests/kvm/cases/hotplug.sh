@@ -30,26 +30,6 @@ trap cleanup EXIT
 need_kvm
 need_files "$VFVM" "$G/hotplug.bin"
 
-# wait_for PATTERN FILE: up to 90 s for a line (the lab's L1 may be slow)
-wait_for() {
-	local i
-	for ((i = 0; i < 900; i++)); do
-		grep -q -- "$1" "$2" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# ctl_case NAME WANT_STATUS PATTERN... -- ARGS...: `vfvm ctl ARGS`
-ctl_case() {
-	local name=$1 want=$2
-	shift 2
-	local pats=()
-	while [ "$1" != "--" ]; do pats+=("$1"); shift; done
-	shift
-	case_run "$name" "$want" "${pats[@]}" -- "$VFVM" ctl "$@"
-}
-
 # guest_says NAME PATTERN: the guest printed PATTERN
 guest_says() {
 	if wait_for "$2" "$log"; then

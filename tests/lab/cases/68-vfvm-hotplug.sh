@@ -95,11 +95,6 @@ timeout 900 vfvm run --kernel /lab/l2/bzImage --initrd "$w/initrd" \
 vpid=$!
 exec 7> "$w/console.in"
 trap '' PIPE
-# shellcheck disable=SC2317 # called through lab_wait's eval
-alive() { kill -0 "$vpid" 2> /dev/null; }
-# l2_wait PATTERN: up to 300 s for L2 to print it (or vfvm to end)
-l2_wait() { lab_wait "grep -q '$1' '$w/l2.log' || ! alive" 300 && grep -q "$1" "$w/l2.log"; }
-ms() { awk '{printf "%d", $1 * 1000}' /proc/uptime; }
 
 if ! l2_wait L2-READY; then
 	fail vfvm-hotplug-boot "L2 never got ready (vfvm: $(tail -n 3 "$w/vfvm.err"))"
@@ -136,9 +131,9 @@ if [ "$RC" = 1 ] && echo "$OUT" | grep -q "$e is bound to e1000e, not vfio-pci" 
 else
 	fail vfvm-hotplug-host-used-refused "add-device $e (on e1000e): exit $RC, want 1 naming its driver"
 fi
-t0=$(ms)
+t0=$(uptime_ms)
 run vfvm ctl "$S" remove-device vf0 --timeout 120
-t1=$(ms)
+t1=$(uptime_ms)
 echo "remove-device of an NVMe VF took $((t1 - t0)) ms"
 if [ "$RC" = 0 ] && [ "$OUT" = "removed vf0" ]; then
 	pass vfvm-hotplug-remove-vf
@@ -171,13 +166,13 @@ run vfvm ctl "$S" add-device "$vf,managed,id=vf1"
 echo nvme2-added >&7
 if l2_wait L2-NVME2-THERE; then
 	echo "lab# echo $vf > /sys/bus/pci/drivers/vfio-pci/unbind   (while L2 uses it)"
-	t0=$(ms)
+	t0=$(uptime_ms)
 	timeout 120 sh -c "echo $vf > /sys/bus/pci/drivers/vfio-pci/unbind"
 	ust=$?
-	t1=$(ms)
+	t1=$(uptime_ms)
 	echo "the unbind returned $ust after $((t1 - t0)) ms"
 	echo req-done >&7
-	if [ "$ust" = 0 ] && l2_wait L2-NVME2-GONE && alive && [ -z "$(lab_driver "$vf")" ] &&
+	if [ "$ust" = 0 ] && l2_wait L2-NVME2-GONE && vm_alive && [ -z "$(lab_driver "$vf")" ] &&
 		lab_wait "grep -q 'device-req device=vf1' '$w/events' && grep -q 'device-removed device=vf1' '$w/events'" 30; then
 		pass vfvm-hotplug-req-unplugs
 	else
@@ -222,9 +217,9 @@ if l2_wait 'L2-DISK ok'; then
 else
 	fail vfvm-hotplug-disk "L2 did not read the hot-added disk right: $(grep L2- "$w/l2.log" | tail -n 2)"
 fi
-t0=$(ms)
+t0=$(uptime_ms)
 run vfvm ctl "$S" remove-device d1
-t1=$(ms)
+t1=$(uptime_ms)
 echo "remove-device of a virtio-blk disk took $((t1 - t0)) ms"
 if [ "$RC" = 0 ] && [ "$OUT" = "removed d1" ]; then
 	pass vfvm-hotplug-remove-disk

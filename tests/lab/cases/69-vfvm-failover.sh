@@ -37,12 +37,7 @@ vf=$(lab_vf "$pf" 0)
 lab_wait "[ -e /sys/bus/pci/devices/$vf/iommu_group ]" 10
 orig=$(lab_driver "$vf")
 M=52:54:00:fa:11:01
-say ip link add fobr type bridge
-say ip tuntap add dev fotap mode tap
-say ip link set "$n" master fobr
-say ip link set fotap master fobr
-say ip link set fobr up
-say ip link set fotap up
+lab_failover_net_up "$n"
 w=/tmp/vfvm-failover
 mkdir -p "$w"
 S=$w/api.sock
@@ -149,10 +144,6 @@ timeout 900 vfvm run --kernel /lab/l2/bzImage --initrd "$w/initrd" \
 vpid=$!
 exec 7> "$w/console.in"
 trap '' PIPE
-# shellcheck disable=SC2317 # called through lab_wait's eval
-alive() { kill -0 "$vpid" 2> /dev/null; }
-l2_wait() { lab_wait "grep -q '$1' '$w/l2.log' || ! alive" 300 && grep -q "$1" "$w/l2.log"; }
-ms() { awk '{printf "%d", $1 * 1000}' /proc/uptime; }
 
 if l2_wait 'L2-FAILOVER master' && grep -Eq "L2-FAILOVER master=.* macs=$M $M $M" "$w/l2.log"; then
 	pass vfvm-failover-pair
@@ -183,9 +174,9 @@ if [ "${vfping:-0}" -ge 15 ] && [ $((r1 - r0)) -le 2 ]; then
 else
 	fail vfvm-failover-traffic-on-vf "pings ${vfping:-none}/20, tap rx rose by $((r1 - r0))"
 fi
-t0=$(ms)
+t0=$(uptime_ms)
 run vfvm ctl "$S" failover-unplug n0 --timeout 120
-t1=$(ms)
+t1=$(uptime_ms)
 echo "failover-unplug took $((t1 - t0)) ms"
 if [ "$RC" = 0 ] && echo "$OUT" | grep -q 'n0: primary unplugged'; then
 	pass vfvm-failover-unplug
@@ -246,8 +237,7 @@ if [ "$st" = 0 ] && [ "$(lab_driver "$vf")" = "$orig" ] && [ "$mac_now" != "$M" 
 else
 	fail vfvm-failover-given-back "vfvm exit $st; $vf on '$(lab_driver "$vf")' (was '$orig'); VF MAC $mac_now"
 fi
-say ip link del fobr
-say ip link del fotap
+lab_failover_net_down
 run vfctl vfs "$pf" 0
 say ip link set "$n" down
 rm -rf "$w"

@@ -196,3 +196,27 @@ lab_l2_initrd() {
 	cat /lab/l2/initrd "$d/extra.gz" > "$2"
 	rm -rf "$d"
 }
+
+# A VM in the background (its pid in $vpid, its console in $w/l2.log):
+# vm_alive, l2_wait PATTERN (up to 300 s for the console to show it, or
+# vfvm to end), and uptime_ms for latencies.
+# shellcheck disable=SC2154 # $vpid and $w are set by the case
+vm_alive() { kill -0 "$vpid" 2> /dev/null; }
+# shellcheck disable=SC2154
+l2_wait() { lab_wait "grep -q '$1' '$w/l2.log' || ! vm_alive" 300 && grep -q "$1" "$w/l2.log"; }
+uptime_ms() { awk '{printf "%d", $1 * 1000}' /proc/uptime; }
+
+# Failover lab network: bridge fobr joins PF netdev $1 and tap fotap, so a
+# guest reaches QEMU's user-mode network through a VF or through virtio.
+lab_failover_net_up() {
+	say ip link add fobr type bridge
+	say ip tuntap add dev fotap mode tap
+	say ip link set "$1" master fobr
+	say ip link set fotap master fobr
+	say ip link set fobr up
+	say ip link set fotap up
+}
+lab_failover_net_down() {
+	say ip link del fobr
+	say ip link del fotap
+}

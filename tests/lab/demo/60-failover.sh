@@ -56,12 +56,7 @@ lab_l2_initrd "$w/l2.sh" "$w/initrd"
 rx() { cat /sys/class/net/fotap/statistics/rx_packets; }
 
 echo "=== Driving a running VM: a VF hot-added as the failover primary of a virtio NIC ==="
-say ip link add fobr type bridge
-say ip tuntap add dev fotap mode tap
-say ip link set "$n" master fobr
-say ip link set fotap master fobr
-say ip link set fobr up
-say ip link set fotap up
+lab_failover_net_up "$n"
 echo "lab# vfvm run --kernel /lab/l2/bzImage --initrd $w/initrd --mem 256M --cpus 1 \\"
 echo "       --net id=n0,tap=fotap,mac=$M,failover=on --api-socket $S &"
 rm -f "$w/console.in"
@@ -73,13 +68,11 @@ timeout 600 vfvm run --kernel /lab/l2/bzImage --initrd "$w/initrd" \
 vpid=$!
 exec 7> "$w/console.in"
 trap '' PIPE
-# shellcheck disable=SC2317 # called through lab_wait's eval
-alive() { kill -0 "$vpid" 2> /dev/null; }
-vm_says() { lab_wait "grep -q '$1' '$w/vm.log' || ! alive" 300; }
-lab_wait "[ -S $S ] || ! alive" 60
+vm_says() { lab_wait "grep -q '$1' '$w/vm.log' || ! vm_alive" 300; }
+lab_wait "[ -S $S ] || ! vm_alive" 60
 timeout 300 vfvm ctl "$S" events > "$w/events" 2>&1 &
 epid=$!
-lab_wait "vfvm ctl $S info --json | grep -q '\"failover\":\"standby-acked\"' || ! alive" 300
+lab_wait "vfvm ctl $S info --json | grep -q '\"failover\":\"standby-acked\"' || ! vm_alive" 300
 say vfvm ctl "$S" info
 say vfvm ctl "$S" add-device "$vf,managed,id=vf0,failover=n0"
 echo primary-added >&7
@@ -106,8 +99,7 @@ echo "(vfvm exit status $st)"
 kill "$epid" 2> /dev/null
 echo "# vfvm ctl $S events, as it printed them:"
 cat "$w/events"
-say ip link del fobr
-say ip link del fotap
+lab_failover_net_down
 rm -rf "$w"
 if [ "$st" = 0 ] && [ "$(lab_driver "$vf")" = igbvf ]; then
 	echo "PASS demo-failover"
