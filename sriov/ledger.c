@@ -290,7 +290,7 @@ static int parse_vf(struct json_object *o, struct ledger_pf *p)
 static int parse_pf(struct json_object *o, struct ledger *l)
 {
 	struct json_object *vfs;
-	char bdf[CONFIG_BDF_LEN], canon[BDF_LEN];
+	char bdf[64], canon[BDF_LEN]; /* room for a bad one, to name it */
 	struct ledger_pf *p;
 	int r;
 

@@ -29,8 +29,9 @@ static int check_dir(int fd, const char *path, struct errinfo *e)
 			"state directory %s is owned by uid %u, not by root or uid %u; refusing "
 			"to trust it",
 			path, (unsigned int)st.st_uid, (unsigned int)me);
-		err_hint(e, "chown %u %s (and check who changed it), or name another with "
-			    "--state-dir",
+		err_hint(e,
+			 "chown %u %s (and check who changed it), or name another with "
+			 "--state-dir",
 			 (unsigned int)me, path);
 		return -EPERM;
 	}
@@ -56,12 +57,13 @@ static int open_dir_nofollow(int dirfd, const char *name, const char *path, stru
 		return fd;
 	if (errno == ENOENT)
 		return err_set(e, ENOENT, "state directory %s does not exist", path);
-	if ((errno == ELOOP || errno == ENOTDIR) && !fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) &&
-	    S_ISLNK(st.st_mode)) {
+	if ((errno == ELOOP || errno == ENOTDIR) &&
+	    !fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) && S_ISLNK(st.st_mode)) {
 		err_set(e, ELOOP, "state directory %s is a symbolic link; refusing to follow it",
 			path);
-		err_hint(e, "name the real directory (--state-dir $(readlink -f %s)) or replace "
-			    "the link by a directory",
+		err_hint(e,
+			 "name the real directory (--state-dir $(readlink -f %s)) or replace "
+			 "the link by a directory",
 			 path);
 		return -ELOOP;
 	}
@@ -123,8 +125,7 @@ int statedir_open(const char *dir, bool create, struct errinfo *e)
 	return fd;
 }
 
-int statedir_open_sub(int dfd, const char *path, const char *name, bool create,
-		      struct errinfo *e)
+int statedir_open_sub(int dfd, const char *path, const char *name, bool create, struct errinfo *e)
 {
 	char sub[STATEDIR_PATH_MAX];
 	int fd, ret;
@@ -185,8 +186,7 @@ static int create_tmp(int dfd, const char *path, const char *name, char *tmp, si
 	return -EEXIST;
 }
 
-int statedir_write(int dfd, const char *path, const char *name, const char *text,
-		   struct errinfo *e)
+int statedir_write(int dfd, const char *path, const char *name, const char *text, struct errinfo *e)
 {
 	char tmp[512];
 	int fd, ret;

@@ -34,8 +34,7 @@
  */
 int statedir_open(const char *dir, bool create, struct errinfo *e);
 /* Same for the subdirectory name of dfd (whose path is path). */
-int statedir_open_sub(int dfd, const char *path, const char *name, bool create,
-		      struct errinfo *e);
+int statedir_open_sub(int dfd, const char *path, const char *name, bool create, struct errinfo *e);
 /* Replace name in dfd with text atomically and durably (see above). */
 int statedir_write(int dfd, const char *path, const char *name, const char *text,
 		   struct errinfo *e);
