@@ -8,16 +8,16 @@
  * original.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
 
 #include "ledger.h"
+#include "pci_addr.h"
+#include "statedir.h"
 
 #define LEDGER_VERSION 1
 
@@ -290,12 +290,17 @@ static int parse_vf(struct json_object *o, struct ledger_pf *p)
 static int parse_pf(struct json_object *o, struct ledger *l)
 {
 	struct json_object *vfs;
+	char bdf[64], canon[BDF_LEN]; /* room for a bad one, to name it */
 	struct ledger_pf *p;
-	char bdf[CONFIG_BDF_LEN];
 	int r;
 
 	if (!json_object_is_type(o, json_type_object) || get_str(o, "bdf", bdf, sizeof(bdf)) != 1)
 		return -EINVAL;
+	/* It names sysfs paths (.../devices/BDF/sriov_numvfs): only a canonical address. */
+	if (bdf_parse(bdf, NULL, canon, NULL) || strcmp(canon, bdf))
+		return -EDOM;
+	if (ledger_find(l, bdf))
+		return -EEXIST;
 	p = ledger_get(l, bdf);
 	if (!p)
 		return -ENOMEM;
@@ -321,6 +326,26 @@ static int parse_pf(struct json_object *o, struct ledger *l)
 	return 0;
 }
 
+/*
+ * The line where PF entry i starts, for messages: the i-th "bdf" key in
+ * the text.  Only a guide (a "bdf" inside a string would shift it); 0 when
+ * not found.
+ */
+static int entry_line(const char *text, size_t i)
+{
+	const char *p = text, *hit;
+	int line = 1;
+
+	for (size_t k = 0; (hit = strstr(p, "\"bdf\"")); k++) {
+		for (; p < hit; p++)
+			line += *p == '\n';
+		if (k == i)
+			return line;
+		p = hit + 5;
+	}
+	return 0;
+}
+
 int ledger_from_json(const char *text, const char *what, struct ledger *l, struct errinfo *e)
 {
 	struct json_object *root, *pfs, *ver;
@@ -341,9 +366,20 @@ int ledger_from_json(const char *text, const char *what, struct ledger *l, struc
 		goto out;
 	}
 	for (size_t i = 0; i < json_object_array_length(pfs); i++) {
-		ret = parse_pf(json_object_array_get_idx(pfs, i), l);
+		struct json_object *o = json_object_array_get_idx(pfs, i), *jb;
+
+		ret = parse_pf(o, l);
+		if (ret == -EDOM || ret == -EEXIST) {
+			json_object_object_get_ex(o, "bdf", &jb);
+			ret = err_set(e, EINVAL, "%s: entry %zu (line %d): \"bdf\": \"%.64s\" %s",
+				      what, i, entry_line(text, i), json_object_get_string(jb),
+				      ret == -EDOM ? "is not a canonical PCI address"
+						   : "appears twice");
+			goto out;
+		}
 		if (ret) {
-			ret = err_set(e, -ret, "%s: entry %zu is malformed", what, i);
+			ret = err_set(e, -ret, "%s: entry %zu (line %d) is malformed", what, i,
+				      entry_line(text, i));
 			goto out;
 		}
 	}
@@ -359,48 +395,14 @@ out:
 
 int state_read(const char *dir, const char *name, char **text, struct errinfo *e)
 {
-	char path[4096];
-	struct stat st;
-	ssize_t n;
-	size_t len = 0;
-	int fd, ret = 0;
+	int dfd, ret;
 
 	*text = NULL;
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return -ENOENT;
-		return err_sys(e, errno, "open %s", path);
-	}
-	if (fstat(fd, &st) < 0) {
-		ret = err_sys(e, errno, "stat %s", path);
-		goto out;
-	}
-	*text = malloc((size_t)st.st_size + 1);
-	if (!*text) {
-		ret = err_sys(e, ENOMEM, "reading %s", path);
-		goto out;
-	}
-	while (len < (size_t)st.st_size) {
-		n = read(fd, *text + len, (size_t)st.st_size - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = err_sys(e, errno, "read %s", path);
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	(*text)[len] = '\0';
-out:
-	close(fd);
-	if (ret) {
-		free(*text);
-		*text = NULL;
-	}
+	dfd = statedir_open(dir, false, e);
+	if (dfd < 0)
+		return dfd;
+	ret = statedir_read(dfd, dir, name, text, e);
+	close(dfd);
 	return ret;
 }
 
@@ -421,64 +423,15 @@ int ledger_load(const char *state_dir, struct ledger *l, struct errinfo *e)
 	return ret;
 }
 
-static int write_all(int fd, const char *s, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, s, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		s += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int state_write_atomic(const char *dir, const char *name, const char *text, struct errinfo *e)
 {
-	char path[4096], tmp[4200];
-	int fd, dfd, ret;
+	int dfd, ret;
 
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return err_sys(e, errno, "create state directory %s", dir);
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return err_sys(e, errno, "create %s", tmp);
-	ret = write_all(fd, text, strlen(text));
-	if (ret) {
-		err_sys(e, -ret, "write %s", tmp);
-		goto fail;
-	}
-	/* The data must be on disk before the rename makes it the ledger. */
-	if (fsync(fd) < 0) {
-		ret = err_sys(e, errno, "fsync %s", tmp);
-		goto fail;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		ret = err_sys(e, errno, "close %s", tmp);
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0) {
-		ret = err_sys(e, errno, "rename %s to %s", tmp, path);
-		goto fail;
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		/* Best effort: the rename itself is already atomic. */
-		fsync(dfd);
-		close(dfd);
-	}
-	return 0;
-fail:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
+	dfd = statedir_open(dir, true, e);
+	if (dfd < 0)
+		return dfd;
+	ret = statedir_write(dfd, dir, name, text, e);
+	close(dfd);
 	return ret;
 }
 

@@ -38,9 +38,13 @@ struct ledger {
 	int nr_pfs;
 };
 
-/* Load STATE_DIR/ledger.json; a missing file is an empty ledger. */
+/*
+ * Load STATE_DIR/ledger.json; a missing file is an empty ledger.  An unsafe
+ * state dir (statedir.h), a symlinked file and an entry whose BDF is not a
+ * canonical PCI address are refused, naming the file.
+ */
 int ledger_load(const char *state_dir, struct ledger *l, struct errinfo *e);
-/* Write it atomically, creating STATE_DIR (0755) when missing. */
+/* Write it atomically, creating STATE_DIR (0700) when missing (statedir.h). */
 int ledger_save(const char *state_dir, const struct ledger *l, struct errinfo *e);
 /* JSON text (malloc'd) and back; used by load/save and tests. */
 char *ledger_to_json(const struct ledger *l);
@@ -64,9 +68,9 @@ int ledger_put(struct ledger *l, const char *bdf, const struct ledger_pf *src);
 void ledger_pf_free(struct ledger_pf *p);
 void ledger_free(struct ledger *l);
 
-/* Write text to DIR/NAME atomically (temp file, fsync, rename, fsync dir). */
+/* Write text to DIR/NAME atomically (statedir_write(): temp file, fsync, rename, fsync dir). */
 int state_write_atomic(const char *dir, const char *name, const char *text, struct errinfo *e);
-/* Read DIR/NAME into a malloc'd string; -ENOENT when absent. */
+/* Read DIR/NAME into a malloc'd string (statedir_read()); -ENOENT when absent. */
 int state_read(const char *dir, const char *name, char **text, struct errinfo *e);
 
 #endif

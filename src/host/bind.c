@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,66 +13,129 @@
 #include "iommu.h"
 #include "pci_sysfs.h"
 #include "pci_addr.h"
+#include "statedir.h"
 
 /* ---- remembered state: STATE_DIR/drivers/<BDF> ---- */
 
-static int state_path(const char *state_dir, const char *bdf, char *buf, size_t size)
-{
-	int n = snprintf(buf, size, "%s/drivers%s%s", state_dir, bdf ? "/" : "", bdf ? bdf : "");
+#define DRIVERS_DIR "drivers"
 
-	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+/* Only a canonical BDF names a record: nothing else may reach a path. */
+static int check_bdf(const char *bdf, struct errinfo *e)
+{
+	char canon[BDF_LEN];
+
+	if (bdf_parse(bdf, NULL, canon, NULL) || strcmp(canon, bdf))
+		return err_set(e, EINVAL, "\"%s\" is not a canonical PCI address", bdf);
+	return 0;
 }
 
-static int mkdir_p(const char *dir, struct errinfo *e)
+/*
+ * fd of STATE_DIR/drivers (checked by statedir.h), its path in dpath.
+ * -ENOENT when it does not exist and !create.
+ */
+static int drivers_dir(const char *state_dir, bool create, char *dpath, size_t size,
+		       struct errinfo *e)
 {
-	char tmp[SYSFS_PATH_MAX], *p;
+	int sfd, dfd;
 
-	if (snprintf(tmp, sizeof(tmp), "%s", dir) >= (int)sizeof(tmp))
-		return err_set(e, ENAMETOOLONG, "state dir path too long: %s", dir);
-	for (p = tmp + 1; *p; p++) {
-		if (*p != '/')
+	if (snprintf(dpath, size, "%s/%s", state_dir, DRIVERS_DIR) >= (int)size)
+		return err_set(e, ENAMETOOLONG, "state dir path too long: %s", state_dir);
+	sfd = statedir_open(state_dir, create, e);
+	if (sfd < 0)
+		return sfd;
+	dfd = statedir_open_sub(sfd, state_dir, DRIVERS_DIR, create, e);
+	close(sfd);
+	return dfd;
+}
+
+/*
+ * A driver name as read from a record: it becomes a sysfs path component
+ * (/sys/bus/pci/drivers/NAME/unbind), so no '/', no "." or "..".
+ */
+static bool valid_driver_name(const char *s)
+{
+	if (strlen(s) >= PCIDEV_NAME_MAX || s[0] == '.')
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("_-.:+", *s))
+			return false;
+	return true;
+}
+
+/* "driver=NAME\noverride=NAME\n"; a bad line is refused naming file and line. */
+static int parse_record(const char *text, const char *path, struct pci_bind_saved *saved,
+			struct errinfo *e)
+{
+	const char *p = text;
+	int line = 0;
+
+	while (*p) {
+		size_t len = strcspn(p, "\n");
+		char buf[256], *val;
+
+		line++;
+		if (len >= sizeof(buf))
+			return err_set(e, EINVAL, "%s:%d: line too long", path, line);
+		memcpy(buf, p, len);
+		buf[len] = '\0';
+		p += len + (p[len] == '\n');
+		val = strchr(buf, '=');
+		if (!buf[0])
 			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) && errno != EEXIST)
-			return err_sys(e, errno, "cannot create state directory %s", tmp);
-		*p = '/';
+		if (!val)
+			return err_set(e, EINVAL, "%s:%d: expected KEY=VALUE, got \"%.64s\"", path,
+				       line, buf);
+		*val++ = '\0';
+		if (strcmp(buf, "driver") && strcmp(buf, "override"))
+			continue; /* a later version's key */
+		if (!valid_driver_name(val))
+			return err_set(e, EINVAL, "%s:%d: %s \"%.64s\" is not a driver name", path,
+				       line, buf, val);
+		if (!strcmp(buf, "driver"))
+			snprintf(saved->driver, sizeof(saved->driver), "%s", val);
+		else
+			snprintf(saved->override, sizeof(saved->override), "%s", val);
 	}
-	if (mkdir(tmp, 0755) && errno != EEXIST)
-		return err_sys(e, errno, "cannot create state directory %s", tmp);
 	return 0;
 }
 
 int pci_bind_state_read(const char *state_dir, const char *bdf, struct pci_bind_saved *saved,
 			struct errinfo *e)
 {
-	char path[SYSFS_PATH_MAX], line[256];
-	FILE *f;
+	char dpath[SYSFS_PATH_MAX], path[SYSFS_PATH_MAX + BDF_LEN], *text;
+	int dfd, ret;
 
 	memset(saved, 0, sizeof(*saved));
 	snprintf(saved->bdf, sizeof(saved->bdf), "%s", bdf);
-	if (state_path(state_dir, bdf, path, sizeof(path)))
-		return err_set(e, ENAMETOOLONG, "state dir path too long: %s", state_dir);
-	f = fopen(path, "re");
-	if (!f) {
-		if (errno == ENOENT) {
-			err_set(e, ENOENT, "no original driver remembered for %s (no %s)", bdf,
-				path);
-			err_hint(e,
-				 "vfctl remembers drivers only for devices it moved; bind the host "
-				 "driver by name: vfctl bind %s DRIVER",
-				 bdf);
-			return -ENOENT;
-		}
-		return err_sys(e, errno, "cannot read %s", path);
+	ret = check_bdf(bdf, e);
+	if (ret)
+		return ret;
+	dfd = drivers_dir(state_dir, false, dpath, sizeof(dpath), e);
+	ret = dfd < 0 ? dfd : statedir_read(dfd, dpath, bdf, &text, e);
+	if (dfd >= 0)
+		close(dfd);
+	snprintf(path, sizeof(path), "%s/%s", dpath, bdf);
+	if (ret == -ENOENT) {
+		err_set(e, ENOENT, "no original driver remembered for %s (no %s)", bdf, path);
+		err_hint(e,
+			 "vfctl remembers drivers only for devices it moved; bind the host "
+			 "driver by name: vfctl bind %s DRIVER",
+			 bdf);
+		return -ENOENT;
 	}
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		if (!strncmp(line, "driver=", 7))
-			snprintf(saved->driver, sizeof(saved->driver), "%.63s", line + 7);
-		else if (!strncmp(line, "override=", 9))
-			snprintf(saved->override, sizeof(saved->override), "%.63s", line + 9);
+	if (ret)
+		return ret;
+	ret = parse_record(text, path, saved, e);
+	free(text);
+	if (ret) {
+		err_hint(e,
+			 "the file records %s's driver before vfctl moved it; fix or remove it "
+			 "and bind the host driver by name: vfctl bind %s DRIVER",
+			 bdf, bdf);
+		memset(saved->driver, 0, sizeof(saved->driver));
+		memset(saved->override, 0, sizeof(saved->override));
+		return ret;
 	}
-	fclose(f);
 	saved->changed = true;
 	return 0;
 }
@@ -80,66 +144,60 @@ int pci_bind_state_read(const char *state_dir, const char *bdf, struct pci_bind_
 static int state_remember(const char *state_dir, const struct pci_bind_saved *s, bool *created,
 			  struct errinfo *e)
 {
-	char path[SYSFS_PATH_MAX], tmp[SYSFS_PATH_MAX + 8];
-	FILE *f;
-	int ret;
+	char dpath[SYSFS_PATH_MAX], text[2 * PCIDEV_NAME_MAX + 32];
+	struct stat st;
+	int dfd, ret;
 
 	*created = false;
-	if (state_path(state_dir, s->bdf, path, sizeof(path)) ||
-	    state_path(state_dir, NULL, tmp, sizeof(tmp)))
-		return err_set(e, ENAMETOOLONG, "state dir path too long: %s", state_dir);
-	if (sysfs_exists(path))
+	ret = check_bdf(s->bdf, e);
+	if (ret)
+		return ret;
+	dfd = drivers_dir(state_dir, true, dpath, sizeof(dpath), e);
+	if (dfd < 0)
+		return dfd;
+	if (!fstatat(dfd, s->bdf, &st, AT_SYMLINK_NOFOLLOW)) {
+		close(dfd);
 		return 0;
-	ret = mkdir_p(tmp, e);
-	if (ret) {
-		err_hint(e, "use --state-dir (or VFCTL_STATE_DIR) to name a writable directory");
-		return ret;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "we");
-	if (!f)
-		return err_sys(e, errno, "cannot write %s", tmp);
-	fprintf(f, "driver=%s\noverride=%s\n", s->driver, s->override);
-	if (fclose(f)) {
-		ret = err_sys(e, errno, "cannot write %s", tmp);
-		unlink(tmp);
-		return ret;
-	}
-	/* rename() so a crash never leaves a half-written record. */
-	if (rename(tmp, path)) {
-		ret = err_sys(e, errno, "cannot create %s", path);
-		unlink(tmp);
-		return ret;
-	}
-	*created = true;
-	return 0;
+	snprintf(text, sizeof(text), "driver=%s\noverride=%s\n", s->driver, s->override);
+	ret = statedir_write(dfd, dpath, s->bdf, text, e);
+	close(dfd);
+	if (ret == 0)
+		*created = true;
+	return ret;
 }
 
 static void state_forget(const char *state_dir, const char *bdf)
 {
-	char path[SYSFS_PATH_MAX];
-
-	if (!state_path(state_dir, bdf, path, sizeof(path)))
-		unlink(path);
+	pci_bind_forget(state_dir, bdf, NULL);
 }
 
 int pci_bind_forget(const char *state_dir, const char *bdf, struct errinfo *e)
 {
-	char path[SYSFS_PATH_MAX], canon[BDF_LEN];
-	int ret;
+	char dpath[SYSFS_PATH_MAX];
+	int dfd, ret;
 
-	/* Only a canonical BDF names a record: nothing else may reach unlink(). */
-	if (bdf_parse(bdf, NULL, canon, NULL) || strcmp(canon, bdf))
-		return err_set(e, EINVAL, "\"%s\" is not a canonical PCI address", bdf);
-	if (state_path(state_dir, bdf, path, sizeof(path)))
-		return err_set(e, ENAMETOOLONG, "state dir path too long: %s", state_dir);
-	if (unlink(path) == 0)
-		return 1;
-	if (errno == ENOENT)
+	ret = check_bdf(bdf, e);
+	if (ret)
+		return ret;
+	dfd = drivers_dir(state_dir, false, dpath, sizeof(dpath), e);
+	if (dfd == -ENOENT)
 		return 0;
-	ret = err_sys(e, errno, "cannot forget the remembered driver of %s (%s)", bdf, path);
-	err_hint(e, "remove that file by hand; vfctl needs a writable state dir (--state-dir or "
-		    "VFCTL_STATE_DIR)");
+	if (dfd < 0)
+		return dfd;
+	if (unlinkat(dfd, bdf, 0) == 0) {
+		/* A forgotten record must stay forgotten across a crash. */
+		fsync(dfd);
+		ret = 1;
+	} else if (errno == ENOENT) {
+		ret = 0;
+	} else {
+		ret = err_sys(e, errno, "cannot forget the remembered driver of %s (%s/%s)", bdf,
+			      dpath, bdf);
+		err_hint(e, "remove that file by hand; vfctl needs a writable state dir "
+			    "(--state-dir or VFCTL_STATE_DIR)");
+	}
+	close(dfd);
 	return ret;
 }
 
@@ -150,24 +208,27 @@ static int cmp_bdf(const void *a, const void *b)
 
 int pci_bind_state_list(const char *state_dir, char (**list)[BDF_LEN], int *n, struct errinfo *e)
 {
-	char path[SYSFS_PATH_MAX], (*out)[BDF_LEN] = NULL, (*tmp)[BDF_LEN];
+	char dpath[SYSFS_PATH_MAX], (*out)[BDF_LEN] = NULL, (*tmp)[BDF_LEN];
 	struct dirent *de;
-	int cap = 0;
+	int cap = 0, dfd;
 	DIR *d;
 
 	*list = NULL;
 	*n = 0;
-	if (state_path(state_dir, NULL, path, sizeof(path)))
-		return err_set(e, ENAMETOOLONG, "state dir path too long: %s", state_dir);
-	d = opendir(path);
+	dfd = drivers_dir(state_dir, false, dpath, sizeof(dpath), e);
+	if (dfd == -ENOENT)
+		return 0;
+	if (dfd < 0)
+		return dfd;
+	d = fdopendir(dfd);
 	if (!d) {
-		if (errno == ENOENT)
-			return 0;
-		return err_sys(e, errno, "cannot list %s", path);
+		close(dfd);
+		return err_sys(e, errno, "cannot list %s", dpath);
 	}
 	while ((de = readdir(d))) {
 		char bdf[BDF_LEN];
 
+		/* Temp files and anything else that is not a record name are skipped. */
 		if (bdf_parse(de->d_name, NULL, bdf, NULL) || strcmp(bdf, de->d_name))
 			continue;
 		if (*n == cap) {

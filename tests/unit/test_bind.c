@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -305,6 +306,185 @@ static void forget_failure_names_the_file(void **state)
 	assert_non_null(strstr(e.hint, "remove that file by hand"));
 }
 
+/* ---- the state dir under attack ---- */
+
+static void path_of(const struct fixture *f, const char *rel, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s%s", f->root, rel);
+}
+
+/*
+ * A symlink planted where vfctl used to write its temp file (and at the
+ * name it would try first now) must not be followed: the file it points to
+ * keeps its content, the record is written anyway.
+ */
+static void symlink_at_tmp_path_not_followed(void **state)
+{
+	struct fixture *f = *state;
+	char victim[512], link1[512], link2[600], buf[128], rel[128];
+	struct pci_bind_saved s;
+	struct errinfo e;
+	struct stat st;
+
+	path_of(f, "/victim", victim, sizeof(victim));
+	assert_int_equal(stree_write(f->root, "/victim", "precious\n"), 0);
+	assert_int_equal(stree_mkdir(f->root, "/state/drivers"), 0);
+	path_of(f, "/state/drivers/" VF ".tmp", link1, sizeof(link1));
+	snprintf(link2, sizeof(link2), "%s.%d", link1, (int)getpid());
+	assert_int_equal(symlink(victim, link1), 0);
+	assert_int_equal(symlink(victim, link2), 0);
+
+	assert_int_equal(pci_unbind(f->root, f->state, VF, 0, &s, &e), 0);
+	stree_read(f->root, "/victim", buf, sizeof(buf));
+	assert_string_equal(buf, "precious\n");
+	assert_int_equal(lstat(link1, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	assert_int_equal(lstat(link2, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	snprintf(rel, sizeof(rel), "/state/drivers/%s", VF);
+	stree_read(f->root, rel, buf, sizeof(buf));
+	assert_string_equal(buf, "driver=igbvf\noverride=\n");
+	path_of(f, rel, link1, sizeof(link1));
+	assert_int_equal(lstat(link1, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0600);
+
+	/* A symlink as the record itself is not read through either. */
+	assert_int_equal(unlink(link1), 0);
+	assert_int_equal(symlink(victim, link1), 0);
+	assert_int_equal(pci_bind_state_read(f->state, VF, &s, &e), -ELOOP);
+	assert_non_null(strstr(e.msg, "/state/drivers/" VF " is a symbolic link"));
+}
+
+/* A fresh state dir and its drivers/ are private to root. */
+static void state_dirs_created_private(void **state)
+{
+	struct fixture *f = *state;
+	struct pci_bind_saved s;
+	char path[512];
+	struct errinfo e;
+	struct stat st;
+
+	umask(0);
+	assert_int_equal(pci_unbind(f->root, f->state, VF, 0, &s, &e), 0);
+	umask(022);
+	assert_int_equal(stat(f->state, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	path_of(f, "/state/drivers", path, sizeof(path));
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+}
+
+static void nothing_unbound(const struct fixture *f)
+{
+	char buf[64];
+
+	stree_read(f->root, "/sys/bus/pci/drivers/igbvf/unbind", buf, sizeof(buf));
+	assert_string_equal(buf, "");
+}
+
+static void writable_state_dir_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct pci_bind_saved s;
+	char path[512], want[600];
+	struct errinfo e;
+
+	assert_int_equal(stree_mkdir(f->root, "/state/drivers"), 0);
+	assert_int_equal(chmod(f->state, 0777), 0);
+	assert_int_equal(pci_unbind(f->root, f->state, VF, 0, &s, &e), -EPERM);
+	snprintf(want, sizeof(want), "state directory %s is writable by others (mode 0777)",
+		 f->state);
+	assert_non_null(strstr(e.msg, want));
+	snprintf(want, sizeof(want), "chmod 0700 %s", f->state);
+	assert_string_equal(e.hint, want);
+	nothing_unbound(f);
+	/* Readers refuse it too: its records could name any driver. */
+	assert_int_equal(pci_bind_state_read(f->state, VF, &s, &e), -EPERM);
+
+	/* The subdirectory is checked the same way. */
+	assert_int_equal(chmod(f->state, 0755), 0);
+	path_of(f, "/state/drivers", path, sizeof(path));
+	assert_int_equal(chmod(path, 0770), 0);
+	assert_int_equal(pci_unbind(f->root, f->state, VF, 0, &s, &e), -EPERM);
+	snprintf(want, sizeof(want), "state directory %s is writable by its group", path);
+	assert_non_null(strstr(e.msg, want));
+	nothing_unbound(f);
+}
+
+static void foreign_state_dir_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct pci_bind_saved s;
+	char want[600];
+	struct errinfo e;
+
+	if (geteuid() != 0)
+		skip(); /* only root can give a directory away */
+	assert_int_equal(stree_mkdir(f->root, "/state"), 0);
+	assert_int_equal(chown(f->state, 65534, 65534), 0);
+	assert_int_equal(pci_unbind(f->root, f->state, VF, 0, &s, &e), -EPERM);
+	snprintf(want, sizeof(want), "state directory %s is owned by uid 65534", f->state);
+	assert_non_null(strstr(e.msg, want));
+	snprintf(want, sizeof(want), "chown 0 %s", f->state);
+	assert_non_null(strstr(e.hint, want));
+	nothing_unbound(f);
+	assert_int_equal(pci_bind_forget(f->state, VF, &e), -EPERM);
+}
+
+static void symlinked_state_dir_refused(void **state)
+{
+	struct fixture *f = *state;
+	char link[512], slash[600], want[700];
+	struct pci_bind_saved s;
+	struct errinfo e;
+
+	assert_int_equal(stree_mkdir(f->root, "/state"), 0);
+	path_of(f, "/state-link", link, sizeof(link));
+	assert_int_equal(symlink(f->state, link), 0);
+	assert_int_equal(pci_unbind(f->root, link, VF, 0, &s, &e), -ELOOP);
+	snprintf(want, sizeof(want), "state directory %s is a symbolic link", link);
+	assert_non_null(strstr(e.msg, want));
+	assert_non_null(strstr(e.hint, "readlink -f"));
+	/* A trailing slash does not sneak past. */
+	snprintf(slash, sizeof(slash), "%s/", link);
+	assert_int_equal(pci_unbind(f->root, slash, VF, 0, &s, &e), -ELOOP);
+	nothing_unbound(f);
+}
+
+/* A record whose values would not be driver names is refused naming file and line. */
+static void malformed_record_refused(void **state)
+{
+	static const char *const bad[] = {
+		"driver=../../../../devices/0000:02:00.0\noverride=\n",
+		"driver=igbvf\noverride=a/b\n",
+		"driver=igbvf\ngarbage\n",
+	};
+	static const char *const where[] = {":1: driver", ":2: override", ":2: expected KEY=VALUE"};
+	struct fixture *f = *state;
+	struct pci_bind_saved s;
+	char want[600];
+	struct errinfo e;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(stree_write(f->root, "/state/drivers/" VF, bad[i]), 0);
+		assert_int_equal(pci_bind_state_read(f->state, VF, &s, &e), -EINVAL);
+		snprintf(want, sizeof(want), "%s/drivers/" VF "%s", f->state, where[i]);
+		if (!strstr(e.msg, want))
+			fail_msg("case %zu: \"%s\" lacks \"%s\"", i, e.msg, want);
+		assert_string_equal(s.driver, "");
+		/* restore never acts on it. */
+		assert_int_equal(pci_restore(f->root, f->state, VF, &s, &e), -EINVAL);
+		nothing_unbound(f);
+	}
+	/* A later version's key is no error. */
+	assert_int_equal(stree_write(f->root, "/state/drivers/" VF, "driver=igbvf\nnew=1\n"), 0);
+	assert_int_equal(pci_bind_state_read(f->state, VF, &s, &e), 0);
+	assert_string_equal(s.driver, "igbvf");
+	/* Nor is a BDF that is not canonical ever made into a path. */
+	assert_int_equal(pci_bind_state_read(f->state, "../" VF, &s, &e), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -322,6 +502,12 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(forget_drops_only_that_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(forget_failure_names_the_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(symlink_at_tmp_path_not_followed, setup, teardown),
+		cmocka_unit_test_setup_teardown(state_dirs_created_private, setup, teardown),
+		cmocka_unit_test_setup_teardown(writable_state_dir_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(foreign_state_dir_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(symlinked_state_dir_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(malformed_record_refused, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

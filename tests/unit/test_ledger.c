@@ -195,6 +195,140 @@ static void tidy_and_put(void **state)
 	ledger_free(&l);
 }
 
+/* A BDF in the ledger names sysfs paths: only a canonical one is loaded. */
+static void malformed_bdf_refused(void **state)
+{
+	static const char *const bad[] = {
+		"{\"version\":1,\"pfs\":[{\"bdf\":\"../../../../tmp/x\"}]}",
+		"{\"version\":1,\"pfs\":[{\"bdf\":\"01:00.0\"}]}",
+		"{\"version\":1,\"pfs\":[{\"bdf\":\"0000:01:00.0\"},\n{\"bdf\":\"0000:01:00.0\"}]}",
+	};
+	static const char *const want[] = {
+		"/s/ledger.json: entry 0 (line 1): \"bdf\": \"../../../../tmp/x\" is not a "
+		"canonical PCI address",
+		"/s/ledger.json: entry 0 (line 1): \"bdf\": \"01:00.0\" is not a canonical PCI "
+		"address",
+		"/s/ledger.json: entry 1 (line 2): \"bdf\": \"0000:01:00.0\" appears twice",
+	};
+	struct ledger l;
+	struct errinfo e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(ledger_from_json(bad[i], "/s/ledger.json", &l, &e), -EINVAL);
+		assert_string_equal(e.msg, want[i]);
+		assert_int_equal(l.nr_pfs, 0);
+	}
+}
+
+static void tmpdir(char *dir, size_t size)
+{
+	snprintf(dir, size, "/tmp/vfctl-test-ledger-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+}
+
+static void rmtree(const char *dir)
+{
+	char cmd[700];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Files and directory private; a symlink at the temp name or the ledger is never followed. */
+static void save_never_follows_symlinks(void **state)
+{
+	char dir[64], sub[128], victim[128], link[256], text[64];
+	struct ledger l, back;
+	struct errinfo e;
+	struct stat st;
+	FILE *f;
+
+	(void)state;
+	tmpdir(dir, sizeof(dir));
+	snprintf(sub, sizeof(sub), "%s/state", dir);
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	f = fopen(victim, "w");
+	assert_non_null(f);
+	fputs("precious\n", f);
+	fclose(f);
+	umask(0);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	umask(022);
+	snprintf(link, sizeof(link), "%s/" LEDGER_FILE ".tmp.%d", sub, (int)getpid());
+	assert_int_equal(symlink(victim, link), 0);
+
+	fill(&l);
+	assert_int_equal(ledger_save(sub, &l, &e), 0);
+	f = fopen(victim, "r");
+	assert_non_null(fgets(text, sizeof(text), f));
+	fclose(f);
+	assert_string_equal(text, "precious\n");
+	assert_int_equal(lstat(link, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	snprintf(link, sizeof(link), "%s/" LEDGER_FILE, sub);
+	assert_int_equal(lstat(link, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(ledger_load(sub, &back, &e), 0);
+	assert_int_equal(back.nr_pfs, 2);
+	ledger_free(&back);
+
+	/* The ledger itself a symlink: refused, not read through. */
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(symlink(victim, link), 0);
+	assert_int_equal(ledger_load(sub, &back, &e), -ELOOP);
+	assert_non_null(strstr(e.msg, LEDGER_FILE " is a symbolic link"));
+	ledger_free(&l);
+	rmtree(dir);
+}
+
+static void unsafe_state_dir_refused(void **state)
+{
+	char dir[64], sub[128], link[128], want[256];
+	struct ledger l;
+	struct errinfo e;
+	struct stat st;
+
+	(void)state;
+	tmpdir(dir, sizeof(dir));
+	snprintf(sub, sizeof(sub), "%s/state", dir);
+	memset(&l, 0, sizeof(l));
+	/* Created 0700 whatever the umask. */
+	umask(0);
+	assert_int_equal(ledger_save(sub, &l, &e), 0);
+	umask(022);
+	assert_int_equal(stat(sub, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+
+	assert_int_equal(chmod(sub, 0757), 0);
+	assert_int_equal(ledger_load(sub, &l, &e), -EPERM);
+	snprintf(want, sizeof(want), "state directory %s is writable by others (mode 0757)", sub);
+	assert_non_null(strstr(e.msg, want));
+	snprintf(want, sizeof(want), "chmod 0700 %s", sub);
+	assert_string_equal(e.hint, want);
+	assert_int_equal(ledger_save(sub, &l, &e), -EPERM);
+	assert_int_equal(chmod(sub, 0700), 0);
+
+	snprintf(link, sizeof(link), "%s/link", dir);
+	assert_int_equal(symlink(sub, link), 0);
+	assert_int_equal(ledger_save(link, &l, &e), -ELOOP);
+	assert_int_equal(ledger_load(link, &l, &e), -ELOOP);
+	snprintf(want, sizeof(want), "state directory %s is a symbolic link", link);
+	assert_non_null(strstr(e.msg, want));
+
+	if (geteuid() == 0) {
+		assert_int_equal(chown(sub, 65534, 65534), 0);
+		assert_int_equal(ledger_load(sub, &l, &e), -EPERM);
+		snprintf(want, sizeof(want), "state directory %s is owned by uid 65534", sub);
+		assert_non_null(strstr(e.msg, want));
+		snprintf(want, sizeof(want), "chown 0 %s", sub);
+		assert_non_null(strstr(e.hint, want));
+		assert_int_equal(ledger_save(sub, &l, &e), -EPERM);
+	}
+	rmtree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -202,6 +336,9 @@ int main(void)
 		cmocka_unit_test(malformed_is_refused),
 		cmocka_unit_test(save_load_atomic),
 		cmocka_unit_test(tidy_and_put),
+		cmocka_unit_test(malformed_bdf_refused),
+		cmocka_unit_test(save_never_follows_symlinks),
+		cmocka_unit_test(unsafe_state_dir_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,6 +24,7 @@
 #include "output.h"
 #include "pci_addr.h"
 #include "pf_opt.h"
+#include "statedir.h"
 #include "vfctl.h"
 
 static void print_lines(char (*l)[APPLY_LINE_LEN], int n, const char *tag)
@@ -65,12 +66,15 @@ static void print_human(const struct vfctl_ctx *ctx, const struct apply_report *
 static int apply_lock(const struct vfctl_ctx *ctx, struct errinfo *e)
 {
 	char path[4096];
-	int fd;
+	int dfd, fd;
 
-	if (mkdir(ctx->state_dir, 0755) < 0 && errno != EEXIST)
-		return err_sys(e, errno, "create state directory %s", ctx->state_dir);
+	dfd = statedir_open(ctx->state_dir, true, e);
+	if (dfd < 0)
+		return dfd;
 	snprintf(path, sizeof(path), "%s/apply.lock", ctx->state_dir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	/* O_NOFOLLOW: a link planted as apply.lock must not make root create a file elsewhere. */
+	fd = openat(dfd, "apply.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	close(dfd);
 	if (fd < 0)
 		return err_sys(e, errno, "open %s", path);
 	while (flock(fd, LOCK_EX) < 0) {
