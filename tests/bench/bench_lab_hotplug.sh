@@ -18,7 +18,8 @@ TOP=$PWD
 BUILD=${BUILD:-build}
 ROUNDS=${BENCH_LAB_HP_ROUNDS:-3}
 MACHINE=${BENCH_LAB_HP_MACHINE:-q35}
-PARTS=${BENCH_LAB_HP_PARTS:-hotplug}
+PARTS=${BENCH_LAB_HP_PARTS:-hotplug failover}
+FO_WIN=${BENCH_LAB_FO_WIN:-20}
 CMDLINE=${BENCH_LAB_CMDLINE:-console=ttyS0 panic=-1 quiet}
 
 if [ "${BENCH_LAB:-1}" = 0 ]; then
@@ -49,6 +50,7 @@ bash tests/bench/lab/pack-qemu.sh "$root" "$QEMU"
 	echo "ROUNDS=$ROUNDS"
 	echo "MACHINE='$MACHINE'"
 	echo "PARTS='$PARTS'"
+	echo "FO_WIN=$FO_WIN"
 	echo "CMDLINE='$CMDLINE'"
 	cat tests/bench/lab/hotplug-l1.sh
 } > "$WORK/bench-hotplug.sh"
@@ -79,18 +81,24 @@ function med(s,    a, n, i, j, t) {
 function r(a, b) { return (a != "" && b != "" && b > 0) ? sprintf("%.2f", a / b) : "n/a" }
 function show(v) { return v == "" ? "n/a" : v }
 function add(k, v) { if (v ~ /^[0-9]+$/) s[k] = s[k] " " v }
-/^BENCH-HP add / { add($3 " am", $5); add($3 " ar", $6); ntries++; if ($5 ~ /^[0-9]+$/) ok[$3]++ }
+/^BENCH-HP add / {
+	add($3 " am", $5); add($3 " ar", $6); ntries++
+	if ($5 ~ /^[0-9]+$/) ok[$3]++
+	if ($4 == 1) { add($3 " fm", $5); add($3 " fr", $6) }
+}
 /^BENCH-HP remove / { add($3 " rl", $5); add($3 " rg", $6) }
 END {
 	if (!ntries) exit
 	printf "PCI hot-plug of an NVMe VF into a running Linux L2 (QEMU -M %s, ACPI hot-plug), median ms of %d rounds:\n", machine, rounds
 	printf "  %-38s %8s %8s %9s %13s\n", "", "vfvm", "QEMU", "vfvm/QEMU", "vfvm managed"
-	split("am ar rl rg", key, " ")
+	split("am ar fm fr rl rg", key, " ")
 	name["am"] = "add: command to L2 /dev/nvme0n1"
+	name["fm"] = "  first round: command to the disk"
+	name["fr"] = "  first round: command returned"
 	name["ar"] = "add: command returned"
 	name["rl"] = "remove: until the guest let go"
 	name["rg"] = "remove: until L2 saw it gone"
-	for (k = 1; k <= 4; k++) {
+	for (k = 1; k <= 6; k++) {
 		v = med(s["vfvm " key[k]]); q = med(s["qemu " key[k]]); m = med(s["vfvm-managed " key[k]])
 		printf "  %-38s %8s %8s %9s %13s\n", name[key[k]], show(v), show(q), r(v, q), show(m)
 	}
@@ -98,5 +106,26 @@ END {
 		(ok["qemu"] + 0) "/" rounds, "", (ok["vfvm-managed"] + 0) "/" rounds
 	printf "  add samples (ms to the disk) vfvm:%s | QEMU:%s | managed:%s\n", s["vfvm am"], s["qemu am"], s["vfvm-managed am"]
 	printf "  remove samples (ms to let go) vfvm:%s | QEMU:%s | managed:%s\n", s["vfvm rl"], s["qemu rl"], s["vfvm-managed rl"]
+}' "$WORK/lab.log"
+
+awk -v win="$FO_WIN" '
+function r(a, b) { return (a != "" && b != "" && b > 0) ? sprintf("%.2f", a / b) : "n/a" }
+function show(v) { return v == "" ? "n/a" : v }
+/^BENCH-FO / && $4 ~ /^[0-9]+$/ {
+	vmm = $2 == "vfvm-fo" ? "vfvm" : "qemu"
+	sw[vmm, $3] = $4; lost[vmm, $3] = ($5 - $6) "/" $5; gap[vmm, $3] = $7; seen = 1
+}
+/^BENCH-FO / { tried = 1 }
+END {
+	if (!tried) exit
+	printf "virtio-net failover, igb VF primary; L2 pings 10.0.2.2 every 50 ms for %d s around each switch:\n", win
+	if (!seen) { print "  no switch measured (see notes)"; exit }
+	printf "  %-36s %8s %8s %9s\n", "", "vfvm", "QEMU", "vfvm/QEMU"
+	for (p = 0; p < 2; p++) {
+		ph = p ? "replug" : "unplug"
+		printf "  %-36s %8s %8s %9s\n", ph ": switch command took ms", show(sw["vfvm", ph]), show(sw["qemu", ph]), r(sw["vfvm", ph], sw["qemu", ph])
+		printf "  %-36s %8s %8s\n", ph ": pings lost/sent", show(lost["vfvm", ph]), show(lost["qemu", ph])
+		printf "  %-36s %8s %8s %9s\n", ph ": largest gap between replies ms", show(gap["vfvm", ph]), show(gap["qemu", ph]), r(gap["vfvm", ph], gap["qemu", ph])
+	}
 }' "$WORK/lab.log"
 [ "$st" = 0 ] || exit 1

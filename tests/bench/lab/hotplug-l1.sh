@@ -1,6 +1,6 @@
 # shellcheck shell=sh
 # Runs inside the emulated lab's L1 (bench_lab_hotplug.sh prepends ROUNDS,
-# PARTS, MACHINE and CMDLINE): PCI hot-plug into a running Linux L2 (the
+# PARTS, MACHINE, FO_WIN and CMDLINE): PCI hot-plug into a running Linux L2 (the
 # lab's L2 kernel and initramfs, 1 vCPU, 256 MiB), vfvm against QEMU
 # (-enable-kvm -M q35 with a pcie-root-port rp1, or -M pc: ACPI hot-plug
 # either way, as vfvm's).
@@ -13,12 +13,19 @@
 #            guest let go / QMP device_del until the DEVICE_DELETED event).
 #            Then once more with vfvm and the VF on its host nvme driver,
 #            add-device ...,managed (vfvm binds it to vfio-pci and back).
+#   failover a virtio-net failover pair with an igb VF primary (vfvm: --net
+#            ...,failover=on + --device VF,managed,failover=n0; QEMU:
+#            virtio-net-pci,failover=on + vfio-pci,failover_pair_id=n0):
+#            L2 pings 10.0.2.2 every 50 ms for FO_WIN s while the primary
+#            is unplugged (vfvm ctl failover-unplug / QMP device_del), then
+#            again while it is plugged back (failover-replug / device_add).
 # QEMU's QMP runs over a pipe chardev (two FIFOs): L1 is busybox only, no
 # socat, and busybox nc cannot talk to a unix socket.
 # Times are L1's /proc/uptime in ms (10 ms steps), taken when L1 reads the
 # line.  One line per sample, nothing judged here:
 #   BENCH-HP add <vmm> <round> <ms to the L2 marker> <ms until the command returned>
 #   BENCH-HP remove <vmm> <round> <ms until the guest let go> <ms until L2 saw it gone>
+#   BENCH-FO <vmm> <unplug|replug> <ms the switch command took> <pings sent> <replies> <largest gap ms>
 #   BENCH-HP-NOTE <text>
 # shellcheck source-path=SCRIPTDIR source=../../lab/cases/lib.sh
 . /lab/cases/lib.sh
@@ -57,7 +64,7 @@ esac
 stamp() {
 	while IFS= read -r l; do
 		case $l in
-		*L2-HP* | *DEVICE_DELETED* | *'"return"'* | *'"error"'*) echo "@$(now_ms) $l" ;;
+		*L2-HP* | *L2-FO* | *DEVICE_DELETED* | *'"return"'* | *'"error"'*) echo "@$(now_ms) $l" ;;
 		*) echo "$l" ;;
 		esac
 	done
@@ -258,6 +265,201 @@ hp_qemu() {
 	[ "$r" -gt "$ROUNDS" ] || return 1
 }
 
+# ---- failover ----
+# A virtio-net failover pair with an igb VF primary, as in lab case 69: the
+# tap fotap and the igb PF's netdev share the bridge fobr, so both paths
+# reach QEMU's (L0's) user-mode gateway 10.0.2.2, which L2 pings every 50 ms
+# for FO_WIN seconds around each switch (the switch starts 2 s in).
+FO_MAC=52:54:00:fa:11:01
+failover() {
+	if [ "$LAB_HAS_IGB" != 1 ]; then
+		note "the lab's QEMU has no igb ($LAB_QEMU_VERSION): failover not measured"
+		return 1
+	fi
+	pf=$(lab_igb_pf) || { note "no igb PF in L1: failover not measured"; return 1; }
+	n=$(lab_netdev "$pf")
+	ip link set "$n" up
+	lab_wait "[ \"\$(cat /sys/class/net/$n/carrier 2>/dev/null)\" = 1 ]" 20
+	vfctl vfs "$pf" 1 > $W/vfs.out 2>&1
+	lab_wait "[ -e /sys/bus/pci/devices/$pf/virtfn0 ]" 10
+	vf=$(lab_vf "$pf" 0)
+	if [ -z "$vf" ]; then
+		note "no igb VF after vfctl vfs $pf 1: failover not measured"
+		sed 's/^/  | /' $W/vfs.out
+		return 1
+	fi
+	lab_wait "[ -e /sys/bus/pci/devices/$vf/iommu_group ]" 10
+	ip link add fobr type bridge
+	ip tuntap add dev fotap mode tap
+	ip link set "$n" master fobr
+	ip link set fotap master fobr
+	ip link set fobr up
+	ip link set fotap up
+	{
+		echo "WIN=$FO_WIN"
+		cat << 'L2'
+word() { read -r -t 600 w && [ "$w" = "$1" ]; }
+ip link set lo up
+# the standby is <master>nsby; the primary is the igbvf netdev enslaved to the master
+find_pair() {
+	sb=""; pri=""
+	for d in /sys/class/net/*nsby; do [ -e "$d" ] && sb=$(basename "$d"); done
+	[ -n "$sb" ] || return 1
+	ma=${sb%nsby}
+	for d in /sys/class/net/*; do
+		[ "$(basename "$(readlink "$d/device/driver" 2> /dev/null)")" = igbvf ] || continue
+		[ "$(basename "$(readlink "$d/master" 2> /dev/null)")" = "$ma" ] && pri=$(basename "$d")
+	done
+	[ -n "$pri" ]
+}
+i=0
+while ! find_pair && [ "$i" -lt 480 ]; do sleep 0.5; i=$((i + 1)); done
+if ! find_pair; then
+	echo "L2-FO none: $(ls /sys/class/net)"; dmesg | grep -iE 'failover|igbvf|virtio|acpiphp|pci' | tail -n 15
+	exit 1
+fi
+ip link set "$ma" up
+i=0
+while [ "$(cat "/sys/class/net/$pri/carrier" 2> /dev/null)" != 1 ] && [ "$i" -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+udhcpc -i "$ma" -n -q -t 10 -T 2 > /dev/null 2>&1 || echo "L2-FO dhcp failed"
+ping -c 3 -W 2 10.0.2.2 > /dev/null 2>&1
+echo "L2-FO ready master=$ma standby=$sb primary=$pri"
+for ph in unplug replug; do
+	word go || { echo "L2-FO no-word $ph"; exit 1; }
+	ping -i 0.05 -w "$WIN" 10.0.2.2 > /tmp/p 2>&1 &
+	p=$!
+	echo "L2-FO pinging $ph"
+	wait "$p"
+	# sent, received, and the longest time between two replies (from the
+	# start and to the end too), in 50 ms steps of the sequence numbers
+	echo "L2-FO result $ph $(awk '
+		/seq=/ { sub(/.*seq=/, ""); s = $1 + 0; d = s - last; if (d > g) g = d; last = s; n++ }
+		/packets transmitted/ { t = $1 }
+		END { if (t - last > g) g = t - last; printf "%d %d %d", t, n, g * 50 }' last=-1 /tmp/p)"
+done
+echo "L2-FO end"
+L2
+	} > $W/fo-l2.sh
+	lab_l2_initrd $W/fo-l2.sh $W/fo-initrd
+	fo_vfvm "$vf"
+	# QEMU's failover leaves the VF's MAC to the host (docs/system/virtio-net-failover.rst)
+	ip link set "$n" vf 0 mac $FO_MAC
+	if vfctl bind "$vf" vfio-pci > $W/bind.out 2>&1 && [ "$(lab_driver "$vf")" = vfio-pci ]; then
+		fo_qemu "$vf"
+	else
+		note "vfctl bind $vf vfio-pci failed: no QEMU failover numbers"
+		sed 's/^/  | /' $W/bind.out
+	fi
+	vfctl restore "$vf" > /dev/null 2>&1
+	ip link del fobr
+	ip link del fotap
+	vfctl vfs "$pf" 0 > /dev/null 2>&1
+	ip link set "$n" down
+}
+
+# fo_switch LABEL PHASE CMD...: one switch with L2 pinging around it.
+fo_switch() {
+	lbl=$1 ph=$2
+	shift 2
+	echo go >&7
+	if ! wait_stamp "$con" "L2-FO pinging $ph" 120; then
+		note "$lbl $ph: L2 did not start pinging"
+		tail_of "$lbl"
+		return 1
+	fi
+	sleep 2 # pings on the old path first: the window brackets the switch
+	t0=$(now_ms)
+	"$@"
+	rc=$?
+	t1=$(now_ms)
+	if [ $rc != 0 ] || ! wait_stamp "$con" "L2-FO result $ph" $((FO_WIN + 60)); then
+		note "$lbl $ph: the switch failed (exit $rc) or L2 gave no ping result"
+		tail_of "$lbl"
+		echo "BENCH-FO $lbl $ph none none none none"
+		return 1
+	fi
+	res=$(grep "L2-FO result $ph" "$con" | head -n 1 | tr -d '\r' | sed 's/.*L2-FO result [a-z]* //')
+	echo "BENCH-FO $lbl $ph $((t1 - t0)) $res"
+}
+
+fo_start() { # LABEL: console FIFOs, the VMM's pid in vpid after the caller starts it
+	con=$W/con-$1.log
+	rm -f $W/con $W/console.in
+	mkfifo $W/con $W/console.in
+	stamp < $W/con > "$con" &
+}
+
+fo_vfvm() {
+	lbl=vfvm-fo S=$W/api.sock
+	rm -f $S
+	fo_start $lbl
+	timeout 900 vfvm run --kernel $KERNEL --initrd $W/fo-initrd --mem 256M --cpus 1 \
+		--cmdline "$CMDLINE" --api-socket $S --net "id=n0,tap=fotap,mac=$FO_MAC,failover=on" \
+		--device "$1,managed,id=vf0,failover=n0" < $W/console.in > $W/con 2> "$W/err-$lbl" &
+	vpid=$!
+	exec 7> $W/console.in
+	if wait_stamp "$con" 'L2-FO ready' 400; then
+		fo_switch "$lbl" unplug fo_ctl failover-unplug n0 --timeout 120 &&
+			fo_switch "$lbl" replug fo_ctl failover-replug n0
+	else
+		note "$lbl: L2 has no failover pair up"
+		tail_of "$lbl"
+	fi
+	exec 7>&-
+	stop_vmm
+}
+
+# shellcheck disable=SC2317 # fo_ctl, qemu_del and qemu_add run through fo_switch
+fo_ctl() { vfvm ctl "$S" "$@" > "$W/ctl.out" 2>&1 || { sed 's/^/  | /' "$W/ctl.out" && return 1; }; }
+# shellcheck disable=SC2317
+qemu_del() { # the primary out: device_del until DEVICE_DELETED
+	: > "$q"
+	qmp '{"execute":"device_del","arguments":{"id":"vf0"}}'
+	wait_stamp "$q" 'DEVICE_DELETED.*"vf0"' 120
+}
+# shellcheck disable=SC2317
+qemu_add() { # the primary back: device_add until its answer
+	: > "$q"
+	qmp "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"vfio-pci\",\"host\":\"$vf\",\"id\":\"vf0\",\"failover_pair_id\":\"n0\"$(echo "$QBUS2" | sed 's/,bus=\(.*\)/,"bus":"\1"/')}}"
+	wait_stamp "$q" '"return"\|"error"' 60 && [ -z "$(stamp_of "$q" '"error"')" ]
+}
+
+fo_qemu() {
+	vf=$1 lbl=qemu-fo q=$W/qmp.log
+	fo_start $lbl
+	rm -f $W/qmp.in $W/qmp.out
+	mkfifo $W/qmp.in $W/qmp.out
+	case $MACHINE in
+	q35*)
+		QBUS1=",bus=rp1" QBUS2=",bus=rp2"
+		QPORTS="-device pcie-root-port,id=rp1,chassis=1,slot=1 -device pcie-root-port,id=rp2,chassis=2,slot=2"
+		;;
+	*) QBUS1="" QBUS2="" QPORTS="" ;;
+	esac
+	# shellcheck disable=SC2086 # QCPU and QPORTS are words or nothing
+	timeout 900 $QEMU -enable-kvm -M "$MACHINE" $QCPU -smp 1 -m 256M -nodefaults -no-user-config \
+		-display none -serial stdio -no-reboot -kernel $KERNEL -initrd $W/fo-initrd \
+		-append "$CMDLINE" $QPORTS -chardev pipe,id=qmp,path=$W/qmp -mon chardev=qmp,mode=control \
+		-netdev tap,id=hn0,ifname=fotap,script=no,downscript=no,vhost=off \
+		-device virtio-net-pci,netdev=hn0,id=n0,mac=$FO_MAC,failover=on,romfile=$QBUS1 \
+		-device vfio-pci,host="$vf",id=vf0,failover_pair_id=n0$QBUS2 \
+		< $W/console.in > $W/con 2> "$W/err-$lbl" &
+	vpid=$!
+	stamp < $W/qmp.out >> "$q" &
+	exec 8> $W/qmp.in
+	exec 7> $W/console.in
+	qmp '{"execute":"qmp_capabilities"}'
+	if wait_stamp "$con" 'L2-FO ready' 400; then
+		fo_switch "$lbl" unplug qemu_del && fo_switch "$lbl" replug qemu_add
+	else
+		note "$lbl: L2 has no failover pair up"
+		tail_of "$lbl"
+	fi
+	exec 7>&- 8>&-
+	stop_vmm
+}
+
 case " $PARTS " in *" hotplug "*) hotplug ;; esac
+case " $PARTS " in *" failover "*) failover ;; esac
 rm -rf $W
 exit 0
