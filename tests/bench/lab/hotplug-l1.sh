@@ -38,6 +38,7 @@ mkdir -p $W
 
 now_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 note() { echo "BENCH-HP-NOTE $*"; }
+qpid=
 
 if ! command -v vfvm > /dev/null || ! command -v vfctl > /dev/null || [ ! -c /dev/kvm ] ||
 	[ ! -s $KERNEL ]; then
@@ -87,16 +88,25 @@ tail_of() { # VMM: what went wrong, for the notes
 	tr -d '\r' < "$W/con-$1.log" | grep -v '^\s*$' | tail -n 25 | sed 's/^/  | /'
 	[ -s "$W/err-$1" ] && { echo "BENCH-HP-NOTE $1 stderr:" && tail -n 10 "$W/err-$1" | sed 's/^/  | /'; }
 }
-# stop_vmm VMM: the VMM should be ending on its own (L2 powers off after its
-# last round); after 120 s it is killed.
+# stop_vmm LABEL: the VMM should be ending on its own (L2 powers off after
+# its last round); after 120 s it gets SIGTERM, 20 s later SIGKILL (the
+# VMMs run without timeout(1) so that vpid is the VMM itself).  Then the
+# QMP reader (if any; it holds its FIFO open both ways) goes too.
 stop_vmm() {
 	i=0
-	while kill -0 "$vpid" 2> /dev/null && [ "$i" -lt 120 ]; do
+	while kill -0 "$vpid" 2> /dev/null && [ "$i" -lt 140 ]; do
+		[ "$i" = 120 ] && note "$1 had not ended 120 s after its last step: SIGTERM" &&
+			kill "$vpid" 2> /dev/null
 		sleep 1
 		i=$((i + 1))
 	done
-	kill "$vpid" 2> /dev/null
+	if kill -0 "$vpid" 2> /dev/null; then
+		note "$1 ignored SIGTERM: SIGKILL"
+		kill -9 "$vpid" 2> /dev/null
+	fi
 	wait "$vpid" 2> /dev/null
+	[ -n "$qpid" ] && kill "$qpid" 2> /dev/null
+	qpid=
 	wait
 }
 
@@ -169,13 +179,13 @@ hp_vfvm() {
 	rm -f $W/con $S
 	mkfifo $W/con
 	stamp < $W/con > "$con" &
-	timeout 900 vfvm run --kernel $KERNEL --initrd $W/initrd --mem 256M --cpus 1 \
+	vfvm run --kernel $KERNEL --initrd $W/initrd --mem 256M --cpus 1 \
 		--cmdline "$CMDLINE" --api-socket $S < /dev/null > $W/con 2> "$W/err-$lbl" &
 	vpid=$!
 	if ! wait_stamp "$con" 'L2-HP ready' 300; then
 		note "$lbl: L2 never got ready"
 		tail_of "$lbl"
-		stop_vmm
+		stop_vmm "$lbl"
 		return 1
 	fi
 	r=1
@@ -204,7 +214,7 @@ hp_vfvm() {
 		echo "BENCH-HP remove $lbl $r $((t1 - t0)) $(($(stamp_of "$con" "L2-HP gone $r") - t0))"
 		r=$((r + 1))
 	done
-	stop_vmm
+	stop_vmm "$lbl"
 	[ "$r" -gt "$ROUNDS" ] || return 1
 }
 
@@ -219,20 +229,23 @@ hp_qemu() {
 	mkfifo $W/con $W/qmp.in $W/qmp.out
 	stamp < $W/con > "$con" &
 	# shellcheck disable=SC2086 # QCPU and QPORT are words or nothing
-	timeout 900 $QEMU -enable-kvm -M "$MACHINE" $QCPU -smp 1 -m 256M -nodefaults -no-user-config \
+	$QEMU -enable-kvm -M "$MACHINE" $QCPU -smp 1 -m 256M -nodefaults -no-user-config \
 		-display none -serial stdio -no-reboot -kernel $KERNEL -initrd $W/initrd \
 		-append "$CMDLINE" $QPORT -chardev pipe,id=qmp,path=$W/qmp -mon chardev=qmp,mode=control \
 		< /dev/null > $W/con 2> "$W/err-$lbl" &
 	vpid=$!
 	# >> (O_APPEND): each round empties the log under the running reader
-	stamp < $W/qmp.out >> "$q" &
-	exec 8> $W/qmp.in
+	# Both FIFOs opened read-write: neither open waits for QEMU (which may
+	# have failed to start); stop_vmm ends the reader.
+	stamp 0<> $W/qmp.out >> "$q" &
+	qpid=$!
+	exec 8<> $W/qmp.in
 	qmp '{"execute":"qmp_capabilities"}'
 	if ! wait_stamp "$con" 'L2-HP ready' 300; then
 		note "$lbl: L2 never got ready"
 		tail_of "$lbl"
 		exec 8>&-
-		stop_vmm
+		stop_vmm "$lbl"
 		return 1
 	fi
 	r=1
@@ -261,7 +274,7 @@ hp_qemu() {
 		r=$((r + 1))
 	done
 	exec 8>&-
-	stop_vmm
+	stop_vmm "$lbl"
 	[ "$r" -gt "$ROUNDS" ] || return 1
 }
 
@@ -393,11 +406,11 @@ fo_vfvm() {
 	lbl=vfvm-fo S=$W/api.sock
 	rm -f $S
 	fo_start $lbl
-	timeout 900 vfvm run --kernel $KERNEL --initrd $W/fo-initrd --mem 256M --cpus 1 \
+	vfvm run --kernel $KERNEL --initrd $W/fo-initrd --mem 256M --cpus 1 \
 		--cmdline "$CMDLINE" --api-socket $S --net "id=n0,tap=fotap,mac=$FO_MAC,failover=on" \
 		--device "$1,managed,id=vf0,failover=n0" < $W/console.in > $W/con 2> "$W/err-$lbl" &
 	vpid=$!
-	exec 7> $W/console.in
+	exec 7<> $W/console.in
 	if wait_stamp "$con" 'L2-FO ready' 400; then
 		fo_switch "$lbl" unplug fo_ctl failover-unplug n0 --timeout 120 &&
 			fo_switch "$lbl" replug fo_ctl failover-replug n0
@@ -406,7 +419,7 @@ fo_vfvm() {
 		tail_of "$lbl"
 	fi
 	exec 7>&-
-	stop_vmm
+	stop_vmm "$lbl"
 }
 
 # shellcheck disable=SC2317 # fo_ctl, qemu_del and qemu_add run through fo_switch
@@ -437,7 +450,7 @@ fo_qemu() {
 	*) QBUS1="" QBUS2="" QPORTS="" ;;
 	esac
 	# shellcheck disable=SC2086 # QCPU and QPORTS are words or nothing
-	timeout 900 $QEMU -enable-kvm -M "$MACHINE" $QCPU -smp 1 -m 256M -nodefaults -no-user-config \
+	$QEMU -enable-kvm -M "$MACHINE" $QCPU -smp 1 -m 256M -nodefaults -no-user-config \
 		-display none -serial stdio -no-reboot -kernel $KERNEL -initrd $W/fo-initrd \
 		-append "$CMDLINE" $QPORTS -chardev pipe,id=qmp,path=$W/qmp -mon chardev=qmp,mode=control \
 		-netdev tap,id=hn0,ifname=fotap,script=no,downscript=no,vhost=off \
@@ -445,9 +458,12 @@ fo_qemu() {
 		-device vfio-pci,host="$vf",id=vf0,failover_pair_id=n0$QBUS2 \
 		< $W/console.in > $W/con 2> "$W/err-$lbl" &
 	vpid=$!
-	stamp < $W/qmp.out >> "$q" &
-	exec 8> $W/qmp.in
-	exec 7> $W/console.in
+	# Both FIFOs opened read-write: neither open waits for QEMU (which may
+	# have failed to start); stop_vmm ends the reader.
+	stamp 0<> $W/qmp.out >> "$q" &
+	qpid=$!
+	exec 8<> $W/qmp.in
+	exec 7<> $W/console.in
 	qmp '{"execute":"qmp_capabilities"}'
 	if wait_stamp "$con" 'L2-FO ready' 400; then
 		fo_switch "$lbl" unplug qemu_del && fo_switch "$lbl" replug qemu_add
@@ -456,7 +472,7 @@ fo_qemu() {
 		tail_of "$lbl"
 	fi
 	exec 7>&- 8>&-
-	stop_vmm
+	stop_vmm "$lbl"
 }
 
 case " $PARTS " in *" hotplug "*) hotplug ;; esac
