@@ -313,17 +313,23 @@ failover() {
 		cat << 'L2'
 word() { read -r -t 600 w && [ "$w" = "$1" ]; }
 ip link set lo up
-# the standby is <master>nsby; the primary is the igbvf netdev enslaved to the master
+# the primary is the igbvf netdev with a master (the failover netdev); the
+# standby is the other netdev under that master (its name has no fixed form:
+# eth1 here, <master>nsby where udev names it)
+up_of() { m=$(readlink "$1/master" 2> /dev/null) && echo "${m##*/}"; }
 find_pair() {
-	sb=""; pri=""
-	for d in /sys/class/net/*nsby; do [ -e "$d" ] && sb=$(basename "$d"); done
-	[ -n "$sb" ] || return 1
-	ma=${sb%nsby}
+	pri="" ma="" sb=""
 	for d in /sys/class/net/*; do
-		[ "$(basename "$(readlink "$d/device/driver" 2> /dev/null)")" = igbvf ] || continue
-		[ "$(basename "$(readlink "$d/master" 2> /dev/null)")" = "$ma" ] && pri=$(basename "$d")
+		dr=$(readlink "$d/device/driver" 2> /dev/null)
+		[ "${dr##*/}" = igbvf ] || continue
+		m=$(up_of "$d")
+		[ -n "$m" ] && pri=${d##*/} ma=$m
 	done
-	[ -n "$pri" ]
+	[ -n "$pri" ] || return 1
+	for d in /sys/class/net/*; do
+		[ "$(up_of "$d")" = "$ma" ] && [ "${d##*/}" != "$pri" ] && sb=${d##*/}
+	done
+	[ -n "$sb" ]
 }
 i=0
 while ! find_pair && [ "$i" -lt 480 ]; do sleep 0.5; i=$((i + 1)); done
