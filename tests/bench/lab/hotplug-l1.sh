@@ -340,15 +340,27 @@ fi
 ip link set "$ma" up
 i=0
 while [ "$(cat "/sys/class/net/$pri/carrier" 2> /dev/null)" != 1 ] && [ "$i" -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
-udhcpc -i "$ma" -n -q -t 10 -T 2 > /dev/null 2>&1 || echo "L2-FO dhcp failed"
+# udhcpc configures nothing itself, and L2 has no default script: this one
+# sets the address slirp leases (10.0.2.x); without a lease, a fixed one
+cat > /tmp/dhcp.sh << 'S'
+#!/bin/sh
+[ "$1" = bound ] && ip addr add "$ip/${mask:-24}" dev "$interface"
+exit 0
+S
+chmod +x /tmp/dhcp.sh
+if ! udhcpc -i "$ma" -n -q -t 10 -T 2 -s /tmp/dhcp.sh > /dev/null 2>&1; then
+	echo "L2-FO dhcp failed: 10.0.2.30 set"
+	ip addr add 10.0.2.30/24 dev "$ma"
+fi
 ping -c 3 -W 2 10.0.2.2 > /dev/null 2>&1
-echo "L2-FO ready master=$ma standby=$sb primary=$pri"
+echo "L2-FO ready master=$ma standby=$sb primary=$pri $(ip -4 -o addr show dev "$ma" | awk '{print $4}')"
 for ph in unplug replug; do
 	word go || { echo "L2-FO no-word $ph"; exit 1; }
 	ping -i 0.05 -w "$WIN" 10.0.2.2 > /tmp/p 2>&1 &
 	p=$!
 	echo "L2-FO pinging $ph"
 	wait "$p"
+	echo "L2-FO ping said: $(head -n 1 /tmp/p) ... $(tail -n 2 /tmp/p | tr '\n' ' ')"
 	# sent, received, and the longest time between two replies (from the
 	# start and to the end too), in 50 ms steps of the sequence numbers
 	echo "L2-FO result $ph $(awk '
