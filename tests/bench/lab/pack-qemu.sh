@@ -20,9 +20,10 @@ copy_elf() {
 copy_elf "$qemu"
 [ "$qemu" = /usr/bin/qemu-system-x86_64 ] ||
 	{ mkdir -p "$root/usr/bin" && cp -L "$qemu" "$root/usr/bin/qemu-system-x86_64"; }
-# What microvm loads: its SeaBIOS/qboot and the Linux/PVH boot option ROMs.
+# What microvm loads: its SeaBIOS/qboot and the Linux/PVH boot option ROMs;
+# bios-256k.bin is SeaBIOS for -M q35/pc (bench_lab_hotplug.sh).
 for d in $("$qemu" -L help); do
-	for f in bios-microvm.bin qboot.rom linuxboot_dma.bin linuxboot.bin pvh.bin kvmvapic.bin \
+	for f in bios-microvm.bin bios-256k.bin qboot.rom linuxboot_dma.bin linuxboot.bin pvh.bin kvmvapic.bin \
 		multiboot_dma.bin; do
 		[ -e "$d/$f" ] && copy "$d/$f"
 	done
