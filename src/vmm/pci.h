@@ -28,6 +28,7 @@
 #include "bus.h"
 #include "errinfo.h"
 #include "irq.h"
+#include "snap_stream.h"
 
 #define PCI_CFG_SIZE PCI_CFG_SPACE_EXP_SIZE
 #define PCI_MAX_SLOTS 32
@@ -122,6 +123,17 @@ struct pci_dev {
 	 * for every PCI device: a failure the user must hear of goes to vm->release_failed.
 	 */
 	void (*release)(struct pci_dev *d);
+	/*
+	 * Optional (snapshots): @save writes the device model's own state -
+	 * everything beyond the config shadow and BAR placement, which the
+	 * host saves - into the open section of @o, with the VM paused and
+	 * on the I/O thread.  @load reads it back on a restored VM, after
+	 * the host restored config and BARs and before any vCPU runs; the
+	 * section is hostile input (check every value, name it in @e).  A
+	 * device without @save cannot be snapshotted (VFIO passthrough).
+	 */
+	void (*save)(struct pci_dev *d, struct snap_out *o);
+	int (*load)(struct pci_dev *d, struct snap_sec *s, struct errinfo *e);
 
 	uint32_t cap_end; /* first free config byte after capabilities (pci_cap_add) */
 
