@@ -205,22 +205,18 @@ static void *blk_thread(void *opaque)
 
 int virtio_blk_parse_spec(const char *spec, struct virtio_blk_spec *s, struct errinfo *e)
 {
-	const char *comma = strchrnul(spec, ',');
-	size_t plen = comma - spec;
-	bool seen_ro = false, seen_id = false;
+	bool seen_ro = false, seen_id = false, seen_path = false;
 	const char *p;
 
 	memset(s, 0, sizeof(*s));
-	if (!plen)
-		return err_set(e, EINVAL, "--disk '%s': no file name", spec);
-	if (plen >= sizeof(s->path))
-		return err_set(e, ENAMETOOLONG, "--disk %.64s...: file name longer than %zu bytes",
-			       spec, sizeof(s->path) - 1);
-	memcpy(s->path, spec, plen);
-	s->path[plen] = 0;
-	for (p = *comma ? comma + 1 : comma; *p;) {
+	/*
+	 * PATH[,ro][,id=ID] or members only (path=PATH,id=ID,ro, any order):
+	 * a first member that is none of the keys is the file name.
+	 */
+	for (p = spec; *p;) {
 		const char *end = strchrnul(p, ',');
 		size_t len = end - p;
+		bool first = p == spec;
 
 		if (len == 2 && !strncmp(p, "ro", 2)) {
 			if (seen_ro)
@@ -232,12 +228,28 @@ int virtio_blk_parse_spec(const char *spec, struct virtio_blk_spec *s, struct er
 			seen_id = true;
 			if (dev_id_parse("--disk", spec, p + 3, len - 3, s->id, e) < 0)
 				return -EINVAL;
+		} else if (first || (len >= 5 && !strncmp(p, "path=", 5))) {
+			if (!first || !strncmp(p, "path=", 5)) {
+				p += 5;
+				len -= 5;
+			}
+			if (seen_path)
+				return err_set(e, EINVAL, "--disk %s: file name given twice", spec);
+			seen_path = true;
+			if (len >= sizeof(s->path))
+				return err_set(e, ENAMETOOLONG,
+					       "--disk %.64s...: file name longer than %zu bytes",
+					       spec, sizeof(s->path) - 1);
+			memcpy(s->path, p, len);
+			s->path[len] = 0;
 		} else {
 			return err_set(e, EINVAL, "--disk %s: unknown option '%.*s'", spec,
 				       (int)len, p);
 		}
 		p = *end ? end + 1 : end;
 	}
+	if (!s->path[0])
+		return err_set(e, EINVAL, "--disk '%s': no file name", spec);
 	return 0;
 }
 

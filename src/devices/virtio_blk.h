@@ -44,7 +44,8 @@ struct virtio_blk_spec {
 };
 
 /*
- * Parse "PATH[,ro][,id=ID]" (the path first, then the options in any
+ * Parse "PATH[,ro][,id=ID]" or "path=PATH[,ro][,id=ID]" (the path first, or
+ * as path= anywhere, then the options in any
  * order, each once).  Syntax only, nothing is opened: the front end calls
  * it to refuse a bad --disk as a usage error.  -EINVAL names the bad part.
  */

@@ -219,6 +219,9 @@ int snap_in_parse(struct snap_in *in, uint8_t *buf, size_t len, const char *what
 		return parse_fail(in, e, EPROTONOSUPPORT,
 				  "format version %u; this vfvm reads version %u",
 				  in->format_version, SNAP_FORMAT_VERSION);
+	if (le_load(buf + 12, 4))
+		return parse_fail(in, e, EPROTONOSUPPORT, "unknown flags 0x%x in the header",
+				  (unsigned int)le_load(buf + 12, 4));
 	in->secs = calloc(SNAP_MAX_SECTIONS, sizeof(*in->secs));
 	if (!in->secs)
 		return err_set(e, ENOMEM, "%s: out of memory", what);

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api.h"
@@ -359,6 +360,7 @@ static const char *const api_event_names[] = {
 	"failover-unplugged",
 	"failover-replugged",
 	"guest-reset",
+	"snapshot-saved",
 	NULL,
 };
 
@@ -434,6 +436,55 @@ static void dispatch_devices(struct api_client *c, const struct api_request *rq)
 	reply_error(c, rq, &e);
 }
 
+/*
+ * snapshot: the VM is paused for the write (and stays paused unless
+ * "resume"); a failed write leaves it as it was before the request.
+ */
+static void dispatch_snapshot(struct api_client *c, const struct api_request *rq)
+{
+	struct api_server *s = c->srv;
+	bool was_paused = vm_paused(s->vm);
+	struct errinfo e = {0};
+	struct json_object *r;
+	struct timespec t0, t1;
+	uint64_t bytes = 0;
+	int ret;
+
+	if (!s->hooks.snapshot) {
+		err_set(&e, ENOTSUP, "snapshot: this VM cannot be saved");
+		reply_error(c, rq, &e);
+		return;
+	}
+	if (!was_paused && vm_pause(s->vm) == -EAGAIN) {
+		client_send(c, api_response_error(true, rq->id,
+						  "snapshot: the vCPUs are not running"));
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ret = s->hooks.snapshot(s->hooks.opaque, rq->dir, &bytes, &e);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (ret < 0) {
+		if (!was_paused)
+			vm_resume(s->vm);
+		reply_error(c, rq, &e);
+		return;
+	}
+	if (rq->resume && vm_paused(s->vm))
+		vm_resume(s->vm);
+	r = json_object_new_object();
+	json_object_object_add(r, "dir", json_object_new_string(rq->dir));
+	json_object_object_add(r, "state",
+			       json_object_new_string(vm_paused(s->vm) ? "paused" : "running"));
+	json_object_object_add(r, "memory_bytes", json_object_new_int64((int64_t)bytes));
+	json_object_object_add(r, "seconds",
+			       json_object_new_double((double)(t1.tv_sec - t0.tv_sec) +
+						      (t1.tv_nsec - t0.tv_nsec) / 1e9));
+	client_send(c, api_response_ok(rq->id, r));
+	vm_event(s->vm, "snapshot-saved", NULL, rq->dir);
+	if (!was_paused && !rq->resume)
+		broadcast_event(s, "paused", NULL);
+}
+
 static void dispatch(struct api_client *c, const struct api_request *rq)
 {
 	struct api_server *s = c->srv;
@@ -489,6 +540,9 @@ static void dispatch(struct api_client *c, const struct api_request *rq)
 	case API_VERB_FAILOVER_UNPLUG:
 	case API_VERB_FAILOVER_REPLUG:
 		dispatch_devices(c, rq);
+		return;
+	case API_VERB_SNAPSHOT:
+		dispatch_snapshot(c, rq);
 		return;
 	case API_VERB_EVENTS:
 		c->events = true;

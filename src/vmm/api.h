@@ -7,6 +7,7 @@
 #define VMM_API_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "api_proto.h"
 #include "errinfo.h"
@@ -36,6 +37,12 @@ struct api_hooks {
 	 * has let go, which is what the API waits for.
 	 */
 	int (*failover)(void *opaque, const char *net_id, bool plug, struct errinfo *e);
+	/*
+	 * snapshot: write the paused VM's state into directory @dir (the
+	 * server paused the vCPUs; the I/O thread is the caller, so no device
+	 * work runs meanwhile).  @bytes gets the guest-RAM bytes written.
+	 */
+	int (*snapshot)(void *opaque, const char *dir, uint64_t *bytes, struct errinfo *e);
 	/* Extra members of a device in info (failover state, DMA statistics). */
 	void (*describe)(void *opaque, struct pci_dev *d, struct json_object *o);
 };

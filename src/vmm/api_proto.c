@@ -20,6 +20,7 @@ static const char *const verb_names[API_NR_VERBS] = {
 	[API_VERB_REMOVE_DEVICE] = "remove-device",
 	[API_VERB_FAILOVER_UNPLUG] = "failover-unplug",
 	[API_VERB_FAILOVER_REPLUG] = "failover-replug",
+	[API_VERB_SNAPSHOT] = "snapshot",
 };
 
 static const char *const kind_names[] = {
@@ -148,6 +149,22 @@ static int parse_args(struct json_object *o, struct api_request *r, struct errin
 			if (!r->timeout_ms)
 				r->timeout_ms = 1;
 		}
+		return 0;
+	case API_VERB_SNAPSHOT:
+		ret = get_string(o, "dir", r->dir, sizeof(r->dir), e);
+		if (ret < 0)
+			return ret;
+		if (!ret)
+			return err_set(e, EINVAL, "%s: missing \"dir\" (a directory)", verb);
+		/* the server's working directory is not the client's */
+		if (r->dir[0] != '/')
+			return err_set(e, EINVAL, "%s: \"dir\" '%s' is not an absolute path", verb,
+				       r->dir);
+		if (!json_object_object_get_ex(o, "resume", &v))
+			return 0;
+		if (!json_object_is_type(v, json_type_boolean))
+			return err_set(e, EINVAL, "%s: \"resume\" must be true or false", verb);
+		r->resume = json_object_get_boolean(v);
 		return 0;
 	default:
 		return 0;

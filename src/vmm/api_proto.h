@@ -32,6 +32,7 @@ enum api_verb {
 	API_VERB_REMOVE_DEVICE, /* "device", optional "timeout" */
 	API_VERB_FAILOVER_UNPLUG, /* "device": a failover=on virtio-net, optional "timeout" */
 	API_VERB_FAILOVER_REPLUG, /* "device" */
+	API_VERB_SNAPSHOT, /* "dir" (absolute path), optional "resume" (bool) */
 	API_NR_VERBS,
 };
 
@@ -45,6 +46,7 @@ enum api_dev_kind {
 
 #define API_SPEC_MAX 1024 /* an add-device SPEC, NUL included */
 #define API_DEV_ID_MAX 32 /* a device id, NUL included (PCI_DEV_ID_MAX) */
+#define API_PATH_MAX 1024 /* a snapshot directory, NUL included */
 #define API_TIMEOUT_DEFAULT_MS 30000 /* remove-device, failover-unplug */
 #define API_TIMEOUT_MAX_MS 3600000
 
@@ -56,6 +58,8 @@ struct api_request {
 	char spec[API_SPEC_MAX]; /* add-device */
 	char device[API_DEV_ID_MAX]; /* remove-device, failover-* */
 	unsigned int timeout_ms; /* remove-device, failover-unplug */
+	char dir[API_PATH_MAX]; /* snapshot */
+	bool resume; /* snapshot: run on once written */
 };
 
 /*

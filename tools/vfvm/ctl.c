@@ -24,7 +24,7 @@
 static void ctl_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: vfvm ctl PATH VERB [ARG] [--json] [--timeout SECONDS]\n"
+		"usage: vfvm ctl PATH VERB [ARG] [--json] [--timeout SECONDS] [--resume]\n"
 		"\n"
 		"Drives the VM whose control API is at PATH (vfvm run --api-socket PATH).\n"
 		"Verbs:\n"
@@ -44,6 +44,10 @@ static void ctl_usage(FILE *f)
 		"  failover-unplug NET  move the traffic of the failover virtio-net NET from its\n"
 		"                       VF primary to virtio (waits for the guest, --timeout)\n"
 		"  failover-replug NET  plug the VF primary back: traffic moves back to it\n"
+		"  snapshot DIR         pause the VM and write it to directory DIR (made 0700\n"
+		"                       when missing): DIR/state and a sparse DIR/memory;\n"
+		"                       the VM stays paused unless --resume; 'vfvm run\n"
+		"                       --restore DIR' starts it again\n"
 		"  events               print events until the VM exits\n"
 		"--json: print the result (or each event) as the VM sent it.\n"
 		"Exit status: 0 done, 1 the VM refused or could not be reached, 2 usage error.\n");
@@ -211,6 +215,14 @@ static int show_response(struct conn *c, const char *verb, const char *line, boo
 		printf("%s: primary unplugged, traffic on virtio\n", str_field(r, "device") ?: "?");
 	} else if (!strcmp(verb, "failover-replug")) {
 		printf("%s: primary plugged back\n", str_field(r, "device") ?: "?");
+	} else if (!strcmp(verb, "snapshot")) {
+		struct json_object *b, *t;
+
+		json_object_object_get_ex(r, "memory_bytes", &b);
+		json_object_object_get_ex(r, "seconds", &t);
+		printf("saved to %s (%lld MiB of guest RAM written, %.3f s); VM %s\n",
+		       str_field(r, "dir") ?: "?", (long long)(json_object_get_int64(b) >> 20),
+		       json_object_get_double(t), str_field(r, "state") ?: "?");
 	}
 out:
 	json_object_put(o);
@@ -240,6 +252,8 @@ static const char *verb_arg(const char *verb)
 	if (!strcmp(verb, "remove-device") || !strcmp(verb, "failover-unplug") ||
 	    !strcmp(verb, "failover-replug"))
 		return "device";
+	if (!strcmp(verb, "snapshot"))
+		return "dir";
 	return NULL;
 }
 
@@ -259,7 +273,7 @@ static int ctl_usage_error(const char *fmt, ...)
 
 int cmd_ctl(int argc, char **argv)
 {
-	enum { O_JSON = 256, O_HELP, O_TIMEOUT, O_DEVICE, O_NET, O_DISK };
+	enum { O_JSON = 256, O_HELP, O_TIMEOUT, O_DEVICE, O_NET, O_DISK, O_RESUME };
 	static const struct option lo[] = {
 		{"json", no_argument, NULL, O_JSON},
 		{"help", no_argument, NULL, O_HELP},
@@ -267,13 +281,15 @@ int cmd_ctl(int argc, char **argv)
 		{"device", no_argument, NULL, O_DEVICE},
 		{"net", no_argument, NULL, O_NET},
 		{"disk", no_argument, NULL, O_DISK},
+		{"resume", no_argument, NULL, O_RESUME},
 		{NULL, 0, NULL, 0},
 	};
 	const char *pos[3] = {0}, *kind = NULL, *arg_name;
 	struct json_object *rq;
 	double timeout = 0;
 	struct conn *c;
-	bool json = false;
+	bool json = false, resume = false;
+	char dir[API_PATH_MAX];
 	const char *verb;
 	char *req = NULL, *line, *end;
 	int opt, ret, npos = 0;
@@ -307,6 +323,9 @@ int cmd_ctl(int argc, char **argv)
 		case O_DISK:
 			kind = "disk";
 			break;
+		case O_RESUME:
+			resume = true;
+			break;
 		case 'h':
 		case O_HELP:
 			ctl_usage(stdout);
@@ -332,6 +351,17 @@ int cmd_ctl(int argc, char **argv)
 	if (timeout > 0 && strcmp(verb, "remove-device") && strcmp(verb, "failover-unplug"))
 		return ctl_usage_error(
 			"--timeout goes with remove-device or failover-unplug, not %s", verb);
+	if (resume && strcmp(verb, "snapshot"))
+		return ctl_usage_error("--resume goes with snapshot, not %s", verb);
+	if (!strcmp(verb, "snapshot") && pos[2][0] != '/') {
+		/* the VM resolves paths in its own working directory: send ours */
+		char cwd[API_PATH_MAX];
+
+		if (!getcwd(cwd, sizeof(cwd)) ||
+		    snprintf(dir, sizeof(dir), "%s/%s", cwd, pos[2]) >= (int)sizeof(dir))
+			return ctl_usage_error("snapshot %s: path too long", pos[2]);
+		pos[2] = dir;
+	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		fprintf(stderr, "vfvm ctl: out of memory\n");
@@ -351,6 +381,8 @@ int cmd_ctl(int argc, char **argv)
 		json_object_object_add(rq, "kind", json_object_new_string(kind));
 	if (timeout > 0)
 		json_object_object_add(rq, "timeout", json_object_new_double(timeout));
+	if (resume)
+		json_object_object_add(rq, "resume", json_object_new_boolean(1));
 	if (asprintf(&req, "%s\n", json_object_to_json_string_ext(rq, JSON_C_TO_STRING_PLAIN)) < 0)
 		req = NULL;
 	json_object_put(rq);

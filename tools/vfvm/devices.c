@@ -7,12 +7,14 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "devices.h"
 #include "dma.h"
 #include "pci_hotplug.h"
 #include "vfvm.h"
+#include "virtio_blk.h"
 #include "virtio_net.h"
 #include "vm.h"
 
@@ -26,10 +28,59 @@ static void new_device_id(struct vm *vm, const bool before[PCI_MAX_SLOTS], char 
 		}
 }
 
-int vfvm_add_device(struct vfvm_devices *x, enum api_dev_kind kind, const char *spec,
-		    char id[API_DEV_ID_MAX], struct errinfo *e)
+/*
+ * Record how device @id was made, its id made explicit so that a restore
+ * makes it under the same name.
+ */
+static int record(struct vfvm_devices *x, enum vfvm_dev_kind kind, const char *spec,
+		  const char *id, struct errinfo *e)
+{
+	char full[API_SPEC_MAX];
+	bool has_id = !strncmp(spec, "id=", 3) || strstr(spec, ",id=");
+
+	if (kind == VFVM_DEV_DISK) {
+		/* members only (path=), so that a restore can change any of them */
+		struct virtio_blk_spec *b = malloc(sizeof(*b));
+		int w;
+
+		if (!b)
+			return err_set(e, ENOMEM, "device %s: out of memory", id);
+		if (virtio_blk_parse_spec(spec, b, e) < 0) {
+			free(b);
+			return -e->err;
+		}
+		w = snprintf(full, sizeof(full), "path=%s%s,id=%s", b->path,
+			     b->readonly ? ",ro" : "", id);
+		free(b);
+		if (w >= (int)sizeof(full))
+			return err_set(e, ENAMETOOLONG, "device %s: SPEC too long to record", id);
+		return vfvm_spec_record(x, kind, full, id, e);
+	}
+	if (snprintf(full, sizeof(full), "%s%s%s", spec, has_id ? "" : *spec ? ",id=" : "id=",
+		     has_id ? "" : id) >= (int)sizeof(full))
+		return err_set(e, ENAMETOOLONG, "device %s: SPEC too long to record", id);
+	return vfvm_spec_record(x, kind, full, id, e);
+}
+
+int vfvm_add_rng(struct vfvm_devices *x, const char *spec, struct errinfo *e)
 {
 	struct vm *vm = x->vm;
+	bool before[PCI_MAX_SLOTS];
+	char id[API_DEV_ID_MAX] = "";
+
+	for (int i = 0; i < PCI_MAX_SLOTS; i++)
+		before[i] = vm->pci.dev[i] != NULL;
+	if (virtio_rng__add(vm, spec, e) < 0)
+		return -e->err;
+	new_device_id(vm, before, id, sizeof(id));
+	return record(x, VFVM_DEV_RNG, spec, id, e);
+}
+
+int vfvm_add_device(struct vfvm_devices *x, enum api_dev_kind kind, const char *spec,
+		    char id_out[API_DEV_ID_MAX], struct errinfo *e)
+{
+	struct vm *vm = x->vm;
+	char id[API_DEV_ID_MAX] = "";
 	bool before[PCI_MAX_SLOTS];
 	struct vfio_pci *claim;
 	int ret;
@@ -45,8 +96,9 @@ int vfvm_add_device(struct vfvm_devices *x, enum api_dev_kind kind, const char *
 		if (*vfio_pci__failover(claim)) {
 			/* a failover primary: the pair decides when it goes in */
 			ret = vfvm_failover_add(x, claim, e);
-			if (!ret)
-				snprintf(id, API_DEV_ID_MAX, "%s", x->pairs[x->nr_pairs - 1].vf_id);
+			if (!ret && id_out)
+				snprintf(id_out, API_DEV_ID_MAX, "%s",
+					 x->pairs[x->nr_pairs - 1].vf_id);
 			return ret;
 		}
 		ret = vfio_pci__add(vm, claim, e);
@@ -65,7 +117,12 @@ int vfvm_add_device(struct vfvm_devices *x, enum api_dev_kind kind, const char *
 		return ret;
 	}
 	new_device_id(vm, before, id, API_DEV_ID_MAX);
-	return 0;
+	if (id_out)
+		snprintf(id_out, API_DEV_ID_MAX, "%s", id);
+	if (kind == API_DEV_VFIO)
+		return 0;
+	/* the device is in: a failed record only stops a later snapshot */
+	return record(x, kind == API_DEV_NET ? VFVM_DEV_NET : VFVM_DEV_DISK, spec, id, e);
 }
 
 static int hook_add_device(void *opaque, enum api_dev_kind kind, const char *spec,
@@ -80,6 +137,11 @@ static int hook_failover(void *opaque, const char *net_id, bool plug, struct err
 }
 
 /* info: what the core does not know of a device. */
+static int hook_snapshot(void *opaque, const char *dir, uint64_t *bytes, struct errinfo *e)
+{
+	return vfvm_snapshot_save(opaque, dir, bytes, e);
+}
+
 static void hook_describe(void *opaque, struct pci_dev *d, struct json_object *o)
 {
 	struct vfvm_devices *x = opaque;
@@ -120,4 +182,5 @@ void vfvm_devices_hooks(struct vfvm_devices *x, struct api_hooks *h)
 	h->add_device = hook_add_device;
 	h->failover = hook_failover;
 	h->describe = hook_describe;
+	h->snapshot = hook_snapshot;
 }

@@ -33,7 +33,7 @@
 #define MAX_DEVS 32
 
 struct opts {
-	const char *kernel, *initrd, *cmdline, *firmware, *affinity, *api_socket;
+	const char *kernel, *initrd, *cmdline, *firmware, *affinity, *api_socket, *restore;
 	uint64_t mem;
 	unsigned int cpus;
 	bool hugetlb, rng, irq_report, debug_exit;
@@ -47,6 +47,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: vfvm run (--kernel FILE [--initrd FILE] [--cmdline STR] | --firmware "
 		"FILE)\n"
+		"                | --restore DIR [--net id=ID,...]... [--disk id=ID,path=P]...\n"
 		"                --mem SIZE [--cpus N] [--disk PATH[,ro][,id=ID]]...\n"
 		"                [--net "
 		"tap=NAME[,id=ID][,mac=M][,tx-coalesce=US][,failover=on]]...\n"
@@ -107,6 +108,10 @@ static void usage(FILE *f)
 		"terminal)\n"
 		"  --api-socket PATH    serve the control API (docs/api.md) on a Unix socket\n"
 		"                       (mode 0600; 'vfvm ctl PATH VERB' is its client)\n"
+		"  --restore DIR        start the VM saved by 'vfvm ctl PATH snapshot DIR' where\n"
+		"                       it stopped: memory, vCPUs and devices come from DIR;\n"
+		"                       --net id=ID,tap=T and --disk id=ID,path=P change the\n"
+		"                       saved device ID (other members as saved)\n"
 		"\n"
 		"vfvm check explains, per --device, what would stop passthrough (IOMMU, "
 		"interrupt\n"
@@ -204,6 +209,59 @@ static int check_readable(const char *flag, const char *path)
 	return 0;
 }
 
+static int check_spec(const char *flag, const char *spec)
+{
+	struct virtio_blk_spec *b;
+	struct virtio_net_spec n;
+	struct errinfo e = {0};
+	int bad;
+
+	if (!strcmp(flag, "--net")) {
+		bad = virtio_net_parse_spec(spec, &n, &e) < 0;
+	} else {
+		b = malloc(sizeof(*b)); /* its path buffer is PATH_MAX */
+		if (!b) {
+			fprintf(stderr, "vfvm: out of memory\n");
+			return VM_EXIT_ERROR;
+		}
+		bad = virtio_blk_parse_spec(spec, b, &e) < 0;
+		free(b);
+	}
+	if (bad)
+		return usage_error("%s%s%s", e.msg, e.hint[0] ? "\nvfvm: hint: " : "", e.hint);
+	return 0;
+}
+
+/* --restore: the machine comes from the snapshot; --net/--disk only change a saved device. */
+static int check_restore_opts(const struct opts *o)
+{
+	const char *from_snapshot = o->kernel	  ? "--kernel"
+				    : o->firmware ? "--firmware"
+				    : o->initrd	  ? "--initrd"
+				    : o->cmdline  ? "--cmdline"
+				    : o->mem	  ? "--mem"
+				    : o->cpus > 1 ? "--cpus"
+				    : o->hugetlb  ? "--hugetlb"
+				    : o->rng	  ? "--rng"
+						  : NULL;
+
+	if (from_snapshot)
+		return usage_error("%s does not go with --restore: the snapshot says it",
+				   from_snapshot);
+	if (o->nr_dev)
+		return usage_error("--device does not go with --restore: a restored VM gets "
+				   "passed-through devices with 'vfvm ctl PATH add-device'");
+	for (int i = 0; i < o->nr_disk + o->nr_net; i++) {
+		const char *spec = i < o->nr_disk ? o->disk[i] : o->net[i - o->nr_disk];
+
+		if (!strstr(spec, "id=") || (strncmp(spec, "id=", 3) && !strstr(spec, ",id=")))
+			return usage_error("%s %s: with --restore, give the id= of the saved "
+					   "device it changes",
+					   i < o->nr_disk ? "--disk" : "--net", spec);
+	}
+	return 0;
+}
+
 static int parse_run(int argc, char **argv, struct opts *o)
 {
 	enum {
@@ -223,6 +281,7 @@ static int parse_run(int argc, char **argv, struct opts *o)
 		O_DEBUG_EXIT,
 		O_SERIAL,
 		O_API_SOCKET,
+		O_RESTORE,
 		O_HELP
 	};
 	static const struct option lo[] = {
@@ -242,6 +301,7 @@ static int parse_run(int argc, char **argv, struct opts *o)
 		{"debug-exit", no_argument, NULL, O_DEBUG_EXIT},
 		{"serial", required_argument, NULL, O_SERIAL},
 		{"api-socket", required_argument, NULL, O_API_SOCKET},
+		{"restore", required_argument, NULL, O_RESTORE},
 		{"help", no_argument, NULL, O_HELP},
 		{NULL, 0, NULL, 0},
 	};
@@ -279,40 +339,16 @@ static int parse_run(int argc, char **argv, struct opts *o)
 						   optarg);
 			o->cpus = (unsigned int)n;
 			break;
-		case O_DISK: {
-			struct virtio_blk_spec *spec;
-			struct errinfo e = {0};
-			int bad;
-
+		case O_DISK:
 			if (o->nr_disk == MAX_DEVS)
 				return usage_error("too many --disk (%s)", optarg);
-			/* syntax now (a typo is a usage error); the file is opened later */
-			spec = malloc(sizeof(*spec));
-			if (!spec) {
-				fprintf(stderr, "vfvm: out of memory\n");
-				return VM_EXIT_ERROR;
-			}
-			bad = virtio_blk_parse_spec(optarg, spec, &e) < 0;
-			free(spec);
-			if (bad)
-				return usage_error("%s%s%s", e.msg,
-						   e.hint[0] ? "\nvfvm: hint: " : "", e.hint);
 			o->disk[o->nr_disk++] = optarg;
 			break;
-		}
-		case O_NET: {
-			struct virtio_net_spec spec;
-			struct errinfo e = {0};
-
+		case O_NET:
 			if (o->nr_net == MAX_DEVS)
 				return usage_error("too many --net (%s)", optarg);
-			/* syntax now: a typo is a usage error, before any tap is opened */
-			if (virtio_net_parse_spec(optarg, &spec, &e) < 0)
-				return usage_error("%s%s%s", e.msg,
-						   e.hint[0] ? "\nvfvm: hint: " : "", e.hint);
 			o->net[o->nr_net++] = optarg;
 			break;
-		}
 		case O_DEVICE: {
 			struct vfio_pci_spec spec;
 			struct errinfo e = {0};
@@ -348,6 +384,9 @@ static int parse_run(int argc, char **argv, struct opts *o)
 		case O_API_SOCKET:
 			o->api_socket = optarg;
 			break;
+		case O_RESTORE:
+			o->restore = optarg;
+			break;
 		case O_AFFINITY:
 			if (vm_parse_cpu_affinity(optarg, cpus, 256) < 0)
 				return usage_error(
@@ -369,6 +408,15 @@ static int parse_run(int argc, char **argv, struct opts *o)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (o->restore)
+		return check_restore_opts(o);
+	/* syntax now (a typo is a usage error): nothing is opened yet */
+	for (int i = 0; i < o->nr_disk; i++)
+		if (check_spec("--disk", o->disk[i]))
+			return VM_EXIT_USAGE;
+	for (int i = 0; i < o->nr_net; i++)
+		if (check_spec("--net", o->net[i]))
+			return VM_EXIT_USAGE;
 	if (!o->mem)
 		return usage_error("--mem SIZE is required");
 	if (!o->kernel == !o->firmware)
@@ -570,6 +618,7 @@ static int cmd_run(int argc, char **argv)
 	struct vfio_pci *claim[MAX_DEVS] = {0};
 	struct vfvm_devices devs = {0};
 	struct api_hooks hooks;
+	struct vfvm_restore *rs = NULL;
 	char numa_cpus[1024];
 	bool tty = false;
 	struct vm *vm;
@@ -579,6 +628,23 @@ static int cmd_run(int argc, char **argv)
 	ret = parse_run(argc, argv, &o);
 	if (ret)
 		return ret;
+	if (o.restore) {
+		/* the snapshot is checked whole before anything is made */
+		rs = calloc(1, sizeof(*rs));
+		if (!rs || vfvm_restore_open(rs, o.restore, &e) < 0) {
+			if (!rs)
+				err_set(&e, ENOMEM, "--restore %s: out of memory", o.restore);
+			report(&e);
+			if (rs)
+				vfvm_restore_close(rs);
+			free(rs);
+			return VM_EXIT_ERROR;
+		}
+		o.mem = rs->mem_size;
+		o.cpus = rs->nr_cpus;
+		o.hugetlb = rs->hugetlb;
+		o.debug_exit = rs->debug_exit;
+	}
 	cfg.mem_size = o.mem;
 	cfg.nr_cpus = o.cpus;
 	cfg.hugetlb = o.hugetlb;
@@ -626,22 +692,30 @@ static int cmd_run(int argc, char **argv)
 	if (serial__add(vm, 0, 1, o.serial_escape < 0 ? isatty(1) : o.serial_escape, &e) ||
 	    platform__add(vm, o.debug_exit, &e) || pci_hotplug__add(vm, &e))
 		goto err;
-	for (int i = 0; i < o.nr_disk; i++)
-		if (virtio_blk__add(vm, o.disk[i], &e)) {
+	devs.vm = vm;
+	devs.debug_exit = o.debug_exit;
+	devs.pit = rs ? rs->pit : o.kernel != NULL;
+	if (rs) {
+		const char *over[2 * MAX_DEVS];
+
+		memcpy(over, o.disk, sizeof(*over) * (size_t)o.nr_disk);
+		memcpy(over + o.nr_disk, o.net, sizeof(*over) * (size_t)o.nr_net);
+		if (vfvm_restore_devices(&devs, rs, over, o.nr_disk + o.nr_net, &e))
 			goto err;
-		}
-	for (int i = 0; i < o.nr_net; i++)
-		if (virtio_net__add(vm, o.net[i], &e)) {
+	}
+	for (int i = 0; !rs && i < o.nr_disk; i++)
+		if (vfvm_add_device(&devs, API_DEV_DISK, o.disk[i], NULL, &e))
 			goto err;
-		}
-	if (o.rng && virtio_rng__add(vm, "", &e))
+	for (int i = 0; !rs && i < o.nr_net; i++)
+		if (vfvm_add_device(&devs, API_DEV_NET, o.net[i], NULL, &e))
+			goto err;
+	if (o.rng && vfvm_add_rng(&devs, "", &e))
 		goto err;
 	if (o.nr_dev && vm->mem.total >= VFVM_DMA_PROGRESS_MIN) {
 		fprintf(stderr, "vfvm: pinning and DMA-mapping %llu GiB of guest RAM for %s...\n",
 			(unsigned long long)(vm->mem.total >> 30), o.dev[0]);
 		vm->dma_progress = vfvm_dma_progress_print;
 	}
-	devs.vm = vm;
 	for (int i = 0; i < o.nr_dev; i++) {
 		struct vfio_pci *c = claim[i];
 
@@ -658,7 +732,14 @@ static int cmd_run(int argc, char **argv)
 	vfvm_devices_hooks(&devs, &hooks);
 	if (o.api_socket && api_server_start(vm, o.api_socket, &hooks, &e))
 		goto err;
-	if (o.firmware) {
+	if (rs) {
+		/* no boot: the vCPUs go on where the snapshot stopped them */
+		if ((rs->pit && vm_create_pit(vm, &e)) || vfvm_restore_state(&devs, rs, &e))
+			goto err;
+		vfvm_restore_close(rs);
+		free(rs);
+		rs = NULL;
+	} else if (o.firmware) {
 		if (firmware_load(vm, o.firmware, &e))
 			goto err;
 	} else {
@@ -691,6 +772,9 @@ err:
 	destroy_vm(vm, &devs);
 err_free:
 	report(&e);
+	if (rs)
+		vfvm_restore_close(rs);
+	free(rs);
 	unclaim_devices(claim, o.nr_dev);
 	if (irqw.fd >= 0)
 		close(irqw.fd);

@@ -32,11 +32,28 @@ struct vfvm_failover {
 };
 
 /*
+ * How an emulated device was made (its SPEC as given, its id made explicit):
+ * what a snapshot records so that --restore makes the same device again.
+ */
+enum vfvm_dev_kind { VFVM_DEV_DISK, VFVM_DEV_NET, VFVM_DEV_RNG };
+#define VFVM_MAX_SPECS 64
+struct vfvm_spec {
+	char id[32];
+	enum vfvm_dev_kind kind;
+	char spec[API_SPEC_MAX];
+};
+
+/*
  * The devices of a running VM as the front end manages them (devices.c,
- * failover.c): the control API's hooks.
+ * failover.c, snapshot.c): the control API's hooks.
  */
 struct vfvm_devices {
 	struct vm *vm;
+	/* what a snapshot needs to make the VM again */
+	struct vfvm_spec specs[VFVM_MAX_SPECS];
+	int nr_specs;
+	bool debug_exit; /* --debug-exit */
+	bool pit; /* an in-kernel PIT (Linux boots) */
 	struct vflink *nl; /* VF MACs of failover primaries; opened with the first pair */
 	struct vfvm_failover pairs[VFVM_MAX_FAILOVER];
 	int nr_pairs;
@@ -61,9 +78,56 @@ const char *vfvm_failover_describe(struct vfvm_devices *x, const char *net_id, c
  * host driver.  Returns how many steps failed, @e the first.
  */
 int vfvm_failover_exit(struct vfvm_devices *x, struct errinfo *e);
-/* add-device: create the device @spec describes (@kind) in the running VM; @id gets its id. */
+/*
+ * add-device and the run options: create the device @spec describes (@kind)
+ * in the VM (running or not); @id (may be NULL) gets its id.  Emulated
+ * devices are recorded for snapshots.
+ */
 int vfvm_add_device(struct vfvm_devices *x, enum api_dev_kind kind, const char *spec,
 		    char id[API_DEV_ID_MAX], struct errinfo *e);
+
+/* --rng (or a restored virtio-rng): the device, recorded. */
+int vfvm_add_rng(struct vfvm_devices *x, const char *spec, struct errinfo *e);
+/* Remember how device @id was made (replacing an earlier device of that id). */
+int vfvm_spec_record(struct vfvm_devices *x, enum vfvm_dev_kind kind, const char *spec,
+		     const char *id, struct errinfo *e);
+
+/*
+ * snapshot DIR (snapshot.c): the paused VM's state into DIR/state and its
+ * RAM into the sparse DIR/memory.  Refused, naming the device, while a
+ * passed-through device is in the guest.  @bytes: guest RAM bytes written.
+ */
+int vfvm_snapshot_save(struct vfvm_devices *x, const char *dir, uint64_t *bytes,
+		       struct errinfo *e);
+
+/* --restore DIR: the snapshot read and checked, before any VM exists. */
+struct snap_in;
+struct vfvm_restore {
+	const char *dir;
+	struct snap_in *in;
+	uint64_t mem_size;
+	unsigned int nr_cpus;
+	bool hugetlb, debug_exit, pit;
+	int nr_devs;
+	struct vfvm_saved_dev {
+		enum vfvm_dev_kind kind;
+		char id[32];
+		int slot;
+		char spec[API_SPEC_MAX];
+	} devs[VFVM_MAX_SPECS];
+};
+/* Read DIR/state and its "config" section; -errno with @e naming what is wrong. */
+int vfvm_restore_open(struct vfvm_restore *r, const char *dir, struct errinfo *e);
+void vfvm_restore_close(struct vfvm_restore *r);
+/*
+ * Make the saved devices in the new VM, each SPEC overridden by the --net /
+ * --disk of the same id (@over, @nr_over: "id=N,tap=T"; an id the snapshot
+ * lacks is refused), each in its saved slot.
+ */
+int vfvm_restore_devices(struct vfvm_devices *x, struct vfvm_restore *r, const char *const *over,
+			 int nr_over, struct errinfo *e);
+/* Load the saved state into the VM and its devices (before vm_run()). */
+int vfvm_restore_state(struct vfvm_devices *x, struct vfvm_restore *r, struct errinfo *e);
 
 /*
  * The host as vfvm's environment describes it (host_opts.c): read once by
