@@ -285,6 +285,42 @@ static void bar_record_mismatch_refused(void **state)
 	snap_out_free(&o);
 }
 
+static void bar_range_taken_rolled_back(void **state)
+{
+	struct fx *f = *state;
+	struct snap_out o;
+	struct snap_sec s;
+	struct errinfo e = {0};
+	struct pci_dev other;
+	uint8_t before[PCI_CFG_SIZE], b4[4];
+	uint8_t *p;
+
+	save_a(f, &o);
+	side_init(&f->b, 0x5678, SLOT);
+	/* another function on the restored host decodes where BAR 0 must go */
+	pci_dev_init(&other, "other", 0x1234, 0x1111, 0x020000, 1, 0, 0);
+	assert_int_equal(pci_bar_declare(&other, 0, 0x4000, 0, other_fn, NULL, &e), 0);
+	assert_int_equal(pci_dev_register(&f->b.h, &other, 1, &e), 0);
+	st_put_le(b4, BAR0_AT, 4);
+	pci_cfg_access(&f->b.h, 0, 1, 0, PCI_BASE_ADDRESS_0, b4, 4, true);
+	st_put_le(b4, PCI_COMMAND_MEMORY, 4);
+	pci_cfg_access(&f->b.h, 0, 1, 0, PCI_COMMAND, b4, 2, true);
+	assert_true(other.bar[0].active);
+	memcpy(before, f->b.d.cfg, sizeof(before));
+	st_raw(&o, &s, &p);
+	assert_int_equal(pci_host_load_dev(&f->b.h, &f->b.d, &s, "snap", &e), -EBADMSG);
+	assert_non_null(strstr(e.msg, "BAR 0 cannot decode at 0xc0100000: the range is taken"));
+	/* rolled back: the old shadow, nothing decoding, the other device untouched */
+	assert_memory_equal(before, f->b.d.cfg, sizeof(before));
+	for (int i = 0; i <= PCI_ROM_BAR; i++)
+		assert_false(f->b.d.bar[i].active);
+	assert_true(other.bar[0].active);
+	assert_false(f->b.load_called);
+	assert_int_equal(pci_dev_unregister(&f->b.h, &other), 0);
+	free(p);
+	snap_out_free(&o);
+}
+
 static void truncated_refused(void **state)
 {
 	struct fx *f = *state;
@@ -503,6 +539,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(other_device_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(bar_outside_window_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(bar_record_mismatch_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(bar_range_taken_rolled_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(truncated_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(can_snapshot, setup, teardown),
 		cmocka_unit_test(msix_restored_with_routes),

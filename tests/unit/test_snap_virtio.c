@@ -204,6 +204,38 @@ static void rng_restored_and_serving(void **state)
 	snap_in_free(&in);
 }
 
+/*
+ * A request the guest queued and kicked before the save, not served yet
+ * (its kick still in the eventfd, which a restore does not have): the load
+ * kicks every live queue, so it is served on the restored device.
+ */
+static void rng_queued_request_served_after_load(void **state)
+{
+	struct rng_fx *f = *state;
+	struct virtio_pci *b = &f->b.rng.vp;
+	struct td_buf buf = {td_alloc(&f->t, 16), 16, true};
+	struct snap_out o;
+	struct snap_in in;
+	struct snap_sec *s;
+	struct errinfo e = {0};
+	uint16_t head, want;
+	uint32_t len;
+
+	want_irq(&f->t, 0);
+	want = td_post(&f->t, 0, &buf, 1);
+	st_begin(&o, "pci-2");
+	pci_host_save_dev(&f->a.h, &f->a.rng.vp.pci, &o);
+	assert_int_equal(st_reopen(&o, &in, "pci-2", &s, &e), 0);
+	assert_int_equal(pci_host_load_dev(&f->b.h, &b->pci, s, "snap", &e), 0);
+	assert_int_equal(b->q[0].vq.used_idx, 3);
+	assert_int_equal(td_used(&f->t, 0, &head, &len), 1);
+	assert_int_equal(head, want);
+	assert_int_equal(len, 16);
+	assert_int_equal(f->b.irqs[1], 1);
+	snap_in_free(&in);
+	snap_out_free(&o);
+}
+
 /* Load a damaged copy; -EBADMSG naming @needle and the device not brought up. */
 static void rng_refused(struct rng_fx *f, struct snap_sec *s, const char *needle)
 {
@@ -680,6 +712,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(rng_restored_and_serving, rng_setup, rng_teardown),
+		cmocka_unit_test_setup_teardown(rng_queued_request_served_after_load, rng_setup,
+						rng_teardown),
 		cmocka_unit_test_setup_teardown(rng_queue_size_not_pow2, rng_setup, rng_teardown),
 		cmocka_unit_test_setup_teardown(rng_ring_outside_ram, rng_setup, rng_teardown),
 		cmocka_unit_test_setup_teardown(rng_status_illegal, rng_setup, rng_teardown),
