@@ -14,7 +14,6 @@
 #include <stdbool.h>
 
 #include "errinfo.h"
-#include "snap_stream.h"
 
 struct vm;
 
@@ -37,16 +36,5 @@ int virtio_rng__add(struct vm *vm, const char *spec, struct errinfo *e);
  * as ^X / M-x (the front end asks for it when @out_fd is a terminal).
  */
 int serial__add(struct vm *vm, int in_fd, int out_fd, bool escape, struct errinfo *e);
-
-/*
- * Snapshots of the UART (vm->serial is @serial): registers, divisor, the
- * pending THR-empty interrupt and the received bytes the guest has not
- * read.  serial_save() writes into the caller's open section; serial_load()
- * checks every value (-EBADMSG naming @what and the section) before it
- * changes anything, then drives IRQ 4 to what the registers say - call it
- * after the irqchip state is restored, before any vCPU runs.
- */
-void serial_save(void *serial, struct snap_out *o);
-int serial_load(void *serial, struct snap_sec *s, const char *what, struct errinfo *e);
 
 #endif

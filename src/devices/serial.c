@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "devices.h"
+#include "serial.h"
 #include "serial_out.h"
 #include "vm.h"
 

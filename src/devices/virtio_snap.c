@@ -225,6 +225,13 @@ static int parse_transport(struct virtio_pci *vp, struct snap_sec *s, struct sav
 			return snap_bad(s, what, e,
 					"%s queue %u: ring live without DRIVER_OK and queue_enable",
 					vp->name, i);
+		/* ... and always for those, unless the device broke (NEEDS_RESET) */
+		if (dok && q->enabled && !q->vq.ready && !q->vq.broken &&
+		    !(t->status & VIRTIO_CONFIG_S_NEEDS_RESET))
+			return snap_bad(s, what, e,
+					"%s queue %u: enabled under DRIVER_OK but its ring is not "
+					"live",
+					vp->name, i);
 	}
 	return 0;
 }

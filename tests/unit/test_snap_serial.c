@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "devices.h"
+#include "serial.h"
 #include "snap_test.h"
 #include "vm.h"
 

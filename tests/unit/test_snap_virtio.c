@@ -39,6 +39,7 @@
 #define VP_QUEUES 43 /* + device config bytes */
 #define Q_SIZE 2
 #define Q_DESC 7
+#define Q_RING 31 /* the ring state: ready first */
 
 /*
  * With EVENT_IDX the driver asks for an interrupt at its next used entry
@@ -272,6 +273,18 @@ static void rng_ring_outside_ram(void **state)
 	st_raw(&f->o, &s, &p);
 	st_put_le(p + PCI_PART + VP_QUEUES + Q_DESC, TD_RAM_SIZE + 0x1000, 8);
 	rng_refused(f, &s, "virtio-rng queue 0: ring address outside guest RAM");
+	free(p);
+}
+
+static void rng_enabled_queue_not_live(void **state)
+{
+	struct rng_fx *f = *state;
+	struct snap_sec s;
+	uint8_t *p;
+
+	st_raw(&f->o, &s, &p);
+	p[PCI_PART + VP_QUEUES + Q_RING] = 0;
+	rng_refused(f, &s, "virtio-rng queue 0: enabled under DRIVER_OK but its ring is not live");
 	free(p);
 }
 
@@ -717,6 +730,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(rng_queue_size_not_pow2, rng_setup, rng_teardown),
 		cmocka_unit_test_setup_teardown(rng_ring_outside_ram, rng_setup, rng_teardown),
 		cmocka_unit_test_setup_teardown(rng_status_illegal, rng_setup, rng_teardown),
+		cmocka_unit_test_setup_teardown(rng_enabled_queue_not_live, rng_setup,
+						rng_teardown),
 		cmocka_unit_test_setup_teardown(rng_truncated, rng_setup, rng_teardown),
 		cmocka_unit_test_setup_teardown(net_restored_and_serving, net_setup, net_teardown),
 		cmocka_unit_test_setup_teardown(net_other_mac_refused, net_setup, net_teardown),
