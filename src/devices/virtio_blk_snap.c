@@ -42,6 +42,12 @@ int virtio_blk_load(struct virtio_pci *vp, struct snap_sec *s, const char *what,
 				"%s: config space says %llu sectors, the device state %llu",
 				vp->pci.id, (unsigned long long)le64toh(cfg.capacity),
 				(unsigned long long)capacity);
+	/* the rest of the config is this vfvm's constants: another value is not ours */
+	if (le32toh(cfg.seg_max) != VIRTIO_BLK_SEG_MAX || le32toh(cfg.blk_size) != SECTOR)
+		return snap_bad(s, what, e,
+				"%s: config space seg_max %u / blk_size %u are not %u / %u",
+				vp->pci.id, le32toh(cfg.seg_max), le32toh(cfg.blk_size),
+				VIRTIO_BLK_SEG_MAX, SECTOR);
 	if (capacity > b->capacity) {
 		snap_bad(s, what, e,
 			 "%s: disk %s is %llu bytes, smaller than the %llu bytes the guest had",

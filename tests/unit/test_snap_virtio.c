@@ -721,6 +721,30 @@ static void blk_smaller_disk_refused(void **state)
 	free(p);
 }
 
+static void blk_config_not_ours_refused(void **state)
+{
+	struct blk_fx *f = *state;
+	struct snap_sec s;
+	struct errinfo e = {0};
+	uint8_t *p;
+
+	blk_side_init(&f->b, &f->t, f->path);
+	st_raw(&f->o, &s, &p);
+	/* device config bytes follow the transport's fixed part; seg_max at 12 */
+	st_put_le(p + VP_QUEUES + offsetof(struct virtio_blk_config, seg_max), 7, 4);
+	assert_int_equal(virtio_pci_load(&f->b.blk.vp.pci, &s, &e), -EBADMSG);
+	assert_non_null(strstr(e.msg, "disk0: config space seg_max 7 / blk_size 512"));
+	/* config capacity and the device's own disagree */
+	st_put_le(p + VP_QUEUES + offsetof(struct virtio_blk_config, seg_max), VIRTIO_BLK_SEG_MAX,
+		  4);
+	st_put_le(p + VP_QUEUES, 100, 8);
+	s.pos = 0;
+	s.bad = false;
+	assert_int_equal(virtio_pci_load(&f->b.blk.vp.pci, &s, &e), -EBADMSG);
+	assert_non_null(strstr(e.msg, "config space says 100 sectors, the device state 2048"));
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -741,6 +765,8 @@ int main(void)
 						blk_teardown),
 		cmocka_unit_test_setup_teardown(blk_restored_and_serving, blk_setup, blk_teardown),
 		cmocka_unit_test_setup_teardown(blk_smaller_disk_refused, blk_setup, blk_teardown),
+		cmocka_unit_test_setup_teardown(blk_config_not_ours_refused, blk_setup,
+						blk_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
