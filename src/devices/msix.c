@@ -423,3 +423,111 @@ int msix_notify(struct msix *m, unsigned int vec)
 		return -errno;
 	return 0;
 }
+
+/*
+ * Snapshots.  Layout: u32 nr | u8 enabled | u8 function masked |
+ * nr x (u32 addr_lo | u32 addr_hi | u32 data | u32 ctrl | u8 pending).
+ * A pending vector is an event waiting in its eventfd while the vector
+ * could not be delivered (msix.h): restored by signalling the new eventfd,
+ * so KVM delivers it when the guest unmasks, as it would have.
+ */
+void msix_save(struct msix *m, struct snap_out *o)
+{
+	pthread_mutex_lock(&m->lock);
+	snap_put_u32(o, m->nr);
+	snap_put_u8(o, m->enabled);
+	snap_put_u8(o, m->func_masked);
+	for (unsigned int i = 0; i < m->nr; i++) {
+		struct msix_vec *v = &m->vec[i];
+
+		snap_put_u32(o, v->addr_lo);
+		snap_put_u32(o, v->addr_hi);
+		snap_put_u32(o, v->data);
+		snap_put_u32(o, v->ctrl);
+		snap_put_u8(o, vec_pending(v));
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+int msix_load(struct msix *m, struct snap_sec *s, const char *what, struct errinfo *e)
+{
+	uint32_t nr = snap_get_u32(s);
+	uint8_t enabled = snap_get_u8(s), masked = snap_get_u8(s);
+	struct msix_vec *in;
+	uint8_t *pending;
+	int ret = 0;
+
+	if (s->bad)
+		return snap_bad(s, what, e, "%s: MSI-X state truncated", m->name);
+	if (nr != m->nr)
+		return snap_bad(s, what, e,
+				"%s: MSI-X table of %u vectors in the snapshot, %u here", m->name,
+				nr, m->nr);
+	if (enabled > 1 || masked > 1)
+		return snap_bad(s, what, e, "%s: MSI-X enable/mask flags %u/%u are not booleans",
+				m->name, enabled, masked);
+	if (m->dev) {
+		uint16_t ctrl = pci_cfg_r16(m->dev, m->cap + 2);
+
+		/* the host restored Message Control first: both must tell the same */
+		if (!(ctrl & MSIX_CTRL_ENABLE) != !enabled ||
+		    !(ctrl & MSIX_CTRL_MASKALL) != !masked)
+			return snap_bad(s, what, e,
+					"%s: MSI-X enable/mask %u/%u disagree with Message Control "
+					"0x%04x",
+					m->name, enabled, masked, ctrl);
+	}
+	in = calloc(nr, sizeof(*in));
+	pending = calloc(nr, 1);
+	if (!in || !pending) {
+		ret = err_set(e, ENOMEM, "%s: %s: out of memory", what, m->name);
+		goto out;
+	}
+	for (unsigned int i = 0; i < nr; i++) {
+		in[i].addr_lo = snap_get_u32(s);
+		in[i].addr_hi = snap_get_u32(s);
+		in[i].data = snap_get_u32(s);
+		in[i].ctrl = snap_get_u32(s);
+		pending[i] = snap_get_u8(s);
+		if (s->bad) {
+			ret = snap_bad(s, what, e, "%s: MSI-X vector %u truncated", m->name, i);
+			goto out;
+		}
+		/* what a table write can leave there (msix_table_access) */
+		if ((in[i].addr_lo & 3) || (in[i].ctrl & ~1u) || pending[i] > 1) {
+			ret = snap_bad(s, what, e,
+				       "%s: MSI-X vector %u has reserved bits set (address 0x%x, "
+				       "control 0x%x, pending %u)",
+				       m->name, i, in[i].addr_lo, in[i].ctrl, pending[i]);
+			goto out;
+		}
+	}
+	pthread_mutex_lock(&m->lock);
+	for (unsigned int i = 0; i < nr; i++) {
+		struct msix_vec *v = &m->vec[i];
+		uint64_t one = 1;
+
+		v->addr_lo = in[i].addr_lo;
+		v->addr_hi = in[i].addr_hi;
+		v->data = in[i].data;
+		v->ctrl = in[i].ctrl;
+		if (pending[i] && v->efd >= 0 && write(v->efd, &one, sizeof(one)) != sizeof(one)) {
+			struct errinfo le = {0};
+
+			/* the guest loses one interrupt: counted and logged like any other */
+			note_error(
+				m,
+				err_sys(&le, errno, "%s: re-raising pending vector %u", m->name, i),
+				&le);
+		}
+	}
+	m->enabled = enabled;
+	m->func_masked = masked;
+	/* routes, one commit and irqfds as the guest's own writes would set them */
+	vectors_changed(m, 0, m->nr - 1, true);
+	pthread_mutex_unlock(&m->lock);
+out:
+	free(in);
+	free(pending);
+	return ret;
+}

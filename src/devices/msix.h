@@ -41,6 +41,7 @@
 #include "irq.h"
 #include "irq_source.h"
 #include "log.h"
+#include "snap_stream.h"
 
 #define MSIX_ENTRY_SIZE 16
 #define MSIX_MAX_VECTORS 2048
@@ -165,5 +166,17 @@ int msix_irqfd_enable(struct msix *m, struct irq_routing *irq, struct errinfo *e
 int msix_eventfd(const struct msix *m, unsigned int vec);
 /* Signal vector @vec (eventfd write); returns -errno on failure. */
 int msix_notify(struct msix *m, unsigned int vec);
+
+/*
+ * Snapshots: the table, pending bits, enable and function mask.
+ * msix_load() checks everything (table size, reserved bits, agreement with
+ * the restored Message Control) before it changes anything, then sets up
+ * routes and irqfds exactly as the guest's writes would have; a vector
+ * pending at the save is raised again (KVM delivers it on unmask).  Call it
+ * after the interrupt sources exist (msix_irqfd_enable()) so routes and
+ * irqfds are made; without them only the table is restored.
+ */
+void msix_save(struct msix *m, struct snap_out *o);
+int msix_load(struct msix *m, struct snap_sec *s, const char *what, struct errinfo *e);
 
 #endif

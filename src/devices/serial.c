@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "devices.h"
+#include "serial.h"
 #include "serial_out.h"
 #include "vm.h"
 
@@ -382,4 +383,70 @@ fail:
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 	return ret;
+}
+
+/*
+ * Snapshots.  Layout: u8 IER | LCR | MCR | SCR | DLL | DLM | FCR |
+ * u8 THR-empty pending | u16 rx bytes | rx bytes (oldest first).
+ * The interrupt line is what the registers make it (update_irq), so it is
+ * computed again, not saved.  Output queued for the console is host side
+ * (the guest already sees it as sent): it drains on the original VM.
+ */
+void serial_save(void *serial, struct snap_out *o)
+{
+	struct serial *s = serial;
+
+	pthread_mutex_lock(&s->lock);
+	snap_put_u8(o, s->ier);
+	snap_put_u8(o, s->lcr);
+	snap_put_u8(o, s->mcr);
+	snap_put_u8(o, s->scr);
+	snap_put_u8(o, s->dll);
+	snap_put_u8(o, s->dlm);
+	snap_put_u8(o, s->fcr);
+	snap_put_u8(o, s->thri_pending);
+	snap_put_u16(o, (uint16_t)s->rx_len);
+	for (unsigned int i = 0; i < s->rx_len; i++)
+		snap_put_u8(o, s->rx[(s->rx_head + i) % RX_SIZE]);
+	pthread_mutex_unlock(&s->lock);
+}
+
+int serial_load(void *serial, struct snap_sec *sec, const char *what, struct errinfo *e)
+{
+	struct serial *s = serial;
+	uint8_t r[8], rx[RX_SIZE];
+	uint16_t rx_len;
+
+	snap_get(sec, r, sizeof(r));
+	rx_len = snap_get_u16(sec);
+	if (sec->bad)
+		return snap_bad(sec, what, e, "serial: registers truncated");
+	/* what serial_access() can leave there */
+	if ((r[0] & ~0x0f) || (r[2] & ~0x1f) || r[7] > 1)
+		return snap_bad(sec, what, e,
+				"serial: IER 0x%02x / MCR 0x%02x / THRE %u out of range", r[0],
+				r[2], r[7]);
+	if (rx_len > RX_SIZE)
+		return snap_bad(sec, what, e, "serial: %u received bytes, the FIFO holds %d",
+				rx_len, RX_SIZE);
+	snap_get(sec, rx, rx_len);
+	if (sec->bad)
+		return snap_bad(sec, what, e, "serial: received bytes truncated");
+	pthread_mutex_lock(&s->lock);
+	s->ier = r[0];
+	s->lcr = r[1];
+	s->mcr = r[2];
+	s->scr = r[3];
+	s->dll = r[4];
+	s->dlm = r[5];
+	s->fcr = r[6];
+	s->thri_pending = r[7];
+	memcpy(s->rx, rx, rx_len);
+	s->rx_head = 0;
+	s->rx_len = rx_len;
+	/* drive IRQ 4 to what the registers say, whatever it was told before */
+	s->irq_level = -1;
+	update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+	return 0;
 }

@@ -179,6 +179,8 @@ static const struct virtio_dev_ops blk_ops = {
 	.notify = blk_notify,
 	.reset = blk_reset,
 	.destroy = blk_destroy,
+	.save = virtio_blk_save,
+	.load = virtio_blk_load,
 };
 
 static void *blk_thread(void *opaque)
@@ -308,6 +310,7 @@ int virtio_blk_init(struct virtio_blk *b, struct vm *vm, const struct guest_mem 
 		return ret;
 	}
 	b->readonly = s->readonly;
+	memcpy(b->path, s->path, sizeof(b->path));
 	ret = open_image(b, s->path, e);
 	if (ret < 0) {
 		free(s);

@@ -29,6 +29,7 @@ struct virtio_blk {
 	bool readonly;
 	uint64_t capacity; /* 512-byte sectors */
 	char id[VIRTIO_BLK_ID_BYTES];
+	char path[PATH_MAX]; /* the image, for messages */
 	struct virtq_elem elem;
 	struct iovec data[VIRTQ_MAX_SEGS];
 	pthread_t thread;
@@ -58,5 +59,14 @@ int virtio_blk_parse_spec(const char *spec, struct virtio_blk_spec *s, struct er
 int virtio_blk_init(struct virtio_blk *b, struct vm *vm, const struct guest_mem *mem,
 		    const char *spec, struct errinfo *e);
 void virtio_blk_exit(struct virtio_blk *b);
+
+/*
+ * Snapshots (virtio_blk_snap.c), the virtio_dev_ops.save/load of
+ * virtio-blk: capacity, read-only, the serial (GET_ID) the guest saw.  A
+ * restore onto an image smaller than the saved capacity is refused, naming
+ * the image and both sizes; a larger one is used at the saved size.
+ */
+void virtio_blk_save(struct virtio_pci *vp, struct snap_out *o);
+int virtio_blk_load(struct virtio_pci *vp, struct snap_sec *s, const char *what, struct errinfo *e);
 
 #endif

@@ -390,6 +390,8 @@ static const struct virtio_dev_ops net_ops = {
 	.reset = net_reset,
 	.negotiation = net_negotiation,
 	.destroy = net_destroy,
+	.save = virtio_net_save,
+	.load = virtio_net_load,
 };
 
 int virtio_net_failover_enable(struct virtio_net *n, struct errinfo *e)

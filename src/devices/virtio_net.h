@@ -160,6 +160,10 @@ const char *virtio_net__failover_info(struct virtio_net *n);
  */
 void virtio_net_failover_dispatch(struct virtio_net *n);
 
+/* Snapshots (virtio_net_snap.c): the virtio_dev_ops.save/load of virtio-net. */
+void virtio_net_save(struct virtio_pci *vp, struct snap_out *o);
+int virtio_net_load(struct virtio_pci *vp, struct snap_sec *s, const char *what, struct errinfo *e);
+
 /* The virtio-net behind PCI function @d, or NULL when @d is something else. */
 struct virtio_net *virtio_net__from_pci(struct pci_dev *d);
 /*

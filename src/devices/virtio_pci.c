@@ -14,6 +14,7 @@
 #include <linux/virtio_pci.h>
 
 #include "virtio_pci.h"
+#include "virtio_pci_priv.h"
 #include "pci_hotplug.h"
 #include "vm.h"
 
@@ -113,7 +114,12 @@ void virtio_pci_serve(struct virtio_pci *vp, unsigned int q, struct virtq_elem *
 	int ret;
 
 	pthread_mutex_lock(&pq->lock);
-	if (!pq->vq.ready) {
+	/*
+	 * Nothing new (a spurious or repeated kick): leave the rings alone.
+	 * Kicks are on since the last serve ended, and a snapshot relies on
+	 * a second serve after its flush writing nothing (virtio_snap.c).
+	 */
+	if (!pq->vq.ready || (!pq->vq.broken && !virtq_has_avail(&pq->vq))) {
 		pthread_mutex_unlock(&pq->lock);
 		return;
 	}
@@ -135,7 +141,7 @@ bool virtio_pci_drain_kick(int efd)
 }
 
 /* Queue @q kicked: through its eventfd so the right thread runs it. */
-static void kick(struct virtio_pci *vp, unsigned int q)
+void virtio_pci_kick(struct virtio_pci *vp, unsigned int q)
 {
 	uint64_t one = 1;
 
@@ -203,7 +209,7 @@ static const uint8_t status_order[] = {VIRTIO_CONFIG_S_ACKNOWLEDGE, VIRTIO_CONFI
  * any time, reserved bits are never set.  NEEDS_RESET is the device's: a
  * driver writing it back (read-modify-write) changes nothing.
  */
-static bool status_legal(uint8_t old, uint8_t val)
+bool virtio_pci_status_legal(uint8_t old, uint8_t val)
 {
 	const uint8_t known = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
 			      VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK |
@@ -256,7 +262,7 @@ static int64_t status_write(struct virtio_pci *vp, uint8_t val)
 		    !(vp->drv_features & (1ull << VIRTIO_F_VERSION_1)))
 			val &= ~VIRTIO_CONFIG_S_FEATURES_OK;
 	}
-	if (!status_legal(old, val)) {
+	if (!virtio_pci_status_legal(old, val)) {
 		queues_break(vp);
 		__atomic_or_fetch(&vp->status, VIRTIO_CONFIG_S_NEEDS_RESET, __ATOMIC_SEQ_CST);
 		return -1;
@@ -438,7 +444,7 @@ static void common_write(struct virtio_pci *vp, uint64_t off, const uint8_t *dat
 	}
 	for (unsigned int i = 0; i < vp->nr_queues; i++)
 		if (kicks & (1ll << i))
-			kick(vp, i);
+			virtio_pci_kick(vp, i);
 }
 
 static void devcfg_access(struct virtio_pci *vp, uint64_t off, uint8_t *data, uint32_t len,
@@ -481,7 +487,7 @@ void virtio_pci_bar_access(void *opaque, uint64_t off, uint8_t *data, uint32_t l
 		   off < VPCI_NOTIFY_OFF + VPCI_NOTIFY_MULT * VIRTIO_PCI_MAX_QUEUES) {
 		/* Reached only when the ioeventfd did not match (other width). */
 		if (is_write)
-			kick(vp, (off - VPCI_NOTIFY_OFF) / VPCI_NOTIFY_MULT);
+			virtio_pci_kick(vp, (off - VPCI_NOTIFY_OFF) / VPCI_NOTIFY_MULT);
 		else
 			memset(data, 0, len);
 	} else if (off >= VPCI_MSIX_TABLE_OFF &&
@@ -506,7 +512,7 @@ static void pio_notify_access(void *opaque, uint64_t off, uint8_t *data, uint32_
 		return;
 	}
 	if (off == 0 && len >= 2)
-		kick(vp, data[0] | data[1] << 8);
+		virtio_pci_kick(vp, data[0] | data[1] << 8);
 }
 
 static int add_cap(struct virtio_pci *vp, uint8_t type, uint8_t bar, uint32_t off, uint32_t len,
@@ -772,6 +778,8 @@ int virtio_pci_init(struct virtio_pci *vp, struct vm *vm, const struct guest_mem
 	vp->pci.kind = PCI_DEV_VIRTIO;
 	vp->pci.opaque = vp;
 	vp->pci.release = virtio_pci_release;
+	vp->pci.save = virtio_pci_save;
+	vp->pci.load = virtio_pci_load;
 	ret = pci_bar_declare(&vp->pci, 0, VPCI_BAR_SIZE, 0, virtio_pci_bar_access, vp, e);
 	if (ret < 0)
 		goto fail;

@@ -98,6 +98,16 @@ struct virtio_dev_ops {
 	 * virtio_pci_exit(), free the device.
 	 */
 	void (*destroy)(struct virtio_pci *vp);
+	/*
+	 * Optional (snapshots, virtio_snap.c): the device's own state after
+	 * the transport's, VM paused, on the I/O thread, every queue flushed.
+	 * @load runs on the restored device after the transport state (status,
+	 * features, queues live, MSI-X) is back and ops->start has run when
+	 * DRIVER_OK was set; it checks every value (hostile input) and names
+	 * the field in @e.  Without them the device has no state of its own.
+	 */
+	void (*save)(struct virtio_pci *vp, struct snap_out *o);
+	int (*load)(struct virtio_pci *vp, struct snap_sec *s, const char *what, struct errinfo *e);
 };
 
 struct virtio_pci_queue {
@@ -197,5 +207,30 @@ void virtio_pci_serve(struct virtio_pci *vp, unsigned int q, struct virtq_elem *
 		      uint32_t (*fn)(struct virtio_pci *vp, struct virtq_elem *elem));
 /* Drain a kick eventfd; returns true if it had been signalled. */
 bool virtio_pci_drain_kick(int efd);
+
+/*
+ * Snapshots (virtio_snap.c), the pci_dev.save/load hooks of every virtio
+ * function: transport registers, device config bytes, each queue (size,
+ * vector, ring addresses, ring indices), MSI-X, then ops->save/load.
+ * Saving first finishes what a device's own thread may still be doing
+ * (virtio_pci_quiesce(), which must also run before guest memory is saved).
+ * Loading checks everything before applying it, brings queues live the way
+ * DRIVER_OK does (ring addresses checked against guest RAM, ops->start),
+ * restores MSI-X routes/irqfds, and kicks every live queue once, so
+ * buffers the guest queued before the save are served.  @what names the
+ * snapshot for messages (pci_dev.load passes none: the section is named).
+ */
+void virtio_pci_save(struct pci_dev *d, struct snap_out *o);
+int virtio_pci_load(struct pci_dev *d, struct snap_sec *s, struct errinfo *e);
+/*
+ * Pause consistency for snapshots: finish the requests a device serving on
+ * its own thread (virtio-blk) may have in flight or queued, so that
+ * afterwards, with the vCPUs paused, nothing changes guest memory or the
+ * device.  virtio_quiesce_all() does it for every virtio function on @h.
+ * On the I/O thread, vCPUs paused, BEFORE guest memory is saved (it
+ * completes requests, which writes guest memory).
+ */
+void virtio_pci_quiesce(struct virtio_pci *vp);
+void virtio_quiesce_all(struct pci_host *h);
 
 #endif

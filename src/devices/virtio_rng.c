@@ -63,10 +63,8 @@ static void rng_destroy(struct virtio_pci *vp)
 }
 
 static const struct virtio_dev_ops rng_ops = {
-	.start = rng_start,
-	.notify = rng_notify,
-	.reset = rng_reset,
-	.destroy = rng_destroy,
+	.start = rng_start, .notify = rng_notify, .reset = rng_reset, .destroy = rng_destroy,
+	/* no .save/.load: each request is served whole from getrandom(), nothing is kept */
 };
 
 int virtio_rng_init(struct virtio_rng *r, struct vm *vm, const struct guest_mem *mem,

@@ -409,3 +409,62 @@ size_t virtq_iov_from_buf(const struct iovec *iov, unsigned int n, size_t off, c
 	/* only read through buf: the cast keeps one copy loop for both ways */
 	return iov_copy(iov, n, off, (char *)(uintptr_t)buf, len, false);
 }
+
+/* Layout: u8 ready | u8 broken | u8 fault | u16 last_avail | u16 used_idx |
+ * u16 signalled_used | u8 signalled_valid | u64 bad_chains */
+void virtq_save(const struct virtq *vq, struct snap_out *o)
+{
+	snap_put_u8(o, vq->ready);
+	snap_put_u8(o, vq->broken);
+	snap_put_u8(o, (uint8_t)vq->fault);
+	snap_put_u16(o, vq->last_avail);
+	snap_put_u16(o, vq->used_idx);
+	snap_put_u16(o, vq->signalled_used);
+	snap_put_u8(o, vq->signalled_valid);
+	snap_put_u64(o, vq->bad_chains);
+}
+
+int virtq_load(struct virtq *vq, struct snap_sec *s, const struct virtq_ring *ring,
+	       const char *what, const char *dev, unsigned int q, struct errinfo *e)
+{
+	uint8_t ready = snap_get_u8(s), broken = snap_get_u8(s), fault = snap_get_u8(s);
+	uint16_t last_avail = snap_get_u16(s), used_idx = snap_get_u16(s);
+	uint16_t signalled_used = snap_get_u16(s);
+	uint8_t signalled_valid = snap_get_u8(s);
+	uint64_t bad_chains = snap_get_u64(s);
+
+	virtq_reset(vq);
+	if (s->bad)
+		return snap_bad(s, what, e, "%s queue %u: ring state truncated", dev, q);
+	if (ready > 1 || broken > 1 || signalled_valid > 1 || fault > VIRTQ_INDIRECT_NOT_HEAD)
+		return snap_bad(s, what, e, "%s queue %u: ring state flags out of range", dev, q);
+	vq->fault = (enum virtq_fault)fault;
+	vq->bad_chains = bad_chains;
+	if (broken) {
+		/* never touched again until the driver resets the device */
+		vq->broken = true;
+		return 0;
+	}
+	if (!ready)
+		return 0;
+	if (virtq_enable(vq, ring->mem, ring->size, ring->desc, ring->avail, ring->used,
+			 ring->event_idx, ring->indirect) < 0)
+		return snap_bad(s, what, e,
+				"%s queue %u: %s (size %u, desc 0x%llx, avail 0x%llx, used 0x%llx)",
+				dev, q, virtq_fault_str(vq->fault), ring->size,
+				(unsigned long long)ring->desc, (unsigned long long)ring->avail,
+				(unsigned long long)ring->used);
+	/* every popped request is completed before a save (no batch, nothing in flight) */
+	if ((uint16_t)(last_avail - used_idx) > vq->size)
+		return snap_bad(s, what, e,
+				"%s queue %u: last_avail %u and used_idx %u are more than the "
+				"queue size %u apart",
+				dev, q, last_avail, used_idx, vq->size);
+	vq->last_avail = last_avail;
+	vq->used_idx = used_idx;
+	vq->signalled_used = signalled_used;
+	vq->signalled_valid = signalled_valid;
+	vq->fault = (enum virtq_fault)fault;
+	vq->bad_chains = bad_chains;
+	return 0;
+}

@@ -26,7 +26,9 @@
 #include <sys/uio.h>
 #include <linux/virtio_ring.h>
 
+#include "errinfo.h"
 #include "guest_mem.h"
+#include "snap_stream.h"
 
 /* Largest queue any of our devices offers; also caps segments per request. */
 #define VIRTQ_MAX_SIZE 256
@@ -145,6 +147,29 @@ bool virtq_enable_kicks_at(struct virtq *vq, uint16_t avail_idx);
 /* The driver's available index now. */
 uint16_t virtq_avail_idx(struct virtq *vq);
 void virtq_disable_kicks(struct virtq *vq);
+
+/*
+ * Snapshots: the device side's ring position (ready/broken, last_avail,
+ * used_idx, the notification shadow, counters).  Save with the queue's
+ * lock held outside a batch.
+ *
+ * virtq_load() builds in @vq (scratch: the caller copies it in place once
+ * everything else checked out) the queue as restored: a ready queue is
+ * enabled at @ring exactly as virtq_enable() does for the driver's
+ * DRIVER_OK (size a power of 2 up to VIRTQ_MAX_SIZE, rings inside guest
+ * RAM and aligned), then given the saved indices; a broken one stays
+ * broken and untouched; others are reset.  Refusals (-EBADMSG) name queue
+ * @q of @dev and the field.
+ */
+struct virtq_ring {
+	const struct guest_mem *mem;
+	uint16_t size;
+	uint64_t desc, avail, used;
+	bool event_idx, indirect;
+};
+void virtq_save(const struct virtq *vq, struct snap_out *o);
+int virtq_load(struct virtq *vq, struct snap_sec *s, const struct virtq_ring *ring,
+	       const char *what, const char *dev, unsigned int q, struct errinfo *e);
 
 /* Copy between a flat buffer and iovecs, starting @off bytes in; return bytes copied. */
 size_t virtq_iov_to_buf(const struct iovec *iov, unsigned int n, size_t off, void *buf, size_t len);

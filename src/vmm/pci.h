@@ -237,6 +237,37 @@ int pci_dev_unregister(struct pci_host *h, struct pci_dev *d);
 void pci_cfg_access(struct pci_host *h, unsigned int bus, unsigned int slot, unsigned int fn,
 		    uint32_t off, uint8_t *data, uint32_t len, bool is_write);
 
+/*
+ * Snapshots (src/vmm/pci_snap.c).  pci_host_save_dev() writes into the
+ * caller's open section of @o: the slot, the 4 KiB config shadow, each
+ * BAR's size, flags, address and decode state (the ROM too), then the
+ * device model's own state through d->save when it has one.  Call it with
+ * the vCPUs paused, on the I/O thread, and before guest memory is saved:
+ * a device's save may finish work in flight (virtio-blk's thread), which
+ * writes guest memory.
+ *
+ * pci_host_load_dev() restores that into @d, a device of the same kind
+ * already registered in the same slot of a freshly created VM (vCPUs not
+ * yet run).  Hostile input: it refuses (-EBADMSG, @what and the section
+ * named) a truncated part, another slot, another device (vendor, device,
+ * class, revision, header type, subsystem or BAR layout differ), BAR
+ * registers with bits the device does not implement, decoding BARs
+ * outside their window or misaligned - before changing anything.  Then
+ * the config shadow takes the saved value of every guest-writable bit
+ * (write mask, BAR registers, MSI-X Message Control) and keeps the rest
+ * from the live device, and the BARs decode where they did, through the
+ * path a guest write takes (bar_activate hooks / bus traps).  Last, d->load
+ * reads the rest of @s (nothing when the device has no load hook).  The
+ * caller closes @s (snap_close) afterwards, which refuses bytes left over.
+ * On a failure of d->load the device is half restored: the caller throws
+ * the VM away (restore never runs a VM whose load failed).
+ */
+void pci_host_save_dev(struct pci_host *h, struct pci_dev *d, struct snap_out *o);
+int pci_host_load_dev(struct pci_host *h, struct pci_dev *d, struct snap_sec *s, const char *what,
+		      struct errinfo *e);
+/* Whether @d can be snapshotted: its model saves its own state (VFIO cannot). */
+bool pci_dev_can_snapshot(const struct pci_dev *d);
+
 /* Guest-visible INTx: the legacy GSI of a slot (swizzled onto IOAPIC pins 16-23). */
 unsigned int pci_slot_gsi(int slot);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "pci.h"
+#include "pci_priv.h"
 #include "vm.h"
 
 unsigned int pci_slot_gsi(int slot)
@@ -98,7 +99,7 @@ int pci_cap_add(struct pci_dev *d, uint8_t id, const void *body, uint32_t len, s
 }
 
 /* Address the guest programmed in BAR @i (64-bit BARs combine two registers). */
-static uint64_t bar_programmed(const struct pci_dev *d, int i)
+uint64_t pci_bar_programmed(const struct pci_dev *d, int i)
 {
 	const struct pci_bar *b = &d->bar[i];
 	uint64_t a;
@@ -114,7 +115,7 @@ static uint64_t bar_programmed(const struct pci_dev *d, int i)
 	return a;
 }
 
-static bool bar_wanted(const struct pci_dev *d, int i, uint64_t addr)
+bool pci_bar_wanted(const struct pci_dev *d, int i, uint64_t addr)
 {
 	const struct pci_bar *b = &d->bar[i];
 	uint16_t cmd = pci_cfg_r16(d, PCI_COMMAND);
@@ -152,7 +153,7 @@ static struct bus *bar_bus(struct pci_host *h, const struct pci_bar *b)
 	return (b->flags & PCI_BARF_IO) ? h->pio : h->mmio;
 }
 
-static void bar_deactivate(struct pci_host *h, struct pci_dev *d, int i)
+void pci_bar_deactivate(struct pci_host *h, struct pci_dev *d, int i)
 {
 	struct pci_bar *b = &d->bar[i];
 
@@ -183,7 +184,7 @@ static void bar_activate(struct pci_host *h, struct pci_dev *d, int i, uint64_t 
 }
 
 /* Bring every BAR's activation in line with the command register and BAR values. */
-static void bars_update(struct pci_host *h, struct pci_dev *d)
+void pci_bars_update(struct pci_host *h, struct pci_dev *d)
 {
 	for (int i = 0; i <= PCI_ROM_BAR; i++) {
 		struct pci_bar *b = &d->bar[i];
@@ -192,17 +193,17 @@ static void bars_update(struct pci_host *h, struct pci_dev *d)
 
 		if (!b->size)
 			continue;
-		addr = bar_programmed(d, i);
-		want = bar_wanted(d, i, addr);
+		addr = pci_bar_programmed(d, i);
+		want = pci_bar_wanted(d, i, addr);
 		if (b->active && (!want || addr != b->addr))
-			bar_deactivate(h, d, i);
+			pci_bar_deactivate(h, d, i);
 		if (want && !b->active)
 			bar_activate(h, d, i, addr);
 	}
 }
 
 /* Value a BAR register holds after the guest writes @val (sizing included). */
-static uint32_t bar_reg_value(const struct pci_dev *d, int reg, uint32_t val)
+uint32_t pci_bar_reg_value(const struct pci_dev *d, int reg, uint32_t val)
 {
 	int i = reg;
 	const struct pci_bar *b;
@@ -253,12 +254,12 @@ static void cfg_write(struct pci_host *h, struct pci_dev *d, uint32_t off, const
 			merged[o - reg] = data[o - off];
 		val = (uint32_t)merged[0] | (uint32_t)merged[1] << 8 | (uint32_t)merged[2] << 16 |
 		      (uint32_t)merged[3] << 24;
-		pci_cfg_w32(d, reg, bar_reg_value(d, bar, val));
+		pci_cfg_w32(d, reg, pci_bar_reg_value(d, bar, val));
 		bars_touched = true;
 	}
 	(void)dw;
 	if (bars_touched || (off <= PCI_COMMAND && off + len > PCI_COMMAND))
-		bars_update(h, d);
+		pci_bars_update(h, d);
 	if (d->msix && d->msix_cfg_write)
 		d->msix_cfg_write(d->msix, off, len);
 	if (d->cfg_write)
@@ -422,7 +423,7 @@ static bool range_held(struct pci_host *h, const struct pci_dev *d, const bool *
 			continue;
 		for (int i = 0; i <= PCI_ROM_BAR; i++) {
 			const struct pci_bar *b = &o->bar[i];
-			uint64_t at[2] = {b->addr, o == d ? 0 : bar_programmed(o, i)};
+			uint64_t at[2] = {b->addr, o == d ? 0 : pci_bar_programmed(o, i)};
 
 			if (o == d && !done[i])
 				continue;
@@ -519,7 +520,7 @@ int pci_dev_register(struct pci_host *h, struct pci_dev *d, int slot, struct err
 			pci_cfg_w32(d, PCI_ROM_ADDRESS, (uint32_t)addr);
 			continue;
 		}
-		pci_cfg_w32(d, PCI_BASE_ADDRESS_0 + 4 * i, bar_reg_value(d, i, (uint32_t)addr));
+		pci_cfg_w32(d, PCI_BASE_ADDRESS_0 + 4 * i, pci_bar_reg_value(d, i, (uint32_t)addr));
 		if (b->flags & PCI_BARF_MEM64)
 			pci_cfg_w32(d, PCI_BASE_ADDRESS_0 + 4 * (i + 1), (uint32_t)(addr >> 32));
 	}
@@ -540,7 +541,7 @@ int pci_dev_unregister(struct pci_host *h, struct pci_dev *d)
 		return -ENOENT;
 	}
 	for (int i = 0; i <= PCI_ROM_BAR; i++)
-		bar_deactivate(h, d, i);
+		pci_bar_deactivate(h, d, i);
 	h->dev[d->slot] = NULL;
 	d->slot = -1;
 	pthread_mutex_unlock(&h->lock);
