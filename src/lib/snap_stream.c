@@ -132,7 +132,7 @@ void snap_put_str(struct snap_out *o, const char *s)
 
 void snap_begin(struct snap_out *o, const char *name, uint32_t version)
 {
-	uint8_t hdr[SNAP_SEC_HDR_LEN] = { 0 };
+	uint8_t hdr[SNAP_SEC_HDR_LEN] = {0};
 
 	if (o->in_section)
 		snap_end(o);
@@ -178,8 +178,8 @@ int snap_out_write(const struct snap_out *o, int fd, const char *what, struct er
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return err_sys(e, errno, "writing %s (%zu of %zu bytes written)", what, done,
-				       o->len);
+			return err_sys(e, errno, "writing %s (%zu of %zu bytes written)", what,
+				       done, o->len);
 		done += (size_t)n;
 	}
 	return 0;
@@ -202,8 +202,7 @@ static int parse_fail(struct snap_in *in, struct errinfo *e, int err, const char
 	return -err;
 }
 
-int snap_in_parse(struct snap_in *in, uint8_t *buf, size_t len, const char *what,
-		  struct errinfo *e)
+int snap_in_parse(struct snap_in *in, uint8_t *buf, size_t len, const char *what, struct errinfo *e)
 {
 	size_t off = SNAP_HDR_LEN;
 	bool ended = false;
@@ -213,7 +212,8 @@ int snap_in_parse(struct snap_in *in, uint8_t *buf, size_t len, const char *what
 	in->len = len;
 	snprintf(in->what, sizeof(in->what), "%s", what);
 	if (len < SNAP_HDR_LEN || memcmp(buf, SNAP_MAGIC, 8))
-		return parse_fail(in, e, EBADMSG, "not a vfvm state file (no %s header)", SNAP_MAGIC);
+		return parse_fail(in, e, EBADMSG, "not a vfvm state file (no %s header)",
+				  SNAP_MAGIC);
 	in->format_version = (uint32_t)le_load(buf + 8, 4);
 	if (in->format_version != SNAP_FORMAT_VERSION)
 		return parse_fail(in, e, EPROTONOSUPPORT,
@@ -231,16 +231,18 @@ int snap_in_parse(struct snap_in *in, uint8_t *buf, size_t len, const char *what
 		uint32_t crc;
 
 		if (len - off < SNAP_SEC_HDR_LEN)
-			return parse_fail(in, e, EBADMSG,
-					  "truncated at byte %zu (section %u header, no end marker)",
-					  off, in->nr_secs + 1);
+			return parse_fail(
+				in, e, EBADMSG,
+				"truncated at byte %zu (section %u header, no end marker)", off,
+				in->nr_secs + 1);
 		if (in->nr_secs == SNAP_MAX_SECTIONS)
 			return parse_fail(in, e, EBADMSG, "more than %d sections",
 					  SNAP_MAX_SECTIONS);
 		s = &in->secs[in->nr_secs];
 		memcpy(s->name, buf + off, SNAP_NAME_MAX);
 		if (s->name[SNAP_NAME_MAX - 1] || !s->name[0])
-			return parse_fail(in, e, EBADMSG, "section %u at byte %zu has no valid name",
+			return parse_fail(in, e, EBADMSG,
+					  "section %u at byte %zu has no valid name",
 					  in->nr_secs + 1, off);
 		s->version = (uint32_t)le_load(buf + off + SNAP_NAME_MAX, 4);
 		plen = le_load(buf + off + SNAP_NAME_MAX + 8, 8);
@@ -251,7 +253,8 @@ int snap_in_parse(struct snap_in *in, uint8_t *buf, size_t len, const char *what
 					  s->name, (unsigned long long)plen, len);
 		crc = (uint32_t)le_load(buf + off + SNAP_SEC_HDR_LEN + plen, 4);
 		if (crc != crc_of(buf + off, SNAP_SEC_HDR_LEN + plen))
-			return parse_fail(in, e, EBADMSG, "section '%s': checksum mismatch", s->name);
+			return parse_fail(in, e, EBADMSG, "section '%s': checksum mismatch",
+					  s->name);
 		for (unsigned int i = 0; i < in->nr_secs; i++)
 			if (!strcmp(in->secs[i].name, s->name))
 				return parse_fail(in, e, EBADMSG, "section '%s' appears twice",
@@ -418,8 +421,9 @@ size_t snap_left(const struct snap_sec *s)
 int snap_close(struct snap_sec *s, const char *what, struct errinfo *e)
 {
 	if (s->bad)
-		return err_set(e, EBADMSG, "%s: section '%s' (%zu bytes) is shorter than its layout",
-			       what, s->name, s->len);
+		return err_set(e, EBADMSG,
+			       "%s: section '%s' (%zu bytes) is shorter than its layout", what,
+			       s->name, s->len);
 	if (s->pos != s->len)
 		return err_set(e, EBADMSG,
 			       "%s: section '%s' has %zu bytes left over after its layout", what,

@@ -456,8 +456,8 @@ static void dispatch_snapshot(struct api_client *c, const struct api_request *rq
 		return;
 	}
 	if (!was_paused && vm_pause(s->vm) == -EAGAIN) {
-		client_send(c, api_response_error(true, rq->id,
-						  "snapshot: the vCPUs are not running"));
+		client_send(
+			c, api_response_error(true, rq->id, "snapshot: the vCPUs are not running"));
 		return;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);

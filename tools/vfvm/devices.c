@@ -32,8 +32,8 @@ static void new_device_id(struct vm *vm, const bool before[PCI_MAX_SLOTS], char 
  * Record how device @id was made, its id made explicit so that a restore
  * makes it under the same name.
  */
-static int record(struct vfvm_devices *x, enum vfvm_dev_kind kind, const char *spec,
-		  const char *id, struct errinfo *e)
+static int record(struct vfvm_devices *x, enum vfvm_dev_kind kind, const char *spec, const char *id,
+		  struct errinfo *e)
 {
 	char full[API_SPEC_MAX];
 	bool has_id = !strncmp(spec, "id=", 3) || strstr(spec, ",id=");
@@ -56,7 +56,10 @@ static int record(struct vfvm_devices *x, enum vfvm_dev_kind kind, const char *s
 			return err_set(e, ENAMETOOLONG, "device %s: SPEC too long to record", id);
 		return vfvm_spec_record(x, kind, full, id, e);
 	}
-	if (snprintf(full, sizeof(full), "%s%s%s", spec, has_id ? "" : *spec ? ",id=" : "id=",
+	if (snprintf(full, sizeof(full), "%s%s%s", spec,
+		     has_id  ? ""
+		     : *spec ? ",id="
+			     : "id=",
 		     has_id ? "" : id) >= (int)sizeof(full))
 		return err_set(e, ENAMETOOLONG, "device %s: SPEC too long to record", id);
 	return vfvm_spec_record(x, kind, full, id, e);

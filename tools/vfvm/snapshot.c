@@ -27,6 +27,7 @@
 #include "serial.h"
 #include "snap_stream.h"
 #include "vfvm.h"
+#include "virtio_pci.h"
 #include "vm.h"
 #include "vm_snapshot.h"
 
@@ -105,7 +106,7 @@ static int check_devices(struct vfvm_devices *x, struct errinfo *e)
 				 d->id);
 			return -EBUSY;
 		}
-		if (!d->save || !spec_of(x, d->id))
+		if (!pci_dev_can_snapshot(d) || !spec_of(x, d->id))
 			return err_set(e, ENOTSUP, "snapshot: device %s (%s) cannot be saved",
 				       d->id, d->name);
 	}
@@ -176,8 +177,7 @@ static int open_dir(const char *dir, bool create, struct errinfo *e)
 	return dfd;
 }
 
-int vfvm_snapshot_save(struct vfvm_devices *x, const char *dir, uint64_t *bytes,
-		       struct errinfo *e)
+int vfvm_snapshot_save(struct vfvm_devices *x, const char *dir, uint64_t *bytes, struct errinfo *e)
 {
 	struct vm *vm = x->vm;
 	struct snap_out o;
@@ -190,6 +190,12 @@ int vfvm_snapshot_save(struct vfvm_devices *x, const char *dir, uint64_t *bytes,
 	dfd = open_dir(dir, true, e);
 	if (dfd < 0)
 		return dfd;
+	/*
+	 * The vCPUs are held; device work still under way on other threads
+	 * (a virtio-blk request being served) writes guest memory: finish it
+	 * before memory is written, or the restored guest waits for ever.
+	 */
+	virtio_quiesce_all(&vm->pci);
 	snap_out_init(&o);
 	put_config(x, &o);
 	ret = vm_snapshot_save(vm, &o, dir, e);
@@ -248,8 +254,10 @@ static int read_config(struct vfvm_restore *r, struct errinfo *e)
 	if (s->bad)
 		return snap_close(s, r->in->what, e);
 	if (!r->mem_size || r->mem_size > (1ULL << 40) || r->mem_size % 4096)
-		return snap_bad(s, r->in->what, e, "memory size %llu is not a page multiple up "
-				"to 1 TiB", (unsigned long long)r->mem_size);
+		return snap_bad(s, r->in->what, e,
+				"memory size %llu is not a page multiple up "
+				"to 1 TiB",
+				(unsigned long long)r->mem_size);
 	if (r->nr_cpus < 1 || r->nr_cpus > VM_MAX_VCPUS)
 		return snap_bad(s, r->in->what, e, "%u vCPUs: expected 1 to %d", r->nr_cpus,
 				VM_MAX_VCPUS);
@@ -266,14 +274,13 @@ static int read_config(struct vfvm_restore *r, struct errinfo *e)
 		if (s->bad)
 			break;
 		if (kind_of(kind, &d->kind) < 0)
-			return snap_bad(s, r->in->what, e, "device %u: unknown kind '%s'", i,
-					kind);
+			return snap_bad(s, r->in->what, e, "device %u: unknown kind '%s'", i, kind);
 		if (!api_id_valid(d->id))
 			return snap_bad(s, r->in->what, e, "device %u: '%s' is not a device id", i,
 					d->id);
 		if (d->slot < 0 || d->slot >= PCI_MAX_SLOTS)
-			return snap_bad(s, r->in->what, e, "device %s: slot %d out of range",
-					d->id, d->slot);
+			return snap_bad(s, r->in->what, e, "device %s: slot %d out of range", d->id,
+					d->slot);
 		for (uint32_t j = 0; j < i; j++)
 			if (!strcmp(r->devs[j].id, d->id) || r->devs[j].slot == d->slot)
 				return snap_bad(s, r->in->what, e,

@@ -97,8 +97,7 @@ int vfvm_spec_record(struct vfvm_devices *x, enum vfvm_dev_kind kind, const char
  * RAM into the sparse DIR/memory.  Refused, naming the device, while a
  * passed-through device is in the guest.  @bytes: guest RAM bytes written.
  */
-int vfvm_snapshot_save(struct vfvm_devices *x, const char *dir, uint64_t *bytes,
-		       struct errinfo *e);
+int vfvm_snapshot_save(struct vfvm_devices *x, const char *dir, uint64_t *bytes, struct errinfo *e);
 
 /* --restore DIR: the snapshot read and checked, before any VM exists. */
 struct snap_in;
