@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Snapshot and restore of the VM (see vm_snapshot.h): the sections of the
- * VM itself, in the order a restore applies them - VM-wide interrupt and
- * timer state first (irqchip, PIT, clock), then the vCPUs (their LAPICs
- * talk to the IOAPIC restored before), then the platform registers, whose
- * SCI line is raised again into the restored IOAPIC.
+ * Snapshot and restore of the VM (see vm_snapshot.h).  A restore checks
+ * the VM's shape and decodes every vCPU section before it changes
+ * anything, then applies: guest RAM, the interrupt controllers and PIT,
+ * the vCPUs (their LAPICs talk to the IOAPIC restored before), kvmclock
+ * (after the TSCs, as QEMU does), then the platform registers, whose SCI
+ * line is raised again into the restored IOAPIC, and the hot-plug ones.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -25,6 +26,7 @@
 
 #define IOAPIC_BASE 0xFEC00000ULL
 #define PIT_MODE_MAX 5
+#define PIT_MODE_UNSET 0xff /* KVM's reset value: a channel never programmed */
 #define PIT_RW_STATE_MAX 4 /* LSB, MSB, WORD0, WORD1 */
 #define NR_IRQCHIPS 3 /* PIC master, PIC slave, IOAPIC */
 
@@ -326,10 +328,10 @@ static int load_pit(struct vm *vm, struct snap_in *in, struct errinfo *e)
 	for (int i = 0; i < 3; i++) {
 		const struct kvm_pit_channel_state *c = &pit.channels[i];
 
-		if (c->mode > PIT_MODE_MAX || c->rw_mode > PIT_RW_STATE_MAX ||
-		    c->read_state > PIT_RW_STATE_MAX || c->write_state > PIT_RW_STATE_MAX ||
-		    c->count_latched > PIT_RW_STATE_MAX || c->status_latched > 1 || c->bcd > 1 ||
-		    c->gate > 1)
+		if ((c->mode > PIT_MODE_MAX && c->mode != PIT_MODE_UNSET) ||
+		    c->rw_mode > PIT_RW_STATE_MAX || c->read_state > PIT_RW_STATE_MAX ||
+		    c->write_state > PIT_RW_STATE_MAX || c->count_latched > PIT_RW_STATE_MAX ||
+		    c->status_latched > 1 || c->bcd > 1 || c->gate > 1)
 			return snap_bad(s, in->what, e,
 					"channel %d: mode %u, access %u/%u/%u, latched %u/%u, bcd "
 					"%u, gate %u",
@@ -414,10 +416,11 @@ int vm_snapshot_load(struct vm *vm, struct snap_in *in, const char *dir, struct 
 		ret = load_irqchip(vm, in, e);
 	if (!ret && vm->has_pit)
 		ret = load_pit(vm, in, e);
-	if (!ret)
-		ret = load_clock(vm, in, e);
 	for (unsigned int i = 0; !ret && i < vm->nr_vcpus; i++)
 		ret = vcpu_state_set(&vm->vcpus[i], &caps, &st[i], e);
+	/* after the TSCs, as QEMU sets it (when the VM starts, its vCPUs put) */
+	if (!ret)
+		ret = load_clock(vm, in, e);
 	if (!ret && vm->platform)
 		ret = load_optional(vm, in, "platform", platform__load, e);
 	if (!ret && vm->hotplug)

@@ -4,11 +4,12 @@
  * libraries alone, no front end: counter.bin (tests/guests/counter.c) runs
  * on 2 vCPUs with the platform ports, hot-plug registers and a PIT; the VM
  * is paused, saved to a directory, resumed (it must go on counting), then
- * destroyed; a fresh VM is created the same way, loaded from the directory
- * and run: the count in RAM must be the saved one before it runs, and the
- * guest must count on from there until the stop mark the host sets,
- * finding its registers and memory in agreement and its pending IN
- * completed (else it exits with another status).
+ * destroyed; then, SAVE_ROUNDS times, a fresh VM is created the same way,
+ * loaded from the directory (the count in RAM must be the saved one), run
+ * for a while and saved again; the last one runs until the stop mark the
+ * host sets.  The guest checks its registers and memory agree and that
+ * its pending IN was completed before each save (else it exits with
+ * another status, named here).
  *   vfvm-snaptest COUNTER_BIN [DIR]   prints ok/not ok lines, exit 0 = all ok
  */
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "boot.h"
+#include "bus.h"
 #include "pci_hotplug.h"
 #include "platform.h"
 #include "snap_stream.h"
@@ -32,8 +34,42 @@
 #define MEM (16ULL << 20)
 #define RUN_ROUNDS 200000 /* rounds the guest runs between checkpoints */
 #define WAIT_SECONDS 60
+#define SAVE_ROUNDS 8 /* snapshot, restore, snapshot again ... */
+
+#define SEQ_PORT 0x520 /* counter.c writes each new count here */
 
 static int fails;
+
+/*
+ * The sequence device: counter.c writes 1, 2, 3, ... to SEQ_PORT; a value
+ * that is not one more than the last is a port write the guest did twice
+ * (a restore that repeated an unfinished OUT) or skipped.  Its state is
+ * saved and loaded as section "test-seq", as a device model's would be.
+ */
+struct seq_dev {
+	uint32_t last;
+	unsigned int bad;
+	uint32_t first_bad, bad_after;
+};
+
+static void seq_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool is_write)
+{
+	struct seq_dev *s = opaque;
+	uint32_t v = 0;
+
+	(void)off;
+	if (!is_write) {
+		memset(data, 0xff, len);
+		return;
+	}
+	for (uint32_t i = 0; i < len && i < 4; i++)
+		v |= (uint32_t)data[i] << (8 * i);
+	if (v != s->last + 1 && !s->bad++) {
+		s->first_bad = v;
+		s->bad_after = s->last;
+	}
+	s->last = v;
+}
 
 static void check(bool ok, const char *what, const struct errinfo *e)
 {
@@ -50,7 +86,7 @@ static volatile uint64_t *count_of(struct vm *vm)
 	return guest_mem_ptr(&vm->mem, COUNTER_ADDR, 16);
 }
 
-static int build_vm(struct vm *vm, const char *bin, struct errinfo *e)
+static int build_vm(struct vm *vm, const char *bin, struct seq_dev *seq, struct errinfo *e)
 {
 	struct vm_config cfg = {.mem_size = MEM, .nr_cpus = 2};
 	int ret = vm_create(vm, &cfg, e);
@@ -62,6 +98,8 @@ static int build_vm(struct vm *vm, const char *bin, struct errinfo *e)
 		ret = pci_hotplug__add(vm, e);
 	if (!ret)
 		ret = vm_create_pit(vm, e);
+	if (!ret)
+		ret = bus_register(&vm->pio, SEQ_PORT, 4, seq_access, seq, "test-seq", e);
 	if (!ret)
 		ret = firmware_load(vm, bin, e);
 	return ret;
@@ -110,46 +148,123 @@ static int write_state(struct snap_out *o, const char *dir, struct errinfo *e)
 	return ret;
 }
 
-/* Run, pause, save, resume, stop; returns the count saved (0 on failure). */
-static uint64_t save_phase(const char *bin, const char *dir)
+static int load_state(struct vm *vm, struct seq_dev *seq, const char *dir, struct errinfo *e)
+{
+	struct snap_sec *sec;
+	struct snap_in in;
+	char path[4096];
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/state", dir);
+	ret = snap_in_read_file(&in, path, e);
+	if (!ret)
+		ret = vm_snapshot_load(vm, &in, dir, e);
+	if (!ret)
+		ret = snap_open(&in, "test-seq", 1, &sec, e);
+	if (!ret) {
+		seq->last = snap_get_u32(sec);
+		ret = snap_close(sec, in.what, e);
+	}
+	if (!ret && snap_unused(&in))
+		ret = err_set(e, EBADMSG, "section '%s' was not used", snap_unused(&in)->name);
+	snap_in_free(&in);
+	return ret;
+}
+
+/* What the guest's debug-exit status says went wrong, if it ended by itself. */
+static const char *guest_verdict(int status)
+{
+	if (status == VM_EXIT_DEBUG_BASE + 2)
+		return "the guest's IN was not completed before the save (RAX lost)";
+	if (status == VM_EXIT_DEBUG_BASE + 3)
+		return "the guest's registers and memory disagree after the restore";
+	return NULL;
+}
+
+static void seq_check(const struct seq_dev *seq, char *what, size_t size, int round)
+{
+	if (round < 0)
+		snprintf(what, size, "last round: every port write once (seq %u)", seq->last);
+	else
+		snprintf(what, size, "round %d: every port write once (seq %u)", round, seq->last);
+	if (seq->bad)
+		snprintf(what + strlen(what), size - strlen(what),
+			 ": %u out of order, first %u after %u (an unfinished OUT repeated?)",
+			 seq->bad, seq->first_bad, seq->bad_after);
+	check(!seq->bad, what, NULL);
+}
+
+/*
+ * Round @round: build a VM (restored from @dir unless it is the first),
+ * let it count RUN_ROUNDS more, pause, save to @dir, (first round: resume
+ * and check it goes on), stop.  Returns the count saved, 0 on failure.
+ */
+static uint64_t save_round(const char *bin, const char *dir, int round, uint64_t saved)
 {
 	struct vm *vm = calloc(1, sizeof(*vm));
 	struct runner r = {.vm = vm};
+	struct seq_dev seq = {0};
 	struct errinfo e = {0};
 	struct snap_out o;
+	char what[160];
 	pthread_t t;
-	uint64_t saved = 0;
 	int ret;
 
-	ret = build_vm(vm, bin, &e);
-	check(!ret, "first VM: created with counter.bin, platform, hot-plug, PIT", &e);
+	ret = build_vm(vm, bin, &seq, &e);
+	snprintf(what, sizeof(what),
+		 "round %d: VM created with counter.bin, platform, hot-plug, PIT", round);
+	check(!ret, what, &e);
+	if (!ret && round) {
+		ret = load_state(vm, &seq, dir, &e);
+		snprintf(what, sizeof(what), "round %d: snapshot of round %d loaded", round,
+			 round - 1);
+		check(!ret, what, &e);
+		snprintf(what, sizeof(what), "round %d: RAM holds the saved count %llu", round,
+			 (unsigned long long)saved);
+		check(!ret && *count_of(vm) == saved, what, NULL);
+	}
 	if (ret) {
+		vm_destroy(vm);
 		free(vm);
 		return 0;
 	}
 	pthread_create(&t, NULL, run_thread, &r);
-	check(wait_count(vm, RUN_ROUNDS), "first VM: the guest counts", NULL);
+	snprintf(what, sizeof(what), "round %d: the guest counts on", round);
+	check(wait_count(vm, saved + RUN_ROUNDS), what, NULL);
 	ret = vm_pause(vm);
-	check(ret == 0, "first VM: paused", NULL);
+	snprintf(what, sizeof(what), "round %d: paused", round);
+	check(ret == 0, what, NULL);
 	if (!ret) {
 		saved = *count_of(vm);
 		snap_out_init(&o);
 		ret = vm_snapshot_save(vm, &o, dir, &e);
+		snap_begin(&o, "test-seq", 1);
+		snap_put_u32(&o, seq.last);
+		snap_end(&o);
 		if (!ret)
 			ret = snap_out_finish(&o, &e);
 		if (!ret)
 			ret = write_state(&o, dir, &e);
 		snap_out_free(&o);
-		check(!ret, "first VM: snapshot saved", &e);
-		check(*count_of(vm) == saved, "first VM: the count holds while paused", NULL);
+		snprintf(what, sizeof(what), "round %d: snapshot saved at count %llu", round,
+			 (unsigned long long)saved);
+		check(!ret, what, &e);
+		snprintf(what, sizeof(what), "round %d: the count holds while paused", round);
+		check(*count_of(vm) == saved, what, NULL);
 		vm_resume(vm);
-		check(wait_count(vm, saved + RUN_ROUNDS), "first VM: counts on after the snapshot",
-		      NULL);
+		if (round == 0) {
+			snprintf(what, sizeof(what), "round %d: counts on after the snapshot",
+				 round);
+			check(wait_count(vm, saved + RUN_ROUNDS), what, NULL);
+		}
 	}
-	vm_request_exit(vm, VM_EXIT_POWEROFF, "snaptest: first VM done");
+	vm_request_exit(vm, VM_EXIT_POWEROFF, "snaptest: round done");
 	pthread_join(t, NULL);
-	check(r.status == VM_EXIT_POWEROFF, "first VM: stopped by the test, not by the guest",
-	      &r.e);
+	snprintf(what, sizeof(what), "round %d: stopped by the test%s%s", round,
+		 guest_verdict(r.status) ? ", not by the guest: " : "",
+		 guest_verdict(r.status) ? guest_verdict(r.status) : "");
+	check(r.status == VM_EXIT_POWEROFF, what, &r.e);
+	seq_check(&seq, what, sizeof(what), round);
 	vm_destroy(vm);
 	free(vm);
 	return ret ? 0 : saved;
@@ -168,47 +283,37 @@ static void memory_file_checks(const char *dir)
 	      NULL);
 }
 
-static void restore_phase(const char *bin, const char *dir, uint64_t saved)
+/* The last restore runs to the stop mark: the guest ends itself with debug-exit 1. */
+static void final_round(const char *bin, const char *dir, uint64_t saved)
 {
 	struct vm *vm = calloc(1, sizeof(*vm));
+	struct seq_dev seq = {0};
 	struct errinfo e = {0};
-	struct snap_in in;
-	char path[4096];
+	char what[160];
 	int ret, status;
 
-	ret = build_vm(vm, bin, &e);
-	check(!ret, "second VM: created the same way", &e);
-	if (ret) {
-		free(vm);
-		return;
-	}
-	snprintf(path, sizeof(path), "%s/state", dir);
-	ret = snap_in_read_file(&in, path, &e);
+	ret = build_vm(vm, bin, &seq, &e);
 	if (!ret)
-		ret = vm_snapshot_load(vm, &in, dir, &e);
-	check(!ret, "second VM: snapshot loaded", &e);
-	check(!ret && !snap_unused(&in), "second VM: every section was used", NULL);
-	snap_in_free(&in);
+		ret = load_state(vm, &seq, dir, &e);
+	check(!ret, "last round: snapshot loaded", &e);
 	if (ret) {
 		vm_destroy(vm);
 		free(vm);
 		return;
 	}
-	check(*count_of(vm) == saved, "second VM: RAM holds the saved count", NULL);
+	check(*count_of(vm) == saved, "last round: RAM holds the saved count", NULL);
 	count_of(vm)[1] = saved + RUN_ROUNDS; /* stop mark */
 	status = vm_run(vm, &e);
-	if (status == VM_EXIT_DEBUG_BASE + 2)
-		check(false, "second VM: the guest's IN was not completed before the save", NULL);
-	else if (status == VM_EXIT_DEBUG_BASE + 3)
-		check(false, "second VM: registers and memory disagree after restore", NULL);
-	else
-		check(status == VM_EXIT_DEBUG_BASE + 1,
-		      "second VM: the guest counted on to the stop mark (debug-exit 1)",
-		      status < 0 || status == VM_EXIT_CRASH || status == VM_EXIT_ERROR ? &e : NULL);
+	snprintf(what, sizeof(what), "last round: the guest counted on to the stop mark%s%s",
+		 guest_verdict(status) ? ": " : "",
+		 guest_verdict(status) ? guest_verdict(status) : "");
+	check(status == VM_EXIT_DEBUG_BASE + 1, what,
+	      status == VM_EXIT_CRASH || status == VM_EXIT_ERROR || status < 0 ? &e : NULL);
 	printf("# saved at %llu, ended at %llu, exit status %d\n", (unsigned long long)saved,
 	       (unsigned long long)*count_of(vm), status);
-	check(*count_of(vm) >= saved + RUN_ROUNDS, "second VM: count went on from the saved one",
+	check(*count_of(vm) >= saved + RUN_ROUNDS, "last round: count went on from the saved one",
 	      NULL);
+	seq_check(&seq, what, sizeof(what), -1);
 	vm_destroy(vm);
 	free(vm);
 }
@@ -217,7 +322,7 @@ int main(int argc, char **argv)
 {
 	char tmpl[] = "/tmp/vfvm-snaptest.XXXXXX";
 	const char *dir = argc > 2 ? argv[2] : NULL;
-	uint64_t saved;
+	uint64_t saved = 0;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s COUNTER_BIN [DIR]\n", argv[0]);
@@ -228,11 +333,20 @@ int main(int argc, char **argv)
 		perror("mkdtemp");
 		return 1;
 	}
-	saved = save_phase(argv[1], dir);
-	if (saved) {
-		memory_file_checks(dir);
-		restore_phase(argv[1], dir, saved);
+	/*
+	 * Each pause lands while the vCPU is in the guest or in the middle of
+	 * an IN exit, by chance: several rounds make the second case certain
+	 * to come up.
+	 */
+	for (int round = 0; round < SAVE_ROUNDS; round++) {
+		saved = save_round(argv[1], dir, round, saved);
+		if (!saved)
+			break;
+		if (round == 0)
+			memory_file_checks(dir);
 	}
+	if (saved)
+		final_round(argv[1], dir, saved);
 	if (argc <= 2) {
 		char path[4096];
 
