@@ -343,3 +343,50 @@ bool pci_hotplug__unplug_pending(struct vm *vm, const struct pci_dev *d)
 	pthread_mutex_unlock(&hp->lock);
 	return pending;
 }
+
+int pci_hotplug__save(struct vm *vm, struct snap_out *o)
+{
+	struct hotplug *hp = vm->hotplug;
+
+	if (!hp)
+		return -ENODEV;
+	pthread_mutex_lock(&hp->lock);
+	snap_begin(o, "hotplug", 1);
+	snap_put_u32(o, hp->pciu);
+	snap_put_u32(o, hp->pcid);
+	snap_put_u32(o, hp->ejected);
+	snap_end(o);
+	pthread_mutex_unlock(&hp->lock);
+	return 0;
+}
+
+int pci_hotplug__load(struct vm *vm, struct snap_sec *s, const char *what, struct errinfo *e)
+{
+	struct hotplug *hp = vm->hotplug;
+	uint32_t pciu, pcid, ejected, bad;
+	uint64_t one = 1;
+	int ret;
+
+	if (!hp)
+		return err_set(e, ENODEV, "%s: this VM has no PCI hot-plug slots", what);
+	pciu = snap_get_u32(s);
+	pcid = snap_get_u32(s);
+	ejected = snap_get_u32(s);
+	ret = snap_close(s, what, e);
+	if (ret)
+		return ret;
+	/* slot 0 is the host bridge; there is no slot past PCI_MAX_SLOTS */
+	bad = 1u | (PCI_MAX_SLOTS < 32 ? ~0u << PCI_MAX_SLOTS : 0);
+	if ((pciu | pcid | ejected) & bad)
+		return snap_bad(s, what, e, "slot bits 0x%08x/0x%08x/0x%08x outside slots 1..%d",
+				pciu, pcid, ejected, PCI_MAX_SLOTS - 1);
+	pthread_mutex_lock(&hp->lock);
+	hp->pciu = pciu;
+	hp->pcid = pcid;
+	hp->ejected = ejected;
+	pthread_mutex_unlock(&hp->lock);
+	if (ejected && write(hp->efd, &one, sizeof(one)) < 0) {
+		/* EAGAIN: the counter is pending already, the I/O thread will look */
+	}
+	return 0;
+}

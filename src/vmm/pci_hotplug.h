@@ -22,6 +22,7 @@
 #include <stdbool.h>
 
 #include "errinfo.h"
+#include "snap_stream.h"
 
 struct vm;
 struct pci_dev;
@@ -62,5 +63,14 @@ struct pci_dev *vm_pci_find(struct vm *vm, const char *id);
 int pci_hotplug__request_unplug(struct vm *vm, struct pci_dev *d, struct errinfo *e);
 /* Whether a removal of @d was asked for (or the guest ejected it) and @d is still on the bus. */
 bool pci_hotplug__unplug_pending(struct vm *vm, const struct pci_dev *d);
+
+/*
+ * Snapshots: PCIU, PCID and the ejects the I/O thread has not handled yet
+ * as a "hotplug" section (u32 each).  The load checks them (slots 1..31)
+ * and hands pending ejects to the I/O thread.  -ENODEV without
+ * pci_hotplug__add().  I/O thread, vCPUs paused or not started.
+ */
+int pci_hotplug__save(struct vm *vm, struct snap_out *o);
+int pci_hotplug__load(struct vm *vm, struct snap_sec *s, const char *what, struct errinfo *e);
 
 #endif

@@ -227,3 +227,54 @@ int platform__add(struct vm *vm, bool debug_exit, struct errinfo *e)
 	vm->platform = p;
 	return ret;
 }
+
+int platform__save(struct vm *vm, struct snap_out *o)
+{
+	struct platform *p = vm->platform;
+
+	if (!p)
+		return -ENODEV;
+	pthread_mutex_lock(&p->lock);
+	snap_begin(o, "platform", 1);
+	snap_put_u16(o, p->pm1_sts);
+	snap_put_u16(o, p->pm1_en);
+	snap_put_u16(o, p->pm1_cnt);
+	snap_put_u16(o, p->gpe_sts);
+	snap_put_u16(o, p->gpe_en);
+	snap_end(o);
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+int platform__load(struct vm *vm, struct snap_sec *s, const char *what, struct errinfo *e)
+{
+	struct platform *p = vm->platform;
+	uint16_t pm1_sts, pm1_en, pm1_cnt, gpe_sts, gpe_en;
+	int ret;
+
+	if (!p)
+		return err_set(e, ENODEV, "%s: this VM has no platform devices", what);
+	pm1_sts = snap_get_u16(s);
+	pm1_en = snap_get_u16(s);
+	pm1_cnt = snap_get_u16(s);
+	gpe_sts = snap_get_u16(s);
+	gpe_en = snap_get_u16(s);
+	ret = snap_close(s, what, e);
+	if (ret)
+		return ret;
+	/* only the power button sets a PM1 status bit; SCI_EN always on, SLP_EN never kept */
+	if (pm1_sts & ~PM1_PWRBTN)
+		return snap_bad(s, what, e, "PM1 status 0x%04x has bits no device sets", pm1_sts);
+	if (!(pm1_cnt & PM1_SCI_EN) || (pm1_cnt & PM1_SLP_EN))
+		return snap_bad(s, what, e, "PM1 control 0x%04x (SCI_EN must be set, SLP_EN clear)",
+				pm1_cnt);
+	pthread_mutex_lock(&p->lock);
+	p->pm1_sts = pm1_sts;
+	p->pm1_en = pm1_en;
+	p->pm1_cnt = pm1_cnt;
+	p->gpe_sts = gpe_sts;
+	p->gpe_en = gpe_en;
+	sci_update(p);
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "errinfo.h"
+#include "snap_stream.h"
 
 struct vm;
 
@@ -35,5 +36,15 @@ int platform__power_button(struct vm *vm);
  * Any thread.  -ENODEV without platform__add(), -EINVAL for a bad bit.
  */
 int platform__gpe_raise(struct vm *vm, unsigned int bit);
+
+/*
+ * Snapshots: the registers (PM1 status/enable/control, GPE0 status/enable)
+ * as a "platform" section; the load checks each value and sets the SCI
+ * line to match (after the irqchip is restored).  -ENODEV without
+ * platform__add().  Section payload: u16 pm1_sts, pm1_en, pm1_cnt,
+ * gpe_sts, gpe_en.
+ */
+int platform__save(struct vm *vm, struct snap_out *o);
+int platform__load(struct vm *vm, struct snap_sec *s, const char *what, struct errinfo *e);
 
 #endif

@@ -229,6 +229,35 @@ static bool handle_exit(struct vcpu *v)
 	return false;
 }
 
+/*
+ * After an I/O or MMIO exit KVM has not finished the instruction: an IN's
+ * value goes to RAX, and string I/O may need more rounds, on the next
+ * KVM_RUN.  Before parking (a pause may be a snapshot reading the state),
+ * run KVM_RUN with immediate_exit: KVM completes the instruction and
+ * returns EINTR without entering the guest, or exits again for the next
+ * round of string I/O, which is served here.  Clearing immediate_exit
+ * afterwards loses no kick: the caller checks the flags next.  Returns
+ * false when the loop must stop.
+ */
+static bool complete_pending_io(struct vcpu *v)
+{
+	for (;;) {
+		__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+			int err = errno;
+
+			__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
+			if (err == EINTR || err == EAGAIN)
+				return true;
+			err_sys(&v->err, err, "KVM_RUN (completing I/O) on vCPU %u", v->id);
+			vm_request_exit(v->vm, VM_EXIT_ERROR, v->err.msg);
+			return false;
+		}
+		if (!handle_exit(v))
+			return false;
+	}
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -265,6 +294,8 @@ static void *vcpu_thread(void *arg)
 	while (!atomic_load(&vm->exit_requested)) {
 		/* a pause kicks us out of KVM_RUN (immediate_exit: never lost) */
 		if (__atomic_load_n(&vm->pause_requested, __ATOMIC_ACQUIRE)) {
+			if (!complete_pending_io(v))
+				break;
 			vm_vcpu_park(vm);
 			continue;
 		}

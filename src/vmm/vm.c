@@ -193,6 +193,7 @@ int vm_create_pit(struct vm *vm, struct errinfo *e)
 
 	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		return err_sys(e, errno, "KVM_CREATE_PIT2");
+	vm->has_pit = true;
 	return 0;
 }
 

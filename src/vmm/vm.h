@@ -79,6 +79,7 @@ struct vm {
 	struct pci_host pci;
 	struct irq_routing irq;
 	bool has_irqchip;
+	bool has_pit; /* vm_create_pit() */
 	uint64_t memslot_used[VM_MAX_MEMSLOTS / 64]; /* KVM memslot ids in use */
 	pthread_mutex_t memslot_lock;
 
@@ -209,7 +210,10 @@ void vm_request_exit(struct vm *vm, int status, const char *reason);
 int vm_run(struct vm *vm, struct errinfo *e);
 /*
  * Hold every vCPU out of KVM_RUN (guest time keeps going); returns once all
- * are parked, -EAGAIN when the vCPUs are not running (yet or any more),
+ * are parked.  A vCPU parks only after finishing the instruction of its
+ * last exit (one KVM_RUN with immediate_exit: an IN's value reaches RAX,
+ * string I/O completes), so state read while paused is whole, as a
+ * snapshot needs.  Returns -EAGAIN when the vCPUs are not running (yet or any more),
  * -ETIMEDOUT when one did not stop within a second.  vm_resume() lets them
  * go.  From any thread but a vCPU's.
  */

@@ -38,6 +38,10 @@ done
 for p in "$LAB_BUILD"/tests/lab/*; do
 	[ -f "$p" ] && [ -x "$p" ] && copy_elf "$p" "/usr/local/bin/$(basename "$p")"
 done
+# The KVM tier's test programs (tests/kvm/kvm.mk) too.
+for p in "$LAB_BUILD"/tests/kvm/*; do
+	[ -f "$p" ] && [ -x "$p" ] && copy_elf "$p" "/usr/local/bin/$(basename "$p")"
+done
 # The guest programs (tests/guests, flat images) for the KVM tier in L1.
 mkdir -p "$root/lab/guests"
 for p in "$LAB_BUILD"/guests/*.bin; do

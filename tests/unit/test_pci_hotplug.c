@@ -496,6 +496,144 @@ static void add_remove_cycles_do_not_leak_space(void **state)
 	pci_host_exit(&h);
 }
 
+/* Parse the finished @o into @in (a copy: @in owns its buffer). */
+static void snap_reopen(struct snap_out *o, struct snap_in *in)
+{
+	struct errinfo e = {0};
+	uint8_t *copy;
+
+	assert_int_equal(snap_out_finish(o, &e), 0);
+	copy = malloc(o->len);
+	assert_non_null(copy);
+	memcpy(copy, o->buf, o->len);
+	assert_int_equal(snap_in_parse(in, copy, o->len, "test-state", &e), 0);
+}
+
+/* Snapshots (platform__save/load, pci_hotplug__save/load): registers and the SCI come back. */
+static void snapshot_restores_registers_and_sci(void **state)
+{
+	struct fx *f = *state;
+	const uint32_t bit = 1u << PCI_HOTPLUG_GPE;
+	struct errinfo e = {0};
+	struct snap_out o;
+	struct snap_in in;
+	struct snap_sec *s;
+
+	set_running(f);
+	pio_wr(f, GPE_EN, 2, bit);
+	pio_wr(f, ACPI_PM1A_EVT + 2, 2, 0x0100);
+	assert_int_equal(vm_pci_plug(&f->vm, &f->dev[0], 3, &e), 0);
+	assert_int_equal(sci_level, 1);
+	snap_out_init(&o);
+	assert_int_equal(platform__save(&f->vm, &o), 0);
+	assert_int_equal(pci_hotplug__save(&f->vm, &o), 0);
+	snap_reopen(&o, &in);
+	snap_out_free(&o);
+
+	/* the guest moves on: reads PCIU (clears it), acknowledges the GPE, disables it */
+	assert_int_equal(pio_rd(f, PCIU, 4), 1u << 3);
+	pio_wr(f, GPE_STS, 2, bit);
+	pio_wr(f, GPE_EN, 2, 0);
+	assert_int_equal(sci_level, 0);
+
+	/* the saved state comes back, the SCI line with it */
+	assert_int_equal(snap_open(&in, "platform", 1, &s, &e), 0);
+	assert_int_equal(platform__load(&f->vm, s, in.what, &e), 0);
+	assert_int_equal(sci_level, 1);
+	assert_int_equal(pio_rd(f, GPE_STS, 2), bit);
+	assert_int_equal(pio_rd(f, GPE_EN, 2), bit);
+	assert_int_equal(pio_rd(f, ACPI_PM1A_EVT + 2, 2), 0x0100);
+	assert_int_equal(snap_open(&in, "hotplug", 1, &s, &e), 0);
+	assert_int_equal(pci_hotplug__load(&f->vm, s, in.what, &e), 0);
+	assert_int_equal(pio_rd(f, PCIU, 4), 1u << 3);
+	assert_int_equal(pio_rd(f, PCIU, 4), 0);
+	snap_in_free(&in);
+}
+
+/* An eject saved before the I/O thread handled it is handled after the load. */
+static void snapshot_pending_eject_handled_after_load(void **state)
+{
+	struct fx *f = *state;
+	struct errinfo e = {0};
+	struct snap_out o;
+	struct snap_in in;
+	struct snap_sec *s;
+
+	set_running(f);
+	assert_int_equal(vm_pci_plug(&f->vm, &f->dev[0], 3, &e), 0);
+	pump(f);
+	snap_out_init(&o);
+	snap_begin(&o, "hotplug", 1);
+	snap_put_u32(&o, 0);
+	snap_put_u32(&o, 0);
+	snap_put_u32(&o, 1u << 3); /* ejected, not yet taken off the bus */
+	snap_end(&o);
+	snap_reopen(&o, &in);
+	snap_out_free(&o);
+	assert_int_equal(snap_open(&in, "hotplug", 1, &s, &e), 0);
+	assert_int_equal(pci_hotplug__load(&f->vm, s, in.what, &e), 0);
+	assert_int_equal(f->released[0], 0);
+	pump(f);
+	assert_int_equal(f->released[0], 1);
+	assert_string_equal(f->released_id[0], "net0");
+	snap_in_free(&in);
+}
+
+/* Load @payload as section @name with @load; expect -EBADMSG naming it and saying @want. */
+static void load_refused(struct fx *f, const char *name, const uint8_t *payload, size_t len,
+			 int (*load)(struct vm *, struct snap_sec *, const char *,
+				     struct errinfo *),
+			 const char *want)
+{
+	struct errinfo e = {0};
+	struct snap_out o;
+	struct snap_in in;
+	struct snap_sec *s;
+	char sec[64];
+
+	snap_out_init(&o);
+	snap_begin(&o, name, 1);
+	snap_put(&o, payload, len);
+	snap_end(&o);
+	snap_reopen(&o, &in);
+	snap_out_free(&o);
+	assert_int_equal(snap_open(&in, name, 1, &s, &e), 0);
+	assert_int_equal(load(&f->vm, s, in.what, &e), -EBADMSG);
+	snprintf(sec, sizeof(sec), "test-state: section '%s'", name);
+	assert_non_null(strstr(e.msg, sec));
+	if (!strstr(e.msg, want))
+		fail_msg("'%s' does not say '%s'", e.msg, want);
+	snap_in_free(&in);
+}
+
+static void snapshot_hostile_sections_refused(void **state)
+{
+	struct fx *f = *state;
+	/* pm1_sts, pm1_en, pm1_cnt, gpe_sts, gpe_en (u16 LE) */
+	const uint8_t pm_sts_bad[10] = {0, 0x80, 0, 0, 1, 0, 0, 0, 0, 0};
+	const uint8_t pm_cnt_slp[10] = {0, 0, 0, 0, 1, 0x20, 0, 0, 0, 0};
+	const uint8_t pm_cnt_nosci[10] = {0};
+	/* pciu, pcid, ejected (u32 LE) */
+	const uint8_t hp_slot0[12] = {1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+	const uint8_t hp_ok[12] = {0};
+
+	load_refused(f, "platform", pm_sts_bad, sizeof(pm_sts_bad), platform__load,
+		     "PM1 status 0x8000");
+	load_refused(f, "platform", pm_cnt_slp, sizeof(pm_cnt_slp), platform__load,
+		     "PM1 control 0x2001");
+	load_refused(f, "platform", pm_cnt_nosci, sizeof(pm_cnt_nosci), platform__load,
+		     "SCI_EN must be set");
+	load_refused(f, "platform", pm_sts_bad, 9, platform__load, "shorter than its layout");
+	load_refused(f, "hotplug", hp_slot0, sizeof(hp_slot0), pci_hotplug__load,
+		     "outside slots 1..31");
+	load_refused(f, "hotplug", hp_ok, 8, pci_hotplug__load, "shorter than its layout");
+	load_refused(f, "hotplug", hp_ok, 12 - 1, pci_hotplug__load, "shorter than its layout");
+	/* nothing reached the registers or the SCI */
+	assert_int_equal(pio_rd(f, ACPI_PM1A_EVT, 4), 0);
+	assert_int_equal(pio_rd(f, PCIU, 4), 0);
+	assert_int_equal(sci_changes, 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -507,6 +645,9 @@ int main(void)
 		T(request_eject_removes),
 		T(guest_eject_without_request),
 		T(unplug_before_run_is_immediate),
+		T(snapshot_restores_registers_and_sci),
+		T(snapshot_pending_eject_handled_after_load),
+		T(snapshot_hostile_sections_refused),
 		cmocka_unit_test(first_fit_reuses_and_refuses),
 		cmocka_unit_test(add_remove_cycles_do_not_leak_space),
 	};
