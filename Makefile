@@ -8,6 +8,8 @@
 #   make bench      side-by-side measurements, reported as ratios
 #   make asan       build into build-asan/ with AddressSanitizer + UBSan
 #   make tsan       build into build-tsan/ with ThreadSanitizer (the unit tier runs it)
+#   make fuzz       libFuzzer targets (tests/fuzz/, clang + ASan/UBSan, build-fuzz/),
+#                   each run FUZZ_SECONDS (60); per target executions, coverage, crashes
 #   make format     clang-format every C file; make format-check only checks
 #   make clean-cache  drop the lab's machine-wide cache (kernels, initramfs)
 #   make install    programs, units, udev rule, man pages (DESTDIR=, PREFIX=)
@@ -108,7 +110,7 @@ deps:
 	@bash tools/install-deps.sh
 
 # Each tier prints "<tier>: N passed, N failed" and exits non-zero on failure.
-TIERS ?= unit sim kvm lab lab-iommufd
+TIERS ?= unit sim fuzz kvm lab lab-iommufd
 check: deps
 	$(MAKE) all
 	$(MAKE) asan
@@ -157,7 +159,7 @@ layers-check:
 	@bash tools/check-layers.sh $(LIB_DIRS)
 
 clean:
-	rm -rf build build-asan build-tsan
+	rm -rf build build-asan build-tsan build-fuzz
 
 clean-cache:
 	bash -c '. tests/lab/lab-env.sh && echo "removing $$LAB_CACHE" && rm -rf "$$LAB_CACHE"'

@@ -76,7 +76,9 @@ static int on_error(struct sockaddr_nl *who, struct nlmsgerr *me, void *arg)
 	struct nl_reply *r = arg;
 
 	(void)who;
-	vflink_nlmsg_parse_error(nlh, &r->err, r->ext_msg, sizeof(r->ext_msg));
+	/* a malformed error (no errno in it) is still a failure, never an ACK */
+	if (vflink_nlmsg_parse_error(nlh, &r->err, r->ext_msg, sizeof(r->ext_msg)) < 0)
+		r->err = EPROTO;
 	r->done = true;
 	return NL_STOP;
 }

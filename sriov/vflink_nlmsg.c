@@ -6,6 +6,7 @@
  * structs (struct ifla_vf_mac, ...) that start with the VF index.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -309,8 +310,15 @@ int vflink_nlmsg_parse_link(const struct nlmsghdr *nlh, int *num_vf, struct vf_l
 	ret = nlmsg_parse((struct nlmsghdr *)nlh, sizeof(struct ifinfomsg), tb, IFLA_MAX, NULL);
 	if (ret < 0)
 		return err_set(e, EPROTO, "malformed RTM_NEWLINK from the kernel");
-	if (tb[IFLA_NUM_VF] && nla_len(tb[IFLA_NUM_VF]) >= 4)
-		*num_vf = (int)nla_get_u32(tb[IFLA_NUM_VF]);
+	if (tb[IFLA_NUM_VF] && nla_len(tb[IFLA_NUM_VF]) >= 4) {
+		uint32_t v = nla_get_u32(tb[IFLA_NUM_VF]);
+
+		/* as an int, 0xffffffff would read as -1: "not an SR-IOV PF" (found by fuzzing) */
+		if (v > INT_MAX)
+			return err_set(e, EPROTO, "IFLA_NUM_VF %u from the kernel is out of range",
+				       v);
+		*num_vf = (int)v;
+	}
 	if (!tb[IFLA_VFINFO_LIST])
 		return 0;
 	if (!attrs_fill(nla_data(tb[IFLA_VFINFO_LIST]), nla_len(tb[IFLA_VFINFO_LIST])))
@@ -361,6 +369,9 @@ int vflink_nlmsg_parse_error(const struct nlmsghdr *nlh, int *err, char *ext_msg
 	if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*me)))
 		return -EPROTO;
 	me = NLMSG_DATA(nlh);
+	/* an errno is at most 4095 (MAX_ERRNO); INT_MIN would not even negate (found by fuzzing) */
+	if (me->error < -4095 || me->error > 4095)
+		return -EPROTO;
 	*err = me->error < 0 ? -me->error : me->error;
 	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
 		return 0;

@@ -29,7 +29,8 @@ int vflink_nlmsg_parse_link(const struct nlmsghdr *nlh, int *num_vf, struct vf_l
 /*
  * Parse an NLMSG_ERROR message: *err gets the positive errno (0 for an
  * ACK) and ext_msg the extended-ack text the kernel or driver attached
- * (empty when none).
+ * (empty when none).  -EPROTO when it is not an NLMSG_ERROR or its error
+ * field is no errno (beyond +-4095).
  */
 int vflink_nlmsg_parse_error(const struct nlmsghdr *nlh, int *err, char *ext_msg, size_t len);
 

@@ -46,6 +46,8 @@ for t in "$@"; do
 	sim)
 		run_tier sim tests/sim/run.sh BUILD=build
 		run_tier sim-asan tests/sim/run.sh BUILD=build-asan TIER=sim-asan ;;
+	# every libFuzzer target for a few seconds (make fuzz runs them longer)
+	fuzz) run_tier fuzz tests/fuzz/run.sh FUZZ_SECONDS="${FUZZ_TIER_SECONDS:-5}" ;;
 	kvm) run_tier kvm tests/kvm/run.sh BUILD=build ;;
 	lab) run_tier lab tests/lab/run.sh BUILD=build ;;
 	lab-iommufd) run_tier lab-iommufd tests/lab/run-iommufd.sh BUILD=build ;;

@@ -62,6 +62,13 @@ int vfio_pci_spec_parse(const char *spec, struct vfio_pci_spec *s, struct errinf
 			       "failover=NETID])");
 	if (strlen(spec) >= sizeof(buf))
 		return err_set(e, EINVAL, "--device %.40s...: option string too long", spec);
+	/*
+	 * strtok_r() skips empty members: ",01:00.1" would pass here while
+	 * the control API (api_spec_kind()) takes a SPEC whose first member is
+	 * not a PCI address for a disk.  Found by tests/fuzz/fuzz_device_specs.
+	 */
+	if (spec[0] == ',' || strstr(spec, ",,") || spec[strlen(spec) - 1] == ',')
+		return err_set(e, EINVAL, "--device '%s': empty member (a comma too many)", spec);
 	strcpy(buf, spec);
 	tok = strtok_r(buf, ",", &save);
 	if (!tok)

@@ -40,7 +40,8 @@ static void count(struct vlog *l, enum vlog_level level)
 }
 
 /* l->lock held */
-static void emit(struct vlog *l, enum vlog_level level, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void emit(struct vlog *l, enum vlog_level level,
+						       const char *fmt, va_list ap)
 {
 	char msg[1024];
 

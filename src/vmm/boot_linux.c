@@ -100,6 +100,12 @@ int linux_load(struct guest_mem *m, const uint8_t *k, size_t ksize, const uint8_
 		return err_set(e, ENOEXEC, "bzImage of %zu bytes is shorter than its setup (%zu)",
 			       ksize, setup_size);
 	pm_size = ksize - setup_size;
+	/* startup_64 is at +0x200: an image that ends before it would run guest garbage */
+	if (pm_size <= BOOT_ENTRY64_OFF)
+		return err_set(
+			e, ENOEXEC,
+			"bzImage's kernel of %zu bytes ends before its 64-bit entry at +0x%x",
+			pm_size, BOOT_ENTRY64_OFF);
 	init_size = le32toh(kh.init_size);
 	cmdline_size = le32toh(kh.cmdline_size);
 	/*
@@ -197,7 +203,7 @@ int linux_load(struct guest_mem *m, const uint8_t *k, size_t ksize, const uint8_
 	}
 	bp->acpi_rsdp_addr = htole64(rsdp); /* protocol 2.14; harmless before */
 
-	lay->entry = BOOT_KERNEL_ADDR + 0x200; /* startup_64 */
+	lay->entry = BOOT_KERNEL_ADDR + BOOT_ENTRY64_OFF; /* startup_64 */
 	lay->boot_params = BOOT_PARAMS_ADDR;
 	lay->cmdline = BOOT_CMDLINE_ADDR;
 	lay->kernel_end = kernel_end;

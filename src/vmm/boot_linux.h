@@ -17,6 +17,7 @@
 #define BOOT_CMDLINE_MAX 0x10000
 #define BOOT_EBDA_START 0x9fc00
 #define BOOT_KERNEL_ADDR 0x100000
+#define BOOT_ENTRY64_OFF 0x200 /* startup_64 from the start of the protected-mode kernel */
 
 #define E820_RAM 1
 #define E820_RESERVED 2

@@ -183,6 +183,17 @@ static void rejects_bad_images(void **state)
 	assert_non_null(strstr(e.msg, "64-bit"));
 	f->k[0x236] = 3;
 	assert_int_equal(linux_load(&f->m, f->k, 100, NULL, 0, "", 0, &lay, &e), -ENOEXEC);
+	/*
+	 * A protected-mode part that ends at or before startup_64 (+0x200): the
+	 * entry would be past the image (found by fuzzing).  With 7 setup
+	 * sectors the image passes the 4 KiB minimum; 0x201 bytes are taken.
+	 */
+	f->k[0x1f1] = 7;
+	assert_int_equal(linux_load(&f->m, f->k, 8 * 512 + 0x200, NULL, 0, "", 0, &lay, &e),
+			 -ENOEXEC);
+	assert_non_null(strstr(e.msg, "ends before its 64-bit entry"));
+	assert_int_equal(linux_load(&f->m, f->k, 8 * 512 + 0x201, NULL, 0, "", 0, &lay, &e), 0);
+	assert_int_equal(lay.entry, BOOT_KERNEL_ADDR + 0x200);
 }
 
 static void rejects_long_cmdline_and_huge_initrd(void **state)

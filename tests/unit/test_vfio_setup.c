@@ -56,6 +56,23 @@ static void test_spec_parse(void **state)
 	assert_int_equal(vfio_pci_spec_parse(NULL, &s, &e), -EINVAL);
 }
 
+/* Empty members are refused, so the PCI address is always the first member
+ * (what the control API's api_spec_kind() relies on); found by fuzzing. */
+static void test_spec_empty_member(void **state)
+{
+	const char *bad[] = {",01:00.1", ",0000:03.0,rom=.0", "01:00.1,,managed", "01:00.1,", ","};
+	struct vfio_pci_spec s;
+	struct errinfo e = {0};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(vfio_pci_spec_parse(bad[i], &s, &e), -EINVAL);
+		assert_non_null(strstr(e.msg, "empty member"));
+	}
+	assert_int_equal(vfio_pci_spec_parse("01:00.1,managed", &s, &e), 0);
+	assert_true(s.managed);
+}
+
 static void test_spec_id_failover(void **state)
 {
 	struct vfio_pci_spec s;
@@ -346,6 +363,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_spec_parse),
+		cmocka_unit_test(test_spec_empty_member),
 		cmocka_unit_test(test_spec_id_failover),
 		cmocka_unit_test(test_layout_vs_iova_ranges),
 		cmocka_unit_test(test_memlock),

@@ -5,6 +5,7 @@
  * writes them, independently of libnl's builders used by the code.
  */
 #include <errno.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -428,6 +429,53 @@ static void parse_rejects_wrong_message_type(void **state)
 			 -EPROTO);
 }
 
+/* IFLA_NUM_VF above INT_MAX must not read as -1 ("not a PF"); found by fuzzing. */
+static void parse_rejects_num_vf_out_of_range(void **state)
+{
+	static struct buf m;
+	struct vf_link_info *vfs;
+	struct errinfo e;
+	uint32_t nvf = 0xffffffff;
+	int num, n;
+
+	(void)state;
+	newlink_start(&m);
+	put(&m, IFLA_NUM_VF, &nvf, 4);
+	finish(&m);
+	assert_int_equal(vflink_nlmsg_parse_link((struct nlmsghdr *)m.b, &num, &vfs, &n, &e),
+			 -EPROTO);
+	assert_non_null(strstr(e.msg, "IFLA_NUM_VF 4294967295"));
+	nvf = 0x7fffffff;
+	newlink_start(&m);
+	put(&m, IFLA_NUM_VF, &nvf, 4);
+	finish(&m);
+	assert_int_equal(vflink_nlmsg_parse_link((struct nlmsghdr *)m.b, &num, &vfs, &n, &e), 0);
+	assert_int_equal(num, 0x7fffffff);
+}
+
+/* An error field that is no errno (INT_MIN would overflow on negation); found by fuzzing. */
+static void error_out_of_errno_range(void **state)
+{
+	static struct buf m;
+	struct nlmsghdr *h = (struct nlmsghdr *)m.b;
+	const int bad[] = {INT_MIN, -4096, 4096, INT_MAX};
+	char msg[16];
+	int err;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&m, 0, sizeof(m));
+		h->nlmsg_type = NLMSG_ERROR;
+		((struct nlmsgerr *)NLMSG_DATA(h))->error = bad[i];
+		m.len = NLMSG_LENGTH(sizeof(struct nlmsgerr));
+		finish(&m);
+		assert_int_equal(vflink_nlmsg_parse_error(h, &err, msg, sizeof(msg)), -EPROTO);
+	}
+	((struct nlmsgerr *)NLMSG_DATA(h))->error = -4095;
+	assert_int_equal(vflink_nlmsg_parse_error(h, &err, msg, sizeof(msg)), 0);
+	assert_int_equal(err, 4095);
+}
+
 /* NLMSG_ERROR as the kernel sends it with NETLINK_CAP_ACK + NETLINK_EXT_ACK. */
 static void error_with_extack(void **state)
 {
@@ -519,6 +567,8 @@ int main(void)
 		cmocka_unit_test(parse_pf_with_zero_vfs),
 		cmocka_unit_test(parse_rejects_truncated_vf_mac),
 		cmocka_unit_test(parse_rejects_wrong_message_type),
+		cmocka_unit_test(parse_rejects_num_vf_out_of_range),
+		cmocka_unit_test(error_out_of_errno_range),
 		cmocka_unit_test(error_with_extack),
 		cmocka_unit_test(error_uncapped_with_extack),
 		cmocka_unit_test(ack_and_plain_error),
