@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "throttle.h"
 #include "vcpu.h"
 #include "vm.h"
 
@@ -268,6 +269,7 @@ static void *vcpu_thread(void *arg)
 			vm_vcpu_park(vm);
 			continue;
 		}
+		vcpu_throttle(v); /* one untaken branch unless a migration throttles */
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			int err = errno;
 
@@ -283,6 +285,7 @@ static void *vcpu_thread(void *arg)
 		if (!handle_exit(v))
 			break;
 	}
+	vcpu_throttle_stop(v);
 	return NULL;
 }
 
