@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "byteorder.h"
 #include "migrate_ram.h"
@@ -110,6 +111,44 @@ static int send_data_run(struct migrate_send *s, uint64_t gpa, const uint8_t *p,
 	return send_buf_record(s, MIGRATE_REC_PAGES, (uint32_t)(MIGRATE_RUN_HDR + count * PAGE), e);
 }
 
+/*
+ * Pages from @i (before @end) of region @ri that lie in a hole of the
+ * memfd: never written, so zero, and never to be read here - reading a
+ * hole of a shared memfd mapping allocates it, and pass 1 would fill the
+ * source's memory with the idle RAM it is copying.  0 when page @i holds
+ * data (or the memory is no memfd, or the file system cannot say).
+ */
+static uint64_t hole_pages(const struct guest_mem *m, int ri, uint64_t i, uint64_t end)
+{
+	const struct guest_mem_region *r = &m->region[ri];
+	off_t off = (off_t)(r->fd_offset + i * PAGE), data;
+
+	if (m->memfd < 0)
+		return 0;
+	data = lseek(m->memfd, off, SEEK_DATA);
+	if (data < 0)
+		return errno == ENXIO ? end - i : 0;
+	if ((uint64_t)(data - off) / PAGE >= end - i)
+		return end - i;
+	return (uint64_t)(data - off) / PAGE;
+}
+
+/* Pages from @i (before @end) up to the next hole, which the scan must not read. */
+static uint64_t data_pages(const struct guest_mem *m, int ri, uint64_t i, uint64_t end)
+{
+	const struct guest_mem_region *r = &m->region[ri];
+	off_t off = (off_t)(r->fd_offset + i * PAGE), hole;
+	uint64_t n;
+
+	if (m->memfd < 0)
+		return end - i;
+	hole = lseek(m->memfd, off, SEEK_HOLE);
+	if (hole <= off)
+		return end - i; /* cannot say: scan it all */
+	n = ((uint64_t)(hole - off) + PAGE - 1) / PAGE;
+	return n < end - i ? n : end - i;
+}
+
 /* Pages [first, first + count) of region @ri: zero runs and data runs. */
 static int send_range(struct migrate_send *s, int ri, uint64_t first, uint64_t count,
 		      struct errinfo *e)
@@ -119,22 +158,35 @@ static int send_range(struct migrate_send *s, int ri, uint64_t first, uint64_t c
 	int ret;
 
 	while (i < end) {
-		const uint8_t *p = r->hva + i * PAGE;
-		uint64_t j = i + 1;
+		uint64_t holes = hole_pages(s->cfg.mem, ri, i, end), limit;
 
-		if (page_is_zero(p)) {
-			while (j < end && page_is_zero(r->hva + j * PAGE))
-				j++;
-			ret = send_zero_run(s, r->gpa + i * PAGE, j - i, e);
-		} else {
-			while (j < end && j - i < MIGRATE_MAX_RUN &&
-			       !page_is_zero(r->hva + j * PAGE))
-				j++;
-			ret = send_data_run(s, r->gpa + i * PAGE, p, j - i, e);
+		if (holes) {
+			ret = send_zero_run(s, r->gpa + i * PAGE, holes, e);
+			if (ret)
+				return ret;
+			i += holes;
+			continue;
 		}
-		if (ret)
-			return ret;
-		i = j;
+		/* an extent of allocated pages: zero runs and data runs inside it */
+		limit = i + data_pages(s->cfg.mem, ri, i, end);
+		while (i < limit) {
+			const uint8_t *p = r->hva + i * PAGE;
+			uint64_t j = i + 1;
+
+			if (page_is_zero(p)) {
+				while (j < limit && page_is_zero(r->hva + j * PAGE))
+					j++;
+				ret = send_zero_run(s, r->gpa + i * PAGE, j - i, e);
+			} else {
+				while (j < limit && j - i < MIGRATE_MAX_RUN &&
+				       !page_is_zero(r->hva + j * PAGE))
+					j++;
+				ret = send_data_run(s, r->gpa + i * PAGE, p, j - i, e);
+			}
+			if (ret)
+				return ret;
+			i = j;
+		}
 	}
 	return 0;
 }

@@ -748,6 +748,89 @@ static void hostile_records_refused(void **state)
 	layout_free(&dst);
 }
 
+/* A layout in one memfd, as vfvm's guest RAM: *@ram maps it all. */
+static int memfd_layout(struct layout *l, uint8_t **ram)
+{
+	int fd = memfd_create("test-ram", MFD_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)(R0_SIZE + R1_SIZE)), 0);
+	*ram = mmap(NULL, R0_SIZE + R1_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	assert_true(*ram != MAP_FAILED);
+	memset(l, 0, sizeof(*l));
+	l->mem.region[0] = (struct guest_mem_region){0, R0_SIZE, *ram, 0};
+	l->mem.region[1] = (struct guest_mem_region){R1_GPA, R1_SIZE, *ram + R0_SIZE, R0_SIZE};
+	l->mem.nr_regions = 2;
+	l->mem.memfd = fd;
+	l->mem.total = R0_SIZE + R1_SIZE;
+	return fd;
+}
+
+/* Allocated bytes of @fd (SEEK_DATA/SEEK_HOLE extents). */
+static uint64_t allocated(int fd)
+{
+	off_t off = 0, data, hole;
+	uint64_t n = 0;
+
+	while ((data = lseek(fd, off, SEEK_DATA)) >= 0) {
+		hole = lseek(fd, data, SEEK_HOLE);
+		n += (uint64_t)(hole - data);
+		off = hole;
+	}
+	return n;
+}
+
+/* The source's idle RAM is not allocated by the copy (pass 1 skips its holes). */
+static void source_holes_not_read(void **state)
+{
+	struct layout src, dst;
+	struct fake_dirty fd = {.l = &src};
+	struct seen seen = {0};
+	struct receiver rx;
+	struct errinfo e = {0};
+	struct migrate_send_cfg cfg;
+	uint8_t *sram, *dram;
+	int sfd = memfd_layout(&src, &sram), dfd = memfd_layout(&dst, &dram), sv[2];
+
+	(void)state;
+	fill_page(&src, 0x3000, 1);
+	fill_page(&src, 0x4000, 2);
+	memset(page(&src, 0x5000), 0, PG); /* allocated, but zero */
+	fill_page(&src, R1_GPA + 0x10000, 3);
+	assert_int_equal(allocated(sfd), 4 * PG);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	start_receiver(&rx, sv[1], &dst, false);
+	cfg = (struct migrate_send_cfg){
+		.fd = sv[0],
+		.mem = &src.mem,
+		.dirty = {fake_start, fake_collect, fake_stop, &fd},
+		.progress = on_progress,
+		.opaque = &seen,
+	};
+	assert_int_equal(migrate_ram_send(&cfg, &e), 0);
+	pthread_join(rx.thread, NULL);
+	assert_int_equal(rx.ret, 0);
+	assert_int_equal(rx.st.pages, 3);
+	/*
+	 * Neither side allocated more than the data pages (and the source's
+	 * zero page).  Checked before comparing: reading a hole of a shared
+	 * memfd mapping allocates it.
+	 */
+	assert_int_equal(allocated(sfd), 4 * PG);
+	assert_int_equal(allocated(dfd), 3 * PG);
+	print_message("3 MiB with 3 data pages: %llu bytes on the wire, %llu KiB allocated "
+		      "at the destination\n",
+		      (unsigned long long)rx.st.bytes, (unsigned long long)(allocated(dfd) >> 10));
+	assert_same_ram(&src, &dst);
+	close(sv[0]);
+	close(sv[1]);
+	munmap(sram, R0_SIZE + R1_SIZE);
+	munmap(dram, R0_SIZE + R1_SIZE);
+	guest_mem_dirty_free(&src.mem);
+	close(sfd);
+	close(dfd);
+}
+
 /*
  * A memfd-backed destination (as vfvm's): a ZERO run writes nothing where
  * the memfd has a hole - idle RAM stays unallocated - and clears the pages
@@ -758,21 +841,10 @@ static void zero_runs_keep_holes(void **state)
 	struct layout dst;
 	struct stream s;
 	struct errinfo e;
-	uint8_t data[4096];
-	int fd = memfd_create("test-ram", MFD_CLOEXEC);
-	uint8_t *ram;
+	uint8_t data[4096], *ram;
+	int fd = memfd_layout(&dst, &ram);
 
 	(void)state;
-	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, (off_t)(R0_SIZE + R1_SIZE)), 0);
-	ram = mmap(NULL, R0_SIZE + R1_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	assert_true(ram != MAP_FAILED);
-	memset(&dst, 0, sizeof(dst));
-	dst.mem.region[0] = (struct guest_mem_region){0, R0_SIZE, ram, 0};
-	dst.mem.region[1] = (struct guest_mem_region){R1_GPA, R1_SIZE, ram + R0_SIZE, R0_SIZE};
-	dst.mem.nr_regions = 2;
-	dst.mem.memfd = fd;
-	dst.mem.total = R0_SIZE + R1_SIZE;
 	memset(ram + 0x5000, 0x99, PG); /* a boot-time table, say */
 	memset(data, 0x3c, sizeof(data));
 	s.n = 0;
@@ -862,6 +934,7 @@ int main(void)
 		cmocka_unit_test(truncated_refused),
 		cmocka_unit_test(bad_header_refused),
 		cmocka_unit_test(hostile_records_refused),
+		cmocka_unit_test(source_holes_not_read),
 		cmocka_unit_test(zero_runs_keep_holes),
 		cmocka_unit_test(throttle_shares),
 		cmocka_unit_test(blob_capped),
