@@ -123,7 +123,8 @@ int dirty_log_start(struct dirty_log *d, struct errinfo *e)
 	 * dirtied in between would be reported once and never re-protected.
 	 * Not INITIALLY_SET: pass 1 sends every page anyway.
 	 */
-	if (ioctl(d->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2) > 0)
+	if (!d->no_manual_protect &&
+	    ioctl(d->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2) > 0)
 		manual_protect(d, true);
 	for (int i = 0; i < d->mem->nr_regions; i++) {
 		ret = set_slot_flags(d, i, KVM_MEM_LOG_DIRTY_PAGES, e);

@@ -65,6 +65,7 @@ struct dirty_log {
 	int kvm_fd;
 	int vm_fd;
 	struct guest_mem *mem;
+	bool no_manual_protect; /* set before start: plain GET_DIRTY_LOG (lab test) */
 	bool manual_protect; /* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 enabled by us */
 	bool active;
 	int nr_logging; /* memslots whose flags we changed */
