@@ -423,6 +423,55 @@ static void cancel_leaves_source_as_before(void **state)
 	layout_free(&dst);
 }
 
+/* A destination that reads a little and goes away. */
+static void *short_reader(void *arg)
+{
+	int fd = *(int *)arg;
+	uint8_t buf[100];
+
+	assert_int_equal(read(fd, buf, sizeof(buf)) > 0, 1);
+	close(fd);
+	return NULL;
+}
+
+static void peer_gone_leaves_source_as_before(void **state)
+{
+	struct layout src;
+	struct fake_dirty fd = {.l = &src};
+	struct seen seen = {0};
+	struct errinfo e = {0};
+	struct migrate_send_cfg cfg;
+	pthread_t t;
+	int sv[2];
+
+	(void)state;
+	layout_init(&src, false);
+	/* 3 MiB of data: more than any socket buffer holds */
+	memset(src.mem.region[0].hva, 0x11, R0_SIZE);
+	memset(src.mem.region[1].hva, 0x22, R1_SIZE);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(pthread_create(&t, NULL, short_reader, &sv[1]), 0);
+	cfg = (struct migrate_send_cfg){
+		.fd = sv[0],
+		.mem = &src.mem,
+		.dirty = {fake_start, fake_collect, fake_stop, &fd},
+		.progress = on_progress,
+		.throttle = on_throttle,
+		.pause = on_pause,
+		.resume = on_resume,
+		.opaque = &seen,
+	};
+	/* no SIGPIPE (it would kill the test program): an error */
+	assert_int_equal(migrate_ram_send(&cfg, &e), -EPIPE);
+	assert_non_null(strstr(e.msg, "sending the migration stream"));
+	pthread_join(t, NULL);
+	assert_int_equal(fd.stops, 1);
+	assert_false(src.mem.dirty_on);
+	assert_int_equal(seen.pauses, seen.resumes);
+	close(sv[0]);
+	layout_free(&src);
+}
+
 static void stop_rule_on_numbers(void **state)
 {
 	struct migrate_rule_in in = {
@@ -930,6 +979,7 @@ int main(void)
 		cmocka_unit_test(idle_ram_costs_little),
 		cmocka_unit_test(round_trip_with_dirtying),
 		cmocka_unit_test(cancel_leaves_source_as_before),
+		cmocka_unit_test(peer_gone_leaves_source_as_before),
 		cmocka_unit_test(good_stream_accepted),
 		cmocka_unit_test(truncated_refused),
 		cmocka_unit_test(bad_header_refused),
