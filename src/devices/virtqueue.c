@@ -141,6 +141,7 @@ int virtq_enable(struct virtq *vq, const struct guest_mem *mem, uint16_t size, u
 	vq->used = guest_mem_ptr(mem, used_gpa, 6ull + 8ull * size);
 	if (!vq->desc || !vq->avail || !vq->used)
 		goto bad_addr;
+	vq->used_gpa = used_gpa;
 	vq->signalled_valid = true;
 	vq->ready = true;
 	return 0;
@@ -270,16 +271,51 @@ int virtq_pop(struct virtq *vq, struct virtq_elem *elem)
 	}
 }
 
+/*
+ * Migration: KVM's dirty log does not see what vfvm itself writes into
+ * guest memory, so every such write is marked in the device-dirty bitmap
+ * (guest_mem_mark_dirty(), one untaken branch when no migration runs),
+ * after the write.  The writes of this file all touch the used ring: mark
+ * the bytes at @off in it.
+ */
+static void mark_used(struct virtq *vq, uint64_t off, uint64_t len)
+{
+	guest_mem_mark_dirty(vq->mem, vq->used_gpa + off, len);
+}
+
+/*
+ * The device wrote into the writable buffers of chain @head (before
+ * completing it): walk the chain again and mark them all.  The walk sees
+ * the descriptors as they are now; a guest that rewrote the descriptors of
+ * a request in flight broke the virtio contract and gets what it asked for.
+ */
+static void mark_chain_written(struct virtq *vq, uint16_t head)
+{
+	struct virtq_elem e;
+
+	if (!guest_mem_dirty_tracking(vq->mem) || head >= vq->size)
+		return;
+	walk_chain(vq, head, &e); /* on a fault, e holds the buffers up to it */
+	for (unsigned int i = 0; i < e.in_num; i++)
+		guest_mem_mark_dirty_ptr(vq->mem, e.in[i].iov_base, e.in[i].iov_len);
+}
+
+/* The single place where used elements are written (virtq_push() included). */
 void virtq_fill(struct virtq *vq, uint16_t head, uint32_t len)
 {
 	struct vring_used_elem *u;
+	uint16_t slot;
 
 	if (!vq->ready || vq->broken)
 		return;
-	u = &vq->used->ring[(uint16_t)(vq->used_idx + vq->pending) % vq->size];
+	slot = (uint16_t)(vq->used_idx + vq->pending) % vq->size;
+	u = &vq->used->ring[slot];
 	store32(&u->id, head);
 	store32(&u->len, len);
 	vq->pending++;
+	if (len)
+		mark_chain_written(vq, head);
+	mark_used(vq, offsetof(struct vring_used, ring) + slot * sizeof(*u), sizeof(*u));
 }
 
 static void publish(struct virtq *vq)
@@ -290,6 +326,7 @@ static void publish(struct virtq *vq)
 	vq->pending = 0;
 	/* Release: the guest sees the entries before the index. */
 	store16_release(&vq->used->idx, vq->used_idx);
+	mark_used(vq, offsetof(struct vring_used, idx), sizeof(vq->used->idx));
 }
 
 void virtq_push(struct virtq *vq, uint16_t head, uint32_t len)
@@ -343,10 +380,13 @@ bool virtq_enable_kicks_at(struct virtq *vq, uint16_t avail_idx)
 {
 	if (!vq->ready || vq->broken)
 		return false;
-	if (vq->event_idx)
+	if (vq->event_idx) {
 		store16(used_avail_event(vq), avail_idx);
-	else
+		mark_used(vq, (uint64_t)((uint8_t *)used_avail_event(vq) - (uint8_t *)vq->used), 2);
+	} else {
 		store16(&vq->used->flags, load16(&vq->used->flags) & ~VRING_USED_F_NO_NOTIFY);
+		mark_used(vq, offsetof(struct vring_used, flags), 2);
+	}
 	/* The guest reads our flag after writing idx; we read idx after writing the flag. */
 	ring_mb();
 	return load16_acquire(&vq->avail->idx) != avail_idx;
@@ -369,6 +409,7 @@ void virtq_disable_kicks(struct virtq *vq)
 	if (!vq->ready || vq->broken || vq->event_idx)
 		return;
 	store16(&vq->used->flags, load16(&vq->used->flags) | VRING_USED_F_NO_NOTIFY);
+	mark_used(vq, offsetof(struct vring_used, flags), 2);
 }
 
 /* Copy between a buffer and the iovec bytes from @off on; @to_buf says which way. */

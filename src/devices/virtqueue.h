@@ -68,6 +68,7 @@ struct virtq {
 	struct vring_desc *desc; /* host pointers, valid while ready */
 	struct vring_avail *avail;
 	struct vring_used *used;
+	uint64_t used_gpa; /* for the migration's device-dirty bitmap */
 
 	uint16_t last_avail; /* next avail ring slot to consume */
 	uint16_t used_idx; /* our copy of used->idx */

@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "throttle.h"
 #include "vcpu.h"
 #include "vm.h"
 
@@ -299,6 +300,7 @@ static void *vcpu_thread(void *arg)
 			vm_vcpu_park(vm);
 			continue;
 		}
+		vcpu_throttle(v); /* one untaken branch unless a migration throttles */
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			int err = errno;
 
@@ -314,6 +316,7 @@ static void *vcpu_thread(void *arg)
 		if (!handle_exit(v))
 			break;
 	}
+	vcpu_throttle_stop(v);
 	return NULL;
 }
 

@@ -12,6 +12,8 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
 
 #include "errinfo.h"
 
@@ -28,6 +30,10 @@ struct vcpu {
 	bool started;
 	int host_cpu; /* pinned host CPU, -1 = not pinned */
 	struct errinfo err; /* why the thread stopped with an error */
+	/* migration auto-converge (throttle.c), this vCPU's thread only */
+	timer_t throttle_timer;
+	bool throttle_timer_on;
+	uint64_t throttle_since; /* end of the last throttle sleep (ns) */
 };
 
 int vcpu_create(struct vm *vm, struct vcpu *v, unsigned int id, struct errinfo *e);

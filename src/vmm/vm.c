@@ -242,6 +242,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct errinfo *e)
 		ret = vm_memslot_add(vm, r->gpa, r->size, r->hva, false, e);
 		if (ret < 0)
 			goto fail;
+		vm->mem.slot[i] = ret; /* dirty logging (dirty_log.c) re-issues it with a flag */
 	}
 	ret = irqchip_create(vm, e);
 	if (ret)
@@ -324,6 +325,7 @@ void vm_destroy(struct vm *vm)
 		close(vm->stop_efd);
 	if (vm->epoll_fd >= 0)
 		close(vm->epoll_fd);
+	guest_mem_dirty_free(&vm->mem);
 	for (int i = 0; i < vm->mem.nr_regions; i++)
 		munmap(vm->mem.region[i].hva, vm->mem.region[i].size);
 	vm->mem.nr_regions = 0;

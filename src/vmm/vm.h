@@ -153,6 +153,11 @@ struct vm {
 	 */
 	bool pause_requested;
 	unsigned int nr_paused;
+	/*
+	 * Percent of time each vCPU is kept out of the guest (migration
+	 * auto-converge, throttle.c); 0 = off.  Atomic access.
+	 */
+	unsigned int throttle_pct;
 };
 
 /* Create the VM: KVM fds, guest RAM, memslots, irqchip, buses, PCI host, routing. */

@@ -189,6 +189,8 @@ int vm_pause(struct vm *vm)
 		return -EAGAIN;
 	}
 	__atomic_store_n(&vm->pause_requested, true, __ATOMIC_RELEASE);
+	/* wakes a vCPU in a throttle sleep (throttle.c) */
+	pthread_cond_broadcast(&vm->exit_cond);
 	pthread_mutex_unlock(&vm->exit_lock);
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		vcpu_kick(&vm->vcpus[i]);

@@ -3,4 +3,8 @@ LAB_TOOLS := $(BUILD)/tests/lab/lab-nvme-virt
 $(BUILD)/tests/lab/lab-nvme-virt: $(BUILD)/tests/lab/nvme_virt_tool.o $(LIBARS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBARS) $(LIBS)
+LAB_TOOLS += $(BUILD)/tests/lab/lab-migrate
+$(BUILD)/tests/lab/lab-migrate: $(BUILD)/tests/lab/migrate_tool.o $(LIBARS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBARS) $(LIBS)
 TEST_BINS += $(LAB_TOOLS)
