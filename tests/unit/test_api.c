@@ -52,11 +52,40 @@ static void test_parse_ok(void **state)
 
 		/* every verb's required members; extra ones are ignored */
 		snprintf(line, sizeof(line),
-			 "{\"id\":1,\"verb\":\"%s\",\"spec\":\"01:00.1\",\"device\":\"n1\"}",
+			 "{\"id\":1,\"verb\":\"%s\",\"spec\":\"01:00.1\",\"device\":\"n1\","
+			 "\"dir\":\"/srv/s\"}",
 			 api_verb_name((enum api_verb)v));
 		assert_int_equal(parse(line, &r, &e), 0);
 		assert_int_equal(r.verb, v);
 	}
+}
+
+static void test_parse_snapshot_args(void **state)
+{
+	struct api_request r;
+	struct errinfo e;
+
+	(void)state;
+	assert_int_equal(parse("{\"id\":3,\"verb\":\"snapshot\",\"dir\":\"/srv/snap\","
+			       "\"resume\":true}",
+			       &r, &e),
+			 0);
+	assert_int_equal(r.verb, API_VERB_SNAPSHOT);
+	assert_string_equal(r.dir, "/srv/snap");
+	assert_true(r.resume);
+	assert_int_equal(parse("{\"id\":3,\"verb\":\"snapshot\",\"dir\":\"/s\"}", &r, &e), 0);
+	assert_false(r.resume);
+	assert_int_equal(parse("{\"id\":3,\"verb\":\"snapshot\"}", &r, &e), -EINVAL);
+	assert_string_equal(e.msg, "snapshot: missing \"dir\" (a directory)");
+	/* the server's working directory is not the client's */
+	assert_int_equal(parse("{\"id\":3,\"verb\":\"snapshot\",\"dir\":\"snap\"}", &r, &e),
+			 -EINVAL);
+	assert_string_equal(e.msg, "snapshot: \"dir\" 'snap' is not an absolute path");
+	assert_int_equal(parse("{\"id\":3,\"verb\":\"snapshot\",\"dir\":\"/s\",\"resume\":1}",
+			       &r, &e),
+			 -EINVAL);
+	assert_string_equal(e.msg, "snapshot: \"resume\" must be true or false");
+	assert_int_equal(parse("{\"id\":3,\"verb\":\"snapshot\",\"dir\":7}", &r, &e), -EINVAL);
 }
 
 static void test_parse_device_args(void **state)
@@ -547,6 +576,7 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_ok),
+		cmocka_unit_test(test_parse_snapshot_args),
 		cmocka_unit_test(test_parse_device_args),
 		cmocka_unit_test(test_parse_device_args_bad),
 		cmocka_unit_test(test_spec_kind_and_ids),

@@ -695,6 +695,7 @@ static int cmd_run(int argc, char **argv)
 	devs.vm = vm;
 	devs.debug_exit = o.debug_exit;
 	devs.pit = rs ? rs->pit : o.kernel != NULL;
+	devs.firmware = rs ? (rs->firmware[0] ? rs->firmware : NULL) : o.firmware;
 	if (rs) {
 		const char *over[2 * MAX_DEVS];
 
@@ -734,11 +735,12 @@ static int cmd_run(int argc, char **argv)
 		goto err;
 	if (rs) {
 		/* no boot: the vCPUs go on where the snapshot stopped them */
-		if ((rs->pit && vm_create_pit(vm, &e)) || vfvm_restore_state(&devs, rs, &e))
+		if ((rs->pit && vm_create_pit(vm, &e)) ||
+		    (rs->firmware[0] && firmware_load(vm, rs->firmware, &e)) ||
+		    vfvm_restore_state(&devs, rs, &e))
 			goto err;
+		/* the saved state is in; rs itself stays (devs.firmware points into it) */
 		vfvm_restore_close(rs);
-		free(rs);
-		rs = NULL;
 	} else if (o.firmware) {
 		if (firmware_load(vm, o.firmware, &e))
 			goto err;
@@ -767,6 +769,7 @@ static int cmd_run(int argc, char **argv)
 	if (irqw.fd >= 0)
 		close(irqw.fd);
 	free(vm);
+	free(rs);
 	return ret;
 err:
 	destroy_vm(vm, &devs);

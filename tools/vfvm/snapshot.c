@@ -4,8 +4,10 @@
  * DIR` (the API's snapshot hook) and `vfvm run --restore DIR`.
  *
  * DIR/state is one snap_stream container (src/lib/snap_stream.h):
- *   "config"      how to make the VM again: memory, vCPUs, options, and
- *                 every emulated device's kind, id, slot and SPEC
+ *   "config"      how to make the VM again: memory, vCPUs, options, the
+ *                 --firmware file (its ROM mapping is not guest RAM, so it
+ *                 is placed again), and every emulated device's kind, id,
+ *                 slot and SPEC
  *   VM sections   vCPUs, interrupt controllers, clock, platform
  *                 (src/vmm/vm_snapshot.c)
  *   "serial"      the console UART
@@ -126,6 +128,7 @@ static void put_config(struct vfvm_devices *x, struct snap_out *o)
 	snap_put_u8(o, vm->cfg.hugetlb);
 	snap_put_u8(o, x->debug_exit);
 	snap_put_u8(o, x->pit);
+	snap_put_str(o, x->firmware ? x->firmware : "");
 	snap_put_u32(o, n);
 	for (int i = 0; i < PCI_MAX_SLOTS; i++) {
 		struct pci_dev *d = vm->pci.dev[i];
@@ -250,6 +253,7 @@ static int read_config(struct vfvm_restore *r, struct errinfo *e)
 	r->hugetlb = snap_get_u8(s);
 	r->debug_exit = snap_get_u8(s);
 	r->pit = snap_get_u8(s);
+	snap_get_str(s, r->firmware, sizeof(r->firmware));
 	n = snap_get_u32(s);
 	if (s->bad)
 		return snap_close(s, r->in->what, e);

@@ -54,6 +54,7 @@ struct vfvm_devices {
 	int nr_specs;
 	bool debug_exit; /* --debug-exit */
 	bool pit; /* an in-kernel PIT (Linux boots) */
+	const char *firmware; /* --firmware FILE: placed again on restore (not guest RAM) */
 	struct vflink *nl; /* VF MACs of failover primaries; opened with the first pair */
 	struct vfvm_failover pairs[VFVM_MAX_FAILOVER];
 	int nr_pairs;
@@ -107,6 +108,7 @@ struct vfvm_restore {
 	uint64_t mem_size;
 	unsigned int nr_cpus;
 	bool hugetlb, debug_exit, pit;
+	char firmware[4096]; /* "" for a Linux guest */
 	int nr_devs;
 	struct vfvm_saved_dev {
 		enum vfvm_dev_kind kind;
