@@ -81,9 +81,9 @@ static void test_parse_snapshot_args(void **state)
 	assert_int_equal(parse("{\"id\":3,\"verb\":\"snapshot\",\"dir\":\"snap\"}", &r, &e),
 			 -EINVAL);
 	assert_string_equal(e.msg, "snapshot: \"dir\" 'snap' is not an absolute path");
-	assert_int_equal(parse("{\"id\":3,\"verb\":\"snapshot\",\"dir\":\"/s\",\"resume\":1}",
-			       &r, &e),
-			 -EINVAL);
+	assert_int_equal(
+		parse("{\"id\":3,\"verb\":\"snapshot\",\"dir\":\"/s\",\"resume\":1}", &r, &e),
+		-EINVAL);
 	assert_string_equal(e.msg, "snapshot: \"resume\" must be true or false");
 	assert_int_equal(parse("{\"id\":3,\"verb\":\"snapshot\",\"dir\":7}", &r, &e), -EINVAL);
 }

@@ -12,6 +12,7 @@
 
 #include "devices.h"
 #include "dma.h"
+#include "mac.h"
 #include "pci_hotplug.h"
 #include "vfvm.h"
 #include "virtio_blk.h"
@@ -53,6 +54,19 @@ static int record(struct vfvm_devices *x, enum vfvm_dev_kind kind, const char *s
 			     b->readonly ? ",ro" : "", id);
 		free(b);
 		if (w >= (int)sizeof(full))
+			return err_set(e, ENAMETOOLONG, "device %s: SPEC too long to record", id);
+		return vfvm_spec_record(x, kind, full, id, e);
+	}
+	if (kind == VFVM_DEV_NET && !strstr(spec, "mac=")) {
+		/* the MAC derived from the tap's name must not change with the tap */
+		struct virtio_net_spec n;
+		char mac[MAC_STR_LEN];
+
+		if (virtio_net_parse_spec(spec, &n, e) < 0)
+			return -e->err;
+		mac_str(n.mac, mac);
+		if (snprintf(full, sizeof(full), "%s,mac=%s%s%s", spec, mac,
+			     has_id ? "" : ",id=", has_id ? "" : id) >= (int)sizeof(full))
 			return err_set(e, ENAMETOOLONG, "device %s: SPEC too long to record", id);
 		return vfvm_spec_record(x, kind, full, id, e);
 	}

@@ -357,7 +357,8 @@ static int merge_spec(const struct vfvm_saved_dev *d, const char *over, char *ou
 		size_t vlen;
 
 		snprintf(key, sizeof(key), "%.*s", (int)((eq ? eq : end) - p), p);
-		if (!eq || !member(over, key, &vlen)) {
+		/* the saved id stays (the override's only says which device) */
+		if (!eq || !strcmp(key, "id") || !member(over, key, &vlen)) {
 			w = snprintf(out + n, size - n, "%s%.*s", n ? "," : "", (int)(end - p), p);
 			if (w < 0 || (size_t)w >= size - n)
 				goto too_long;

@@ -25,6 +25,8 @@ if [ ! -c /dev/kvm ] || [ ! -s /lab/l2/bzImage ] || [ ! -s /lab/l2/initrd ]; the
 	exit 0
 fi
 w=/tmp/vfvm-snapshot
+# the counter's values on a console log (the guest ends lines with CR LF)
+ticks() { tr -d '\r' < "$1" | sed -n 's/.*L2-TICK \([0-9]*\)$/\1/p'; }
 rm -rf "$w"
 mkdir -p "$w"
 S=$w/api.sock
@@ -126,7 +128,7 @@ echo "$OUT" | grep -q '^state: paused' || fail vfvm-snapshot-saved "VM not pause
 run vfvm ctl "$S" quit
 exec 7>&-
 wait "$vpid"
-last=$(sed -n 's/^L2-TICK \([0-9]*\)$/\1/p' "$w/l2.log" | tail -n 1)
+last=$(ticks "$w/l2.log" | tail -n 1)
 echo "the last tick before the snapshot: $last"
 if [ "$(dd if="$w/disk.img" bs=4096 skip=256 count=256 2> /dev/null | sha256sum | cut -c1-64)" = "$wrote" ]; then
 	pass vfvm-snapshot-disk-on-host
@@ -192,7 +194,7 @@ exec 7> "$w/console.in"
 if l2_wait 'L2-TICK'; then
 	t1=$(uptime_ms)
 	echo "restore to the first console line: $((t1 - t0)) ms"
-	first=$(sed -n 's/.*L2-TICK \([0-9]*\)$/\1/p' "$w/l2.log" | head -n 1)
+	first=$(ticks "$w/l2.log" | head -n 1)
 	echo "first tick after the restore: $first"
 	if [ -n "$first" ] && [ -n "$last" ] && [ "$first" -gt "$last" ] && [ "$first" -le $((last + 2)) ]; then
 		pass vfvm-restore-counter-goes-on
