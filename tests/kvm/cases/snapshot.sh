@@ -73,8 +73,9 @@ stop_vm() {
 timeout 300 "$VFVM" run --mem 16M --firmware "$G/counter.bin" --debug-exit --api-socket "$S" \
 	>"$log" 2>&1 </dev/null &
 vm_pid=$!
-if ! wait_for '^counter: start$' "$log" || ! wait_for_socket; then
+if ! wait_for '^counter: start' "$log" || ! wait_for_socket; then
 	cp "$log" "$out"
+	kill -0 "$vm_pid" 2>/dev/null || { wait "$vm_pid"; echo "vfvm exited $?" >>"$out"; }
 	bad "snapshot: counter runs under vfvm" "it never started"
 else
 	ok "snapshot: counter runs under vfvm"
