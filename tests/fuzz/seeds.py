@@ -8,6 +8,7 @@
 import os
 import re
 import struct
+import zlib
 
 os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'corpus'))
 
@@ -309,6 +310,42 @@ def boot_linux():
     seed('old-protocol', 32, 0, 'x', bzimage(ver=0x20b))
 
 
+def snap_section(name, ver, payload):
+    # src/lib/snap_stream.h: name[48] | u32 version | u32 0 | u64 length | payload | u32 crc32
+    h = name.encode().ljust(48, b'\0') + struct.pack('<IIQ', ver, 0, len(payload))
+    return h + payload + struct.pack('<I', zlib.crc32(h + payload))
+
+
+SNAP_HEADER = b'VFVMSNAP' + struct.pack('<II', 1, 0)
+
+
+def snap_stream():
+    cfg = struct.pack('<QIBBBII', 16 << 20, 1, 0, 1, 0, 0, 0)
+    dev = struct.pack('<I', 4) + b'net0' + bytes(range(32))
+    write('snap_stream', 'empty', SNAP_HEADER + snap_section('end', 1, b''))
+    write('snap_stream', 'two-sections', SNAP_HEADER + snap_section('config', 1, cfg) +
+          snap_section('pci:net0', 1, dev) + snap_section('end', 1, b''))
+
+
+def migrate_record(kind, payload):
+    # src/vmm/migrate_ram.h: u32 type | u32 length | payload | u32 crc32
+    b = struct.pack('<II', kind, len(payload)) + payload
+    return b + struct.pack('<I', zlib.crc32(b))
+
+
+def migrate_recv():
+    # the target's RAM: 64 KiB at 0 and 64 KiB at 4 GiB
+    h = b'VFVMMIGR' + struct.pack('<IIII', 1, 4096, 2, 0)
+    h += struct.pack('<QQQQ', 0, 0x10000, 1 << 32, 0x10000)
+    s = h + struct.pack('<I', zlib.crc32(h))
+    s += migrate_record(1, struct.pack('<I', 1))
+    s += migrate_record(2, struct.pack('<QII', 0x1000, 1, 0) + bytes([7]) * 4096)
+    s += migrate_record(3, struct.pack('<QQ', 1 << 32, 16))
+    s += migrate_record(4, struct.pack('<Q', 17))
+    s += migrate_record(5, SNAP_HEADER + snap_section('end', 1, b''))
+    write('migrate_recv', 'one-pass', s)
+
+
 blk()
 rng()
 net()
@@ -318,3 +355,5 @@ pci_host()
 vfio_config()
 vflink_nlmsg()
 boot_linux()
+snap_stream()
+migrate_recv()
