@@ -199,6 +199,7 @@ static bool handle_exit(struct vcpu *v)
 		vm_request_exit(v->vm, VM_EXIT_CRASH, why);
 		return false;
 	case KVM_EXIT_SHUTDOWN:
+		vcpu_report_crash(v);
 		snprintf(why, sizeof(why), "vCPU %u: triple fault (guest crashed)", v->id);
 		err_set(&v->err, EIO, "%s", why);
 		vm_request_exit(v->vm, VM_EXIT_CRASH, why);
@@ -214,6 +215,7 @@ static bool handle_exit(struct vcpu *v)
 			 v->id, (unsigned long long)r->fail_entry.hardware_entry_failure_reason);
 		break;
 	case KVM_EXIT_INTERNAL_ERROR:
+		vcpu_report_crash(v);
 		snprintf(why, sizeof(why), "vCPU %u: KVM internal error, suberror %u%s", v->id,
 			 r->internal.suberror,
 			 r->internal.suberror == KVM_INTERNAL_ERROR_EMULATION

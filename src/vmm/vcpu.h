@@ -43,6 +43,8 @@ int vcpu_setup_cpuid(struct vcpu *v, struct errinfo *e);
 int vcpu_start(struct vcpu *v, struct errinfo *e);
 void vcpu_kick(struct vcpu *v);
 void vcpu_join(struct vcpu *v);
+/* Log the registers and pending events of a vCPU whose guest crashed. */
+void vcpu_report_crash(struct vcpu *v);
 /* Install the (empty) kick signal handler; idempotent. */
 int vcpu_signal_setup(struct errinfo *e);
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <syslog.h>
 #include <sys/timerfd.h>
 #include <termios.h>
 #include <unistd.h>
@@ -761,7 +762,12 @@ static int cmd_run(int argc, char **argv)
 		vfvm_irq_report_print(vm, "at exit");
 	if (ret == VM_EXIT_ERROR || ret == VM_EXIT_CRASH)
 		report(&e);
-	else if (ret == VM_EXIT_SIGNAL)
+	if (ret == VM_EXIT_CRASH) {
+		/* the host's log keeps it when the console and stderr are gone */
+		openlog("vfvm", LOG_PID, LOG_DAEMON);
+		syslog(LOG_ERR, "guest crashed: %s", vm->exit_reason);
+		closelog();
+	} else if (ret == VM_EXIT_SIGNAL)
 		fprintf(stderr, "vfvm: %s\n", vm->exit_reason);
 	vfvm_irq_steer_warning_print(vm);
 	if (destroy_vm(vm, &devs) < 0)

@@ -1,4 +1,5 @@
 # shellcheck shell=sh
+# lab-case-timeout: 600 (boots Linux in L2 more than once)
 # VFIO passthrough of the e1000e to a Linux L2 under vfvm (",managed"):
 #  - vfvm takes the device from e1000e to vfio-pci itself;
 #  - L2's e1000e driver probes it, gets a DHCP lease from QEMU's user-mode

@@ -1,4 +1,5 @@
 # shellcheck shell=sh
+# lab-case-timeout: 600 (boots Linux in L2 more than once)
 # VFIO passthrough of an NVMe VF (resources assigned by vfctl) to a Linux L2
 # under vfvm: L2's nvme driver probes it (its registers share BAR0 with the
 # MSI-X table), writes and reads back data with checksums, its MSI-X

@@ -1,4 +1,5 @@
 # shellcheck shell=sh
+# lab-case-timeout: 600 (boots Linux in L2 more than once)
 # Two managed devices in one VM (an NVMe VF and the e1000e, each in its own
 # IOMMU group, sharing one container or IOAS): L2 drives both, and after
 # poweroff BOTH are back on their host drivers.  The device released first

@@ -1,4 +1,5 @@
 # shellcheck shell=sh
+# lab-case-timeout: 600 (boots Linux in L2 more than once)
 # Driving a running Linux L2 through vfvm's control API (docs/api.md):
 #  - add-device of an NVMe VF (,managed,id=vf0) into the running guest:
 #    L2's nvme driver finds it (ACPI hot-plug, acpiphp) and data written

@@ -1,4 +1,5 @@
 # shellcheck shell=sh
+# lab-case-timeout: 600 (boots Linux in L2 more than once)
 # virtio-net failover with an igb VF primary, in a running Linux L2:
 #  - vfvm run --net id=n0,tap=fotap,mac=M,failover=on
 #             --device VF,managed,id=vf0,failover=n0: L2's virtio_net accepts

@@ -1,4 +1,5 @@
 # shellcheck shell=sh
+# lab-case-timeout: 600 (boots Linux in L2 more than once)
 # Snapshot and restore of a running Linux L2 (vfvm ctl PATH snapshot DIR,
 # vfvm run --restore DIR):
 #  - L2 runs a counter on its console, has written data to its virtio-blk
