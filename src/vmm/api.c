@@ -361,6 +361,10 @@ static const char *const api_event_names[] = {
 	"failover-replugged",
 	"guest-reset",
 	"snapshot-saved",
+	"migration-progress",
+	"migration-completed",
+	"migration-failed",
+	"migration-cancelled",
 	NULL,
 };
 
@@ -485,6 +489,56 @@ static void dispatch_snapshot(struct api_client *c, const struct api_request *rq
 		broadcast_event(s, "paused", NULL);
 }
 
+/* migrate, migrate-status, migrate-cancel: the front end's hooks do the work. */
+static void dispatch_migrate(struct api_client *c, const struct api_request *rq)
+{
+	struct api_server *s = c->srv;
+	const char *verb = api_verb_name(rq->verb);
+	struct errinfo e = {0};
+	struct json_object *r;
+
+	if (!s->hooks.migrate || !s->hooks.migrate_status || !s->hooks.migrate_cancel) {
+		err_set(&e, ENOTSUP, "%s: this VM cannot migrate", verb);
+		reply_error(c, rq, &e);
+		return;
+	}
+	switch (rq->verb) {
+	case API_VERB_MIGRATE:
+		if (s->hooks.migrate(s->hooks.opaque, rq->uri, rq->downtime_ms, rq->bandwidth_mbs,
+				     &e) < 0)
+			break;
+		/* the answer is the status of the migration just started */
+		__attribute__((fallthrough));
+	case API_VERB_MIGRATE_STATUS:
+		r = json_object_new_object();
+		s->hooks.migrate_status(s->hooks.opaque, r);
+		client_send(c, api_response_ok(rq->id, r));
+		return;
+	case API_VERB_MIGRATE_CANCEL:
+		if (s->hooks.migrate_cancel(s->hooks.opaque, &e) < 0)
+			break;
+		client_send(c, api_response_ok(rq->id, NULL));
+		return;
+	default:
+		return;
+	}
+	reply_error(c, rq, &e);
+}
+
+/* A verb that changes the device set or saves the VM, while it must not. */
+static bool refused_busy(struct api_client *c, const struct api_request *rq)
+{
+	struct api_server *s = c->srv;
+	const char *why = s->hooks.busy ? s->hooks.busy(s->hooks.opaque) : NULL;
+	char msg[256];
+
+	if (!why)
+		return false;
+	snprintf(msg, sizeof(msg), "%s: %s", api_verb_name(rq->verb), why);
+	client_send(c, api_response_error(true, rq->id, msg));
+	return true;
+}
+
 static void dispatch(struct api_client *c, const struct api_request *rq)
 {
 	struct api_server *s = c->srv;
@@ -539,10 +593,17 @@ static void dispatch(struct api_client *c, const struct api_request *rq)
 	case API_VERB_REMOVE_DEVICE:
 	case API_VERB_FAILOVER_UNPLUG:
 	case API_VERB_FAILOVER_REPLUG:
-		dispatch_devices(c, rq);
+		if (!refused_busy(c, rq))
+			dispatch_devices(c, rq);
 		return;
 	case API_VERB_SNAPSHOT:
-		dispatch_snapshot(c, rq);
+		if (!refused_busy(c, rq))
+			dispatch_snapshot(c, rq);
+		return;
+	case API_VERB_MIGRATE:
+	case API_VERB_MIGRATE_STATUS:
+	case API_VERB_MIGRATE_CANCEL:
+		dispatch_migrate(c, rq);
 		return;
 	case API_VERB_EVENTS:
 		c->events = true;

@@ -43,6 +43,24 @@ struct api_hooks {
 	 * work runs meanwhile).  @bytes gets the guest-RAM bytes written.
 	 */
 	int (*snapshot)(void *opaque, const char *dir, uint64_t *bytes, struct errinfo *e);
+	/*
+	 * migrate: start sending the VM to @uri (tcp:HOST:PORT, unix:PATH) with
+	 * a downtime budget (ms, 0: the default) and a bandwidth limit (10^6
+	 * bytes/s, 0: none).  Returns once the migration runs (on a thread of
+	 * its own); its progress and end are events.  0 or -errno with @e.
+	 */
+	int (*migrate)(void *opaque, const char *uri, unsigned int downtime_ms,
+		       unsigned int bandwidth_mbs, struct errinfo *e);
+	/* migrate-status: the last migration's state and figures, as members of @o. */
+	void (*migrate_status)(void *opaque, struct json_object *o);
+	/* migrate-cancel: ask the migration under way to stop; -ENOENT: none. */
+	int (*migrate_cancel)(void *opaque, struct errinfo *e);
+	/*
+	 * Why the device set cannot change now (a migration under way), or
+	 * NULL: add-device, remove-device, failover-* and snapshot are refused
+	 * with it.
+	 */
+	const char *(*busy)(void *opaque);
 	/* Extra members of a device in info (failover state, DMA statistics). */
 	void (*describe)(void *opaque, struct pci_dev *d, struct json_object *o);
 };

@@ -21,6 +21,9 @@ static const char *const verb_names[API_NR_VERBS] = {
 	[API_VERB_FAILOVER_UNPLUG] = "failover-unplug",
 	[API_VERB_FAILOVER_REPLUG] = "failover-replug",
 	[API_VERB_SNAPSHOT] = "snapshot",
+	[API_VERB_MIGRATE] = "migrate",
+	[API_VERB_MIGRATE_STATUS] = "migrate-status",
+	[API_VERB_MIGRATE_CANCEL] = "migrate-cancel",
 };
 
 static const char *const kind_names[] = {
@@ -87,6 +90,25 @@ static int get_string(struct json_object *o, const char *k, char *out, size_t si
 		return err_set(e, EINVAL, "request: \"%s\" is longer than %zu bytes", k, size - 1);
 	memcpy(out, s, strlen(s) + 1);
 	return 1;
+}
+
+/* An optional integer member @k of @o in @min..@max into @out (untouched when absent). */
+static int get_uint(struct json_object *o, const char *k, unsigned int min, unsigned int max,
+		    unsigned int *out, struct errinfo *e)
+{
+	struct json_object *v;
+	int64_t n;
+
+	if (!json_object_object_get_ex(o, k, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_int))
+		return err_set(e, EINVAL, "\"%s\" must be an integer", k);
+	n = json_object_get_int64(v);
+	if (n < min || n > max)
+		return err_set(e, EINVAL, "\"%s\" %lld: expected %u to %u", k, (long long)n, min,
+			       max);
+	*out = (unsigned int)n;
+	return 0;
 }
 
 /* The members each verb takes: every one checked for type and range. */
@@ -166,6 +188,29 @@ static int parse_args(struct json_object *o, struct api_request *r, struct errin
 			return err_set(e, EINVAL, "%s: \"resume\" must be true or false", verb);
 		r->resume = json_object_get_boolean(v);
 		return 0;
+	case API_VERB_MIGRATE:
+		ret = get_string(o, "uri", r->uri, sizeof(r->uri), e);
+		if (ret < 0)
+			return ret;
+		if (!ret)
+			return err_set(e, EINVAL,
+				       "%s: missing \"uri\" (tcp:HOST:PORT or unix:PATH)", verb);
+		if (strncmp(r->uri, "tcp:", 4) && strncmp(r->uri, "unix:", 5))
+			return err_set(e, EINVAL,
+				       "%s: \"uri\" '%s' is not tcp:HOST:PORT or unix:PATH", verb,
+				       r->uri);
+		if (json_object_object_get_ex(o, "postcopy", &v))
+			return err_set(e, ENOTSUP,
+				       "%s: post-copy is not built in this vfvm; pre-copy with "
+				       "auto-converge (vCPU throttling) brings a busy guest over",
+				       verb);
+		ret = get_uint(o, "downtime", 1, API_DOWNTIME_MAX_MS, &r->downtime_ms, e);
+		if (!ret)
+			ret = get_uint(o, "bandwidth", 1, API_BANDWIDTH_MAX_MBS, &r->bandwidth_mbs,
+				       e);
+		if (ret)
+			err_prefix(e, "%s", verb);
+		return ret;
 	default:
 		return 0;
 	}

@@ -33,6 +33,10 @@ enum api_verb {
 	API_VERB_FAILOVER_UNPLUG, /* "device": a failover=on virtio-net, optional "timeout" */
 	API_VERB_FAILOVER_REPLUG, /* "device" */
 	API_VERB_SNAPSHOT, /* "dir" (absolute path), optional "resume" (bool) */
+	/* "uri" (tcp:HOST:PORT, unix:PATH), optional "downtime" (ms), "bandwidth" (MB/s) */
+	API_VERB_MIGRATE,
+	API_VERB_MIGRATE_STATUS,
+	API_VERB_MIGRATE_CANCEL,
 	API_NR_VERBS,
 };
 
@@ -49,6 +53,8 @@ enum api_dev_kind {
 #define API_PATH_MAX 1024 /* a snapshot directory, NUL included */
 #define API_TIMEOUT_DEFAULT_MS 30000 /* remove-device, failover-unplug */
 #define API_TIMEOUT_MAX_MS 3600000
+#define API_DOWNTIME_MAX_MS 60000 /* migrate "downtime" */
+#define API_BANDWIDTH_MAX_MBS 1000000 /* migrate "bandwidth", MB/s */
 
 struct api_request {
 	bool has_id; /* id was present and an integer (also on a failed parse) */
@@ -60,6 +66,9 @@ struct api_request {
 	unsigned int timeout_ms; /* remove-device, failover-unplug */
 	char dir[API_PATH_MAX]; /* snapshot */
 	bool resume; /* snapshot: run on once written */
+	char uri[API_PATH_MAX]; /* migrate */
+	unsigned int downtime_ms; /* migrate; 0: the default */
+	unsigned int bandwidth_mbs; /* migrate, 10^6 bytes/s; 0: no limit */
 };
 
 /*

@@ -25,7 +25,9 @@
  * A PAGES record carries 1..MIGRATE_MAX_RUN pages and a ZERO record any
  * number; both start page-aligned and lie wholly inside one RAM region.
  * The layout of the header must be the receiver's own (same RAM size).
- * After END_RAM comes exactly one BLOB (migrate_send_blob()).
+ * After END_RAM comes exactly one BLOB (migrate_send_blob()).  vfvm's front
+ * end sends one more BLOB before the header: the "config" container the
+ * destination makes its VM from (tools/vfvm/migrate_out.c).
  *
  * The receiver treats the stream as hostile: the magic, version, page size
  * and layout are checked, every record's type, length and checksum before
@@ -156,7 +158,10 @@ struct migrate_recv_stats {
 int migrate_ram_recv(int fd, struct guest_mem *mem, struct migrate_recv_stats *st,
 		     struct errinfo *e);
 
-/* The state container after END_RAM: one BLOB record. */
+/*
+ * A state container as one BLOB record: after END_RAM (the VM's state),
+ * and, from the front end, before the stream header (the VM's config).
+ */
 int migrate_send_blob(int fd, const void *buf, size_t len, struct errinfo *e);
 /* Read it (at most @cap bytes, refused above); *@buf is malloc'd. */
 int migrate_recv_blob(int fd, size_t cap, uint8_t **buf, size_t *len, struct errinfo *e);

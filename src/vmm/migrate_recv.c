@@ -343,7 +343,7 @@ int migrate_recv_blob(int fd, size_t cap, uint8_t **buf, size_t *len, struct err
 	r.type = get32(h);
 	n = get32(h + 4);
 	if (r.type != MIGRATE_REC_BLOB)
-		return bad(&r, e, "expected the state record (BLOB) after END_RAM");
+		return bad(&r, e, "expected a state container (BLOB)");
 	if (n > cap)
 		return bad(&r, e, "state of %u bytes, at most %zu accepted", n, cap);
 	*buf = malloc(n ? n : 1);

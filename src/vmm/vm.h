@@ -225,6 +225,12 @@ int vm_run(struct vm *vm, struct errinfo *e);
 int vm_pause(struct vm *vm);
 void vm_resume(struct vm *vm);
 bool vm_paused(struct vm *vm);
+/*
+ * Wait until vm_run() has let the vCPUs go (true) or the VM is stopping
+ * (false).  For work the I/O thread must do with the guest running, such
+ * as a hot-plug right after a restore: the I/O thread starts first.
+ */
+bool vm_wait_running(struct vm *vm);
 /* Internal (vcpu.c): park the calling vCPU while a pause is requested. */
 void vm_vcpu_park(struct vm *vm);
 

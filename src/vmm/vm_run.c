@@ -211,6 +211,18 @@ void vm_resume(struct vm *vm)
 	pthread_mutex_unlock(&vm->exit_lock);
 }
 
+bool vm_wait_running(struct vm *vm)
+{
+	bool go;
+
+	pthread_mutex_lock(&vm->exit_lock);
+	while (!vm->vcpus_go && !atomic_load(&vm->exit_requested))
+		pthread_cond_wait(&vm->exit_cond, &vm->exit_lock);
+	go = vm->vcpus_go && !atomic_load(&vm->exit_requested);
+	pthread_mutex_unlock(&vm->exit_lock);
+	return go;
+}
+
 bool vm_paused(struct vm *vm)
 {
 	bool p;

@@ -237,7 +237,8 @@ int vm_snapshot_save(struct vm *vm, struct snap_out *o, const char *dir, struct 
 		return err_set(e, EBUSY,
 			       "snapshot: the vCPUs are running or stopping; pause the "
 			       "VM first");
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, VM_SNAPSHOT_MEMORY) >= sizeof(path))
+	if (dir &&
+	    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, VM_SNAPSHOT_MEMORY) >= sizeof(path))
 		return err_set(e, ENAMETOOLONG, "snapshot directory %s: name too long", dir);
 	vm_snapshot_put_vm(vm, o);
 	ret = save_vcpus(vm, o, e);
@@ -249,7 +250,7 @@ int vm_snapshot_save(struct vm *vm, struct snap_out *o, const char *dir, struct 
 	}
 	platform__save(vm, o); /* -ENODEV: none, and "vm" says so */
 	pci_hotplug__save(vm, o);
-	return mem_snapshot_write(&vm->mem, path, e);
+	return dir ? mem_snapshot_write(&vm->mem, path, e) : 0;
 }
 
 static int pic_check(struct snap_sec *s, const struct kvm_pic_state *p, const char *name,
@@ -399,7 +400,8 @@ int vm_snapshot_load(struct vm *vm, struct snap_in *in, const char *dir, struct 
 	pthread_mutex_unlock(&vm->exit_lock);
 	if (ret)
 		return err_set(e, EBUSY, "restore: the VM has run already; load into a fresh one");
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, VM_SNAPSHOT_MEMORY) >= sizeof(path))
+	if (dir &&
+	    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, VM_SNAPSHOT_MEMORY) >= sizeof(path))
 		return err_set(e, ENAMETOOLONG, "snapshot directory %s: name too long", dir);
 	ret = vm_snapshot_check_vm(vm, in, e);
 	if (ret)
@@ -410,7 +412,7 @@ int vm_snapshot_load(struct vm *vm, struct snap_in *in, const char *dir, struct 
 	ret = vcpu_state_caps_get(&caps, vm->kvm_fd, e);
 	if (!ret)
 		ret = load_vcpus(vm, in, &caps, st, e);
-	if (!ret)
+	if (!ret && dir)
 		ret = mem_snapshot_read(&vm->mem, path, e);
 	if (!ret && vm->has_irqchip)
 		ret = load_irqchip(vm, in, e);
@@ -430,6 +432,6 @@ int vm_snapshot_load(struct vm *vm, struct snap_in *in, const char *dir, struct 
 	free(st);
 	vcpu_state_caps_free(&caps);
 	if (ret && !strstr(e->msg, in->what))
-		err_prefix(e, "restoring from %s", dir);
+		err_prefix(e, "restoring from %s", dir ? dir : in->what);
 	return ret;
 }

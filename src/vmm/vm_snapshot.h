@@ -39,14 +39,16 @@ struct vm;
 #define VM_SNAPSHOT_MEMORY "memory" /* guest RAM file in the snapshot directory */
 
 /*
- * Append the VM's sections to @o and write @dir/memory.  The vCPUs must be
+ * Append the VM's sections to @o and write @dir/memory (@dir NULL: no
+ * memory file, a migration sends RAM itself).  The vCPUs must be
  * paused (vm_pause()) or never started: -EBUSY otherwise.  Call on the I/O
  * thread (or before vm_run()), so no device changes the state meanwhile.
  */
 int vm_snapshot_save(struct vm *vm, struct snap_out *o, const char *dir, struct errinfo *e);
 
 /*
- * Load the VM's sections of @in and @dir/memory into @vm, fresh from
+ * Load the VM's sections of @in and @dir/memory (@dir NULL: RAM is in
+ * already, from a migration) into @vm, fresh from
  * vm_create() (see above), whose vCPUs have not started: -EBUSY otherwise.
  * Every vCPU section is decoded and checked before anything is applied;
  * -EBADMSG naming the section for a hostile or mismatching one.  On any

@@ -48,12 +48,12 @@ static void test_parse_ok(void **state)
 	assert_int_equal(parse("{\"verb\":\"events\",\"id\":-1}  ", &r, &e), 0);
 	assert_int_equal(r.verb, API_VERB_EVENTS);
 	for (int v = 0; v < API_NR_VERBS; v++) {
-		char line[128];
+		char line[160];
 
 		/* every verb's required members; extra ones are ignored */
 		snprintf(line, sizeof(line),
 			 "{\"id\":1,\"verb\":\"%s\",\"spec\":\"01:00.1\",\"device\":\"n1\","
-			 "\"dir\":\"/srv/s\"}",
+			 "\"dir\":\"/srv/s\",\"uri\":\"tcp:h:1\"}",
 			 api_verb_name((enum api_verb)v));
 		assert_int_equal(parse(line, &r, &e), 0);
 		assert_int_equal(r.verb, v);
@@ -86,6 +86,56 @@ static void test_parse_snapshot_args(void **state)
 		-EINVAL);
 	assert_string_equal(e.msg, "snapshot: \"resume\" must be true or false");
 	assert_int_equal(parse("{\"id\":3,\"verb\":\"snapshot\",\"dir\":7}", &r, &e), -EINVAL);
+}
+
+static void test_parse_migrate_args(void **state)
+{
+	struct api_request r;
+	struct errinfo e;
+
+	(void)state;
+	assert_int_equal(parse("{\"id\":4,\"verb\":\"migrate\",\"uri\":\"tcp:10.0.0.2:4444\","
+			       "\"downtime\":50,\"bandwidth\":200}",
+			       &r, &e),
+			 0);
+	assert_int_equal(r.verb, API_VERB_MIGRATE);
+	assert_string_equal(r.uri, "tcp:10.0.0.2:4444");
+	assert_int_equal(r.downtime_ms, 50);
+	assert_int_equal(r.bandwidth_mbs, 200);
+	/* absent: the defaults (0) */
+	assert_int_equal(parse("{\"id\":4,\"verb\":\"migrate\",\"uri\":\"unix:/run/m\"}", &r, &e),
+			 0);
+	assert_int_equal(r.downtime_ms, 0);
+	assert_int_equal(r.bandwidth_mbs, 0);
+	assert_int_equal(parse("{\"id\":4,\"verb\":\"migrate\"}", &r, &e), -EINVAL);
+	assert_string_equal(e.msg, "migrate: missing \"uri\" (tcp:HOST:PORT or unix:PATH)");
+	assert_int_equal(parse("{\"id\":4,\"verb\":\"migrate\",\"uri\":\"ftp:x\"}", &r, &e),
+			 -EINVAL);
+	assert_string_equal(e.msg, "migrate: \"uri\" 'ftp:x' is not tcp:HOST:PORT or unix:PATH");
+	assert_int_equal(parse("{\"id\":4,\"verb\":\"migrate\",\"uri\":\"tcp:h:1\","
+			       "\"downtime\":0}",
+			       &r, &e),
+			 -EINVAL);
+	assert_string_equal(e.msg, "migrate: \"downtime\" 0: expected 1 to 60000");
+	assert_int_equal(parse("{\"id\":4,\"verb\":\"migrate\",\"uri\":\"tcp:h:1\","
+			       "\"bandwidth\":\"fast\"}",
+			       &r, &e),
+			 -EINVAL);
+	assert_string_equal(e.msg, "migrate: \"bandwidth\" must be an integer");
+	assert_int_equal(parse("{\"id\":4,\"verb\":\"migrate\",\"uri\":\"tcp:h:1\","
+			       "\"downtime\":99999999999}",
+			       &r, &e),
+			 -EINVAL);
+	/* post-copy is not built: said, not ignored */
+	assert_int_equal(parse("{\"id\":4,\"verb\":\"migrate\",\"uri\":\"tcp:h:1\","
+			       "\"postcopy\":true}",
+			       &r, &e),
+			 -ENOTSUP);
+	assert_non_null(strstr(e.msg, "post-copy is not built"));
+	assert_int_equal(parse("{\"id\":5,\"verb\":\"migrate-status\"}", &r, &e), 0);
+	assert_int_equal(r.verb, API_VERB_MIGRATE_STATUS);
+	assert_int_equal(parse("{\"id\":5,\"verb\":\"migrate-cancel\"}", &r, &e), 0);
+	assert_int_equal(r.verb, API_VERB_MIGRATE_CANCEL);
 }
 
 static void test_parse_device_args(void **state)
@@ -508,6 +558,135 @@ static void test_server_clients(void **state)
 }
 
 /* A client with another uid is answered "permission denied" and closed. */
+/* Fake migration hooks: what the server passes them and what it answers. */
+struct fake_mig {
+	char uri[64];
+	unsigned int downtime, bandwidth;
+	bool active, cancelled;
+};
+
+static int fake_migrate(void *opaque, const char *uri, unsigned int downtime_ms,
+			unsigned int bandwidth_mbs, struct errinfo *e)
+{
+	struct fake_mig *m = opaque;
+
+	if (strstr(uri, "refuse"))
+		return err_set(e, EBUSY, "migrate: vf0 (vfio 0000:01:00.1) is passed through");
+	snprintf(m->uri, sizeof(m->uri), "%s", uri);
+	m->downtime = downtime_ms;
+	m->bandwidth = bandwidth_mbs;
+	m->active = true;
+	return 0;
+}
+
+static void fake_status(void *opaque, struct json_object *o)
+{
+	struct fake_mig *m = opaque;
+
+	json_object_object_add(o, "state",
+			       json_object_new_string(m->active	     ? "active"
+						      : m->cancelled ? "cancelled"
+								     : "none"));
+}
+
+static int fake_cancel(void *opaque, struct errinfo *e)
+{
+	struct fake_mig *m = opaque;
+
+	if (!m->active)
+		return err_set(e, ENOENT, "migrate-cancel: no migration is under way");
+	m->active = false;
+	m->cancelled = true;
+	return 0;
+}
+
+static const char *fake_busy(void *opaque)
+{
+	struct fake_mig *m = opaque;
+
+	return m->active ? "a migration is under way" : NULL;
+}
+
+static void test_server_migrate(void **state)
+{
+	struct fx *f = *state;
+	struct fake_mig m = {0};
+	struct api_hooks h = {.opaque = &m,
+			      .migrate = fake_migrate,
+			      .migrate_status = fake_status,
+			      .migrate_cancel = fake_cancel,
+			      .busy = fake_busy};
+	struct errinfo e = {0};
+	const char *l;
+	int fd;
+
+	assert_int_equal(api_server_start(&f->vm, f->path, &h, &e), 0);
+	fd = client(f);
+	pump(f);
+	say(fd, "{\"id\":1,\"verb\":\"migrate-cancel\"}\n");
+	pump(f);
+	l = get_line(fd);
+	assert_non_null(l);
+	assert_non_null(strstr(l, "\"ok\":false"));
+	assert_non_null(strstr(l, "no migration is under way"));
+	/* a refusal from the front end reaches the client whole */
+	say(fd, "{\"id\":2,\"verb\":\"migrate\",\"uri\":\"tcp:refuse:1\"}\n");
+	pump(f);
+	l = get_line(fd);
+	assert_non_null(strstr(l, "vf0 (vfio 0000:01:00.1) is passed through"));
+	say(fd, "{\"id\":3,\"verb\":\"migrate\",\"uri\":\"tcp:dst:4444\",\"downtime\":40,"
+		"\"bandwidth\":7}\n");
+	pump(f);
+	l = get_line(fd);
+	assert_non_null(l);
+	assert_non_null(strstr(l, "\"ok\":true"));
+	assert_non_null(strstr(l, "\"state\":\"active\""));
+	assert_string_equal(m.uri, "tcp:dst:4444");
+	assert_int_equal(m.downtime, 40);
+	assert_int_equal(m.bandwidth, 7);
+	/* while it runs, the device set and snapshots are off limits */
+	say(fd, "{\"id\":4,\"verb\":\"add-device\",\"spec\":\"/tmp/d.img\"}\n");
+	pump(f);
+	l = get_line(fd);
+	assert_non_null(strstr(l, "add-device: a migration is under way"));
+	say(fd, "{\"id\":5,\"verb\":\"remove-device\",\"device\":\"d0\"}\n");
+	pump(f);
+	l = get_line(fd);
+	assert_non_null(strstr(l, "remove-device: a migration is under way"));
+	say(fd, "{\"id\":6,\"verb\":\"snapshot\",\"dir\":\"/tmp/s\"}\n");
+	pump(f);
+	l = get_line(fd);
+	assert_non_null(strstr(l, "snapshot: a migration is under way"));
+	say(fd, "{\"id\":7,\"verb\":\"migrate-cancel\"}\n");
+	pump(f);
+	l = get_line(fd);
+	assert_non_null(strstr(l, "\"ok\":true"));
+	say(fd, "{\"id\":8,\"verb\":\"migrate-status\"}\n");
+	pump(f);
+	l = get_line(fd);
+	assert_non_null(strstr(l, "\"state\":\"cancelled\""));
+	close(fd);
+}
+
+static void test_server_migrate_unsupported(void **state)
+{
+	struct fx *f = *state;
+	struct errinfo e = {0};
+	const char *l;
+	int fd;
+
+	/* no hooks: the verbs answer that this VM cannot migrate */
+	assert_int_equal(api_server_start(&f->vm, f->path, NULL, &e), 0);
+	fd = client(f);
+	pump(f);
+	say(fd, "{\"id\":1,\"verb\":\"migrate-status\"}\n");
+	pump(f);
+	l = get_line(fd);
+	assert_non_null(l);
+	assert_non_null(strstr(l, "migrate-status: this VM cannot migrate"));
+	close(fd);
+}
+
 static void test_server_peer_denied(void **state)
 {
 	struct fx *f = *state;
@@ -577,6 +756,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_ok),
 		cmocka_unit_test(test_parse_snapshot_args),
+		cmocka_unit_test(test_parse_migrate_args),
 		cmocka_unit_test(test_parse_device_args),
 		cmocka_unit_test(test_parse_device_args_bad),
 		cmocka_unit_test(test_spec_kind_and_ids),
@@ -586,6 +766,9 @@ int main(void)
 		cmocka_unit_test(test_peer_policy),
 		cmocka_unit_test_setup_teardown(test_server_socket, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_server_clients, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_server_migrate, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_server_migrate_unsupported, fx_setup,
+						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_server_peer_denied, fx_setup, fx_teardown),
 	};
 

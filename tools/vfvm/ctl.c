@@ -25,6 +25,7 @@ static void ctl_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vfvm ctl PATH VERB [ARG] [--json] [--timeout SECONDS] [--resume]\n"
+		"       vfvm ctl PATH migrate URI [--downtime MS] [--bandwidth MBPS] [--detach]\n"
 		"\n"
 		"Drives the VM whose control API is at PATH (vfvm run --api-socket PATH).\n"
 		"Verbs:\n"
@@ -48,6 +49,19 @@ static void ctl_usage(FILE *f)
 		"                       when missing): DIR/state and a sparse DIR/memory;\n"
 		"                       the VM stays paused unless --resume; 'vfvm run\n"
 		"                       --restore DIR' starts it again\n"
+		"  migrate URI          live-migrate the VM to a 'vfvm run --incoming URI'\n"
+		"                       (tcp:HOST:PORT or unix:PATH): failover primaries are\n"
+		"                       unplugged first, RAM is copied while the guest runs,\n"
+		"                       then the VM stops here for at most about --downtime MS\n"
+		"                       (default 300) and runs on there; this VM's vfvm then\n"
+		"                       exits 0.  --bandwidth caps the copy in MB/s (10^6\n"
+		"                       bytes).  Progress is printed until the end (exit 0\n"
+		"                       done, 1 failed or cancelled: the VM runs on here);\n"
+		"                       --detach returns once it has started\n"
+		"  migrate-status       state (none, unplugging, active, completed, failed,\n"
+		"                       cancelled), pass, pages sent, dirty rate, bandwidth,\n"
+		"                       estimated and, when done, measured downtime\n"
+		"  migrate-cancel       stop the migration under way; the VM runs on here\n"
 		"  events               print events until the VM exits\n"
 		"--json: print the result (or each event) as the VM sent it.\n"
 		"Exit status: 0 done, 1 the VM refused or could not be reached, 2 usage error.\n");
@@ -215,6 +229,15 @@ static int show_response(struct conn *c, const char *verb, const char *line, boo
 		printf("%s: primary unplugged, traffic on virtio\n", str_field(r, "device") ?: "?");
 	} else if (!strcmp(verb, "failover-replug")) {
 		printf("%s: primary plugged back\n", str_field(r, "device") ?: "?");
+	} else if (!strcmp(verb, "migrate")) {
+		printf("migration to %s started\n", str_field(r, "uri") ?: "?");
+	} else if (!strcmp(verb, "migrate-cancel")) {
+		printf("migration cancelled; the VM runs on here\n");
+	} else if (!strcmp(verb, "migrate-status")) {
+		json_object_object_foreach(r, k, v)
+		{
+			printf("%s: %s\n", k, json_object_get_string(v));
+		}
 	} else if (!strcmp(verb, "snapshot")) {
 		struct json_object *b, *t;
 
@@ -244,6 +267,41 @@ static int events_loop(struct conn *c, bool json)
 	return 0;
 }
 
+/*
+ * migrate: print the migration's events until it ends.  0 when it
+ * completed, CTL_ERROR when it failed or was cancelled (the VM runs on).
+ */
+static int migrate_follow(struct conn *c, bool json)
+{
+	char *line;
+
+	while ((line = read_line(c))) {
+		struct json_object *o = json_tokener_parse(line);
+		const char *ev = o ? str_field(o, "event") : NULL;
+		int end = -1;
+
+		if (ev && !strncmp(ev, "migration-", 10)) {
+			if (json)
+				printf("%s\n", line);
+			else
+				printf("%s: %s\n", ev + 10, str_field(o, "detail") ?: "");
+			fflush(stdout);
+			if (!strcmp(ev, "migration-completed"))
+				end = 0;
+			else if (!strcmp(ev, "migration-failed") ||
+				 !strcmp(ev, "migration-cancelled"))
+				end = CTL_ERROR;
+		}
+		json_object_put(o);
+		free(line);
+		if (end >= 0)
+			return end;
+	}
+	fprintf(stderr, "vfvm ctl: %s: the VM closed the connection before the migration ended\n",
+		c->path);
+	return CTL_ERROR;
+}
+
 /* Which verbs take an argument, and what it is called in the request. */
 static const char *verb_arg(const char *verb)
 {
@@ -254,6 +312,8 @@ static const char *verb_arg(const char *verb)
 		return "device";
 	if (!strcmp(verb, "snapshot"))
 		return "dir";
+	if (!strcmp(verb, "migrate"))
+		return "uri";
 	return NULL;
 }
 
@@ -273,7 +333,19 @@ static int ctl_usage_error(const char *fmt, ...)
 
 int cmd_ctl(int argc, char **argv)
 {
-	enum { O_JSON = 256, O_HELP, O_TIMEOUT, O_DEVICE, O_NET, O_DISK, O_RESUME };
+	enum {
+		O_JSON = 256,
+		O_HELP,
+		O_TIMEOUT,
+		O_DEVICE,
+		O_NET,
+		O_DISK,
+		O_RESUME,
+		O_DOWNTIME,
+		O_BANDWIDTH,
+		O_POSTCOPY,
+		O_DETACH
+	};
 	static const struct option lo[] = {
 		{"json", no_argument, NULL, O_JSON},
 		{"help", no_argument, NULL, O_HELP},
@@ -282,13 +354,18 @@ int cmd_ctl(int argc, char **argv)
 		{"net", no_argument, NULL, O_NET},
 		{"disk", no_argument, NULL, O_DISK},
 		{"resume", no_argument, NULL, O_RESUME},
+		{"downtime", required_argument, NULL, O_DOWNTIME},
+		{"bandwidth", required_argument, NULL, O_BANDWIDTH},
+		{"postcopy", no_argument, NULL, O_POSTCOPY},
+		{"detach", no_argument, NULL, O_DETACH},
 		{NULL, 0, NULL, 0},
 	};
 	const char *pos[3] = {0}, *kind = NULL, *arg_name;
 	struct json_object *rq;
 	double timeout = 0;
 	struct conn *c;
-	bool json = false, resume = false;
+	bool json = false, resume = false, postcopy = false, detach = false;
+	long downtime = 0, bandwidth = 0;
 	char dir[API_PATH_MAX];
 	const char *verb;
 	char *req = NULL, *line, *end;
@@ -326,6 +403,26 @@ int cmd_ctl(int argc, char **argv)
 		case O_RESUME:
 			resume = true;
 			break;
+		case O_DOWNTIME:
+			downtime = strtol(optarg, &end, 10);
+			if (*end || end == optarg || downtime < 1 || downtime > API_DOWNTIME_MAX_MS)
+				return ctl_usage_error("--downtime '%s': expected milliseconds, 1 "
+						       "to %d",
+						       optarg, API_DOWNTIME_MAX_MS);
+			break;
+		case O_BANDWIDTH:
+			bandwidth = strtol(optarg, &end, 10);
+			if (*end || end == optarg || bandwidth < 1 ||
+			    bandwidth > API_BANDWIDTH_MAX_MBS)
+				return ctl_usage_error("--bandwidth '%s': expected MB/s, 1 to %d",
+						       optarg, API_BANDWIDTH_MAX_MBS);
+			break;
+		case O_POSTCOPY:
+			postcopy = true;
+			break;
+		case O_DETACH:
+			detach = true;
+			break;
 		case 'h':
 		case O_HELP:
 			ctl_usage(stdout);
@@ -353,6 +450,10 @@ int cmd_ctl(int argc, char **argv)
 			"--timeout goes with remove-device or failover-unplug, not %s", verb);
 	if (resume && strcmp(verb, "snapshot"))
 		return ctl_usage_error("--resume goes with snapshot, not %s", verb);
+	if ((downtime || bandwidth || postcopy || detach) && strcmp(verb, "migrate"))
+		return ctl_usage_error(
+			"--downtime, --bandwidth, --postcopy and --detach go with migrate, not %s",
+			verb);
 	if (!strcmp(verb, "snapshot") && pos[2][0] != '/') {
 		/* the VM resolves paths in its own working directory: send ours */
 		char cwd[API_PATH_MAX];
@@ -383,10 +484,26 @@ int cmd_ctl(int argc, char **argv)
 		json_object_object_add(rq, "timeout", json_object_new_double(timeout));
 	if (resume)
 		json_object_object_add(rq, "resume", json_object_new_boolean(1));
+	if (downtime)
+		json_object_object_add(rq, "downtime", json_object_new_int((int)downtime));
+	if (bandwidth)
+		json_object_object_add(rq, "bandwidth", json_object_new_int((int)bandwidth));
+	if (postcopy)
+		json_object_object_add(rq, "postcopy", json_object_new_boolean(1));
 	if (asprintf(&req, "%s\n", json_object_to_json_string_ext(rq, JSON_C_TO_STRING_PLAIN)) < 0)
 		req = NULL;
 	json_object_put(rq);
 	ret = CTL_ERROR;
+	/* migrate follows the migration's events: subscribe first, so none is missed */
+	if (req && !strcmp(verb, "migrate") && !detach) {
+		static const char sub[] = "{\"id\":0,\"verb\":\"events\"}\n";
+		char *both = NULL;
+
+		if (asprintf(&both, "%s%s", sub, req) < 0)
+			both = NULL;
+		free(req);
+		req = both;
+	}
 	/* a refusal (permission, too many clients) may be waiting instead: read it */
 	if (!req || (send(c->fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req) &&
 		     errno != EPIPE && errno != ECONNRESET)) {
@@ -396,11 +513,14 @@ int cmd_ctl(int argc, char **argv)
 	}
 	/* events may come before the response: the first line with "ok" answers */
 	while ((line = read_line(c))) {
-		struct json_object *o = json_tokener_parse(line);
+		struct json_object *o = json_tokener_parse(line), *id;
 		bool is_event = o && str_field(o, "event");
+		/* the answer to the events subscription of migrate */
+		bool is_sub = o && json_object_object_get_ex(o, "id", &id) &&
+			      json_object_get_int(id) == 0;
 
 		json_object_put(o);
-		if (is_event) {
+		if (is_event || is_sub) {
 			free(line);
 			continue;
 		}
@@ -415,6 +535,8 @@ int cmd_ctl(int argc, char **argv)
 	}
 	if (!ret && !strcmp(verb, "events"))
 		ret = events_loop(c, json);
+	if (!ret && !strcmp(verb, "migrate") && !detach)
+		ret = migrate_follow(c, json);
 out:
 	free(req);
 	close(c->fd);

@@ -200,4 +200,5 @@ void vfvm_devices_hooks(struct vfvm_devices *x, struct api_hooks *h)
 	h->failover = hook_failover;
 	h->describe = hook_describe;
 	h->snapshot = hook_snapshot;
+	vfvm_migrate_hooks(x, h);
 }

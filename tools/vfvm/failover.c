@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #include "mac.h"
 #include "pci_hotplug.h"
@@ -131,6 +134,7 @@ static void on_released(void *opaque, struct vfio_pci *claim)
 	snprintf(detail, sizeof(detail), "primary %s (%s) unplugged; traffic on virtio", p->vf_id,
 		 vfio_pci__bdf(claim));
 	vm_event(x->vm, "failover-unplugged", p->net_id, detail);
+	vfvm_migrate_unplugged(x); /* a migration may wait for it */
 }
 
 int vfvm_failover_add(struct vfvm_devices *x, struct vfio_pci *claim, struct errinfo *e)
@@ -170,11 +174,17 @@ int vfvm_failover_add(struct vfvm_devices *x, struct vfio_pci *claim, struct err
 	}
 	p = &x->pairs[x->nr_pairs];
 	memset(p, 0, sizeof(*p));
-	/* refused now when the PF cannot set the VF's MAC, not once the guest waits */
 	memcpy(p->mac, n->mac, 6);
-	ret = vf_mac_lease(x->nl, vfvm_host()->sysfs_root, bdf, p->mac, &p->lease, e);
-	if (ret < 0)
-		goto refuse;
+	/*
+	 * Refused now when the PF cannot set the VF's MAC, not once the guest
+	 * waits.  Not on a migration's destination: the source's primary may
+	 * carry the MAC until the migration unplugs it (plug() sets it then).
+	 */
+	if (!x->incoming) {
+		ret = vf_mac_lease(x->nl, vfvm_host()->sysfs_root, bdf, p->mac, &p->lease, e);
+		if (ret < 0)
+			goto refuse;
+	}
 	x->nr_pairs++;
 	p->claim = claim;
 	snprintf(p->net_id, sizeof(p->net_id), "%s", net_id);
@@ -273,4 +283,58 @@ int vfvm_failover_exit(struct vfvm_devices *x, struct errinfo *e)
 		vflink_close(x->nl);
 	x->nl = NULL;
 	return failed;
+}
+
+/*
+ * After a restore or an incoming migration: the loaded standby says whether
+ * the guest accepted STANDBY; its pairs' primaries (this host's VFs) are
+ * plugged then, as hot-plugs, so on the I/O thread once the vCPUs run.
+ */
+static void plug_restored(int fd, uint32_t events, void *opaque)
+{
+	struct vfvm_devices *x = opaque;
+	uint64_t n;
+
+	(void)events;
+	(void)!read(fd, &n, sizeof(n));
+	vm_io_del(x->vm, fd);
+	close(fd);
+	if (!vm_wait_running(x->vm))
+		return;
+	for (int i = 0; i < x->nr_pairs; i++) {
+		struct vfvm_failover *p = &x->pairs[i];
+		struct virtio_net *net = virtio_net__find(x->vm, p->net_id);
+		enum net_failover_state st;
+		struct errinfo e = {0};
+
+		if (!p->claim || p->state != FO_WAIT_STANDBY || !net ||
+		    !virtio_net__failover_state(net, &st) ||
+		    (st != NET_FAILOVER_STANDBY_ACKED && st != NET_FAILOVER_PRIMARY_UNPLUGGED))
+			continue;
+		if (plug(x, p, &e) < 0) {
+			err_prefix(&e, "failover %s: plugging its primary %s", p->net_id,
+				   vfio_pci__bdf(p->claim));
+			say(x, &e);
+			continue;
+		}
+		vm_event(x->vm, "failover-replugged", p->net_id, vfio_pci__bdf(p->claim));
+	}
+}
+
+int vfvm_failover_restored(struct vfvm_devices *x, struct errinfo *e)
+{
+	uint64_t one = 1;
+	int fd;
+
+	if (!x->nr_pairs)
+		return 0;
+	fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (fd < 0)
+		return err_sys(e, errno, "failover: eventfd");
+	if (vm_io_add(x->vm, fd, EPOLLIN, plug_restored, x, e) < 0) {
+		close(fd);
+		return -e->err;
+	}
+	(void)!write(fd, &one, sizeof(one));
+	return 0;
 }

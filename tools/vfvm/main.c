@@ -21,6 +21,7 @@
 #include "api.h"
 #include "boot.h"
 #include "devices.h"
+#include "migrate_uri.h"
 #include "pci_hotplug.h"
 #include "platform.h"
 #include "spec.h"
@@ -35,6 +36,7 @@
 
 struct opts {
 	const char *kernel, *initrd, *cmdline, *firmware, *affinity, *api_socket, *restore;
+	const char *incoming; /* --incoming URI */
 	uint64_t mem;
 	unsigned int cpus;
 	bool hugetlb, rng, irq_report, debug_exit;
@@ -49,6 +51,8 @@ static void usage(FILE *f)
 		"usage: vfvm run (--kernel FILE [--initrd FILE] [--cmdline STR] | --firmware "
 		"FILE)\n"
 		"                | --restore DIR [--net id=ID,...]... [--disk id=ID,path=P]...\n"
+		"                | --incoming tcp:HOST:PORT|unix:PATH [--net id=ID,...]...\n"
+		"                  [--disk id=ID,path=P]... [--device BDF,failover=NET,...]...\n"
 		"                --mem SIZE [--cpus N] [--disk PATH[,ro][,id=ID]]...\n"
 		"                [--net "
 		"tap=NAME[,id=ID][,mac=M][,tx-coalesce=US][,failover=on]]...\n"
@@ -59,7 +63,8 @@ static void usage(FILE *f)
 		"                [--api-socket PATH]\n"
 		"       vfvm ctl PATH VERB [ARG] [--json]   (info, pause, resume, powerdown, "
 		"quit,\n"
-		"                events, add-device, remove-device, failover-unplug/replug;\n"
+		"                events, add-device, remove-device, failover-unplug/replug,\n"
+		"                snapshot, migrate, migrate-status, migrate-cancel;\n"
 		"                'vfvm ctl --help')\n"
 		"       vfvm check --device BDF[,...] [--device ...] [--mem SIZE] [--hugetlb]\n"
 		"       vfvm --help\n"
@@ -113,6 +118,12 @@ static void usage(FILE *f)
 		"                       it stopped: memory, vCPUs and devices come from DIR;\n"
 		"                       --net id=ID,tap=T and --disk id=ID,path=P change the\n"
 		"                       saved device ID (other members as saved)\n"
+		"  --incoming URI       wait on tcp:HOST:PORT (HOST empty: every address) or\n"
+		"                       unix:PATH for a VM that 'vfvm ctl PATH migrate URI'\n"
+		"                       sends; it is made from what the source sends (like\n"
+		"                       --restore, with the same --net/--disk changes) and\n"
+		"                       runs on here; --device VF,failover=NET gives this\n"
+		"                       host's VF as the primary of failover pair NET\n"
 		"\n"
 		"vfvm check explains, per --device, what would stop passthrough (IOMMU, "
 		"interrupt\n"
@@ -233,9 +244,15 @@ static int check_spec(const char *flag, const char *spec)
 	return 0;
 }
 
-/* --restore: the machine comes from the snapshot; --net/--disk only change a saved device. */
+/*
+ * --restore and --incoming: the machine comes from the snapshot or the
+ * source; --net/--disk only change one of its devices; --incoming takes
+ * this host's VFs for failover pairs.
+ */
 static int check_restore_opts(const struct opts *o)
 {
+	const char *opt = o->restore ? "--restore" : "--incoming";
+	const char *from = o->restore ? "the snapshot says it" : "the source sends it";
 	const char *from_snapshot = o->kernel	  ? "--kernel"
 				    : o->firmware ? "--firmware"
 				    : o->initrd	  ? "--initrd"
@@ -246,19 +263,26 @@ static int check_restore_opts(const struct opts *o)
 				    : o->rng	  ? "--rng"
 						  : NULL;
 
+	if (o->restore && o->incoming)
+		return usage_error("--restore and --incoming do not go together");
 	if (from_snapshot)
-		return usage_error("%s does not go with --restore: the snapshot says it",
-				   from_snapshot);
-	if (o->nr_dev)
+		return usage_error("%s does not go with %s: %s", from_snapshot, opt, from);
+	if (o->nr_dev && o->restore)
 		return usage_error("--device does not go with --restore: a restored VM gets "
 				   "passed-through devices with 'vfvm ctl PATH add-device'");
+	for (int i = 0; i < o->nr_dev; i++)
+		if (!strstr(o->dev[i], ",failover="))
+			return usage_error("--device %s: with --incoming, only the VF of a "
+					   "failover pair (,failover=NET); add others after "
+					   "with 'vfvm ctl PATH add-device'",
+					   o->dev[i]);
 	for (int i = 0; i < o->nr_disk + o->nr_net; i++) {
 		const char *spec = i < o->nr_disk ? o->disk[i] : o->net[i - o->nr_disk];
 
 		if (!strstr(spec, "id=") || (strncmp(spec, "id=", 3) && !strstr(spec, ",id=")))
-			return usage_error("%s %s: with --restore, give the id= of the saved "
-					   "device it changes",
-					   i < o->nr_disk ? "--disk" : "--net", spec);
+			return usage_error("%s %s: with %s, give the id= of the device it "
+					   "changes",
+					   i < o->nr_disk ? "--disk" : "--net", spec, opt);
 	}
 	return 0;
 }
@@ -283,6 +307,7 @@ static int parse_run(int argc, char **argv, struct opts *o)
 		O_SERIAL,
 		O_API_SOCKET,
 		O_RESTORE,
+		O_INCOMING,
 		O_HELP
 	};
 	static const struct option lo[] = {
@@ -303,6 +328,7 @@ static int parse_run(int argc, char **argv, struct opts *o)
 		{"serial", required_argument, NULL, O_SERIAL},
 		{"api-socket", required_argument, NULL, O_API_SOCKET},
 		{"restore", required_argument, NULL, O_RESTORE},
+		{"incoming", required_argument, NULL, O_INCOMING},
 		{"help", no_argument, NULL, O_HELP},
 		{NULL, 0, NULL, 0},
 	};
@@ -388,6 +414,9 @@ static int parse_run(int argc, char **argv, struct opts *o)
 		case O_RESTORE:
 			o->restore = optarg;
 			break;
+		case O_INCOMING:
+			o->incoming = optarg;
+			break;
 		case O_AFFINITY:
 			if (vm_parse_cpu_affinity(optarg, cpus, 256) < 0)
 				return usage_error(
@@ -409,7 +438,7 @@ static int parse_run(int argc, char **argv, struct opts *o)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
-	if (o->restore)
+	if (o->restore || o->incoming)
 		return check_restore_opts(o);
 	/* syntax now (a typo is a usage error): nothing is opened yet */
 	for (int i = 0; i < o->nr_disk; i++)
@@ -621,6 +650,7 @@ static int cmd_run(int argc, char **argv)
 	struct api_hooks hooks;
 	struct vfvm_restore *rs = NULL;
 	char numa_cpus[1024];
+	int in_fd = -1;
 	bool tty = false;
 	struct vm *vm;
 	sigset_t set;
@@ -641,6 +671,24 @@ static int cmd_run(int argc, char **argv)
 			free(rs);
 			return VM_EXIT_ERROR;
 		}
+	} else if (o.incoming) {
+		struct errinfo ue = {0};
+
+		if (migrate_uri_check(o.incoming, &ue) < 0)
+			return usage_error("--incoming %s", ue.msg);
+		/* the source's machine, checked whole before anything is made */
+		rs = calloc(1, sizeof(*rs));
+		if (!rs || vfvm_incoming_open(o.incoming, rs, &in_fd, &e) < 0) {
+			if (!rs)
+				err_set(&e, ENOMEM, "--incoming %s: out of memory", o.incoming);
+			report(&e);
+			if (rs)
+				vfvm_restore_close(rs);
+			free(rs);
+			return VM_EXIT_ERROR;
+		}
+	}
+	if (rs) {
 		o.mem = rs->mem_size;
 		o.cpus = rs->nr_cpus;
 		o.hugetlb = rs->hugetlb;
@@ -694,6 +742,7 @@ static int cmd_run(int argc, char **argv)
 	    platform__add(vm, o.debug_exit, &e) || pci_hotplug__add(vm, &e))
 		goto err;
 	devs.vm = vm;
+	devs.incoming = o.incoming != NULL;
 	devs.debug_exit = o.debug_exit;
 	devs.pit = rs ? rs->pit : o.kernel != NULL;
 	devs.firmware = rs ? (rs->firmware[0] ? rs->firmware : NULL) : o.firmware;
@@ -737,9 +786,15 @@ static int cmd_run(int argc, char **argv)
 	if (rs) {
 		/* no boot: the vCPUs go on where the snapshot stopped them */
 		if ((rs->pit && vm_create_pit(vm, &e)) ||
-		    (rs->firmware[0] && firmware_load(vm, rs->firmware, &e)) ||
-		    vfvm_restore_state(&devs, rs, &e))
+		    (rs->firmware[0] && firmware_load(vm, rs->firmware, &e)))
 			goto err;
+		if (in_fd >= 0 ? vfvm_incoming_finish(&devs, rs, in_fd, &e)
+			       : vfvm_restore_state(&devs, rs, &e))
+			goto err;
+		if (in_fd >= 0) {
+			close(in_fd);
+			in_fd = -1;
+		}
 		/* the saved state is in; rs itself stays (devs.firmware points into it) */
 		vfvm_restore_close(rs);
 	} else if (o.firmware) {
@@ -781,6 +836,8 @@ err:
 	destroy_vm(vm, &devs);
 err_free:
 	report(&e);
+	if (in_fd >= 0)
+		close(in_fd);
 	if (rs)
 		vfvm_restore_close(rs);
 	free(rs);

@@ -70,8 +70,8 @@ static const struct vfvm_spec *spec_of(const struct vfvm_devices *x, const char 
 	return NULL;
 }
 
-/* Whether every device can be saved; else @e names the first that cannot. */
-static int check_devices(struct vfvm_devices *x, struct errinfo *e)
+int vfvm_check_saveable(struct vfvm_devices *x, const char *op, bool primaries_ok,
+			struct errinfo *e)
 {
 	struct vm *vm = x->vm;
 
@@ -82,16 +82,19 @@ static int check_devices(struct vfvm_devices *x, struct errinfo *e)
 			continue;
 		if (pci_hotplug__unplug_pending(vm, d))
 			return err_set(e, EBUSY,
-				       "snapshot: device %s is being removed; wait for its "
+				       "%s: device %s is being removed; wait for its "
 				       "device-removed event",
-				       d->id);
+				       op, d->id);
 		if (d->kind == PCI_DEV_VFIO) {
 			for (int p = 0; p < x->nr_pairs; p++)
 				if (x->pairs[p].claim && !strcmp(x->pairs[p].vf_id, d->id)) {
+					/* a migration unplugs a plugged primary itself */
+					if (primaries_ok && x->pairs[p].state == FO_PLUGGED)
+						goto next;
 					err_set(e, EBUSY,
-						"snapshot: %s (%s) is the plugged failover primary "
+						"%s: %s (%s) is the plugged failover primary "
 						"of %s",
-						d->id, d->name, x->pairs[p].net_id);
+						op, d->id, d->name, x->pairs[p].net_id);
 					err_hint(e,
 						 "move its traffic to virtio first: vfvm ctl PATH "
 						 "failover-unplug %s",
@@ -99,9 +102,9 @@ static int check_devices(struct vfvm_devices *x, struct errinfo *e)
 					return -EBUSY;
 				}
 			err_set(e, EBUSY,
-				"snapshot: %s (%s) is passed through: a device's internal state "
+				"%s: %s (%s) is passed through: a device's internal state "
 				"cannot be saved",
-				d->id, d->name);
+				op, d->id, d->name);
 			err_hint(e,
 				 "remove it first (vfvm ctl PATH remove-device %s), or give the VM "
 				 "a virtio-net failover=on and the VF as --device BDF,failover=NET",
@@ -109,13 +112,14 @@ static int check_devices(struct vfvm_devices *x, struct errinfo *e)
 			return -EBUSY;
 		}
 		if (!pci_dev_can_snapshot(d) || !spec_of(x, d->id))
-			return err_set(e, ENOTSUP, "snapshot: device %s (%s) cannot be saved",
-				       d->id, d->name);
+			return err_set(e, ENOTSUP, "%s: device %s (%s) cannot be saved", op, d->id,
+				       d->name);
+next:;
 	}
 	return 0;
 }
 
-static void put_config(struct vfvm_devices *x, struct snap_out *o)
+void vfvm_put_config(struct vfvm_devices *x, struct snap_out *o)
 {
 	struct vm *vm = x->vm;
 	uint32_t n = 0;
@@ -180,33 +184,23 @@ static int open_dir(const char *dir, bool create, struct errinfo *e)
 	return dfd;
 }
 
-int vfvm_snapshot_save(struct vfvm_devices *x, const char *dir, uint64_t *bytes, struct errinfo *e)
+int vfvm_put_state(struct vfvm_devices *x, struct snap_out *o, const char *dir, struct errinfo *e)
 {
 	struct vm *vm = x->vm;
-	struct snap_out o;
-	struct stat st;
-	int dfd, ret;
+	int ret;
 
-	ret = check_devices(x, e);
-	if (ret < 0)
-		return ret;
-	dfd = open_dir(dir, true, e);
-	if (dfd < 0)
-		return dfd;
 	/*
 	 * The vCPUs are held; device work still under way on other threads
 	 * (a virtio-blk request being served) writes guest memory: finish it
 	 * before memory is written, or the restored guest waits for ever.
 	 */
 	virtio_quiesce_all(&vm->pci);
-	snap_out_init(&o);
-	put_config(x, &o);
-	ret = vm_snapshot_save(vm, &o, dir, e);
+	ret = vm_snapshot_save(vm, o, dir, e);
 	if (ret < 0)
-		goto out;
-	snap_begin(&o, "serial", 1);
-	serial_save(vm->serial, &o);
-	snap_end(&o);
+		return ret;
+	snap_begin(o, "serial", 1);
+	serial_save(vm->serial, o);
+	snap_end(o);
 	for (int i = 0; i < PCI_MAX_SLOTS; i++) {
 		struct pci_dev *d = vm->pci.dev[i];
 		char name[SNAP_NAME_MAX];
@@ -214,16 +208,32 @@ int vfvm_snapshot_save(struct vfvm_devices *x, const char *dir, uint64_t *bytes,
 		if (!d)
 			continue;
 		snprintf(name, sizeof(name), "pci:%s", d->id);
-		snap_begin(&o, name, 1);
-		pci_host_save_dev(&vm->pci, d, &o);
-		snap_end(&o);
+		snap_begin(o, name, 1);
+		pci_host_save_dev(&vm->pci, d, o);
+		snap_end(o);
 	}
-	ret = snap_out_finish(&o, e);
+	return snap_out_finish(o, e);
+}
+
+int vfvm_snapshot_save(struct vfvm_devices *x, const char *dir, uint64_t *bytes, struct errinfo *e)
+{
+	struct snap_out o;
+	struct stat st;
+	int dfd, ret;
+
+	ret = vfvm_check_saveable(x, "snapshot", false, e);
+	if (ret < 0)
+		return ret;
+	dfd = open_dir(dir, true, e);
+	if (dfd < 0)
+		return dfd;
+	snap_out_init(&o);
+	vfvm_put_config(x, &o);
+	ret = vfvm_put_state(x, &o, dir, e);
 	if (!ret)
 		ret = write_state(dfd, dir, &o, e);
 	if (!ret && fstatat(dfd, "memory", &st, AT_SYMLINK_NOFOLLOW) == 0)
 		*bytes = (uint64_t)st.st_blocks * 512;
-out:
 	snap_out_free(&o);
 	close(dfd);
 	return ret;
@@ -295,12 +305,38 @@ static int read_config(struct vfvm_restore *r, struct errinfo *e)
 	return snap_close(s, r->in->what, e);
 }
 
+int vfvm_restore_parse(struct vfvm_restore *r, uint8_t *buf, size_t len, const char *what,
+		       struct errinfo *e)
+{
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	r->opt = "--incoming";
+	r->in = calloc(1, sizeof(*r->in));
+	if (!r->in) {
+		free(buf);
+		return err_set(e, ENOMEM, "%s: out of memory", what);
+	}
+	ret = snap_in_parse(r->in, buf, len, what, e);
+	if (!ret)
+		ret = read_config(r, e);
+	return ret;
+}
+
+int vfvm_restore_set_state(struct vfvm_restore *r, uint8_t *buf, size_t len, const char *what,
+			   struct errinfo *e)
+{
+	snap_in_free(r->in);
+	return snap_in_parse(r->in, buf, len, what, e);
+}
+
 int vfvm_restore_open(struct vfvm_restore *r, const char *dir, struct errinfo *e)
 {
 	char path[1100];
 	int ret;
 
 	memset(r, 0, sizeof(*r));
+	r->opt = "--restore";
 	r->dir = dir;
 	r->in = calloc(1, sizeof(*r->in));
 	if (!r->in)
@@ -344,8 +380,8 @@ static const char *member(const char *spec, const char *key, size_t *len)
  * the one of the same key (recorded SPECs are all members, see record() in
  * devices.c: a disk's file is path=).
  */
-static int merge_spec(const struct vfvm_saved_dev *d, const char *over, char *out, size_t size,
-		      struct errinfo *e)
+static int merge_spec(const char *opt, const struct vfvm_saved_dev *d, const char *over, char *out,
+		      size_t size, struct errinfo *e)
 {
 	size_t n = 0;
 	int w;
@@ -380,7 +416,7 @@ static int merge_spec(const struct vfvm_saved_dev *d, const char *over, char *ou
 	}
 	return 0;
 too_long:
-	return err_set(e, ENAMETOOLONG, "--restore: the SPEC of %s with '%s' is too long", d->id,
+	return err_set(e, ENAMETOOLONG, "%s: the SPEC of %s with '%s' is too long", opt, d->id,
 		       over);
 }
 
@@ -417,11 +453,12 @@ int vfvm_restore_devices(struct vfvm_devices *x, struct vfvm_restore *r, const c
 		for (int j = 0; id && j < r->nr_devs; j++)
 			found |= strlen(r->devs[j].id) == len && !strncmp(r->devs[j].id, id, len);
 		if (!found) {
-			err_set(e, ENOENT, "--restore: '%s' names no device of the snapshot",
-				over[i]);
+			err_set(e, ENOENT, "%s: '%s' names no device of the %s", r->opt, over[i],
+				r->dir ? "snapshot" : "migrating VM");
 			err_hint(e,
-				 "with --restore, --net and --disk change a saved device: give its "
-				 "id= (vfvm ctl PATH info showed them)");
+				 "with %s, --net and --disk change a device of the VM: give its "
+				 "id= (vfvm ctl PATH info showed them)",
+				 r->opt);
 			return -ENOENT;
 		}
 	}
@@ -436,17 +473,17 @@ int vfvm_restore_devices(struct vfvm_devices *x, struct vfvm_restore *r, const c
 			if (strlen(d->id) == len && !strncmp(d->id, id, len))
 				o = over[j];
 		}
-		ret = merge_spec(d, o, spec, sizeof(spec), e);
+		ret = merge_spec(r->opt, d, o, spec, sizeof(spec), e);
 		if (ret < 0)
 			return ret;
 		ret = add_saved(x, d, spec, e);
 		if (ret < 0) {
-			err_prefix(e, "--restore: device %s", d->id);
+			err_prefix(e, "%s: device %s", r->opt, d->id);
 			return ret;
 		}
 		made[i] = vm_pci_find(vm, d->id);
 		if (!made[i])
-			return err_set(e, ENOENT, "--restore: device %s was not made", d->id);
+			return err_set(e, ENOENT, "%s: device %s was not made", r->opt, d->id);
 	}
 	/* each device back in its saved slot: first all off the bus, then on */
 	for (int i = 0; i < r->nr_devs; i++)
@@ -456,7 +493,7 @@ int vfvm_restore_devices(struct vfvm_devices *x, struct vfvm_restore *r, const c
 		if (made[i]->slot < 0) {
 			ret = pci_dev_register(&vm->pci, made[i], r->devs[i].slot, e);
 			if (ret < 0) {
-				err_prefix(e, "--restore: device %s in slot %d", r->devs[i].id,
+				err_prefix(e, "%s: device %s in slot %d", r->opt, r->devs[i].id,
 					   r->devs[i].slot);
 				return ret;
 			}

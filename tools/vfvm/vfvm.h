@@ -13,6 +13,8 @@
 #include "vflink.h"
 
 struct vm;
+struct snap_out;
+struct vfvm_migration;
 
 /* A virtio-net failover pair (failover.c): where its VF primary is. */
 enum vfvm_failover_state {
@@ -58,6 +60,8 @@ struct vfvm_devices {
 	struct vflink *nl; /* VF MACs of failover primaries; opened with the first pair */
 	struct vfvm_failover pairs[VFVM_MAX_FAILOVER];
 	int nr_pairs;
+	struct vfvm_migration *mig; /* the outgoing migration (migrate_out.c), NULL: none yet */
+	bool incoming; /* made by --incoming: failover MACs are set when plugged */
 };
 void vfvm_devices_hooks(struct vfvm_devices *x, struct api_hooks *h);
 /*
@@ -79,6 +83,12 @@ const char *vfvm_failover_describe(struct vfvm_devices *x, const char *net_id, c
  * host driver.  Returns how many steps failed, @e the first.
  */
 int vfvm_failover_exit(struct vfvm_devices *x, struct errinfo *e);
+/*
+ * After the state of a restore or incoming migration is in (before
+ * vm_run()): plug each pair's primary once the vCPUs run, if the loaded
+ * guest had accepted STANDBY.
+ */
+int vfvm_failover_restored(struct vfvm_devices *x, struct errinfo *e);
 /*
  * add-device and the run options: create the device @spec describes (@kind)
  * in the VM (running or not); @id (may be NULL) gets its id.  Emulated
@@ -103,7 +113,8 @@ int vfvm_snapshot_save(struct vfvm_devices *x, const char *dir, uint64_t *bytes,
 /* --restore DIR: the snapshot read and checked, before any VM exists. */
 struct snap_in;
 struct vfvm_restore {
-	const char *dir;
+	const char *opt; /* "--restore" or "--incoming", for messages */
+	const char *dir; /* NULL: RAM comes from a migration stream */
 	struct snap_in *in;
 	uint64_t mem_size;
 	unsigned int nr_cpus;
@@ -117,6 +128,31 @@ struct vfvm_restore {
 		char spec[API_SPEC_MAX];
 	} devs[VFVM_MAX_SPECS];
 };
+/*
+ * Whether every device of the VM can be saved (for @op: "snapshot",
+ * "migrate"); else -errno, @e naming the first that cannot and what to do.
+ * @primaries_ok: a plugged failover primary does not count (a migration
+ * unplugs it first).
+ */
+int vfvm_check_saveable(struct vfvm_devices *x, const char *op, bool primaries_ok,
+			struct errinfo *e);
+/* The "config" section: how to make the VM again (memory, vCPUs, devices). */
+void vfvm_put_config(struct vfvm_devices *x, struct snap_out *o);
+/*
+ * The paused VM's state after it (vCPUs, VM, serial, every PCI device) and
+ * snap_out_finish(); guest RAM to @dir/memory, or nowhere with @dir NULL.
+ * On the I/O thread, with the vCPUs paused.
+ */
+int vfvm_put_state(struct vfvm_devices *x, struct snap_out *o, const char *dir, struct errinfo *e);
+/*
+ * --incoming: the "config" container the source sent first (@buf, malloc'd,
+ * owned by @r from here), then the state container after RAM, which
+ * replaces it; r->dir stays NULL (RAM came over the stream).
+ */
+int vfvm_restore_parse(struct vfvm_restore *r, uint8_t *buf, size_t len, const char *what,
+		       struct errinfo *e);
+int vfvm_restore_set_state(struct vfvm_restore *r, uint8_t *buf, size_t len, const char *what,
+			   struct errinfo *e);
 /* Read DIR/state and its "config" section; -errno with @e naming what is wrong. */
 int vfvm_restore_open(struct vfvm_restore *r, const char *dir, struct errinfo *e);
 void vfvm_restore_close(struct vfvm_restore *r);
@@ -129,6 +165,28 @@ int vfvm_restore_devices(struct vfvm_devices *x, struct vfvm_restore *r, const c
 			 int nr_over, struct errinfo *e);
 /* Load the saved state into the VM and its devices (before vm_run()). */
 int vfvm_restore_state(struct vfvm_devices *x, struct vfvm_restore *r, struct errinfo *e);
+
+/*
+ * Outgoing migration (migrate_out.c): the control API's migrate,
+ * migrate-status and migrate-cancel, and what the device verbs check.
+ */
+void vfvm_migrate_hooks(struct vfvm_devices *x, struct api_hooks *h);
+/* failover.c: a primary left the guest after failover-unplug. */
+void vfvm_migrate_unplugged(struct vfvm_devices *x);
+
+/* What the destination answers once the migrated VM is whole there. */
+#define VFVM_MIGRATE_ACK "VFVMDONE"
+
+/*
+ * Incoming migration (migrate_in.c).  open: listen on @uri, take the
+ * source's connection and its "config" container into @rs (the VM is made
+ * from it, like --restore); *@fd is the connection.  finish (before
+ * vm_run(), devices made): guest RAM and the state from the stream, loaded;
+ * the source is told, and stops.
+ */
+int vfvm_incoming_open(const char *uri, struct vfvm_restore *rs, int *fd, struct errinfo *e);
+int vfvm_incoming_finish(struct vfvm_devices *x, struct vfvm_restore *rs, int fd,
+			 struct errinfo *e);
 
 /*
  * The host as vfvm's environment describes it (host_opts.c): read once by

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# KVM tier, live migration through the front end with the counting guest
+# (tests/guests/counter.c): vfvm ctl PATH migrate unix:... to a vfvm run
+# --incoming on the same machine; the count goes on in the destination
+# without a restart (read from snapshots' memory files at 0x200000, as
+# cases/snapshot.sh does: nested KVM in the lab's L1 runs it too slowly to
+# wait for its console), the source exits 0; a destination nobody listens
+# on, bad URIs and options are refused and the source runs on.
+# Honours BUILD; prints "ok"/"not ok" lines and "<TIER>: N passed, N failed".
+set -u
+cd "$(dirname "$0")/../../.." || exit 1
+BUILD=${BUILD:-build}
+TIER=${TIER:-kvm-migrate}
+G=${KVM_GUESTS:-$BUILD/guests}
+VFVM=${KVM_VFVM:-$BUILD/vfvm}
+dir=$(mktemp -d /tmp/vfvm-mig.XXXXXX)
+out=$dir/out
+src_pid='' dst_pid=''
+cleanup() {
+	[ -n "$src_pid" ] && kill "$src_pid" 2>/dev/null
+	[ -n "$dst_pid" ] && kill "$dst_pid" 2>/dev/null
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+. tests/kvm/lib.sh
+
+need_kvm
+need_files "$VFVM" "$G/counter.bin"
+
+SA=$dir/a.sock SB=$dir/b.sock M=unix:$dir/mig.sock
+count_in() { od -An -t u8 -j $((0x200000)) -N 8 "$1/memory" | tr -d ' '; }
+wait_socket() { # SOCKET PID
+	local i
+	for ((i = 0; i < 300; i++)); do
+		[ -S "$1" ] && return 0
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# options that cannot work are usage errors, before anything starts
+case_run "incoming: an unknown URI scheme is a usage error" 2 "'ftp:x' is not tcp:HOST:PORT or unix:PATH" -- \
+	"$VFVM" run --incoming ftp:x
+case_run "incoming: --mem comes from the source" 2 "\-\-mem does not go with --incoming: the source sends it" -- \
+	"$VFVM" run --incoming "$M" --mem 16M
+case_run "incoming: --device only for a failover pair" 2 "only the VF of a failover pair" -- \
+	"$VFVM" run --incoming "$M" --device 0000:01:00.1
+case_run "ctl: migrate needs its URI" 2 "migrate: expected its argument" -- \
+	"$VFVM" ctl "$SA" migrate
+case_run "ctl: --downtime goes with migrate" 2 "\-\-downtime, --bandwidth, --postcopy and --detach go with migrate" -- \
+	"$VFVM" ctl "$SA" info --downtime 5
+
+timeout 300 "$VFVM" run --mem 16M --firmware "$G/counter.bin" --debug-exit --api-socket "$SA" \
+	>"$dir/a.log" 2>&1 </dev/null &
+src_pid=$!
+if ! wait_for '^counter: start' "$dir/a.log" || ! wait_socket "$SA" "$src_pid"; then
+	cp "$dir/a.log" "$out"
+	bad "migrate: counter runs under vfvm" "it never started"
+	echo "$TIER: $pass passed, $fail failed"
+	exit 1
+fi
+ok "migrate: counter runs under vfvm"
+ctl_case "migrate-status: none before any migration" 0 '^state: none' -- "$SA" migrate-status
+ctl_case "migrate: post-copy is refused, said" 1 "post-copy is not built" -- \
+	"$SA" migrate "$M" --postcopy
+ctl_case "migrate: nobody listening: failed, named" 1 "^failed: migrate: connecting to $M" -- \
+	"$SA" migrate "$M"
+ctl_case "migrate-status: failed, with the error" 0 '^state: failed' "^error: migrate: connecting to $M" -- \
+	"$SA" migrate-status
+ctl_case "migrate: the source runs on after the failure" 0 '^state: running' -- "$SA" info
+ctl_case "migrate-cancel: nothing to cancel" 1 "no migration is under way" -- "$SA" migrate-cancel
+ctl_case "migrate: the count before" 0 "saved to $dir/s1 .*VM running" -- \
+	"$SA" snapshot "$dir/s1" --resume
+c1=$(count_in "$dir/s1")
+
+timeout 300 "$VFVM" run --incoming "$M" --api-socket "$SB" >"$dir/b.log" 2>&1 </dev/null &
+dst_pid=$!
+if ! wait_for 'waiting for a migration on' "$dir/b.log"; then
+	cp "$dir/b.log" "$out"
+	bad "incoming: the destination waits" "no 'waiting for a migration' line"
+else
+	ok "incoming: the destination waits"
+	ctl_case "migrate: completed" 0 "^completed: to $M: .* ms paused" -- "$SA" migrate "$M" --downtime 100
+	wait "$src_pid"
+	st=$?
+	src_pid=''
+	if [ "$st" = 0 ] && grep -q "migrated to $M" "$dir/a.log"; then
+		ok "migrate: the source exits 0"
+	else
+		cp "$dir/a.log" "$out"
+		bad "migrate: the source exits 0" "exit $st"
+	fi
+	if wait_socket "$SB" "$dst_pid"; then
+		ctl_case "incoming: the destination runs" 0 '^state: running' -- "$SB" info
+		ctl_case "incoming: the count after" 0 "saved to $dir/s2 " -- "$SB" snapshot "$dir/s2"
+		c2=$(count_in "$dir/s2")
+		if [ -n "$c1" ] && [ -n "$c2" ] && [ "$c2" -gt "$c1" ] && ! grep -q 'counter: start' "$dir/b.log" &&
+			! grep -q 'fault' "$dir/b.log"; then
+			ok "incoming: the counter goes on ($c1 before, $c2 after, no restart)"
+		else
+			cp "$dir/b.log" "$out"
+			bad "incoming: the counter goes on" "before '$c1', after '$c2'"
+		fi
+		"$VFVM" ctl "$SB" quit >/dev/null 2>&1
+	else
+		cp "$dir/b.log" "$out"
+		bad "incoming: the destination runs" "no API socket (exit: $(kill -0 "$dst_pid" 2>/dev/null || echo gone))"
+	fi
+	wait "$dst_pid"
+	dst_pid=''
+fi
+echo "$TIER: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Migration endpoints: tcp:HOST:PORT and unix:PATH (migrate_uri.c). */
+#ifndef VFVM_MIGRATE_URI_H
+#define VFVM_MIGRATE_URI_H
+
+#include <stddef.h>
+
+#include "errinfo.h"
+
+/* Whether @uri is well formed; -EINVAL with @e naming it. */
+int migrate_uri_check(const char *uri, struct errinfo *e);
+/* A connected stream socket to @uri (10 s to connect), or -errno with @e. */
+int migrate_uri_connect(const char *uri, struct errinfo *e);
+/* A socket listening on @uri (a stale Unix socket replaced, mode 0600). */
+int migrate_uri_listen(const char *uri, struct errinfo *e);
+/* The first connection on @lfd; @peer gets where it came from. */
+int migrate_uri_accept(int lfd, const char *uri, char *peer, size_t size, struct errinfo *e);
+
+#endif
