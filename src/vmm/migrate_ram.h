@@ -129,6 +129,8 @@ struct migrate_send {
 	uint64_t pass_start_ns;
 	uint64_t pass_ns; /* length of the last pass */
 	uint64_t total_pages; /* pages in all records, for END_RAM */
+	/* bytes sent so far, for readers on other threads (__atomic_load_n) */
+	uint64_t live_bytes;
 };
 
 int migrate_ram_send_begin(struct migrate_send *s, const struct migrate_send_cfg *cfg,

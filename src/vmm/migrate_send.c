@@ -81,6 +81,7 @@ static int send_buf_record(struct migrate_send *s, uint32_t type, uint32_t len, 
 		return ret;
 	s->pass_bytes += MIGRATE_REC_HDR + len + MIGRATE_CRC_LEN;
 	s->prog.bytes_sent += MIGRATE_REC_HDR + len + MIGRATE_CRC_LEN;
+	__atomic_store_n(&s->live_bytes, s->prog.bytes_sent, __ATOMIC_RELAXED);
 	pace(s);
 	return 0;
 }

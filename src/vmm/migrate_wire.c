@@ -33,6 +33,11 @@ int migrate_sendv(int fd, struct iovec *iov, int n, struct errinfo *e)
 		if (done < 0) {
 			if (errno == EINTR)
 				continue;
+			/* SO_SNDTIMEO ran out: the receiver stopped taking the stream */
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return err_set(e, ETIMEDOUT,
+					       "sending the migration stream: the receiver took "
+					       "nothing for too long");
 			return err_sys(e, errno, "sending the migration stream");
 		}
 		while (n > 0 && (size_t)done >= iov->iov_len) {
@@ -58,6 +63,11 @@ int migrate_read_full(int fd, void *p, size_t n, struct errinfo *e)
 		if (got < 0) {
 			if (errno == EINTR)
 				continue;
+			/* SO_RCVTIMEO ran out: the sender went quiet */
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return err_set(e, ETIMEDOUT,
+					       "reading the migration stream: nothing came for too "
+					       "long");
 			return err_sys(e, errno, "reading the migration stream");
 		}
 		if (got == 0)

@@ -253,13 +253,14 @@ static void final_phase(struct vfvm_migration *m)
 	struct vm *vm = m->x->vm;
 	struct errinfo e = {0};
 	struct snap_out o;
-	uint64_t t_pause;
-	char detail[API_PATH_MAX + 128];
+	uint64_t t_pause, t[4];
+	char detail[API_PATH_MAX + 192];
 	int ret;
 
 	m->was_paused = vm_paused(vm);
 	t_pause = now_ms();
 	ret = vm_pause(vm);
+	t[0] = now_ms();
 	if (ret == -ETIMEDOUT) {
 		err_set(&e, ETIMEDOUT, "migrate: a vCPU did not stop within a second");
 	} else if (ret < 0) {
@@ -268,21 +269,24 @@ static void final_phase(struct vfvm_migration *m)
 	}
 	if (!ret)
 		ret = migrate_ram_send_final(&m->send, &e);
+	t[1] = now_ms();
 	snap_out_init(&o);
 	if (!ret)
 		ret = vfvm_put_state(m->x, &o, NULL, &e);
 	if (!ret)
 		ret = migrate_send_blob(m->fd, o.buf, o.len, &e);
 	snap_out_free(&o);
+	t[2] = now_ms();
 	if (!ret)
 		ret = wait_ack(m->fd, m->uri, &e);
+	t[3] = now_ms();
 	if (ret) {
 		if (!m->was_paused && ret != -ECANCELED)
 			vm_resume(vm);
 		end_failed(m, MIG_FAILED, &e);
 		return;
 	}
-	m->downtime_ms_measured = now_ms() - t_pause;
+	m->downtime_ms_measured = t[3] - t_pause;
 	pthread_mutex_lock(&m->lock);
 	m->prog = m->send.prog;
 	m->prog_new = false; /* the final pass's report: the completion says it */
@@ -293,10 +297,15 @@ static void final_phase(struct vfvm_migration *m)
 	migrate_ram_send_end(&m->send);
 	snap_out_free(&m->config);
 	m->total_ms = now_ms() - m->t_start;
+	/* where the pause went: stopping, the last pages, the state, the destination's load */
 	snprintf(detail, sizeof(detail),
-		 "to %s: %llu ms in all, %llu ms paused, %u passes, %llu MiB sent", m->uri,
-		 (unsigned long long)m->total_ms, (unsigned long long)m->downtime_ms_measured,
-		 m->prog.pass, (unsigned long long)(m->prog.bytes_sent >> 20));
+		 "to %s: %llu ms in all, %llu ms paused (stop %llu, last pages %llu, state %llu, "
+		 "destination %llu), %u passes, %llu MiB sent",
+		 m->uri, (unsigned long long)m->total_ms,
+		 (unsigned long long)m->downtime_ms_measured, (unsigned long long)(t[0] - t_pause),
+		 (unsigned long long)(t[1] - t[0]), (unsigned long long)(t[2] - t[1]),
+		 (unsigned long long)(t[3] - t[2]), m->prog.pass,
+		 (unsigned long long)(m->prog.bytes_sent >> 20));
 	vlog_report(&vm->log, VLOG_INFO, "migrated %s", detail);
 	vm_event(vm, "migration-completed", NULL, detail);
 	vm_request_exit(vm, VM_EXIT_POWEROFF, "migrated");
@@ -566,6 +575,9 @@ static void hook_status(void *opaque, struct json_object *o)
 	json_object_object_add(o, "pass", json_object_new_int((int)p.pass));
 	json_object_object_add(o, "pages_sent", json_object_new_int64((int64_t)p.pages_sent));
 	json_object_object_add(o, "zero_pages", json_object_new_int64((int64_t)p.zero_pages));
+	/* during a pass, what the thread has sent so far (progress comes per pass) */
+	if (st == MIG_ACTIVE && m->thread_on)
+		p.bytes_sent = __atomic_load_n(&m->send.live_bytes, __ATOMIC_RELAXED);
 	json_object_object_add(o, "bytes_sent", json_object_new_int64((int64_t)p.bytes_sent));
 	json_object_object_add(o, "dirty_pages", json_object_new_int64((int64_t)p.dirty_pages));
 	json_object_object_add(o, "dirty_rate", json_object_new_int64((int64_t)p.dirty_rate));

@@ -15,12 +15,27 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "migrate_uri.h"
 
 #define CONNECT_TIMEOUT_MS 10000
+/*
+ * A peer that stops taking or sending the stream (stopped, wedged) makes
+ * the other side fail instead of waiting for ever: the source's I/O thread
+ * writes the final pass with the VM paused.
+ */
+#define STALL_TIMEOUT_S 60
+
+static void set_stall_timeouts(int fd)
+{
+	struct timeval t = {.tv_sec = STALL_TIMEOUT_S};
+
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &t, sizeof(t));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &t, sizeof(t));
+}
 
 /* "tcp:HOST:PORT" into @host and @port; -EINVAL with @e when malformed. */
 static int split_tcp(const char *uri, char *host, size_t hsize, char *port, size_t psize,
@@ -118,6 +133,7 @@ int migrate_uri_connect(const char *uri, struct errinfo *e)
 			close(fd);
 			return ret;
 		}
+		set_stall_timeouts(fd);
 		return fd;
 	}
 	ret = split_tcp(uri, host, sizeof(host), port, sizeof(port), e);
@@ -137,6 +153,7 @@ int migrate_uri_connect(const char *uri, struct errinfo *e)
 		if (!ret) {
 			/* records are written whole: no need to wait for more */
 			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+			set_stall_timeouts(fd);
 			freeaddrinfo(res);
 			return fd;
 		}
@@ -211,6 +228,7 @@ int migrate_uri_accept(int lfd, const char *uri, char *peer, size_t size, struct
 	while (fd < 0 && errno == EINTR);
 	if (fd < 0)
 		return err_sys(e, errno, "--incoming %s: accept", uri);
+	set_stall_timeouts(fd);
 	if (ss.ss_family == AF_UNIX || getnameinfo((struct sockaddr *)&ss, len, h, sizeof(h), p,
 						   sizeof(p), NI_NUMERICHOST | NI_NUMERICSERV))
 		snprintf(peer, size, "%s", uri);

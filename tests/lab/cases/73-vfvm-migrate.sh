@@ -87,8 +87,11 @@ cleanup() {
 	say ip link del mga
 	say ip link del mgb
 }
-# the TCP stream's receiving end in L1
-timeout 800 nc -l -p 5010 > "$w/stream" 2> /dev/null &
+# the TCP stream's receiving end in L1; its stdin never ends (a FIFO held
+# open), or nc would close its side and L2's nc would stop
+mkfifo "$w/hold"
+exec 6<> "$w/hold"
+timeout 800 nc -l -p 5010 < "$w/hold" > "$w/stream" 2> /dev/null &
 ncpid=$!
 
 # --- the source
@@ -276,6 +279,7 @@ else
 fi
 # the TCP stream: every line once, in order, from before to after the hand-over
 kill "$ncpid" 2> /dev/null
+exec 6>&-
 nl=$(wc -l < "$w/stream")
 gaps=$(awk '$1 == "S" { if (NR > 1 && $2 != prev + 1) g++; prev = $2 } END { print g + 0 }' "$w/stream")
 echo "TCP stream: $nl lines ($n_at when the migration ended), $gaps out of order or missing"

@@ -16,6 +16,8 @@ fail() {
 	shift
 	echo "FAIL $name: $*"
 	LAB_FAILED=1
+	# l1-init reads it: a case may exit 0 after a FAIL line
+	echo "$name" >> /run/lab-case-failed
 }
 # A missing lab prerequisite: a check that could not run is a failure (in
 # and out of CI), said as what the lab lacks.
@@ -25,6 +27,7 @@ skip() {
 	shift
 	echo "FAIL $name: lab lacks: $*"
 	LAB_FAILED=1
+	echo "$name" >> /run/lab-case-failed
 }
 # Run a command, echoing it as a sysadmin would type it.
 say() {
