@@ -504,8 +504,9 @@ static void dispatch_migrate(struct api_client *c, const struct api_request *rq)
 	}
 	switch (rq->verb) {
 	case API_VERB_MIGRATE:
+	case API_VERB_UPGRADE:
 		if (s->hooks.migrate(s->hooks.opaque, rq->uri, rq->downtime_ms, rq->bandwidth_mbs,
-				     &e) < 0)
+				     rq->verb == API_VERB_UPGRADE, &e) < 0)
 			break;
 		/* the answer is the status of the migration just started */
 		__attribute__((fallthrough));
@@ -603,6 +604,7 @@ static void dispatch(struct api_client *c, const struct api_request *rq)
 	case API_VERB_MIGRATE:
 	case API_VERB_MIGRATE_STATUS:
 	case API_VERB_MIGRATE_CANCEL:
+	case API_VERB_UPGRADE:
 		dispatch_migrate(c, rq);
 		return;
 	case API_VERB_EVENTS:

@@ -48,9 +48,11 @@ struct api_hooks {
 	 * a downtime budget (ms, 0: the default) and a bandwidth limit (10^6
 	 * bytes/s, 0: none).  Returns once the migration runs (on a thread of
 	 * its own); its progress and end are events.  0 or -errno with @e.
+	 * @local (upgrade): a vfvm on this host takes guest RAM's memfd over
+	 * the Unix socket @uri, nothing of RAM is copied.
 	 */
 	int (*migrate)(void *opaque, const char *uri, unsigned int downtime_ms,
-		       unsigned int bandwidth_mbs, struct errinfo *e);
+		       unsigned int bandwidth_mbs, bool local, struct errinfo *e);
 	/* migrate-status: the last migration's state and figures, as members of @o. */
 	void (*migrate_status)(void *opaque, struct json_object *o);
 	/* migrate-cancel: ask the migration under way to stop; -ENOENT: none. */

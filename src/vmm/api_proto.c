@@ -24,6 +24,7 @@ static const char *const verb_names[API_NR_VERBS] = {
 	[API_VERB_MIGRATE] = "migrate",
 	[API_VERB_MIGRATE_STATUS] = "migrate-status",
 	[API_VERB_MIGRATE_CANCEL] = "migrate-cancel",
+	[API_VERB_UPGRADE] = "upgrade",
 };
 
 static const char *const kind_names[] = {
@@ -211,6 +212,16 @@ static int parse_args(struct json_object *o, struct api_request *r, struct errin
 		if (ret)
 			err_prefix(e, "%s", verb);
 		return ret;
+	case API_VERB_UPGRADE:
+		ret = get_string(o, "uri", r->uri, sizeof(r->uri), e);
+		if (ret < 0)
+			return ret;
+		if (!ret || strncmp(r->uri, "unix:", 5))
+			return err_set(e, EINVAL,
+				       "%s: \"uri\" must be unix:PATH, where the new vfvm waits "
+				       "(vfvm run --incoming unix:PATH)",
+				       verb);
+		return 0;
 	default:
 		return 0;
 	}

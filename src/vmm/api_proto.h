@@ -37,6 +37,8 @@ enum api_verb {
 	API_VERB_MIGRATE,
 	API_VERB_MIGRATE_STATUS,
 	API_VERB_MIGRATE_CANCEL,
+	/* "uri" (unix:PATH): hand the VM to a new vfvm on this host, RAM shared */
+	API_VERB_UPGRADE,
 	API_NR_VERBS,
 };
 
@@ -66,7 +68,7 @@ struct api_request {
 	unsigned int timeout_ms; /* remove-device, failover-unplug */
 	char dir[API_PATH_MAX]; /* snapshot */
 	bool resume; /* snapshot: run on once written */
-	char uri[API_PATH_MAX]; /* migrate */
+	char uri[API_PATH_MAX]; /* migrate, upgrade */
 	unsigned int downtime_ms; /* migrate; 0: the default */
 	unsigned int bandwidth_mbs; /* migrate, 10^6 bytes/s; 0: no limit */
 };

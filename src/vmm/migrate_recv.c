@@ -184,7 +184,7 @@ static void zero_range(struct guest_mem *m, uint8_t *p, uint64_t gpa, uint64_t l
 	off = (off_t)(g->fd_offset + gpa - g->gpa);
 	end = off + (off_t)len;
 	while (off < end) {
-		off_t data = lseek(m->memfd, off, SEEK_DATA), hole;
+		off_t data = lseek(m->memfd, off, SEEK_DATA);
 
 		if (data < 0 && errno == ENXIO)
 			return; /* a hole up to the end of the file */
@@ -194,11 +194,17 @@ static void zero_range(struct guest_mem *m, uint8_t *p, uint64_t gpa, uint64_t l
 		}
 		if (data >= end)
 			return;
-		hole = lseek(m->memfd, data, SEEK_HOLE);
-		if (hole < 0 || hole > end)
-			hole = end;
-		memset(p + (len - (uint64_t)(end - data)), 0, (uint64_t)(hole - data));
-		off = hole;
+		/*
+		 * Clear page by page while the pages hold data: SEEK_DATA at an
+		 * allocated page answers at once, where SEEK_HOLE would walk
+		 * every allocated page up to the next hole (all of a busy RAM,
+		 * for each one-page run of a later pass).
+		 */
+		off = data;
+		do {
+			memset(p + (len - (uint64_t)(end - off)), 0, PAGE);
+			off += PAGE;
+		} while (off < end && lseek(m->memfd, off, SEEK_DATA) == off);
 	}
 }
 

@@ -150,16 +150,22 @@ static uint64_t data_pages(const struct guest_mem *m, int ri, uint64_t i, uint64
 	return n < end - i ? n : end - i;
 }
 
-/* Pages [first, first + count) of region @ri: zero runs and data runs. */
+/*
+ * Pages [first, first + count) of region @ri: zero runs and data runs.
+ * @holes: look for memfd holes first (pass 1).  Later passes send dirty
+ * pages, which the guest or a device touched, so they are allocated; and
+ * SEEK_DATA/SEEK_HOLE walk the memfd's pages up to the next hole or data,
+ * which for a run of one page in a populated RAM is a walk of thousands.
+ */
 static int send_range(struct migrate_send *s, int ri, uint64_t first, uint64_t count,
-		      struct errinfo *e)
+		      bool holes_first, struct errinfo *e)
 {
 	const struct guest_mem_region *r = &s->cfg.mem->region[ri];
 	uint64_t end = first + count, i = first;
 	int ret;
 
 	while (i < end) {
-		uint64_t holes = hole_pages(s->cfg.mem, ri, i, end), limit;
+		uint64_t holes = holes_first ? hole_pages(s->cfg.mem, ri, i, end) : 0, limit;
 
 		if (holes) {
 			ret = send_zero_run(s, r->gpa + i * PAGE, holes, e);
@@ -169,7 +175,7 @@ static int send_range(struct migrate_send *s, int ri, uint64_t first, uint64_t c
 			continue;
 		}
 		/* an extent of allocated pages: zero runs and data runs inside it */
-		limit = i + data_pages(s->cfg.mem, ri, i, end);
+		limit = holes_first ? i + data_pages(s->cfg.mem, ri, i, end) : end;
 		while (i < limit) {
 			const uint8_t *p = r->hva + i * PAGE;
 			uint64_t j = i + 1;
@@ -209,11 +215,11 @@ static int send_pass(struct migrate_send *s, bool all, struct errinfo *e)
 		struct page_range run;
 
 		if (all) {
-			ret = send_range(s, ri, 0, pages, e);
+			ret = send_range(s, ri, 0, pages, true, e);
 			continue;
 		}
 		while (!ret && dirty_bitmap_next_run(s->bitmap[ri], pages, &pos, &run))
-			ret = send_range(s, ri, run.first, run.count, e);
+			ret = send_range(s, ri, run.first, run.count, false, e);
 		memset(s->bitmap[ri], 0, region_words(&m->region[ri]) * sizeof(uint64_t));
 	}
 	if (ret)

@@ -12,6 +12,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vcpu.h"
@@ -66,13 +67,26 @@ static int ram_alloc(struct vm *vm, struct errinfo *e)
 		/* 2 MiB pages: round up so ftruncate succeeds */
 		size = (size + (2ULL << 20) - 1) & ~((2ULL << 20) - 1);
 	}
-	m->memfd = memfd_create("vfvm-ram", flags);
-	if (m->memfd < 0) {
-		err_sys(e, errno, "memfd_create(%s) for %llu MiB of guest RAM",
-			vm->cfg.hugetlb ? "MFD_HUGETLB" : "", (unsigned long long)(size >> 20));
-		return -e->err;
+	if (vm->cfg.mem_fd_given) {
+		struct stat st;
+
+		if (fstat(m->memfd, &st) < 0)
+			return err_sys(e, errno, "the guest RAM handed over (fd %d)", m->memfd);
+		/* the memory the guest has must be exactly what this VM maps */
+		if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != size)
+			return err_set(e, EINVAL,
+				       "the guest RAM handed over is %llu bytes, this VM has %llu",
+				       (unsigned long long)st.st_size, (unsigned long long)size);
+	} else {
+		m->memfd = memfd_create("vfvm-ram", flags);
+		if (m->memfd < 0) {
+			err_sys(e, errno, "memfd_create(%s) for %llu MiB of guest RAM",
+				vm->cfg.hugetlb ? "MFD_HUGETLB" : "",
+				(unsigned long long)(size >> 20));
+			return -e->err;
+		}
 	}
-	if (ftruncate(m->memfd, (off_t)size) < 0) {
+	if (!vm->cfg.mem_fd_given && ftruncate(m->memfd, (off_t)size) < 0) {
 		err_sys(e, errno, "sizing guest RAM memfd to %llu MiB",
 			(unsigned long long)(size >> 20));
 		if (vm->cfg.hugetlb)
@@ -215,7 +229,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct errinfo *e)
 
 	memset(vm, 0, sizeof(*vm));
 	vm->kvm_fd = vm->vm_fd = vm->epoll_fd = vm->stop_efd = -1;
-	vm->mem.memfd = -1;
+	/* a memfd handed over is the VM's from here: vm_destroy() closes it */
+	vm->mem.memfd = cfg->mem_fd_given ? cfg->mem_fd : -1;
 	vm->cfg = *cfg;
 	pthread_mutex_init(&vm->memslot_lock, NULL);
 	pthread_mutex_init(&vm->io_lock, NULL);

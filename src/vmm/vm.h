@@ -55,6 +55,12 @@ struct vm_config {
 	unsigned int nr_cpus;
 	bool hugetlb;
 	const char *cpu_affinity; /* "0-1,3" or NULL */
+	/*
+	 * Guest RAM from another vfvm on this host (upgrade): its memfd, which
+	 * the VM takes over (closed with it), mapped instead of a new one.
+	 */
+	bool mem_fd_given;
+	int mem_fd;
 };
 
 struct vm_io_handler; /* opaque; see vm_io_add() */

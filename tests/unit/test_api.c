@@ -53,7 +53,7 @@ static void test_parse_ok(void **state)
 		/* every verb's required members; extra ones are ignored */
 		snprintf(line, sizeof(line),
 			 "{\"id\":1,\"verb\":\"%s\",\"spec\":\"01:00.1\",\"device\":\"n1\","
-			 "\"dir\":\"/srv/s\",\"uri\":\"tcp:h:1\"}",
+			 "\"dir\":\"/srv/s\",\"uri\":\"unix:/s\"}",
 			 api_verb_name((enum api_verb)v));
 		assert_int_equal(parse(line, &r, &e), 0);
 		assert_int_equal(r.verb, v);
@@ -136,6 +136,12 @@ static void test_parse_migrate_args(void **state)
 	assert_int_equal(r.verb, API_VERB_MIGRATE_STATUS);
 	assert_int_equal(parse("{\"id\":5,\"verb\":\"migrate-cancel\"}", &r, &e), 0);
 	assert_int_equal(r.verb, API_VERB_MIGRATE_CANCEL);
+	assert_int_equal(parse("{\"id\":6,\"verb\":\"upgrade\",\"uri\":\"unix:/run/n\"}", &r, &e),
+			 0);
+	assert_int_equal(r.verb, API_VERB_UPGRADE);
+	assert_int_equal(parse("{\"id\":6,\"verb\":\"upgrade\",\"uri\":\"tcp:h:1\"}", &r, &e),
+			 -EINVAL);
+	assert_non_null(strstr(e.msg, "upgrade: \"uri\" must be unix:PATH"));
 }
 
 static void test_parse_device_args(void **state)
@@ -562,14 +568,15 @@ static void test_server_clients(void **state)
 struct fake_mig {
 	char uri[64];
 	unsigned int downtime, bandwidth;
-	bool active, cancelled;
+	bool active, cancelled, local;
 };
 
 static int fake_migrate(void *opaque, const char *uri, unsigned int downtime_ms,
-			unsigned int bandwidth_mbs, struct errinfo *e)
+			unsigned int bandwidth_mbs, bool local, struct errinfo *e)
 {
 	struct fake_mig *m = opaque;
 
+	m->local = local;
 	if (strstr(uri, "refuse"))
 		return err_set(e, EBUSY, "migrate: vf0 (vfio 0000:01:00.1) is passed through");
 	snprintf(m->uri, sizeof(m->uri), "%s", uri);
@@ -642,6 +649,7 @@ static void test_server_migrate(void **state)
 	assert_non_null(strstr(l, "\"ok\":true"));
 	assert_non_null(strstr(l, "\"state\":\"active\""));
 	assert_string_equal(m.uri, "tcp:dst:4444");
+	assert_false(m.local);
 	assert_int_equal(m.downtime, 40);
 	assert_int_equal(m.bandwidth, 7);
 	/* while it runs, the device set and snapshots are off limits */
@@ -665,6 +673,13 @@ static void test_server_migrate(void **state)
 	pump(f);
 	l = get_line(fd);
 	assert_non_null(strstr(l, "\"state\":\"cancelled\""));
+	/* upgrade: the same hook, RAM handed over instead of copied */
+	say(fd, "{\"id\":9,\"verb\":\"upgrade\",\"uri\":\"unix:/run/vfvm-new.sock\"}\n");
+	pump(f);
+	l = get_line(fd);
+	assert_non_null(strstr(l, "\"ok\":true"));
+	assert_true(m.local);
+	assert_string_equal(m.uri, "unix:/run/vfvm-new.sock");
 	close(fd);
 }
 

@@ -58,6 +58,11 @@ static void ctl_usage(FILE *f)
 		"                       bytes).  Progress is printed until the end (exit 0\n"
 		"                       done, 1 failed or cancelled: the VM runs on here);\n"
 		"                       --detach returns once it has started\n"
+		"  upgrade unix:PATH    hand the VM to a new vfvm binary on this host, waiting\n"
+		"                       with 'vfvm run --incoming unix:PATH': guest RAM's memfd\n"
+		"                       goes over the socket (nothing of RAM is copied), then\n"
+		"                       the VM pauses while its state moves; printed and ended\n"
+		"                       like migrate\n"
 		"  migrate-status       state (none, unplugging, active, completed, failed,\n"
 		"                       cancelled), pass, pages sent, dirty rate, bandwidth,\n"
 		"                       estimated and, when done, measured downtime\n"
@@ -229,8 +234,9 @@ static int show_response(struct conn *c, const char *verb, const char *line, boo
 		printf("%s: primary unplugged, traffic on virtio\n", str_field(r, "device") ?: "?");
 	} else if (!strcmp(verb, "failover-replug")) {
 		printf("%s: primary plugged back\n", str_field(r, "device") ?: "?");
-	} else if (!strcmp(verb, "migrate")) {
-		printf("migration to %s started\n", str_field(r, "uri") ?: "?");
+	} else if (!strcmp(verb, "migrate") || !strcmp(verb, "upgrade")) {
+		printf("%s to %s started\n", !strcmp(verb, "upgrade") ? "upgrade" : "migration",
+		       str_field(r, "uri") ?: "?");
 	} else if (!strcmp(verb, "migrate-cancel")) {
 		printf("migration cancelled; the VM runs on here\n");
 	} else if (!strcmp(verb, "migrate-status")) {
@@ -312,7 +318,7 @@ static const char *verb_arg(const char *verb)
 		return "device";
 	if (!strcmp(verb, "snapshot"))
 		return "dir";
-	if (!strcmp(verb, "migrate"))
+	if (!strcmp(verb, "migrate") || !strcmp(verb, "upgrade"))
 		return "uri";
 	return NULL;
 }
@@ -364,7 +370,7 @@ int cmd_ctl(int argc, char **argv)
 	struct json_object *rq;
 	double timeout = 0;
 	struct conn *c;
-	bool json = false, resume = false, postcopy = false, detach = false;
+	bool json = false, resume = false, postcopy = false, detach = false, follow;
 	long downtime = 0, bandwidth = 0;
 	char dir[API_PATH_MAX];
 	const char *verb;
@@ -450,10 +456,14 @@ int cmd_ctl(int argc, char **argv)
 			"--timeout goes with remove-device or failover-unplug, not %s", verb);
 	if (resume && strcmp(verb, "snapshot"))
 		return ctl_usage_error("--resume goes with snapshot, not %s", verb);
-	if ((downtime || bandwidth || postcopy || detach) && strcmp(verb, "migrate"))
-		return ctl_usage_error(
-			"--downtime, --bandwidth, --postcopy and --detach go with migrate, not %s",
-			verb);
+	follow = !strcmp(verb, "migrate") || !strcmp(verb, "upgrade");
+	if ((downtime || bandwidth || postcopy) && strcmp(verb, "migrate"))
+		return ctl_usage_error("--downtime, --bandwidth and --postcopy go with migrate, "
+				       "not %s",
+				       verb);
+	if (detach && !follow)
+		return ctl_usage_error("--detach goes with migrate or upgrade, not %s", verb);
+	follow = follow && !detach;
 	if (!strcmp(verb, "snapshot") && pos[2][0] != '/') {
 		/* the VM resolves paths in its own working directory: send ours */
 		char cwd[API_PATH_MAX];
@@ -495,7 +505,7 @@ int cmd_ctl(int argc, char **argv)
 	json_object_put(rq);
 	ret = CTL_ERROR;
 	/* migrate follows the migration's events: subscribe first, so none is missed */
-	if (req && !strcmp(verb, "migrate") && !detach) {
+	if (req && follow) {
 		static const char sub[] = "{\"id\":0,\"verb\":\"events\"}\n";
 		char *both = NULL;
 
@@ -535,7 +545,7 @@ int cmd_ctl(int argc, char **argv)
 	}
 	if (!ret && !strcmp(verb, "events"))
 		ret = events_loop(c, json);
-	if (!ret && !strcmp(verb, "migrate") && !detach)
+	if (!ret && follow)
 		ret = migrate_follow(c, json);
 out:
 	free(req);

@@ -64,7 +64,7 @@ static void usage(FILE *f)
 		"       vfvm ctl PATH VERB [ARG] [--json]   (info, pause, resume, powerdown, "
 		"quit,\n"
 		"                events, add-device, remove-device, failover-unplug/replug,\n"
-		"                snapshot, migrate, migrate-status, migrate-cancel;\n"
+		"                snapshot, migrate, migrate-status, migrate-cancel, upgrade;\n"
 		"                'vfvm ctl --help')\n"
 		"       vfvm check --device BDF[,...] [--device ...] [--mem SIZE] [--hugetlb]\n"
 		"       vfvm --help\n"
@@ -696,6 +696,11 @@ static int cmd_run(int argc, char **argv)
 	}
 	cfg.mem_size = o.mem;
 	cfg.nr_cpus = o.cpus;
+	if (rs && rs->mem_fd >= 0) {
+		/* upgrade: the VM takes the source's guest RAM over */
+		cfg.mem_fd_given = true;
+		cfg.mem_fd = rs->mem_fd;
+	}
 	cfg.hugetlb = o.hugetlb;
 	cfg.cpu_affinity = o.affinity;
 	if (!o.affinity && o.nr_dev)

@@ -48,6 +48,16 @@ int vfvm_incoming_open(const char *uri, struct vfvm_restore *rs, int *fd, struct
 	ret = migrate_recv_blob(cfd, SNAP_STATE_MAX, &buf, &len, e);
 	if (!ret)
 		ret = vfvm_restore_parse(rs, buf, len, what, e);
+	/* an upgrade: RAM's memfd, not a RAM stream */
+	if (!ret && snap_find(rs->in, VFVM_HANDOVER_SECTION)) {
+		if (strncmp(uri, "unix:", 5))
+			ret = err_set(e, EPROTO,
+				      "%s: an upgrade (RAM handed over) comes over unix:", what);
+		else
+			ret = rs->mem_fd = vfvm_memfd_recv(cfd, e);
+		if (ret > 0)
+			ret = 0;
+	}
 	if (ret < 0) {
 		err_prefix(e, "--incoming %s", uri);
 		close(cfd);
@@ -66,7 +76,11 @@ int vfvm_incoming_finish(struct vfvm_devices *x, struct vfvm_restore *rs, int fd
 	size_t len;
 	int ret;
 
-	ret = migrate_ram_recv(fd, &x->vm->mem, &st, e);
+	/* after an upgrade the VM maps the source's RAM already */
+	if (rs->mem_fd < 0)
+		ret = migrate_ram_recv(fd, &x->vm->mem, &st, e);
+	else
+		ret = 0;
 	if (!ret)
 		ret = migrate_recv_blob(fd, SNAP_STATE_MAX, &buf, &len, e);
 	if (!ret)

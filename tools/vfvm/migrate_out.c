@@ -66,6 +66,7 @@ struct vfvm_migration {
 
 	char uri[API_PATH_MAX];
 	unsigned int downtime_ms, bandwidth_mbs;
+	bool local; /* upgrade: the memfd goes over the socket, RAM is not copied */
 	char error[sizeof(((struct errinfo *)0)->msg) + sizeof(((struct errinfo *)0)->hint) + 8];
 	int efd; /* thread -> I/O thread */
 	int tfd; /* the deadline of the unplug wait */
@@ -134,6 +135,11 @@ static void *migration_thread(void *arg)
 		pthread_mutex_unlock(&m->lock);
 		ret = migrate_send_blob(fd, m->config.buf, m->config.len, &e);
 	}
+	if (!ret && m->local) {
+		/* both vfvm map the same pages from here: nothing to copy or track */
+		ret = vfvm_memfd_send(fd, vm->mem.memfd, &e);
+		goto done;
+	}
 	if (!ret) {
 		dirty_log_init(&m->dlog, vm->kvm_fd, vm->vm_fd, &vm->mem);
 		cfg = (struct migrate_send_cfg){
@@ -151,6 +157,7 @@ static void *migration_thread(void *arg)
 	}
 	if (!ret)
 		ret = migrate_ram_send_iterate(&m->send, &e);
+done:
 	pthread_mutex_lock(&m->lock);
 	m->thread_done = true;
 	m->thread_ret = ret;
@@ -253,7 +260,7 @@ static void final_phase(struct vfvm_migration *m)
 	struct vm *vm = m->x->vm;
 	struct errinfo e = {0};
 	struct snap_out o;
-	uint64_t t_pause, t[4];
+	uint64_t t_pause, t[4], sent_before;
 	char detail[API_PATH_MAX + 192];
 	int ret;
 
@@ -267,7 +274,8 @@ static void final_phase(struct vfvm_migration *m)
 		err_set(&e, -ret, "migrate: the VM is stopping");
 		ret = -ECANCELED;
 	}
-	if (!ret)
+	sent_before = m->send.prog.pages_sent + m->send.prog.zero_pages;
+	if (!ret && !m->local)
 		ret = migrate_ram_send_final(&m->send, &e);
 	t[1] = now_ms();
 	snap_out_init(&o);
@@ -299,13 +307,15 @@ static void final_phase(struct vfvm_migration *m)
 	m->total_ms = now_ms() - m->t_start;
 	/* where the pause went: stopping, the last pages, the state, the destination's load */
 	snprintf(detail, sizeof(detail),
-		 "to %s: %llu ms in all, %llu ms paused (stop %llu, last pages %llu, state %llu, "
-		 "destination %llu), %u passes, %llu MiB sent",
+		 "to %s: %llu ms in all, %llu ms paused (stop %llu, last %llu pages %llu, state "
+		 "%llu, destination %llu), %u passes, %llu MiB sent%s",
 		 m->uri, (unsigned long long)m->total_ms,
 		 (unsigned long long)m->downtime_ms_measured, (unsigned long long)(t[0] - t_pause),
+		 (unsigned long long)(m->prog.pages_sent + m->prog.zero_pages - sent_before),
 		 (unsigned long long)(t[1] - t[0]), (unsigned long long)(t[2] - t[1]),
 		 (unsigned long long)(t[3] - t[2]), m->prog.pass,
-		 (unsigned long long)(m->prog.bytes_sent >> 20));
+		 (unsigned long long)(m->prog.bytes_sent >> 20),
+		 m->local ? " (guest RAM handed over, not copied)" : "");
 	vlog_report(&vm->log, VLOG_INFO, "migrated %s", detail);
 	vm_event(vm, "migration-completed", NULL, detail);
 	vm_request_exit(vm, VM_EXIT_POWEROFF, "migrated");
@@ -365,6 +375,12 @@ static int start_thread(struct vfvm_migration *m, struct errinfo *e)
 
 	snap_out_init(&m->config);
 	vfvm_put_config(m->x, &m->config);
+	if (m->local) {
+		/* the destination takes RAM's memfd instead of a RAM stream */
+		snap_begin(&m->config, VFVM_HANDOVER_SECTION, 1);
+		snap_put_u8(&m->config, 1);
+		snap_end(&m->config);
+	}
 	ret = snap_out_finish(&m->config, e);
 	if (ret)
 		return ret;
@@ -495,7 +511,7 @@ static bool under_way(const struct vfvm_migration *m)
 }
 
 static int hook_migrate(void *opaque, const char *uri, unsigned int downtime_ms,
-			unsigned int bandwidth_mbs, struct errinfo *e)
+			unsigned int bandwidth_mbs, bool local, struct errinfo *e)
 {
 	struct vfvm_devices *x = opaque;
 	struct vfvm_migration *m = x->mig;
@@ -509,7 +525,7 @@ static int hook_migrate(void *opaque, const char *uri, unsigned int downtime_ms,
 		return ret;
 	}
 	/* failover primaries go out of the guest first; anything else passed through blocks */
-	ret = vfvm_check_saveable(x, "migrate", true, e);
+	ret = vfvm_check_saveable(x, local ? "upgrade" : "migrate", true, e);
 	if (ret < 0)
 		return ret;
 	m = migration_get(x, e);
@@ -518,6 +534,7 @@ static int hook_migrate(void *opaque, const char *uri, unsigned int downtime_ms,
 	snprintf(m->uri, sizeof(m->uri), "%s", uri);
 	m->downtime_ms = downtime_ms;
 	m->bandwidth_mbs = bandwidth_mbs;
+	m->local = local;
 	m->error[0] = '\0';
 	m->cancel = 0;
 	m->thread_done = false;

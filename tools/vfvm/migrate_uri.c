@@ -236,3 +236,62 @@ int migrate_uri_accept(int lfd, const char *uri, char *peer, size_t size, struct
 		snprintf(peer, size, "tcp:%s:%s", h, p);
 	return fd;
 }
+
+int vfvm_memfd_send(int fd, int memfd, struct errinfo *e)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} c = {0};
+	struct iovec iov = {(void *)VFVM_MEMFD_MAGIC, 8};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = c.buf,
+			     .msg_controllen = sizeof(c.buf)};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &memfd, sizeof(int));
+	if (sendmsg(fd, &msg, MSG_NOSIGNAL) != 8)
+		return err_sys(e, errno, "upgrade: handing guest RAM over");
+	return 0;
+}
+
+int vfvm_memfd_recv(int fd, struct errinfo *e)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} c = {0};
+	char magic[8];
+	struct iovec iov = {magic, sizeof(magic)};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = c.buf,
+			     .msg_controllen = sizeof(c.buf)};
+	struct cmsghdr *cm;
+	ssize_t n;
+	int memfd = -1;
+
+	do
+		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | MSG_WAITALL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return err_sys(e, errno, "receiving the guest RAM handed over");
+	cm = CMSG_FIRSTHDR(&msg);
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+	    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&memfd, CMSG_DATA(cm), sizeof(int));
+	if (n != 8 || memcmp(magic, VFVM_MEMFD_MAGIC, 8) || memfd < 0 ||
+	    (msg.msg_flags & MSG_CTRUNC)) {
+		if (memfd >= 0)
+			close(memfd);
+		return err_set(e, EBADMSG,
+			       "expected the guest RAM's memfd (%s with one descriptor) after the "
+			       "config",
+			       VFVM_MEMFD_MAGIC);
+	}
+	return memfd;
+}

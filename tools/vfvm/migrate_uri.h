@@ -16,4 +16,13 @@ int migrate_uri_listen(const char *uri, struct errinfo *e);
 /* The first connection on @lfd; @peer gets where it came from. */
 int migrate_uri_accept(int lfd, const char *uri, char *peer, size_t size, struct errinfo *e);
 
+/*
+ * upgrade: guest RAM's memfd over a connected Unix socket (SCM_RIGHTS with
+ * the 8 bytes VFVM_MEMFD_MAGIC).  recv returns the new fd (close-on-exec)
+ * or -errno with @e naming what came instead.
+ */
+#define VFVM_MEMFD_MAGIC "VFVMMEMF"
+int vfvm_memfd_send(int fd, int memfd, struct errinfo *e);
+int vfvm_memfd_recv(int fd, struct errinfo *e);
+
 #endif

@@ -312,6 +312,7 @@ int vfvm_restore_parse(struct vfvm_restore *r, uint8_t *buf, size_t len, const c
 
 	memset(r, 0, sizeof(*r));
 	r->opt = "--incoming";
+	r->mem_fd = -1;
 	r->in = calloc(1, sizeof(*r->in));
 	if (!r->in) {
 		free(buf);
@@ -337,6 +338,7 @@ int vfvm_restore_open(struct vfvm_restore *r, const char *dir, struct errinfo *e
 
 	memset(r, 0, sizeof(*r));
 	r->opt = "--restore";
+	r->mem_fd = -1;
 	r->dir = dir;
 	r->in = calloc(1, sizeof(*r->in));
 	if (!r->in)

@@ -115,6 +115,7 @@ struct snap_in;
 struct vfvm_restore {
 	const char *opt; /* "--restore" or "--incoming", for messages */
 	const char *dir; /* NULL: RAM comes from a migration stream */
+	int mem_fd; /* upgrade: the source's guest RAM, -1: none */
 	struct snap_in *in;
 	uint64_t mem_size;
 	unsigned int nr_cpus;
@@ -174,6 +175,8 @@ void vfvm_migrate_hooks(struct vfvm_devices *x, struct api_hooks *h);
 /* failover.c: a primary left the guest after failover-unplug. */
 void vfvm_migrate_unplugged(struct vfvm_devices *x);
 
+/* A section of the config container: an upgrade, RAM's memfd follows. */
+#define VFVM_HANDOVER_SECTION "handover"
 /* What the destination answers once the migrated VM is whole there. */
 #define VFVM_MIGRATE_ACK "VFVMDONE"
 

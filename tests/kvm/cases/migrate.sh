@@ -40,6 +40,48 @@ wait_socket() { # SOCKET PID
 	return 1
 }
 
+# upgrade: the VM on $SB handed to a new vfvm on the same machine, which
+# takes guest RAM's memfd (nothing copied); the count goes on there.
+upgrade_case() {
+	local SC=$dir/c.sock U=unix:$dir/up.sock up_pid st c3
+	ctl_case "upgrade: a tcp: URI is refused" 1 'upgrade: "uri" must be unix:PATH' -- \
+		"$SB" upgrade tcp:127.0.0.1:1
+	timeout 300 "$VFVM" run --incoming "$U" --api-socket "$SC" >"$dir/c.log" 2>&1 </dev/null &
+	up_pid=$!
+	if ! wait_for 'waiting for a migration on' "$dir/c.log"; then
+		cp "$dir/c.log" "$out"
+		bad "upgrade: the new vfvm waits" "no 'waiting for a migration' line"
+		kill "$up_pid" 2>/dev/null
+		"$VFVM" ctl "$SB" quit >/dev/null 2>&1
+		return
+	fi
+	ctl_case "upgrade: completed, RAM handed over" 0 "^completed: to $U: .* 0 MiB sent \(guest RAM handed over, not copied\)" -- \
+		"$SB" upgrade "$U"
+	wait "$dst_pid"
+	st=$?
+	dst_pid=$up_pid
+	if [ "$st" = 0 ]; then
+		ok "upgrade: the old vfvm exits 0"
+	else
+		cp "$dir/b.log" "$out"
+		bad "upgrade: the old vfvm exits 0" "exit $st"
+	fi
+	if wait_socket "$SC" "$up_pid"; then
+		ctl_case "upgrade: the count after" 0 "saved to $dir/s3 " -- "$SC" snapshot "$dir/s3"
+		c3=$(count_in "$dir/s3")
+		if [ -n "$c3" ] && [ "$c3" -gt "$c2" ] && ! grep -q 'counter: start' "$dir/c.log"; then
+			ok "upgrade: the counter goes on ($c2 before, $c3 after, no restart)"
+		else
+			cp "$dir/c.log" "$out"
+			bad "upgrade: the counter goes on" "before '$c2', after '$c3'"
+		fi
+		"$VFVM" ctl "$SC" quit >/dev/null 2>&1
+	else
+		cp "$dir/c.log" "$out"
+		bad "upgrade: the new vfvm runs" "no API socket"
+	fi
+}
+
 # options that cannot work are usage errors, before anything starts
 case_run "incoming: an unknown URI scheme is a usage error" 2 "'ftp:x' is not tcp:HOST:PORT or unix:PATH" -- \
 	"$VFVM" run --incoming ftp:x
@@ -49,7 +91,7 @@ case_run "incoming: --device only for a failover pair" 2 "only the VF of a failo
 	"$VFVM" run --incoming "$M" --device 0000:01:00.1
 case_run "ctl: migrate needs its URI" 2 "migrate: expected its argument" -- \
 	"$VFVM" ctl "$SA" migrate
-case_run "ctl: --downtime goes with migrate" 2 "\-\-downtime, --bandwidth, --postcopy and --detach go with migrate" -- \
+case_run "ctl: --downtime goes with migrate" 2 "\-\-downtime, --bandwidth and --postcopy go with migrate" -- \
 	"$VFVM" ctl "$SA" info --downtime 5
 
 timeout 300 "$VFVM" run --mem 16M --firmware "$G/counter.bin" --debug-exit --api-socket "$SA" \
@@ -94,7 +136,7 @@ else
 	fi
 	if wait_socket "$SB" "$dst_pid"; then
 		ctl_case "incoming: the destination runs" 0 '^state: running' -- "$SB" info
-		ctl_case "incoming: the count after" 0 "saved to $dir/s2 " -- "$SB" snapshot "$dir/s2"
+		ctl_case "incoming: the count after" 0 "saved to $dir/s2 " -- "$SB" snapshot "$dir/s2" --resume
 		c2=$(count_in "$dir/s2")
 		if [ -n "$c1" ] && [ -n "$c2" ] && [ "$c2" -gt "$c1" ] && ! grep -q 'counter: start' "$dir/b.log" &&
 			! grep -q 'fault' "$dir/b.log"; then
@@ -103,7 +145,7 @@ else
 			cp "$dir/b.log" "$out"
 			bad "incoming: the counter goes on" "before '$c1', after '$c2'"
 		fi
-		"$VFVM" ctl "$SB" quit >/dev/null 2>&1
+		upgrade_case
 	else
 		cp "$dir/b.log" "$out"
 		bad "incoming: the destination runs" "no API socket (exit: $(kill -0 "$dst_pid" 2>/dev/null || echo gone))"
