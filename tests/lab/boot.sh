@@ -95,7 +95,10 @@ else
 fi
 dev+=(-netdev "user,id=n3" -device "virtio-net-pci,bus=rp4,netdev=n3,disable-legacy=on,iommu_platform=on,romfile=$run/virtio-net.rom")
 
-append="console=ttyS0 intel_iommu=on panic=-1 loglevel=4 lab.case_timeout=${LAB_CASE_TIMEOUT:-300}"
+# no_timer_check: on a loaded host TCG can miss the IO-APIC timer check's
+# window, and the kernel panics ("timer doesn't work through
+# Interrupt-remapped IO-APIC") before any case runs
+append="console=ttyS0 intel_iommu=on no_timer_check panic=-1 loglevel=4 lab.case_timeout=${LAB_CASE_TIMEOUT:-300}"
 [ "${LAB_SHELL:-0}" = 1 ] && append="$append lab.shell=1"
 stdin=/dev/null
 [ "${LAB_SHELL:-0}" = 1 ] && stdin=/dev/stdin

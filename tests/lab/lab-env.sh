@@ -34,9 +34,10 @@ lab_qemu_has() {
 
 # lab_boot_retry LOG SCRIPT...: one L1 boot running the scripts (boot.sh),
 # the console on stdout and in LOG; boots again (at most 3 attempts, saying
-# so) when L1 hung in early boot (boot.sh's watchdog, exit 125) or QEMU's
-# TCG aborted on an internal assertion before any script ran - the
-# emulator's faults, not a test's.  Returns boot.sh's status.
+# so) when L1 hung in early boot (boot.sh's watchdog, exit 125), QEMU's
+# TCG aborted on an internal assertion or L1's kernel panicked before any
+# script ran - the emulator's faults, not a test's.  Returns boot.sh's
+# status.
 lab_boot_retry() {
 	local log=$1 attempt=1 st
 	shift
@@ -46,6 +47,9 @@ lab_boot_retry() {
 		if [ "$attempt" -lt 3 ] && [ "$st" -ne 0 ] && ! grep -q '^LAB-BEGIN' "$log" &&
 			grep -q 'Assertion' "$log"; then
 			lab_say "QEMU aborted before any script ran (exit $st); booting the lab again"
+		elif [ "$attempt" -lt 3 ] && ! grep -q '^LAB-BEGIN' "$log" &&
+			grep -q 'Kernel panic' "$log"; then
+			lab_say "L1's kernel panicked before any script ran; booting the lab again"
 		elif [ "$attempt" -lt 3 ] && [ "$st" -eq 125 ]; then
 			lab_say "L1 hung in early boot (attempt $attempt); booting the lab again"
 		else
