@@ -69,6 +69,18 @@ wait_for() {
 	return 1
 }
 
+# wait_socket SOCKET PID: up to 30 s for vfvm PID's control socket; false
+# once that vfvm has exited
+wait_socket() {
+	local i
+	for ((i = 0; i < 300; i++)); do
+		[ -S "$1" ] && return 0
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
 # ctl_case NAME WANT_STATUS PATTERN... -- ARGS...: `$VFVM ctl ARGS` through case_run
 # shellcheck disable=SC2154 # $VFVM is set by the sourcing script
 ctl_case() {

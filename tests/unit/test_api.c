@@ -564,6 +564,14 @@ static void test_server_clients(void **state)
 }
 
 /* A client with another uid is answered "permission denied" and closed. */
+/* Send one request line, let the server answer, and read the answer. */
+static const char *ask(struct fx *f, int fd, const char *req)
+{
+	say(fd, req);
+	pump(f);
+	return get_line(fd);
+}
+
 /* Fake migration hooks: what the server passes them and what it answers. */
 struct fake_mig {
 	char uri[64];
@@ -630,21 +638,16 @@ static void test_server_migrate(void **state)
 	assert_int_equal(api_server_start(&f->vm, f->path, &h, &e), 0);
 	fd = client(f);
 	pump(f);
-	say(fd, "{\"id\":1,\"verb\":\"migrate-cancel\"}\n");
-	pump(f);
-	l = get_line(fd);
+	l = ask(f, fd, "{\"id\":1,\"verb\":\"migrate-cancel\"}\n");
 	assert_non_null(l);
 	assert_non_null(strstr(l, "\"ok\":false"));
 	assert_non_null(strstr(l, "no migration is under way"));
 	/* a refusal from the front end reaches the client whole */
-	say(fd, "{\"id\":2,\"verb\":\"migrate\",\"uri\":\"tcp:refuse:1\"}\n");
-	pump(f);
-	l = get_line(fd);
+	l = ask(f, fd, "{\"id\":2,\"verb\":\"migrate\",\"uri\":\"tcp:refuse:1\"}\n");
 	assert_non_null(strstr(l, "vf0 (vfio 0000:01:00.1) is passed through"));
-	say(fd, "{\"id\":3,\"verb\":\"migrate\",\"uri\":\"tcp:dst:4444\",\"downtime\":40,"
+	l = ask(f, fd,
+		"{\"id\":3,\"verb\":\"migrate\",\"uri\":\"tcp:dst:4444\",\"downtime\":40,"
 		"\"bandwidth\":7}\n");
-	pump(f);
-	l = get_line(fd);
 	assert_non_null(l);
 	assert_non_null(strstr(l, "\"ok\":true"));
 	assert_non_null(strstr(l, "\"state\":\"active\""));
@@ -653,30 +656,18 @@ static void test_server_migrate(void **state)
 	assert_int_equal(m.downtime, 40);
 	assert_int_equal(m.bandwidth, 7);
 	/* while it runs, the device set and snapshots are off limits */
-	say(fd, "{\"id\":4,\"verb\":\"add-device\",\"spec\":\"/tmp/d.img\"}\n");
-	pump(f);
-	l = get_line(fd);
+	l = ask(f, fd, "{\"id\":4,\"verb\":\"add-device\",\"spec\":\"/tmp/d.img\"}\n");
 	assert_non_null(strstr(l, "add-device: a migration is under way"));
-	say(fd, "{\"id\":5,\"verb\":\"remove-device\",\"device\":\"d0\"}\n");
-	pump(f);
-	l = get_line(fd);
+	l = ask(f, fd, "{\"id\":5,\"verb\":\"remove-device\",\"device\":\"d0\"}\n");
 	assert_non_null(strstr(l, "remove-device: a migration is under way"));
-	say(fd, "{\"id\":6,\"verb\":\"snapshot\",\"dir\":\"/tmp/s\"}\n");
-	pump(f);
-	l = get_line(fd);
+	l = ask(f, fd, "{\"id\":6,\"verb\":\"snapshot\",\"dir\":\"/tmp/s\"}\n");
 	assert_non_null(strstr(l, "snapshot: a migration is under way"));
-	say(fd, "{\"id\":7,\"verb\":\"migrate-cancel\"}\n");
-	pump(f);
-	l = get_line(fd);
+	l = ask(f, fd, "{\"id\":7,\"verb\":\"migrate-cancel\"}\n");
 	assert_non_null(strstr(l, "\"ok\":true"));
-	say(fd, "{\"id\":8,\"verb\":\"migrate-status\"}\n");
-	pump(f);
-	l = get_line(fd);
+	l = ask(f, fd, "{\"id\":8,\"verb\":\"migrate-status\"}\n");
 	assert_non_null(strstr(l, "\"state\":\"cancelled\""));
 	/* upgrade: the same hook, RAM handed over instead of copied */
-	say(fd, "{\"id\":9,\"verb\":\"upgrade\",\"uri\":\"unix:/run/vfvm-new.sock\"}\n");
-	pump(f);
-	l = get_line(fd);
+	l = ask(f, fd, "{\"id\":9,\"verb\":\"upgrade\",\"uri\":\"unix:/run/vfvm-new.sock\"}\n");
 	assert_non_null(strstr(l, "\"ok\":true"));
 	assert_true(m.local);
 	assert_string_equal(m.uri, "unix:/run/vfvm-new.sock");
@@ -694,9 +685,7 @@ static void test_server_migrate_unsupported(void **state)
 	assert_int_equal(api_server_start(&f->vm, f->path, NULL, &e), 0);
 	fd = client(f);
 	pump(f);
-	say(fd, "{\"id\":1,\"verb\":\"migrate-status\"}\n");
-	pump(f);
-	l = get_line(fd);
+	l = ask(f, fd, "{\"id\":1,\"verb\":\"migrate-status\"}\n");
 	assert_non_null(l);
 	assert_non_null(strstr(l, "migrate-status: this VM cannot migrate"));
 	close(fd);

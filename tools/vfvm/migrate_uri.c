@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -77,6 +78,26 @@ static int unix_addr(const char *uri, struct sockaddr_un *a, struct errinfo *e)
 	return 0;
 }
 
+/*
+ * The addresses of "tcp:HOST:PORT" (@passive: to listen on; an empty HOST
+ * is every address) into *@res (freeaddrinfo() it); @what prefixes errors.
+ */
+static int resolve(const char *uri, bool passive, const char *what, struct addrinfo **res,
+		   struct errinfo *e)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = passive ? AI_PASSIVE : 0};
+	char host[256], port[16];
+	int ret = split_tcp(uri, host, sizeof(host), port, sizeof(port), e);
+
+	if (ret)
+		return ret;
+	ret = getaddrinfo(host[0] ? host : NULL, port, &hints, res);
+	if (ret)
+		return err_set(e, passive ? EADDRNOTAVAIL : EHOSTUNREACH, "%s %s: %s", what, uri,
+			       gai_strerror(ret));
+	return 0;
+}
+
 int migrate_uri_check(const char *uri, struct errinfo *e)
 {
 	char host[256], port[16];
@@ -117,8 +138,7 @@ static int connect_timed(int fd, const struct sockaddr *sa, socklen_t len, const
 
 int migrate_uri_connect(const char *uri, struct errinfo *e)
 {
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res, *ai;
-	char host[256], port[16];
+	struct addrinfo *res, *ai;
 	struct sockaddr_un a;
 	int fd, ret, one = 1;
 
@@ -136,12 +156,9 @@ int migrate_uri_connect(const char *uri, struct errinfo *e)
 		set_stall_timeouts(fd);
 		return fd;
 	}
-	ret = split_tcp(uri, host, sizeof(host), port, sizeof(port), e);
+	ret = resolve(uri, false, "migrate:", &res, e);
 	if (ret)
 		return ret;
-	ret = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
-	if (ret)
-		return err_set(e, EHOSTUNREACH, "migrate: %s: %s", uri, gai_strerror(ret));
 	ret = err_set(e, EHOSTUNREACH, "migrate: %s: no address", uri);
 	for (ai = res; ai; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
@@ -165,8 +182,7 @@ int migrate_uri_connect(const char *uri, struct errinfo *e)
 
 int migrate_uri_listen(const char *uri, struct errinfo *e)
 {
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *res;
-	char host[256], port[16];
+	struct addrinfo *res;
 	struct sockaddr_un a;
 	struct stat st;
 	int fd, ret, one = 1;
@@ -193,12 +209,9 @@ int migrate_uri_listen(const char *uri, struct errinfo *e)
 		}
 		return fd;
 	}
-	ret = split_tcp(uri, host, sizeof(host), port, sizeof(port), e);
+	ret = resolve(uri, true, "--incoming", &res, e);
 	if (ret)
 		return ret;
-	ret = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
-	if (ret)
-		return err_set(e, EADDRNOTAVAIL, "--incoming %s: %s", uri, gai_strerror(ret));
 	fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, res->ai_protocol);
 	if (fd < 0) {
 		ret = err_sys(e, errno, "--incoming %s: socket", uri);

@@ -30,15 +30,6 @@ need_files "$VFVM" "$G/counter.bin"
 
 SA=$dir/a.sock SB=$dir/b.sock M=unix:$dir/mig.sock
 count_in() { od -An -t u8 -j $((0x200000)) -N 8 "$1/memory" | tr -d ' '; }
-wait_socket() { # SOCKET PID
-	local i
-	for ((i = 0; i < 300; i++)); do
-		[ -S "$1" ] && return 0
-		kill -0 "$2" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
 
 # upgrade: the VM on $SB handed to a new vfvm on the same machine, which
 # takes guest RAM's memfd (nothing copied); the count goes on there.

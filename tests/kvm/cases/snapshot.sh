@@ -56,15 +56,7 @@ start_restored() {
 	vm_pid=$!
 	wait_for_socket
 }
-wait_for_socket() {
-	local i
-	for ((i = 0; i < 300; i++)); do
-		[ -S "$S" ] && return 0
-		kill -0 "$vm_pid" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
+wait_for_socket() { wait_socket "$S" "$vm_pid"; }
 stop_vm() {
 	"$VFVM" ctl "$S" quit >/dev/null 2>&1
 	wait "$vm_pid" 2>/dev/null

@@ -43,27 +43,11 @@ w=/tmp/vfvm-failover
 mkdir -p "$w"
 S=$w/api.sock
 
-cat > "$w/l2.sh" << 'EOF'
+{
+	lab_l2_failover_funcs
+	cat << 'EOF'
 word() { read -r -t 300 w && [ "$w" = "$1" ]; }
 ip link set lo up
-# The standby is the virtio netdev enslaved to a master (the failover netdev,
-# on the same virtio device but with no master of its own); the primary is
-# the igbvf netdev enslaved to the same master.  No names assumed.
-drv() { basename "$(readlink "/sys/class/net/$1/device/driver" 2> /dev/null)"; }
-up() { basename "$(readlink "/sys/class/net/$1/master" 2> /dev/null)"; }
-find_pair() {
-	sb=""; pri=""; ma=""
-	for d in /sys/class/net/*; do
-		d=$(basename "$d")
-		[ "$(drv "$d")" = virtio_net ] && [ -e "/sys/class/net/$d/master" ] && sb=$d && ma=$(up "$d")
-	done
-	[ -n "$sb" ] || return 1
-	for d in /sys/class/net/*; do
-		d=$(basename "$d")
-		[ "$(drv "$d")" = igbvf ] && [ "$(up "$d")" = "$ma" ] && pri=$d
-	done
-	[ -n "$pri" ]
-}
 i=0
 while ! find_pair && [ "$i" -lt 240 ]; do sleep 0.5; i=$((i + 1)); done
 if ! find_pair; then
@@ -109,6 +93,7 @@ echo "L2-PING-VF2 $(pings 20)/20"
 echo "L2-WAIT end"
 word end
 EOF
+} > "$w/l2.sh"
 lab_l2_initrd "$w/l2.sh" "$w/initrd"
 rxp() { cat /sys/class/net/fotap/statistics/rx_packets; }
 

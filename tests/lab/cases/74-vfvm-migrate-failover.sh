@@ -59,24 +59,11 @@ alive() { kill -0 "$1" 2> /dev/null; }
 rx() { cat "/sys/class/net/$1/statistics/rx_packets"; }
 vfmac() { ip link show "$n" | sed -n "s/.*vf $1 .*link\/ether \([0-9a-f:]*\).*/\1/p"; }
 
-cat > "$w/l2.sh" << 'EOF'
+{
+	lab_l2_failover_funcs
+	cat << 'EOF'
 word() { read -r -t 600 w && [ "$w" = "$1" ]; }
 ip link set lo up
-drv() { basename "$(readlink "/sys/class/net/$1/device/driver" 2> /dev/null)"; }
-up() { basename "$(readlink "/sys/class/net/$1/master" 2> /dev/null)"; }
-find_pair() {
-	sb=""; pri=""; ma=""
-	for d in /sys/class/net/*; do
-		d=$(basename "$d")
-		[ "$(drv "$d")" = virtio_net ] && [ -e "/sys/class/net/$d/master" ] && sb=$d && ma=$(up "$d")
-	done
-	[ -n "$sb" ] || return 1
-	for d in /sys/class/net/*; do
-		d=$(basename "$d")
-		[ "$(drv "$d")" = igbvf ] && [ "$(up "$d")" = "$ma" ] && pri=$d
-	done
-	[ -n "$pri" ]
-}
 wait_pair() {
 	i=0
 	while ! find_pair && [ "$i" -lt 240 ]; do sleep 0.5; i=$((i + 1)); done
@@ -107,6 +94,7 @@ echo "L2-PING-B $(pings 20)/20"
 echo "L2-WAIT end"
 word end
 EOF
+} > "$w/l2.sh"
 lab_l2_initrd "$w/l2.sh" "$w/initrd"
 cleanup() {
 	kill "$apid" "$bpid" 2> /dev/null

@@ -209,6 +209,32 @@ vm_alive() { kill -0 "$vpid" 2> /dev/null; }
 l2_wait() { lab_wait "grep -q '$1' '$w/l2.log' || ! vm_alive" 300 && grep -q "$1" "$w/l2.log"; }
 uptime_ms() { awk '{printf "%d", $1 * 1000}' /proc/uptime; }
 
+# Shell functions for an L2 script (printed, to go before it in l2.sh):
+# drv NETDEV, up NETDEV (its master), and find_pair, which sets $sb, $ma
+# and $pri to a failover pair's standby, master and primary, or fails.  The
+# standby is the virtio netdev enslaved to a master (the failover netdev, on
+# the same virtio device but with no master of its own); the primary is the
+# igbvf netdev enslaved to the same master.  No names assumed.
+lab_l2_failover_funcs() {
+	cat << 'EOF'
+drv() { basename "$(readlink "/sys/class/net/$1/device/driver" 2> /dev/null)"; }
+up() { basename "$(readlink "/sys/class/net/$1/master" 2> /dev/null)"; }
+find_pair() {
+	sb=""; pri=""; ma=""
+	for d in /sys/class/net/*; do
+		d=$(basename "$d")
+		[ "$(drv "$d")" = virtio_net ] && [ -e "/sys/class/net/$d/master" ] && sb=$d && ma=$(up "$d")
+	done
+	[ -n "$sb" ] || return 1
+	for d in /sys/class/net/*; do
+		d=$(basename "$d")
+		[ "$(drv "$d")" = igbvf ] && [ "$(up "$d")" = "$ma" ] && pri=$d
+	done
+	[ -n "$pri" ]
+}
+EOF
+}
+
 # Failover lab network: bridge fobr joins PF netdev $1 and tap fotap, so a
 # guest reaches QEMU's user-mode network through a VF or through virtio.
 lab_failover_net_up() {
