@@ -54,8 +54,8 @@ until ping -c 1 -W 1 10.9.2.1 > /dev/null 2>&1 || [ "$i" -ge 20 ]; do i=$((i + 1
 ( i=0; while :; do i=$((i + 1)); echo "L2-TICK $i $(ms)"; sleep 0.2; done ) &
 ticker=$!
 ( i=0; while :; do i=$((i + 1)); echo "S $i"; sleep 0.1; done ) | nc 10.9.2.1 5010 &
-# 16 MiB rewritten over and over: pages dirty all the time
-( while :; do dd if=/dev/zero of=/dev/shm/dirt bs=1M count=16 2> /dev/null; done ) &
+# 16 MiB of tmpfs rewritten over and over (L2 has no /dev/shm): pages dirty all the time
+( while :; do dd if=/dev/zero of=/tmp/dirt bs=1M count=16 2> /dev/null; done ) &
 dirtier=$!
 word migrated || { echo "L2-NO-WORD migrated"; exit 1; }
 echo "L2-BOOT2 $(cat /proc/sys/kernel/random/boot_id)"
