@@ -52,8 +52,10 @@ static int rw_all(int fd, struct iovec *iov, unsigned int n, off_t off, bool wri
 
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0)
-			return -1;
+		if (r < 0)
+			return -errno;
+		if (r == 0) /* a read past the end of a shrunk image */
+			return -EIO;
 		off += r;
 		while (n && (size_t)r >= iov->iov_len) {
 			r -= iov->iov_len;
@@ -68,10 +70,48 @@ static int rw_all(int fd, struct iovec *iov, unsigned int n, off_t off, bool wri
 	return 0;
 }
 
+/*
+ * The host side of the image failed (a full filesystem, a dead disk): the
+ * guest gets VIRTIO_BLK_S_IOERR, and whoever runs vfvm is told once per
+ * kind of failure (log and a disk-error event), not once per request, and
+ * again when I/O works after failing.  Blk thread, under the queue lock.
+ */
+static void blk_host_error(struct virtio_blk *b, int err, bool write, uint64_t sector)
+{
+	char detail[PATH_MAX + 160];
+
+	b->host_errors++;
+	if (err == b->last_errno)
+		return;
+	b->last_errno = err;
+	if (!b->vp.vm) /* unit tests */
+		return;
+	snprintf(detail, sizeof(detail),
+		 "%s at sector %llu of %s failed: %s (errno %d); the guest got an I/O error",
+		 write ? "write" : "read", (unsigned long long)sector, b->path, strerror(err), err);
+	vlog_report(&b->vp.vm->log, VLOG_WARN, "disk %s: %s%s", b->vp.pci.id, detail,
+		    err == ENOSPC ? " (free space where the image lives)" : "");
+	vm_event(b->vp.vm, "disk-error", b->vp.pci.id, detail);
+}
+
+static void blk_host_ok(struct virtio_blk *b)
+{
+	if (!b->last_errno)
+		return;
+	b->last_errno = 0;
+	if (b->vp.vm)
+		vlog_report(&b->vp.vm->log, VLOG_INFO,
+			    "disk %s: I/O on %s works again (%llu request%s failed so far)",
+			    b->vp.pci.id, b->path, (unsigned long long)b->host_errors,
+			    b->host_errors == 1 ? "" : "s");
+}
+
 /* Read or write @len data bytes at @sector; returns a VIRTIO_BLK_S_* status. */
 static uint8_t blk_rw(struct virtio_blk *b, uint64_t sector, unsigned int n, uint64_t len,
 		      bool write)
 {
+	int ret;
+
 	if (len % SECTOR)
 		return VIRTIO_BLK_S_IOERR;
 	if (sector > b->capacity || len / SECTOR > b->capacity - sector)
@@ -80,8 +120,12 @@ static uint8_t blk_rw(struct virtio_blk *b, uint64_t sector, unsigned int n, uin
 		return VIRTIO_BLK_S_IOERR;
 	if (len == 0)
 		return VIRTIO_BLK_S_OK;
-	if (rw_all(b->fd, b->data, n, sector * SECTOR, write) < 0)
+	ret = rw_all(b->fd, b->data, n, sector * SECTOR, write);
+	if (ret < 0) {
+		blk_host_error(b, -ret, write, sector);
 		return VIRTIO_BLK_S_IOERR;
+	}
+	blk_host_ok(b);
 	return VIRTIO_BLK_S_OK;
 }
 
@@ -129,7 +173,11 @@ static uint32_t blk_request(struct virtio_pci *vp, struct virtq_elem *el)
 		st = blk_rw(b, le64toh(hdr.sector), n, el->out_len - sizeof(hdr), true);
 		break;
 	case VIRTIO_BLK_T_FLUSH:
-		st = fdatasync(b->fd) < 0 ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
+		st = VIRTIO_BLK_S_OK;
+		if (fdatasync(b->fd) < 0) {
+			blk_host_error(b, errno, true, 0);
+			st = VIRTIO_BLK_S_IOERR;
+		}
 		break;
 	case VIRTIO_BLK_T_GET_ID: {
 		size_t room = el->in_len - 1;

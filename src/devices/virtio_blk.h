@@ -30,6 +30,8 @@ struct virtio_blk {
 	uint64_t capacity; /* 512-byte sectors */
 	char id[VIRTIO_BLK_ID_BYTES];
 	char path[PATH_MAX]; /* the image, for messages */
+	uint64_t host_errors; /* requests the image's host side failed */
+	int last_errno; /* of the last failure reported; 0 once I/O works again */
 	struct virtq_elem elem;
 	struct iovec data[VIRTQ_MAX_SEGS];
 	pthread_t thread;

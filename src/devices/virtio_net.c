@@ -55,6 +55,28 @@ static int set_offloads(struct virtio_net *n, unsigned int t)
 	return 0;
 }
 
+/*
+ * The tap is gone (deleted on the host: reads and writes fail with EBADFD
+ * or EIO, not EAGAIN).  The guest sees a link that drops everything, as
+ * with a pulled cable; whoever runs vfvm is told once (log, and a
+ * net-backend-gone event) with the way out.
+ */
+static void tap_gone(struct virtio_net *n, const char *op, int err)
+{
+	char detail[160];
+
+	if (n->tap_gone || !n->is_tap || !n->vp.vm)
+		return;
+	n->tap_gone = true;
+	snprintf(detail, sizeof(detail),
+		 "tap %s: %s failed: %s (errno %d); the guest's frames are dropped", n->ifname, op,
+		 strerror(err), err);
+	vlog_report(&n->vp.vm->log, VLOG_WARN,
+		    "net %s: %s; to reconnect, remove-device %s and add-device it on a new tap",
+		    n->vp.pci.id, detail, n->vp.pci.id);
+	vm_event(n->vp.vm, "net-backend-gone", n->vp.pci.id, detail);
+}
+
 /* One transmit chain: header + frame, all device-readable, straight to the tap. */
 static uint32_t tx_request(struct virtio_pci *vp, struct virtq_elem *el)
 {
@@ -70,8 +92,11 @@ static uint32_t tx_request(struct virtio_pci *vp, struct virtq_elem *el)
 		r = writev(n->tap_fd, el->out, el->out_num);
 	while (r < 0 && errno == EINTR);
 	/* A full or down tap drops the frame, as a wire would. */
-	if (r < 0)
+	if (r < 0) {
 		n->tx_dropped++;
+		if (errno == EBADFD || errno == EIO)
+			tap_gone(n, "write", errno);
+	}
 	return 0;
 }
 
@@ -170,6 +195,8 @@ void virtio_net_rx(struct virtio_net *n)
 			if (r < 0 && errno == EINTR)
 				continue;
 			/* EAGAIN: drained.  Other errors: the tap went away; stop. */
+			if (r < 0 && errno != EAGAIN)
+				tap_gone(n, "read", errno);
 			if (r <= 0)
 				break;
 			if (r < VIRTIO_NET_HDR_LEN)

@@ -56,6 +56,7 @@ struct virtio_net {
 	size_t rx_pending; /* bytes of a packet in rx_buf waiting for buffers */
 	uint64_t rx_dropped; /* packets that could not fit any buffer */
 	uint64_t tx_dropped; /* malformed transmit requests or tap errors */
+	bool tap_gone; /* reported once (tap_gone()) */
 	unsigned int offloads; /* TUN_F_* currently set on the tap */
 	/*
 	 * Transmit coalescing: a kick arms a timer of this many microseconds

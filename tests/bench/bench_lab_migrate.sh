@@ -8,6 +8,10 @@
 #   dirty     256 MiB, L2 rewriting BENCH_LAB_MIG_DIRTY_MB (32) MiB of
 #             random data in a loop, BENCH_LAB_MIG_DIRTY_ROUNDS (3)
 #             migrations (QEMU with auto-converge; vfvm throttles itself);
+#   upgrade   256 MiB, ROUNDS same-host hand-overs to a new instance over
+#             a Unix socket, guest RAM shared rather than copied (vfvm ctl
+#             upgrade passes the memfd; QEMU maps one memory-backend-file
+#             share=on in both and sets x-ignore-shared);
 #   snapshot  256 MiB, ROUNDS snapshots and restores (vfvm ctl snapshot /
 #             run --restore; QEMU stop + migrate to file: / -incoming
 #             defer + migrate-incoming file: + cont).
@@ -68,7 +72,7 @@ bash tests/bench/lab/pack-qemu.sh "$root" "$QEMU"
 	cat tests/bench/lab/migrate-l1.sh
 } > "$WORK/bench-migrate.sh"
 
-echo "lab: booting the emulated lab once; $ROUNDS idle 256 MiB migrations and snapshots, $DIRTY_ROUNDS dirtying, $BIG_ROUNDS at $BIG_MB MiB per VMM (minutes; console in $WORK/lab.log)..."
+echo "lab: booting the emulated lab once; $ROUNDS idle 256 MiB migrations and snapshots, $DIRTY_ROUNDS dirtying, $BIG_ROUNDS at $BIG_MB MiB, $ROUNDS same-host upgrades per VMM (minutes; console in $WORK/lab.log)..."
 t0=$(date +%s)
 LAB_CASE_TIMEOUT=${LAB_CASE_TIMEOUT:-1500} LAB_TIMEOUT=${LAB_TIMEOUT:-1600} \
 	LAB_QEMU=$TOP/tests/bench/lab/qemu-extra.sh BENCHLAB_REAL_QEMU=$QEMU \
@@ -98,7 +102,7 @@ function row(name, k) {
 	v = med(s["vfvm " k]); q = med(s["qemu " k])
 	printf "  %-46s %9s %9s %9s\n", name, show(v), show(q), r(v, q)
 }
-/^BENCH-MIG (idle|dirty|idle-big) / {
+/^BENCH-MIG (idle|dirty|idle-big|upgrade) / {
 	k = $2; n[$3 " " k]++
 	add($3 " " k " total", $4); add($3 " " k " down", $5); add($3 " " k " l1", $6)
 	add($3 " " k " guest", $7); add($3 " " k " passes", $8); add($3 " " k " mib", $9)
@@ -111,9 +115,10 @@ function row(name, k) {
 END {
 	printf "Live migration over loopback TCP in L1 and snapshot/restore of a Linux L2 (1 vCPU; QEMU -M %s), medians:\n", machine
 	printf "  %-46s %9s %9s %9s\n", "", "vfvm", "QEMU", "vfvm/QEMU"
-	split("idle dirty idle-big", kinds, " ")
+	split("idle dirty idle-big upgrade", kinds, " ")
 	label["idle"] = "idle 256 MiB"; label["dirty"] = "256 MiB, L2 rewriting " dmb " MiB"; label["idle-big"] = "idle " big " MiB"
-	for (i = 1; i <= 3; i++) {
+	label["upgrade"] = "same-host upgrade 256 MiB, RAM shared"
+	for (i = 1; i <= 4; i++) {
 		k = kinds[i]
 		printf "  %-46s %9s %9s\n", label[k] ": migrations completed", (n["vfvm " k] + 0), (n["qemu " k] + 0)
 		if (k == "dirty") row("  L2 rewrote MiB/s (before the first)", "dirty rate")
@@ -134,7 +139,7 @@ END {
 	row("  file MiB on disk", "snap mib")
 	printf "  usual tick interval before the hand-over, L1/guest ms: vfvm %s/%s, QEMU %s/%s\n",
 		show(med(s["vfvm idle base"])), show(med(s["vfvm idle gbase"])), show(med(s["qemu idle base"])), show(med(s["qemu idle gbase"]))
-	for (i = 1; i <= 3; i++)
+	for (i = 1; i <= 4; i++)
 		printf "  %s samples total/downtime/L1 gap ms: vfvm%s | QEMU%s\n", kinds[i], smp["vfvm " kinds[i]], smp["qemu " kinds[i]]
 }' "$WORK/lab.log"
 [ "$st" = 0 ] || exit 1

@@ -225,6 +225,47 @@ static void write_sectors(void **state)
 	assert_int_equal(back[0], pattern(5 * 512));
 }
 
+/*
+ * The host side of the image fails (here: the image's fd swapped for a
+ * read-only one, as a full or dead filesystem would fail a write): the
+ * guest gets an I/O error, each failure is counted, one errno is reported
+ * once, and a request that works again clears it.
+ */
+static void host_write_error(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t d = td_alloc(&f->t, 512), st = td_alloc(&f->t, 1);
+	struct td_buf b[] = {
+		{put_hdr(f, VIRTIO_BLK_T_OUT, 8), 16, false},
+		{d, 512, false},
+		{st, 1, true},
+	};
+	int rw = dup(f->blk.fd), ro = open(f->path, O_RDONLY);
+	uint8_t back[512];
+
+	assert_true(rw >= 0 && ro >= 0);
+	assert_int_equal(dup2(ro, f->blk.fd), f->blk.fd);
+	memset(td_ptr(&f->t, d), 0x5a, 512);
+	for (int i = 1; i <= 2; i++) {
+		assert_int_equal(run(f, b, 3), 1);
+		assert_int_equal(*(uint8_t *)td_ptr(&f->t, st), VIRTIO_BLK_S_IOERR);
+		assert_int_equal(f->blk.host_errors, i);
+		assert_int_equal(f->blk.last_errno, EBADF);
+	}
+	file_bytes(f, 8 * 512, back, 1);
+	assert_int_equal(back[0], pattern(8 * 512));
+	/* the image back: the next write works and the error is cleared */
+	assert_int_equal(dup2(rw, f->blk.fd), f->blk.fd);
+	assert_int_equal(run(f, b, 3), 1);
+	assert_int_equal(*(uint8_t *)td_ptr(&f->t, st), VIRTIO_BLK_S_OK);
+	assert_int_equal(f->blk.last_errno, 0);
+	assert_int_equal(f->blk.host_errors, 2);
+	file_bytes(f, 8 * 512, back, 1);
+	assert_int_equal(back[0], 0x5a);
+	close(rw);
+	close(ro);
+}
+
 static void write_header_split(void **state)
 {
 	struct fixture *f = *state;
@@ -535,6 +576,7 @@ int main(void)
 		T(read_with_status_in_data_buffer),
 		T(write_sectors),
 		T(write_header_split),
+		T(host_write_error),
 		T(flush_and_get_id),
 		T(unsupported_type),
 		T(out_of_range),

@@ -17,6 +17,11 @@
 #            DIRTY_ROUNDS live migrations (QEMU with auto-converge; vfvm
 #            throttles by itself).
 #   BIG_MB MiB, one L2 boot per VMM: BIG_ROUNDS idle live migrations.
+#   upgrade  256 MiB, one L2 boot per VMM: ROUNDS same-host hand-overs to a
+#            new instance over a Unix socket with guest RAM shared, not
+#            copied (vfvm ctl upgrade: the memfd passed over the socket;
+#            QEMU: RAM in a shared memory-backend-file both instances map,
+#            the x-ignore-shared capability on both sides).
 # Both VMMs: 300 ms downtime budget (vfvm's default; QEMU's downtime-limit
 # set to it), no bandwidth cap (QEMU's max-bandwidth raised from its 128
 # MiB/s default), plain pre-copy.
@@ -26,7 +31,7 @@
 # gaps: L1's (the guest as seen from outside) and the guest's own clock
 # (its uptime: how much of the hand-over the guest itself noticed).
 # One line per sample, nothing judged here:
-#   BENCH-MIG <idle|dirty|idle-big> <vmm> <total ms> <downtime ms> <L1 gap ms> <guest gap ms>
+#   BENCH-MIG <idle|dirty|idle-big|upgrade> <vmm> <total ms> <downtime ms> <L1 gap ms> <guest gap ms>
 #             <passes> <MiB sent> <command ms> <usual L1 tick interval ms> <usual guest tick interval ms>
 #             <ms from the completion (as L1 saw it) to the first tick on the destination>
 #   BENCH-MIG-PAUSE <kind> <stop ms> <last pages ms> <state ms> <destination ms> (vfvm's breakdown)
@@ -177,16 +182,22 @@ launch() {
 				--cpus 1 --net "id=n0,tap=mg$s,mac=$MAC"
 			;;
 		incoming) set -- --incoming "tcp:127.0.0.1:$arg" --net "id=n0,tap=mg$s" ;;
+		upgrade) set -- --incoming "unix:$arg" --net "id=n0,tap=mg$s" ;;
 		restore) set -- --restore "$arg" --net "id=n0,tap=mg$s" ;;
 		esac
 		vfvm run "$@" --api-socket "$W/$s.sock" < "$W/$s.in" > "$W/$s.out" 2> "$err" &
 		eval "pid_$s=\$!"
 	else
 		mkfifo "$W/$s.qmp.in" "$W/$s.qmp.out"
-		inc=""
+		inc="" mach=$MACHINE shm=""
 		[ "$mode" = boot ] || inc="-incoming defer"
-		# shellcheck disable=SC2086 # QCPU and inc are words or nothing
-		$QEMU -enable-kvm -M "$MACHINE" $QCPU -smp 1 -m "${mem}M" -nodefaults -no-user-config \
+		# the upgrade part: RAM in a file both instances map (x-ignore-shared)
+		if [ "$QSHARE" = 1 ]; then
+			mach=$MACHINE,memory-backend=m0
+			shm="-object memory-backend-file,id=m0,size=${mem}M,mem-path=$W/qmem,share=on"
+		fi
+		# shellcheck disable=SC2086 # QCPU, shm and inc are words or nothing
+		$QEMU -enable-kvm -M "$mach" $QCPU $shm -smp 1 -m "${mem}M" -nodefaults -no-user-config \
 			-display none -serial stdio -no-reboot -kernel $KERNEL -initrd $W/initrd \
 			-append "$CMDLINE" -netdev "tap,id=hn0,ifname=mg$s,script=no,downscript=no,vhost=off" \
 			-device "virtio-net-pci,netdev=hn0,id=n0,mac=$MAC,romfile=" \
@@ -249,18 +260,27 @@ boot() {
 qemu_num() { tr -d '\r' < "$W/qmp-$1.log" | grep '"return"' | tail -n 1 | sed -n "s/.*\"$2\": \([0-9]*\).*/\1/p"; }
 
 port=4440
+QSHARE=0
 # migrate KIND VMM FROM MEM: a live migration of the VM in slot FROM to a
 # new instance in the other slot; prints its BENCH-MIG line, returns 1 if
 # the VM did not move
 migrate() {
 	kind=$1 vmm=$2 from=$3 mem=$4 to=$(other "$3")
 	port=$((port + 1))
-	launch "$vmm" "$to" "$mem" incoming "$port"
+	uri=tcp:127.0.0.1:$port verb=migrate shared=false
+	if [ "$kind" = upgrade ]; then
+		uri=unix:$W/up-$to.sock verb=upgrade shared=true
+		rm -f "$W/up-$to.sock"
+		launch "$vmm" "$to" "$mem" upgrade "$W/up-$to.sock"
+	else
+		launch "$vmm" "$to" "$mem" incoming "$port"
+	fi
 	if [ "$vmm" = vfvm ]; then
 		e=$(eval "echo \$err_$to")
 		wait_for "grep -q 'waiting for a migration' $e || ! alive $(pid_of "$to")" 60
 	else
-		qmp "$to" "{\"execute\":\"migrate-incoming\",\"arguments\":{\"uri\":\"tcp:127.0.0.1:$port\"},\"id\":\"inc\"}"
+		qmp "$to" "{\"execute\":\"migrate-set-capabilities\",\"arguments\":{\"capabilities\":[{\"capability\":\"x-ignore-shared\",\"state\":$shared}]}}"
+		qmp "$to" "{\"execute\":\"migrate-incoming\",\"arguments\":{\"uri\":\"$uri\"},\"id\":\"inc\"}"
 		qmp_wait "$to" '"id": "inc"' 60
 	fi
 	if ! alive "$(pid_of "$to")"; then
@@ -271,7 +291,7 @@ migrate() {
 	fi
 	t0=$(now_ms)
 	if [ "$vmm" = vfvm ]; then
-		timeout 900 vfvm ctl "$W/$from.sock" migrate "tcp:127.0.0.1:$port" > $W/ctl.out 2>&1
+		timeout 900 vfvm ctl "$W/$from.sock" $verb "$uri" > $W/ctl.out 2>&1
 		rc=$?
 		t1=$(now_ms)
 		done_line=$(grep '^completed: ' $W/ctl.out)
@@ -287,16 +307,16 @@ migrate() {
 		mib=$(echo "$done_line" | sed -n 's/.* \([0-9.]*\) MiB sent.*/\1/p')
 		wait_for "! alive $(pid_of "$from")" 60
 		# where the pause went: (stop a, last pages b, state c, destination d)
-		echo "BENCH-MIG-PAUSE $kind $(echo "$done_line" | sed -n 's/.*(stop \([0-9]*\), last pages \([0-9]*\), state \([0-9]*\), destination \([0-9]*\)).*/\1 \2 \3 \4/p')"
+		echo "BENCH-MIG-PAUSE $kind $(echo "$done_line" | sed -n 's/.*(stop \([0-9]*\), last [0-9]* pages \([0-9]*\), state \([0-9]*\), destination \([0-9]*\)).*/\1 \2 \3 \4/p')"
 		[ "$kind" = dirty ] && grep '^progress: ' $W/ctl.out | sed 's/^/BENCH-MIG-NOTE vfvm dirty /'
 	else
 		qmp_clear "$from"
-		caps='{"capability":"auto-converge","state":false}'
+		caps="{\"capability\":\"x-ignore-shared\",\"state\":$shared},{\"capability\":\"auto-converge\",\"state\":false}"
 		[ "$kind" = dirty ] && caps='{"capability":"auto-converge","state":true}'
 		qmp "$from" "{\"execute\":\"migrate-set-capabilities\",\"arguments\":{\"capabilities\":[$caps]}}"
 		qmp "$from" '{"execute":"migrate-set-parameters","arguments":{"downtime-limit":300,"max-bandwidth":10737418240}}'
 		t0=$(now_ms)
-		qmp "$from" "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"tcp:127.0.0.1:$port\"}}"
+		qmp "$from" "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"$uri\"}}"
 		qmp_wait "$from" '"MIGRATION".*"\(completed\|failed\)"' 600
 		t1=$(sed -n 's/^@\([0-9]*\) .*"MIGRATION".*"completed".*/\1/p' "$W/qmp-$from.log" | head -n 1)
 		if [ -z "$t1" ]; then
@@ -448,6 +468,19 @@ part256() {
 	finish "$cur"
 }
 
+# partup VMM: same-host hand-overs of a 256 MiB L2, RAM shared
+partup() {
+	vmm=$1
+	QSHARE=1
+	fresh "$vmm" 256 || return 1
+	r=1
+	while [ "$r" -le "$ROUNDS" ]; do
+		migrate upgrade "$vmm" "$cur" 256 || { gone && return 1; }
+		cur=$(other "$cur") r=$((r + 1))
+	done
+	finish "$cur"
+}
+
 # partbig VMM: idle migrations of a BIG_MB MiB L2
 partbig() {
 	vmm=$1
@@ -466,6 +499,11 @@ for v in vfvm qemu; do
 done
 for v in vfvm qemu; do
 	partbig $v || { finish a; finish b; }
+done
+for v in vfvm qemu; do
+	partup $v || { finish a; finish b; }
+	QSHARE=0
+	rm -f $W/qmem
 done
 ip link del mgbr
 ip link del mga
