@@ -6,8 +6,11 @@
  * queue, then status bits cleared without a reset.  Bad chains must come
  * back with length 0 and leave the device working; the bad head and the
  * illegal status writes must set DEVICE_NEEDS_RESET (the writes not
- * applied); after a reset the device must work again.  vfvm must survive all of it.  Polls, no
- * interrupts.  Ends with an i8042 reset; failures leave through debug-exit 2.
+ * applied); after a reset the device must work again.  Then indirect tables:
+ * refused before INDIRECT_DESC is negotiated; nested, looping, next out of
+ * the table, bad lengths, outside RAM, misaligned, with NEXT, not at the
+ * head: each fails alone (length 0) and a good one works after.  vfvm must survive all of it.
+ * Polls, no interrupts.  Ends with an i8042 reset; failures leave through debug-exit 2.
  */
 #include "virtio_guest.h"
 
@@ -27,19 +30,38 @@ static void set_desc(int i, uint64_t addr, uint32_t len, uint16_t flags, uint16_
 	desc[2 * i + 1] = len | (uint64_t)flags << 32 | (uint64_t)next << 48;
 }
 
-static void setup_device(void)
+#define F_INDIRECT (1u << 28)
+#define D_NEXT 1
+#define D_WRITE 2
+#define D_INDIRECT 4
+#define ITABLE 0x94000UL /* indirect tables */
+
+static volatile uint64_t *const itab = (uint64_t *)ITABLE;
+
+static void set_itab(int i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
+{
+	itab[2 * i] = addr;
+	itab[2 * i + 1] = len | (uint64_t)flags << 32 | (uint64_t)next << 48;
+}
+
+static void setup_device_features(uint32_t features)
 {
 	virtio_reset(common);
 	for (int i = 0; i < 0x3000; i++)
 		((volatile uint8_t *)RING)[i] = 0;
 	avail_idx = 0;
 	virtio_acknowledge(common);
-	virtio_set_features(common, 0);
+	virtio_set_features(common, features);
 	mmio_w16(common + 22, 0);
 	mmio_w16(common + 24, QSZ);
 	virtio_queue_rings(common, RING);
 	mmio_w16(common + 28, 1);
 	virtio_driver_ok(common);
+}
+
+static void setup_device(void)
+{
+	setup_device_features(0);
 }
 
 /* Publish head @head, notify, wait for completion; returns the used length. */
@@ -129,6 +151,40 @@ void guest_main(void)
 	setup_device();
 	set_desc(0, BUF, 16, 2, 0);
 	expect_len("good request after the status abuse and a reset", submit(0), 16);
+
+	/* Indirect tables: refused until negotiated, then every malformed one alone */
+	set_itab(0, BUF, 16, D_WRITE, 0);
+	set_desc(0, ITABLE, 16, D_INDIRECT, 0);
+	expect_len("indirect table without INDIRECT_DESC", submit(0), 0);
+	setup_device_features(F_INDIRECT); /* clears the rings */
+	set_desc(0, ITABLE, 16, D_INDIRECT, 0);
+	expect_len("indirect table, good", submit(0), 16);
+	set_itab(0, ITABLE, 16, D_INDIRECT, 0);
+	expect_len("indirect table inside an indirect table", submit(0), 0);
+	set_itab(0, BUF, 16, D_WRITE | D_NEXT, 1); /* 0 -> 1 -> 0 ... */
+	set_itab(1, BUF, 16, D_WRITE | D_NEXT, 0);
+	set_desc(0, ITABLE, 32, D_INDIRECT, 0);
+	expect_len("looping indirect table", submit(0), 0);
+	set_itab(0, BUF, 16, D_WRITE | D_NEXT, 5); /* next beyond its 2 entries */
+	expect_len("indirect next beyond the table", submit(0), 0);
+	set_itab(0, BUF, 16, D_WRITE, 0);
+	set_desc(0, ITABLE, 24, D_INDIRECT, 0);
+	expect_len("indirect table length not a multiple of 16", submit(0), 0);
+	set_desc(0, ITABLE, 0, D_INDIRECT, 0);
+	expect_len("indirect table of length 0", submit(0), 0);
+	set_desc(0, ITABLE, 0x100000, D_INDIRECT, 0);
+	expect_len("indirect table of 64K entries", submit(0), 0);
+	set_desc(0, 0x40000000UL, 16, D_INDIRECT, 0);
+	expect_len("indirect table past the end of RAM", submit(0), 0);
+	set_desc(0, ITABLE + 8, 16, D_INDIRECT, 0);
+	expect_len("misaligned indirect table", submit(0), 0);
+	set_desc(0, ITABLE, 16, D_INDIRECT | D_NEXT, 1);
+	expect_len("indirect descriptor with NEXT", submit(0), 0);
+	set_desc(1, BUF, 16, D_WRITE | D_NEXT, 2); /* a chain whose second is indirect */
+	set_desc(2, ITABLE, 16, D_INDIRECT, 0);
+	expect_len("indirect descriptor not at the head", submit(1), 0);
+	set_desc(0, ITABLE, 16, D_INDIRECT, 0);
+	expect_len("indirect table, good after the bad ones", submit(0), 16);
 	puts_serial("vfvm-guest: hostile driver survived, device ok\n");
 	exit_i8042_reset();
 }

@@ -32,7 +32,7 @@ check() {
 }
 
 need_kvm
-need_files "$VFVM" "$G/virtio_blk.bin" "$G/virtio_net.bin" "$G/virtio_hostile.bin"
+need_files "$VFVM" "$G/virtio_blk.bin" "$G/virtio_net.bin" "$G/virtio_hostile.bin" "$G/pci_hostile.bin"
 
 # --debug-exit: a guest program reports a failure as status 64 + N
 R=(run --debug-exit --mem 16M --firmware)
@@ -72,6 +72,27 @@ case_run "virtio hostile: bad head -> DEVICE_NEEDS_RESET, works after reset" 3 \
 	'good request after the status abuse and a reset: used len 16' \
 	'hostile driver survived, device ok' -- \
 	"$VFVM" "${R[@]}" "$G/virtio_hostile.bin" --rng
+case_run "virtio hostile: indirect tables refused until negotiated, each malformed one fails alone" 3 \
+	'indirect table without INDIRECT_DESC: used len 0' 'indirect table, good: used len 16' \
+	'indirect table inside an indirect table: used len 0' 'looping indirect table: used len 0' \
+	'indirect next beyond the table: used len 0' \
+	'indirect table length not a multiple of 16: used len 0' \
+	'indirect table of length 0: used len 0' 'indirect table of 64K entries: used len 0' \
+	'indirect table past the end of RAM: used len 0' 'misaligned indirect table: used len 0' \
+	'indirect descriptor with NEXT: used len 0' 'indirect descriptor not at the head: used len 0' \
+	'indirect table, good after the bad ones: used len 16' -- \
+	"$VFVM" "${R[@]}" "$G/virtio_hostile.bin" --rng
+
+# --- hostile PCI programming: MSI-X at every offset, BARs moved onto RAM,
+# another BAR, ECAM and the top of the space, the config window abused
+case_run "pci hostile: MSI-X table/PBA at every offset, BARs onto RAM/BAR/ECAM, config window" 3 \
+	'MSI-X table and PBA written at every offset and size; vector 0 reads back' \
+	'BAR moved onto guest RAM: RAM stayed RAM; the device works moved back' \
+	'BAR moved onto another device.s BAR: both work moved back' \
+	'BAR moved onto the ECAM window and to the top of the address space: device ok' \
+	'config window: bad BAR, offset and length ignored; a good access matches the BAR' \
+	'hostile PCI driver survived, devices ok' -- \
+	"$VFVM" "${R[@]}" "$G/pci_hostile.bin" --rng --disk "$img"
 
 # --- bad --disk / --net options: clear errors, status 1
 case_run "virtio_blk: missing image named in the error" 1 \
