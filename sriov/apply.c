@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +144,37 @@ static int save_ledger(struct apply_exec *x, struct errinfo *e)
 	return ledger_save(x->state_dir, x->led, e);
 }
 
+/*
+ * Write-ahead: the originals that actions [i, j) of @p overwrite go into
+ * the ledger, saved, before any of them runs - a vfctl killed right after
+ * a change (before note_done() and its save) must not lose the original,
+ * or a later apply could never undo that change.  *@intent gets a bit per
+ * action whose original was new (groups are at most 64 actions).
+ */
+static int write_ahead(struct apply_exec *x, const struct rc_plan *p, int i, int j,
+		       uint64_t *intent, struct errinfo *e)
+{
+	bool added;
+
+	*intent = 0;
+	for (int k = i; k < j && k - i < 64; k++) {
+		if (rc_ledger_intent(x->led, x->res->bdf, x->config, &p->acts[k], &added))
+			return err_set(e, ENOMEM, "PF %s: out of memory", x->res->bdf);
+		if (added)
+			*intent |= 1ull << (k - i);
+	}
+	return *intent ? save_ledger(x, e) : 0;
+}
+
+/* The changes were not made after all: take back what write_ahead() added. */
+static void forget_intent(struct apply_exec *x, const struct rc_plan *p, int i, int j,
+			  uint64_t intent)
+{
+	for (int k = i; k < j && k - i < 64; k++)
+		if (intent & (1ull << (k - i)))
+			rc_ledger_forget(x->led, x->res->bdf, &p->acts[k]);
+}
+
 static int note_done(struct apply_exec *x, const struct rc_action *a)
 {
 	struct rc_action *nd;
@@ -232,6 +264,7 @@ static void apply_pf(struct apply_exec *x, const struct config_pf *want, bool dr
 		struct rc_pf_state st;
 		struct rc_plan plan;
 		bool replan = false, unverified;
+		uint64_t intent;
 		int r, from;
 
 		memset(&st, 0, sizeof(st));
@@ -276,9 +309,15 @@ static void apply_pf(struct apply_exec *x, const struct config_pf *want, bool dr
 			if (i == plan.nr)
 				break;
 			j = a->kind == RC_VF_SET ? group_end(&plan, i) : i + 1;
+			r = write_ahead(x, &plan, i, j, &intent, &res->err);
+			if (r) {
+				failed = true;
+				break;
+			}
 			r = exec_acts(x, &st, a, j - i, &res->err);
 			if (r == -EOPNOTSUPP && a->kind == RC_VF_SET) {
 				/* A per-driver capability: report it, keep going. */
+				forget_intent(x, &plan, i, j, intent);
 				plan_report_unsupported(x, &plan, i, j, &res->err);
 				err_clear(&res->err);
 				i = j;

@@ -288,6 +288,77 @@ int rc_ledger_note(struct ledger *l, const char *bdf, const char *config, const 
 	return 0;
 }
 
+int rc_ledger_intent(struct ledger *l, const char *bdf, const char *config,
+		     const struct rc_action *a, bool *added)
+{
+	struct ledger_pf *p;
+	struct ledger_vf *v;
+
+	*added = false;
+	if (a->undo || !a->old_known || a->kind == RC_VF_ONLINE)
+		return 0;
+	p = ledger_get(l, bdf);
+	if (!p)
+		return -ENOMEM;
+	if (config)
+		snprintf(p->config, sizeof(p->config), "%s", config);
+	switch (a->kind) {
+	case RC_AUTOPROBE:
+		if (!p->has_autoprobe) {
+			p->has_autoprobe = true;
+			p->orig_autoprobe = a->old_num;
+			*added = true;
+		}
+		break;
+	case RC_NUMVFS:
+		if (!p->has_numvfs) {
+			p->has_numvfs = true;
+			p->orig_numvfs = a->old_num;
+			*added = true;
+		}
+		break;
+	case RC_VF_SET:
+	case RC_VF_DRIVER:
+		v = ledger_pf_vf(p, a->vf, true);
+		if (!v)
+			return -ENOMEM;
+		if (!vf_settings_has(&v->orig, a->key)) {
+			vf_settings_copy_key(&v->orig, &a->old, a->key);
+			*added = true;
+		}
+		break;
+	case RC_VF_ONLINE:
+		break;
+	}
+	return 0;
+}
+
+void rc_ledger_forget(struct ledger *l, const char *bdf, const struct rc_action *a)
+{
+	struct ledger_pf *p = ledger_find(l, bdf);
+	struct ledger_vf *v;
+
+	if (!p)
+		return;
+	switch (a->kind) {
+	case RC_AUTOPROBE:
+		p->has_autoprobe = false;
+		break;
+	case RC_NUMVFS:
+		p->has_numvfs = false;
+		break;
+	case RC_VF_SET:
+	case RC_VF_DRIVER:
+		v = ledger_pf_vf(p, a->vf, false);
+		if (v)
+			vf_settings_drop(&v->orig, a->key);
+		break;
+	case RC_VF_ONLINE:
+		break;
+	}
+	ledger_tidy(l);
+}
+
 void rc_action_str(const struct rc_action *a, char *buf, size_t size)
 {
 	const char *tag = a->undo ? " (restore)" : "";

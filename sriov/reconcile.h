@@ -87,6 +87,18 @@ void rc_plan_free(struct rc_plan *plan);
  */
 int rc_ledger_note(struct ledger *l, const char *bdf, const char *config,
 		   const struct rc_action *a);
+/*
+ * Before a change runs: keep the original it is about to overwrite (a
+ * write-ahead record: a vfctl killed just after the change, before
+ * rc_ledger_note(), still left the original in the ledger once it is
+ * saved).  Undo actions and VF onlining record nothing here.  *@added says
+ * whether the ledger had no original for it yet (rc_ledger_forget() takes
+ * it back when the change is then not made).  Returns -ENOMEM or 0.
+ */
+int rc_ledger_intent(struct ledger *l, const char *bdf, const char *config,
+		     const struct rc_action *a, bool *added);
+/* Drop the original rc_ledger_intent() added for @a. */
+void rc_ledger_forget(struct ledger *l, const char *bdf, const struct rc_action *a);
 /* "vf 0: mac 00:00:00:00:00:00 -> 02:00:00:00:00:01" (or "numvfs 0 -> 4"). */
 void rc_action_str(const struct rc_action *a, char *buf, size_t size);
 /* Same action but going back to its old value (for rolling back). */

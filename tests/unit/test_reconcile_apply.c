@@ -366,6 +366,7 @@ static void unsupported_is_partial(void **state)
 	struct config_set set;
 	struct ledger led = {0};
 	struct apply_report rep;
+	const struct ledger_vf *lv;
 	struct fake f;
 
 	(void)state;
@@ -378,6 +379,11 @@ static void unsupported_is_partial(void **state)
 	/* The other settings still went ahead. */
 	assert_string_equal(vs(&f.pf[0].vf[2], VFKEY_TRUST), "on");
 	assert_string_equal(f.pf[0].vf[0].s.driver, "vfio-pci");
+	/* The original of the setting not made was written ahead, then taken back. */
+	lv = ledger_pf_vf_const(ledger_find_const(&led, "0000:01:00.0"), 2);
+	assert_non_null(lv);
+	assert_true(vf_settings_has(&lv->orig, VFKEY_TRUST));
+	assert_false(vf_settings_has(&lv->orig, VFKEY_STATE));
 	apply_report_free(&rep);
 	config_set_free(&set);
 	ledger_free(&led);

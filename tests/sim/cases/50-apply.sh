@@ -111,3 +111,34 @@ t_apply_repairs_external_rebind() {
 	eq "$(drv 0000:01:10.0)" "vfio-pci" "VF 0 on vfio-pci again"
 	golden apply-repair-again.txt --rc 0 apply
 }
+
+# apply_killed_at STEP: vfctl apply killed at one write (KILL: before it
+# lands, KILL-AFTER: just after), run again: it finishes the job, and the
+# ledger still knows every original, so removing the config undoes it all.
+apply_killed_at() {
+	local rc
+	conf_igb 2
+	echo "$1" >"$MNT/.sim/inject"
+	vf apply >"$T/killed.out" 2>&1
+	rc=$?
+	eq "$rc" "137" "apply killed at '$1' (exit status)"
+	echo clear >"$MNT/.sim/inject"
+	vf apply >"$T/again.out" 2>&1 || bad "apply after the kill at '$1' failed: $(cat "$T/again.out")"
+	eq "$(rd $D/$IGB/sriov_numvfs)/$(rd $D/$IGB/sriov_drivers_autoprobe)/$(drv 0000:01:10.0)" \
+		"2/0/vfio-pci" "after the kill at '$1' and a second apply: numvfs/autoprobe/VF 0 driver"
+	vf apply >"$T/third.out" 2>&1 || bad "third apply after the kill at '$1' failed"
+	grep -q "unchanged" "$T/third.out" || bad "third apply after the kill at '$1' changed something: $(cat "$T/third.out")"
+	rm "$T/conf/igb.conf"
+	vf apply >"$T/undo.out" 2>&1 || bad "undo after the kill at '$1' failed: $(cat "$T/undo.out")"
+	eq "$(rd $D/$IGB/sriov_numvfs)/$(rd $D/$IGB/sriov_drivers_autoprobe)" "0/1" \
+		"config removed after the kill at '$1': numvfs/autoprobe as before vfctl"
+}
+
+t_apply_killed_between_steps() {
+	apply_killed_at "$D/$IGB/sriov_drivers_autoprobe KILL"
+	apply_killed_at "$D/$IGB/sriov_drivers_autoprobe KILL-AFTER"
+	apply_killed_at "$D/$IGB/sriov_numvfs KILL"
+	apply_killed_at "$D/$IGB/sriov_numvfs KILL-AFTER"
+	apply_killed_at "sys/bus/pci/drivers_probe KILL-AFTER"
+	grep -q 'writer killed (injected)' "$MNT/.sim/log" || bad "simsysfs logged no kill"
+}

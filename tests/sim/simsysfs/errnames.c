@@ -9,13 +9,13 @@ static const struct {
 	const char *name;
 	int err;
 } errtab[] = {
-	{"EPERM", EPERM},	    {"ENOENT", ENOENT},	      {"EIO", EIO},
-	{"ENXIO", ENXIO},	    {"E2BIG", E2BIG},	      {"EAGAIN", EAGAIN},
-	{"ENOMEM", ENOMEM},	    {"EACCES", EACCES},	      {"EBUSY", EBUSY},
-	{"EEXIST", EEXIST},	    {"ENODEV", ENODEV},	      {"EINVAL", EINVAL},
-	{"ENOSPC", ENOSPC},	    {"ERANGE", ERANGE},	      {"ENOSYS", ENOSYS},
-	{"EOPNOTSUPP", EOPNOTSUPP}, {"ETIMEDOUT", ETIMEDOUT}, {"EINTR", EINTR},
-	{"ENOTSUPP", 524},
+	{"EPERM", EPERM},	    {"ENOENT", ENOENT},	       {"EIO", EIO},
+	{"ENXIO", ENXIO},	    {"E2BIG", E2BIG},	       {"EAGAIN", EAGAIN},
+	{"ENOMEM", ENOMEM},	    {"EACCES", EACCES},	       {"EBUSY", EBUSY},
+	{"EEXIST", EEXIST},	    {"ENODEV", ENODEV},	       {"EINVAL", EINVAL},
+	{"ENOSPC", ENOSPC},	    {"ERANGE", ERANGE},	       {"ENOSYS", ENOSYS},
+	{"EOPNOTSUPP", EOPNOTSUPP}, {"ETIMEDOUT", ETIMEDOUT},  {"EINTR", EINTR},
+	{"ENOTSUPP", 524},	    {"KILL", SIM_KILL_BEFORE}, {"KILL-AFTER", SIM_KILL_AFTER},
 };
 
 int errno_from_name(const char *name)

@@ -10,7 +10,9 @@
  * MOUNTPOINT/.sim/ for tests:
  *   inject  write "<path> <ERRNO-NAME> [count|always]" (path relative to the
  *           mount, links followed): the next write(s) to it fail with that
- *           errno and change nothing; "clear" drops all; reading lists them
+ *           errno and change nothing; "clear" drops all; reading lists them.
+ *           KILL instead of an errno: the writer gets SIGKILL and the write
+ *           changes nothing; KILL-AFTER: the write lands, then SIGKILL
  *   log     every write to the tree with its value and result; write to empty
  *   ctl     "netdev IF up|down"
  * Runs in the foreground and single-threaded; unmount with fusermount3 -u.
@@ -19,6 +21,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <fuse.h>
 #include <stdio.h>
@@ -334,6 +337,16 @@ static int sim_write(const char *path, const char *buf, size_t size, off_t off,
 		return -EINVAL;
 	escape(val, esc, sizeof(esc));
 	inj = inject_take(s, path);
+	if (inj == SIM_KILL_BEFORE || inj == SIM_KILL_AFTER) {
+		/* the writer dies at this step, before or after it lands */
+		ret = inj == SIM_KILL_AFTER ? dispatch(s, n, val) : 0;
+		log_append(s, "%s %s = %s, writer killed (injected)\n", path, esc,
+			   inj == SIM_KILL_BEFORE ? "not written"
+			   : ret < 0		  ? errno_name(-ret)
+						  : "ok");
+		kill(fuse_get_context()->pid, SIGKILL);
+		return inj == SIM_KILL_BEFORE ? -EINTR : ret < 0 ? ret : (int)size;
+	}
 	if (inj) {
 		log_append(s, "%s %s = %s (injected)\n", path, esc, errno_name(inj));
 		return -inj;

@@ -123,6 +123,13 @@ struct simdev {
 #define SIM_MAX_DEVS 1024
 #define SIM_MAX_DRVS 64
 #define SIM_MAX_INJECT 32
+/*
+ * Injections that are no errno: the writer is killed (SIGKILL) before the
+ * write lands (nothing changes) or just after it landed - a tool killed
+ * between two steps, at a chosen one.
+ */
+#define SIM_KILL_BEFORE 100001
+#define SIM_KILL_AFTER 100002
 
 struct sim_inject {
 	char path[512]; /* canonical in-mount path */
