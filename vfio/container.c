@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "uapi_compat.h"
+#include "info_caps.h"
 #include "vfio_iommu.h"
 
 int vfio_iommu_group_id(const char *root, const char *bdf, struct errinfo *e)
@@ -82,48 +83,6 @@ static int open_container(struct vfio_iommu *io, const char *bdf, struct errinfo
 	return 0;
 }
 
-static void parse_info_caps(struct vfio_iommu *io, const uint8_t *buf, uint32_t len, uint32_t off)
-{
-	int guard = 0;
-
-	while (off && off + sizeof(struct vfio_info_cap_header) <= len && guard++ < 32) {
-		struct vfio_info_cap_header h;
-
-		memcpy(&h, buf + off, sizeof(h));
-		if (h.id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE &&
-		    off + sizeof(struct vfio_iommu_type1_info_cap_iova_range) <= len) {
-			struct vfio_iommu_type1_info_cap_iova_range c;
-
-			memcpy(&c, buf + off, sizeof(c));
-			io->nr_ranges = 0;
-			for (uint32_t i = 0;
-			     i < c.nr_iovas && io->nr_ranges < VFIO_IOMMU_MAX_RANGES; i++) {
-				struct vfio_iova_range r;
-				uint64_t ro = off + sizeof(c) +
-					      (uint64_t)i * sizeof(struct vfio_iova_range);
-
-				if (ro + sizeof(r) > len)
-					break;
-				memcpy(&r, buf + ro, sizeof(r));
-				io->range[io->nr_ranges].start = r.start;
-				io->range[io->nr_ranges].last =
-					r.end; /* inclusive, like iommufd's */
-				io->nr_ranges++;
-			}
-		} else if (h.id == VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL &&
-			   off + sizeof(struct vfio_iommu_type1_info_dma_avail) <= len) {
-			struct vfio_iommu_type1_info_dma_avail d;
-
-			memcpy(&d, buf + off, sizeof(d));
-			io->has_dma_avail = true;
-			io->dma_avail = d.avail;
-		}
-		if (h.next <= off)
-			break;
-		off = h.next;
-	}
-}
-
 static int get_info(struct vfio_iommu *io, struct errinfo *e)
 {
 	struct vfio_iommu_type1_info *info;
@@ -148,7 +107,7 @@ static int get_info(struct vfio_iommu *io, struct errinfo *e)
 		break;
 	}
 	if ((info->flags & VFIO_IOMMU_INFO_CAPS) && info->cap_offset)
-		parse_info_caps(io, (const uint8_t *)info, sz, info->cap_offset);
+		vfio_iommu_caps_parse(io, (const uint8_t *)info, sz, info->cap_offset);
 	free(info);
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <linux/pci.h>
 
 #include "device.h"
+#include "info_caps.h"
 
 static const char *region_name(unsigned int idx)
 {
@@ -17,54 +18,6 @@ static const char *region_name(unsigned int idx)
 					    "BAR4", "BAR5", "ROM",  "config"};
 
 	return idx < VFIO_NR_REGIONS ? names[idx] : "region";
-}
-
-/*
- * Walk the capability chain of a region info buffer.  Offsets come from
- * the kernel (or a fake): every one is checked against @len and the walk
- * is bounded so a bad chain cannot loop or read out of the buffer.
- */
-static void parse_region_caps(struct vfio_region *r, const uint8_t *buf, uint32_t len,
-			      uint32_t first)
-{
-	uint32_t off = first;
-	int guard = 0;
-
-	while (off && off + sizeof(struct vfio_info_cap_header) <= len && guard++ < 64) {
-		struct vfio_info_cap_header h;
-
-		memcpy(&h, buf + off, sizeof(h));
-		if (h.id == VFIO_REGION_INFO_CAP_SPARSE_MMAP &&
-		    off + sizeof(struct vfio_region_info_cap_sparse_mmap) <= len) {
-			struct vfio_region_info_cap_sparse_mmap sp;
-			uint32_t n;
-
-			memcpy(&sp, buf + off, sizeof(sp));
-			n = sp.nr_areas;
-			r->has_sparse = true;
-			r->nr_sparse = 0;
-			for (uint32_t i = 0; i < n && r->nr_sparse < VFIO_MAX_SPARSE; i++) {
-				struct vfio_region_sparse_mmap_area a;
-				uint64_t ao = off + sizeof(sp) + (uint64_t)i * sizeof(a);
-
-				if (ao + sizeof(a) > len)
-					break;
-				memcpy(&a, buf + ao, sizeof(a));
-				/* Areas outside the region are dropped, not trusted. */
-				if (a.size == 0 || a.offset > r->size ||
-				    a.size > r->size - a.offset)
-					continue;
-				r->sparse[r->nr_sparse].offset = a.offset;
-				r->sparse[r->nr_sparse].size = a.size;
-				r->nr_sparse++;
-			}
-		} else if (h.id == VFIO_REGION_INFO_CAP_MSIX_MAPPABLE) {
-			r->msix_mappable = true;
-		}
-		if (h.next <= off)
-			break; /* chains only go forward */
-		off = h.next;
-	}
 }
 
 static int get_region(struct vfio_device *d, unsigned int idx, struct errinfo *e)
@@ -101,8 +54,8 @@ static int get_region(struct vfio_device *d, unsigned int idx, struct errinfo *e
 	r->size = info->size;
 	r->offset = info->offset;
 	if ((info->flags & VFIO_REGION_INFO_FLAG_CAPS) && info->cap_offset >= sizeof(*info))
-		parse_region_caps(r, (const uint8_t *)info, sz < info->argsz ? sz : info->argsz,
-				  info->cap_offset);
+		vfio_region_caps_parse(r, (const uint8_t *)info,
+				       sz < info->argsz ? sz : info->argsz, info->cap_offset);
 	free(info);
 	return 0;
 }

@@ -346,6 +346,25 @@ def migrate_recv():
     write('migrate_recv', 'one-pass', s)
 
 
+def vfio_info_caps():
+    # u64 region size | u32 first cap offset | the info buffer
+    def cap(cid, nxt):
+        return struct.pack('<HHI', cid, 1, nxt)
+    buf = bytes(0x20)
+    buf += cap(1, 0x50) + struct.pack('<II', 2, 0)
+    buf += struct.pack('<QQQQ', 0, 0x1000, 0x2000, 0x3000)
+    buf += cap(3, 0)
+    write('vfio_info_caps', 'region-sparse-msix', struct.pack('<QI', 0x100000, 0x20) + buf)
+    buf = bytes(0x18)
+    buf += cap(1, 0x48) + struct.pack('<II', 2, 0)
+    buf += struct.pack('<QQQQ', 0, 0xfedfffff, 0xfef00000, 0xffffffffffff)
+    buf += cap(3, 0) + struct.pack('<I', 65535)
+    write('vfio_info_caps', 'iommu-ranges-avail', struct.pack('<QI', 0x100000, 0x18) + buf)
+    # a chain that points back at itself
+    buf = bytes(0x10) + cap(1, 0x10) + struct.pack('<II', 0x7fffffff, 0)
+    write('vfio_info_caps', 'loop', struct.pack('<QI', 0x1000, 0x10) + buf)
+
+
 blk()
 rng()
 net()
@@ -357,3 +376,4 @@ vflink_nlmsg()
 boot_linux()
 snap_stream()
 migrate_recv()
+vfio_info_caps()
