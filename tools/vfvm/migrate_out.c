@@ -42,6 +42,8 @@
 
 #define UNPLUG_TIMEOUT_MS 30000
 #define ACK_TIMEOUT_MS 60000
+/* the longest wait for the destination to take what is in flight before the pause */
+#define DRAIN_MAX_MS 10000
 
 enum mig_state { MIG_NONE, MIG_UNPLUGGING, MIG_ACTIVE, MIG_COMPLETED, MIG_FAILED, MIG_CANCELLED };
 
@@ -157,6 +159,15 @@ static void *migration_thread(void *arg)
 	}
 	if (!ret)
 		ret = migrate_ram_send_iterate(&m->send, &e);
+	/*
+	 * Converged: let the destination take what is in flight before the
+	 * pause, or placing it would count as downtime.  What the guest
+	 * dirties meanwhile goes in the final pass.
+	 */
+	if (!ret && migrate_uri_drain(fd, DRAIN_MAX_MS, &m->cancel))
+		vlog_report(&vm->log, VLOG_INFO,
+			    "migrate: the destination still had data in flight after %d ms",
+			    DRAIN_MAX_MS);
 done:
 	pthread_mutex_lock(&m->lock);
 	m->thread_done = true;

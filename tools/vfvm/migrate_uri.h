@@ -15,6 +15,12 @@ int migrate_uri_connect(const char *uri, struct errinfo *e);
 int migrate_uri_listen(const char *uri, struct errinfo *e);
 /* The first connection on @lfd; @peer gets where it came from. */
 int migrate_uri_accept(int lfd, const char *uri, char *peer, size_t size, struct errinfo *e);
+/*
+ * Wait up to @max_ms until the peer has taken everything written to @fd
+ * (its send queue is empty; checked every millisecond, stopping early
+ * when *@cancel is set).  Returns the bytes still queued (0: drained).
+ */
+unsigned int migrate_uri_drain(int fd, unsigned int max_ms, const int *cancel);
 
 /*
  * upgrade: guest RAM's memfd over a connected Unix socket (SCM_RIGHTS with
