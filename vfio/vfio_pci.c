@@ -940,7 +940,7 @@ int vfio_pci__claim(const struct vfio_host_opts *h, const char *spec, struct vfi
 	if (ret < 0)
 		goto err;
 	snprintf(vp->pd.id, sizeof(vp->pd.id), "%s", vp->spec.id);
-	snprintf(vp->name, sizeof(vp->name), "vfio %s", vp->spec.bdf);
+	vfio_pci__name(vp->spec.bdf, vp->name, sizeof(vp->name));
 	snprintf(vp->root, sizeof(vp->root), "%s", h->sysfs_root ? h->sysfs_root : "");
 	snprintf(vp->state_dir, sizeof(vp->state_dir), "%s",
 		 h->state_dir && *h->state_dir ? h->state_dir : VFIO_DEFAULT_STATE_DIR);
@@ -1184,7 +1184,7 @@ err:
 }
 
 int vfio_pci__check(const struct vfio_host_opts *h, const char *spec, const struct guest_mem *mem,
-		    uint64_t mmio64_base, uint64_t mmio64_size, unsigned int phys_bits,
+		    const struct mmio_plan *plan, const struct errinfo *plan_err,
 		    struct preflight_report *r, struct errinfo *e)
 {
 	struct vfio_preflight_in in = {0};
@@ -1199,10 +1199,28 @@ int vfio_pci__check(const struct vfio_host_opts *h, const char *spec, const stru
 	in.managed = s.managed;
 	in.have_vf_token = s.vf_token[0] != '\0';
 	in.mem = mem;
-	in.mmio64_base = mmio64_base;
-	in.mmio64_size = mmio64_size;
-	in.phys_bits = phys_bits;
+	in.plan = plan;
+	in.plan_err = plan_err;
 	return vfio_preflight_run(&in, r, e);
+}
+
+void vfio_pci__name(const char *bdf, char *buf, size_t size)
+{
+	snprintf(buf, size, "vfio %s", bdf);
+}
+
+int vfio_pci__mmio_dev(const struct vfio_host_opts *h, const char *spec, struct mmio_plan_dev *d,
+		       struct errinfo *e)
+{
+	struct vfio_pci_spec s;
+	char name[64];
+	int ret;
+
+	ret = vfio_pci_spec_parse(spec, &s, e);
+	if (ret < 0)
+		return ret;
+	vfio_pci__name(s.bdf, name, sizeof(name));
+	return vfio_mmio_dev_read(h->sysfs_root ? h->sysfs_root : "", s.bdf, name, d, e);
 }
 
 int vfio_pci__irq_report(struct vm *vm, const char *sysfs_root, struct vfio_irq_report_entry *out,

@@ -114,9 +114,22 @@ void vfio_pci__keep_claim(struct vfio_pci *vp,
  */
 struct guest_mem;
 struct preflight_report;
+struct mmio_plan;
+struct mmio_plan_dev;
 int vfio_pci__check(const struct vfio_host_opts *h, const char *spec, const struct guest_mem *mem,
-		    uint64_t mmio64_base, uint64_t mmio64_size, unsigned int phys_bits,
+		    const struct mmio_plan *plan, const struct errinfo *plan_err,
 		    struct preflight_report *r, struct errinfo *e);
+
+/*
+ * The 64-bit BARs of the device of --device @spec (its sysfs resource file)
+ * as the 64-bit window plan takes them (mmio_plan.h), named as the device
+ * will register.  Returns how many, or -errno (bad SPEC: -EINVAL).
+ */
+int vfio_pci__mmio_dev(const struct vfio_host_opts *h, const char *spec, struct mmio_plan_dev *d,
+		       struct errinfo *e);
+
+/* The PCI device name of passed-through device @bdf ("vfio 0000:17:00.0"). */
+void vfio_pci__name(const char *bdf, char *buf, size_t size);
 
 /*
  * Per MSI-X vector of every passed-through device: its route and whether

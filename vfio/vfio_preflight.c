@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The VM half of the pre-flight: see vfio_preflight.h. */
 #include <cpuid.h>
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -9,9 +10,6 @@
 
 #include "dma.h"
 #include "vfio_preflight.h"
-
-#define IORESOURCE_MEM 0x00000200
-#define IORESOURCE_MEM_64 0x00100000
 
 unsigned int vfio_host_phys_bits(void)
 {
@@ -42,7 +40,8 @@ static void check_iova(const struct vfio_preflight_in *in, struct preflight_repo
 {
 	char path[512], line[256];
 	FILE *f;
-	bool bad = false;
+	bool bad = false, win_bad = false;
+	uint64_t wb = in->plan ? in->plan->base : 0, we = in->plan ? wb + in->plan->size - 1 : 0;
 
 	if (!in->mem || r->group < 0)
 		return;
@@ -63,6 +62,16 @@ static void check_iova(const struct vfio_preflight_in *in, struct preflight_repo
 		/* relaxable direct maps (e.g. USB/GPU RMRRs) do not block assignment */
 		if (!strcmp(type, "direct-relaxable"))
 			continue;
+		/* peer-to-peer DMA targets the window: a reserved range there is a hole */
+		if (in->plan && !win_bad && s <= we && wb <= l) {
+			win_bad = true;
+			preflight_add(r, "iova-window", PREFLIGHT_WARN,
+				      "peer-to-peer DMA cannot reach BARs there; use another "
+				      "--mmio64 or --mem so the window moves",
+				      "the 64-bit MMIO window 0x%" PRIx64 "-0x%" PRIx64
+				      " overlaps reserved IOVA 0x%llx-0x%llx (%s)",
+				      wb, we, s, l, type);
+		}
 		for (int i = 0; i < in->mem->nr_regions && !bad; i++) {
 			const struct guest_mem_region *g = &in->mem->region[i];
 
@@ -79,57 +88,160 @@ static void check_iova(const struct vfio_preflight_in *in, struct preflight_repo
 	fclose(f);
 	if (!bad)
 		preflight_add(r, "iova", PREFLIGHT_OK, NULL,
-			      "guest RAM avoids the group's reserved IOVA regions");
+			      "guest RAM %savoids the group's reserved IOVA regions",
+			      in->plan && !win_bad ? "and the 64-bit MMIO window " : "");
+}
+
+int vfio_mmio_dev_read(const char *root, const char *bdf, const char *name, struct mmio_plan_dev *d,
+		       struct errinfo *e)
+{
+	char path[512], text[4096];
+	int ret;
+
+	memset(d, 0, sizeof(*d));
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/%s/resource", root, bdf);
+	ret = read_file(path, text, sizeof(text));
+	if (ret < 0)
+		return err_sys(e, -ret, "reading the BARs of %s (%s)", bdf, path);
+	ret = mmio_plan_dev_from_resource(text, d);
+	if (ret < 0)
+		return err_set(e, EINVAL, "%s: a line does not read as \"start end flags\"", path);
+	return ret;
+}
+
+/* VT-d: MGAW, capped by the widest page-table level SAGAW offers (39/48/57 bits). */
+static unsigned int vtd_addr_bits(uint64_t cap)
+{
+	unsigned int mgaw = (unsigned int)((cap >> 16) & 0x3f) + 1, sagaw = (cap >> 8) & 0x1f;
+	unsigned int levels = sagaw & 8 ? 57 : sagaw & 4 ? 48 : sagaw & 2 ? 39 : 0;
+
+	return levels && levels < mgaw ? levels : mgaw;
+}
+
+unsigned int vfio_iommu_addr_bits(const char *root, char *unit, size_t size)
+{
+	char path[512], buf[64];
+	unsigned int bits = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if (unit && size)
+		unit[0] = '\0';
+	snprintf(path, sizeof(path), "%s/sys/class/iommu", root);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		unsigned int b;
+
+		if (strncmp(de->d_name, "dmar", 4))
+			continue;
+		snprintf(path, sizeof(path), "%s/sys/class/iommu/%s/intel-iommu/cap", root,
+			 de->d_name);
+		if (read_file(path, buf, sizeof(buf)) < 0)
+			continue;
+		b = vtd_addr_bits(strtoull(buf, NULL, 16));
+		if (!bits || b < bits) {
+			bits = b;
+			if (unit && size)
+				snprintf(unit, size, "%s", de->d_name);
+		}
+	}
+	closedir(d);
+	return bits;
 }
 
 static void check_mmio(const struct vfio_preflight_in *in, struct preflight_report *r)
 {
-	char path[512], line[256];
-	uint64_t need = 0, cursor = 0;
-	FILE *f;
+	const struct mmio_plan *p = in->plan;
+	char a[48], b[48], c[48];
+	uint64_t mine = 0, first = 0;
+	int d;
 
-	if (!in->phys_bits || !in->mmio64_size)
-		return;
-	snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/%s/resource", in->root, in->bdf);
-	f = fopen(path, "re");
-	if (!f) {
-		preflight_add(r, "mmio-window", PREFLIGHT_WARN, NULL, "cannot read %s", path);
+	if (!p) {
+		if (in->plan_err)
+			preflight_add(r, "mmio-window", PREFLIGHT_FAIL,
+				      in->plan_err->hint[0] ? in->plan_err->hint : NULL, "%s",
+				      in->plan_err->msg);
 		return;
 	}
-	/* place the 64-bit BARs as the host bridge would: naturally aligned */
-	for (int i = 0; i < 6 && fgets(line, sizeof(line), f); i++) {
-		unsigned long long s, end, fl;
-		uint64_t size;
+	/* planned under its pci_dev name, which ends in the BDF ("vfio 0000:17:00.0") */
+	for (d = 0; d < (int)p->nr_dev; d++) {
+		size_t nl = strlen(p->dev[d].name), bl = strlen(in->bdf);
 
-		if (sscanf(line, "%llx %llx %llx", &s, &end, &fl) != 3 || !end || end < s)
-			continue;
-		if (!(fl & IORESOURCE_MEM) || !(fl & IORESOURCE_MEM_64))
-			continue;
-		size = end - s + 1;
-		cursor = (cursor + size - 1) & ~(size - 1);
-		cursor += size;
+		if (nl >= bl && !strcmp(p->dev[d].name + nl - bl, in->bdf))
+			break;
 	}
-	fclose(f);
-	need = cursor;
-	if (need > in->mmio64_size) {
-		preflight_add(r, "mmio-window", PREFLIGHT_FAIL, "enlarge the 64-bit MMIO window",
-			      "64-bit BARs need %" PRIu64
-			      " MiB, the 64-bit MMIO window has %" PRIu64 " MiB",
-			      need >> 20, in->mmio64_size >> 20);
-		return;
-	}
-	if (in->phys_bits < 64 && in->mmio64_base + in->mmio64_size > (1ULL << in->phys_bits)) {
-		preflight_add(r, "mmio-window", PREFLIGHT_FAIL,
-			      "give the guest less RAM or a smaller window; the guest cannot reach "
-			      "BARs there",
-			      "64-bit MMIO window ends at 0x%" PRIx64
-			      ", beyond the guest's %u physical address bits",
-			      in->mmio64_base + in->mmio64_size, in->phys_bits);
+	if (d < (int)p->nr_dev)
+		for (int i = 0; i < MMIO_PLAN_BARS; i++)
+			if (p->dev[d].bar_size[i]) {
+				mine += p->dev[d].bar_size[i];
+				if (!first || p->bar_gpa[d][i] < first)
+					first = p->bar_gpa[d][i];
+			}
+	if (!mine) {
+		preflight_add(r, "mmio-window", PREFLIGHT_OK, NULL,
+			      "no 64-bit BARs; the 64-bit MMIO window is %s at 0x%" PRIx64
+			      ", below 2^%u",
+			      mmio_plan_fmt_size(p->size, a, sizeof(a)), p->base, p->phys_bits);
 		return;
 	}
 	preflight_add(r, "mmio-window", PREFLIGHT_OK, NULL,
-		      "64-bit BARs (%" PRIu64 " MiB) fit the window below 2^%u", need >> 20,
-		      in->phys_bits);
+		      "64-bit BARs (%s) from 0x%" PRIx64 "; window %s at 0x%" PRIx64
+		      " (%s, BARs of %u device(s): %s), below 2^%u",
+		      mmio_plan_fmt_size(mine, a, sizeof(a)), first,
+		      mmio_plan_fmt_size(p->size, b, sizeof(b)), p->base,
+		      p->size_given ? "--mmio64" : "sized from the devices", p->nr_dev,
+		      mmio_plan_fmt_size(p->need, c, sizeof(c)), p->phys_bits);
+}
+
+/* Guest RAM and the window against the IOMMU's DMA address width. */
+static void check_iommu_width(const struct vfio_preflight_in *in, struct preflight_report *r)
+{
+	uint64_t ram_end = 0, win_end = in->plan ? in->plan->base + in->plan->size : 0;
+	char unit[64];
+	unsigned int bits;
+	uint64_t lim;
+
+	if (!in->plan && !in->mem)
+		return;
+	for (int i = 0; in->mem && i < in->mem->nr_regions; i++)
+		if (in->mem->region[i].gpa + in->mem->region[i].size > ram_end)
+			ram_end = in->mem->region[i].gpa + in->mem->region[i].size;
+	bits = vfio_iommu_addr_bits(in->root, unit, sizeof(unit));
+	if (!bits) {
+		preflight_add(r, "iommu-width", PREFLIGHT_WARN, NULL,
+			      "the IOMMU's address width is not known here (no VT-d capability "
+			      "register): guest RAM and the 64-bit window not checked against it");
+		return;
+	}
+	lim = bits >= 64 ? UINT64_MAX : 1ULL << bits;
+	if (ram_end > lim) {
+		preflight_add(r, "iommu-width", PREFLIGHT_FAIL,
+			      "host limit: give the guest less RAM, or use an IOMMU with a wider "
+			      "address width",
+			      "guest RAM ends at 0x%" PRIx64
+			      ", beyond the %u-bit DMA address width "
+			      "of the IOMMU (%s): the device cannot reach it",
+			      ram_end, bits, unit);
+		return;
+	}
+	if (win_end > lim) {
+		preflight_add(
+			r, "iommu-width", PREFLIGHT_WARN,
+			"host limit: peer-to-peer DMA into BARs needs an IOMMU address width "
+			"covering the window (or less RAM and a smaller window)",
+			"the 64-bit MMIO window ends at 0x%" PRIx64 ", beyond the %u-bit DMA "
+			"address width of the IOMMU (%s): devices cannot DMA into each other's "
+			"BARs there (guest RAM is within it)",
+			win_end, bits, unit);
+		return;
+	}
+	preflight_add(r, "iommu-width", PREFLIGHT_OK, NULL,
+		      "guest RAM and the 64-bit MMIO window (end 0x%" PRIx64
+		      ") are within the IOMMU's %u-bit address width (%s)",
+		      win_end > ram_end ? win_end : ram_end, bits, unit);
 }
 
 int vfio_device_numa_node(const char *root, const char *bdf, char *cpus, size_t size)
@@ -183,5 +295,6 @@ int vfio_preflight_run(const struct vfio_preflight_in *in, struct preflight_repo
 	}
 	check_iova(in, r);
 	check_mmio(in, r);
+	check_iommu_width(in, r);
 	return r->n_fail;
 }

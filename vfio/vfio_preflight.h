@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "guest_mem.h"
+#include "mmio_plan.h"
 #include "preflight.h"
 
 struct vfio_preflight_in {
@@ -25,9 +26,13 @@ struct vfio_preflight_in {
 	bool managed; /* vfvm will bind the group itself */
 	bool have_vf_token;
 	const struct guest_mem *mem; /* guest RAM layout (gpa/size used); NULL to skip */
-	uint64_t mmio64_base; /* 64-bit MMIO window */
-	uint64_t mmio64_size;
-	unsigned int phys_bits; /* guest physical address bits; 0 to skip */
+	/*
+	 * The 64-bit MMIO window planned for all the devices checked together
+	 * (mmio_plan.h), or NULL with @plan_err saying why it could not be
+	 * planned; both NULL to skip the window checks.
+	 */
+	const struct mmio_plan *plan;
+	const struct errinfo *plan_err;
 };
 
 /*
@@ -46,5 +51,20 @@ int vfio_device_numa_node(const char *root, const char *bdf, char *cpus, size_t 
 
 /* Host CPU physical address bits (CPUID 0x80000008), 36 if unknown. */
 unsigned int vfio_host_phys_bits(void);
+
+/*
+ * The 64-bit memory BARs of PCI device @bdf under @root, from its sysfs
+ * `resource` file, into @d (named @name).  Returns how many, or -errno
+ * with @e naming the file.
+ */
+int vfio_mmio_dev_read(const char *root, const char *bdf, const char *name, struct mmio_plan_dev *d,
+		       struct errinfo *e);
+
+/*
+ * The DMA address width of the host's IOMMU (the narrowest VT-d unit:
+ * MGAW capped by the widest supported page-table level), 0 when unknown,
+ * with the unit's name in @unit.
+ */
+unsigned int vfio_iommu_addr_bits(const char *root, char *unit, size_t size);
 
 #endif

@@ -30,6 +30,8 @@
 #include "irq.h"
 #include "snap_stream.h"
 
+struct mmio_plan; /* mmio_plan.h */
+
 #define PCI_CFG_SIZE PCI_CFG_SPACE_EXP_SIZE
 #define PCI_MAX_SLOTS 32
 #define PCI_NR_BARS PCI_STD_NUM_BARS
@@ -155,6 +157,12 @@ struct pci_host {
 	 */
 	uint64_t mmio32_base, mmio32_end;
 	uint64_t mmio64_base, mmio64_end;
+	/*
+	 * The 64-bit window's plan (mmio_plan.h; NULL: none): a planned
+	 * device's 64-bit BARs go to their planned addresses, and no other
+	 * device is placed on them.  Set once, before devices register.
+	 */
+	const struct mmio_plan *plan;
 	uint32_t io_base, io_end;
 	bool traps; /* ECAM/CF8/CFC registered on the buses */
 };

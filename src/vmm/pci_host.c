@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "mmio_plan.h"
 #include "pci.h"
 #include "pci_priv.h"
 #include "vm.h"
@@ -434,7 +435,32 @@ static bool range_held(struct pci_host *h, const struct pci_dev *d, const bool *
 				}
 		}
 	}
+	/* the planned places of other devices stay theirs */
+	for (unsigned int p = 0; !io && h->plan && p < h->plan->nr_dev; p++) {
+		if (!strcmp(h->plan->dev[p].name, d->name))
+			continue;
+		for (int i = 0; i < MMIO_PLAN_BARS; i++) {
+			uint64_t at = h->plan->bar_gpa[p][i], sz = h->plan->dev[p].bar_size[i];
+
+			if (at && a < at + sz && at < a + size) {
+				*held_end = at + sz;
+				return true;
+			}
+		}
+	}
 	return false;
+}
+
+/* The planned address of @d's 64-bit BAR @i when it is free, else 0. */
+static uint64_t planned_addr(struct pci_host *h, const struct pci_dev *d, const bool *done, int i)
+{
+	uint64_t want = mmio_plan_bar_gpa(h->plan, d->name, i), held_end;
+	const struct pci_bar *b = &d->bar[i];
+
+	if (!want || want < h->mmio64_base || want + b->size > h->mmio64_end ||
+	    (want & (b->size - 1)) || range_held(h, d, done, false, want, b->size, &held_end))
+		return 0;
+	return want;
 }
 
 /* First fit of a naturally aligned @size in [base, end); -ENOSPC when none. */
@@ -490,6 +516,9 @@ int pci_dev_register(struct pci_host *h, struct pci_dev *d, int slot, struct err
 
 		if (io)
 			ret = alloc_range(h, d, done, true, h->io_base, h->io_end, b->size, &addr);
+		else if ((b->flags & PCI_BARF_MEM64) && i < MMIO_PLAN_BARS &&
+			 (addr = planned_addr(h, d, done, i)))
+			ret = 0;
 		else if (b->flags & PCI_BARF_MEM64)
 			ret = alloc_range(h, d, done, false, h->mmio64_base, h->mmio64_end, b->size,
 					  &addr);

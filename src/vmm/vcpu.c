@@ -119,6 +119,8 @@ int vcpu_setup_cpuid(struct vcpu *v, struct errinfo *e)
 			}
 			break;
 		case 0x80000008:
+			/* physical address bits: the ones the 64-bit window was planned for */
+			en->eax = (en->eax & ~0xffu) | (v->vm->phys_bits & 0xff);
 			/* AMD: NC = cores - 1, ApicIdCoreIdSize (reserved on Intel) */
 			en->ecx = (en->ecx & ~0xf0ffu) | (bits_for(nr) << 12) | (nr - 1);
 			break;

@@ -219,7 +219,46 @@ static unsigned int host_phys_bits(void)
 	if (eax < 0x80000008)
 		return 36;
 	__asm__ volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(0x80000008));
-	return eax & 0xff;
+	return (eax & 0xff) ? eax & 0xff : 36;
+}
+
+/* EAX[7:0] of leaf 0x80000008 in KVM_GET_SUPPORTED_CPUID, 0 when not there. */
+static unsigned int kvm_phys_bits(int kvm_fd)
+{
+	unsigned int n = 256, bits = 0;
+	struct kvm_cpuid2 *c;
+
+	for (;;) {
+		c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
+		if (!c)
+			return 0;
+		c->nent = n;
+		if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0)
+			break;
+		free(c);
+		if (errno != E2BIG || n >= 4096)
+			return 0;
+		n *= 2;
+	}
+	for (unsigned int i = 0; i < c->nent; i++)
+		if (c->entries[i].function == 0x80000008)
+			bits = c->entries[i].eax & 0xff;
+	free(c);
+	return bits;
+}
+
+unsigned int vm_guest_phys_bits(int kvm_fd)
+{
+	unsigned int host = host_phys_bits(), kvm = kvm_fd >= 0 ? kvm_phys_bits(kvm_fd) : 0;
+
+	return kvm && kvm < host ? kvm : host;
+}
+
+uint64_t vm_ram_top(uint64_t mem_size)
+{
+	if (mem_size <= VM_LOW_RAM_MAX)
+		return VM_HIGH_RAM_BASE;
+	return VM_HIGH_RAM_BASE + (mem_size - VM_LOW_RAM_MAX);
 }
 
 int vm_create(struct vm *vm, const struct vm_config *cfg, struct errinfo *e)
@@ -263,20 +302,24 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct errinfo *e)
 	if (ret)
 		goto fail;
 
-	vm->phys_bits = host_phys_bits();
+	vm->phys_bits = vm_guest_phys_bits(vm->kvm_fd);
 	ram_top = vm->mem.nr_regions > 1 ? VM_HIGH_RAM_BASE + vm->mem.region[1].size
 					 : VM_HIGH_RAM_BASE;
-	vm->mmio64_base = (ram_top + (1ULL << 30) - 1) & ~((1ULL << 30) - 1);
-	vm->mmio64_size = VM_MMIO64_DEFAULT_SIZE;
-	if (vm->phys_bits < 64 && vm->mmio64_base + vm->mmio64_size > (1ULL << vm->phys_bits)) {
-		ret = err_set(
-			e, ERANGE,
-			"64-bit PCI window 0x%llx+%llu GiB does not fit %u physical address bits",
-			(unsigned long long)vm->mmio64_base,
-			(unsigned long long)(vm->mmio64_size >> 30), vm->phys_bits);
-		err_hint(e, "use less guest RAM");
-		goto fail;
+	{
+		struct mmio_plan_in in = {
+			.dev = cfg->mmio_devs,
+			.nr_dev = cfg->nr_mmio_devs,
+			.ram_top = ram_top,
+			.phys_bits = vm->phys_bits,
+			.size = cfg->mmio64_size,
+		};
+
+		ret = mmio_plan_build(&in, &vm->mmio_plan, e);
+		if (ret)
+			goto fail;
 	}
+	vm->mmio64_base = vm->mmio_plan.base;
+	vm->mmio64_size = vm->mmio_plan.size;
 
 	vm->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (vm->epoll_fd < 0) {
@@ -301,6 +344,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct errinfo *e)
 	ret = pci_host_init(&vm->pci, vm, &vm->pio, &vm->mmio, vm->mmio64_base, vm->mmio64_size, e);
 	if (ret)
 		goto fail;
+	vm->pci.plan = &vm->mmio_plan;
 
 	vm->vcpus = calloc(cfg->nr_cpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus) {

@@ -10,7 +10,9 @@
  *   0xFEC00000   - IOAPIC, 0xFEE00000 LAPIC
  *   0xFF000000   - firmware image (end at 4 GiB) when --firmware is used
  *   4 GiB        - high RAM (what did not fit below 3 GiB)
- *   above RAM    - 64-bit PCI MMIO window (vm->mmio64_base, 1 GiB aligned)
+ *   above RAM    - 64-bit PCI MMIO window (vm->mmio64_base): a power of two,
+ *                  naturally aligned, sized from the devices given at start
+ *                  or by the user, below 2^phys_bits (mmio_plan.h)
  */
 #ifndef VFVM_VM_H
 #define VFVM_VM_H
@@ -25,11 +27,11 @@
 #include "guest_mem.h"
 #include "irq.h"
 #include "log.h"
+#include "mmio_plan.h"
 #include "pci.h"
 
 #define VM_LOW_RAM_MAX 0xC0000000ULL
 #define VM_HIGH_RAM_BASE 0x100000000ULL
-#define VM_MMIO64_DEFAULT_SIZE (64ULL << 30)
 #define VM_MAX_VCPUS 64
 #define VM_MAX_MEMSLOTS 512 /* KVM on x86 has 509 user slots per address space */
 
@@ -61,6 +63,14 @@ struct vm_config {
 	 */
 	bool mem_fd_given;
 	int mem_fd;
+	/*
+	 * The 64-bit PCI window: its size (--mmio64; 0 sizes it from the
+	 * devices) and the 64-bit BARs of the devices given at start, which
+	 * get their planned places when they register (mmio_plan.h).
+	 */
+	uint64_t mmio64_size;
+	const struct mmio_plan_dev *mmio_devs;
+	unsigned int nr_mmio_devs;
 };
 
 struct vm_io_handler; /* opaque; see vm_io_add() */
@@ -73,9 +83,10 @@ struct vm {
 	struct vm_config cfg;
 
 	struct guest_mem mem;
-	uint64_t mmio64_base; /* 64-bit PCI window: above RAM, 1 GiB aligned */
+	uint64_t mmio64_base; /* 64-bit PCI window (mmio_plan.base) */
 	uint64_t mmio64_size;
-	unsigned int phys_bits; /* guest physical address bits (from CPUID) */
+	unsigned int phys_bits; /* guest physical address bits: vm_guest_phys_bits() */
+	struct mmio_plan mmio_plan; /* the window and the start-up devices' BARs in it */
 
 	unsigned int nr_vcpus;
 	struct vcpu *vcpus;
@@ -247,6 +258,17 @@ void vm_vcpu_park(struct vm *vm);
  * on a vCPU thread is handed over through an eventfd first.
  */
 void vm_event(struct vm *vm, const char *name, const char *id, const char *detail);
+
+/*
+ * Physical address bits for a guest: the host CPU's (CPUID 0x80000008
+ * EAX[7:0]), capped by what KVM reports for that leaf in
+ * KVM_GET_SUPPORTED_CPUID (@kvm_fd < 0: the host's alone).  The vCPUs'
+ * CPUID 0x80000008 says the same.
+ */
+unsigned int vm_guest_phys_bits(int kvm_fd);
+
+/* The first byte above guest RAM of @mem_size bytes as vm_create() lays it out. */
+uint64_t vm_ram_top(uint64_t mem_size);
 
 /* Parse "0-2,5" into @cpus; returns the count or -EINVAL. */
 int vm_parse_cpu_affinity(const char *list, int *cpus, int max);

@@ -209,8 +209,25 @@ static const struct preflight_item *find(const struct preflight_report *r, const
 	return preflight_find(r, id);
 }
 
+static int plan_for(struct mmio_plan *plan, struct errinfo *pe, const struct mmio_plan_dev *pd,
+		    unsigned int phys_bits, uint64_t size)
+{
+	struct mmio_plan_in pin = {
+		.dev = pd,
+		.nr_dev = 1,
+		.ram_top = 5ULL << 30,
+		.phys_bits = phys_bits,
+		.size = size,
+	};
+
+	return mmio_plan_build(&pin, plan, pe);
+}
+
 static void test_preflight(void **state)
 {
+	struct mmio_plan plan;
+	struct mmio_plan_dev pd;
+	struct errinfo pe = {0};
 	struct preflight_report r;
 	struct vfio_preflight_in in = {0};
 	const struct preflight_item *it;
@@ -235,9 +252,13 @@ static void test_preflight(void **state)
 	in.root = root;
 	in.bdf = "0000:01:00.0";
 	in.mem = &m;
-	in.mmio64_base = 1ULL << 32;
-	in.mmio64_size = 64ULL << 30;
-	in.phys_bits = 40;
+	/* the window planned from the device's resource file: 64-bit BARs of 16 KiB, 16 GiB */
+	assert_int_equal(vfio_mmio_dev_read(root, "0000:01:00.0", "vfio 0000:01:00.0", &pd, &pe),
+			 2);
+	assert_int_equal(pd.bar_size[0], 16ULL << 10);
+	assert_int_equal(pd.bar_size[2], 16ULL << 30);
+	assert_int_equal(plan_for(&plan, &pe, &pd, 40, 0), 0);
+	in.plan = &plan;
 
 	/* the NVMe sibling on a host driver makes the group non-viable */
 	assert_true(vfio_preflight_run(&in, &r, NULL) >= 1);
@@ -249,21 +270,41 @@ static void test_preflight(void **state)
 	assert_int_equal(find(&r, "driver")->status, PREFLIGHT_OK);
 	assert_int_equal(find(&r, "iova")->status, PREFLIGHT_OK);
 	assert_int_equal(find(&r, "reset")->status, PREFLIGHT_OK);
-	/* 16 GiB 64-bit BAR fits 64 GiB and 2^40 */
-	assert_int_equal(find(&r, "mmio-window")->status, PREFLIGHT_OK);
+	/* 16 GiB + 16 KiB of BARs: the 64 GiB window, 64 GiB aligned, below 2^40 */
+	it = find(&r, "mmio-window");
+	assert_int_equal(it->status, PREFLIGHT_OK);
+	assert_string_equal(it->detail, "64-bit BARs (16 GiB + 16 KiB) from 0x1000000000; window "
+					"64 GiB at 0x1000000000 (sized from the devices, BARs of 1 "
+					"device(s): 16 GiB + 16 KiB), below 2^40");
+	/* a VT-d unit without a capability register here: width unknown, said so */
+	assert_int_equal(find(&r, "iommu-width")->status, PREFLIGHT_WARN);
+	stree_write(root, "/sys/class/iommu/dmar0/intel-iommu/cap", "12008c22260286\n");
+	vfio_preflight_run(&in, &r, NULL);
+	/* QEMU's default VT-d: 39 bits; the window ends at 128 GiB, below 2^39 */
+	it = find(&r, "iommu-width");
+	assert_int_equal(it->status, PREFLIGHT_OK);
+	assert_non_null(strstr(it->detail, "39-bit"));
 
-	/* a window beyond the guest's physical address bits */
-	in.phys_bits = 36;
+	/* a device that 34 physical address bits cannot hold */
+	in.plan = NULL;
+	in.plan_err = &pe;
+	assert_int_equal(plan_for(&plan, &pe, &pd, 34, 0), -ERANGE);
 	vfio_preflight_run(&in, &r, NULL);
 	it = find(&r, "mmio-window");
 	assert_int_equal(it->status, PREFLIGHT_FAIL);
-	assert_non_null(strstr(it->detail, "36 physical address bits"));
-	/* a window too small for the BARs */
-	in.phys_bits = 46;
-	in.mmio64_size = 8ULL << 30;
+	assert_non_null(strstr(it->detail, "34 physical address bits"));
+	assert_non_null(strstr(it->fix, "need 16 GiB"));
+	/* a window given too small for the BARs */
+	assert_int_equal(plan_for(&plan, &pe, &pd, 46, 8ULL << 30), -ENOSPC);
 	vfio_preflight_run(&in, &r, NULL);
-	assert_int_equal(find(&r, "mmio-window")->status, PREFLIGHT_FAIL);
-	in.mmio64_size = 64ULL << 30;
+	it = find(&r, "mmio-window");
+	assert_int_equal(it->status, PREFLIGHT_FAIL);
+	assert_non_null(
+		strstr(it->detail, "need 16 GiB + 16 KiB of 64-bit MMIO window, 8 GiB was given"));
+	assert_non_null(strstr(it->fix, "--mmio64 32G or more"));
+	assert_int_equal(plan_for(&plan, &pe, &pd, 40, 0), 0);
+	in.plan = &plan;
+	in.plan_err = NULL;
 
 	/* guest RAM over the MSI window */
 	mem_layout(&m, 0xff000000ULL, 0);

@@ -236,7 +236,7 @@ static void vm_shape(struct vm *vm, uint64_t high, unsigned int cpus)
 	vm->nr_vcpus = cpus;
 	vm->has_irqchip = true;
 	vm->mmio64_base = 0x200000000ULL;
-	vm->mmio64_size = VM_MMIO64_DEFAULT_SIZE;
+	vm->mmio64_size = (64ULL << 30);
 	vm->phys_bits = 46;
 }
 

@@ -7,10 +7,13 @@
  * tools/common/preflight_out.c, in the words and JSON of `vfctl check`.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "preflight_out.h"
 #include "vfio_pci.h"
@@ -24,25 +27,28 @@ static void check_usage(FILE *f)
 	fprintf(f,
 		"usage: vfvm check --device BDF[,managed][,vf-token=UUID][,rom=...] [--device "
 		"...]\n"
-		"                  [--mem SIZE] [--hugetlb] [--json]\n"
+		"                  [--mem SIZE] [--hugetlb] [--mmio64 SIZE] [--json]\n"
 		"\n"
 		"Explains everything that would stop `vfvm run` from passing the devices through\n"
 		"(the checks of `vfctl check`: IOMMU, interrupt remapping, vfio-pci, IOMMU group,\n"
 		"ACS, reset, host use; and for the VM: driver, VF token, RLIMIT_MEMLOCK, reserved\n"
 		"IOVA ranges vs guest RAM, 64-bit BARs vs MMIO window and physical address bits),\n"
 		"each ok, warn or fail.  Changes nothing.  With --mem, guest RAM is checked as\n"
-		"`vfvm run --mem SIZE` would lay it out.  --json: the report as JSON.\n"
+		"`vfvm run --mem SIZE` would lay it out.  The 64-bit MMIO window is planned for\n"
+		"all the devices together as `vfvm run` would (--mmio64 as there), within the\n"
+		"guest's physical address bits and checked against the IOMMU's address width.\n"
+		"--json: the report as JSON.\n"
 		"Exit status: 0 ready, 3 a device is not ready, 1 error, 2 usage error.\n");
 }
 
 /*
- * The RAM regions and 64-bit window vm_create() would set up for @size
- * (ram_alloc() and vm_create() in src/vmm/vm.c): RAM below 3 GiB, the rest from
- * 4 GiB, the window 1 GiB aligned above it.  Only gpa/size matter here.
+ * The RAM regions vm_create() would set up for @size (ram_alloc() in
+ * src/vmm/vm.c): RAM below 3 GiB, the rest from 4 GiB.  Only gpa/size
+ * matter here.  Returns the first byte above RAM.
  */
-static void guest_layout(uint64_t size, bool hugetlb, struct guest_mem *m, uint64_t *mmio64_base)
+static uint64_t guest_layout(uint64_t size, bool hugetlb, struct guest_mem *m)
 {
-	uint64_t low, high, top;
+	uint64_t low, high;
 
 	if (hugetlb)
 		size = (size + (2ULL << 20) - 1) & ~((2ULL << 20) - 1);
@@ -56,17 +62,79 @@ static void guest_layout(uint64_t size, bool hugetlb, struct guest_mem *m, uint6
 	if (high)
 		m->region[m->nr_regions++] =
 			(struct guest_mem_region){VM_HIGH_RAM_BASE, high, NULL, low};
-	top = VM_HIGH_RAM_BASE + high;
-	*mmio64_base = (top + (1ULL << 30) - 1) & ~((1ULL << 30) - 1);
+	return vm_ram_top(size);
+}
+
+/* Guest physical address bits as `vfvm run` would have them (KVM's cap when /dev/kvm opens). */
+static unsigned int check_phys_bits(void)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	unsigned int bits = vm_guest_phys_bits(fd);
+
+	if (fd >= 0)
+		close(fd);
+	return bits;
+}
+
+/*
+ * Plan the 64-bit window for every --device together.  A device whose BARs
+ * cannot be read, or whose SPEC is malformed, is left out (its own report
+ * or usage error says why).
+ */
+static void check_plan(const char *const *dev, int nr_dev, uint64_t ram_top, uint64_t size,
+		       struct mmio_plan *plan, struct errinfo *pe, bool *planned)
+{
+	struct mmio_plan_dev *pd = calloc(CHECK_MAX_DEVS, sizeof(*pd));
+	struct mmio_plan_in in = {
+		.dev = pd,
+		.ram_top = ram_top,
+		.phys_bits = check_phys_bits(),
+		.size = size,
+	};
+
+	if (!pd) {
+		err_set(pe, ENOMEM, "planning the 64-bit MMIO window");
+		*planned = false;
+		return;
+	}
+	for (int i = 0; i < nr_dev; i++) {
+		struct errinfo e = {0};
+
+		if (vfio_pci__mmio_dev(vfvm_host(), dev[i], &pd[in.nr_dev], &e) >= 0)
+			in.nr_dev++;
+	}
+	*planned = mmio_plan_build(&in, plan, pe) == 0;
+	free(pd);
+}
+
+/* The window for all the devices, after their reports (human output). */
+static void print_plan(const struct mmio_plan *p)
+{
+	char a[48], b[48];
+
+	printf("64-bit MMIO window: %s at 0x%" PRIx64 "-0x%" PRIx64 " (%s), %u physical address "
+	       "bits\n",
+	       mmio_plan_fmt_size(p->size, a, sizeof(a)), p->base, p->base + p->size - 1,
+	       p->size_given ? "--mmio64" : "sized from the devices with hot-plug room",
+	       p->phys_bits);
+	for (unsigned int d = 0; d < p->nr_dev; d++)
+		for (int i = 0; i < MMIO_PLAN_BARS; i++)
+			if (p->dev[d].bar_size[i])
+				printf("  %-24s BAR%d %9s at 0x%" PRIx64 "\n", p->dev[d].name, i,
+				       mmio_plan_fmt_size(p->dev[d].bar_size[i], a, sizeof(a)),
+				       p->bar_gpa[d][i]);
+	printf("  BARs take %s; %s free for hot-plug\n", mmio_plan_fmt_size(p->need, a, sizeof(a)),
+	       mmio_plan_fmt_size(p->size - p->need, b, sizeof(b)));
 }
 
 int cmd_check(int argc, char **argv)
 {
-	enum { O_DEVICE = 256, O_MEM, O_HUGETLB, O_JSON, O_HELP };
+	enum { O_DEVICE = 256, O_MEM, O_HUGETLB, O_MMIO64, O_JSON, O_HELP };
 	static const struct option lo[] = {
 		{"device", required_argument, NULL, O_DEVICE},
 		{"mem", required_argument, NULL, O_MEM},
 		{"hugetlb", no_argument, NULL, O_HUGETLB},
+		{"mmio64", required_argument, NULL, O_MMIO64},
 		{"json", no_argument, NULL, O_JSON},
 		{"help", no_argument, NULL, O_HELP},
 		{NULL, 0, NULL, 0},
@@ -74,11 +142,12 @@ int cmd_check(int argc, char **argv)
 	const char *dev[CHECK_MAX_DEVS];
 	struct json_object *jarr = NULL;
 	struct preflight_report *r;
-	uint64_t mem_size = 0, mmio64_base = VM_HIGH_RAM_BASE;
+	uint64_t mem_size = 0, ram_top = VM_HIGH_RAM_BASE, mmio64 = 0;
 	struct guest_mem mem;
-	unsigned int phys_bits;
+	struct mmio_plan *plan;
+	struct errinfo pe = {0};
 	int c, nr_dev = 0, status = 0;
-	bool hugetlb = false, json = false;
+	bool hugetlb = false, json = false, planned;
 
 	opterr = 0;
 	optind = 1;
@@ -102,6 +171,22 @@ int cmd_check(int argc, char **argv)
 		case O_HUGETLB:
 			hugetlb = true;
 			break;
+		case O_MMIO64: {
+			struct errinfo se = {0};
+
+			if (vfvm_parse_size(optarg, &mmio64)) {
+				fprintf(stderr,
+					"vfvm check: --mmio64 '%s': expected a size like 512G or "
+					"4T\n",
+					optarg);
+				return VM_EXIT_USAGE;
+			}
+			if (mmio_plan_check_size(mmio64, &se)) {
+				fprintf(stderr, "vfvm check: --mmio64 %s: %s\n", optarg, se.msg);
+				return VM_EXIT_USAGE;
+			}
+			break;
+		}
 		case O_JSON:
 			json = true;
 			break;
@@ -129,14 +214,17 @@ int cmd_check(int argc, char **argv)
 		return VM_EXIT_USAGE;
 	}
 	if (mem_size)
-		guest_layout(mem_size, hugetlb, &mem, &mmio64_base);
-	phys_bits = vfio_host_phys_bits();
+		ram_top = guest_layout(mem_size, hugetlb, &mem);
 
 	r = malloc(sizeof(*r));
-	if (!r) {
+	plan = malloc(sizeof(*plan));
+	if (!r || !plan) {
 		fprintf(stderr, "vfvm check: out of memory\n");
+		free(r);
+		free(plan);
 		return VM_EXIT_ERROR;
 	}
+	check_plan(dev, nr_dev, ram_top, mmio64, plan, &pe, &planned);
 	if (json)
 		jarr = json_object_new_array();
 	for (int i = 0; i < nr_dev; i++) {
@@ -144,8 +232,9 @@ int cmd_check(int argc, char **argv)
 		int ret;
 
 		memset(r, 0, sizeof(*r));
-		ret = vfio_pci__check(vfvm_host(), dev[i], mem_size ? &mem : NULL, mmio64_base,
-				      VM_MMIO64_DEFAULT_SIZE, phys_bits, r, &e);
+		ret = vfio_pci__check(vfvm_host(), dev[i], mem_size ? &mem : NULL,
+				      planned ? plan : NULL, planned || !pe.err ? NULL : &pe, r,
+				      &e);
 		if (ret < 0) {
 			fprintf(stderr, "vfvm check: --device %s: %s\n", dev[i],
 				e.msg[0] ? e.msg : strerror(-ret));
@@ -165,6 +254,9 @@ int cmd_check(int argc, char **argv)
 	}
 	if (jarr)
 		preflight_json_print(stdout, jarr);
+	else if (planned && status != VM_EXIT_USAGE)
+		print_plan(plan);
 	free(r);
+	free(plan);
 	return status;
 }

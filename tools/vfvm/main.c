@@ -38,6 +38,7 @@ struct opts {
 	const char *kernel, *initrd, *cmdline, *firmware, *affinity, *api_socket, *restore;
 	const char *incoming; /* --incoming URI */
 	uint64_t mem;
+	uint64_t mmio64; /* --mmio64; 0: sized from the devices */
 	unsigned int cpus;
 	bool hugetlb, rng, irq_report, debug_exit;
 	int serial_escape; /* -1: when stdout is a terminal, 0: --serial raw, 1: --serial escape */
@@ -58,7 +59,7 @@ static void usage(FILE *f)
 		"tap=NAME[,id=ID][,mac=M][,tx-coalesce=US][,failover=on]]...\n"
 		"                [--rng] [--device "
 		"BDF[,managed][,vf-token=UUID][,rom=on|off|FILE][,id=ID][,failover=NET]]...\n"
-		"                [--hugetlb] [--cpu-affinity LIST]\n"
+		"                [--hugetlb] [--cpu-affinity LIST] [--mmio64 SIZE]\n"
 		"                [--irq-report] [--debug-exit] [--serial raw|escape]\n"
 		"                [--api-socket PATH]\n"
 		"       vfvm ctl PATH VERB [ARG] [--json]   (info, pause, resume, powerdown, "
@@ -67,6 +68,7 @@ static void usage(FILE *f)
 		"                snapshot, migrate, migrate-status, migrate-cancel, upgrade;\n"
 		"                'vfvm ctl --help')\n"
 		"       vfvm check --device BDF[,...] [--device ...] [--mem SIZE] [--hugetlb]\n"
+		"                  [--mmio64 SIZE]\n"
 		"       vfvm --help\n"
 		"\n"
 		"Runs a KVM guest with a 16550 console on stdin/stdout.\n"
@@ -76,8 +78,8 @@ static void usage(FILE *f)
 		"  --firmware FILE      flat image placed like a PC BIOS (ends at 4 GiB and 1 "
 		"MiB),\n"
 		"                       started at the reset vector F000:FFF0\n"
-		"  --mem SIZE           guest RAM: bytes, or with K, M, G suffix (plain number = "
-		"MiB)\n"
+		"  --mem SIZE           guest RAM: bytes, or with K, M, G, T suffix (plain number "
+		"= MiB)\n"
 		"  --cpus N             vCPUs, 1-%d (default 1)\n"
 		"  --disk PATH[,ro][,id=ID]\n"
 		"                       virtio-blk on a raw file or block device\n"
@@ -96,6 +98,12 @@ static void usage(FILE *f)
 		"id=NET,...,failover=on\n"
 		"                       (plugged once the guest accepts STANDBY, with NET's MAC)\n"
 		"  --hugetlb            back guest RAM with 2 MiB hugetlb pages\n"
+		"  --mmio64 SIZE        the 64-bit PCI MMIO window above guest RAM: a power of "
+		"two\n"
+		"                       of at least 1G (K, M, G, T suffixes); default: the\n"
+		"                       --device BARs (naturally aligned) plus 64G for hot-plug,\n"
+		"                       rounded up to a power of two, within the host's physical\n"
+		"                       address bits\n"
 		"  --cpu-affinity LIST  pin vCPU i to the i-th host CPU of LIST (e.g. 2-3); the "
 		"VMM's\n"
 		"                       other threads run on the remaining CPUs\n"
@@ -194,6 +202,11 @@ int vfvm_parse_size(const char *s, uint64_t *out)
 		shift = 30;
 		end++;
 		break;
+	case 't':
+	case 'T':
+		shift = 40;
+		end++;
+		break;
 	case 'b':
 	case 'B':
 		shift = 0;
@@ -206,7 +219,8 @@ int vfvm_parse_size(const char *s, uint64_t *out)
 		end++;
 	if (*end == 'B')
 		end++;
-	if (*end || v == 0 || v > (1ULL << (40 - shift)))
+	/* up to 2^57 bytes: the most a 5-level x86 page table addresses */
+	if (*end || v == 0 || v > (1ULL << (57 - shift)))
 		return -EINVAL;
 	*out = (uint64_t)v << shift;
 	return 0;
@@ -308,6 +322,7 @@ static int parse_run(int argc, char **argv, struct opts *o)
 		O_API_SOCKET,
 		O_RESTORE,
 		O_INCOMING,
+		O_MMIO64,
 		O_HELP
 	};
 	static const struct option lo[] = {
@@ -322,6 +337,7 @@ static int parse_run(int argc, char **argv, struct opts *o)
 		{"rng", no_argument, NULL, O_RNG},
 		{"device", required_argument, NULL, O_DEVICE},
 		{"hugetlb", no_argument, NULL, O_HUGETLB},
+		{"mmio64", required_argument, NULL, O_MMIO64},
 		{"cpu-affinity", required_argument, NULL, O_AFFINITY},
 		{"irq-report", no_argument, NULL, O_IRQ_REPORT},
 		{"debug-exit", no_argument, NULL, O_DEBUG_EXIT},
@@ -394,6 +410,16 @@ static int parse_run(int argc, char **argv, struct opts *o)
 		case O_HUGETLB:
 			o->hugetlb = true;
 			break;
+		case O_MMIO64: {
+			struct errinfo se = {0};
+
+			if (vfvm_parse_size(optarg, &o->mmio64))
+				return usage_error("--mmio64 '%s': expected a size like 512G or 4T",
+						   optarg);
+			if (mmio_plan_check_size(o->mmio64, &se))
+				return usage_error("--mmio64 %s: %s", optarg, se.msg);
+			break;
+		}
 		case O_IRQ_REPORT:
 			o->irq_report = true;
 			break;
@@ -646,6 +672,7 @@ static int cmd_run(int argc, char **argv)
 	struct termios saved_tty;
 	struct irq_watch irqw = {.fd = -1};
 	struct vfio_pci *claim[MAX_DEVS] = {0};
+	static struct mmio_plan_dev mmio_devs[MAX_DEVS];
 	struct vfvm_devices devs = {0};
 	struct api_hooks hooks;
 	struct vfvm_restore *rs = NULL;
@@ -727,6 +754,17 @@ static int cmd_run(int argc, char **argv)
 			report(&e);
 			return VM_EXIT_ERROR;
 		}
+	/* their 64-bit BARs size and fill the 64-bit MMIO window (mmio_plan.h) */
+	for (int i = 0; i < o.nr_dev; i++)
+		if (vfio_pci__mmio_dev(vfvm_host(), o.dev[i], &mmio_devs[i], &e) < 0) {
+			err_prefix(&e, "--device %s", o.dev[i]);
+			unclaim_devices(claim, o.nr_dev);
+			report(&e);
+			return VM_EXIT_ERROR;
+		}
+	cfg.mmio_devs = mmio_devs;
+	cfg.nr_mmio_devs = (unsigned int)o.nr_dev;
+	cfg.mmio64_size = o.mmio64;
 	vm = calloc(1, sizeof(*vm));
 	if (!vm) {
 		fprintf(stderr, "vfvm: out of memory\n");

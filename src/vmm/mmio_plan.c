@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The 64-bit PCI MMIO window plan: see mmio_plan.h. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mmio_plan.h"
+
+#define FOUR_GIB (4ULL << 30)
+/* guest RAM above 3 GiB continues from 4 GiB (vm.h): RAM ends 1 GiB above its size */
+#define RAM_HOLE (1ULL << 30)
+
+#define IORESOURCE_MEM 0x00000200
+#define IORESOURCE_MEM_64 0x00100000
+
+uint64_t mmio_plan_pow2_roundup(uint64_t v)
+{
+	uint64_t p = 1;
+
+	while (p < v && p < (1ULL << 63))
+		p <<= 1;
+	return p;
+}
+
+static bool is_pow2(uint64_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+/* @v in the largest unit that divides it exactly */
+static int fmt_exact(uint64_t v, char *buf, size_t size)
+{
+	static const char *const unit[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB"};
+	int u = 0;
+
+	while (u < 5 && v && !(v & 1023)) {
+		v >>= 10;
+		u++;
+	}
+	return snprintf(buf, size, "%" PRIu64 " %s", v, unit[u]);
+}
+
+const char *mmio_plan_fmt_size(uint64_t v, char *buf, size_t size)
+{
+	static const char *const unit[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB"};
+	int u = 0, n;
+
+	while (u < 5 && (v >> (10 * (u + 1)))) /* the largest unit not above @v */
+		u++;
+	if (!u || !(v & ((1ULL << (10 * u)) - 1))) {
+		fmt_exact(v, buf, size);
+		return buf;
+	}
+	/* "256 GiB + 48 MiB": exact, and readable at a glance */
+	n = snprintf(buf, size, "%" PRIu64 " %s + ", v >> (10 * u), unit[u]);
+	if (n > 0 && (size_t)n < size)
+		fmt_exact(v & ((1ULL << (10 * u)) - 1), buf + n, size - (size_t)n);
+	return buf;
+}
+
+const char *mmio_plan_fmt_opt(uint64_t v, char *buf, size_t size)
+{
+	static const char unit[] = "BKMGTP";
+	int u = 0;
+
+	while (u < 5 && v && !(v & 1023)) {
+		v >>= 10;
+		u++;
+	}
+	snprintf(buf, size, "%" PRIu64 "%c", v, unit[u]);
+	return buf;
+}
+
+static uint64_t align_up(uint64_t v, uint64_t a)
+{
+	return (v + a - 1) & ~(a - 1);
+}
+
+/* One BAR to place; sorted largest first, then by device and BAR order. */
+struct plan_bar {
+	uint64_t size;
+	unsigned int dev, bar;
+};
+
+static int bar_cmp(const void *pa, const void *pb)
+{
+	const struct plan_bar *a = pa, *b = pb;
+
+	if (a->size != b->size)
+		return a->size > b->size ? -1 : 1;
+	if (a->dev != b->dev)
+		return a->dev < b->dev ? -1 : 1;
+	return a->bar < b->bar ? -1 : a->bar > b->bar;
+}
+
+/* Whether a window of @size fits above @ram_top below @limit. */
+static bool fits(uint64_t ram_top, uint64_t size, uint64_t limit)
+{
+	uint64_t base = align_up(ram_top, size);
+
+	return size <= limit / 2 && base <= limit - size;
+}
+
+static int refuse_range(const struct mmio_plan_in *in, const struct mmio_plan *p,
+			struct errinfo *e)
+{
+	char s[48], n[48], l[48], m[48], m2[48];
+	uint64_t base = align_up(p->base, p->size);
+
+	mmio_plan_fmt_size(p->size, s, sizeof(s));
+	mmio_plan_fmt_size(p->need, n, sizeof(n));
+	mmio_plan_fmt_size(p->limit, l, sizeof(l));
+	if (p->size > p->limit / 2) {
+		/* no RAM size helps: the window alone is too big for the address bits */
+		err_set(e, ERANGE,
+			"a 64-bit MMIO window of %s is more than %u physical address bits allow: "
+			"naturally aligned above 4 GiB it ends at %s or higher, the limit is %s "
+			"(2^%u); the largest window is %s",
+			s, p->phys_bits, mmio_plan_fmt_size(2 * p->size, m, sizeof(m)), l,
+			p->phys_bits, mmio_plan_fmt_size(p->limit / 2, m2, sizeof(m2)));
+		if (p->need > p->limit / 2)
+			err_hint(e,
+				 "the devices' 64-bit BARs need %s: more than this host's %u "
+				 "physical address bits (CPUID 0x80000008, capped by KVM) can "
+				 "address; pass fewer devices or use a host with more address bits",
+				 n, p->phys_bits);
+		else if (in->size)
+			err_hint(e, "use --mmio64 %s or less (the devices need %s)",
+				 mmio_plan_fmt_opt(p->limit / 2, m, sizeof(m)), n);
+		else
+			err_hint(e, "pass fewer devices (they need %s)", n);
+		return -ERANGE;
+	}
+	{
+		uint64_t top_max = p->limit - p->size; /* highest base, so RAM may end there */
+		char t[48];
+
+		err_set(e, ERANGE,
+			"guest RAM (ending at 0x%" PRIx64 ") and the 64-bit MMIO window of %s "
+			"(naturally aligned, at 0x%" PRIx64 ") end at 0x%" PRIx64
+			", beyond the guest's %u physical address bits (limit 0x%" PRIx64 ", %s)",
+			in->ram_top, s, base, base + p->size, p->phys_bits, p->limit, l);
+		mmio_plan_fmt_size(top_max > FOUR_GIB ? top_max - RAM_HOLE : 3ULL << 30, t,
+				   sizeof(t));
+		if (in->size && p->need < p->size)
+			err_hint(e,
+				 "give the guest at most %s of RAM, or use a smaller --mmio64 (the "
+				 "devices need %s)",
+				 t, n);
+		else
+			err_hint(e,
+				 "give the guest at most %s of RAM; %u physical address bits are "
+				 "this host's limit (CPUID 0x80000008, capped by KVM)",
+				 t, p->phys_bits);
+	}
+	return -ERANGE;
+}
+
+int mmio_plan_check_size(uint64_t size, struct errinfo *e)
+{
+	uint64_t ok = mmio_plan_pow2_roundup(size);
+	char a[48], b[48];
+
+	if (is_pow2(size) && size >= MMIO_PLAN_MIN_SIZE)
+		return 0;
+	return err_set(e, EINVAL,
+		       "a 64-bit MMIO window of %s: the size must be a power of two of at least "
+		       "1 GiB (the window is naturally aligned), for example %s",
+		       mmio_plan_fmt_size(size, a, sizeof(a)),
+		       mmio_plan_fmt_opt(ok < MMIO_PLAN_MIN_SIZE ? MMIO_PLAN_MIN_SIZE : ok, b,
+					 sizeof(b)));
+}
+
+int mmio_plan_build(const struct mmio_plan_in *in, struct mmio_plan *p, struct errinfo *e)
+{
+	struct plan_bar bars[MMIO_PLAN_MAX_DEVS * MMIO_PLAN_BARS];
+	unsigned int nr = 0;
+	uint64_t ram_top = in->ram_top > FOUR_GIB ? in->ram_top : FOUR_GIB, cursor;
+	char a[48], b[48];
+
+	memset(p, 0, sizeof(*p));
+	if (in->nr_dev > MMIO_PLAN_MAX_DEVS)
+		return err_set(e, E2BIG, "%u devices: at most %d can be planned", in->nr_dev,
+			       MMIO_PLAN_MAX_DEVS);
+	if (!in->phys_bits || in->phys_bits > 64)
+		return err_set(e, EINVAL, "%u physical address bits: expected 1..64",
+			       in->phys_bits);
+	p->phys_bits = in->phys_bits;
+	p->limit = in->phys_bits >= 63 ? 1ULL << 63 : 1ULL << in->phys_bits;
+	p->nr_dev = in->nr_dev;
+	for (unsigned int d = 0; d < in->nr_dev; d++) {
+		p->dev[d] = in->dev[d];
+		for (unsigned int i = 0; i < MMIO_PLAN_BARS; i++) {
+			uint64_t sz = in->dev[d].bar_size[i];
+
+			if (!sz)
+				continue;
+			/* BARs are powers of two; a bad size is placed as the next one */
+			sz = mmio_plan_pow2_roundup(sz);
+			p->dev[d].bar_size[i] = sz;
+			if (sz > p->limit)
+				return err_set(e, ERANGE,
+					       "%s: BAR%u of %s is beyond %u physical address bits",
+					       in->dev[d].name, i,
+					       mmio_plan_fmt_size(sz, a, sizeof(a)), in->phys_bits);
+			bars[nr++] = (struct plan_bar){sz, d, i};
+			p->need += sz;
+		}
+	}
+	qsort(bars, nr, sizeof(bars[0]), bar_cmp);
+
+	if (in->size) {
+		p->size_given = true;
+		if (mmio_plan_check_size(in->size, e))
+			return -EINVAL;
+		p->size = in->size;
+		if (p->size < p->need) {
+			err_set(e, ENOSPC,
+				"the devices' 64-bit BARs need %s of 64-bit MMIO window, %s was given",
+				mmio_plan_fmt_size(p->need, a, sizeof(a)),
+				mmio_plan_fmt_size(p->size, b, sizeof(b)));
+			err_hint(e, "use --mmio64 %s or more, or leave --mmio64 out to size it from "
+				    "the devices",
+				 mmio_plan_fmt_opt(mmio_plan_pow2_roundup(p->need), a, sizeof(a)));
+			return -ENOSPC;
+		}
+	} else {
+		/*
+		 * 64 GiB while the devices take at most half of it (so NIC and NVMe
+		 * VFs leave the layout as it is, and a migration destination given
+		 * other VFs gets the same window); beyond, the devices plus hot-plug
+		 * room; without the room when only that fits the address bits.
+		 */
+		if (p->need <= MMIO_PLAN_HOTPLUG_ROOM / 2)
+			p->size = MMIO_PLAN_HOTPLUG_ROOM;
+		else
+			p->size = mmio_plan_pow2_roundup(p->need + MMIO_PLAN_HOTPLUG_ROOM);
+		if (!fits(ram_top, p->size, p->limit)) {
+			uint64_t tight = mmio_plan_pow2_roundup(p->need);
+
+			if (tight < MMIO_PLAN_MIN_SIZE)
+				tight = MMIO_PLAN_MIN_SIZE;
+			if (fits(ram_top, tight, p->limit))
+				p->size = tight;
+		}
+	}
+	p->base = ram_top;
+	if (!fits(ram_top, p->size, p->limit))
+		return refuse_range(in, p, e);
+	p->base = align_up(ram_top, p->size);
+	cursor = p->base;
+	for (unsigned int k = 0; k < nr; k++) {
+		p->bar_gpa[bars[k].dev][bars[k].bar] = cursor;
+		cursor += bars[k].size;
+	}
+	return 0;
+}
+
+uint64_t mmio_plan_bar_gpa(const struct mmio_plan *p, const char *name, int bar)
+{
+	if (!p || bar < 0 || bar >= MMIO_PLAN_BARS)
+		return 0;
+	for (unsigned int d = 0; d < p->nr_dev; d++)
+		if (!strcmp(p->dev[d].name, name))
+			return p->bar_gpa[d][bar];
+	return 0;
+}
+
+int mmio_plan_dev_from_resource(const char *text, struct mmio_plan_dev *d)
+{
+	const char *line = text;
+	int found = 0;
+
+	memset(d->bar_size, 0, sizeof(d->bar_size));
+	for (unsigned int i = 0; i < MMIO_PLAN_BARS && line && *line; i++) {
+		unsigned long long s, end, fl;
+
+		if (sscanf(line, "%llx %llx %llx", &s, &end, &fl) != 3)
+			return -EINVAL;
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+		if (!end || end < s || !(fl & IORESOURCE_MEM) || !(fl & IORESOURCE_MEM_64))
+			continue;
+		d->bar_size[i] = (uint64_t)(end - s) + 1;
+		found++;
+	}
+	return found;
+}
