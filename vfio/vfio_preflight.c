@@ -88,8 +88,10 @@ static void check_iova(const struct vfio_preflight_in *in, struct preflight_repo
 	fclose(f);
 	if (!bad)
 		preflight_add(r, "iova", PREFLIGHT_OK, NULL,
-			      "guest RAM %savoids the group's reserved IOVA regions",
-			      in->plan && !win_bad ? "and the 64-bit MMIO window " : "");
+			      in->plan && !win_bad
+				      ? "guest RAM and the 64-bit MMIO window avoid the group's "
+					"reserved IOVA regions"
+				      : "guest RAM avoids the group's reserved IOVA regions");
 }
 
 int vfio_mmio_dev_read(const char *root, const char *bdf, const char *name, struct mmio_plan_dev *d,

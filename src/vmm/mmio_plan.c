@@ -29,34 +29,28 @@ static bool is_pow2(uint64_t v)
 	return v && !(v & (v - 1));
 }
 
-/* @v in the largest unit that divides it exactly */
-static int fmt_exact(uint64_t v, char *buf, size_t size)
-{
-	static const char *const unit[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB"};
-	int u = 0;
-
-	while (u < 5 && v && !(v & 1023)) {
-		v >>= 10;
-		u++;
-	}
-	return snprintf(buf, size, "%" PRIu64 " %s", v, unit[u]);
-}
-
 const char *mmio_plan_fmt_size(uint64_t v, char *buf, size_t size)
 {
 	static const char *const unit[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB"};
-	int u = 0, n;
+	size_t n = 0;
 
-	while (u < 5 && (v >> (10 * (u + 1)))) /* the largest unit not above @v */
-		u++;
-	if (!u || !(v & ((1ULL << (10 * u)) - 1))) {
-		fmt_exact(v, buf, size);
+	if (!v) {
+		snprintf(buf, size, "0 bytes");
 		return buf;
 	}
-	/* "256 GiB + 48 MiB": exact, and readable at a glance */
-	n = snprintf(buf, size, "%" PRIu64 " %s + ", v >> (10 * u), unit[u]);
-	if (n > 0 && (size_t)n < size)
-		fmt_exact(v & ((1ULL << (10 * u)) - 1), buf + n, size - (size_t)n);
+	buf[0] = '\0';
+	/* each unit's part, largest first: "256 GiB + 48 MiB", exact and readable */
+	for (int u = 5; u >= 0 && n < size; u--) {
+		uint64_t part = (v >> (10 * u)) & (u == 5 ? UINT64_MAX : 1023);
+		int w;
+
+		if (!part)
+			continue;
+		w = snprintf(buf + n, size - n, "%s%" PRIu64 " %s", n ? " + " : "", part, unit[u]);
+		if (w < 0)
+			break;
+		n += (size_t)w;
+	}
 	return buf;
 }
 
@@ -103,8 +97,7 @@ static bool fits(uint64_t ram_top, uint64_t size, uint64_t limit)
 	return size <= limit / 2 && base <= limit - size;
 }
 
-static int refuse_range(const struct mmio_plan_in *in, const struct mmio_plan *p,
-			struct errinfo *e)
+static int refuse_range(const struct mmio_plan_in *in, const struct mmio_plan *p, struct errinfo *e)
 {
 	char s[48], n[48], l[48], m[48], m2[48];
 	uint64_t base = align_up(p->base, p->size);
@@ -165,12 +158,12 @@ int mmio_plan_check_size(uint64_t size, struct errinfo *e)
 
 	if (is_pow2(size) && size >= MMIO_PLAN_MIN_SIZE)
 		return 0;
-	return err_set(e, EINVAL,
-		       "a 64-bit MMIO window of %s: the size must be a power of two of at least "
-		       "1 GiB (the window is naturally aligned), for example %s",
-		       mmio_plan_fmt_size(size, a, sizeof(a)),
-		       mmio_plan_fmt_opt(ok < MMIO_PLAN_MIN_SIZE ? MMIO_PLAN_MIN_SIZE : ok, b,
-					 sizeof(b)));
+	return err_set(
+		e, EINVAL,
+		"a 64-bit MMIO window of %s: the size must be a power of two of at least "
+		"1 GiB (the window is naturally aligned), for example %s",
+		mmio_plan_fmt_size(size, a, sizeof(a)),
+		mmio_plan_fmt_opt(ok < MMIO_PLAN_MIN_SIZE ? MMIO_PLAN_MIN_SIZE : ok, b, sizeof(b)));
 }
 
 int mmio_plan_build(const struct mmio_plan_in *in, struct mmio_plan *p, struct errinfo *e)
@@ -218,11 +211,13 @@ int mmio_plan_build(const struct mmio_plan_in *in, struct mmio_plan *p, struct e
 		p->size = in->size;
 		if (p->size < p->need) {
 			err_set(e, ENOSPC,
-				"the devices' 64-bit BARs need %s of 64-bit MMIO window, %s was given",
+				"the devices' 64-bit BARs need %s of 64-bit MMIO window, %s was "
+				"given",
 				mmio_plan_fmt_size(p->need, a, sizeof(a)),
 				mmio_plan_fmt_size(p->size, b, sizeof(b)));
-			err_hint(e, "use --mmio64 %s or more, or leave --mmio64 out to size it from "
-				    "the devices",
+			err_hint(e,
+				 "use --mmio64 %s or more, or leave --mmio64 out to size it from "
+				 "the devices",
 				 mmio_plan_fmt_opt(mmio_plan_pow2_roundup(p->need), a, sizeof(a)));
 			return -ENOSPC;
 		}

@@ -228,7 +228,8 @@ static void refusals(void **state)
 	assert_int_equal(plan(p, 1, 16 * GiB, 40, TiB, &e), -ERANGE);
 	assert_non_null(strstr(e.msg, "a 64-bit MMIO window of 1 TiB is more than 40 physical "
 				      "address bits allow"));
-	assert_non_null(strstr(e.hint, "use --mmio64 512G or less (the devices need 256 GiB + 48 MiB)"));
+	assert_non_null(
+		strstr(e.hint, "use --mmio64 512G or less (the devices need 256 GiB + 48 MiB)"));
 	/* RAM plus the window beyond the address bits: how much RAM would do */
 	assert_int_equal(plan(p, 1, 600 * GiB, 40, 0, &e), -ERANGE);
 	assert_string_equal(e.msg, "guest RAM (ending at 0x9640000000) and the 64-bit MMIO "
@@ -245,6 +246,17 @@ static void refusals(void **state)
 	assert_int_equal(p->size, 512 * GiB);
 	assert_int_equal(plan(p, 1, 100 * GiB, 40, 0, &e), 0);
 	assert_int_equal(p->size, 512 * GiB);
+	/* sizes in words: each unit's part, exact */
+	{
+		char b[48];
+
+		assert_string_equal(mmio_plan_fmt_size(2 * TiB - 384 * MiB, b, sizeof(b)),
+				    "1 TiB + 1023 GiB + 640 MiB");
+		assert_string_equal(mmio_plan_fmt_size(256 * GiB, b, sizeof(b)), "256 GiB");
+		assert_string_equal(mmio_plan_fmt_size(0, b, sizeof(b)), "0 bytes");
+		assert_string_equal(mmio_plan_fmt_opt(4 * TiB, b, sizeof(b)), "4T");
+		assert_string_equal(mmio_plan_fmt_opt(48 * MiB, b, sizeof(b)), "48M");
+	}
 	/* no devices: 64 GiB, as vfvm had before */
 	assert_int_equal(plan(p, 0, 16 * GiB, 39, 0, &e), 0);
 	assert_int_equal(p->size, 64 * GiB);
@@ -275,8 +287,7 @@ static void pci_host_follows_plan(void **state)
 	h.plan = p;
 	/* an unplanned device with a 64-bit BAR first: it must not take a planned place */
 	pci_dev_init(&d[8], "other", 0x1234, 1, 0x020000, 0, 0, 0);
-	assert_int_equal(pci_bar_declare(&d[8], 0, 1 << 20, PCI_BARF_MEM64, dummy_access, NULL,
-					 &e),
+	assert_int_equal(pci_bar_declare(&d[8], 0, 1 << 20, PCI_BARF_MEM64, dummy_access, NULL, &e),
 			 0);
 	assert_int_equal(pci_dev_register(&h, &d[8], -1, &e), 0);
 	assert_true(d[8].bar[0].addr >= p->base + p->need);
@@ -349,12 +360,14 @@ static void acpi_and_e820_follow_plan(void **state)
 	snprintf(cmd, sizeof(cmd), "cd %s && iasl -d DSDT.dat >DSDT.log 2>&1", dir);
 	assert_int_equal(system(cmd), 0);
 	/* QWordMemory: minimum 4 TiB, maximum 8 TiB - 1, length 4 TiB; no complaint */
-	snprintf(cmd, sizeof(cmd),
-		 "cd %s && grep -A8 QWordMemory DSDT.dsl | grep -q '0x0000040000000000, // Range "
-		 "Minimum' && grep -A8 QWordMemory DSDT.dsl | grep -q '0x000007FFFFFFFFFF, // Range "
-		 "Maximum' && grep -A8 QWordMemory DSDT.dsl | grep -q '0x0000040000000000, // Length' "
-		 "&& ! grep -qi 'invalid\\|error\\|warning' DSDT.dsl DSDT.log",
-		 dir);
+	snprintf(
+		cmd, sizeof(cmd),
+		"cd %s && grep -A8 QWordMemory DSDT.dsl | grep -q '0x0000040000000000, // Range "
+		"Minimum' && grep -A8 QWordMemory DSDT.dsl | grep -q '0x000007FFFFFFFFFF, // Range "
+		"Maximum' && grep -A8 QWordMemory DSDT.dsl | grep -q '0x0000040000000000, // "
+		"Length' "
+		"&& ! grep -qi 'invalid\\|error\\|warning' DSDT.dsl DSDT.log",
+		dir);
 	assert_int_equal(system(cmd), 0);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);

@@ -112,10 +112,13 @@ static void print_plan(const struct mmio_plan *p)
 {
 	char a[48], b[48];
 
-	printf("64-bit MMIO window: %s at 0x%" PRIx64 "-0x%" PRIx64 " (%s), %u physical address "
-	       "bits\n",
+	printf("64-bit MMIO window: %s at 0x%" PRIx64 "-0x%" PRIx64
+	       " (%s), below 2^%u (the guest's "
+	       "physical address bits)\n",
 	       mmio_plan_fmt_size(p->size, a, sizeof(a)), p->base, p->base + p->size - 1,
-	       p->size_given ? "--mmio64" : "sized from the devices with hot-plug room",
+	       p->size_given ? "--mmio64"
+	       : p->need     ? "sized from the devices, with hot-plug room"
+			     : "the default",
 	       p->phys_bits);
 	for (unsigned int d = 0; d < p->nr_dev; d++)
 		for (int i = 0; i < MMIO_PLAN_BARS; i++)
@@ -123,8 +126,10 @@ static void print_plan(const struct mmio_plan *p)
 				printf("  %-24s BAR%d %9s at 0x%" PRIx64 "\n", p->dev[d].name, i,
 				       mmio_plan_fmt_size(p->dev[d].bar_size[i], a, sizeof(a)),
 				       p->bar_gpa[d][i]);
-	printf("  BARs take %s; %s free for hot-plug\n", mmio_plan_fmt_size(p->need, a, sizeof(a)),
-	       mmio_plan_fmt_size(p->size - p->need, b, sizeof(b)));
+	if (p->need)
+		printf("  BARs take %s; %s free for hot-plug\n",
+		       mmio_plan_fmt_size(p->need, a, sizeof(a)),
+		       mmio_plan_fmt_size(p->size - p->need, b, sizeof(b)));
 }
 
 int cmd_check(int argc, char **argv)

@@ -361,7 +361,7 @@ static void dev_files(struct sim *s, struct simdev *d)
 
 		for (int i = 0; i < 13; i++)
 			strcat(res, "0x0000000000000000 0x0000000000000000 0x0000000000000000\n");
-		devfile(s, d, "resource", 0444, "%s", res);
+		devfile(s, d, "resource", 0444, "%s", d->resource[0] ? d->resource : res);
 	}
 	if (d->reset[0])
 		devfile(s, d, "reset_method", 0644, "%s\n", d->reset);

@@ -108,6 +108,7 @@ struct simdev {
 	int nvme_inst; /* nvme controller instance while bound, -1 */
 	char serial[24]; /* NVMe serial number (PF; VFs derive theirs) */
 	uint64_t dsn; /* PCIe Device Serial Number capability, 0 none */
+	char resource[2048]; /* the sysfs resource file as captured, "" all zeros */
 	/* SR-IOV (PF) */
 	int totalvfs, numvfs, vfoffset, vfstride;
 	uint16_t vfdevice;
@@ -152,6 +153,7 @@ struct sim {
 	char *log;
 	size_t loglen;
 	const char *nlstate; /* vfctl's netlink fake state file to keep in step, or NULL */
+	char spec_dir[512]; /* directory of the spec file: relative paths in it start there */
 };
 
 /* spec.c */

@@ -12,6 +12,8 @@
  *       pcie=endpoint|rootport|upstream|downstream|pcibridge  msix=N  reset=flr,bus
  *       driver=NAME override=NAME net=IFNAME mac=MAC
  *       serial=NVME-SERIAL dsn=HEX64
+ *       resource=FILE   the sysfs resource file as captured from a real device
+ *                       (its BARs; FILE relative to the spec file's directory)
  *       sriov=TOTALVFS vfoffset=N vfstride=N vfid=DDDD vfmsix=N vfreset=flr numvfs=N
  *     flags: bridge acs flr up noautoprobe
  *
@@ -183,6 +185,23 @@ static int parse_dev(struct sim *s, char *args, char *err, size_t errlen)
 			snprintf(d->serial, sizeof(d->serial), "%s", v);
 		} else if (!strcmp(tok, "dsn")) {
 			d->dsn = strtoull(v, NULL, 16);
+		} else if (!strcmp(tok, "resource")) {
+			char path[1024];
+			FILE *rf;
+			size_t n;
+
+			snprintf(path, sizeof(path), "%s%s%s", v[0] == '/' ? "" : s->spec_dir,
+				 v[0] == '/' ? "" : "/", v);
+			rf = fopen(path, "r");
+			if (!rf) {
+				snprintf(err, errlen, "dev %s: resource=%.200s: %s", d->bdf, v,
+					 strerror(errno));
+				free(d);
+				return -ENOENT;
+			}
+			n = fread(d->resource, 1, sizeof(d->resource) - 1, rf);
+			d->resource[n] = '\0';
+			fclose(rf);
 		} else if (!strcmp(tok, "numvfs")) {
 			numvfs = atoi(v);
 		} else {
@@ -325,6 +344,12 @@ int spec_load(struct sim *s, const char *file, char *err, size_t errlen)
 	if (!f) {
 		snprintf(err, errlen, "cannot open spec %s: %s", file, strerror(errno));
 		return -errno;
+	}
+	{
+		const char *slash = strrchr(file, '/');
+
+		snprintf(s->spec_dir, sizeof(s->spec_dir), "%.*s", slash ? (int)(slash - file) : 1,
+			 slash ? file : ".");
 	}
 	while (getline(&line, &cap, f) > 0) {
 		char *p = line, *rest;
