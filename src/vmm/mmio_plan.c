@@ -24,11 +24,6 @@ uint64_t mmio_plan_pow2_roundup(uint64_t v)
 	return p;
 }
 
-static bool is_pow2(uint64_t v)
-{
-	return v && !(v & (v - 1));
-}
-
 const char *mmio_plan_fmt_size(uint64_t v, char *buf, size_t size)
 {
 	static const char *const unit[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB"};
@@ -89,31 +84,34 @@ static int bar_cmp(const void *pa, const void *pb)
 	return a->bar < b->bar ? -1 : a->bar > b->bar;
 }
 
-/* Whether a window of @size fits above @ram_top below @limit. */
-static bool fits(uint64_t ram_top, uint64_t size, uint64_t limit)
+/* Where a window of @size aligned to @align goes above @ram_top, if it ends by @limit. */
+static bool fits(uint64_t ram_top, uint64_t size, uint64_t align, uint64_t limit)
 {
-	uint64_t base = align_up(ram_top, size);
+	uint64_t base = align_up(ram_top, align);
 
-	return size <= limit / 2 && base <= limit - size;
+	return base <= limit && size <= limit - base;
 }
 
-static int refuse_range(const struct mmio_plan_in *in, const struct mmio_plan *p, struct errinfo *e)
+static int refuse_range(const struct mmio_plan_in *in, const struct mmio_plan *p, uint64_t align,
+			struct errinfo *e)
 {
 	char s[48], n[48], l[48], m[48], m2[48];
-	uint64_t base = align_up(p->base, p->size);
+	uint64_t base = align_up(p->base, align), lowest = align_up(FOUR_GIB, align);
 
 	mmio_plan_fmt_size(p->size, s, sizeof(s));
 	mmio_plan_fmt_size(p->need, n, sizeof(n));
 	mmio_plan_fmt_size(p->limit, l, sizeof(l));
-	if (p->size > p->limit / 2) {
+	if (lowest > p->limit || p->size > p->limit - lowest) {
+		uint64_t most = lowest < p->limit ? p->limit - lowest : 0;
+
 		/* no RAM size helps: the window alone is too big for the address bits */
 		err_set(e, ERANGE,
 			"a 64-bit MMIO window of %s is more than %u physical address bits allow: "
-			"naturally aligned above 4 GiB it ends at %s or higher, the limit is %s "
-			"(2^%u); the largest window is %s",
-			s, p->phys_bits, mmio_plan_fmt_size(2 * p->size, m, sizeof(m)), l,
-			p->phys_bits, mmio_plan_fmt_size(p->limit / 2, m2, sizeof(m2)));
-		if (p->need > p->limit / 2)
+			"above 4 GiB (at a multiple of %s) it ends at 0x%" PRIx64
+			" or higher, the limit is %s (2^%u); the largest window is %s",
+			s, p->phys_bits, mmio_plan_fmt_size(align, m2, sizeof(m2)),
+			lowest + p->size, l, p->phys_bits, mmio_plan_fmt_size(most, m, sizeof(m)));
+		if (p->need > most)
 			err_hint(e,
 				 "the devices' 64-bit BARs need %s: more than this host's %u "
 				 "physical address bits (CPUID 0x80000008, capped by KVM) can "
@@ -121,20 +119,23 @@ static int refuse_range(const struct mmio_plan_in *in, const struct mmio_plan *p
 				 n, p->phys_bits);
 		else if (in->size)
 			err_hint(e, "use --mmio64 %s or less (the devices need %s)",
-				 mmio_plan_fmt_opt(p->limit / 2, m, sizeof(m)), n);
+				 mmio_plan_fmt_opt(most & ~(MMIO_PLAN_MIN_SIZE - 1), m, sizeof(m)),
+				 n);
 		else
 			err_hint(e, "pass fewer devices (they need %s)", n);
 		return -ERANGE;
 	}
 	{
-		uint64_t top_max = p->limit - p->size; /* highest base, so RAM may end there */
+		/* the highest base (RAM may end there), at the window's alignment */
+		uint64_t top_max = (p->limit - p->size) & ~(align - 1);
 		char t[48];
 
 		err_set(e, ERANGE,
 			"guest RAM (ending at 0x%" PRIx64 ") and the 64-bit MMIO window of %s "
-			"(naturally aligned, at 0x%" PRIx64 ") end at 0x%" PRIx64
+			"(at 0x%" PRIx64 ", a multiple of %s) end at 0x%" PRIx64
 			", beyond the guest's %u physical address bits (limit 0x%" PRIx64 ", %s)",
-			in->ram_top, s, base, base + p->size, p->phys_bits, p->limit, l);
+			in->ram_top, s, base, mmio_plan_fmt_size(align, m, sizeof(m)),
+			base + p->size, p->phys_bits, p->limit, l);
 		mmio_plan_fmt_size(top_max > FOUR_GIB ? top_max - RAM_HOLE : 3ULL << 30, t,
 				   sizeof(t));
 		if (in->size && p->need < p->size)
@@ -153,17 +154,16 @@ static int refuse_range(const struct mmio_plan_in *in, const struct mmio_plan *p
 
 int mmio_plan_check_size(uint64_t size, struct errinfo *e)
 {
-	uint64_t ok = mmio_plan_pow2_roundup(size);
+	uint64_t ok = align_up(size, MMIO_PLAN_MIN_SIZE);
 	char a[48], b[48];
 
-	if (is_pow2(size) && size >= MMIO_PLAN_MIN_SIZE)
+	if (size >= MMIO_PLAN_MIN_SIZE && !(size & (MMIO_PLAN_MIN_SIZE - 1)))
 		return 0;
-	return err_set(
-		e, EINVAL,
-		"a 64-bit MMIO window of %s: the size must be a power of two of at least "
-		"1 GiB (the window is naturally aligned), for example %s",
-		mmio_plan_fmt_size(size, a, sizeof(a)),
-		mmio_plan_fmt_opt(ok < MMIO_PLAN_MIN_SIZE ? MMIO_PLAN_MIN_SIZE : ok, b, sizeof(b)));
+	return err_set(e, EINVAL,
+		       "a 64-bit MMIO window of %s: the size must be a whole number of GiB (the "
+		       "window's granularity), for example %s",
+		       mmio_plan_fmt_size(size, a, sizeof(a)),
+		       mmio_plan_fmt_opt(ok ? ok : MMIO_PLAN_MIN_SIZE, b, sizeof(b)));
 }
 
 int mmio_plan_build(const struct mmio_plan_in *in, struct mmio_plan *p, struct errinfo *e)
@@ -171,6 +171,7 @@ int mmio_plan_build(const struct mmio_plan_in *in, struct mmio_plan *p, struct e
 	struct plan_bar bars[MMIO_PLAN_MAX_DEVS * MMIO_PLAN_BARS];
 	unsigned int nr = 0;
 	uint64_t ram_top = in->ram_top > FOUR_GIB ? in->ram_top : FOUR_GIB, cursor;
+	uint64_t align = MMIO_PLAN_MIN_SIZE;
 	char a[48], b[48];
 
 	memset(p, 0, sizeof(*p));
@@ -193,13 +194,22 @@ int mmio_plan_build(const struct mmio_plan_in *in, struct mmio_plan *p, struct e
 			/* BARs are powers of two; a bad size is placed as the next one */
 			sz = mmio_plan_pow2_roundup(sz);
 			p->dev[d].bar_size[i] = sz;
-			if (sz > p->limit)
-				return err_set(e, ERANGE,
-					       "%s: BAR%u of %s is beyond %u physical address bits",
-					       in->dev[d].name, i,
-					       mmio_plan_fmt_size(sz, a, sizeof(a)), in->phys_bits);
+			if (sz > p->limit / 2) {
+				err_set(e, ERANGE,
+					"%s: BAR%u of %s cannot be placed above 4 GiB within %u "
+					"physical address bits",
+					in->dev[d].name, i, mmio_plan_fmt_size(sz, a, sizeof(a)),
+					in->phys_bits);
+				err_hint(e,
+					 "this host's %u physical address bits (CPUID 0x80000008, "
+					 "capped by KVM) are the limit; use a host with more",
+					 in->phys_bits);
+				return -ERANGE;
+			}
 			bars[nr++] = (struct plan_bar){sz, d, i};
 			p->need += sz;
+			if (sz > align)
+				align = sz;
 		}
 	}
 	qsort(bars, nr, sizeof(bars[0]), bar_cmp);
@@ -218,33 +228,32 @@ int mmio_plan_build(const struct mmio_plan_in *in, struct mmio_plan *p, struct e
 			err_hint(e,
 				 "use --mmio64 %s or more, or leave --mmio64 out to size it from "
 				 "the devices",
-				 mmio_plan_fmt_opt(mmio_plan_pow2_roundup(p->need), a, sizeof(a)));
+				 mmio_plan_fmt_opt(align_up(p->need, MMIO_PLAN_MIN_SIZE), a,
+						   sizeof(a)));
 			return -ENOSPC;
 		}
 	} else {
+		uint64_t tight = align_up(p->need ? p->need : 1, MMIO_PLAN_MIN_SIZE);
+
 		/*
-		 * 64 GiB while the devices take at most half of it (so NIC and NVMe
-		 * VFs leave the layout as it is, and a migration destination given
-		 * other VFs gets the same window); beyond, the devices plus hot-plug
-		 * room; without the room when only that fits the address bits.
+		 * 64 GiB while the devices take at most half of it: NIC and NVMe
+		 * VFs leave the layout as it was (and as a restored, migrated or
+		 * upgraded VM had it); beyond, the devices plus hot-plug room, or
+		 * only the devices when the room does not fit the address bits.
 		 */
 		if (p->need <= MMIO_PLAN_HOTPLUG_ROOM / 2)
 			p->size = MMIO_PLAN_HOTPLUG_ROOM;
 		else
-			p->size = mmio_plan_pow2_roundup(p->need + MMIO_PLAN_HOTPLUG_ROOM);
-		if (!fits(ram_top, p->size, p->limit)) {
-			uint64_t tight = mmio_plan_pow2_roundup(p->need);
-
-			if (tight < MMIO_PLAN_MIN_SIZE)
-				tight = MMIO_PLAN_MIN_SIZE;
-			if (fits(ram_top, tight, p->limit))
-				p->size = tight;
-		}
+			p->size = align_up(p->need + MMIO_PLAN_HOTPLUG_ROOM, MMIO_PLAN_MIN_SIZE);
+		if (!fits(ram_top, p->size, align, p->limit) &&
+		    (fits(ram_top, tight, align, p->limit) || p->need > MMIO_PLAN_HOTPLUG_ROOM / 2))
+			p->size = tight;
 	}
 	p->base = ram_top;
-	if (!fits(ram_top, p->size, p->limit))
-		return refuse_range(in, p, e);
-	p->base = align_up(ram_top, p->size);
+	if (!fits(ram_top, p->size, align, p->limit))
+		return refuse_range(in, p, align, e);
+	/* aligned to the largest BAR: packed largest first, every BAR is naturally aligned */
+	p->base = align_up(ram_top, align);
 	cursor = p->base;
 	for (unsigned int k = 0; k < nr; k++) {
 		p->bar_gpa[bars[k].dev][bars[k].bar] = cursor;

@@ -9,19 +9,18 @@
  * physical address bits.
  *
  * Rules:
- *   - the window is a power of two of at least 1 GiB, naturally aligned
- *     (its base is a multiple of its size), placed at the first such
- *     address above guest RAM (and above 4 GiB).  A naturally aligned
- *     power-of-two window can take any BAR up to its own size while it is
- *     empty, and every BAR in it is naturally aligned when placed largest
- *     first;
+ *   - the window starts at the first multiple of the largest BAR (at least
+ *     1 GiB) above guest RAM and 4 GiB; its size is a whole number of GiB;
  *   - the devices' BARs are placed largest first over all devices (ties in
- *     device, then BAR order), each at the next free address, so BARs are
- *     packed without holes: a 256 GiB BAR sits on a 256 GiB boundary;
+ *     device, then BAR order), each at the next free address: packed without
+ *     holes, and each naturally aligned since every size is a power of two
+ *     no larger than the one before - a 256 GiB BAR on a 256 GiB boundary;
  *   - the default size is MMIO_PLAN_HOTPLUG_ROOM (64 GiB) while the
- *     devices' BARs take at most half of it; else the smallest power of two
- *     holding the BARs plus MMIO_PLAN_HOTPLUG_ROOM for devices added later
- *     (only the BARs, rounded up, when the address bits allow no more);
+ *     devices' BARs take at most half of it - the window vfvm always had,
+ *     at the same place, so restored, migrated and upgraded VMs keep their
+ *     layout; beyond, the BARs plus MMIO_PLAN_HOTPLUG_ROOM for devices added
+ *     later (only the BARs when the address bits allow no more), rounded up
+ *     to a GiB;
  *   - the window ends at or below 2^phys_bits: the guest cannot address
  *     anything above.
  * The PCI host (pci_host.c) places a planned device's BARs at the planned
@@ -75,15 +74,15 @@ struct mmio_plan {
 
 /*
  * Plan the window into @out.  Returns 0, or -errno with @e naming the
- * numbers and the fix: -EINVAL a size that is not a power of two of at
- * least 1 GiB, -ENOSPC a size smaller than the devices need, -ERANGE a
+ * numbers and the fix: -EINVAL a size that is not a whole number of GiB,
+ * -ENOSPC a size smaller than the devices need, -ERANGE a
  * window (with RAM below it) beyond the physical address bits, -E2BIG too
  * many devices.
  */
 int mmio_plan_build(const struct mmio_plan_in *in, struct mmio_plan *out, struct errinfo *e);
 
 /*
- * Whether @size may be asked for (a power of two of at least 1 GiB):
+ * Whether @size may be asked for (a whole number of GiB, at least 1):
  * 0, or -EINVAL with @e saying why and a size that would do.
  */
 int mmio_plan_check_size(uint64_t size, struct errinfo *e);

@@ -10,9 +10,10 @@
  *   0xFEC00000   - IOAPIC, 0xFEE00000 LAPIC
  *   0xFF000000   - firmware image (end at 4 GiB) when --firmware is used
  *   4 GiB        - high RAM (what did not fit below 3 GiB)
- *   above RAM    - 64-bit PCI MMIO window (vm->mmio64_base): a power of two,
- *                  naturally aligned, sized from the devices given at start
- *                  or by the user, below 2^phys_bits (mmio_plan.h)
+ *   above RAM    - 64-bit PCI MMIO window (vm->mmio64_base): at a multiple
+ *                  of the largest BAR (1 GiB at least), sized from the devices
+ *                  given at start or by the user, below 2^phys_bits
+ *                  (mmio_plan.h)
  */
 #ifndef VFVM_VM_H
 #define VFVM_VM_H

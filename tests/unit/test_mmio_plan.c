@@ -102,9 +102,15 @@ static void fixture_bars(void **state)
 /* Every BAR naturally aligned, inside the window, none overlapping another. */
 static void assert_sound(const struct mmio_plan *p)
 {
-	uint64_t sum = 0;
+	uint64_t sum = 0, largest = 1ULL << 30;
 
-	assert_int_equal(p->base & (p->size - 1), 0);
+	for (unsigned int d = 0; d < p->nr_dev; d++)
+		for (int i = 0; i < MMIO_PLAN_BARS; i++)
+			if (p->dev[d].bar_size[i] > largest)
+				largest = p->dev[d].bar_size[i];
+	/* at a multiple of the largest BAR, whole GiB */
+	assert_int_equal(p->base & (largest - 1), 0);
+	assert_int_equal(p->size & ((1ULL << 30) - 1), 0);
 	assert_true(p->base + p->size <= p->limit);
 	for (unsigned int d = 0; d < p->nr_dev; d++)
 		for (int i = 0; i < MMIO_PLAN_BARS; i++) {
@@ -149,16 +155,16 @@ static void one_h200_1tib(void **state)
 {
 	struct mmio_plan *p = calloc(1, sizeof(*p));
 	struct errinfo e = {0};
-	uint64_t base = 1536 * GiB;
+	uint64_t base = 1280 * GiB;
 
 	(void)state;
 	/* 1 TiB of RAM ends at 1 TiB + 1 GiB (the 3-4 GiB hole) */
 	assert_int_equal(vm_ram_top(TiB), TiB + GiB);
 	assert_int_equal(plan(p, 1, TiB, 46, 0, &e), 0);
 	assert_int_equal(p->need, 256 * GiB + 48 * MiB);
-	/* 256 GiB + 48 MiB + 64 GiB of hot-plug room, rounded up */
-	assert_int_equal(p->size, 512 * GiB);
-	/* the first 512 GiB boundary above RAM */
+	/* 256 GiB + 48 MiB of BARs + 64 GiB of hot-plug room, in whole GiB */
+	assert_int_equal(p->size, 321 * GiB);
+	/* the first 256 GiB boundary above RAM */
 	assert_int_equal(p->base, base);
 	assert_int_equal(p->bar_gpa[0][2], base);
 	assert_int_equal(p->bar_gpa[0][4], base + 256 * GiB);
@@ -166,10 +172,10 @@ static void one_h200_1tib(void **state)
 	assert_sound(p);
 	assert_int_equal(mmio_plan_bar_gpa(p, "vfio 0000:17:00.0", 2), base);
 	assert_int_equal(mmio_plan_bar_gpa(p, "vfio 0000:18:00.0", 2), 0);
-	/* --mmio64 1T: as asked, at 1 TiB + 1 GiB rounded up to 1 TiB */
+	/* --mmio64 1T: as asked, at the same place */
 	assert_int_equal(plan(p, 1, TiB, 46, TiB, &e), 0);
 	assert_int_equal(p->size, TiB);
-	assert_int_equal(p->base, 2 * TiB);
+	assert_int_equal(p->base, base);
 	assert_true(p->size_given);
 	assert_sound(p);
 	free(p);
@@ -179,34 +185,42 @@ static void eight_h200_1tib(void **state)
 {
 	struct mmio_plan *p = calloc(1, sizeof(*p));
 	struct errinfo e = {0};
+	uint64_t base = 1280 * GiB, small = base + 8 * 256 * GiB;
 
 	(void)state;
 	assert_int_equal(plan(p, 8, TiB, 46, 0, &e), 0);
 	assert_int_equal(p->need, 8 * (256 * GiB + 48 * MiB));
-	assert_int_equal(p->size, 4 * TiB);
-	assert_int_equal(p->base, 4 * TiB);
+	assert_int_equal(p->size, 2113 * GiB);
+	assert_int_equal(p->base, base);
 	for (unsigned int k = 0; k < 8; k++) {
 		/* the 256 GiB BARs first, packed, then the 32 MiB ones, then the 16 MiB ones */
-		assert_int_equal(p->bar_gpa[k][2], 4 * TiB + k * 256 * GiB);
-		assert_int_equal(p->bar_gpa[k][4], 6 * TiB + k * 32 * MiB);
-		assert_int_equal(p->bar_gpa[k][0], 6 * TiB + 256 * MiB + k * 16 * MiB);
+		assert_int_equal(p->bar_gpa[k][2], base + k * 256 * GiB);
+		assert_int_equal(p->bar_gpa[k][4], small + k * 32 * MiB);
+		assert_int_equal(p->bar_gpa[k][0], small + 256 * MiB + k * 16 * MiB);
 	}
 	assert_sound(p);
-	/* 43 bits (8 TiB) is the least that holds it */
-	assert_int_equal(plan(p, 8, TiB, 43, 0, &e), 0);
-	assert_int_equal(p->base + p->size, 8 * TiB);
-	assert_int_equal(plan(p, 8, TiB, 42, 0, &e), -ERANGE);
-	assert_non_null(strstr(e.msg, "a 64-bit MMIO window of 4 TiB is more than 42 physical "
-				      "address bits allow"));
-	assert_non_null(strstr(e.msg, "the limit is 4 TiB (2^42); the largest window is 2 TiB"));
-	assert_non_null(strstr(e.hint, "need 2 TiB + 384 MiB"));
-	assert_non_null(strstr(e.hint, "pass fewer devices or use a host with more address bits"));
+	/* 42 bits (4 TiB) hold it, with the hot-plug room */
+	assert_int_equal(plan(p, 8, TiB, 42, 0, &e), 0);
+	assert_int_equal(p->base + p->size, 3393 * GiB);
+	/* 41 bits (2 TiB) cannot hold the BARs alone, whatever the RAM: the host's limit */
+	assert_int_equal(plan(p, 8, TiB, 41, 0, &e), -ERANGE);
+	assert_string_equal(e.msg,
+			    "a 64-bit MMIO window of 2 TiB + 1 GiB is more than 41 physical "
+			    "address bits allow: above 4 GiB (at a multiple of 256 GiB) it "
+			    "ends at 0x24040000000 or higher, the limit is 2 TiB (2^41); the "
+			    "largest window is 1 TiB + 768 GiB");
+	assert_string_equal(e.hint, "the devices' 64-bit BARs need 2 TiB + 384 MiB: more than this "
+				    "host's 41 physical address bits (CPUID 0x80000008, capped by "
+				    "KVM) can address; pass fewer devices or use a host with more "
+				    "address bits");
 	free(p);
 }
 
 static void refusals(void **state)
 {
 	struct mmio_plan *p = calloc(1, sizeof(*p));
+	struct mmio_plan_dev two32 = {.name = "two32", .bar_size = {32 * GiB, 0, 32 * GiB}};
+	struct mmio_plan_in in = {.dev = &two32, .nr_dev = 1, .ram_top = 4 * GiB, .phys_bits = 37};
 	struct errinfo e = {0};
 
 	(void)state;
@@ -214,38 +228,50 @@ static void refusals(void **state)
 	assert_int_equal(plan(p, 1, 16 * GiB, 46, 128 * GiB, &e), -ENOSPC);
 	assert_string_equal(e.msg, "the devices' 64-bit BARs need 256 GiB + 48 MiB of 64-bit MMIO "
 				   "window, 128 GiB was given");
-	assert_string_equal(e.hint, "use --mmio64 512G or more, or leave --mmio64 out to size it "
+	assert_string_equal(e.hint, "use --mmio64 257G or more, or leave --mmio64 out to size it "
 				    "from the devices");
-	/* not a power of two */
-	assert_int_equal(plan(p, 1, 16 * GiB, 46, 300 * GiB, &e), -EINVAL);
-	assert_non_null(strstr(e.msg, "300 GiB: the size must be a power of two of at least 1 "
-				      "GiB"));
-	assert_non_null(strstr(e.msg, "for example 512G"));
+	/* not a whole number of GiB */
+	assert_int_equal(plan(p, 1, 16 * GiB, 46, 1536 * MiB, &e), -EINVAL);
+	assert_string_equal(e.msg,
+			    "a 64-bit MMIO window of 1 GiB + 512 MiB: the size must be a "
+			    "whole number of GiB (the window's granularity), for example 2G");
 	assert_int_equal(mmio_plan_check_size(512 * MiB, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "for example 1G"));
+	assert_int_equal(mmio_plan_check_size(300 * GiB, &e), 0);
 	assert_int_equal(mmio_plan_check_size(2 * TiB, &e), 0);
 	/* larger than the address bits allow, whatever the RAM */
 	assert_int_equal(plan(p, 1, 16 * GiB, 40, TiB, &e), -ERANGE);
 	assert_non_null(strstr(e.msg, "a 64-bit MMIO window of 1 TiB is more than 40 physical "
 				      "address bits allow"));
-	assert_non_null(
-		strstr(e.hint, "use --mmio64 512G or less (the devices need 256 GiB + 48 MiB)"));
+	assert_non_null(strstr(e.msg, "the largest window is 768 GiB"));
+	assert_string_equal(e.hint,
+			    "use --mmio64 768G or less (the devices need 256 GiB + 48 MiB)");
+	/* a BAR the address bits cannot hold at all */
+	assert_int_equal(plan(p, 1, 16 * GiB, 38, 0, &e), -ERANGE);
+	assert_string_equal(e.msg,
+			    "vfio 0000:17:00.0: BAR2 of 256 GiB cannot be placed above 4 GiB "
+			    "within 38 physical address bits");
 	/* RAM plus the window beyond the address bits: how much RAM would do */
 	assert_int_equal(plan(p, 1, 600 * GiB, 40, 0, &e), -ERANGE);
-	assert_string_equal(e.msg, "guest RAM (ending at 0x9640000000) and the 64-bit MMIO "
-				   "window of 512 GiB (naturally aligned, at 0x10000000000) end at "
-				   "0x18000000000, beyond the guest's 40 physical address bits "
-				   "(limit 0x10000000000, 1 TiB)");
-	assert_non_null(strstr(e.hint, "give the guest at most 511 GiB of RAM"));
-	/* with less RAM it fits, the window at 512 GiB */
+	assert_string_equal(e.msg,
+			    "guest RAM (ending at 0x9640000000) and the 64-bit MMIO window "
+			    "of 257 GiB (at 0xc000000000, a multiple of 256 GiB) end at "
+			    "0x10040000000, beyond the guest's 40 physical address bits (limit "
+			    "0x10000000000, 1 TiB)");
+	assert_string_equal(e.hint, "give the guest at most 511 GiB of RAM; 40 physical address "
+				    "bits are this host's limit (CPUID 0x80000008, capped by KVM)");
+	/* with that RAM it fits, with the hot-plug room */
 	assert_int_equal(plan(p, 1, 511 * GiB, 40, 0, &e), 0);
 	assert_int_equal(p->base, 512 * GiB);
-	assert_int_equal(p->size, 512 * GiB);
+	assert_int_equal(p->size, 321 * GiB);
 	/* a tight host: the hot-plug room is dropped before anything is refused */
-	assert_int_equal(plan(p, 1, 16 * GiB, 40, 0, &e), 0);
-	assert_int_equal(p->size, 512 * GiB);
-	assert_int_equal(plan(p, 1, 100 * GiB, 40, 0, &e), 0);
-	assert_int_equal(p->size, 512 * GiB);
+	assert_int_equal(mmio_plan_build(&in, p, &e), 0);
+	assert_int_equal(p->base, 32 * GiB);
+	assert_int_equal(p->size, 64 * GiB);
+	assert_sound(p);
+	in.phys_bits = 38;
+	assert_int_equal(mmio_plan_build(&in, p, &e), 0);
+	assert_int_equal(p->size, 128 * GiB);
 	/* sizes in words: each unit's part, exact */
 	{
 		char b[48];
@@ -257,10 +283,12 @@ static void refusals(void **state)
 		assert_string_equal(mmio_plan_fmt_opt(4 * TiB, b, sizeof(b)), "4T");
 		assert_string_equal(mmio_plan_fmt_opt(48 * MiB, b, sizeof(b)), "48M");
 	}
-	/* no devices: 64 GiB, as vfvm had before */
+	/* no devices (or NIC and NVMe VFs): 64 GiB right above RAM, as vfvm always had it */
 	assert_int_equal(plan(p, 0, 16 * GiB, 39, 0, &e), 0);
 	assert_int_equal(p->size, 64 * GiB);
-	assert_int_equal(p->base, 64 * GiB);
+	assert_int_equal(p->base, 17 * GiB);
+	assert_int_equal(plan(p, 0, 256 * MiB, 39, 0, &e), 0);
+	assert_int_equal(p->base, 4 * GiB);
 	free(p);
 }
 
@@ -359,12 +387,12 @@ static void acpi_and_e820_follow_plan(void **state)
 	fclose(f);
 	snprintf(cmd, sizeof(cmd), "cd %s && iasl -d DSDT.dat >DSDT.log 2>&1", dir);
 	assert_int_equal(system(cmd), 0);
-	/* QWordMemory: minimum 4 TiB, maximum 8 TiB - 1, length 4 TiB; no complaint */
+	/* QWordMemory: minimum 1.25 TiB, maximum + 1 = 3393 GiB, length 2113 GiB; no complaint */
 	snprintf(
 		cmd, sizeof(cmd),
-		"cd %s && grep -A8 QWordMemory DSDT.dsl | grep -q '0x0000040000000000, // Range "
-		"Minimum' && grep -A8 QWordMemory DSDT.dsl | grep -q '0x000007FFFFFFFFFF, // Range "
-		"Maximum' && grep -A8 QWordMemory DSDT.dsl | grep -q '0x0000040000000000, // "
+		"cd %s && grep -A8 QWordMemory DSDT.dsl | grep -q '0x0000014000000000, // Range "
+		"Minimum' && grep -A8 QWordMemory DSDT.dsl | grep -q '0x000003503FFFFFFF, // Range "
+		"Maximum' && grep -A8 QWordMemory DSDT.dsl | grep -q '0x0000021040000000, // "
 		"Length' "
 		"&& ! grep -qi 'invalid\\|error\\|warning' DSDT.dsl DSDT.log",
 		dir);

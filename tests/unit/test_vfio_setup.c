@@ -270,29 +270,29 @@ static void test_preflight(void **state)
 	assert_int_equal(find(&r, "driver")->status, PREFLIGHT_OK);
 	assert_int_equal(find(&r, "iova")->status, PREFLIGHT_OK);
 	assert_int_equal(find(&r, "reset")->status, PREFLIGHT_OK);
-	/* 16 GiB + 16 KiB of BARs: the 64 GiB window, 64 GiB aligned, below 2^40 */
+	/* 16 GiB + 16 KiB of BARs: the 64 GiB window, at a multiple of 16 GiB, below 2^40 */
 	it = find(&r, "mmio-window");
 	assert_int_equal(it->status, PREFLIGHT_OK);
-	assert_string_equal(it->detail, "64-bit BARs (16 GiB + 16 KiB) from 0x1000000000; window "
-					"64 GiB at 0x1000000000 (sized from the devices, BARs of 1 "
+	assert_string_equal(it->detail, "64-bit BARs (16 GiB + 16 KiB) from 0x400000000; window "
+					"64 GiB at 0x400000000 (sized from the devices, BARs of 1 "
 					"device(s): 16 GiB + 16 KiB), below 2^40");
 	/* a VT-d unit without a capability register here: width unknown, said so */
 	assert_int_equal(find(&r, "iommu-width")->status, PREFLIGHT_WARN);
 	stree_write(root, "/sys/class/iommu/dmar0/intel-iommu/cap", "12008c22260286\n");
 	vfio_preflight_run(&in, &r, NULL);
-	/* QEMU's default VT-d: 39 bits; the window ends at 128 GiB, below 2^39 */
+	/* QEMU's default VT-d: 39 bits; the window ends at 80 GiB, below 2^39 */
 	it = find(&r, "iommu-width");
 	assert_int_equal(it->status, PREFLIGHT_OK);
 	assert_non_null(strstr(it->detail, "39-bit"));
 
-	/* a device that 34 physical address bits cannot hold */
+	/* a device that 35 physical address bits cannot hold (with RAM below) */
 	in.plan = NULL;
 	in.plan_err = &pe;
-	assert_int_equal(plan_for(&plan, &pe, &pd, 34, 0), -ERANGE);
+	assert_int_equal(plan_for(&plan, &pe, &pd, 35, 0), -ERANGE);
 	vfio_preflight_run(&in, &r, NULL);
 	it = find(&r, "mmio-window");
 	assert_int_equal(it->status, PREFLIGHT_FAIL);
-	assert_non_null(strstr(it->detail, "34 physical address bits"));
+	assert_non_null(strstr(it->detail, "35 physical address bits"));
 	assert_non_null(strstr(it->fix, "need 16 GiB"));
 	/* a window given too small for the BARs */
 	assert_int_equal(plan_for(&plan, &pe, &pd, 46, 8ULL << 30), -ENOSPC);
@@ -301,7 +301,7 @@ static void test_preflight(void **state)
 	assert_int_equal(it->status, PREFLIGHT_FAIL);
 	assert_non_null(
 		strstr(it->detail, "need 16 GiB + 16 KiB of 64-bit MMIO window, 8 GiB was given"));
-	assert_non_null(strstr(it->fix, "--mmio64 32G or more"));
+	assert_non_null(strstr(it->fix, "--mmio64 17G or more"));
 	assert_int_equal(plan_for(&plan, &pe, &pd, 40, 0), 0);
 	in.plan = &plan;
 	in.plan_err = NULL;

@@ -4,8 +4,8 @@
 # MMIO window is planned for all the devices and 1 TiB of RAM as vfvm run
 # would: it fits (each device's mmio-window item is ok, with the planned
 # addresses); the simulated IOMMU's 39-bit address width is the host fact
-# that stops it, named by iommu-width.  --mmio64 too small, not a power of
-# two and beyond the physical address bits are refused with their numbers.
+# that stops it, named by iommu-width.  --mmio64 too small, not whole GiB
+# and beyond the physical address bits are refused with their numbers.
 # The guest's physical address bits are this host CPU's (no /dev/kvm here):
 # the expected results are computed from /proc/cpuinfo.
 # shellcheck disable=SC2034 # read by tests/sim/run.sh
@@ -39,13 +39,13 @@ t_vfvm_check_one_h200() {
 	*) bad "iommu-width: $(item "$T/one.json" iommu-width)" ;;
 	esac
 	if [ "$bits" -ge 41 ]; then
-		# 1 TiB + 1 GiB of RAM, then a 512 GiB window on a 512 GiB boundary: 1.5 TiB
+		# 1 TiB + 1 GiB of RAM, then the window on the next 256 GiB boundary: 1.25 TiB
 		eq "$(item "$T/one.json" mmio-window)" \
-			"ok|64-bit BARs (256 GiB + 48 MiB) from 0x18000000000; window 512 GiB at 0x18000000000 (sized from the devices, BARs of 1 device(s): 256 GiB + 48 MiB), below 2^$bits|" \
+			"ok|64-bit BARs (256 GiB + 48 MiB) from 0x14000000000; window 321 GiB at 0x14000000000 (sized from the devices, BARs of 1 device(s): 256 GiB + 48 MiB), below 2^$bits|" \
 			"mmio-window of one H200"
 		vfvm_sim check --device "${GPUS[0]}" --mem 1T >"$T/one.txt"
-		grep -q '^  vfio 0000:17:00.0        BAR2   256 GiB at 0x18000000000$' "$T/one.txt" ||
-			bad "the plan does not list BAR2 at 1.5 TiB: $(cat "$T/one.txt")"
+		grep -q '^  vfio 0000:17:00.0        BAR2   256 GiB at 0x14000000000$' "$T/one.txt" ||
+			bad "the plan does not list BAR2 at 1.25 TiB: $(cat "$T/one.txt")"
 	else
 		case "$(item "$T/one.json" mmio-window)" in
 		fail*"$bits physical address bits"*) ;;
@@ -63,15 +63,15 @@ t_vfvm_check_eight_h200() {
 	done
 	vfvm_sim check "${args[@]}" --mem 1T --json >"$T/eight.json"
 	eq "$(jq length "$T/eight.json")" 8 "reports"
-	if [ "$bits" -lt 43 ]; then
+	if [ "$bits" -lt 42 ]; then
 		jq -e --arg b "$bits" 'all(.[]; .checks[] | select(.id == "mmio-window") | .status == "fail" and (.detail | contains($b + " physical address bits")))' \
 			"$T/eight.json" >/dev/null || bad "8 H200 with $bits bits: not refused with the bits named"
 		return
 	fi
-	# 4 TiB window at 4 TiB; GPU k's 256 GiB BAR at 4 TiB + k * 256 GiB
+	# the window at 1.25 TiB; GPU k's 256 GiB BAR at 1.25 TiB + k * 256 GiB
 	for k in 0 1 2 3 4 5 6 7; do
-		want=$(printf '0x%x' $(((4 << 40) + k * (256 << 30))))
-		jq -e --argjson k "$k" --arg w "64-bit BARs (256 GiB + 48 MiB) from $want; window 4 TiB at 0x40000000000 (sized from the devices, BARs of 8 device(s): 2 TiB + 384 MiB), below 2^$bits" \
+		want=$(printf '0x%x' $(((1280 << 30) + k * (256 << 30))))
+		jq -e --argjson k "$k" --arg w "64-bit BARs (256 GiB + 48 MiB) from $want; window 2 TiB + 65 GiB at 0x14000000000 (sized from the devices, BARs of 8 device(s): 2 TiB + 384 MiB), below 2^$bits" \
 			'.[$k].checks[] | select(.id == "mmio-window") | .status == "ok" and .detail == $w' \
 			"$T/eight.json" >/dev/null ||
 			bad "GPU $k: $(jq -c --argjson k "$k" '.[$k].checks[] | select(.id == "mmio-window")' "$T/eight.json")"
@@ -91,7 +91,7 @@ t_vfvm_check_mmio64_refused() {
 	st=$?
 	eq "$st" 3 "exit status with --mmio64 128G"
 	eq "$(item "$T/small.json" mmio-window)" \
-		"fail|the devices' 64-bit BARs need 256 GiB + 48 MiB of 64-bit MMIO window, 128 GiB was given|use --mmio64 512G or more, or leave --mmio64 out to size it from the devices" \
+		"fail|the devices' 64-bit BARs need 256 GiB + 48 MiB of 64-bit MMIO window, 128 GiB was given|use --mmio64 257G or more, or leave --mmio64 out to size it from the devices" \
 		"mmio-window with --mmio64 128G"
 	# beyond what the physical address bits allow: named, with the largest window
 	too_big=$((1 << (bits - 40)))T
@@ -100,14 +100,14 @@ t_vfvm_check_mmio64_refused() {
 	"fail|a 64-bit MMIO window of $((1 << (bits - 40))) TiB is more than $bits physical address bits allow"*) ;;
 	*) bad "--mmio64 $too_big: $(item "$T/big.json" mmio-window)" ;;
 	esac
-	# not a power of two, or not a size: usage errors of check and run alike
-	vfvm_sim check --device "${GPUS[0]}" --mmio64 300G >"$T/out" 2>"$T/err"
-	eq "$?" 2 "exit status of check --mmio64 300G"
-	grep -q "^vfvm check: --mmio64 300G: a 64-bit MMIO window of 300 GiB: the size must be a power of two of at least 1 GiB (the window is naturally aligned), for example 512G$" "$T/err" ||
-		bad "check --mmio64 300G said: $(cat "$T/err")"
-	"$VFVM" run --kernel /nonexistent --mem 1G --mmio64 300G >"$T/out" 2>"$T/err"
-	eq "$?" 2 "exit status of run --mmio64 300G"
-	grep -q "power of two of at least 1 GiB" "$T/err" || bad "run --mmio64 300G said: $(cat "$T/err")"
+	# not whole GiB, or not a size: usage errors of check and run alike
+	vfvm_sim check --device "${GPUS[0]}" --mmio64 1536M >"$T/out" 2>"$T/err"
+	eq "$?" 2 "exit status of check --mmio64 1536M"
+	grep -q "^vfvm check: --mmio64 1536M: a 64-bit MMIO window of 1 GiB + 512 MiB: the size must be a whole number of GiB (the window's granularity), for example 2G$" "$T/err" ||
+		bad "check --mmio64 1536M said: $(cat "$T/err")"
+	"$VFVM" run --kernel /nonexistent --mem 1G --mmio64 1536M >"$T/out" 2>"$T/err"
+	eq "$?" 2 "exit status of run --mmio64 1536M"
+	grep -q "whole number of GiB" "$T/err" || bad "run --mmio64 1536M said: $(cat "$T/err")"
 	"$VFVM" run --kernel /nonexistent --mem 1G --mmio64 lots >"$T/out" 2>"$T/err"
 	eq "$?" 2 "exit status of run --mmio64 lots"
 	grep -q "expected a size like 512G or 4T" "$T/err" || bad "run --mmio64 lots said: $(cat "$T/err")"
