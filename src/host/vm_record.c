@@ -85,8 +85,9 @@ static int parse_device(char *val, const char *path, int line, struct vm_record_
 		*v++ = '\0';
 		if (!strcmp(tok, "driver") || !strcmp(tok, "override")) {
 			if (*v && !pci_driver_name_valid(v))
-				return err_set(e, EINVAL, "%s:%d: %s \"%.64s\" is not a driver name",
-					       path, line, tok, v);
+				return err_set(e, EINVAL,
+					       "%s:%d: %s \"%.64s\" is not a driver name", path,
+					       line, tok, v);
 			if (!strcmp(tok, "driver")) {
 				snprintf(d->driver, sizeof(d->driver), "%s", v);
 				have_driver = true;
@@ -95,16 +96,18 @@ static int parse_device(char *val, const char *path, int line, struct vm_record_
 			}
 		} else if (!strcmp(tok, "with")) {
 			if (!canonical_bdf(v))
-				return err_set(e, EINVAL,
-					       "%s:%d: with \"%.64s\" is not a canonical PCI address",
-					       path, line, v);
+				return err_set(
+					e, EINVAL,
+					"%s:%d: with \"%.64s\" is not a canonical PCI address",
+					path, line, v);
 			snprintf(d->with, sizeof(d->with), "%s", v);
 		}
 		/* else a later version's key */
 	}
 	if (!have_driver)
-		return err_set(e, EINVAL, "%s:%d: device %s has no driver= (the one to give it back to)",
-			       path, line, d->bdf);
+		return err_set(e, EINVAL,
+			       "%s:%d: device %s has no driver= (the one to give it back to)", path,
+			       line, d->bdf);
 	if (!d->with[0])
 		snprintf(d->with, sizeof(d->with), "%s", d->bdf);
 	return 0;
@@ -201,7 +204,9 @@ int vm_record_parse(const char *text, const char *path, struct vm_record *r, str
 	}
 	if (!have_version || !r->name[0] || !r->pid) {
 		ret = err_set(e, EINVAL, "%s: not a VM record (%s missing)", path,
-			      !have_version ? "version=" : !r->name[0] ? "name=" : "pid=");
+			      !have_version ? "version="
+			      : !r->name[0] ? "name="
+					    : "pid=");
 		goto fail;
 	}
 	return 0;
@@ -246,8 +251,7 @@ int vm_record_format(const struct vm_record *r, char **text, struct errinfo *e)
 }
 
 /* fd of STATE_DIR/vms (checked by statedir.h), its path in dpath. */
-static int vms_dir(const char *state_dir, bool create, char *dpath, size_t size,
-		   struct errinfo *e)
+static int vms_dir(const char *state_dir, bool create, char *dpath, size_t size, struct errinfo *e)
 {
 	int sfd, dfd;
 
@@ -261,8 +265,7 @@ static int vms_dir(const char *state_dir, bool create, char *dpath, size_t size,
 	return dfd;
 }
 
-int vm_record_load(const char *state_dir, const char *name, struct vm_record *r,
-		   struct errinfo *e)
+int vm_record_load(const char *state_dir, const char *name, struct vm_record *r, struct errinfo *e)
 {
 	char dpath[PATH_LEN], path[PATH_LEN + VM_NAME_MAX], *text;
 	int dfd, ret;
@@ -387,8 +390,7 @@ int vm_record_list(const char *state_dir, char (**names)[VM_NAME_MAX], int *n, s
 	return 0;
 }
 
-int vm_record_holder(const char *state_dir, const char *bdf, struct vm_record *r,
-		     struct errinfo *e)
+int vm_record_holder(const char *state_dir, const char *bdf, struct vm_record *r, struct errinfo *e)
 {
 	char(*names)[VM_NAME_MAX];
 	int n, ret, found = 0;
@@ -409,8 +411,7 @@ int vm_record_holder(const char *state_dir, const char *bdf, struct vm_record *r
 	return found;
 }
 
-int vm_record_forget(const char *state_dir, struct vm_record *r, const char *bdf,
-		     struct errinfo *e)
+int vm_record_forget(const char *state_dir, struct vm_record *r, const char *bdf, struct errinfo *e)
 {
 	int i = vm_record_find(r, bdf), ret;
 

@@ -64,8 +64,7 @@ int vm_record_format(const struct vm_record *r, char **text, struct errinfo *e);
 void vm_record_free(struct vm_record *r);
 
 /* STATE_DIR/vms/NAME; -ENOENT (message set) when there is none. */
-int vm_record_load(const char *state_dir, const char *name, struct vm_record *r,
-		   struct errinfo *e);
+int vm_record_load(const char *state_dir, const char *name, struct vm_record *r, struct errinfo *e);
 /* Write it atomically and durably (replacing the VM's earlier one). */
 int vm_record_save(const char *state_dir, const struct vm_record *r, struct errinfo *e);
 /* Drop STATE_DIR/vms/NAME: 1 dropped, 0 there was none. */

@@ -138,7 +138,8 @@ static void names(void **state)
 	assert_false(vm_name_valid("a/b"));
 	assert_false(vm_name_valid(".."));
 	assert_false(vm_name_valid("a b"));
-	assert_false(vm_name_valid("0123456789012345678901234567890123456789012345678901234567890123"));
+	assert_false(
+		vm_name_valid("0123456789012345678901234567890123456789012345678901234567890123"));
 }
 
 static void format_refuses_bad_record(void **state)
@@ -246,7 +247,8 @@ static void live_record_follows_what_is_held(void **state)
 	assert_int_equal(vm_record_given_back(l, "0000:05:01.0", &e), 0);
 	read_file(path, buf, sizeof(buf));
 	assert_null(strstr(buf, "device=0000:05:01.0"));
-	assert_non_null(strstr(buf, "device=0000:05:02.0 driver=e1000 override= with=0000:05:01.0"));
+	assert_non_null(
+		strstr(buf, "device=0000:05:02.0 driver=e1000 override= with=0000:05:01.0"));
 	/* not listed: nothing changes */
 	assert_int_equal(vm_record_given_back(l, "0000:09:00.0", &e), 0);
 	assert_int_equal(vm_record_given_back(l, "0000:05:02.0", &e), 0);
