@@ -35,7 +35,7 @@ static const struct verb verbs[] = {
 	{"unbind", cmd_unbind, "unbind DEV                        leave a device driverless"},
 	{"restore", cmd_restore,
 	 "restore DEV|--all|--vm NAME|--dead-vms   give back to the original driver (a "
-	 "group moved as one: all of it; a VM's record: all it took)"},
+	 "group moved as one, what a stopped VM took)"},
 	{"apply", cmd_apply, "apply                             apply the declared configuration"},
 	{"status", cmd_status, "status                            result of the last apply"},
 };
