@@ -217,7 +217,10 @@ fail:
 
 int vm_record_format(const struct vm_record *r, char **text, struct errinfo *e)
 {
-	size_t size = 256 + (size_t)r->n * (2 * BDF_LEN + 2 * PCIDEV_NAME_MAX + 48), len;
+	/* the header names the VM three times (found short by the fuzz target) */
+	size_t size =
+		256 + 3 * VM_NAME_MAX + (size_t)r->n * (2 * BDF_LEN + 2 * PCIDEV_NAME_MAX + 48);
+	size_t len;
 	char *s;
 
 	*text = NULL;
@@ -245,6 +248,10 @@ int vm_record_format(const struct vm_record *r, char **text, struct errinfo *e)
 		len += (size_t)snprintf(s + len, size - len,
 					"device=%s driver=%s override=%s with=%s\n", d->bdf,
 					d->driver, d->override, d->with[0] ? d->with : d->bdf);
+	}
+	if (len >= size) {
+		free(s);
+		return err_set(e, EOVERFLOW, "VM %s: record text longer than planned", r->name);
 	}
 	*text = s;
 	return 0;

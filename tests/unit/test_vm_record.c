@@ -142,6 +142,28 @@ static void names(void **state)
 		vm_name_valid("0123456789012345678901234567890123456789012345678901234567890123"));
 }
 
+/* The longest name (63): the header, which names it three times, still fits. */
+static void longest_name_round_trip(void **state)
+{
+	struct vm_record_dev d = {"0000:05:01.0", "e1000", "e1000", "0000:05:01.0"};
+	struct vm_record r = {.pid = 2147483647, .start = ~0ULL, .n = 1, .devs = &d}, back;
+	struct errinfo e = {0};
+	char *text;
+
+	(void)state;
+	memset(r.name, 'y', VM_NAME_MAX - 1);
+	r.name[VM_NAME_MAX - 1] = '\0';
+	assert_true(vm_name_valid(r.name));
+	assert_int_equal(vm_record_format(&r, &text, &e), 0);
+	assert_int_equal(vm_record_parse(text, "x", &back, &e), 0);
+	assert_string_equal(back.name, r.name);
+	assert_int_equal(back.start, ~0ULL);
+	assert_int_equal(back.n, 1);
+	assert_string_equal(back.devs[0].override, "e1000");
+	free(text);
+	vm_record_free(&back);
+}
+
 static void format_refuses_bad_record(void **state)
 {
 	struct vm_record r = {.name = "web1", .pid = 1, .n = 1};
@@ -364,6 +386,7 @@ int main(void)
 		cmocka_unit_test(format_parses_back),
 		cmocka_unit_test(malformed_refused),
 		cmocka_unit_test(names),
+		cmocka_unit_test(longest_name_round_trip),
 		cmocka_unit_test(format_refuses_bad_record),
 		cmocka_unit_test_setup_teardown(live_record_follows_what_is_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(dead_vm_record, setup, teardown),
