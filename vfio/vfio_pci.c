@@ -42,6 +42,7 @@
 struct vfio_give_back {
 	char root[256];
 	char state_dir[256];
+	struct vm_record_live *record;
 	int group; /* IOMMU group: it goes back once nothing of it is open */
 	struct pci_bind_saved saved;
 };
@@ -85,6 +86,7 @@ struct vfio_pci {
 	char name[64];
 	char root[256];
 	char state_dir[256];
+	struct vm_record_live *record; /* the VM's record of what it took, NULL: none */
 	enum vfio_backend backend; /* wanted by the front end (AUTO: choose) */
 	enum vfio_prefault prefault;
 	struct vfio_shared *sh;
@@ -121,6 +123,8 @@ struct vfio_pci {
 	uint64_t rom_len;
 	struct pci_bind_saved *saved;
 	int nr_saved;
+	char (*noted)[BDF_LEN]; /* written down in the record by the claim, until it moved */
+	int nr_noted;
 	bool err_watched;
 	bool req_watched;
 	bool req_pending; /* (I/O thread) the host asked for the device back */
@@ -585,17 +589,31 @@ static int free_slot(struct vm *vm)
 struct give_back_result {
 	int failed;
 	struct errinfo first; /* the first failure, with what to do */
+	/* the VM record could not be updated: it lists a device that is back (harmless) */
+	int record_failed;
+	struct errinfo record_err;
 };
 
-static void give_back_saved(const char *root, const char *state_dir,
+/* @bdf is off the VM's hands: out of its record. */
+static void record_drop(struct vm_record_live *record, const char *bdf, struct give_back_result *r)
+{
+	struct errinfo e = {0};
+
+	if (vm_record_given_back(record, bdf, &e) && !r->record_failed++)
+		r->record_err = e;
+}
+
+static void give_back_saved(const char *root, const char *state_dir, struct vm_record_live *record,
 			    const struct pci_bind_saved *saved, int n, struct give_back_result *r)
 {
 	struct errinfo e;
 
 	for (int i = 0; i < n; i++) {
 		err_clear(&e);
-		if (pci_bind_give_back(root, state_dir, &saved[i], &e) == 0)
+		if (pci_bind_give_back(root, state_dir, &saved[i], &e) == 0) {
+			record_drop(record, saved[i].bdf, r);
 			continue;
+		}
 		if (!r->failed++) {
 			r->first = e;
 			err_prefix(&r->first, "%s: giving it back to %s", saved[i].bdf,
@@ -633,7 +651,7 @@ static void defer_give_back(struct vfio_pci *vp, struct give_back_result *r)
 	p = realloc(sh->pending, sizeof(*p) * (size_t)(sh->nr_pending + vp->nr_saved));
 	if (!p) {
 		/* out of memory: better now (the unbind may wait) than never */
-		give_back_saved(vp->root, vp->state_dir, vp->saved, vp->nr_saved, r);
+		give_back_saved(vp->root, vp->state_dir, vp->record, vp->saved, vp->nr_saved, r);
 		vp->nr_saved = 0;
 		return;
 	}
@@ -643,6 +661,7 @@ static void defer_give_back(struct vfio_pci *vp, struct give_back_result *r)
 
 		snprintf(g->root, sizeof(g->root), "%s", vp->root);
 		snprintf(g->state_dir, sizeof(g->state_dir), "%s", vp->state_dir);
+		g->record = vp->record;
 		g->group = vp->group;
 		g->saved = vp->saved[i];
 	}
@@ -672,7 +691,7 @@ static void flush_pending(struct vfio_shared *sh, int group, struct vfio_pci *ke
 			keep->saved = s;
 			keep->saved[keep->nr_saved++] = g->saved;
 		} else {
-			give_back_saved(g->root, g->state_dir, &g->saved, 1, r);
+			give_back_saved(g->root, g->state_dir, g->record, &g->saved, 1, r);
 		}
 	}
 	sh->nr_pending = n;
@@ -760,9 +779,12 @@ static void vp_close(struct vfio_pci *vp, bool keep, struct give_back_result *r)
 	 * asked for, so it is left to the host.
 	 */
 	if (!keep && !vp->req_pending) {
-		give_back_saved(vp->root, vp->state_dir, vp->saved, vp->nr_saved, r);
+		give_back_saved(vp->root, vp->state_dir, vp->record, vp->saved, vp->nr_saved, r);
 		vp->nr_saved = 0;
 	} else if (!keep) {
+		/* the host took it: no longer the VM's to give back */
+		for (int i = 0; i < vp->nr_saved; i++)
+			record_drop(vp->record, vp->saved[i].bdf, r);
 		vp->nr_saved = 0;
 	}
 
@@ -795,6 +817,8 @@ static void vp_release(struct vfio_pci *vp, struct give_back_result *r)
 	vp_close(vp, false, r);
 	free(vp->saved);
 	vp->saved = NULL;
+	free(vp->noted);
+	vp->noted = NULL;
 	free(vp->rom_image);
 	vp->rom_image = NULL;
 	if (vp->steer_lock_init) {
@@ -813,6 +837,8 @@ static void vp_release(struct vfio_pci *vp, struct give_back_result *r)
  */
 static void note_release_failure(struct vm *vm, const char *id, const struct give_back_result *gb)
 {
+	if (gb->record_failed && vm)
+		vlog_report(&vm->log, VLOG_WARN, "%s: %s", id, gb->record_err.msg);
 	if (!gb->failed || !vm)
 		return;
 	if (!vm->release_failed)
@@ -917,6 +943,53 @@ static int check_on_vfio(const struct vfio_pci *vp, struct errinfo *e)
 	return -EBUSY;
 }
 
+/*
+ * pci_bind_group_noted()'s note: the members about to move, written down in
+ * the VM's record first (and remembered here, to drop them again when the
+ * take fails and is rolled back).
+ */
+static int note_taking(void *opaque, const struct pci_bind_saved *plan, int n, struct errinfo *e)
+{
+	struct vfio_pci *vp = opaque;
+	struct vm_record_dev *d;
+	int ret;
+
+	if (!vp->record)
+		return 0;
+	d = calloc((size_t)n, sizeof(*d));
+	vp->noted = calloc((size_t)n, sizeof(*vp->noted));
+	if (!d || !vp->noted) {
+		free(d);
+		return err_set(e, ENOMEM, "%s: out of memory", vp->spec.bdf);
+	}
+	for (int i = 0; i < n; i++) {
+		snprintf(d[i].bdf, sizeof(d[i].bdf), "%s", plan[i].bdf);
+		snprintf(d[i].driver, sizeof(d[i].driver), "%s", plan[i].driver);
+		snprintf(d[i].override, sizeof(d[i].override), "%s", plan[i].override);
+		snprintf(d[i].with, sizeof(d[i].with), "%s", plan[i].with);
+		memcpy(vp->noted[i], plan[i].bdf, BDF_LEN);
+	}
+	ret = vm_record_take(vp->record, d, n, e);
+	free(d);
+	if (ret == 0)
+		vp->nr_noted = n;
+	return ret;
+}
+
+/* After the take: members noted but not (or no more) moved leave the record. */
+static void drop_unmoved(struct vfio_pci *vp, struct give_back_result *r)
+{
+	for (int i = 0; i < vp->nr_noted; i++) {
+		bool moved = false;
+
+		for (int k = 0; k < vp->nr_saved && !moved; k++)
+			moved = vp->saved[k].changed && !strcmp(vp->saved[k].bdf, vp->noted[i]);
+		if (!moved)
+			record_drop(vp->record, vp->noted[i], r);
+	}
+	vp->nr_noted = 0;
+}
+
 int vfio_pci__claim(const struct vfio_host_opts *h, const char *spec, struct vfio_pci **out,
 		    struct errinfo *e)
 {
@@ -944,6 +1017,7 @@ int vfio_pci__claim(const struct vfio_host_opts *h, const char *spec, struct vfi
 	snprintf(vp->root, sizeof(vp->root), "%s", h->sysfs_root ? h->sysfs_root : "");
 	snprintf(vp->state_dir, sizeof(vp->state_dir), "%s",
 		 h->state_dir && *h->state_dir ? h->state_dir : VFIO_DEFAULT_STATE_DIR);
+	vp->record = h->record;
 	vp->backend = h->backend;
 	vp->prefault = h->prefault;
 	sysfs_dev_path(path, sizeof(path), vp->root, vp->spec.bdf, "");
@@ -958,11 +1032,14 @@ int vfio_pci__claim(const struct vfio_host_opts *h, const char *spec, struct vfi
 			goto err;
 	}
 	/* a VM never takes a device the host uses: no force flag here */
-	if (vp->spec.managed)
-		ret = pci_bind_group(vp->root, vp->state_dir, vp->spec.bdf, "vfio-pci", 0,
-				     &vp->saved, &vp->nr_saved, e);
-	else
+	if (vp->spec.managed) {
+		ret = pci_bind_group_noted(vp->root, vp->state_dir, vp->spec.bdf, "vfio-pci", 0,
+					   note_taking, vp, &vp->saved, &vp->nr_saved, e);
+		/* rolled back on failure: what was noted is where it was */
+		drop_unmoved(vp, &gb);
+	} else {
 		ret = check_on_vfio(vp, e);
+	}
 	if (ret < 0)
 		goto err;
 	/* for the give-back order (no group: the IOMMU check refuses it at add) */

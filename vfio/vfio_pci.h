@@ -10,6 +10,7 @@
 
 #include "errinfo.h"
 #include "vfio_preflight.h"
+#include "vm_record.h"
 #include "vfio_iommu.h"
 #include "vfio_sys.h"
 
@@ -37,6 +38,12 @@ struct vfio_host_opts {
 	enum vfio_backend backend;
 	enum vfio_prefault prefault;
 	const struct vfio_sys *sys; /* NULL: the real system calls (tests fake them) */
+	/*
+	 * The VM's record of what it took (vm_record.h), NULL: none kept.  A
+	 * managed claim writes each device down before it moves and drops it
+	 * once it is back on its host driver.
+	 */
+	struct vm_record_live *record;
 };
 
 /*

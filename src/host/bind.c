@@ -52,7 +52,7 @@ static int drivers_dir(const char *state_dir, bool create, char *dpath, size_t s
  * A driver name as read from a record: it becomes a sysfs path component
  * (/sys/bus/pci/drivers/NAME/unbind), so no '/', no "." or "..".
  */
-static bool valid_driver_name(const char *s)
+bool pci_driver_name_valid(const char *s)
 {
 	if (strlen(s) >= PCIDEV_NAME_MAX || s[0] == '.')
 		return false;
@@ -62,7 +62,7 @@ static bool valid_driver_name(const char *s)
 	return true;
 }
 
-/* "driver=NAME\noverride=NAME\n"; a bad line is refused naming file and line. */
+/* "driver=NAME\noverride=NAME\n[with=BDF\n]"; a bad line is refused naming file and line. */
 static int parse_record(const char *text, const char *path, struct pci_bind_saved *saved,
 			struct errinfo *e)
 {
@@ -86,9 +86,20 @@ static int parse_record(const char *text, const char *path, struct pci_bind_save
 			return err_set(e, EINVAL, "%s:%d: expected KEY=VALUE, got \"%.64s\"", path,
 				       line, buf);
 		*val++ = '\0';
+		if (!strcmp(buf, "with")) {
+			char canon[BDF_LEN];
+
+			if (bdf_parse(val, NULL, canon, NULL) || strcmp(canon, val))
+				return err_set(
+					e, EINVAL,
+					"%s:%d: with \"%.64s\" is not a canonical PCI address",
+					path, line, val);
+			snprintf(saved->with, sizeof(saved->with), "%s", val);
+			continue;
+		}
 		if (strcmp(buf, "driver") && strcmp(buf, "override"))
 			continue; /* a later version's key */
-		if (!valid_driver_name(val))
+		if (!pci_driver_name_valid(val))
 			return err_set(e, EINVAL, "%s:%d: %s \"%.64s\" is not a driver name", path,
 				       line, buf, val);
 		if (!strcmp(buf, "driver"))
@@ -134,6 +145,7 @@ int pci_bind_state_read(const char *state_dir, const char *bdf, struct pci_bind_
 			 bdf, bdf);
 		memset(saved->driver, 0, sizeof(saved->driver));
 		memset(saved->override, 0, sizeof(saved->override));
+		memset(saved->with, 0, sizeof(saved->with));
 		return ret;
 	}
 	saved->changed = true;
@@ -144,7 +156,7 @@ int pci_bind_state_read(const char *state_dir, const char *bdf, struct pci_bind_
 static int state_remember(const char *state_dir, const struct pci_bind_saved *s, bool *created,
 			  struct errinfo *e)
 {
-	char dpath[SYSFS_PATH_MAX], text[2 * PCIDEV_NAME_MAX + 32];
+	char dpath[SYSFS_PATH_MAX], text[2 * PCIDEV_NAME_MAX + BDF_LEN + 40];
 	struct stat st;
 	int dfd, ret;
 
@@ -159,7 +171,8 @@ static int state_remember(const char *state_dir, const struct pci_bind_saved *s,
 		close(dfd);
 		return 0;
 	}
-	snprintf(text, sizeof(text), "driver=%s\noverride=%s\n", s->driver, s->override);
+	snprintf(text, sizeof(text), "driver=%s\noverride=%s\n%s%s%s", s->driver, s->override,
+		 s->with[0] ? "with=" : "", s->with, s->with[0] ? "\n" : "");
 	ret = statedir_write(dfd, dpath, s->bdf, text, e);
 	close(dfd);
 	if (ret == 0)
@@ -415,8 +428,10 @@ static int check_take(const char *root, const char *bdf, const char *driver, uns
 	return 0;
 }
 
-int pci_bind_take(const char *root, const char *state_dir, const char *bdf, const char *driver,
-		  unsigned int flags, struct pci_bind_saved *saved, struct errinfo *e)
+/* pci_bind_take(), the device moving with the group of @with ("" alone). */
+static int take_one(const char *root, const char *state_dir, const char *bdf, const char *driver,
+		    unsigned int flags, const char *with, struct pci_bind_saved *saved,
+		    struct errinfo *e)
 {
 	struct errinfo rb;
 	struct pcidev d;
@@ -425,6 +440,7 @@ int pci_bind_take(const char *root, const char *state_dir, const char *bdf, cons
 
 	memset(saved, 0, sizeof(*saved));
 	snprintf(saved->bdf, sizeof(saved->bdf), "%s", bdf);
+	snprintf(saved->with, sizeof(saved->with), "%s", with);
 	if (!driver || !*driver)
 		return err_set(e, EINVAL, "no driver named for %s", bdf);
 	ret = check_take(root, bdf, driver, flags, &d, e);
@@ -459,6 +475,12 @@ int pci_bind_take(const char *root, const char *state_dir, const char *bdf, cons
 	if (created)
 		state_forget(state_dir, bdf);
 	return ret;
+}
+
+int pci_bind_take(const char *root, const char *state_dir, const char *bdf, const char *driver,
+		  unsigned int flags, struct pci_bind_saved *saved, struct errinfo *e)
+{
+	return take_one(root, state_dir, bdf, driver, flags, "", saved, e);
 }
 
 int pci_bind_give_back(const char *root, const char *state_dir, const struct pci_bind_saved *saved,
@@ -530,11 +552,20 @@ int pci_restore(const char *root, const char *state_dir, const char *bdf,
 int pci_bind_group(const char *root, const char *state_dir, const char *bdf, const char *driver,
 		   unsigned int flags, struct pci_bind_saved **saved, int *n, struct errinfo *e)
 {
-	struct pci_bind_saved *out = NULL;
+	return pci_bind_group_noted(root, state_dir, bdf, driver, flags, NULL, NULL, saved, n, e);
+}
+
+int pci_bind_group_noted(const char *root, const char *state_dir, const char *bdf,
+			 const char *driver, unsigned int flags,
+			 int (*note)(void *opaque, const struct pci_bind_saved *plan, int n,
+				     struct errinfo *e),
+			 void *opaque, struct pci_bind_saved **saved, int *n, struct errinfo *e)
+{
+	struct pci_bind_saved *out = NULL, *plan = NULL;
 	struct iommu_group g;
 	struct pcidev d;
 	struct errinfo rb;
-	int i, k = 0, ret;
+	int i, k = 0, np = 0, ret;
 
 	*saved = NULL;
 	*n = 0;
@@ -542,8 +573,11 @@ int pci_bind_group(const char *root, const char *state_dir, const char *bdf, con
 	if (ret)
 		return ret;
 	out = calloc(g.n ? (size_t)g.n : 1, sizeof(*out));
-	if (!out) {
+	plan = calloc(g.n ? (size_t)g.n : 1, sizeof(*plan));
+	if (!out || !plan) {
 		iommu_group_free(&g);
+		free(out);
+		free(plan);
 		return err_set(e, ENOMEM, "out of memory");
 	}
 	/* Check every member before touching any, so a refusal changes nothing. */
@@ -555,6 +589,11 @@ int pci_bind_group(const char *root, const char *state_dir, const char *bdf, con
 			err_prefix(e, "IOMMU group %d", g.group);
 			goto fail;
 		}
+		snprintf(plan[np].bdf, sizeof(plan[np].bdf), "%s", d.bdf);
+		snprintf(plan[np].driver, sizeof(plan[np].driver), "%s", d.driver);
+		snprintf(plan[np].override, sizeof(plan[np].override), "%s", d.driver_override);
+		snprintf(plan[np].with, sizeof(plan[np].with), "%s", bdf);
+		np++;
 	}
 	for (i = 0; (flags & PCI_BIND_DRY_RUN) && i < g.n; i++) {
 		/* The plan: each endpoint with the driver it would leave. */
@@ -566,10 +605,16 @@ int pci_bind_group(const char *root, const char *state_dir, const char *bdf, con
 	}
 	if (flags & PCI_BIND_DRY_RUN)
 		goto done;
+	/* Written down before anything moves: a crash after the move still knows. */
+	if (note && np) {
+		ret = note(opaque, plan, np, e);
+		if (ret)
+			goto fail;
+	}
 	for (i = 0; i < g.n; i++) {
 		if (g.members[i].bridge)
 			continue;
-		ret = pci_bind_take(root, state_dir, g.members[i].bdf, driver, flags, &out[k], e);
+		ret = take_one(root, state_dir, g.members[i].bdf, driver, flags, bdf, &out[k], e);
 		if (ret) {
 			err_prefix(e, "IOMMU group %d", g.group);
 			goto rollback;
@@ -578,6 +623,7 @@ int pci_bind_group(const char *root, const char *state_dir, const char *bdf, con
 	}
 done:
 	iommu_group_free(&g);
+	free(plan);
 	*saved = out;
 	*n = k;
 	return 0;
@@ -588,5 +634,6 @@ rollback:
 fail:
 	iommu_group_free(&g);
 	free(out);
+	free(plan);
 	return ret;
 }

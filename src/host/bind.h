@@ -7,7 +7,9 @@
  *
  * The original driver is remembered in STATE_DIR/drivers/<BDF> (first move
  * wins, so bind A then bind B still restores the host driver) and removed
- * when the device is given back.
+ * when the device is given back.  Members of an IOMMU group moved as one
+ * (pci_bind_group) also remember the device named (with=BDF), so that
+ * restoring any of them restores the group.
  *
  * API for the VMM (vfvm) to take a device for passthrough and give it back:
  *
@@ -38,8 +40,12 @@ struct pci_bind_saved {
 	char bdf[BDF_LEN];
 	char driver[PCIDEV_NAME_MAX]; /* driver before the move, "" for none */
 	char override[PCIDEV_NAME_MAX]; /* driver_override before the move, "" for none */
+	char with[BDF_LEN]; /* moved with the IOMMU group of this device; "" alone */
 	bool changed; /* this call moved the device */
 };
+
+/* A driver name as a record may hold it (no '/', no leading '.'): a sysfs path component. */
+bool pci_driver_name_valid(const char *s);
 
 /*
  * Bind bdf to driver.  saved describes the state before (also when nothing
@@ -59,6 +65,20 @@ int pci_bind_give_back(const char *root, const char *state_dir, const struct pci
  */
 int pci_bind_group(const char *root, const char *state_dir, const char *bdf, const char *driver,
 		   unsigned int flags, struct pci_bind_saved **saved, int *n, struct errinfo *e);
+/*
+ * pci_bind_group() for a VMM that writes down what it takes before it
+ * takes it: once every member passed its checks and before the first one
+ * moves, @note(@opaque, plan, n) gets the members that will move (bdf,
+ * driver and driver_override as they are now, with = @bdf); a failure
+ * there (its -errno, @e set) stops the group before anything changed.
+ * When the moves fail and are rolled back, @note's members are back where
+ * they were.
+ */
+int pci_bind_group_noted(const char *root, const char *state_dir, const char *bdf,
+			 const char *driver, unsigned int flags,
+			 int (*note)(void *opaque, const struct pci_bind_saved *plan, int n,
+				     struct errinfo *e),
+			 void *opaque, struct pci_bind_saved **saved, int *n, struct errinfo *e);
 /* Unbind from its driver (the device stays driverless); the original is remembered. */
 int pci_unbind(const char *root, const char *state_dir, const char *bdf, unsigned int flags,
 	       struct pci_bind_saved *saved, struct errinfo *e);

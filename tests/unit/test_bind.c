@@ -220,6 +220,103 @@ static void group_refused_as_a_whole_and_dry_run_lists_moves(void **state)
 	assert_string_equal(buf, "");
 }
 
+struct note_log {
+	int calls, ret;
+	int n;
+	struct pci_bind_saved plan[4];
+	char probe_at_note[64]; /* drivers_probe as the note saw it: nothing written yet */
+	const char *root;
+};
+
+static int note_plan(void *opaque, const struct pci_bind_saved *plan, int n, struct errinfo *e)
+{
+	struct note_log *l = opaque;
+
+	l->calls++;
+	l->n = n;
+	memcpy(l->plan, plan, sizeof(*plan) * (size_t)(n < 4 ? n : 4));
+	stree_read(l->root, "/sys/bus/pci/drivers_probe", l->probe_at_note,
+		   sizeof(l->probe_at_note));
+	if (l->ret)
+		return err_set(e, -l->ret, "cannot write it down");
+	return 0;
+}
+
+/*
+ * pci_bind_group_noted(): the note gets every member that will move, with
+ * its driver and override as they are, before the first write; a note that
+ * fails stops the group with nothing changed.
+ */
+static void group_noted_before_anything_moves(void **state)
+{
+	struct stree_dev a = {"0000:03:00.0", NULL, 0x8086, 0x100e, 0x020000, "e1000", 12};
+	struct stree_dev b = {"0000:03:00.1", NULL, 0x8086, 0x100e, 0x020000, "e1000", 12};
+	struct fixture *f = *state;
+	struct pci_bind_saved *saved = NULL, s;
+	struct note_log l = {.ret = -ENOSPC, .root = f->root};
+	char buf[64];
+	struct errinfo e;
+	int n = -1;
+
+	assert_int_equal(stree_add_dev(f->root, &a), 0);
+	assert_int_equal(stree_add_dev(f->root, &b), 0);
+	stree_write(f->root, "/sys/bus/pci/devices/0000:03:00.1/driver_override", "e1000\n");
+	stree_write(f->root, "/sys/bus/pci/drivers_probe", "");
+
+	assert_int_equal(pci_bind_group_noted(f->root, f->state, a.bdf, "vfio-pci", 0, note_plan,
+					      &l, &saved, &n, &e),
+			 -ENOSPC);
+	assert_string_equal(e.msg, "cannot write it down");
+	assert_null(saved);
+	assert_int_equal(l.calls, 1);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.plan[0].bdf, a.bdf);
+	assert_string_equal(l.plan[0].driver, "e1000");
+	assert_string_equal(l.plan[0].override, "");
+	assert_string_equal(l.plan[0].with, a.bdf);
+	assert_string_equal(l.plan[1].bdf, b.bdf);
+	assert_string_equal(l.plan[1].override, "e1000");
+	assert_string_equal(l.plan[1].with, a.bdf);
+	/* nothing was written, nothing remembered */
+	stree_read(f->root, "/sys/bus/pci/devices/0000:03:00.0/driver_override", buf, sizeof(buf));
+	assert_string_equal(buf, "(null)\n");
+	stree_read(f->root, "/sys/bus/pci/drivers_probe", buf, sizeof(buf));
+	assert_string_equal(buf, "");
+	assert_int_equal(pci_bind_state_read(f->state, a.bdf, &s, &e), -ENOENT);
+
+	/* a note that works: called before the first write (a plain tree then fails the read-back)
+	 */
+	l.ret = 0;
+	l.calls = 0;
+	assert_int_equal(pci_bind_group_noted(f->root, f->state, a.bdf, "vfio-pci", 0, note_plan,
+					      &l, &saved, &n, &e),
+			 -EIO);
+	assert_int_equal(l.calls, 1);
+	assert_string_equal(l.probe_at_note, "");
+}
+
+/* A group member's record names the device it moved with; a bad one is refused. */
+static void record_with_key(void **state)
+{
+	struct fixture *f = *state;
+	struct pci_bind_saved s;
+	struct errinfo e;
+
+	assert_int_equal(stree_write(f->root, "/state/drivers/" VF,
+				     "driver=igbvf\noverride=\nwith=0000:01:00.0\n"),
+			 0);
+	chmod(f->state, 0700);
+	assert_int_equal(pci_bind_state_read(f->state, VF, &s, &e), 0);
+	assert_string_equal(s.with, "0000:01:00.0");
+	assert_int_equal(stree_write(f->root, "/state/drivers/" VF,
+				     "driver=igbvf\noverride=\nwith=../../x\n"),
+			 0);
+	assert_int_equal(pci_bind_state_read(f->state, VF, &s, &e), -EINVAL);
+	assert_non_null(
+		strstr(e.msg, "/state/drivers/" VF ":3: with \"../../x\" is not a canonical"));
+	assert_string_equal(s.with, "");
+}
+
 static void state_remembered_first_move_wins(void **state)
 {
 	struct fixture *f = *state;
@@ -497,6 +594,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(pf_with_vfs_refused_for_vfio, setup, teardown),
 		cmocka_unit_test_setup_teardown(group_refused_as_a_whole_and_dry_run_lists_moves,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(group_noted_before_anything_moves, setup, teardown),
+		cmocka_unit_test_setup_teardown(record_with_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(state_remembered_first_move_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(unbind_remembers_and_restore_reads, setup,
 						teardown),

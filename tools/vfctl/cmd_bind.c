@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* vfctl bind DEV DRIVER [--group], vfctl unbind DEV, vfctl restore DEV|--all. */
+/*
+ * vfctl bind DEV DRIVER [--group], vfctl unbind DEV,
+ * vfctl restore DEV|--all|--vm NAME|--dead-vms.
+ */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +13,7 @@
 #include "output.h"
 #include "pci_sysfs.h"
 #include "vfctl.h"
+#include "vm_record.h"
 
 static unsigned int flags_of(const struct vfctl_ctx *ctx)
 {
@@ -186,12 +191,70 @@ int cmd_unbind(struct vfctl_ctx *ctx, int argc, char **argv)
 	return VFCTL_EXIT_OK;
 }
 
+/* One entry of restore's JSON array. */
+static void restore_json(struct json_object *jarr, const char *bdf, const char *driver,
+			 bool restored, const char *vm, const char *with)
+{
+	struct json_object *m = json_object_new_object();
+
+	out_json_str(m, "bdf", bdf);
+	out_json_str(m, "driver", driver);
+	out_json_bool(m, "restored", restored);
+	if (vm)
+		out_json_str(m, "vm", vm);
+	if (with && *with && strcmp(with, bdf))
+		out_json_str(m, "with", with);
+	json_object_array_add(jarr, m);
+}
+
+/*
+ * A device a running VM holds is not taken from under it without --force:
+ * vfvm gives it back itself when it exits.  0, or the exit status.
+ */
+static int refuse_running_vm(struct vfctl_ctx *ctx, const char *bdf)
+{
+	struct vm_record r;
+	struct errinfo e = {0};
+	int ret;
+
+	ret = vm_record_holder(ctx->state_dir, bdf, &r, &e);
+	if (ret <= 0)
+		return 0;
+	ret = 0;
+	if (vm_record_running(&r) && !ctx->force) {
+		err_set(&e, EBUSY, "%s is held by VM %s (vfvm pid %ld is running)", bdf, r.name,
+			r.pid);
+		err_hint(&e, "vfvm gives it back when the VM stops; to take it now anyway, use "
+			     "--force");
+		vfctl_report(ctx, &e);
+		ret = VFCTL_EXIT_FAIL;
+	}
+	vm_record_free(&r);
+	return ret;
+}
+
+/* bdf is back: a record of a VM that held it no longer lists it. */
+static void forget_in_vm_record(struct vfctl_ctx *ctx, const char *bdf)
+{
+	struct vm_record r;
+	struct errinfo e = {0};
+
+	if (vm_record_holder(ctx->state_dir, bdf, &r, &e) <= 0)
+		return;
+	if (vm_record_forget(ctx->state_dir, &r, bdf, &e))
+		vfctl_report(ctx, &e);
+	vm_record_free(&r);
+}
+
 static int restore_one(struct vfctl_ctx *ctx, const char *bdf, struct json_object *jarr)
 {
 	struct pci_bind_saved saved;
 	struct errinfo e = {0};
 	int ret;
 
+	ret = refuse_running_vm(ctx, bdf);
+	if (ret)
+		return ret;
 	if (ctx->dry_run)
 		ret = pci_bind_state_read(ctx->state_dir, bdf, &saved, &e);
 	else
@@ -200,18 +263,189 @@ static int restore_one(struct vfctl_ctx *ctx, const char *bdf, struct json_objec
 		vfctl_report(ctx, &e);
 		return vfctl_exit_for(ret);
 	}
+	if (!ctx->dry_run)
+		forget_in_vm_record(ctx, bdf);
 	if (jarr) {
-		struct json_object *m = json_object_new_object();
-
-		out_json_str(m, "bdf", bdf);
-		out_json_str(m, "driver", saved.driver);
-		out_json_bool(m, "restored", !ctx->dry_run);
-		json_object_array_add(jarr, m);
+		restore_json(jarr, bdf, saved.driver, !ctx->dry_run, NULL, saved.with);
+	} else if (saved.with[0] && strcmp(saved.with, bdf)) {
+		printf("%s: %s %s (moved with the IOMMU group of %s)\n", bdf,
+		       ctx->dry_run ? "would give back to" : "given back to", or_none(saved.driver),
+		       saved.with);
 	} else {
 		printf("%s: %s %s\n", bdf, ctx->dry_run ? "would give back to" : "given back to",
 		       or_none(saved.driver));
 	}
 	return VFCTL_EXIT_OK;
+}
+
+/*
+ * restore BDF: when its IOMMU group was moved as one (bind --group, a
+ * managed vfvm device), every member remembered with it goes back too.
+ * *list gets them (bdf first); *n 1 when it moved alone.
+ */
+static int group_of(struct vfctl_ctx *ctx, const char *bdf, char (**list)[BDF_LEN], int *n)
+{
+	char(*all)[BDF_LEN] = NULL, (*out)[BDF_LEN];
+	struct pci_bind_saved s;
+	struct errinfo e = {0};
+	int k = 1, na = 0;
+
+	*list = NULL;
+	*n = 0;
+	out = calloc(1, sizeof(*out));
+	if (!out)
+		return -ENOMEM;
+	memcpy(out[0], bdf, BDF_LEN);
+	if (pci_bind_state_read(ctx->state_dir, bdf, &s, &e) || !s.with[0] ||
+	    pci_bind_state_list(ctx->state_dir, &all, &na, &e))
+		goto done;
+	for (int i = 0; i < na; i++) {
+		struct pci_bind_saved m;
+		char(*tmp)[BDF_LEN];
+
+		if (!strcmp(all[i], bdf) || pci_bind_state_read(ctx->state_dir, all[i], &m, NULL) ||
+		    strcmp(m.with, s.with))
+			continue;
+		tmp = realloc(out, sizeof(*out) * (size_t)(k + 1));
+		if (!tmp)
+			break;
+		out = tmp;
+		memcpy(out[k++], all[i], BDF_LEN);
+	}
+	free(all);
+done:
+	*list = out;
+	*n = k;
+	return 0;
+}
+
+/*
+ * restore --vm NAME: every device the VM's record lists back to the driver
+ * it was taken from; the record shrinks to what could not go back, and goes
+ * away when nothing is left.  A running VM is left alone without --force.
+ */
+static int restore_vm(struct vfctl_ctx *ctx, struct vm_record *r, struct json_object *jarr)
+{
+	int status = VFCTL_EXIT_OK, i = 0;
+	struct errinfo e = {0};
+
+	if (vm_record_running(r) && !ctx->force) {
+		err_set(&e, EBUSY, "VM %s is running (vfvm pid %ld)", r->name, r->pid);
+		err_hint(&e, "vfvm gives its devices back itself when it stops; to take them "
+			     "now anyway, use --force");
+		vfctl_report(ctx, &e);
+		return VFCTL_EXIT_FAIL;
+	}
+	while (i < r->n) {
+		struct vm_record_dev d = r->devs[i];
+		struct pci_bind_saved s = {.changed = true};
+		char path[SYSFS_PATH_MAX];
+		int ret;
+
+		snprintf(s.bdf, sizeof(s.bdf), "%s", d.bdf);
+		snprintf(s.driver, sizeof(s.driver), "%s", d.driver);
+		snprintf(s.override, sizeof(s.override), "%s", d.override);
+		err_clear(&e);
+		sysfs_dev_path(path, sizeof(path), ctx->sysfs_root, d.bdf, "");
+		if (ctx->dry_run) {
+			ret = 0;
+		} else if (!sysfs_exists(path)) {
+			/* a VF removed since: nothing to give back, nothing to remember */
+			pci_bind_forget(ctx->state_dir, d.bdf, NULL);
+			ret = 0;
+		} else {
+			ret = pci_bind_give_back(ctx->sysfs_root, ctx->state_dir, &s, &e);
+		}
+		if (ret) {
+			err_prefix(&e, "VM %s: %s", r->name, d.bdf);
+			vfctl_report(ctx, &e);
+			if (status == VFCTL_EXIT_OK)
+				status = vfctl_exit_for(ret);
+			if (jarr)
+				restore_json(jarr, d.bdf, d.driver, false, r->name, d.with);
+			i++;
+			continue;
+		}
+		if (jarr)
+			restore_json(jarr, d.bdf, d.driver, !ctx->dry_run, r->name, d.with);
+		else
+			printf("%s: %s %s (VM %s%s%s)%s\n", d.bdf,
+			       ctx->dry_run ? "would give back to" : "given back to",
+			       or_none(d.driver), r->name,
+			       strcmp(d.with, d.bdf) ? ", moved with " : "",
+			       strcmp(d.with, d.bdf) ? d.with : "",
+			       sysfs_exists(path) ? "" : ": the device is gone");
+		if (ctx->dry_run) {
+			i++;
+			continue;
+		}
+		if (vm_record_forget(ctx->state_dir, r, d.bdf, &e)) {
+			vfctl_report(ctx, &e);
+			if (status == VFCTL_EXIT_OK)
+				status = VFCTL_EXIT_FAIL;
+			i++;
+		}
+	}
+	if (!ctx->dry_run && !jarr && r->n == 0)
+		printf("VM %s: everything given back; its record is removed\n", r->name);
+	return status;
+}
+
+static int restore_vm_named(struct vfctl_ctx *ctx, const char *name, struct json_object *jarr)
+{
+	struct vm_record r;
+	struct errinfo e = {0};
+	int ret;
+
+	ret = vm_record_load(ctx->state_dir, name, &r, &e);
+	if (ret) {
+		vfctl_report(ctx, &e);
+		return ret == -EINVAL && !vm_name_valid(name) ? VFCTL_EXIT_USAGE : VFCTL_EXIT_FAIL;
+	}
+	ret = restore_vm(ctx, &r, jarr);
+	vm_record_free(&r);
+	return ret;
+}
+
+/* restore --dead-vms: restore_vm() for every record whose vfvm no longer runs. */
+static int restore_dead_vms(struct vfctl_ctx *ctx, struct json_object *jarr)
+{
+	char(*names)[VM_NAME_MAX] = NULL;
+	int n, done = 0, status = VFCTL_EXIT_OK;
+	struct errinfo e = {0};
+
+	if (vm_record_list(ctx->state_dir, &names, &n, &e)) {
+		vfctl_report(ctx, &e);
+		return VFCTL_EXIT_FAIL;
+	}
+	for (int i = 0; i < n; i++) {
+		struct vm_record r;
+		int ret;
+
+		err_clear(&e);
+		if (vm_record_load(ctx->state_dir, names[i], &r, &e)) {
+			vfctl_report(ctx, &e);
+			status = VFCTL_EXIT_FAIL;
+			continue;
+		}
+		if (vm_record_running(&r)) {
+			if (!jarr)
+				printf("VM %s is running (vfvm pid %ld): left alone\n", r.name,
+				       r.pid);
+			vm_record_free(&r);
+			continue;
+		}
+		done++;
+		ret = restore_vm(ctx, &r, jarr);
+		if (ret && status == VFCTL_EXIT_OK)
+			status = ret;
+		vm_record_free(&r);
+	}
+	if (!done && !jarr && status == VFCTL_EXIT_OK)
+		printf("nothing to restore: no record of a VM that has stopped in %s/%s\n",
+		       ctx->state_dir, VM_RECORD_DIR);
+	free(names);
+	return status;
 }
 
 int cmd_restore(struct vfctl_ctx *ctx, int argc, char **argv)
@@ -221,28 +455,52 @@ int cmd_restore(struct vfctl_ctx *ctx, int argc, char **argv)
 	struct errinfo e = {0};
 	static const struct option opts[] = {
 		{"all", no_argument, NULL, 'a'},
+		{"vm", required_argument, NULL, 'm'},
+		{"dead-vms", no_argument, NULL, 'd'},
 		VFCTL_OPT_HELP,
 		{NULL, 0, NULL, 0},
 	};
 	int i, n, c, ret, status = VFCTL_EXIT_OK;
-	bool all = false;
+	const char *vm = NULL;
+	bool all = false, dead = false;
 
 	optind = 0;
-	while ((c = vfctl_getopt(ctx, argc, argv, "", opts, &ret)) > 0)
+	while ((c = vfctl_getopt(ctx, argc, argv, "", opts, &ret)) > 0) {
 		if (c == 'a')
 			all = true;
+		else if (c == 'm')
+			vm = optarg;
+		else if (c == 'd')
+			dead = true;
+	}
 	if (c == 0)
 		return ret;
-	if (argc - optind != !all)
-		return vfctl_usage_error(ctx, "usage: vfctl restore DEV|--all");
+	if ((all + dead + (vm != NULL)) > 1 || argc - optind != !(all || dead || vm))
+		return vfctl_usage_error(ctx,
+					 "usage: vfctl restore DEV|--all|--vm NAME|--dead-vms");
+	if (ctx->json)
+		jarr = json_object_new_array();
+	if (vm || dead) {
+		status = vm ? restore_vm_named(ctx, vm, jarr) : restore_dead_vms(ctx, jarr);
+		if (jarr)
+			out_json_print(jarr);
+		return status;
+	}
 	if (!all) {
 		ret = vfctl_resolve_dev(ctx, argv[optind], bdf);
-		if (ret)
+		if (ret) {
+			json_object_put(jarr);
 			return ret;
-		n = 1;
+		}
+		if (group_of(ctx, bdf, &list, &n)) {
+			json_object_put(jarr);
+			fprintf(stderr, "vfctl: out of memory\n");
+			return VFCTL_EXIT_FAIL;
+		}
 	} else {
 		ret = pci_bind_state_list(ctx->state_dir, &list, &n, &e);
 		if (ret) {
+			json_object_put(jarr);
 			vfctl_report(ctx, &e);
 			return VFCTL_EXIT_FAIL;
 		}
@@ -250,11 +508,9 @@ int cmd_restore(struct vfctl_ctx *ctx, int argc, char **argv)
 			printf("nothing to restore: no device moved by vfctl is remembered in %s\n",
 			       ctx->state_dir);
 	}
-	if (ctx->json)
-		jarr = json_object_new_array();
 	/* Keep going after a failure: every device that can go back should. */
 	for (i = 0; i < n; i++) {
-		ret = restore_one(ctx, list ? list[i] : bdf, jarr);
+		ret = restore_one(ctx, list[i], jarr);
 		if (ret && status == VFCTL_EXIT_OK)
 			status = ret;
 	}

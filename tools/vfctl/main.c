@@ -34,7 +34,8 @@ static const struct verb verbs[] = {
 	{"bind", cmd_bind, "bind DEV DRIVER [--group]         move a device to a driver"},
 	{"unbind", cmd_unbind, "unbind DEV                        leave a device driverless"},
 	{"restore", cmd_restore,
-	 "restore DEV|--all                 give back to the original driver"},
+	 "restore DEV|--all|--vm NAME|--dead-vms   give back to the original driver (a "
+	 "group moved as one, what a stopped VM took)"},
 	{"apply", cmd_apply, "apply                             apply the declared configuration"},
 	{"status", cmd_status, "status                            result of the last apply"},
 };

@@ -56,3 +56,8 @@ const struct vfio_host_opts *vfvm_host(void)
 {
 	return &host;
 }
+
+void vfvm_host_set_record(struct vm_record_live *record)
+{
+	host.record = record;
+}

@@ -37,6 +37,7 @@
 struct opts {
 	const char *kernel, *initrd, *cmdline, *firmware, *affinity, *api_socket, *restore;
 	const char *incoming; /* --incoming URI */
+	const char *name; /* --name: the VM's record (default vfvm-PID) */
 	uint64_t mem;
 	uint64_t mmio64; /* --mmio64; 0: sized from the devices */
 	unsigned int cpus;
@@ -61,7 +62,7 @@ static void usage(FILE *f)
 		"BDF[,managed][,vf-token=UUID][,rom=on|off|FILE][,id=ID][,failover=NET]]...\n"
 		"                [--hugetlb] [--cpu-affinity LIST] [--mmio64 SIZE]\n"
 		"                [--irq-report] [--debug-exit] [--serial raw|escape]\n"
-		"                [--api-socket PATH]\n"
+		"                [--api-socket PATH] [--name NAME]\n"
 		"       vfvm ctl PATH VERB [ARG] [--json]   (info, pause, resume, powerdown, "
 		"quit,\n"
 		"                events, add-device, remove-device, failover-unplug/replug,\n"
@@ -121,6 +122,10 @@ static void usage(FILE *f)
 		"terminal)\n"
 		"  --api-socket PATH    serve the control API (docs/api.md) on a Unix socket\n"
 		"                       (mode 0600; 'vfvm ctl PATH VERB' is its client)\n"
+		"  --name NAME          the VM's name (default vfvm-PID): what it takes from the\n"
+		"                       host is written down in STATE_DIR/vms/NAME before it is\n"
+		"                       taken, so 'vfctl restore --vm NAME' gives it back after\n"
+		"                       a crash or SIGKILL\n"
 		"  --restore DIR        start the VM saved by 'vfvm ctl PATH snapshot DIR' where\n"
 		"                       it stopped: memory, vCPUs and devices come from DIR;\n"
 		"                       --net id=ID,tap=T and --disk id=ID,path=P change the\n"
@@ -322,6 +327,7 @@ static int parse_run(int argc, char **argv, struct opts *o)
 		O_RESTORE,
 		O_INCOMING,
 		O_MMIO64,
+		O_NAME,
 		O_HELP
 	};
 	static const struct option lo[] = {
@@ -344,6 +350,7 @@ static int parse_run(int argc, char **argv, struct opts *o)
 		{"api-socket", required_argument, NULL, O_API_SOCKET},
 		{"restore", required_argument, NULL, O_RESTORE},
 		{"incoming", required_argument, NULL, O_INCOMING},
+		{"name", required_argument, NULL, O_NAME},
 		{"help", no_argument, NULL, O_HELP},
 		{NULL, 0, NULL, 0},
 	};
@@ -441,6 +448,14 @@ static int parse_run(int argc, char **argv, struct opts *o)
 			break;
 		case O_INCOMING:
 			o->incoming = optarg;
+			break;
+		case O_NAME:
+			if (!vm_name_valid(optarg))
+				return usage_error(
+					"--name '%s': expected 1-63 of A-Z a-z 0-9 _ . : "
+					"@ + -, starting with a letter or digit",
+					optarg);
+			o->name = optarg;
 			break;
 		case O_AFFINITY:
 			if (vm_parse_cpu_affinity(optarg, cpus, 256) < 0)
@@ -663,9 +678,82 @@ static const char *numa_default_affinity(const char *spec, char *cpus, size_t si
 		node, cpus, spec);
 	return cpus;
 }
+/*
+ * The VM's record (vm_record.h) under --name or vfvm-PID: what it takes from
+ * the host is written down before it is taken.  A name another VM's record
+ * holds is refused; a state dir that cannot be trusted too, when a device is
+ * managed (else vfvm runs on without a record and says so).
+ */
+static int record_begin(const struct opts *o, struct vm_record_live **rec)
+{
+	struct errinfo e = {0};
+	char name[VM_NAME_MAX];
+	bool managed = false;
+	int ret;
+
+	*rec = NULL;
+	for (int i = 0; i < o->nr_dev; i++) {
+		struct vfio_pci_spec spec;
+
+		if (vfio_pci_spec_parse(o->dev[i], &spec, NULL) == 0 && spec.managed)
+			managed = true;
+	}
+	snprintf(name, sizeof(name), "%s", o->name ? o->name : "");
+	if (!o->name)
+		snprintf(name, sizeof(name), "vfvm-%ld", (long)getpid());
+	ret = vm_record_begin(vfvm_host()->state_dir, name, rec, &e);
+	if (ret == 0)
+		return 0;
+	if (ret == -EEXIST || managed) {
+		report(&e);
+		return -1;
+	}
+	fprintf(stderr, "vfvm: warning: no record of VM %s: %s\n", name, e.msg);
+	fprintf(stderr, "vfvm: warning: managed devices added later cannot be written down\n");
+	return 0;
+}
+
+/* At exit: a record that still lists devices stays, and is said. */
+static void record_end(struct vm_record_live *rec)
+{
+	int n;
+
+	if (!rec)
+		return;
+	n = vm_record_count(rec);
+	if (n)
+		fprintf(stderr,
+			"vfvm: %d device%s still off %s host driver%s: listed in %s/%s/%s; "
+			"'vfctl restore --vm %s' gives them back\n",
+			n, n == 1 ? "" : "s", n == 1 ? "its" : "their", n == 1 ? "" : "s",
+			vfvm_host()->state_dir, VM_RECORD_DIR, vm_record_name(rec),
+			vm_record_name(rec));
+	vfvm_host_set_record(NULL);
+	vm_record_end(rec);
+}
+
+static int run_vm(struct opts *op);
+
 static int cmd_run(int argc, char **argv)
 {
+	struct vm_record_live *rec;
 	struct opts o = {0};
+	int ret;
+
+	ret = parse_run(argc, argv, &o);
+	if (ret)
+		return ret;
+	if (record_begin(&o, &rec))
+		return VM_EXIT_ERROR;
+	vfvm_host_set_record(rec);
+	ret = run_vm(&o);
+	record_end(rec);
+	return ret;
+}
+
+static int run_vm(struct opts *op)
+{
+	struct opts o = *op;
 	struct vm_config cfg = {0};
 	struct errinfo e = {0};
 	struct termios saved_tty;
@@ -682,9 +770,6 @@ static int cmd_run(int argc, char **argv)
 	sigset_t set;
 	int ret, sfd;
 
-	ret = parse_run(argc, argv, &o);
-	if (ret)
-		return ret;
 	if (o.restore) {
 		/* the snapshot is checked whole before anything is made */
 		rs = calloc(1, sizeof(*rs));

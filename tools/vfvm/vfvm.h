@@ -197,6 +197,8 @@ int vfvm_incoming_finish(struct vfvm_devices *x, struct vfvm_restore *rs, int fd
  */
 int vfvm_host_init(void);
 const struct vfio_host_opts *vfvm_host(void);
+/* The VM's record of what it takes from the host (--name), NULL: none. */
+void vfvm_host_set_record(struct vm_record_live *record);
 
 /* SIZE as --mem takes it: bytes, or with K, M, G suffix (plain number = MiB). */
 int vfvm_parse_size(const char *s, uint64_t *out);
