@@ -35,7 +35,7 @@ int migrate_pc_dest_init(struct migrate_pc_dest *pc, int fd, struct guest_mem *m
 {
 	memset(pc, 0, sizeof(*pc));
 	pc->mem = mem;
-	pc->uffd = pc->stop_fd = -1;
+	pc->uffd = pc->stop_fd = pc->run_fd = -1;
 	pthread_mutex_init(&pc->send_lock, NULL);
 	pc->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	if (pc->fd < 0)
@@ -68,8 +68,38 @@ static int send_rec(struct migrate_pc_dest *pc, uint32_t type, const uint8_t *p,
 int migrate_pc_dest_running(struct migrate_pc_dest *pc, struct errinfo *e)
 {
 	uint8_t zero[8] = {0};
+	uint64_t one = 1;
+	int ret = send_rec(pc, MIGRATE_REC_RUNNING, zero, sizeof(zero), e);
 
-	return send_rec(pc, MIGRATE_REC_RUNNING, zero, sizeof(zero), e);
+	/* the fault thread may have every page already: it says PC_DONE now */
+	if (!ret)
+		(void)!write(pc->run_fd, &one, sizeof(one));
+	return ret;
+}
+
+/*
+ * Every page is in: wait until RUNNING went out (the state may still be
+ * loading), so that the source sees RUNNING before PC_DONE.  Nothing
+ * waits on this thread any more: no fault can come for a page that is in.
+ */
+static int wait_running(struct migrate_pc_dest *pc, struct errinfo *e)
+{
+	for (;;) {
+		struct pollfd p[2] = {
+			{.fd = pc->run_fd, .events = POLLIN},
+			{.fd = pc->stop_fd, .events = POLLIN},
+		};
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return err_sys(e, errno, "post-copy: poll");
+		}
+		if (p[0].revents)
+			return 0;
+		if (p[1].revents)
+			return err_set(e, ECANCELED, "post-copy: stopped before the VM ran");
+	}
 }
 
 /* Region and page index of a guest address, or -1. */
@@ -305,6 +335,8 @@ static void *fault_thread(void *arg)
 		if (!ret && p[1].revents)
 			ret = read_source(pc, &end, &e);
 	}
+	if (!ret)
+		ret = wait_running(pc, &e);
 	if (!ret) {
 		uint8_t n[8];
 
@@ -359,7 +391,8 @@ int migrate_pc_dest_start(struct migrate_pc_dest *pc, struct errinfo *e)
 				       (unsigned long long)reg.ioctls);
 	}
 	pc->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (pc->stop_fd < 0)
+	pc->run_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (pc->stop_fd < 0 || pc->run_fd < 0)
 		return err_sys(e, errno, "post-copy: eventfd");
 	ret = pthread_create(&pc->thread, NULL, fault_thread, pc);
 	if (ret)
@@ -387,9 +420,11 @@ int migrate_pc_dest_finish(struct migrate_pc_dest *pc, struct errinfo *e)
 		close(pc->uffd);
 	if (pc->stop_fd >= 0)
 		close(pc->stop_fd);
+	if (pc->run_fd >= 0)
+		close(pc->run_fd);
 	if (pc->fd >= 0)
 		close(pc->fd);
-	pc->uffd = pc->stop_fd = pc->fd = -1;
+	pc->uffd = pc->stop_fd = pc->run_fd = pc->fd = -1;
 	for (int i = 0; i < GUEST_MEM_MAX_REGIONS; i++) {
 		free(pc->pending[i]);
 		free(pc->requested[i]);

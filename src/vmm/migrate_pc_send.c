@@ -251,7 +251,7 @@ int migrate_postcopy_serve(struct migrate_send *s, struct errinfo *e)
 			maybe_report(s, &last, true);
 			break;
 		case MIGRATE_REC_PC_DONE:
-			if (len != 8 || !end_sent)
+			if (len != 8 || !end_sent || !s->prog.dest_running)
 				goto bad;
 			if (migrate_get64(rec) != s->pc_discarded)
 				return err_set(e, EBADMSG,
@@ -267,5 +267,6 @@ int migrate_postcopy_serve(struct migrate_send *s, struct errinfo *e)
 	}
 bad:
 	return err_set(e, EBADMSG, "post-copy: the destination sent record type %u of %u bytes%s",
-		       type, len, type == MIGRATE_REC_PC_DONE ? " before the last page" : "");
+		       type, len,
+		       type == MIGRATE_REC_PC_DONE ? " before the last page or RUNNING" : "");
 }

@@ -19,7 +19,7 @@
  *   destination -> source, on the same socket:
  *     9  REQUEST       u64 gpa | u64 count (1..MIGRATE_MAX_RUN)
  *     10 RUNNING       u64 0: the VM runs here; the source cannot take it back
- *     11 PC_DONE       u64 pages received since POSTCOPY
+ *     11 PC_DONE       u64 pages received since POSTCOPY, after RUNNING
  *
  * A destination of before post-copy refuses DISCARD by its type, before
  * its VM runs: the source then runs on.
@@ -68,6 +68,7 @@ struct migrate_pc_dest {
 	uint64_t requests; /* REQUEST records sent (atomic: read by others) */
 	int uffd;
 	int stop_fd; /* eventfd: stop the fault thread */
+	int run_fd; /* eventfd: RUNNING went out (PC_DONE must come after it) */
 	pthread_mutex_t send_lock; /* the fault thread's REQUESTs, RUNNING */
 	pthread_t thread;
 	bool thread_on;
