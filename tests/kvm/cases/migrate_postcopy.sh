@@ -10,7 +10,9 @@
 # 4 MB/s takes a second: the guest touches them first); every page arrives
 # right (the guest's check), the count of rounds goes on there without a
 # restart (read from a snapshot's memory at 0x200000, as migrate.sh does),
-# and the source exits 0.
+# and the source exits 0.  Then a post-copy whose destination is killed
+# once it runs the VM: the source cannot take the VM back, it stays paused
+# ("lost", resume refused) and ends on quit.
 # Honours BUILD; prints "ok"/"not ok" lines and "<TIER>: N passed, N failed".
 set -u
 cd "$(dirname "$0")/../../.." || exit 1
@@ -36,6 +38,20 @@ need_files "$VFVM" "$G/dirtier.bin"
 
 SA=$dir/a.sock SB=$dir/b.sock M=unix:$dir/mig.sock
 count_in() { od -An -t u8 -j $((0x200000)) -N 8 "$1/memory" | tr -d ' '; }
+# status_has SOCKET PATTERN...: up to 60 s for migrate-status to show every pattern
+status_has() {
+	local s=$1 i p st
+	shift
+	for ((i = 0; i < 600; i++)); do
+		st=$("$VFVM" ctl "$s" migrate-status 2>&1)
+		for p in "$@"; do
+			grep -qE -- "$p" <<<"$st" || continue 2
+		done
+		return 0
+	done
+	echo "$st" >"$out"
+	return 1
+}
 finish() {
 	echo "$TIER: $pass passed, $fail failed"
 	[ "$fail" -eq 0 ] && exit 0
@@ -107,15 +123,46 @@ fi
 # figures for the log
 sed 's/^/# /' "$dir/ctl.out"
 grep -E 'post-copy' "$dir/b.log" | sed 's/^/# /'
+
+# --- a post-copy whose destination dies once it runs the VM: B -> C, C killed
+SC=$dir/c.sock M2=unix:$dir/mig2.sock
+timeout 300 "$VFVM" run --incoming "$M2" --api-socket "$SC" >"$dir/c.log" 2>&1 </dev/null &
+c_pid=$!
+if wait_for 'waiting for a migration on' "$dir/c.log"; then
+	# 1 MB/s: the 1024 pages take 4 s after the switch, time to see it and kill
+	ctl_case "lost: post-copy started" 0 "migration to $M2 started" -- \
+		"$SB" migrate "$M2" --postcopy --downtime 1 --bandwidth 1 --detach
+	if status_has "$SB" '^phase: postcopy' '^destination_running: true'; then
+		kill -9 "$c_pid"
+		wait "$c_pid"
+		if status_has "$SB" '^state: failed' '^lost: true' '^error: '; then
+			ok "lost: the destination killed after it ran the VM: failed, lost"
+		else
+			bad "lost: the destination killed after it ran the VM: failed, lost" "no such status"
+		fi
+		ctl_case "lost: the source stays paused" 0 '^state: paused' -- "$SB" info
+		ctl_case "lost: resume refused" 1 'resume: .*cannot run here' -- "$SB" resume
+		ctl_case "lost: a new migration refused" 1 'post-copy that failed' -- \
+			"$SB" migrate "$M2" --detach
+	else
+		kill -9 "$c_pid"
+		wait "$c_pid"
+		bad "lost: post-copy reached the running destination" "never seen in migrate-status"
+	fi
+else
+	cp "$dir/c.log" "$out"
+	bad "lost: the destination waits" "no 'waiting for a migration' line"
+	kill "$c_pid"
+fi
 "$VFVM" ctl "$SB" quit >/dev/null 2>&1
 wait "$dst_pid"
 st=$?
 dst_pid=''
 # 5: stopped by quit; 67 would be a page that came wrong
-if [ "$st" = 5 ]; then
-	ok "postcopy: every page right (the guest checked each, ran until quit)"
+if [ "$st" = 5 ] && grep -q 'post-copy to .* failed after the VM started there' "$dir/b.log"; then
+	ok "postcopy: every page right (the guest checked each, ran until quit); lost VM ends on quit"
 else
 	cp "$dir/b.log" "$out"
-	bad "postcopy: every page right" "the destination exited $st (67: a page held a wrong round)"
+	bad "postcopy: every page right; lost VM ends on quit" "B exited $st (67: a page held a wrong round)"
 fi
 finish
