@@ -405,6 +405,8 @@ int migrate_pc_dest_finish(struct migrate_pc_dest *pc, struct errinfo *e)
 {
 	int ret = 0;
 
+	if (!pc->mem)
+		return 0; /* finished already */
 	if (pc->thread_on) {
 		uint64_t one = 1;
 
@@ -433,5 +435,6 @@ int migrate_pc_dest_finish(struct migrate_pc_dest *pc, struct errinfo *e)
 	free(pc->buf);
 	pc->buf = NULL;
 	pthread_mutex_destroy(&pc->send_lock);
+	pc->mem = NULL;
 	return ret;
 }

@@ -90,7 +90,10 @@ int migrate_pc_dest_init(struct migrate_pc_dest *pc, int fd, struct guest_mem *m
 int migrate_pc_dest_start(struct migrate_pc_dest *pc, struct errinfo *e);
 /* The VM is about to run: tell the source (RUNNING). */
 int migrate_pc_dest_running(struct migrate_pc_dest *pc, struct errinfo *e);
-/* Stop the fault thread if it runs (a VM going away), join it, free; returns its result. */
+/*
+ * Stop the fault thread if it runs (a VM going away), join it, free;
+ * returns its result.  Once only: later calls return 0.
+ */
 int migrate_pc_dest_finish(struct migrate_pc_dest *pc, struct errinfo *e);
 
 #endif

@@ -6,7 +6,7 @@
 # cases/snapshot.sh does: nested KVM in the lab's L1 runs it too slowly to
 # wait for its console), the source exits 0; a destination nobody listens
 # on, bad URIs and options are refused and the source runs on.  Post-copy:
-# cases/migrate_postcopy.sh.
+# cases/migrate-postcopy.sh.
 # Honours BUILD; prints "ok"/"not ok" lines and "<TIER>: N passed, N failed".
 set -u
 cd "$(dirname "$0")/../../.." || exit 1
