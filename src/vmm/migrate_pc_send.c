@@ -7,6 +7,8 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include "byteorder.h"
 #include "migrate_postcopy.h"
@@ -16,6 +18,7 @@
 #define PAGE GUEST_PAGE_SIZE
 #define REPORT_NS 200000000ULL /* progress at most every 200 ms */
 #define DONE_TIMEOUT_MS 60000 /* END_POSTCOPY sent: PC_DONE must follow */
+#define GONE_TIMEOUT_S 5 /* after a failure: the destination's last words */
 
 static void bit_clear(uint64_t *b, uint64_t i)
 {
@@ -194,7 +197,7 @@ static void maybe_report(struct migrate_send *s, uint64_t *last, bool now)
 	}
 }
 
-int migrate_postcopy_serve(struct migrate_send *s, struct errinfo *e)
+static int serve(struct migrate_send *s, struct errinfo *e)
 {
 	uint64_t pos = 0, last = migrate_now_ns();
 	bool end_sent = false;
@@ -269,4 +272,47 @@ bad:
 	return err_set(e, EBADMSG, "post-copy: the destination sent record type %u of %u bytes%s",
 		       type, len,
 		       type == MIGRATE_REC_PC_DONE ? " before the last page or RUNNING" : "");
+}
+
+/*
+ * After a failure before RUNNING came: did the destination certainly not
+ * run the VM?  Only a clean end of its stream without RUNNING says so (the
+ * stream is in order: RUNNING would have come first).  Our end of the
+ * stream is closed first, so that a destination still waiting for pages
+ * gives up.  A reset or silence leaves it open: false.
+ */
+static bool dest_never_ran(struct migrate_send *s)
+{
+	struct timeval tv = {.tv_sec = GONE_TIMEOUT_S};
+	int fd = s->cfg.fd;
+
+	shutdown(fd, SHUT_WR);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	for (;;) {
+		struct errinfo ignored = {0};
+		uint8_t b, rec[16];
+		uint32_t type, len;
+		ssize_t n = recv(fd, &b, 1, MSG_PEEK);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0)
+			return true;
+		if (n < 0 ||
+		    migrate_read_record(fd, "post-copy", &type, rec, sizeof(rec), &len, &ignored))
+			return false;
+		if (type == MIGRATE_REC_RUNNING) {
+			__atomic_store_n(&s->prog.dest_running, true, __ATOMIC_RELEASE);
+			return false;
+		}
+	}
+}
+
+int migrate_postcopy_serve(struct migrate_send *s, struct errinfo *e)
+{
+	int ret = serve(s, e);
+
+	if (ret && !__atomic_load_n(&s->prog.dest_running, __ATOMIC_ACQUIRE))
+		s->pc_never_ran = dest_never_ran(s);
+	return ret;
 }

@@ -29,8 +29,12 @@
  * (the pages to send are copied aside, so a device writing the paused
  * source's RAM later changes nothing the destination gets), sends the
  * state with migrate_send_blob(), then runs migrate_postcopy_serve() until
- * PC_DONE.  A failure before RUNNING leaves the source whole (resume it);
- * after RUNNING the VM's newest pages are at the destination only.
+ * PC_DONE.  A failure the destination certainly did not run the VM
+ * through (s->pc_never_ran: its stream ended cleanly without RUNNING)
+ * leaves the source whole: resume it.  Any other - RUNNING came, or the
+ * connection broke so that it cannot be known - must leave the source
+ * paused: the VM may run at the destination, and its newest pages are
+ * there only.
  *
  * Destination: migrate_ram_recv_pc() drops the DISCARD pages from guest
  * RAM (a hole punched in the memfd); after the state blob,

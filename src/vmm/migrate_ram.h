@@ -154,6 +154,8 @@ struct migrate_send {
 	uint8_t *shadow[GUEST_MEM_MAX_REGIONS];
 	uint64_t pc_discarded; /* pages the destination lacks at the switch */
 	uint64_t pc_sent; /* of those, sent */
+	/* post-copy failed, and the destination certainly did not run the VM */
+	bool pc_never_ran;
 };
 
 int migrate_ram_send_begin(struct migrate_send *s, const struct migrate_send_cfg *cfg,

@@ -126,6 +126,7 @@ struct sender {
 	struct errinfo e;
 	struct migrate_progress prog;
 	uint64_t discarded;
+	bool never_ran;
 };
 
 static void *send_thread(void *arg)
@@ -165,6 +166,7 @@ static void *send_thread(void *arg)
 	}
 	t->prog = t->s.prog;
 	t->discarded = t->s.pc_discarded;
+	t->never_ran = t->s.pc_never_ran;
 	migrate_ram_send_end(&t->s);
 	t->ret = ret;
 	return NULL;
@@ -667,12 +669,69 @@ static void done_after_running(void **state)
 	free(s);
 }
 
+/*
+ * The destination goes away after the switch: without saying RUNNING (the
+ * source may run on) or after it (the source must stay paused: lost).
+ */
+static void source_knows_whether_dest_ran(void **state)
+{
+	(void)state;
+	for (int said_running = 0; said_running < 2; said_running++) {
+		struct layout src, dst;
+		struct sender *tx = calloc(1, sizeof(*tx));
+		struct migrate_pc_dest pc;
+		struct migrate_recv_stats st;
+		struct errinfo e = {0};
+		uint8_t *blob = NULL;
+		size_t len;
+		int sv[2], go[2];
+
+		assert_non_null(tx);
+		layout_init(&src);
+		layout_init(&dst);
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+		assert_int_equal(pipe(go), 0);
+		tx->at_switch = malloc(RAM_SIZE);
+		assert_non_null(tx->at_switch);
+		tx->fd = sv[0];
+		tx->go = go[0];
+		tx->l = &src;
+		assert_int_equal(pthread_create(&tx->thread, NULL, send_thread, tx), 0);
+		assert_int_equal(migrate_pc_dest_init(&pc, sv[1], &dst.mem, &e), 0);
+		assert_int_equal(migrate_ram_recv_pc(sv[1], &dst.mem, &st, &pc, &e), 0);
+		assert_true(st.postcopy);
+		assert_int_equal(migrate_recv_blob(sv[1], 64, &blob, &len, &e), 0);
+		free(blob);
+		/* no fault thread: the state "did not load" - or it did, and the VM ran */
+		if (said_running)
+			assert_int_equal(migrate_pc_dest_running(&pc, &e), 0);
+		migrate_pc_dest_finish(&pc, NULL);
+		close(sv[1]);
+		assert_int_equal(write(go[1], "g", 1), 1);
+		pthread_join(tx->thread, NULL);
+		assert_int_equal(tx->iterate, MIGRATE_SWITCH_POSTCOPY);
+		assert_true(tx->ret < 0);
+		assert_int_equal(tx->prog.dest_running, said_running);
+		assert_int_equal(tx->never_ran, !said_running);
+		close(sv[0]);
+		close(go[0]);
+		close(go[1]);
+		free(tx->at_switch);
+		free(tx);
+		layout_free(&src);
+		layout_free(&dst);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(rule_switches),       cmocka_unit_test(switch_records_checked),
-		cmocka_unit_test(postcopy_round_trip), cmocka_unit_test(postcopy_stream_checked),
+		cmocka_unit_test(rule_switches),
+		cmocka_unit_test(switch_records_checked),
+		cmocka_unit_test(postcopy_round_trip),
+		cmocka_unit_test(postcopy_stream_checked),
 		cmocka_unit_test(done_after_running),
+		cmocka_unit_test(source_knows_whether_dest_ran),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,10 +21,12 @@
  * With --postcopy, a pre-copy that does not converge switches instead: the
  * I/O thread pauses the VM, sends the list of pages the destination lacks
  * and the state, and the thread serves those pages (requested ones first)
- * while the VM runs at the destination.  Until the destination says it
- * runs the VM, a failure leaves the source running as above; after, the
- * VM's newest memory is there only: the source stays paused for good
- * ("lost", resume refused) and says so in migration-failed.
+ * while the VM runs at the destination.  A failure the destination
+ * certainly did not run the VM through (its stream ended without RUNNING)
+ * leaves the source running as above; any other - it runs the VM, or it
+ * cannot be known - leaves the VM's newest memory there only: the source
+ * stays paused for good ("lost", resume refused) and says so in
+ * migration-failed.
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -338,8 +340,8 @@ static void postcopy_end(struct vfvm_migration *m, int ret, const struct errinfo
 	m->prog = m->send.prog;
 	m->prog_new = false;
 	pthread_mutex_unlock(&m->lock);
-	if (ret && !m->prog.dest_running) {
-		/* the destination never ran the VM: it is whole here still */
+	if (ret && m->send.pc_never_ran) {
+		/* the destination certainly never ran the VM: it is whole here still */
 		m->pc_phase = false;
 		if (!m->was_paused)
 			vm_resume(vm);
@@ -355,9 +357,10 @@ static void postcopy_end(struct vfvm_migration *m, int ret, const struct errinfo
 		snprintf(m->error, sizeof(m->error), "%s%s%s%s", e->msg, e->hint[0] ? " (" : "",
 			 e->hint, e->hint[0] ? ")" : "");
 		snprintf(detail, sizeof(detail),
-			 "post-copy to %s failed after the VM started there, %llu pages short: %s; "
+			 "post-copy to %s failed after the VM %s there, %llu pages short: %s; "
 			 "the VM cannot run here (its newest memory went there) and stays paused",
-			 m->uri, (unsigned long long)m->prog.pages_left, m->error);
+			 m->uri, m->prog.dest_running ? "started" : "may have started",
+			 (unsigned long long)m->prog.pages_left, m->error);
 		vlog_report(&vm->log, VLOG_ERR, "%s", detail);
 		vm_event(vm, "migration-failed", NULL, detail);
 		return;
