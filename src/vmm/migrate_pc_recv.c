@@ -263,7 +263,7 @@ static int on_run(struct migrate_pc_dest *pc, uint32_t type, const uint8_t *p, u
 		return ret;
 	for (uint64_t i = k; i < k + count; i++)
 		pc->pending[ri][i / 64] &= ~(1ULL << (i % 64));
-	pc->arrived += count;
+	__atomic_add_fetch(&pc->arrived, count, __ATOMIC_RELAXED); /* read by other threads */
 	return 0;
 }
 
