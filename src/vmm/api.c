@@ -506,7 +506,7 @@ static void dispatch_migrate(struct api_client *c, const struct api_request *rq)
 	case API_VERB_MIGRATE:
 	case API_VERB_UPGRADE:
 		if (s->hooks.migrate(s->hooks.opaque, rq->uri, rq->downtime_ms, rq->bandwidth_mbs,
-				     rq->verb == API_VERB_UPGRADE, &e) < 0)
+				     rq->verb == API_VERB_UPGRADE, rq->postcopy, &e) < 0)
 			break;
 		/* the answer is the status of the migration just started */
 		__attribute__((fallthrough));
@@ -545,6 +545,7 @@ static void dispatch(struct api_client *c, const struct api_request *rq)
 	struct api_server *s = c->srv;
 	struct vm *vm = s->vm;
 	struct json_object *r;
+	const char *why;
 	int ret;
 
 	switch (rq->verb) {
@@ -567,6 +568,14 @@ static void dispatch(struct api_client *c, const struct api_request *rq)
 		broadcast_event(s, "paused", NULL);
 		return;
 	case API_VERB_RESUME:
+		why = s->hooks.resume_refused ? s->hooks.resume_refused(s->hooks.opaque) : NULL;
+		if (why) {
+			char msg[256];
+
+			snprintf(msg, sizeof(msg), "resume: %s", why);
+			client_send(c, api_response_error(true, rq->id, msg));
+			return;
+		}
 		if (!vm_paused(vm)) {
 			client_send(c, api_response_ok(rq->id, state_result("running")));
 			return;

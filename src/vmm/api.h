@@ -49,10 +49,11 @@ struct api_hooks {
 	 * bytes/s, 0: none).  Returns once the migration runs (on a thread of
 	 * its own); its progress and end are events.  0 or -errno with @e.
 	 * @local (upgrade): a vfvm on this host takes guest RAM's memfd over
-	 * the Unix socket @uri, nothing of RAM is copied.
+	 * the Unix socket @uri, nothing of RAM is copied.  @postcopy: switch
+	 * to post-copy when the pre-copy does not converge.
 	 */
 	int (*migrate)(void *opaque, const char *uri, unsigned int downtime_ms,
-		       unsigned int bandwidth_mbs, bool local, struct errinfo *e);
+		       unsigned int bandwidth_mbs, bool local, bool postcopy, struct errinfo *e);
 	/* migrate-status: the last migration's state and figures, as members of @o. */
 	void (*migrate_status)(void *opaque, struct json_object *o);
 	/* migrate-cancel: ask the migration under way to stop; -ENOENT: none. */
@@ -63,6 +64,8 @@ struct api_hooks {
 	 * with it.
 	 */
 	const char *(*busy)(void *opaque);
+	/* Why resume must not let the vCPUs go (post-copy), or NULL. */
+	const char *(*resume_refused)(void *opaque);
 	/* Extra members of a device in info (failover state, DMA statistics). */
 	void (*describe)(void *opaque, struct pci_dev *d, struct json_object *o);
 };

@@ -200,11 +200,12 @@ static int parse_args(struct json_object *o, struct api_request *r, struct errin
 			return err_set(e, EINVAL,
 				       "%s: \"uri\" '%s' is not tcp:HOST:PORT or unix:PATH", verb,
 				       r->uri);
-		if (json_object_object_get_ex(o, "postcopy", &v))
-			return err_set(e, ENOTSUP,
-				       "%s: post-copy is not built in this vfvm; pre-copy with "
-				       "auto-converge (vCPU throttling) brings a busy guest over",
-				       verb);
+		if (json_object_object_get_ex(o, "postcopy", &v)) {
+			if (!json_object_is_type(v, json_type_boolean))
+				return err_set(e, EINVAL, "%s: \"postcopy\" must be true or false",
+					       verb);
+			r->postcopy = json_object_get_boolean(v);
+		}
 		ret = get_uint(o, "downtime", 1, API_DOWNTIME_MAX_MS, &r->downtime_ms, e);
 		if (!ret)
 			ret = get_uint(o, "bandwidth", 1, API_BANDWIDTH_MAX_MBS, &r->bandwidth_mbs,

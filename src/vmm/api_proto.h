@@ -71,6 +71,7 @@ struct api_request {
 	char uri[API_PATH_MAX]; /* migrate, upgrade */
 	unsigned int downtime_ms; /* migrate; 0: the default */
 	unsigned int bandwidth_mbs; /* migrate, 10^6 bytes/s; 0: no limit */
+	bool postcopy; /* migrate: may switch to post-copy */
 };
 
 /*

@@ -79,7 +79,17 @@ enum migrate_rec {
 	MIGRATE_REC_ZERO = 3,
 	MIGRATE_REC_END_RAM = 4,
 	MIGRATE_REC_BLOB = 5,
+	/* post-copy (migrate_postcopy.h) */
+	MIGRATE_REC_DISCARD = 6, /* src->dst: pages not valid at the destination */
+	MIGRATE_REC_POSTCOPY = 7, /* src->dst: the RAM part ends, post-copy follows */
+	MIGRATE_REC_END_POSTCOPY = 8, /* src->dst: every discarded page was sent */
+	MIGRATE_REC_REQUEST = 9, /* dst->src: send these pages first */
+	MIGRATE_REC_RUNNING = 10, /* dst->src: the VM runs here now */
+	MIGRATE_REC_PC_DONE = 11, /* dst->src: every page is in */
 };
+
+/* migrate_ram_send_iterate(): what ends the pre-copy */
+#define MIGRATE_SWITCH_POSTCOPY 1
 
 /* What the sender reports after each pass (for migrate-status and events). */
 struct migrate_progress {
@@ -92,6 +102,10 @@ struct migrate_progress {
 	uint64_t bandwidth; /* bytes/s measured over the last pass */
 	uint64_t est_downtime_ms; /* dirty bytes / bandwidth, 0 when unknown */
 	unsigned int throttle_pct; /* vCPU throttle now */
+	bool postcopy; /* switched to post-copy */
+	bool dest_running; /* post-copy: the destination runs the VM */
+	uint64_t requests; /* post-copy: page requests served */
+	uint64_t pages_left; /* post-copy: pages the destination still lacks */
 };
 
 struct migrate_send_cfg {
@@ -101,6 +115,11 @@ struct migrate_send_cfg {
 	uint64_t downtime_ms; /* budget for the final copy; 0: the default */
 	uint64_t bandwidth_limit; /* bytes/s, 0: none */
 	unsigned int max_passes; /* 0: the default */
+	/*
+	 * Switch to post-copy instead of throttling when the pre-copy does not
+	 * converge (migrate_stop_rule()); memory must be a memfd, not hugetlb.
+	 */
+	bool postcopy;
 	/* Set (non-zero) by another thread to cancel; read between records. */
 	const int *cancel;
 	/*
@@ -131,10 +150,17 @@ struct migrate_send {
 	uint64_t total_pages; /* pages in all records, for END_RAM */
 	/* bytes sent so far, for readers on other threads (__atomic_load_n) */
 	uint64_t live_bytes;
+	/* post-copy: the pages to send as they were at the switch (sparse copies) */
+	uint8_t *shadow[GUEST_MEM_MAX_REGIONS];
+	uint64_t pc_discarded; /* pages the destination lacks at the switch */
+	uint64_t pc_sent; /* of those, sent */
+	/* post-copy failed, and the destination certainly did not run the VM */
+	bool pc_never_ran;
 };
 
 int migrate_ram_send_begin(struct migrate_send *s, const struct migrate_send_cfg *cfg,
 			   struct errinfo *e);
+/* 0: stop and copy; MIGRATE_SWITCH_POSTCOPY (cfg.postcopy only); -errno */
 int migrate_ram_send_iterate(struct migrate_send *s, struct errinfo *e);
 int migrate_ram_send_final(struct migrate_send *s, struct errinfo *e);
 void migrate_ram_send_end(struct migrate_send *s);
@@ -150,7 +176,11 @@ struct migrate_recv_stats {
 	uint64_t pages; /* from PAGES records */
 	uint64_t zero_pages;
 	uint64_t bytes; /* read from the stream */
+	bool postcopy; /* the RAM part ended with POSTCOPY, not END_RAM */
+	uint64_t discarded; /* pages DISCARD records listed */
 };
+
+struct migrate_pc_dest;
 
 /*
  * Read the RAM part of a stream from @fd into @mem, up to and including
@@ -159,6 +189,13 @@ struct migrate_recv_stats {
  */
 int migrate_ram_recv(int fd, struct guest_mem *mem, struct migrate_recv_stats *st,
 		     struct errinfo *e);
+/*
+ * The same, accepting a post-copy switch (@pc from migrate_pc_dest_new()):
+ * DISCARD runs are dropped from guest RAM and listed in @pc, and the RAM
+ * part may end with POSTCOPY (st->postcopy) instead of END_RAM.
+ */
+int migrate_ram_recv_pc(int fd, struct guest_mem *mem, struct migrate_recv_stats *st,
+			struct migrate_pc_dest *pc, struct errinfo *e);
 
 /*
  * A state container as one BLOB record: after END_RAM (the VM's state),
@@ -173,6 +210,7 @@ enum migrate_step {
 	MIGRATE_NEXT_PASS, /* another pass */
 	MIGRATE_STOP_COPY, /* pause the VM and send the rest */
 	MIGRATE_THROTTLE_MORE, /* another pass, with the vCPUs throttled more */
+	MIGRATE_POSTCOPY, /* pause the VM, send the state, then the rest on demand */
 };
 
 struct migrate_rule_in {
@@ -184,6 +222,7 @@ struct migrate_rule_in {
 	unsigned int max_passes;
 	unsigned int throttle_pct;
 	bool can_throttle;
+	bool postcopy; /* allowed to switch to post-copy */
 };
 
 enum migrate_step migrate_stop_rule(const struct migrate_rule_in *in);

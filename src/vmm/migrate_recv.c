@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "byteorder.h"
+#include "migrate_postcopy.h"
 #include "migrate_ram.h"
 #include "migrate_wire.h"
 
@@ -20,6 +21,7 @@
 
 struct reader {
 	int fd;
+	struct migrate_pc_dest *pc; /* NULL: post-copy records are refused */
 	struct guest_mem *mem;
 	struct migrate_recv_stats *st;
 	unsigned int recno; /* records read, the current one included */
@@ -46,6 +48,10 @@ static const char *rec_name(uint32_t type)
 		return "END_RAM";
 	case MIGRATE_REC_BLOB:
 		return "BLOB";
+	case MIGRATE_REC_DISCARD:
+		return "DISCARD";
+	case MIGRATE_REC_POSTCOPY:
+		return "POSTCOPY";
 	}
 	return "unknown";
 }
@@ -261,6 +267,58 @@ static int rec_zero(struct reader *r, uint32_t len, struct errinfo *e)
 	return 0;
 }
 
+/*
+ * Post-copy: pages the destination does not have valid.  They are dropped
+ * (a hole punched in the memfd): from the VM's start on, a touch of one
+ * faults to the fault thread, which asks the source for it.  Nothing is
+ * pinned for DMA here yet: failover VFs are plugged after post-copy.
+ */
+static int rec_discard(struct reader *r, uint32_t len, struct errinfo *e)
+{
+	struct guest_mem *m = r->mem;
+	uint8_t h[MIGRATE_RUN_HDR];
+	uint64_t gpa, count;
+	int ret;
+
+	if (!r->pc)
+		return bad(r, e, "a post-copy record, but this VM does not take post-copy here");
+	if (m->hugetlb || m->memfd < 0)
+		return bad(r, e, "post-copy into %s guest RAM is not supported",
+			   m->hugetlb ? "hugetlb" : "anonymous");
+	if (len != MIGRATE_RUN_HDR)
+		return bad(r, e, "length %u, expected %d", len, MIGRATE_RUN_HDR);
+	ret = rd(r, h, sizeof(h), e);
+	if (!ret)
+		ret = rd_crc(r, e);
+	if (ret)
+		return ret;
+	gpa = get64(h);
+	count = get64(h + 8);
+	if (!ram_range(r, gpa, count, e, &ret))
+		return ret;
+	for (int i = 0; i < m->nr_regions; i++) {
+		const struct guest_mem_region *g = &m->region[i];
+		uint64_t first;
+
+		if (gpa < g->gpa || gpa - g->gpa >= g->size)
+			continue;
+		first = (gpa - g->gpa) / PAGE;
+		for (uint64_t k = first; k < first + count; k++) {
+			if (r->pc->pending[i][k / 64] >> (k % 64) & 1)
+				return bad(r, e, "page 0x%llx discarded twice",
+					   (unsigned long long)(g->gpa + k * PAGE));
+			r->pc->pending[i][k / 64] |= 1ULL << (k % 64);
+		}
+		if (fallocate(m->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			      (off_t)(g->fd_offset + first * PAGE), (off_t)(count * PAGE)) < 0)
+			return err_sys(e, errno, "post-copy: dropping guest pages 0x%llx+%llu",
+				       (unsigned long long)gpa, (unsigned long long)count);
+	}
+	r->pc->discarded += count;
+	r->st->discarded += count;
+	return 0;
+}
+
 /* A small fixed-size record (PASS, END_RAM): payload into @p. */
 static int rec_small(struct reader *r, uint32_t len, uint8_t *p, uint32_t want, struct errinfo *e)
 {
@@ -275,13 +333,19 @@ static int rec_small(struct reader *r, uint32_t len, uint8_t *p, uint32_t want, 
 int migrate_ram_recv(int fd, struct guest_mem *mem, struct migrate_recv_stats *st,
 		     struct errinfo *e)
 {
-	struct reader r = {.fd = fd, .mem = mem, .st = st};
+	return migrate_ram_recv_pc(fd, mem, st, NULL, e);
+}
+
+int migrate_ram_recv_pc(int fd, struct guest_mem *mem, struct migrate_recv_stats *st,
+			struct migrate_pc_dest *pc, struct errinfo *e)
+{
+	struct reader r = {.fd = fd, .mem = mem, .st = st, .pc = pc};
 	int ret;
 
 	memset(st, 0, sizeof(*st));
 	ret = read_header(&r, e);
 	while (!ret) {
-		uint8_t h[MIGRATE_REC_HDR], p[8];
+		uint8_t h[MIGRATE_REC_HDR], p[16];
 		uint32_t len;
 
 		r.recno++;
@@ -293,8 +357,14 @@ int migrate_ram_recv(int fd, struct guest_mem *mem, struct migrate_recv_stats *s
 			break;
 		r.type = get32(h);
 		len = get32(h + 4);
-		if (r.type >= MIGRATE_REC_PAGES && r.type <= MIGRATE_REC_END_RAM && !st->passes)
+		if (((r.type >= MIGRATE_REC_PAGES && r.type <= MIGRATE_REC_END_RAM) ||
+		     r.type == MIGRATE_REC_DISCARD || r.type == MIGRATE_REC_POSTCOPY) &&
+		    !st->passes)
 			return bad(&r, e, "before the first PASS record");
+		/* the switch lists what is missing, then ends the RAM part */
+		if (st->discarded && r.type != MIGRATE_REC_DISCARD &&
+		    r.type != MIGRATE_REC_POSTCOPY)
+			return bad(&r, e, "after a DISCARD record");
 		switch (r.type) {
 		case MIGRATE_REC_PASS:
 			ret = rec_small(&r, len, p, 4, e);
@@ -317,6 +387,27 @@ int migrate_ram_recv(int fd, struct guest_mem *mem, struct migrate_recv_stats *s
 				return bad(&r, e, "the source sent %llu pages, %llu arrived",
 					   (unsigned long long)get64(p),
 					   (unsigned long long)(st->pages + st->zero_pages));
+			return 0;
+		case MIGRATE_REC_DISCARD:
+			ret = rec_discard(&r, len, e);
+			break;
+		case MIGRATE_REC_POSTCOPY:
+			if (!pc)
+				return bad(&r, e,
+					   "a post-copy switch, but this VM does not take "
+					   "post-copy here");
+			ret = rec_small(&r, len, p, 16, e);
+			if (ret)
+				break;
+			if (get64(p) != st->pages + st->zero_pages || get64(p + 8) != st->discarded)
+				return bad(&r, e,
+					   "the source sent %llu pages and discarded %llu; %llu "
+					   "arrived, %llu discarded",
+					   (unsigned long long)get64(p),
+					   (unsigned long long)get64(p + 8),
+					   (unsigned long long)(st->pages + st->zero_pages),
+					   (unsigned long long)st->discarded);
+			st->postcopy = true;
 			return 0;
 		default:
 			return bad(&r, e, "unexpected record type before END_RAM");

@@ -25,6 +25,13 @@ enum migrate_step migrate_stop_rule(const struct migrate_rule_in *in)
 		return MIGRATE_STOP_COPY;
 	if (in->bandwidth && migrate_est_ms(in->dirty_bytes, in->bandwidth) <= in->downtime_ms)
 		return MIGRATE_STOP_COPY;
+	/*
+	 * Post-copy instead of throttling: pass 1 copied all RAM, pass 2 the
+	 * pages dirtied meanwhile; a dirty set that still does not fit will
+	 * not shrink enough by passes.
+	 */
+	if (in->postcopy && (in->pass >= 2 || in->pass >= in->max_passes))
+		return MIGRATE_POSTCOPY;
 	if (in->pass >= in->max_passes)
 		return MIGRATE_STOP_COPY;
 	/* from pass 2 on: pass 1 copies all RAM, its dirty rate says little */

@@ -11,13 +11,14 @@
 
 #include "byteorder.h"
 #include "migrate_ram.h"
+#include "migrate_send_priv.h"
 #include "migrate_wire.h"
 
 #define PAGE GUEST_PAGE_SIZE
 /* A pass shorter than this says nothing reliable about the bandwidth. */
 #define MIN_MEASURE_NS 1000000ULL
 
-static uint64_t now_ns(void)
+uint64_t migrate_now_ns(void)
 {
 	struct timespec t;
 
@@ -41,7 +42,7 @@ static bool cancelled(const struct migrate_send *s)
 	return s->cfg.cancel && __atomic_load_n(s->cfg.cancel, __ATOMIC_ACQUIRE);
 }
 
-static bool page_is_zero(const uint8_t *p)
+bool migrate_page_is_zero(const uint8_t *p)
 {
 	const uint64_t *w = (const uint64_t *)p;
 
@@ -60,7 +61,7 @@ static void pace(struct migrate_send *s)
 	if (!s->cfg.bandwidth_limit)
 		return;
 	due = (uint64_t)((unsigned __int128)s->pass_bytes * 1000000000ULL / s->cfg.bandwidth_limit);
-	spent = now_ns() - s->pass_start_ns;
+	spent = migrate_now_ns() - s->pass_start_ns;
 	if (due <= spent)
 		return;
 	t.tv_sec = (time_t)((due - spent) / 1000000000ULL);
@@ -70,7 +71,7 @@ static void pace(struct migrate_send *s)
 }
 
 /* One record whose payload is already in s->buf after the record header. */
-static int send_buf_record(struct migrate_send *s, uint32_t type, uint32_t len, struct errinfo *e)
+int migrate_send_buf_record(struct migrate_send *s, uint32_t type, uint32_t len, struct errinfo *e)
 {
 	int ret;
 
@@ -86,13 +87,13 @@ static int send_buf_record(struct migrate_send *s, uint32_t type, uint32_t len, 
 	return 0;
 }
 
-static int send_zero_run(struct migrate_send *s, uint64_t gpa, uint64_t count, struct errinfo *e)
+int migrate_send_zero_run(struct migrate_send *s, uint64_t gpa, uint64_t count, struct errinfo *e)
 {
 	put64(s->buf, gpa);
 	put64(s->buf + 8, count);
 	s->prog.zero_pages += count;
 	s->total_pages += count;
-	return send_buf_record(s, MIGRATE_REC_ZERO, MIGRATE_RUN_HDR, e);
+	return migrate_send_buf_record(s, MIGRATE_REC_ZERO, MIGRATE_RUN_HDR, e);
 }
 
 /*
@@ -100,8 +101,8 @@ static int send_zero_run(struct migrate_send *s, uint64_t gpa, uint64_t count, s
  * writing them, and a record must carry what its checksum covers (a page
  * written meanwhile is dirty again and goes in a later pass).
  */
-static int send_data_run(struct migrate_send *s, uint64_t gpa, const uint8_t *p, uint64_t count,
-			 struct errinfo *e)
+int migrate_send_data_run(struct migrate_send *s, uint64_t gpa, const uint8_t *p, uint64_t count,
+			  struct errinfo *e)
 {
 	put64(s->buf, gpa);
 	put32(s->buf + 8, (uint32_t)count);
@@ -109,7 +110,8 @@ static int send_data_run(struct migrate_send *s, uint64_t gpa, const uint8_t *p,
 	memcpy(s->buf + MIGRATE_RUN_HDR, p, count * PAGE);
 	s->prog.pages_sent += count;
 	s->total_pages += count;
-	return send_buf_record(s, MIGRATE_REC_PAGES, (uint32_t)(MIGRATE_RUN_HDR + count * PAGE), e);
+	return migrate_send_buf_record(s, MIGRATE_REC_PAGES,
+				       (uint32_t)(MIGRATE_RUN_HDR + count * PAGE), e);
 }
 
 /*
@@ -168,7 +170,7 @@ static int send_range(struct migrate_send *s, int ri, uint64_t first, uint64_t c
 		uint64_t holes = holes_first ? hole_pages(s->cfg.mem, ri, i, end) : 0, limit;
 
 		if (holes) {
-			ret = send_zero_run(s, r->gpa + i * PAGE, holes, e);
+			ret = migrate_send_zero_run(s, r->gpa + i * PAGE, holes, e);
 			if (ret)
 				return ret;
 			i += holes;
@@ -180,15 +182,15 @@ static int send_range(struct migrate_send *s, int ri, uint64_t first, uint64_t c
 			const uint8_t *p = r->hva + i * PAGE;
 			uint64_t j = i + 1;
 
-			if (page_is_zero(p)) {
-				while (j < limit && page_is_zero(r->hva + j * PAGE))
+			if (migrate_page_is_zero(p)) {
+				while (j < limit && migrate_page_is_zero(r->hva + j * PAGE))
 					j++;
-				ret = send_zero_run(s, r->gpa + i * PAGE, j - i, e);
+				ret = migrate_send_zero_run(s, r->gpa + i * PAGE, j - i, e);
 			} else {
 				while (j < limit && j - i < MIGRATE_MAX_RUN &&
-				       !page_is_zero(r->hva + j * PAGE))
+				       !migrate_page_is_zero(r->hva + j * PAGE))
 					j++;
-				ret = send_data_run(s, r->gpa + i * PAGE, p, j - i, e);
+				ret = migrate_send_data_run(s, r->gpa + i * PAGE, p, j - i, e);
 			}
 			if (ret)
 				return ret;
@@ -205,11 +207,11 @@ static int send_pass(struct migrate_send *s, bool all, struct errinfo *e)
 	uint8_t num[4];
 	int ret;
 
-	s->pass_start_ns = now_ns();
+	s->pass_start_ns = migrate_now_ns();
 	s->pass_bytes = 0;
 	put32(num, s->prog.pass + 1);
 	memcpy(s->buf, num, sizeof(num));
-	ret = send_buf_record(s, MIGRATE_REC_PASS, sizeof(num), e);
+	ret = migrate_send_buf_record(s, MIGRATE_REC_PASS, sizeof(num), e);
 	for (int ri = 0; ri < m->nr_regions && !ret; ri++) {
 		uint64_t pages = guest_mem_region_pages(&m->region[ri]), pos = 0;
 		struct page_range run;
@@ -224,7 +226,7 @@ static int send_pass(struct migrate_send *s, bool all, struct errinfo *e)
 	}
 	if (ret)
 		return ret;
-	s->pass_ns = now_ns() - s->pass_start_ns;
+	s->pass_ns = migrate_now_ns() - s->pass_start_ns;
 	s->prog.pass++;
 	/* a tiny pass (a few pages into the socket buffer) measures nothing */
 	if (s->pass_ns >= MIN_MEASURE_NS || !s->prog.bandwidth)
@@ -233,7 +235,7 @@ static int send_pass(struct migrate_send *s, bool all, struct errinfo *e)
 }
 
 /* Pages dirtied since the last collect, by vCPUs (KVM) and by devices. */
-static int collect(struct migrate_send *s, struct errinfo *e)
+int migrate_send_collect(struct migrate_send *s, struct errinfo *e)
 {
 	struct guest_mem *m = s->cfg.mem;
 	uint64_t dirty = 0;
@@ -255,7 +257,7 @@ static int collect(struct migrate_send *s, struct errinfo *e)
 	return 0;
 }
 
-static void report(struct migrate_send *s)
+void migrate_send_report(struct migrate_send *s)
 {
 	if (s->cfg.progress)
 		s->cfg.progress(s->cfg.opaque, &s->prog);
@@ -332,10 +334,10 @@ int migrate_ram_send_iterate(struct migrate_send *s, struct errinfo *e)
 	while (!ret) {
 		struct migrate_rule_in in;
 
-		ret = collect(s, e);
+		ret = migrate_send_collect(s, e);
 		if (ret)
 			break;
-		report(s);
+		migrate_send_report(s);
 		in = (struct migrate_rule_in){
 			.dirty_bytes = s->prog.dirty_pages * PAGE,
 			.bandwidth = s->prog.bandwidth,
@@ -345,10 +347,14 @@ int migrate_ram_send_iterate(struct migrate_send *s, struct errinfo *e)
 			.max_passes = s->cfg.max_passes,
 			.throttle_pct = s->prog.throttle_pct,
 			.can_throttle = s->cfg.throttle != NULL,
+			.postcopy = s->cfg.postcopy,
 		};
 		switch (migrate_stop_rule(&in)) {
 		case MIGRATE_STOP_COPY:
 			return 0; /* the bitmaps keep the set for the final pass */
+		case MIGRATE_POSTCOPY:
+			return MIGRATE_SWITCH_POSTCOPY; /* the bitmaps: what the destination lacks
+							 */
 		case MIGRATE_THROTTLE_MORE: {
 			unsigned int pct = migrate_next_throttle(s->prog.throttle_pct);
 
@@ -369,7 +375,7 @@ int migrate_ram_send_iterate(struct migrate_send *s, struct errinfo *e)
 int migrate_ram_send_final(struct migrate_send *s, struct errinfo *e)
 {
 	uint8_t n[8];
-	int ret = collect(s, e);
+	int ret = migrate_send_collect(s, e);
 
 	if (!ret)
 		ret = send_pass(s, false, e);
@@ -377,12 +383,12 @@ int migrate_ram_send_final(struct migrate_send *s, struct errinfo *e)
 		return ret;
 	put64(n, s->total_pages);
 	memcpy(s->buf, n, sizeof(n));
-	ret = send_buf_record(s, MIGRATE_REC_END_RAM, sizeof(n), e);
+	ret = migrate_send_buf_record(s, MIGRATE_REC_END_RAM, sizeof(n), e);
 	if (ret)
 		return ret;
 	s->prog.dirty_pages = 0;
 	s->prog.est_downtime_ms = 0;
-	report(s);
+	migrate_send_report(s);
 	return 0;
 }
 
@@ -403,6 +409,7 @@ void migrate_ram_send_end(struct migrate_send *s)
 		free(s->bitmap[i]);
 		s->bitmap[i] = NULL;
 	}
+	migrate_postcopy_send_free(s);
 	free(s->buf);
 	s->buf = NULL;
 }
@@ -415,6 +422,8 @@ int migrate_ram_send(const struct migrate_send_cfg *cfg, struct errinfo *e)
 
 	if (!ret)
 		ret = migrate_ram_send_iterate(&s, e);
+	if (ret == MIGRATE_SWITCH_POSTCOPY)
+		ret = err_set(e, ENOTSUP, "migration: post-copy needs migrate_postcopy_switch()");
 	if (!ret && cfg->pause) {
 		ret = cfg->pause(cfg->opaque, e);
 		paused = !ret;

@@ -92,3 +92,34 @@ int migrate_send_record(int fd, uint32_t type, const void *p, uint32_t len, stru
 	put32(tail, migrate_crc(migrate_crc(0, hdr, sizeof(hdr)), p, len));
 	return migrate_sendv(fd, iov, 3, e);
 }
+
+uint64_t migrate_get64(const uint8_t *p)
+{
+	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
+int migrate_read_record(int fd, const char *what, uint32_t *type, void *p, uint32_t cap,
+			uint32_t *len, struct errinfo *e)
+{
+	uint8_t hdr[MIGRATE_REC_HDR], tail[MIGRATE_CRC_LEN];
+	uint32_t crc;
+	int ret = migrate_read_full(fd, hdr, sizeof(hdr), e);
+
+	if (ret)
+		return ret;
+	*type = get32(hdr);
+	*len = get32(hdr + 4);
+	if (*len > cap)
+		return err_set(e, EBADMSG, "%s: record type %u of %u bytes, at most %u expected",
+			       what, *type, *len, cap);
+	ret = migrate_read_full(fd, p, *len, e);
+	if (!ret)
+		ret = migrate_read_full(fd, tail, sizeof(tail), e);
+	if (ret)
+		return ret;
+	crc = migrate_crc(migrate_crc(0, hdr, sizeof(hdr)), p, *len);
+	if (get32(tail) != crc)
+		return err_set(e, EBADMSG, "%s: record type %u: checksum 0x%08x, computed 0x%08x",
+			       what, *type, get32(tail), crc);
+	return 0;
+}

@@ -26,5 +26,14 @@ int migrate_sendv(int fd, struct iovec *iov, int n, struct errinfo *e);
 int migrate_read_full(int fd, void *p, size_t n, struct errinfo *e);
 /* One whole record: header, @len bytes of payload at @p, checksum. */
 int migrate_send_record(int fd, uint32_t type, const void *p, uint32_t len, struct errinfo *e);
+/*
+ * One whole record of at most @cap payload bytes into @p: *@type, *@len.
+ * -EBADMSG (named @what) for a longer one or a bad checksum, -EPIPE when
+ * the stream ends.
+ */
+int migrate_read_record(int fd, const char *what, uint32_t *type, void *p, uint32_t cap,
+			uint32_t *len, struct errinfo *e);
+/* u64 little-endian */
+uint64_t migrate_get64(const uint8_t *p);
 
 #endif

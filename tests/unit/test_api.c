@@ -126,12 +126,18 @@ static void test_parse_migrate_args(void **state)
 			       "\"downtime\":99999999999}",
 			       &r, &e),
 			 -EINVAL);
-	/* post-copy is not built: said, not ignored */
 	assert_int_equal(parse("{\"id\":4,\"verb\":\"migrate\",\"uri\":\"tcp:h:1\","
 			       "\"postcopy\":true}",
 			       &r, &e),
-			 -ENOTSUP);
-	assert_non_null(strstr(e.msg, "post-copy is not built"));
+			 0);
+	assert_true(r.postcopy);
+	assert_int_equal(parse("{\"id\":4,\"verb\":\"migrate\",\"uri\":\"tcp:h:1\","
+			       "\"postcopy\":1}",
+			       &r, &e),
+			 -EINVAL);
+	assert_string_equal(e.msg, "migrate: \"postcopy\" must be true or false");
+	assert_int_equal(parse("{\"id\":4,\"verb\":\"migrate\",\"uri\":\"tcp:h:1\"}", &r, &e), 0);
+	assert_false(r.postcopy);
 	assert_int_equal(parse("{\"id\":5,\"verb\":\"migrate-status\"}", &r, &e), 0);
 	assert_int_equal(r.verb, API_VERB_MIGRATE_STATUS);
 	assert_int_equal(parse("{\"id\":5,\"verb\":\"migrate-cancel\"}", &r, &e), 0);
@@ -576,15 +582,16 @@ static const char *ask(struct fx *f, int fd, const char *req)
 struct fake_mig {
 	char uri[64];
 	unsigned int downtime, bandwidth;
-	bool active, cancelled, local;
+	bool active, cancelled, local, postcopy;
 };
 
 static int fake_migrate(void *opaque, const char *uri, unsigned int downtime_ms,
-			unsigned int bandwidth_mbs, bool local, struct errinfo *e)
+			unsigned int bandwidth_mbs, bool local, bool postcopy, struct errinfo *e)
 {
 	struct fake_mig *m = opaque;
 
 	m->local = local;
+	m->postcopy = postcopy;
 	if (strstr(uri, "refuse"))
 		return err_set(e, EBUSY, "migrate: vf0 (vfio 0000:01:00.1) is passed through");
 	snprintf(m->uri, sizeof(m->uri), "%s", uri);
@@ -647,7 +654,7 @@ static void test_server_migrate(void **state)
 	assert_non_null(strstr(l, "vf0 (vfio 0000:01:00.1) is passed through"));
 	l = ask(f, fd,
 		"{\"id\":3,\"verb\":\"migrate\",\"uri\":\"tcp:dst:4444\",\"downtime\":40,"
-		"\"bandwidth\":7}\n");
+		"\"bandwidth\":7,\"postcopy\":true}\n");
 	assert_non_null(l);
 	assert_non_null(strstr(l, "\"ok\":true"));
 	assert_non_null(strstr(l, "\"state\":\"active\""));
@@ -655,6 +662,7 @@ static void test_server_migrate(void **state)
 	assert_false(m.local);
 	assert_int_equal(m.downtime, 40);
 	assert_int_equal(m.bandwidth, 7);
+	assert_true(m.postcopy);
 	/* while it runs, the device set and snapshots are off limits */
 	l = ask(f, fd, "{\"id\":4,\"verb\":\"add-device\",\"spec\":\"/tmp/d.img\"}\n");
 	assert_non_null(strstr(l, "add-device: a migration is under way"));

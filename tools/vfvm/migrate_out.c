@@ -17,6 +17,16 @@
  * stops (exit status 0).  A failure or a cancel anywhere leaves the source
  * running as before: tracking and throttling off, the VM resumed, the
  * primaries plugged back.
+ *
+ * With --postcopy, a pre-copy that does not converge switches instead: the
+ * I/O thread pauses the VM, sends the list of pages the destination lacks
+ * and the state, and the thread serves those pages (requested ones first)
+ * while the VM runs at the destination.  A failure the destination
+ * certainly did not run the VM through (its stream ended without RUNNING)
+ * leaves the source running as above; any other - it runs the VM, or it
+ * cannot be known - leaves the VM's newest memory there only: the source
+ * stays paused for good ("lost", resume refused) and says so in
+ * migration-failed.
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -33,10 +43,12 @@
 #include <unistd.h>
 
 #include "dirty_log.h"
+#include "migrate_postcopy.h"
 #include "migrate_ram.h"
 #include "migrate_uri.h"
 #include "snap_stream.h"
 #include "throttle.h"
+#include "virtio_pci.h"
 #include "vfvm.h"
 #include "vm.h"
 
@@ -69,6 +81,11 @@ struct vfvm_migration {
 	char uri[API_PATH_MAX];
 	unsigned int downtime_ms, bandwidth_mbs;
 	bool local; /* upgrade: the memfd goes over the socket, RAM is not copied */
+	bool postcopy; /* asked for: may switch to post-copy */
+	bool switch_pc; /* the pre-copy ended asking for post-copy (set by the thread) */
+	bool pc_phase; /* switched: the thread serves pages, cancel is refused */
+	bool lost; /* post-copy failed after the destination ran the VM */
+	uint64_t t_pause, t_running;
 	char error[sizeof(((struct errinfo *)0)->msg) + sizeof(((struct errinfo *)0)->hint) + 8];
 	int efd; /* thread -> I/O thread */
 	int tfd; /* the deadline of the unplug wait */
@@ -153,12 +170,17 @@ static void *migration_thread(void *arg)
 			.cancel = &m->cancel,
 			.progress = on_progress,
 			.throttle = on_throttle,
+			.postcopy = m->postcopy,
 			.opaque = m,
 		};
 		ret = migrate_ram_send_begin(&m->send, &cfg, &e);
 	}
 	if (!ret)
 		ret = migrate_ram_send_iterate(&m->send, &e);
+	if (ret == MIGRATE_SWITCH_POSTCOPY) {
+		m->switch_pc = true; /* read by the I/O thread after the join */
+		ret = 0;
+	}
 	/*
 	 * Converged: let the destination take what is in flight before the
 	 * pause, or placing it would count as downtime.  What the guest
@@ -262,6 +284,111 @@ static int wait_ack(int fd, const char *uri, struct errinfo *e)
 	return 0;
 }
 
+/* Post-copy: serve the pages the destination lacks until it has them all. */
+static void *postcopy_thread(void *arg)
+{
+	struct vfvm_migration *m = arg;
+	struct errinfo e = {0};
+	int ret;
+
+	pthread_setname_np(pthread_self(), "postcopy");
+	ret = migrate_postcopy_serve(&m->send, &e);
+	pthread_mutex_lock(&m->lock);
+	m->thread_done = true;
+	m->thread_ret = ret;
+	m->thread_err = e;
+	pthread_mutex_unlock(&m->lock);
+	wake(m);
+	return NULL;
+}
+
+/* I/O thread, VM paused, state sent: the switch is made, the thread takes over. */
+static int start_postcopy(struct vfvm_migration *m, struct errinfo *e)
+{
+	char detail[API_PATH_MAX + 96];
+	int ret;
+
+	pthread_mutex_lock(&m->lock);
+	m->prog = m->send.prog;
+	m->prog_new = false;
+	m->thread_done = false;
+	m->pc_phase = true;
+	pthread_mutex_unlock(&m->lock);
+	ret = pthread_create(&m->thread, NULL, postcopy_thread, m);
+	if (ret) {
+		m->pc_phase = false;
+		return err_sys(e, ret, "migrate: starting the post-copy thread");
+	}
+	m->thread_on = true;
+	snprintf(detail, sizeof(detail), "to %s: after %u passes, %llu pages follow on demand",
+		 m->uri, m->send.prog.pass, (unsigned long long)m->send.pc_discarded);
+	vlog_report(&m->x->vm->log, VLOG_INFO, "migration switched to post-copy %s", detail);
+	vm_event(m->x->vm, "migration-postcopy", NULL, detail);
+	return 0;
+}
+
+/* Migration state and connection after a post-copy that is over, either way. */
+static void postcopy_close(struct vfvm_migration *m, enum mig_state st)
+{
+	migrate_ram_send_end(&m->send);
+	pthread_mutex_lock(&m->lock);
+	if (m->fd >= 0)
+		close(m->fd);
+	m->fd = -1;
+	m->state = st;
+	pthread_mutex_unlock(&m->lock);
+	snap_out_free(&m->config);
+	m->total_ms = now_ms() - m->t_start;
+}
+
+/* I/O thread: the post-copy thread ended. */
+static void postcopy_end(struct vfvm_migration *m, int ret, const struct errinfo *e)
+{
+	struct vm *vm = m->x->vm;
+	char detail[API_PATH_MAX + sizeof(m->error) + 256];
+
+	pthread_mutex_lock(&m->lock);
+	m->prog = m->send.prog;
+	m->prog_new = false;
+	pthread_mutex_unlock(&m->lock);
+	if (ret && m->send.pc_never_ran) {
+		/* the destination certainly never ran the VM: it is whole here still */
+		m->pc_phase = false;
+		if (!m->was_paused)
+			vm_resume(vm);
+		end_failed(m, MIG_FAILED, e);
+		return;
+	}
+	if (!m->t_running)
+		m->t_running = now_ms();
+	m->downtime_ms_measured = m->t_running - m->t_pause;
+	if (ret) {
+		m->lost = true;
+		postcopy_close(m, MIG_FAILED);
+		snprintf(m->error, sizeof(m->error), "%s%s%s%s", e->msg, e->hint[0] ? " (" : "",
+			 e->hint, e->hint[0] ? ")" : "");
+		snprintf(detail, sizeof(detail),
+			 "post-copy to %s failed after the VM %s there, %llu pages short: %s; "
+			 "the VM cannot run here (its newest memory went there) and stays paused",
+			 m->uri, m->prog.dest_running ? "started" : "may have started",
+			 (unsigned long long)m->prog.pages_left, m->error);
+		vlog_report(&vm->log, VLOG_ERR, "%s", detail);
+		vm_event(vm, "migration-failed", NULL, detail);
+		return;
+	}
+	postcopy_close(m, MIG_COMPLETED);
+	snprintf(detail, sizeof(detail),
+		 "to %s: %llu ms in all, %llu ms paused until the VM ran there, %u passes, then "
+		 "post-copy of %llu pages (%llu requests served), %llu MiB sent",
+		 m->uri, (unsigned long long)m->total_ms,
+		 (unsigned long long)m->downtime_ms_measured, m->prog.pass,
+		 (unsigned long long)m->send.pc_discarded, (unsigned long long)m->prog.requests,
+		 (unsigned long long)(m->prog.bytes_sent >> 20));
+	vlog_report(&vm->log, VLOG_INFO, "migrated %s", detail);
+	vm_event(vm, "migration-completed", NULL, detail);
+	vm_request_exit(vm, VM_EXIT_POWEROFF, "migrated");
+}
+
 /*
  * Stop-and-copy, on the I/O thread: with the vCPUs paused and the I/O
  * thread here, no device model writes guest memory or changes its state.
@@ -285,8 +412,17 @@ static void final_phase(struct vfvm_migration *m)
 		err_set(&e, -ret, "migrate: the VM is stopping");
 		ret = -ECANCELED;
 	}
+	/*
+	 * Device work under way on other threads (a virtio-blk request) writes
+	 * guest memory: finished before the last dirty set is taken.
+	 */
+	if (!ret)
+		virtio_quiesce_all(&vm->pci);
 	sent_before = m->send.prog.pages_sent + m->send.prog.zero_pages;
-	if (!ret && !m->local)
+	m->t_pause = t_pause;
+	if (!ret && m->switch_pc)
+		ret = migrate_postcopy_switch(&m->send, &e);
+	else if (!ret && !m->local)
 		ret = migrate_ram_send_final(&m->send, &e);
 	t[1] = now_ms();
 	snap_out_init(&o);
@@ -296,6 +432,10 @@ static void final_phase(struct vfvm_migration *m)
 		ret = migrate_send_blob(m->fd, o.buf, o.len, &e);
 	snap_out_free(&o);
 	t[2] = now_ms();
+	if (!ret && m->switch_pc)
+		ret = start_postcopy(m, &e);
+	if (!ret && m->switch_pc)
+		return; /* the thread serves the pages; postcopy_end() ends it */
 	if (!ret)
 		ret = wait_ack(m->fd, m->uri, &e);
 	t[3] = now_ms();
@@ -336,6 +476,19 @@ static void progress_event(struct vfvm_migration *m, const struct migrate_progre
 {
 	char detail[256];
 
+	if (p->postcopy) {
+		if (p->dest_running && !m->t_running)
+			m->t_running = now_ms();
+		snprintf(detail, sizeof(detail),
+			 "post-copy: %llu pages left, %llu requests served, %llu pages sent, "
+			 "destination %s",
+			 (unsigned long long)p->pages_left, (unsigned long long)p->requests,
+			 (unsigned long long)(p->pages_sent + p->zero_pages),
+			 p->dest_running ? "running" : "loading");
+		vm_event(m->x->vm, "migration-progress", NULL, detail);
+		return;
+	}
+
 	snprintf(detail, sizeof(detail),
 		 "pass %u: %llu pages sent, %llu zero, %llu dirty, dirty rate %llu KB/s, "
 		 "bandwidth %llu KB/s, estimated downtime %llu ms, throttle %u%%",
@@ -372,7 +525,9 @@ static void on_wake(int fd, uint32_t events, void *opaque)
 		return;
 	pthread_join(m->thread, NULL);
 	m->thread_on = false;
-	if (__atomic_load_n(&m->cancel, __ATOMIC_ACQUIRE))
+	if (m->pc_phase)
+		postcopy_end(m, ret, &e);
+	else if (__atomic_load_n(&m->cancel, __ATOMIC_ACQUIRE))
 		end_failed(m, MIG_CANCELLED, &e);
 	else if (ret)
 		end_failed(m, MIG_FAILED, &e);
@@ -522,7 +677,7 @@ static bool under_way(const struct vfvm_migration *m)
 }
 
 static int hook_migrate(void *opaque, const char *uri, unsigned int downtime_ms,
-			unsigned int bandwidth_mbs, bool local, struct errinfo *e)
+			unsigned int bandwidth_mbs, bool local, bool postcopy, struct errinfo *e)
 {
 	struct vfvm_devices *x = opaque;
 	struct vfvm_migration *m = x->mig;
@@ -530,6 +685,18 @@ static int hook_migrate(void *opaque, const char *uri, unsigned int downtime_ms,
 
 	if (under_way(m))
 		return err_set(e, EBUSY, "migrate: a migration to %s is under way", m->uri);
+	if (m && m->lost)
+		return err_set(e, EBUSY,
+			       "migrate: this VM went to %s in a post-copy that failed; "
+			       "it cannot run or migrate from here",
+			       m->uri);
+	if (postcopy && local)
+		return err_set(e, EINVAL,
+			       "upgrade: post-copy has no use, guest RAM is handed over");
+	if (postcopy && (x->vm->mem.hugetlb || x->vm->mem.memfd < 0))
+		return err_set(e, ENOTSUP,
+			       "migrate --postcopy: guest RAM on huge pages (--hugetlb) is not "
+			       "supported; migrate without --postcopy (auto-converge)");
 	ret = migrate_uri_check(uri, e);
 	if (ret < 0) {
 		err_prefix(e, "migrate");
@@ -546,6 +713,9 @@ static int hook_migrate(void *opaque, const char *uri, unsigned int downtime_ms,
 	m->downtime_ms = downtime_ms;
 	m->bandwidth_mbs = bandwidth_mbs;
 	m->local = local;
+	m->postcopy = postcopy;
+	m->switch_pc = m->pc_phase = false;
+	m->t_pause = m->t_running = 0;
 	m->error[0] = '\0';
 	m->cancel = 0;
 	m->thread_done = false;
@@ -613,6 +783,18 @@ static void hook_status(void *opaque, struct json_object *o)
 	json_object_object_add(o, "est_downtime_ms",
 			       json_object_new_int64((int64_t)p.est_downtime_ms));
 	json_object_object_add(o, "throttle", json_object_new_int((int)p.throttle_pct));
+	json_object_object_add(o, "postcopy", json_object_new_boolean(m->postcopy));
+	json_object_object_add(o, "phase",
+			       json_object_new_string(p.postcopy ? "postcopy" : "precopy"));
+	if (p.postcopy) {
+		json_object_object_add(o, "requests", json_object_new_int64((int64_t)p.requests));
+		json_object_object_add(o, "pages_left",
+				       json_object_new_int64((int64_t)p.pages_left));
+		json_object_object_add(o, "destination_running",
+				       json_object_new_boolean(p.dest_running));
+	}
+	if (m->lost)
+		json_object_object_add(o, "lost", json_object_new_boolean(true));
 	json_object_object_add(o, "elapsed_ms",
 			       json_object_new_int64((int64_t)(under_way(m) ? now_ms() - m->t_start
 									    : m->total_ms)));
@@ -630,6 +812,11 @@ static int hook_cancel(void *opaque, struct errinfo *e)
 
 	if (!under_way(m))
 		return err_set(e, ENOENT, "migrate-cancel: no migration is under way");
+	if (m->pc_phase)
+		return err_set(e, EBUSY,
+			       "migrate-cancel: the migration switched to post-copy; it cannot be "
+			       "cancelled (the VM runs or is about to run at %s)",
+			       m->uri);
 	__atomic_store_n(&m->cancel, 1, __ATOMIC_RELEASE);
 	if (m->state == MIG_UNPLUGGING) {
 		end_failed(m, MIG_CANCELLED, e);
@@ -647,9 +834,25 @@ static const char *hook_busy(void *opaque)
 {
 	struct vfvm_devices *x = opaque;
 
+	if (x->mig && x->mig->lost)
+		return "the VM went away in a post-copy migration that failed";
+	if (x->mig && x->mig->pc_phase)
+		return "a migration is under way in post-copy";
 	return under_way(x->mig) ? "a migration is under way (vfvm ctl PATH migrate-cancel "
 				   "stops it)"
 				 : NULL;
+}
+
+static const char *hook_resume_refused(void *opaque)
+{
+	struct vfvm_devices *x = opaque;
+
+	if (x->mig && x->mig->lost)
+		return "the VM's newest memory went to the destination in a post-copy migration "
+		       "that failed: it cannot run here";
+	if (x->mig && x->mig->pc_phase)
+		return "the migration switched to post-copy: the VM runs at the destination";
+	return NULL;
 }
 
 void vfvm_migrate_hooks(struct vfvm_devices *x, struct api_hooks *h)
@@ -659,4 +862,5 @@ void vfvm_migrate_hooks(struct vfvm_devices *x, struct api_hooks *h)
 	h->migrate_status = hook_status;
 	h->migrate_cancel = hook_cancel;
 	h->busy = hook_busy;
+	h->resume_refused = hook_resume_refused;
 }

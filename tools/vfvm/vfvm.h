@@ -61,6 +61,7 @@ struct vfvm_devices {
 	struct vfvm_failover pairs[VFVM_MAX_FAILOVER];
 	int nr_pairs;
 	struct vfvm_migration *mig; /* the outgoing migration (migrate_out.c), NULL: none yet */
+	struct vfvm_postcopy_in *pc_in; /* an incoming post-copy under way (migrate_in.c) */
 	bool incoming; /* made by --incoming: failover MACs are set when plugged */
 };
 void vfvm_devices_hooks(struct vfvm_devices *x, struct api_hooks *h);

@@ -12,9 +12,13 @@
 #  - a cancel mid-way and a killed destination leave the source running;
 #  - a garbage stream is refused by the destination, named;
 #  - the migration over loopback TCP: the source exits 0, the destination
-#    runs on with the same boot id, the counter goes on without restarting,
-#    the TCP stream has every line in order, the data written before is
-#    there and data written after reads back.
+#    runs on, the counter goes on without restarting;
+#  - then a post-copy migration of it to a third vfvm (--postcopy
+#    --downtime 1: L2's 16 MiB of dirtying never fit 1 ms, so it switches):
+#    the second exits 0, the third runs on with the same boot id, the
+#    counter goes on, the TCP stream has every line in order across both
+#    hand-overs, the data written before is there and data written after
+#    reads back.
 # Taps of both vfvm are on one bridge (L1 at 10.9.2.1), so L2 keeps its
 # address.  Waits are on console lines, events and processes, bounded.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -76,16 +80,17 @@ truncate -s 64M "$w/disk.img"
 say ip link add mgbr type bridge
 say ip addr add 10.9.2.1/24 dev mgbr
 say ip link set mgbr up
-for t in mga mgb; do
+for t in mga mgb mgc; do
 	say ip tuntap add dev "$t" mode tap
 	say ip link set "$t" master mgbr
 	say ip link set "$t" up
 done
 cleanup() {
-	kill "$apid" "$bpid" "$ncpid" 2> /dev/null
+	kill "$apid" "$bpid" "$cpid" "$ncpid" 2> /dev/null
 	say ip link del mgbr
 	say ip link del mga
 	say ip link del mgb
+	say ip link del mgc
 }
 # the TCP stream's receiving end in L1; its stdin never ends (a FIFO held
 # open), or nc would close its side and L2's nc would stop
@@ -248,26 +253,69 @@ else
 	fail vfvm-migrate-counter-goes-on "no tick on the destination (vfvm: $(tail -n 3 "$w/b.err"))"
 fi
 run vfvm ctl "$SB" info
+
+# --- post-copy: the VM goes on from the destination to a third vfvm
+SC=$w/c.sock
+rm -f "$w/c.in"
+mkfifo "$w/c.in"
+echo "lab# vfvm run --incoming tcp:127.0.0.1:4445 --net id=n0,tap=mgc --api-socket $SC"
+timeout 850 vfvm run --incoming tcp:127.0.0.1:4445 --net id=n0,tap=mgc --api-socket "$SC" \
+	< "$w/c.in" > "$w/c.log" 2> "$w/c.err" &
+cpid=$!
+exec 9> "$w/c.in"
+lab_wait "grep -q 'waiting for a migration' $w/c.err || ! alive $cpid" 30
+echo "lab# vfvm ctl $SB migrate tcp:127.0.0.1:4445 --postcopy --downtime 1"
+vfvm ctl "$SB" migrate tcp:127.0.0.1:4445 --postcopy --downtime 1 > "$w/ctl2.out" 2>&1
+RC=$?
+cat "$w/ctl2.out"
+lab_wait "! alive $bpid" 60
+wait "$bpid"
+bst=$?
+exec 8>&-
+grep 'post-copy' "$w/c.err"
+if [ "$RC" = 0 ] && grep -q '^postcopy: to tcp:127.0.0.1:4445: after [0-9]* passes, [1-9][0-9]* pages follow' "$w/ctl2.out" &&
+	grep -q '^completed: to tcp:127.0.0.1:4445: .* post-copy of [1-9][0-9]* pages' "$w/ctl2.out" &&
+	[ "$bst" = 0 ] && grep -q 'post-copy done: [1-9][0-9]* pages after the switch' "$w/c.err"; then
+	pass vfvm-migrate-postcopy-completed
+else
+	fail vfvm-migrate-postcopy-completed "ctl exit $RC, second vfvm exit $bst (want 0 and 0, switched); $(tail -n 3 "$w/c.err")"
+fi
+last=$(ticks "$w/b.log" | tail -n 1)
+if lab_wait "[ -n \"\$(ticks $w/c.log | head -n 1)\" ] || ! alive $cpid" 60 && alive "$cpid"; then
+	first=$(ticks "$w/c.log" | head -n 1)
+	echo "last tick on the second: $last; first on the third: $first"
+	if [ -n "$first" ] && [ -n "$last" ] && [ "$first" -gt "$last" ] && [ "$first" -le $((last + 2)) ]; then
+		pass vfvm-migrate-postcopy-counter-goes-on
+	else
+		fail vfvm-migrate-postcopy-counter-goes-on "last tick before $last, first after '$first'"
+	fi
+else
+	fail vfvm-migrate-postcopy-counter-goes-on "no tick on the third vfvm ($(tail -n 3 "$w/c.err"))"
+fi
+# from here on the VM is the third vfvm's
+bpid=$cpid
+exec 8>&9
+exec 9>&-
 echo migrated >&8
-if lab_wait "grep -q L2-ALIVE $w/b.log || ! alive $bpid" 120 && grep -q L2-ALIVE "$w/b.log"; then
-	boot2=$(tr -d '\r' < "$w/b.log" | sed -n 's/^L2-BOOT2 \([0-9a-f-]*\).*/\1/p')
+if lab_wait "grep -q L2-ALIVE $w/c.log || ! alive $bpid" 120 && grep -q L2-ALIVE "$w/c.log"; then
+	boot2=$(tr -d '\r' < "$w/c.log" | sed -n 's/^L2-BOOT2 \([0-9a-f-]*\).*/\1/p')
 	if [ -n "$boot" ] && [ "$boot" = "$boot2" ]; then
 		pass vfvm-migrate-same-boot
 	else
 		fail vfvm-migrate-same-boot "boot id '$boot' before, '$boot2' after"
 	fi
-	if grep -q 'L2-DISK-BEFORE ok' "$w/b.log" && grep -q 'L2-DISK-AFTER ok' "$w/b.log"; then
+	if grep -q 'L2-DISK-BEFORE ok' "$w/c.log" && grep -q 'L2-DISK-AFTER ok' "$w/c.log"; then
 		pass vfvm-migrate-disk
 	else
-		fail vfvm-migrate-disk "$(grep L2-DISK "$w/b.log" | tr '\r\n' '  ')"
+		fail vfvm-migrate-disk "$(grep L2-DISK "$w/c.log" | tr '\r\n' '  ')"
 	fi
-	if grep -q 'L2-PING 3/3' "$w/b.log"; then
+	if grep -q 'L2-PING 3/3' "$w/c.log"; then
 		pass vfvm-migrate-net
 	else
-		fail vfvm-migrate-net "$(grep L2-PING "$w/b.log")"
+		fail vfvm-migrate-net "$(grep L2-PING "$w/c.log")"
 	fi
 else
-	fail vfvm-migrate-same-boot "L2 did not answer on the destination: $(grep L2- "$w/b.log" | tail -n 3)"
+	fail vfvm-migrate-same-boot "L2 did not answer on the third vfvm: $(grep L2- "$w/c.log" | tail -n 3)"
 fi
 exec 8>&-
 wait "$bpid"
@@ -275,7 +323,7 @@ bst=$?
 if [ "$bst" = 0 ]; then
 	pass vfvm-migrate-guest-ran-on
 else
-	fail vfvm-migrate-guest-ran-on "destination exit $bst: $(tail -n 3 "$w/b.err")"
+	fail vfvm-migrate-guest-ran-on "third vfvm exit $bst: $(tail -n 3 "$w/c.err")"
 fi
 # the TCP stream: every line once, in order, from before to after the hand-over
 kill "$ncpid" 2> /dev/null
@@ -286,7 +334,7 @@ echo "TCP stream: $nl lines ($n_at when the migration ended), $gaps out of order
 if [ "$nl" -gt "$((n_at + 5))" ] && [ "$n_at" -gt 5 ] && [ "$gaps" = 0 ]; then
 	pass vfvm-migrate-tcp-stream
 else
-	fail vfvm-migrate-tcp-stream "$nl lines ($n_at at the hand-over), $gaps gaps"
+	fail vfvm-migrate-tcp-stream "$nl lines ($n_at at the first hand-over), $gaps gaps"
 fi
 if [ "$(dd if="$w/disk.img" bs=4096 skip=256 count=256 2> /dev/null | sha256sum | cut -c1-64)" = "$wrote" ]; then
 	pass vfvm-migrate-disk-on-host
