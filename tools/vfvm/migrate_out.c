@@ -182,9 +182,9 @@ static void *migration_thread(void *arg)
 		ret = 0;
 	}
 	/*
-	 * Converged: let the destination take what is in flight before the
-	 * pause, or placing it would count as downtime.  What the guest
-	 * dirties meanwhile goes in the final pass.
+	 * Converged (or switching to post-copy): let the destination take what
+	 * is in flight before the pause, or placing it would count as
+	 * downtime.  What the guest dirties meanwhile goes in the final pass.
 	 */
 	if (!ret && migrate_uri_drain(fd, DRAIN_MAX_MS, &m->cancel))
 		vlog_report(&vm->log, VLOG_INFO,
