@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "bus.h"
+#include "dirty_ring.h"
 #include "errinfo.h"
 #include "guest_mem.h"
 #include "irq.h"
@@ -61,6 +62,12 @@ struct vm_config {
 	 */
 	bool mem_fd_given;
 	int mem_fd;
+	/*
+	 * How a live migration will learn which pages the vCPUs wrote: the
+	 * dirty ring is enabled here, at creation, or never (KVM refuses it
+	 * once a vCPU exists); see dirty_ring.h.
+	 */
+	enum vm_dirty_track dirty_track;
 };
 
 struct vm_io_handler; /* opaque; see vm_io_add() */
@@ -164,6 +171,8 @@ struct vm {
 	 * auto-converge, throttle.c); 0 = off.  Atomic access.
 	 */
 	unsigned int throttle_pct;
+	/* KVM's per-vCPU dirty rings, when vm_create() enabled them (dirty_ring.h) */
+	struct vm_dirty_ring dirty_ring;
 };
 
 /* Create the VM: KVM fds, guest RAM, memslots, irqchip, buses, PCI host, routing. */

@@ -48,7 +48,9 @@ static void verdict(bool ok, const char *name, const char *why)
 
 static int make_vm(struct vm *vm, const uint8_t *code, size_t len, struct errinfo *e)
 {
-	struct vm_config cfg = {.mem_size = 8ull << 20, .nr_cpus = 1};
+	/* the bitmap: KVM_GET_DIRTY_LOG does not work on a VM with the dirty ring */
+	struct vm_config cfg = {
+		.mem_size = 8ull << 20, .nr_cpus = 1, .dirty_track = VM_DIRTY_BITMAP};
 	struct kvm_sregs sregs;
 	struct kvm_regs regs = {.rip = CODE_GPA, .rflags = 2};
 	struct vcpu *v;

@@ -41,6 +41,7 @@ struct opts {
 	unsigned int cpus;
 	bool hugetlb, rng, irq_report, debug_exit;
 	int serial_escape; /* -1: when stdout is a terminal, 0: --serial raw, 1: --serial escape */
+	enum vm_dirty_track dirty_track; /* --dirty-track, auto by default */
 	const char *disk[MAX_DEVS], *net[MAX_DEVS], *dev[MAX_DEVS];
 	int nr_disk, nr_net, nr_dev;
 };
@@ -60,7 +61,7 @@ static void usage(FILE *f)
 		"BDF[,managed][,vf-token=UUID][,rom=on|off|FILE][,id=ID][,failover=NET]]...\n"
 		"                [--hugetlb] [--cpu-affinity LIST]\n"
 		"                [--irq-report] [--debug-exit] [--serial raw|escape]\n"
-		"                [--api-socket PATH]\n"
+		"                [--api-socket PATH] [--dirty-track auto|ring|bitmap]\n"
 		"       vfvm ctl PATH VERB [ARG] [--json]   (info, pause, resume, powerdown, "
 		"quit,\n"
 		"                events, add-device, remove-device, failover-unplug/replug,\n"
@@ -112,6 +113,11 @@ static void usage(FILE *f)
 		"                       escape shows control bytes as ^X (ESC as ^[) and bytes\n"
 		"                       from 0x80 as M-x (default: escape when stdout is a "
 		"terminal)\n"
+		"  --dirty-track auto|ring|bitmap\n"
+		"                       how a live migration learns which pages the vCPUs\n"
+		"                       wrote: KVM's per-vCPU dirty ring (set up when the VM\n"
+		"                       is made; ring fails if KVM lacks it) or its dirty\n"
+		"                       bitmap; auto (default): the ring where KVM offers it\n"
 		"  --api-socket PATH    serve the control API (docs/api.md) on a Unix socket\n"
 		"                       (mode 0600; 'vfvm ctl PATH VERB' is its client)\n"
 		"  --restore DIR        start the VM saved by 'vfvm ctl PATH snapshot DIR' where\n"
@@ -308,6 +314,7 @@ static int parse_run(int argc, char **argv, struct opts *o)
 		O_API_SOCKET,
 		O_RESTORE,
 		O_INCOMING,
+		O_DIRTY_TRACK,
 		O_HELP
 	};
 	static const struct option lo[] = {
@@ -329,6 +336,7 @@ static int parse_run(int argc, char **argv, struct opts *o)
 		{"api-socket", required_argument, NULL, O_API_SOCKET},
 		{"restore", required_argument, NULL, O_RESTORE},
 		{"incoming", required_argument, NULL, O_INCOMING},
+		{"dirty-track", required_argument, NULL, O_DIRTY_TRACK},
 		{"help", no_argument, NULL, O_HELP},
 		{NULL, 0, NULL, 0},
 	};
@@ -416,6 +424,12 @@ static int parse_run(int argc, char **argv, struct opts *o)
 			break;
 		case O_INCOMING:
 			o->incoming = optarg;
+			break;
+		case O_DIRTY_TRACK:
+			if (dirty_track_parse(optarg, &o->dirty_track) < 0)
+				return usage_error(
+					"--dirty-track '%s': expected auto, ring or bitmap",
+					optarg);
 			break;
 		case O_AFFINITY:
 			if (vm_parse_cpu_affinity(optarg, cpus, 256) < 0)
@@ -703,6 +717,8 @@ static int cmd_run(int argc, char **argv)
 	}
 	cfg.hugetlb = o.hugetlb;
 	cfg.cpu_affinity = o.affinity;
+	/* a local choice, also with --restore and --incoming: the VM may migrate on */
+	cfg.dirty_track = o.dirty_track;
 	if (!o.affinity && o.nr_dev)
 		cfg.cpu_affinity = numa_default_affinity(o.dev[0], numa_cpus, sizeof(numa_cpus));
 
