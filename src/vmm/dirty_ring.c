@@ -83,7 +83,8 @@ int dirty_ring_enable(struct vm *vm, enum vm_dirty_track track, struct errinfo *
 		if (ioctl(vm->vm_fd, KVM_ENABLE_CAP, &c) < 0) {
 			last_err = errno;
 			if (track == VM_DIRTY_RING)
-				return err_sys(e, last_err, "KVM_ENABLE_CAP %s with %u bytes per vCPU",
+				return err_sys(e, last_err,
+					       "KVM_ENABLE_CAP %s with %u bytes per vCPU",
 					       cap_name(caps[i]), bytes);
 			continue; /* auto: the bitmap will do */
 		}
@@ -92,8 +93,9 @@ int dirty_ring_enable(struct vm *vm, enum vm_dirty_track track, struct errinfo *
 		return 0;
 	}
 	if (track == VM_DIRTY_RING) {
-		err_set(e, ENOTSUP, "--dirty-track ring: this KVM does not offer the dirty ring "
-				    "(KVM_CAP_DIRTY_LOG_RING, Linux 5.11 and later)");
+		err_set(e, ENOTSUP,
+			"--dirty-track ring: this KVM does not offer the dirty ring "
+			"(KVM_CAP_DIRTY_LOG_RING, Linux 5.11 and later)");
 		err_hint(e, "use --dirty-track bitmap (or auto, the default)");
 		return -ENOTSUP;
 	}

@@ -253,6 +253,16 @@ static int wait_ack(int fd, const char *uri, struct errinfo *e)
 	return 0;
 }
 
+/* " (N ring-full exits)" with the ring, "" without, into @buf. */
+static const char *ring_full_note(struct vm *vm, char *buf, size_t size)
+{
+	if (!vm->dirty_ring.entries)
+		return "";
+	snprintf(buf, size, " (%llu ring-full exits)",
+		 (unsigned long long)__atomic_load_n(&vm->dirty_ring.full_exits, __ATOMIC_RELAXED));
+	return buf;
+}
+
 /*
  * Stop-and-copy, on the I/O thread: with the vCPUs paused and the I/O
  * thread here, no device model writes guest memory or changes its state.
@@ -263,7 +273,7 @@ static void final_phase(struct vfvm_migration *m)
 	struct errinfo e = {0};
 	struct snap_out o;
 	uint64_t t_pause, t[4], sent_before;
-	char detail[API_PATH_MAX + 192];
+	char detail[API_PATH_MAX + 256], note[48];
 	int ret;
 
 	m->was_paused = vm_paused(vm);
@@ -310,7 +320,7 @@ static void final_phase(struct vfvm_migration *m)
 	/* where the pause went: stopping, the last pages, the state, the destination's load */
 	snprintf(detail, sizeof(detail),
 		 "to %s: %llu ms in all, %llu ms paused (stop %llu, last %llu pages %llu, state "
-		 "%llu, destination %llu), %u passes, %llu MiB sent%s%s",
+		 "%llu, destination %llu), %u passes, %llu MiB sent%s%s%s",
 		 m->uri, (unsigned long long)m->total_ms,
 		 (unsigned long long)m->downtime_ms_measured, (unsigned long long)(t[0] - t_pause),
 		 (unsigned long long)(m->prog.pages_sent + m->prog.zero_pages - sent_before),
@@ -318,20 +328,11 @@ static void final_phase(struct vfvm_migration *m)
 		 (unsigned long long)(t[3] - t[2]), m->prog.pass,
 		 (unsigned long long)(m->prog.bytes_sent >> 20),
 		 m->local ? " (guest RAM handed over, not copied)" : ", dirty tracker ",
-		 m->local ? "" : dirty_ring_tracker(vm));
+		 m->local ? "" : dirty_ring_tracker(vm),
+		 m->local ? "" : ring_full_note(vm, note, sizeof(note)));
 	vlog_report(&vm->log, VLOG_INFO, "migrated %s", detail);
 	vm_event(vm, "migration-completed", NULL, detail);
 	vm_request_exit(vm, VM_EXIT_POWEROFF, "migrated");
-}
-
-/* " (N ring-full exits)" with the ring, "" without, into @buf. */
-static const char *ring_full_note(struct vm *vm, char *buf, size_t size)
-{
-	if (!vm->dirty_ring.entries)
-		return "";
-	snprintf(buf, size, " (%llu ring-full exits)",
-		 (unsigned long long)__atomic_load_n(&vm->dirty_ring.full_exits, __ATOMIC_RELAXED));
-	return buf;
 }
 
 static void progress_event(struct vfvm_migration *m, const struct migrate_progress *p)
