@@ -72,23 +72,29 @@ void dirty_log_init(struct dirty_log *d, int kvm_fd, int vm_fd, struct guest_mem
 	d->mem = mem;
 }
 
-static int set_slot_flags(struct dirty_log *d, int i, uint32_t flags, struct errinfo *e)
+int dirty_log_slot_flags(int vm_fd, const struct guest_mem *mem, int region, uint32_t flags,
+			 struct errinfo *e)
 {
-	const struct guest_mem_region *g = &d->mem->region[i];
+	const struct guest_mem_region *g = &mem->region[region];
 	struct kvm_userspace_memory_region r = {
-		.slot = (uint32_t)d->mem->slot[i],
+		.slot = (uint32_t)mem->slot[region],
 		.flags = flags,
 		.guest_phys_addr = g->gpa,
 		.memory_size = g->size,
 		.userspace_addr = (uintptr_t)g->hva,
 	};
 
-	if (ioctl(d->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+	if (ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
 		return err_sys(e, errno,
 			       "KVM_SET_USER_MEMORY_REGION slot %d at 0x%llx: %s dirty log",
-			       d->mem->slot[i], (unsigned long long)g->gpa,
+			       mem->slot[region], (unsigned long long)g->gpa,
 			       flags & KVM_MEM_LOG_DIRTY_PAGES ? "starting" : "stopping");
 	return 0;
+}
+
+static int set_slot_flags(struct dirty_log *d, int i, uint32_t flags, struct errinfo *e)
+{
+	return dirty_log_slot_flags(d->vm_fd, d->mem, i, flags, e);
 }
 
 static void manual_protect(struct dirty_log *d, bool on)

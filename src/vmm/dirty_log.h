@@ -14,11 +14,10 @@
  *    write-protects again exactly the pages about to be sent, just before
  *    they are read.  Without it, KVM_GET_DIRTY_LOG reads and re-protects
  *    the whole slot in one call (same result; more work under KVM's lock).
- *  - Not the dirty ring (KVM_CAP_DIRTY_LOG_RING): it must be enabled
- *    before any vCPU exists, i.e. at every VM's creation whether or not
- *    it will ever migrate, and costs a ring per vCPU and exits when a ring
- *    fills.  The bitmap is enough at vfvm's sizes; a ring would sit
- *    behind the same struct dirty_source.
+ *  - This bitmap source is the fallback: a VM made with KVM's dirty ring
+ *    (dirty_ring.h, the default where KVM offers it) uses the ring source,
+ *    and on such a VM KVM_GET_DIRTY_LOG fails.  The bitmap serves kernels
+ *    without the ring and `vfvm run --dirty-track bitmap`.
  */
 #ifndef VFVM_DIRTY_LOG_H
 #define VFVM_DIRTY_LOG_H
@@ -77,6 +76,9 @@ int dirty_log_start(struct dirty_log *d, struct errinfo *e);
 int dirty_log_collect(struct dirty_log *d, int region, uint64_t *bitmap, struct errinfo *e);
 /* Memslot flags back as they were, manual protect off; safe when not started. */
 void dirty_log_stop(struct dirty_log *d);
+/* KVM_SET_USER_MEMORY_REGION of RAM region @region with @flags (shared with dirty_ring.c). */
+int dirty_log_slot_flags(int vm_fd, const struct guest_mem *mem, int region, uint32_t flags,
+			 struct errinfo *e);
 /* @d behind the engine's interface. */
 struct dirty_source dirty_log_source(struct dirty_log *d);
 

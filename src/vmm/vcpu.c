@@ -51,7 +51,9 @@ int vcpu_create(struct vm *vm, struct vcpu *v, unsigned int id, struct errinfo *
 		v->fd = -1;
 		return ret;
 	}
-	ret = vcpu_setup_cpuid(v, e);
+	ret = dirty_ring_vcpu_map(v, e);
+	if (!ret)
+		ret = vcpu_setup_cpuid(v, e);
 	if (ret) {
 		vcpu_destroy(v);
 		return ret;
@@ -61,6 +63,8 @@ int vcpu_create(struct vm *vm, struct vcpu *v, unsigned int id, struct errinfo *
 
 void vcpu_destroy(struct vcpu *v)
 {
+	if (v->fd >= 0)
+		dirty_ring_vcpu_unmap(v);
 	if (v->run)
 		munmap(v->run, (size_t)v->vm->vcpu_mmap_size);
 	if (v->fd >= 0)
@@ -195,6 +199,12 @@ static bool handle_exit(struct vcpu *v)
 		return true;
 	case KVM_EXIT_INTR:
 		return true;
+	case KVM_EXIT_DIRTY_RING_FULL:
+		/* a migration tracks and this vCPU wrote a ring's worth: drain it, go on */
+		if (!dirty_ring_vcpu_full(v, &v->err))
+			return true;
+		vm_request_exit(v->vm, VM_EXIT_ERROR, v->err.msg);
+		return false;
 	case KVM_EXIT_HLT:
 		snprintf(why, sizeof(why), "vCPU %u halted with no interrupt controller", v->id);
 		err_set(&v->err, EIO, "%s", why);

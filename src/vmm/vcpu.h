@@ -34,6 +34,13 @@ struct vcpu {
 	timer_t throttle_timer;
 	bool throttle_timer_on;
 	uint64_t throttle_since; /* end of the last throttle sleep (ns) */
+	/*
+	 * This vCPU's dirty ring (vm->dirty_ring.entries entries, mapped at
+	 * KVM_DIRTY_LOG_PAGE_OFFSET), NULL without one; the next entry to
+	 * harvest.  dirty_fetch under vm->dirty_ring.lock.
+	 */
+	struct kvm_dirty_gfn *dirty_gfns;
+	uint32_t dirty_fetch;
 };
 
 int vcpu_create(struct vm *vm, struct vcpu *v, unsigned int id, struct errinfo *e);

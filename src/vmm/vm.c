@@ -287,6 +287,10 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct errinfo *e)
 	ret = kvm_open(vm, e);
 	if (ret)
 		goto fail;
+	/* KVM takes the dirty ring only before the first vCPU exists */
+	ret = dirty_ring_enable(vm, cfg->dirty_track, e);
+	if (ret)
+		goto fail;
 	ret = ram_alloc(vm, e);
 	if (ret)
 		goto fail;
@@ -366,6 +370,7 @@ fail:
 void vm_destroy(struct vm *vm)
 {
 	vm_run_cleanups(vm);
+	dirty_ring_exit(vm); /* drains the rings: before the vCPUs unmap them */
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);

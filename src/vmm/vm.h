@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "bus.h"
+#include "dirty_ring.h"
 #include "errinfo.h"
 #include "guest_mem.h"
 #include "irq.h"
@@ -72,6 +73,12 @@ struct vm_config {
 	uint64_t mmio64_size;
 	const struct mmio_plan_dev *mmio_devs;
 	unsigned int nr_mmio_devs;
+	/*
+	 * How a live migration will learn which pages the vCPUs wrote: the
+	 * dirty ring is enabled here, at creation, or never (KVM refuses it
+	 * once a vCPU exists); see dirty_ring.h.
+	 */
+	enum vm_dirty_track dirty_track;
 };
 
 struct vm_io_handler; /* opaque; see vm_io_add() */
@@ -176,6 +183,8 @@ struct vm {
 	 * auto-converge, throttle.c); 0 = off.  Atomic access.
 	 */
 	unsigned int throttle_pct;
+	/* KVM's per-vCPU dirty rings, when vm_create() enabled them (dirty_ring.h) */
+	struct vm_dirty_ring dirty_ring;
 };
 
 /* Create the VM: KVM fds, guest RAM, memslots, irqchip, buses, PCI host, routing. */

@@ -1,7 +1,7 @@
 # Guest programs for the KVM tier: 64 KiB flat images run with
 # `vfvm run --firmware X` and unchanged with `qemu-system-x86_64 -bios X`.
 GUEST_NAMES := hello poweroff pciscan virtio_rng acpi_button echo bench debug_exit hotplug counter triple_fault \
-	dirtier
+	dirtier ring_dirtier
 GUEST_CFLAGS := -O2 -m64 -ffreestanding -nostdlib -fno-pic -fno-pie -fno-stack-protector \
 	-mgeneral-regs-only -mno-sse -mno-mmx -mno-red-zone -mcmodel=small \
 	-fno-asynchronous-unwind-tables $(WARNINGS) -Itests/guests

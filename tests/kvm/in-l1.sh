@@ -14,4 +14,6 @@ fi
 # ip netns keeps its names here
 mkdir -p /var/run/netns /run/netns
 cd /lab/kvm-tier || exit 1
-KVM_VFVM=/usr/local/bin/vfvm KVM_GUESTS=/lab/guests TIER=kvm-vmm bash tests/kvm/vmm-cases.sh
+# KVM_CASES (from host.env): only those case files
+KVM_CASES=${KVM_CASES:-} KVM_VFVM=/usr/local/bin/vfvm KVM_GUESTS=/lab/guests TIER=kvm-vmm \
+	bash tests/kvm/vmm-cases.sh

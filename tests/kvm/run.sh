@@ -7,6 +7,10 @@
 # The same images also run under QEMU (TCG) on this host (qemu-cases.sh).
 #   BUILD=build bash tests/kvm/run.sh      KVM_IN_LAB=1 forces the lab
 #   KVM_CASE=NAME runs tests/kvm/cases/NAME.sh alone (no QEMU part)
+#   KVM_CASES="migrate" BUILD=build bash tests/kvm/run.sh
+#                                          only tests/kvm/cases/migrate.sh (names
+#                                          of case files, space-separated; the
+#                                          built-in cases and the QEMU part skipped)
 # Prints "<TIER>: N passed, N failed (WHERE)" last; non-zero on failure.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -77,7 +81,7 @@ else
 		count kvm-vmm
 	fi
 fi
-if [ -z "$one" ]; then
+if [ -z "$one" ] && [ -z "${KVM_CASES:-}" ]; then
 	BUILD=$BUILD TIER=kvm-qemu bash tests/kvm/qemu-cases.sh 2>&1 | tee "$log"
 	count kvm-qemu
 fi

@@ -22,6 +22,47 @@ need_kvm
 need_files "$VFVM" "$G/hello.bin" "$G/poweroff.bin" "$G/pciscan.bin" "$G/virtio_rng.bin" \
 	"$G/acpi_button.bin" "$G/echo.bin" "$G/debug_exit.bin"
 
+# Cases other areas add (tests/kvm/cases/*.sh): each ends with its own
+# "<name>: N passed, N failed" line, added to this tier's count.
+# KVM_CASES="migrate api": only those files (tests/kvm/run.sh runs one case so).
+run_case_files() {
+	local c case_out st line f files=()
+	if [ -n "${KVM_CASES:-}" ]; then
+		for c in $KVM_CASES; do files+=("tests/kvm/cases/$c.sh"); done
+	else
+		files=(tests/kvm/cases/*.sh)
+	fi
+	for c in "${files[@]}"; do
+		if [ ! -f "$c" ]; then
+			echo "# $c: no such case file: counted as one failure"
+			fail=$((fail + 1))
+			continue
+		fi
+		case_out=$(TIER=kvm-$(basename "$c" .sh) BUILD="$BUILD" bash "$c" 2>&1)
+		st=$?
+		printf '%s\n' "$case_out"
+		line=$(grep -E '^[a-z0-9-]+: [0-9]+ passed, [0-9]+ failed$' <<<"$case_out" | tail -n 1)
+		if [ -z "$line" ]; then
+			echo "# $c printed no closing line (exit $st): counted as one failure"
+			fail=$((fail + 1))
+			continue
+		fi
+		pass=$((pass + $(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$line")))
+		f=$(sed -E 's/.* ([0-9]+) failed$/\1/' <<<"$line")
+		fail=$((fail + f))
+		if [ "$st" -ne 0 ] && [ "$f" -eq 0 ]; then
+			fail=$((fail + 1))
+		fi
+	done
+}
+
+if [ -n "${KVM_CASES:-}" ]; then
+	run_case_files
+	echo "$TIER: $pass passed, $fail failed"
+	[ "$fail" -eq 0 ]
+	exit
+fi
+
 # --debug-exit: a guest program reports a failure as status 64 + N
 R=(run --debug-exit --mem 16M --firmware)
 # serial output and the i8042 reset exit (status 3)
@@ -130,26 +171,7 @@ case_run "error: empty firmware file" 1 'must be 1 byte to 16 MiB' -- \
 	"$VFVM" run --mem 16M --firmware "$empty"
 rm -f "$empty"
 
-# Cases other areas add (tests/kvm/cases/*.sh): each ends with its own
-# "<name>: N passed, N failed" line, added to this tier's count.
-for c in tests/kvm/cases/*.sh; do
-	[ -f "$c" ] || continue
-	case_out=$(TIER=kvm-$(basename "$c" .sh) BUILD="$BUILD" bash "$c" 2>&1)
-	st=$?
-	printf '%s\n' "$case_out"
-	line=$(grep -E '^[a-z0-9-]+: [0-9]+ passed, [0-9]+ failed$' <<<"$case_out" | tail -n 1)
-	if [ -z "$line" ]; then
-		echo "# $c printed no closing line (exit $st): counted as one failure"
-		fail=$((fail + 1))
-		continue
-	fi
-	pass=$((pass + $(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$line")))
-	f=$(sed -E 's/.* ([0-9]+) failed$/\1/' <<<"$line")
-	fail=$((fail + f))
-	if [ "$st" -ne 0 ] && [ "$f" -eq 0 ]; then
-		fail=$((fail + 1))
-	fi
-done
+run_case_files
 
 echo "$TIER: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -65,6 +65,8 @@ done
 	lab_qemu_has igb && echo "LAB_HAS_IGB=1" || echo "LAB_HAS_IGB=0"
 	[ "${CI:-}" = true ] && echo "LAB_CI=1" || echo "LAB_CI="
 	echo "LAB_WANT_IOMMUFD=${LAB_WANT_IOMMUFD:-}"
+	# the KVM tier's case files to run alone (tests/kvm/run.sh), words only
+	echo "KVM_CASES='$(printf '%s' "${KVM_CASES:-}" | tr -cd 'a-z0-9_ -')'"
 } > "$root/lab/host.env"
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -1 > "$run/run.cpio.gz"
 # LAB_EXTRA_CPIO=FILE: one more archive for L1 (e.g. a bench's peer VMM).

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "dirty_log.h"
+#include "dirty_ring.h"
 #include "migrate_ram.h"
 #include "throttle.h"
 #include "vcpu.h"
@@ -46,9 +47,12 @@ static void verdict(bool ok, const char *name, const char *why)
 	}
 }
 
-static int make_vm(struct vm *vm, const uint8_t *code, size_t len, struct errinfo *e)
+/* @ring: KVM's dirty ring, else the bitmap (KVM_GET_DIRTY_LOG fails on a ring VM) */
+static int make_vm(struct vm *vm, const uint8_t *code, size_t len, bool ring, struct errinfo *e)
 {
-	struct vm_config cfg = {.mem_size = 8ull << 20, .nr_cpus = 1};
+	struct vm_config cfg = {.mem_size = 8ull << 20,
+				.nr_cpus = 1,
+				.dirty_track = ring ? VM_DIRTY_RING : VM_DIRTY_BITMAP};
 	struct kvm_sregs sregs;
 	struct kvm_regs regs = {.rip = CODE_GPA, .rflags = 2};
 	struct vcpu *v;
@@ -82,13 +86,13 @@ static int run_to_out(struct vcpu *v, struct errinfo *e)
 	}
 }
 
-/* Pages set in region 0's dirty log, as "5 9" (at most a few). */
-static int collect_str(struct dirty_log *d, char *out, size_t size, struct errinfo *e)
+/* Pages region 0's dirty source reports, as "5 9" (at most a few). */
+static int collect_str(const struct dirty_source *d, char *out, size_t size, struct errinfo *e)
 {
 	uint64_t bitmap[(8ull << 20) / PG / 64] = {0}, pos = 0;
 	struct page_range r;
 	size_t n = 0;
-	int ret = dirty_log_collect(d, 0, bitmap, e);
+	int ret = d->collect(d->opaque, 0, bitmap, e);
 
 	out[0] = 0;
 	if (ret)
@@ -101,7 +105,8 @@ static int collect_str(struct dirty_log *d, char *out, size_t size, struct errin
 }
 
 /* The pages logged must be @want, or @alt when not NULL. */
-static void check_phase(struct dirty_log *d, const char *name, const char *want, const char *alt)
+static void check_phase(const struct dirty_source *d, const char *name, const char *want,
+			const char *alt)
 {
 	struct errinfo e = {0};
 	char got[256], why[512];
@@ -115,13 +120,86 @@ static void check_phase(struct dirty_log *d, const char *name, const char *want,
 	verdict(!strcmp(got, want) || (alt && !strcmp(got, alt)), name, why);
 }
 
+/* A: write pages 5 and 9; B: pages 5 and 7; C: nothing; then spin */
+static const uint8_t phases_code[] = {
+	0xC6, 0x06, 0x00, 0x50, 0x01, 0xC6, 0x06, 0x00, 0x90, 0x01, 0xE6, 0x10, 0xC6, 0x06,
+	0x00, 0x50, 0x02, 0xC6, 0x06, 0x00, 0x70, 0x02, 0xE6, 0x10, 0xE6, 0x10, 0xEB, 0xFE,
+};
+
+/*
+ * Phases A, B, C with @d started: the pages each reports.  Phase A may
+ * log the code page too: the first access to a page while logging (the
+ * instruction fetch) can map it writable, and KVM then logs it - a
+ * superset, which is all migration needs.
+ */
+static int run_phases(struct vm *vm, const struct dirty_source *d, const char *mode)
+{
+	const char *want[] = {"5 9", "5 7", ""}, *alt[] = {"1 5 9", NULL, NULL};
+	struct errinfo e = {0};
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s-clean", mode);
+	check_phase(d, name, "", NULL);
+	for (int phase = 0; phase < 3; phase++) {
+		snprintf(name, sizeof(name), "%s-phase-%c", mode, 'A' + phase);
+		if (run_to_out(&vm->vcpus[0], &e)) {
+			verdict(false, name, e.msg);
+			return -1;
+		}
+		check_phase(d, name, want[phase], alt[phase]);
+	}
+	return 0;
+}
+
+/* The same phases through the dirty ring (src/vmm/dirty_ring.c). */
+static int dirty_ring_test(void)
+{
+	const char *mode = "dirty-ring";
+	struct vm vm;
+	struct dirty_source d;
+	struct errinfo e = {0};
+	struct kvm_dirty_log log = {0};
+	uint64_t bitmap[64];
+	int ret = make_vm(&vm, phases_code, sizeof(phases_code), true, &e);
+
+	if (ret) {
+		verdict(false, mode, e.msg);
+		vm_destroy(&vm);
+		return 1;
+	}
+	printf("%s: %s with %u entries per vCPU\n", mode,
+	       vm.dirty_ring.cap == KVM_CAP_DIRTY_LOG_RING_ACQ_REL
+		       ? "KVM_CAP_DIRTY_LOG_RING_ACQ_REL"
+		       : "KVM_CAP_DIRTY_LOG_RING",
+	       vm.dirty_ring.entries);
+	verdict(vm.dirty_ring.entries && vm.vcpus[0].dirty_gfns, "dirty-ring-mapped",
+		"no ring enabled or mapped");
+	d = dirty_ring_source(&vm);
+	ret = d.start(d.opaque, &e);
+	verdict(!ret, mode, e.msg);
+	if (ret)
+		goto out;
+	run_phases(&vm, &d, mode);
+	/* the ring replaces the bitmap: KVM refuses it on this VM */
+	log.slot = (uint32_t)vm.mem.slot[0];
+	log.dirty_bitmap = bitmap;
+	verdict(ioctl(vm.vm_fd, KVM_GET_DIRTY_LOG, &log) < 0, "dirty-ring-no-bitmap",
+		"KVM_GET_DIRTY_LOG works on a ring VM");
+	d.stop(d.opaque);
+	verdict(!vm.dirty_ring.logging && !vm.dirty_ring.acc[0], "dirty-ring-stopped",
+		"still logging after stop");
+	printf("%s: %llu entries harvested, %llu rejected\n", mode,
+	       (unsigned long long)vm.dirty_ring.count.harvested,
+	       (unsigned long long)vm.dirty_ring.count.rejected);
+	verdict(!vm.dirty_ring.count.rejected, "dirty-ring-no-bad-entries",
+		"KVM pushed entries for slots or offsets outside guest RAM");
+out:
+	vm_destroy(&vm);
+	return 0;
+}
+
 static int dirty_log_test(bool plain)
 {
-	/* A: write pages 5 and 9; B: pages 5 and 7; C: nothing; then spin */
-	static const uint8_t code[] = {
-		0xC6, 0x06, 0x00, 0x50, 0x01, 0xC6, 0x06, 0x00, 0x90, 0x01, 0xE6, 0x10, 0xC6, 0x06,
-		0x00, 0x50, 0x02, 0xC6, 0x06, 0x00, 0x70, 0x02, 0xE6, 0x10, 0xE6, 0x10, 0xEB, 0xFE,
-	};
 	const char *mode = plain ? "dirty-log-plain" : "dirty-log-manual";
 	struct vm vm;
 	struct dirty_log d;
@@ -129,7 +207,8 @@ static int dirty_log_test(bool plain)
 	struct kvm_dirty_log log = {0};
 	uint64_t bitmap[64];
 	char name[64];
-	int ret = make_vm(&vm, code, sizeof(code), &e);
+	struct dirty_source src;
+	int ret = make_vm(&vm, phases_code, sizeof(phases_code), false, &e);
 
 	if (ret) {
 		verdict(false, mode, e.msg);
@@ -146,22 +225,9 @@ static int dirty_log_test(bool plain)
 	       d.manual_protect ? "in use" : "not used");
 	snprintf(name, sizeof(name), "%s-mode", mode);
 	verdict(d.manual_protect == !plain, name, "manual protect not as asked");
-	snprintf(name, sizeof(name), "%s-clean", mode);
-	check_phase(&d, name, "", NULL);
-	/*
-	 * Phase A may log the code page too: the first access to a page while
-	 * logging (the instruction fetch) can map it writable, and KVM then
-	 * logs it - a superset, which is all migration needs.
-	 */
-	const char *want[] = {"5 9", "5 7", ""}, *alt[] = {"1 5 9", NULL, NULL};
-	for (int phase = 0; phase < 3; phase++) {
-		snprintf(name, sizeof(name), "%s-phase-%c", mode, 'A' + phase);
-		if (run_to_out(&vm.vcpus[0], &e)) {
-			verdict(false, name, e.msg);
-			goto out;
-		}
-		check_phase(&d, name, want[phase], alt[phase]);
-	}
+	src = dirty_log_source(&d);
+	if (run_phases(&vm, &src, mode))
+		goto out;
 	dirty_log_stop(&d);
 	/* KVM refuses the log of a slot that no longer logs: the flag is gone */
 	log.slot = (uint32_t)vm.mem.slot[0];
@@ -304,9 +370,10 @@ static void *rx_thread(void *arg)
 	return NULL;
 }
 
-static int live_test(bool cancel)
+static int live_test(bool cancel, bool ring)
 {
-	const char *name = cancel ? "migrate-cancel" : "migrate-live";
+	const char *name = cancel ? (ring ? "migrate-cancel-ring" : "migrate-cancel")
+				  : (ring ? "migrate-live-ring" : "migrate-live");
 	struct vm vm;
 	struct dirty_log d;
 	struct runner run;
@@ -314,7 +381,7 @@ static int live_test(bool cancel)
 	struct rx rx = {0};
 	struct errinfo e = {0};
 	struct migrate_send_cfg cfg;
-	int sv[2], ret = make_vm(&vm, dirtier, sizeof(dirtier), &e);
+	int sv[2], ret = make_vm(&vm, dirtier, sizeof(dirtier), ring, &e);
 
 	if (ret) {
 		verdict(false, name, e.msg);
@@ -336,7 +403,7 @@ static int live_test(bool cancel)
 	cfg = (struct migrate_send_cfg){
 		.fd = sv[0],
 		.mem = &vm.mem,
-		.dirty = dirty_log_source(&d),
+		.dirty = ring ? dirty_ring_source(&vm) : dirty_log_source(&d),
 		.bandwidth_limit = 1ull << 20,
 		.max_passes = 5,
 		.cancel = &c.cancel,
@@ -355,8 +422,13 @@ static int live_test(bool cancel)
 
 		log.dirty_bitmap = bitmap;
 		verdict(ret == -ECANCELED, name, e.msg);
-		verdict(ioctl(vm.vm_fd, KVM_GET_DIRTY_LOG, &log) < 0 && errno == ENOENT,
-			"migrate-cancel-tracking-off", "the RAM memslot still logs dirty pages");
+		if (ring)
+			verdict(!vm.dirty_ring.logging, "migrate-cancel-tracking-off",
+				"the dirty ring source still logs");
+		else
+			verdict(ioctl(vm.vm_fd, KVM_GET_DIRTY_LOG, &log) < 0 && errno == ENOENT,
+				"migrate-cancel-tracking-off",
+				"the RAM memslot still logs dirty pages");
 		verdict(!vm.mem.dirty_on && !vm.throttle_pct, "migrate-cancel-restored",
 			"device bitmap or throttle left on");
 		/* the guest still runs: its counters move */
@@ -400,12 +472,16 @@ int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "dirty-log"))
 		dirty_log_test(argc >= 3 && !strcmp(argv[2], "--plain"));
+	else if (argc >= 2 && !strcmp(argv[1], "dirty-ring"))
+		dirty_ring_test();
 	else if (argc >= 2 && !strcmp(argv[1], "live"))
-		live_test(false);
+		live_test(false, argc >= 3 && !strcmp(argv[2], "--ring"));
 	else if (argc >= 2 && !strcmp(argv[1], "cancel"))
-		live_test(true);
+		live_test(true, argc >= 3 && !strcmp(argv[2], "--ring"));
 	else {
-		fprintf(stderr, "usage: lab-migrate dirty-log [--plain] | live | cancel\n");
+		fprintf(stderr,
+			"usage: lab-migrate dirty-log [--plain] | dirty-ring | live [--ring] | "
+			"cancel [--ring]\n");
 		return 2;
 	}
 	return failed;

@@ -43,6 +43,7 @@ struct opts {
 	unsigned int cpus;
 	bool hugetlb, rng, irq_report, debug_exit;
 	int serial_escape; /* -1: when stdout is a terminal, 0: --serial raw, 1: --serial escape */
+	enum vm_dirty_track dirty_track; /* --dirty-track, auto by default */
 	const char *disk[MAX_DEVS], *net[MAX_DEVS], *dev[MAX_DEVS];
 	int nr_disk, nr_net, nr_dev;
 };
@@ -62,7 +63,8 @@ static void usage(FILE *f)
 		"BDF[,managed][,vf-token=UUID][,rom=on|off|FILE][,id=ID][,failover=NET]]...\n"
 		"                [--hugetlb] [--cpu-affinity LIST] [--mmio64 SIZE]\n"
 		"                [--irq-report] [--debug-exit] [--serial raw|escape]\n"
-		"                [--api-socket PATH] [--name NAME]\n"
+		"                [--api-socket PATH] [--name NAME] [--dirty-track "
+		"auto|ring|bitmap]\n"
 		"       vfvm ctl PATH VERB [ARG] [--json]   (info, pause, resume, powerdown, "
 		"quit,\n"
 		"                events, add-device, remove-device, failover-unplug/replug,\n"
@@ -120,6 +122,11 @@ static void usage(FILE *f)
 		"                       escape shows control bytes as ^X (ESC as ^[) and bytes\n"
 		"                       from 0x80 as M-x (default: escape when stdout is a "
 		"terminal)\n"
+		"  --dirty-track auto|ring|bitmap\n"
+		"                       how a live migration learns which pages the vCPUs\n"
+		"                       wrote: KVM's per-vCPU dirty ring (set up when the VM\n"
+		"                       is made; ring fails if KVM lacks it) or its dirty\n"
+		"                       bitmap; auto (default): the ring where KVM offers it\n"
 		"  --api-socket PATH    serve the control API (docs/api.md) on a Unix socket\n"
 		"                       (mode 0600; 'vfvm ctl PATH VERB' is its client)\n"
 		"  --name NAME          the VM's name (default vfvm-PID): what it takes from the\n"
@@ -328,6 +335,7 @@ static int parse_run(int argc, char **argv, struct opts *o)
 		O_INCOMING,
 		O_MMIO64,
 		O_NAME,
+		O_DIRTY_TRACK,
 		O_HELP
 	};
 	static const struct option lo[] = {
@@ -351,6 +359,7 @@ static int parse_run(int argc, char **argv, struct opts *o)
 		{"restore", required_argument, NULL, O_RESTORE},
 		{"incoming", required_argument, NULL, O_INCOMING},
 		{"name", required_argument, NULL, O_NAME},
+		{"dirty-track", required_argument, NULL, O_DIRTY_TRACK},
 		{"help", no_argument, NULL, O_HELP},
 		{NULL, 0, NULL, 0},
 	};
@@ -456,6 +465,12 @@ static int parse_run(int argc, char **argv, struct opts *o)
 					"@ + -, starting with a letter or digit",
 					optarg);
 			o->name = optarg;
+			break;
+		case O_DIRTY_TRACK:
+			if (dirty_track_parse(optarg, &o->dirty_track) < 0)
+				return usage_error(
+					"--dirty-track '%s': expected auto, ring or bitmap",
+					optarg);
 			break;
 		case O_AFFINITY:
 			if (vm_parse_cpu_affinity(optarg, cpus, 256) < 0)
@@ -814,6 +829,8 @@ static int run_vm(struct opts *op)
 	}
 	cfg.hugetlb = o.hugetlb;
 	cfg.cpu_affinity = o.affinity;
+	/* a local choice, also with --restore and --incoming: the VM may migrate on */
+	cfg.dirty_track = o.dirty_track;
 	if (!o.affinity && o.nr_dev)
 		cfg.cpu_affinity = numa_default_affinity(o.dev[0], numa_cpus, sizeof(numa_cpus));
 

@@ -160,11 +160,13 @@ static void *migration_thread(void *arg)
 		goto done;
 	}
 	if (!ret) {
+		/* the ring when the VM was made with one: KVM_GET_DIRTY_LOG fails then */
 		dirty_log_init(&m->dlog, vm->kvm_fd, vm->vm_fd, &vm->mem);
 		cfg = (struct migrate_send_cfg){
 			.fd = fd,
 			.mem = &vm->mem,
-			.dirty = dirty_log_source(&m->dlog),
+			.dirty = vm->dirty_ring.entries ? dirty_ring_source(vm)
+							: dirty_log_source(&m->dlog),
 			.downtime_ms = m->downtime_ms,
 			.bandwidth_limit = (uint64_t)m->bandwidth_mbs * 1000000,
 			.cancel = &m->cancel,
@@ -389,6 +391,16 @@ static void postcopy_end(struct vfvm_migration *m, int ret, const struct errinfo
 	vm_request_exit(vm, VM_EXIT_POWEROFF, "migrated");
 }
 
+/* " (N ring-full exits)" with the ring, "" without, into @buf. */
+static const char *ring_full_note(struct vm *vm, char *buf, size_t size)
+{
+	if (!vm->dirty_ring.entries)
+		return "";
+	snprintf(buf, size, " (%llu ring-full exits)",
+		 (unsigned long long)__atomic_load_n(&vm->dirty_ring.full_exits, __ATOMIC_RELAXED));
+	return buf;
+}
+
 /*
  * Stop-and-copy, on the I/O thread: with the vCPUs paused and the I/O
  * thread here, no device model writes guest memory or changes its state.
@@ -399,7 +411,7 @@ static void final_phase(struct vfvm_migration *m)
 	struct errinfo e = {0};
 	struct snap_out o;
 	uint64_t t_pause, t[4], sent_before;
-	char detail[API_PATH_MAX + 192];
+	char detail[API_PATH_MAX + 256], note[48];
 	int ret;
 
 	m->was_paused = vm_paused(vm);
@@ -459,14 +471,16 @@ static void final_phase(struct vfvm_migration *m)
 	/* where the pause went: stopping, the last pages, the state, the destination's load */
 	snprintf(detail, sizeof(detail),
 		 "to %s: %llu ms in all, %llu ms paused (stop %llu, last %llu pages %llu, state "
-		 "%llu, destination %llu), %u passes, %llu MiB sent%s",
+		 "%llu, destination %llu), %u passes, %llu MiB sent%s%s%s",
 		 m->uri, (unsigned long long)m->total_ms,
 		 (unsigned long long)m->downtime_ms_measured, (unsigned long long)(t[0] - t_pause),
 		 (unsigned long long)(m->prog.pages_sent + m->prog.zero_pages - sent_before),
 		 (unsigned long long)(t[1] - t[0]), (unsigned long long)(t[2] - t[1]),
 		 (unsigned long long)(t[3] - t[2]), m->prog.pass,
 		 (unsigned long long)(m->prog.bytes_sent >> 20),
-		 m->local ? " (guest RAM handed over, not copied)" : "");
+		 m->local ? " (guest RAM handed over, not copied)" : ", dirty tracker ",
+		 m->local ? "" : dirty_ring_tracker(vm),
+		 m->local ? "" : ring_full_note(vm, note, sizeof(note)));
 	vlog_report(&vm->log, VLOG_INFO, "migrated %s", detail);
 	vm_event(vm, "migration-completed", NULL, detail);
 	vm_request_exit(vm, VM_EXIT_POWEROFF, "migrated");
@@ -474,7 +488,7 @@ static void final_phase(struct vfvm_migration *m)
 
 static void progress_event(struct vfvm_migration *m, const struct migrate_progress *p)
 {
-	char detail[256];
+	char detail[320], note[48];
 
 	if (p->postcopy) {
 		if (p->dest_running && !m->t_running)
@@ -491,11 +505,13 @@ static void progress_event(struct vfvm_migration *m, const struct migrate_progre
 
 	snprintf(detail, sizeof(detail),
 		 "pass %u: %llu pages sent, %llu zero, %llu dirty, dirty rate %llu KB/s, "
-		 "bandwidth %llu KB/s, estimated downtime %llu ms, throttle %u%%",
+		 "bandwidth %llu KB/s, estimated downtime %llu ms, throttle %u%%, dirty tracker "
+		 "%s%s",
 		 p->pass, (unsigned long long)p->pages_sent, (unsigned long long)p->zero_pages,
 		 (unsigned long long)p->dirty_pages, (unsigned long long)(p->dirty_rate / 1000),
 		 (unsigned long long)(p->bandwidth / 1000), (unsigned long long)p->est_downtime_ms,
-		 p->throttle_pct);
+		 p->throttle_pct, dirty_ring_tracker(m->x->vm),
+		 ring_full_note(m->x->vm, note, sizeof(note)));
 	vm_event(m->x->vm, "migration-progress", NULL, detail);
 }
 
@@ -760,6 +776,13 @@ static void hook_status(void *opaque, struct json_object *o)
 	struct migrate_progress p;
 	enum mig_state st;
 
+	/* the VM's, fixed when it was made: said before any migration too */
+	json_object_object_add(o, "dirty_tracker",
+			       json_object_new_string(dirty_ring_tracker(x->vm)));
+	if (x->vm->dirty_ring.entries)
+		json_object_object_add(o, "dirty_ring_full_exits",
+				       json_object_new_int64((int64_t)__atomic_load_n(
+					       &x->vm->dirty_ring.full_exits, __ATOMIC_RELAXED)));
 	if (!m) {
 		json_object_object_add(o, "state", json_object_new_string("none"));
 		return;

@@ -5,7 +5,10 @@
 # (KVM_CLEAR_DIRTY_LOG) and with plain KVM_GET_DIRTY_LOG, and stopping
 # restores the memslot; a guest dirtying memory faster than the (limited)
 # link is throttled and its copy equals the source after the final pass; a
-# cancelled migration leaves tracking off and the guest running.
+# cancelled migration leaves tracking off and the guest running.  The same
+# through KVM's dirty ring (src/vmm/dirty_ring.c): the phases' pages, no
+# KVM_GET_DIRTY_LOG on a ring VM, a live migration whose copy equals the
+# source, a cancel that leaves tracking off.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . /lab/cases/lib.sh
 if [ ! -c /dev/kvm ]; then
@@ -16,3 +19,6 @@ say lab-migrate dirty-log
 say lab-migrate dirty-log --plain
 say lab-migrate live
 say lab-migrate cancel
+say lab-migrate dirty-ring
+say lab-migrate live --ring
+say lab-migrate cancel --ring
