@@ -42,7 +42,7 @@ guest_says() {
 
 truncate -s 1M "$dir/d1.img" "$dir/d2.img" "$dir/d3.img"
 mkfifo "$dir/in"
-timeout 120 "$VFVM" run --mem 16M --firmware "$G/hotplug.bin" --api-socket "$S" \
+timeout 300 "$VFVM" run --mem 16M --firmware "$G/hotplug.bin" --api-socket "$S" \
 	--disk "$dir/d3.img,id=boot-disk" --debug-exit <"$dir/in" >"$log" 2>&1 &
 vm_pid=$!
 exec 3>"$dir/in"
