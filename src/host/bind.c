@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -198,15 +197,10 @@ int pci_bind_forget(const char *state_dir, const char *bdf, struct errinfo *e)
 		return 0;
 	if (dfd < 0)
 		return dfd;
-	if (unlinkat(dfd, bdf, 0) == 0) {
-		/* A forgotten record must stay forgotten across a crash. */
-		fsync(dfd);
-		ret = 1;
-	} else if (errno == ENOENT) {
-		ret = 0;
-	} else {
-		ret = err_sys(e, errno, "cannot forget the remembered driver of %s (%s/%s)", bdf,
-			      dpath, bdf);
+	ret = statedir_remove(dfd, bdf);
+	if (ret < 0) {
+		err_sys(e, -ret, "cannot forget the remembered driver of %s (%s/%s)", bdf, dpath,
+			bdf);
 		err_hint(e, "remove that file by hand; vfctl needs a writable state dir "
 			    "(--state-dir or VFCTL_STATE_DIR)");
 	}
@@ -214,17 +208,19 @@ int pci_bind_forget(const char *state_dir, const char *bdf, struct errinfo *e)
 	return ret;
 }
 
-static int cmp_bdf(const void *a, const void *b)
+/* Record names are canonical BDFs; temp files and anything else are skipped. */
+static bool is_record_bdf(const char *name)
 {
-	return strcmp(a, b);
+	char bdf[BDF_LEN];
+
+	return !bdf_parse(name, NULL, bdf, NULL) && !strcmp(bdf, name);
 }
 
 int pci_bind_state_list(const char *state_dir, char (**list)[BDF_LEN], int *n, struct errinfo *e)
 {
-	char dpath[SYSFS_PATH_MAX], (*out)[BDF_LEN] = NULL, (*tmp)[BDF_LEN];
-	struct dirent *de;
-	int cap = 0, dfd;
-	DIR *d;
+	char dpath[SYSFS_PATH_MAX];
+	void *names;
+	int dfd, ret;
 
 	*list = NULL;
 	*n = 0;
@@ -233,34 +229,9 @@ int pci_bind_state_list(const char *state_dir, char (**list)[BDF_LEN], int *n, s
 		return 0;
 	if (dfd < 0)
 		return dfd;
-	d = fdopendir(dfd);
-	if (!d) {
-		close(dfd);
-		return err_sys(e, errno, "cannot list %s", dpath);
-	}
-	while ((de = readdir(d))) {
-		char bdf[BDF_LEN];
-
-		/* Temp files and anything else that is not a record name are skipped. */
-		if (bdf_parse(de->d_name, NULL, bdf, NULL) || strcmp(bdf, de->d_name))
-			continue;
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 8;
-			tmp = realloc(out, (size_t)cap * sizeof(*out));
-			if (!tmp) {
-				free(out);
-				closedir(d);
-				return err_set(e, ENOMEM, "out of memory");
-			}
-			out = tmp;
-		}
-		memcpy(out[(*n)++], bdf, BDF_LEN);
-	}
-	closedir(d);
-	if (*n)
-		qsort(out, *n, sizeof(*out), cmp_bdf);
-	*list = out;
-	return 0;
+	ret = statedir_list(dfd, dpath, is_record_bdf, BDF_LEN, &names, n, e);
+	*list = names;
+	return ret;
 }
 
 /* ---- moving between drivers ---- */

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -336,31 +335,24 @@ int vm_record_remove(const char *state_dir, const char *name, struct errinfo *e)
 		return 0;
 	if (dfd < 0)
 		return dfd;
-	if (unlinkat(dfd, name, 0) == 0) {
-		/* a removed record must stay removed across a crash */
-		fsync(dfd);
-		ret = 1;
-	} else if (errno == ENOENT) {
-		ret = 0;
-	} else {
-		ret = err_sys(e, errno, "cannot remove the record of VM %s (%s/%s)", name, dpath,
-			      name);
-	}
+	ret = statedir_remove(dfd, name);
+	if (ret < 0)
+		err_sys(e, -ret, "cannot remove the record of VM %s (%s/%s)", name, dpath, name);
 	close(dfd);
 	return ret;
 }
 
-static int cmp_name(const void *a, const void *b)
+/* Record names are VM names; temp files (NAME.tmp.PID) and anything else are skipped. */
+static bool is_record_name(const char *name)
 {
-	return strcmp(a, b);
+	return vm_name_valid(name) && !strstr(name, ".tmp");
 }
 
 int vm_record_list(const char *state_dir, char (**names)[VM_NAME_MAX], int *n, struct errinfo *e)
 {
-	char dpath[PATH_LEN], (*out)[VM_NAME_MAX] = NULL, (*tmp)[VM_NAME_MAX];
-	struct dirent *de;
-	int cap = 0, dfd;
-	DIR *d;
+	char dpath[PATH_LEN];
+	void *out;
+	int dfd, ret;
 
 	*names = NULL;
 	*n = 0;
@@ -369,32 +361,9 @@ int vm_record_list(const char *state_dir, char (**names)[VM_NAME_MAX], int *n, s
 		return 0;
 	if (dfd < 0)
 		return dfd;
-	d = fdopendir(dfd);
-	if (!d) {
-		close(dfd);
-		return err_sys(e, errno, "cannot list %s", dpath);
-	}
-	while ((de = readdir(d))) {
-		/* temp files (NAME.tmp.PID) and anything else that is not a name */
-		if (!vm_name_valid(de->d_name) || strstr(de->d_name, ".tmp"))
-			continue;
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 8;
-			tmp = realloc(out, (size_t)cap * sizeof(*out));
-			if (!tmp) {
-				free(out);
-				closedir(d);
-				return err_set(e, ENOMEM, "out of memory");
-			}
-			out = tmp;
-		}
-		memcpy(out[(*n)++], de->d_name, strlen(de->d_name) + 1); /* valid: < VM_NAME_MAX */
-	}
-	closedir(d);
-	if (*n)
-		qsort(out, (size_t)*n, sizeof(*out), cmp_name);
+	ret = statedir_list(dfd, dpath, is_record_name, VM_NAME_MAX, &out, n, e);
 	*names = out;
-	return 0;
+	return ret;
 }
 
 int vm_record_holder(const char *state_dir, const char *bdf, struct vm_record *r, struct errinfo *e)

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -288,4 +289,57 @@ out:
 		*text = NULL;
 	}
 	return ret;
+}
+
+int statedir_remove(int dfd, const char *name)
+{
+	if (unlinkat(dfd, name, 0) == 0) {
+		fsync(dfd);
+		return 1;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+int statedir_list(int dfd, const char *path, bool (*keep)(const char *name), size_t width,
+		  void **names, int *n, struct errinfo *e)
+{
+	char *out = NULL, *tmp;
+	struct dirent *de;
+	int cap = 0;
+	DIR *d;
+
+	*names = NULL;
+	*n = 0;
+	d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return err_sys(e, errno, "cannot list %s", path);
+	}
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+
+		if (len >= width || !keep(de->d_name))
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			tmp = realloc(out, (size_t)cap * width);
+			if (!tmp) {
+				free(out);
+				closedir(d);
+				return err_set(e, ENOMEM, "out of memory listing %s", path);
+			}
+			out = tmp;
+		}
+		memcpy(out + (size_t)(*n)++ * width, de->d_name, len + 1);
+	}
+	closedir(d);
+	if (*n)
+		qsort(out, (size_t)*n, width, cmp_names);
+	*names = out;
+	return 0;
 }

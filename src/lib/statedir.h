@@ -40,5 +40,18 @@ int statedir_write(int dfd, const char *path, const char *name, const char *text
 		   struct errinfo *e);
 /* name in dfd as a malloc'd string; -ENOENT (message set) when absent. */
 int statedir_read(int dfd, const char *path, const char *name, char **text, struct errinfo *e);
+/*
+ * Remove name from dfd and fsync dfd (a removed record must stay removed
+ * across a crash).  1 removed, 0 there was none, -errno otherwise (the
+ * caller says what the file was).
+ */
+int statedir_remove(int dfd, const char *name);
+/*
+ * The names in dfd (closed here, whatever happens) that keep() accepts,
+ * sorted, as *n strings of width bytes each in a malloc'd array (*names;
+ * NULL when none).  A name must fit width with its NUL, or it is skipped.
+ */
+int statedir_list(int dfd, const char *path, bool (*keep)(const char *name), size_t width,
+		  void **names, int *n, struct errinfo *e);
 
 #endif
