@@ -81,6 +81,26 @@ wait_socket() {
 	return 1
 }
 
+# count_in SNAPDIR: the counting guest's count (at 0x200000) in a snapshot's memory file
+count_in() { od -An -t u8 -j $((0x200000)) -N 8 "$1/memory" | tr -d ' '; }
+
+# status_has SOCKET PATTERN...: up to 60 s for `migrate-status` to show every
+# pattern at once (polled every 0.1 s); the last answer goes to $out if not
+# shellcheck disable=SC2154 # $VFVM and $out are set by the sourcing script
+status_has() {
+	local s=$1 i p st
+	shift
+	for ((i = 0; i < 600; i++)); do
+		st=$("$VFVM" ctl "$s" migrate-status 2>&1)
+		for p in "$@"; do
+			grep -qE -- "$p" <<<"$st" || { sleep 0.1 && continue 2; }
+		done
+		return 0
+	done
+	echo "$st" >"$out"
+	return 1
+}
+
 # ctl_case NAME WANT_STATUS PATTERN... -- ARGS...: `$VFVM ctl ARGS` through case_run
 # shellcheck disable=SC2154 # $VFVM is set by the sourcing script
 ctl_case() {

@@ -37,21 +37,6 @@ need_kvm
 need_files "$VFVM" "$G/dirtier.bin"
 
 SA=$dir/a.sock SB=$dir/b.sock M=unix:$dir/mig.sock
-count_in() { od -An -t u8 -j $((0x200000)) -N 8 "$1/memory" | tr -d ' '; }
-# status_has SOCKET PATTERN...: up to 60 s for migrate-status to show every pattern
-status_has() {
-	local s=$1 i p st
-	shift
-	for ((i = 0; i < 600; i++)); do
-		st=$("$VFVM" ctl "$s" migrate-status 2>&1)
-		for p in "$@"; do
-			grep -qE -- "$p" <<<"$st" || continue 2
-		done
-		return 0
-	done
-	echo "$st" >"$out"
-	return 1
-}
 finish() {
 	echo "$TIER: $pass passed, $fail failed"
 	[ "$fail" -eq 0 ] && exit 0

@@ -34,7 +34,6 @@ need_kvm
 need_files "$VFVM" "$G/counter.bin" "$G/ring_dirtier.bin"
 
 SA=$dir/a.sock SB=$dir/b.sock M=unix:$dir/mig.sock
-count_in() { od -An -t u8 -j $((0x200000)) -N 8 "$1/memory" | tr -d ' '; }
 
 # upgrade: the VM on $SB handed to a new vfvm on the same machine, which
 # takes guest RAM's memfd (nothing copied); the count goes on there.

@@ -48,7 +48,6 @@ fi
 # lab's L1 runs it too slowly to wait for its console.
 S=$dir/api.sock
 log=$dir/vm.log
-count_in() { od -An -t u8 -j $((0x200000)) -N 8 "$1/memory" | tr -d ' '; }
 # start_restored DIR: vfvm run --restore DIR in the background, API at $S
 start_restored() {
 	: >"$log"
