@@ -5,7 +5,8 @@
 # stdout.  Builds the cached parts first (build.sh); packs a per-run cpio with
 # the project's binaries from $BUILD, tests/lab/cases/lib.sh and the scripts,
 # and appends it to the cached initramfs.  Exits with QEMU's status (124 when
-# the host-side timeout LAB_TIMEOUT killed it).
+# the host-side timeout LAB_TIMEOUT killed it, 125 when L1 hung in early boot,
+# 126 after "LAB-WEDGED CASE" when L1 stopped in the middle of CASE).
 # LAB_SHELL=1 leaves an interactive shell on the console after the scripts.
 # LAB_L1_KERNEL=FILE boots L1 on another kernel image (the lab-iommufd tier's
 # self-built one, drivers built in); L2 keeps Debian's kernel either way.
@@ -105,9 +106,43 @@ append="console=ttyS0 intel_iommu=on no_timer_check panic=-1 loglevel=4 lab.case
 stdin=/dev/null
 [ "${LAB_SHELL:-0}" = 1 ] && stdin=/dev/stdin
 
+# QEMU's monitor on two FIFOs (pipe:), held open here so that neither side
+# blocks: the watchdog below asks it for L1's registers when L1 hangs.
+monitor=none
+if [ "${LAB_SHELL:-0}" != 1 ]; then
+	mkfifo "$run/mon.in" "$run/mon.out"
+	exec 7<> "$run/mon.in" 8<> "$run/mon.out"
+	monitor=pipe:$run/mon
+fi
+
+# Each case's own time limit inside L1 (l1-init reads the same header), so
+# that the host can tell a case that runs long from an L1 that stopped.
+declare -A case_limit
+for c in "$@"; do
+	t=$(sed -n 's/^# lab-case-timeout: *\([0-9]*\).*/\1/p' "$c" | head -n 1)
+	if [ -z "$t" ] || [ "$t" -lt "${LAB_CASE_TIMEOUT:-300}" ]; then
+		t=${LAB_CASE_TIMEOUT:-300}
+	fi
+	case_limit[$(basename "$c" .sh)]=$t
+done
+
+# l1_registers: what L1's vCPUs were doing (their instruction pointers), asked
+# of QEMU's monitor; printed when L1 stopped answering.
+l1_registers() {
+	local line
+	printf 'info registers -a\n' >&7
+	while IFS= read -r -t 5 line <&8; do
+		line=${line//$'\r'/}
+		case $line in
+		CPU*) lab_say "L1 vCPU ${line#CPU}" ;;
+		RIP=*) lab_say "  $line" ;;
+		esac
+	done
+}
+
 qemu=(timeout --foreground -k 10 "$LAB_TIMEOUT" "$LAB_QEMU"
 	-nodefaults -machine "q35,accel=tcg,kernel-irqchip=split" -cpu max -smp 2 -m 2048
-	-display none -monitor none -serial stdio -no-reboot
+	-display none -monitor "$monitor" -serial stdio -no-reboot
 	-kernel "${LAB_L1_KERNEL:-$LAB_CACHE/kernel/vmlinuz}" -initrd "$run/initrd" -append "$append"
 	"${dev[@]}")
 set +e
@@ -126,7 +161,13 @@ else
 	qpid=$!
 	tail -n +1 -f --pid="$qpid" "$console" &
 	tpid=$!
-	waited=0 up=0 hung=0
+	# The same watchdog stops an L1 that has gone quiet in the middle of a
+	# case: l1-init ends every case within its time limit (busybox timeout),
+	# so a case with no LAB-END LAB_WEDGE_MARGIN seconds past its limit means
+	# L1 itself no longer runs (seen once under TCG: an L1 that printed
+	# nothing for 20 minutes).  Exit 126 and a LAB-WEDGED line tell
+	# lab_boot_retry which case to start a fresh L1 at.
+	waited=0 up=0 hung=0 wedged="" begin_at=0 begin_line=""
 	while kill -0 "$qpid" 2>/dev/null; do
 		if [ "$up" = 0 ]; then
 			if grep -q '^LAB-L1: modules loaded' "$console"; then
@@ -136,16 +177,40 @@ else
 				kill "$qpid"
 				break
 			fi
+		else
+			last=$(grep -nE '^LAB-(BEGIN|END|DONE)' "$console" | tail -n 1)
+			case $last in
+			*:LAB-BEGIN\ *)
+				if [ "$last" != "$begin_line" ]; then
+					begin_line=$last begin_at=$waited
+				fi
+				name=${last#*:LAB-BEGIN }
+				limit=$((${case_limit[$name]:-${LAB_CASE_TIMEOUT:-300}} + ${LAB_WEDGE_MARGIN:-180}))
+				if [ $((waited - begin_at)) -gt "$limit" ]; then
+					wedged=$name
+					break
+				fi
+				;;
+			*) begin_line="" ;;
+			esac
 		fi
 		sleep 1
 		waited=$((waited + 1))
 	done
+	if [ -n "$wedged" ]; then
+		lab_say "L1 printed no end of case $wedged $limit s after it began (its limit + LAB_WEDGE_MARGIN): L1 is stuck; its vCPUs:"
+		l1_registers
+		kill "$qpid"
+	fi
 	wait "$qpid"
 	st=$?
 	wait "$tpid"
 	if [ "$hung" = 1 ]; then
 		lab_say "L1 did not load its modules within ${LAB_BOOT_TIMEOUT:-240}s (early-boot hang under TCG): stopped (LAB_BOOT_TIMEOUT)"
 		st=125
+	elif [ -n "$wedged" ]; then
+		echo "LAB-WEDGED $wedged"
+		st=126
 	fi
 fi
 set -e

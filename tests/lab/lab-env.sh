@@ -36,23 +36,42 @@ lab_qemu_has() {
 # the console on stdout and in LOG; boots again (at most 3 attempts, saying
 # so) when L1 hung in early boot (boot.sh's watchdog, exit 125), QEMU's
 # TCG aborted on an internal assertion or L1's kernel panicked before any
-# script ran - the emulator's faults, not a test's.  Returns boot.sh's
-# status.
+# script ran - the emulator's faults, not a test's.  When L1 stopped in the
+# middle of a case (exit 126, "LAB-WEDGED CASE"), once per run a fresh L1
+# runs that case again and the ones after it: LOG keeps the cases that ended
+# and a LAB-RETRY line that drops the stopped case's lines (run.sh).
+# Returns the last boot's status.
 lab_boot_retry() {
-	local log=$1 attempt=1 st
+	local log=$1 attempt=1 wedges=0 st name i
 	shift
+	local scripts=("$@")
+	: > "$log"
 	while :; do
-		bash "$LAB_DIR/boot.sh" "$@" 2>&1 | tr -d '\r' | tee "$log"
+		bash "$LAB_DIR/boot.sh" "${scripts[@]}" 2>&1 | tr -d '\r' | tee "$log.boot"
 		st=${PIPESTATUS[0]}
-		if [ "$attempt" -lt 3 ] && [ "$st" -ne 0 ] && ! grep -q '^LAB-BEGIN' "$log" &&
-			grep -q 'Assertion' "$log"; then
+		if [ "$st" -eq 126 ] && [ "$wedges" -lt 1 ] &&
+			name=$(sed -n 's/^LAB-WEDGED //p' "$log.boot" | tail -n 1) && [ -n "$name" ]; then
+			for i in "${!scripts[@]}"; do
+				[ "$(basename "${scripts[$i]}" .sh)" = "$name" ] && break
+			done
+			cat "$log.boot" >> "$log"
+			echo "LAB-RETRY $name: L1 stopped in it (no end past its time limit); a fresh L1 runs it and the rest" |
+				tee -a "$log"
+			scripts=("${scripts[@]:$i}")
+			wedges=$((wedges + 1))
+			continue
+		fi
+		if [ "$attempt" -lt 3 ] && [ "$st" -ne 0 ] && ! grep -q '^LAB-BEGIN' "$log.boot" &&
+			grep -q 'Assertion' "$log.boot"; then
 			lab_say "QEMU aborted before any script ran (exit $st); booting the lab again"
-		elif [ "$attempt" -lt 3 ] && ! grep -q '^LAB-BEGIN' "$log" &&
-			grep -q 'Kernel panic' "$log"; then
+		elif [ "$attempt" -lt 3 ] && ! grep -q '^LAB-BEGIN' "$log.boot" &&
+			grep -q 'Kernel panic' "$log.boot"; then
 			lab_say "L1's kernel panicked before any script ran; booting the lab again"
 		elif [ "$attempt" -lt 3 ] && [ "$st" -eq 125 ]; then
 			lab_say "L1 hung in early boot (attempt $attempt); booting the lab again"
 		else
+			cat "$log.boot" >> "$log"
+			rm -f "$log.boot"
 			return "$st"
 		fi
 		attempt=$((attempt + 1))
