@@ -47,10 +47,10 @@ EOF
 (cd "$w/l2" && echo l2.sh | cpio -o -H newc 2> /dev/null) | gzip > "$w/l2.cpio.gz"
 cat /lab/l2/initrd "$w/l2.cpio.gz" > "$w/initrd"
 
-say timeout 600 vfvm run --kernel /lab/l2/bzImage --initrd "$w/initrd" --cmdline "console=ttyS0 panic=-1" \
+say timeout 400 vfvm run --kernel /lab/l2/bzImage --initrd "$w/initrd" --cmdline "console=ttyS0 panic=-1" \
 	--mem 256M --cpus 1 --device "$vf,managed" > "$w/l2.log" 2>&1
 st=$?
-[ "$st" -eq 124 ] && echo "vfvm still running after 600 s: stopped (SIGTERM)"
+[ "$st" -eq 124 ] && echo "vfvm still running after 400 s: stopped (SIGTERM)"
 tail -n 15 "$w/l2.log" | sed 's/^/l2-tail: /'
 sed 's/^/l2: /' "$w/l2.log" | grep -E 'LAB-L2|L2-|vfvm|nvme|vfio|timeout' | head -n 40
 

@@ -45,7 +45,7 @@ lab_l2_initrd "$w/l2/l2.sh" "$w/initrd"
 lab_backends
 for b in $LAB_BACKENDS; do
 	echo "lab# VFVM_VFIO_BACKEND=$b vfvm run ... --device $e,managed --device $vf,managed"
-	VFVM_VFIO_BACKEND=$b timeout 600 vfvm run --kernel /lab/l2/bzImage --initrd "$w/initrd" \
+	VFVM_VFIO_BACKEND=$b timeout 280 vfvm run --kernel /lab/l2/bzImage --initrd "$w/initrd" \
 		--cmdline "console=ttyS0 panic=-1" --mem 256M --cpus 1 \
 		--device "$e,managed" --device "$vf,managed" > "$w/l2.log" 2>&1
 	st=$?

@@ -1,4 +1,5 @@
 # shellcheck shell=sh
+# lab-case-timeout: 600 (boots Linux in L2 four times, 120 s at most each)
 # The ROM BAR of a passed-through device (vfvm --device BDF,rom=...), seen
 # from L2's kernel through /sys/bus/pci/devices/*/rom:
 #  - rom=off (the default): the guest sees no ROM BAR at all;
@@ -53,7 +54,7 @@ file_md5=$(md5sum < "$w/file.rom" | cut -d' ' -f1)
 # run OPTS: one L2 boot with the virtio-net passed through; $ROM is its L2-ROM line.
 run_rom() {
 	echo "lab# vfvm run ... --device $v,managed$1"
-	timeout 300 vfvm run --kernel /lab/l2/bzImage --initrd "$w/initrd" \
+	timeout 120 vfvm run --kernel /lab/l2/bzImage --initrd "$w/initrd" \
 		--cmdline "console=ttyS0 panic=-1" --mem 256M --cpus 1 \
 		--device "$v,managed$1" > "$w/l2.log" 2>&1
 	st=$?
