@@ -473,7 +473,8 @@ static void steer_vec(struct vfio_pci *vp, struct steer_pass *sp, struct irq_ste
 		return;
 	posted = vp->steer_host_posts && vfio_pi_decode(addr, data, &pm) &&
 		 vfio_pi_msg_postable(&pm);
-	if (!sp->read_tried && !vp->steer.set && irq_steer_targets(posted, addr, sp->host_cpu, sp->nr, &cpus)) {
+	if (!sp->read_tried && !vp->steer.set &&
+	    irq_steer_targets(posted, addr, sp->host_cpu, sp->nr, &cpus)) {
 		sp->read_tried = true;
 		/* on failure irq_steer_vector() reads again and keeps the warning */
 		if (irq_host_read_interrupts(vp->steer.root, &sp->text, &e) < 0)
@@ -658,8 +659,8 @@ static void defer_give_back(struct vfio_pci *vp, struct give_back_result *r)
 	p = realloc(sh->pending, sizeof(*p) * (size_t)(sh->nr_pending + vp->nr_saved));
 	if (!p) {
 		/* out of memory: better now (the unbind may wait) than never */
-		give_back_saved(vp->root, vp->state_dir, vp->record, vp->priv, vp->saved, vp->nr_saved,
-				r);
+		give_back_saved(vp->root, vp->state_dir, vp->record, vp->priv, vp->saved,
+				vp->nr_saved, r);
 		vp->nr_saved = 0;
 		return;
 	}
@@ -788,8 +789,8 @@ static void vp_close(struct vfio_pci *vp, bool keep, struct give_back_result *r)
 	 * asked for, so it is left to the host.
 	 */
 	if (!keep && !vp->req_pending) {
-		give_back_saved(vp->root, vp->state_dir, vp->record, vp->priv, vp->saved, vp->nr_saved,
-				r);
+		give_back_saved(vp->root, vp->state_dir, vp->record, vp->priv, vp->saved,
+				vp->nr_saved, r);
 		vp->nr_saved = 0;
 	} else if (!keep) {
 		/* the host took it: no longer the VM's to give back */
