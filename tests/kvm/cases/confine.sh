@@ -48,10 +48,11 @@ else
 	ok "confine: vfvm up with --user and --chroot"
 	child=$(vmm_of "$vm_pid")
 	{ grep -E '^(Uid|Gid|Groups|CapPrm|CapEff):' "/proc/$child/status"; readlink "/proc/$child/root"; } >"$out" 2>&1
-	if grep -qP '^Uid:\t65534\t65534\t65534\t65534$' "$out" &&
-		grep -qP '^Gid:\t65534\t65534\t65534\t65534$' "$out" &&
-		grep -qP '^Groups:\t*$' "$out" && grep -qx 'CapPrm:	0000000000000000' "$out" &&
-		grep -qx 'CapEff:	0000000000000000' "$out" && grep -qx "$dir/root" "$out"; then
+	t=$(printf '\t')
+	if grep -qx "Uid:${t}65534${t}65534${t}65534${t}65534" "$out" &&
+		grep -qx "Gid:${t}65534${t}65534${t}65534${t}65534" "$out" &&
+		grep -qE '^Groups:[[:space:]]*$' "$out" && grep -qx "CapPrm:${t}0000000000000000" "$out" &&
+		grep -qx "CapEff:${t}0000000000000000" "$out" && grep -qx "$dir/root" "$out"; then
 		ok "confine: VMM (pid $child) is uid/gid 65534, no groups, no capabilities, in the chroot"
 	else
 		bad "confine: VMM (pid '$child') is uid/gid 65534, no groups, no capabilities, in the chroot" "status says otherwise"
