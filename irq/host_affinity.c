@@ -245,6 +245,13 @@ int irq_steer_vector(struct irq_steer *s, struct irq_steer_vec *v, const char *a
 	v->dest_key = key;
 	if (!irq_steer_targets(posted, addr, host_cpu, nr_vcpus, &cpus))
 		return 0;
+	if (s->set) {
+		ret = s->set(s->set_opaque, action, &cpus, e);
+		if (ret < 0)
+			return steer_fail(s, ret, e);
+		s->nr_steered++;
+		return 1;
+	}
 	if (!text) {
 		ret = irq_host_read_interrupts(s->root, &own, e);
 		if (ret < 0)

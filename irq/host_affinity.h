@@ -63,6 +63,12 @@ struct irq_steer {
 	unsigned int nr_failed;
 	bool warned; /* @warn holds the first failure */
 	struct errinfo warn;
+	/*
+	 * Set: a privileged helper finds the IRQ named @action and writes its
+	 * affinity (the VMM may not read /proc or write /proc/irq itself).
+	 */
+	int (*set)(void *opaque, const char *action, const cpu_set_t *cpus, struct errinfo *e);
+	void *set_opaque;
 };
 
 /* MSI address bits naming the target: destination id, redirection hint, mode */

@@ -43,6 +43,7 @@ struct vfio_give_back {
 	char root[256];
 	char state_dir[256];
 	struct vm_record_live *record;
+	const struct vfio_host_priv *priv;
 	int group; /* IOMMU group: it goes back once nothing of it is open */
 	struct pci_bind_saved saved;
 };
@@ -87,6 +88,7 @@ struct vfio_pci {
 	char root[256];
 	char state_dir[256];
 	struct vm_record_live *record; /* the VM's record of what it took, NULL: none */
+	const struct vfio_host_priv *priv; /* vfio_host_opts.priv */
 	enum vfio_backend backend; /* wanted by the front end (AUTO: choose) */
 	enum vfio_prefault prefault;
 	struct vfio_shared *sh;
@@ -471,7 +473,8 @@ static void steer_vec(struct vfio_pci *vp, struct steer_pass *sp, struct irq_ste
 		return;
 	posted = vp->steer_host_posts && vfio_pi_decode(addr, data, &pm) &&
 		 vfio_pi_msg_postable(&pm);
-	if (!sp->read_tried && irq_steer_targets(posted, addr, sp->host_cpu, sp->nr, &cpus)) {
+	if (!sp->read_tried && !vp->steer.set &&
+	    irq_steer_targets(posted, addr, sp->host_cpu, sp->nr, &cpus)) {
 		sp->read_tried = true;
 		/* on failure irq_steer_vector() reads again and keeps the warning */
 		if (irq_host_read_interrupts(vp->steer.root, &sp->text, &e) < 0)
@@ -604,13 +607,18 @@ static void record_drop(struct vm_record_live *record, const char *bdf, struct g
 }
 
 static void give_back_saved(const char *root, const char *state_dir, struct vm_record_live *record,
-			    const struct pci_bind_saved *saved, int n, struct give_back_result *r)
+			    const struct vfio_host_priv *priv, const struct pci_bind_saved *saved,
+			    int n, struct give_back_result *r)
 {
 	struct errinfo e;
 
 	for (int i = 0; i < n; i++) {
 		err_clear(&e);
-		if (pci_bind_give_back(root, state_dir, &saved[i], &e) == 0) {
+		/* confined: the keeper gives it back and keeps the record in step */
+		if (priv && priv->give_back) {
+			if (priv->give_back(priv->opaque, saved[i].bdf, &e) == 0)
+				continue;
+		} else if (pci_bind_give_back(root, state_dir, &saved[i], &e) == 0) {
 			record_drop(record, saved[i].bdf, r);
 			continue;
 		}
@@ -651,7 +659,8 @@ static void defer_give_back(struct vfio_pci *vp, struct give_back_result *r)
 	p = realloc(sh->pending, sizeof(*p) * (size_t)(sh->nr_pending + vp->nr_saved));
 	if (!p) {
 		/* out of memory: better now (the unbind may wait) than never */
-		give_back_saved(vp->root, vp->state_dir, vp->record, vp->saved, vp->nr_saved, r);
+		give_back_saved(vp->root, vp->state_dir, vp->record, vp->priv, vp->saved,
+				vp->nr_saved, r);
 		vp->nr_saved = 0;
 		return;
 	}
@@ -662,6 +671,7 @@ static void defer_give_back(struct vfio_pci *vp, struct give_back_result *r)
 		snprintf(g->root, sizeof(g->root), "%s", vp->root);
 		snprintf(g->state_dir, sizeof(g->state_dir), "%s", vp->state_dir);
 		g->record = vp->record;
+		g->priv = vp->priv;
 		g->group = vp->group;
 		g->saved = vp->saved[i];
 	}
@@ -691,7 +701,7 @@ static void flush_pending(struct vfio_shared *sh, int group, struct vfio_pci *ke
 			keep->saved = s;
 			keep->saved[keep->nr_saved++] = g->saved;
 		} else {
-			give_back_saved(g->root, g->state_dir, g->record, &g->saved, 1, r);
+			give_back_saved(g->root, g->state_dir, g->record, g->priv, &g->saved, 1, r);
 		}
 	}
 	sh->nr_pending = n;
@@ -779,7 +789,8 @@ static void vp_close(struct vfio_pci *vp, bool keep, struct give_back_result *r)
 	 * asked for, so it is left to the host.
 	 */
 	if (!keep && !vp->req_pending) {
-		give_back_saved(vp->root, vp->state_dir, vp->record, vp->saved, vp->nr_saved, r);
+		give_back_saved(vp->root, vp->state_dir, vp->record, vp->priv, vp->saved,
+				vp->nr_saved, r);
 		vp->nr_saved = 0;
 	} else if (!keep) {
 		/* the host took it: no longer the VM's to give back */
@@ -1018,6 +1029,7 @@ int vfio_pci__claim(const struct vfio_host_opts *h, const char *spec, struct vfi
 	snprintf(vp->state_dir, sizeof(vp->state_dir), "%s",
 		 h->state_dir && *h->state_dir ? h->state_dir : VFIO_DEFAULT_STATE_DIR);
 	vp->record = h->record;
+	vp->priv = h->priv;
 	vp->backend = h->backend;
 	vp->prefault = h->prefault;
 	sysfs_dev_path(path, sizeof(path), vp->root, vp->spec.bdf, "");
@@ -1190,6 +1202,10 @@ int vfio_pci__add(struct vm *vm, struct vfio_pci *vp, struct errinfo *e)
 	vp->irq.ops = &steer_ops;
 	vp->irq.ctx = vp;
 	irq_steer_init(&vp->steer, vp->root);
+	if (vp->priv && vp->priv->irq_affinity) {
+		vp->steer.set = vp->priv->irq_affinity;
+		vp->steer.set_opaque = vp->priv->opaque;
+	}
 	vp->steer_host_posts = host_posts(vp);
 	o.rom = vp->spec.rom;
 	o.rom_image = vp->rom_image;

@@ -6,6 +6,7 @@
 #ifndef VFVM_VFIO_PCI_H
 #define VFVM_VFIO_PCI_H
 
+#include <sched.h>
 #include <stdint.h>
 
 #include "errinfo.h"
@@ -44,6 +45,22 @@ struct vfio_host_opts {
 	 * once it is back on its host driver.
 	 */
 	struct vm_record_live *record;
+	/* Set when privileged host work goes through vfvm's keeper: NULL does it here. */
+	const struct vfio_host_priv *priv;
+};
+
+/*
+ * Host work a confined VMM asks a privileged helper for (vfvm's keeper):
+ * each hook NULL while the VMM does it itself.  give_back: a managed device
+ * is off the VM's hands, back to its host driver and out of the VM's
+ * record.  irq_affinity: the host IRQ named @action (vfio-msix[N](BDF)) to
+ * @cpus.  Both return 0 or -errno with @e set.
+ */
+struct vfio_host_priv {
+	int (*give_back)(void *opaque, const char *bdf, struct errinfo *e);
+	int (*irq_affinity)(void *opaque, const char *action, const cpu_set_t *cpus,
+			    struct errinfo *e);
+	void *opaque;
 };
 
 /*

@@ -14,6 +14,7 @@
 #include "pci_sysfs.h"
 #include "vfctl.h"
 #include "vm_record.h"
+#include "vm_restore.h"
 
 static unsigned int flags_of(const struct vfctl_ctx *ctx)
 {
@@ -319,6 +320,42 @@ done:
 	return 0;
 }
 
+/* What restore_vm() says of each device (vm_restore.h). */
+struct restore_vm_say {
+	struct vfctl_ctx *ctx;
+	struct json_object *jarr;
+	int status;
+};
+
+static void restore_vm_said(void *opaque, const struct vm_record *r, const struct vm_record_dev *d,
+			    enum vm_restore_event ev, bool gone, int ret, const struct errinfo *e)
+{
+	struct restore_vm_say *s = opaque;
+	struct vfctl_ctx *ctx = s->ctx;
+
+	if (ev == VM_RESTORE_FORGET_FAILED) {
+		vfctl_report(ctx, e);
+		if (s->status == VFCTL_EXIT_OK)
+			s->status = VFCTL_EXIT_FAIL;
+		return;
+	}
+	if (ev == VM_RESTORE_FAILED) {
+		vfctl_report(ctx, e);
+		if (s->status == VFCTL_EXIT_OK)
+			s->status = vfctl_exit_for(ret);
+		if (s->jarr)
+			restore_json(s->jarr, d->bdf, d->driver, false, r->name, d->with);
+		return;
+	}
+	if (s->jarr)
+		restore_json(s->jarr, d->bdf, d->driver, !ctx->dry_run, r->name, d->with);
+	else
+		printf("%s: %s %s (VM %s%s%s)%s\n", d->bdf,
+		       ctx->dry_run ? "would give back to" : "given back to", or_none(d->driver),
+		       r->name, strcmp(d->with, d->bdf) ? ", moved with " : "",
+		       strcmp(d->with, d->bdf) ? d->with : "", gone ? ": the device is gone" : "");
+}
+
 /*
  * restore --vm NAME: every device the VM's record lists back to the driver
  * it was taken from; the record shrinks to what could not go back, and goes
@@ -326,7 +363,8 @@ done:
  */
 static int restore_vm(struct vfctl_ctx *ctx, struct vm_record *r, struct json_object *jarr)
 {
-	int status = VFCTL_EXIT_OK, i = 0;
+	struct restore_vm_say s = {ctx, jarr, VFCTL_EXIT_OK};
+	struct vm_restore_cb cb = {restore_vm_said, &s};
 	struct errinfo e = {0};
 
 	if (vm_record_running(r) && !ctx->force) {
@@ -336,59 +374,10 @@ static int restore_vm(struct vfctl_ctx *ctx, struct vm_record *r, struct json_ob
 		vfctl_report(ctx, &e);
 		return VFCTL_EXIT_FAIL;
 	}
-	while (i < r->n) {
-		struct vm_record_dev d = r->devs[i];
-		struct pci_bind_saved s = {.changed = true};
-		char path[SYSFS_PATH_MAX];
-		int ret;
-
-		snprintf(s.bdf, sizeof(s.bdf), "%s", d.bdf);
-		snprintf(s.driver, sizeof(s.driver), "%s", d.driver);
-		snprintf(s.override, sizeof(s.override), "%s", d.override);
-		err_clear(&e);
-		sysfs_dev_path(path, sizeof(path), ctx->sysfs_root, d.bdf, "");
-		if (ctx->dry_run) {
-			ret = 0;
-		} else if (!sysfs_exists(path)) {
-			/* a VF removed since: nothing to give back, nothing to remember */
-			pci_bind_forget(ctx->state_dir, d.bdf, NULL);
-			ret = 0;
-		} else {
-			ret = pci_bind_give_back(ctx->sysfs_root, ctx->state_dir, &s, &e);
-		}
-		if (ret) {
-			err_prefix(&e, "VM %s: %s", r->name, d.bdf);
-			vfctl_report(ctx, &e);
-			if (status == VFCTL_EXIT_OK)
-				status = vfctl_exit_for(ret);
-			if (jarr)
-				restore_json(jarr, d.bdf, d.driver, false, r->name, d.with);
-			i++;
-			continue;
-		}
-		if (jarr)
-			restore_json(jarr, d.bdf, d.driver, !ctx->dry_run, r->name, d.with);
-		else
-			printf("%s: %s %s (VM %s%s%s)%s\n", d.bdf,
-			       ctx->dry_run ? "would give back to" : "given back to",
-			       or_none(d.driver), r->name,
-			       strcmp(d.with, d.bdf) ? ", moved with " : "",
-			       strcmp(d.with, d.bdf) ? d.with : "",
-			       sysfs_exists(path) ? "" : ": the device is gone");
-		if (ctx->dry_run) {
-			i++;
-			continue;
-		}
-		if (vm_record_forget(ctx->state_dir, r, d.bdf, &e)) {
-			vfctl_report(ctx, &e);
-			if (status == VFCTL_EXIT_OK)
-				status = VFCTL_EXIT_FAIL;
-			i++;
-		}
-	}
+	vm_record_restore(ctx->sysfs_root, ctx->state_dir, r, ctx->dry_run, &cb);
 	if (!ctx->dry_run && !jarr && r->n == 0)
 		printf("VM %s: everything given back; its record is removed\n", r->name);
-	return status;
+	return s.status;
 }
 
 static int restore_vm_named(struct vfctl_ctx *ctx, const char *name, struct json_object *jarr)

@@ -61,3 +61,8 @@ void vfvm_host_set_record(struct vm_record_live *record)
 {
 	host.record = record;
 }
+
+void vfvm_host_set_priv(const struct vfio_host_priv *priv)
+{
+	host.priv = priv;
+}

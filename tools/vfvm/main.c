@@ -38,6 +38,7 @@ struct opts {
 	const char *kernel, *initrd, *cmdline, *firmware, *affinity, *api_socket, *restore;
 	const char *incoming; /* --incoming URI */
 	const char *name; /* --name: the VM's record (default vfvm-PID) */
+	struct vfvm_confine confine; /* --user, --chroot */
 	uint64_t mem;
 	uint64_t mmio64; /* --mmio64; 0: sized from the devices */
 	unsigned int cpus;
@@ -65,6 +66,7 @@ static void usage(FILE *f)
 		"                [--irq-report] [--debug-exit] [--serial raw|escape]\n"
 		"                [--api-socket PATH] [--name NAME] [--dirty-track "
 		"auto|ring|bitmap]\n"
+		"                [--user UID:GID|NAME[:GROUP]] [--chroot DIR]\n"
 		"       vfvm ctl PATH VERB [ARG] [--json]   (info, pause, resume, powerdown, "
 		"quit,\n"
 		"                events, add-device, remove-device, failover-unplug/replug,\n"
@@ -132,7 +134,12 @@ static void usage(FILE *f)
 		"  --name NAME          the VM's name (default vfvm-PID): what it takes from the\n"
 		"                       host is written down in STATE_DIR/vms/NAME before it is\n"
 		"                       taken, so 'vfctl restore --vm NAME' gives it back after\n"
-		"                       a crash or SIGKILL\n"
+		"                       a crash or SIGKILL; vfvm's keeper (its parent process)\n"
+		"                       gives it back itself whenever the VMM process ends\n"
+		"  --user UID:GID|NAME[:GROUP]\n"
+		"                       after setup the VMM process becomes this user, with no\n"
+		"                       capabilities; the keeper does what needs privilege\n"
+		"  --chroot DIR         after setup (every file opened) the VMM enters DIR\n"
 		"  --restore DIR        start the VM saved by 'vfvm ctl PATH snapshot DIR' where\n"
 		"                       it stopped: memory, vCPUs and devices come from DIR;\n"
 		"                       --net id=ID,tap=T and --disk id=ID,path=P change the\n"
@@ -336,6 +343,8 @@ static int parse_run(int argc, char **argv, struct opts *o)
 		O_MMIO64,
 		O_NAME,
 		O_DIRTY_TRACK,
+		O_USER,
+		O_CHROOT,
 		O_HELP
 	};
 	static const struct option lo[] = {
@@ -360,6 +369,8 @@ static int parse_run(int argc, char **argv, struct opts *o)
 		{"incoming", required_argument, NULL, O_INCOMING},
 		{"name", required_argument, NULL, O_NAME},
 		{"dirty-track", required_argument, NULL, O_DIRTY_TRACK},
+		{"user", required_argument, NULL, O_USER},
+		{"chroot", required_argument, NULL, O_CHROOT},
 		{"help", no_argument, NULL, O_HELP},
 		{NULL, 0, NULL, 0},
 	};
@@ -471,6 +482,15 @@ static int parse_run(int argc, char **argv, struct opts *o)
 				return usage_error(
 					"--dirty-track '%s': expected auto, ring or bitmap",
 					optarg);
+			break;
+		case O_USER:
+			if (vfvm_confine_parse_user(optarg, &o->confine))
+				return VM_EXIT_USAGE;
+			break;
+		case O_CHROOT:
+			if (vfvm_confine_check_chroot(optarg))
+				return VM_EXIT_USAGE;
+			o->confine.chroot = optarg;
 			break;
 		case O_AFFINITY:
 			if (vm_parse_cpu_affinity(optarg, cpus, 256) < 0)
@@ -736,7 +756,8 @@ static void record_end(struct vm_record_live *rec)
 	if (!rec)
 		return;
 	n = vm_record_count(rec);
-	if (n)
+	/* confined, the keeper gave devices back and says what is left */
+	if (n && !vfvm_keeper_confined())
 		fprintf(stderr,
 			"vfvm: %d device%s still off %s host driver%s: listed in %s/%s/%s; "
 			"'vfctl restore --vm %s' gives them back\n",
@@ -760,6 +781,13 @@ static int cmd_run(int argc, char **argv)
 		return ret;
 	if (record_begin(&o, &rec))
 		return VM_EXIT_ERROR;
+	/* from here on the VMM is a child process; this one is its keeper */
+	if (vfvm_keeper_fork(rec ? vm_record_name(rec) : NULL, o.api_socket,
+			     (const char *const *)o.dev, o.nr_dev,
+			     o.confine.user || o.confine.chroot) < 0) {
+		vm_record_end(rec);
+		return VM_EXIT_ERROR;
+	}
 	vfvm_host_set_record(rec);
 	ret = run_vm(&o);
 	record_end(rec);
@@ -950,6 +978,9 @@ static int run_vm(struct opts *op)
 		if (vm_create_pit(vm, &e) || linux_boot(vm, &lb, &e))
 			goto err;
 	}
+	if ((o.confine.user || o.confine.chroot) &&
+	    (vfvm_keeper_seal(&e) || vfvm_confine(&o.confine, &e)))
+		goto err;
 	tty = tty_raw(&saved_tty);
 	ret = vm_run(vm, &e);
 	if (tty)

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "api.h"
 #include "log.h"
@@ -200,6 +201,33 @@ int vfvm_host_init(void);
 const struct vfio_host_opts *vfvm_host(void);
 /* The VM's record of what it takes from the host (--name), NULL: none. */
 void vfvm_host_set_record(struct vm_record_live *record);
+void vfvm_host_set_priv(const struct vfio_host_priv *priv);
+
+/*
+ * keeper.c: `vfvm run` splits in two before it makes anything.  Returns 0
+ * in the child, which goes on as the VMM; the parent (vfvm's keeper) never
+ * returns: it serves the VMM's privileged requests, gives back what the
+ * VM's record @name (NULL: none) still lists once the VMM has ended, and
+ * exits with the VMM's status.  -1 (said) when the split failed.
+ */
+int vfvm_keeper_fork(const char *name, const char *api_socket, const char *const *dev, int nr_dev,
+		     bool will_confine);
+/* The VMM is about to drop its privileges: from now on the keeper gives devices back. */
+int vfvm_keeper_seal(struct errinfo *e);
+bool vfvm_keeper_confined(void);
+
+/* confine.c: --user and --chroot (jailer-style), applied by the VMM after setup. */
+struct vfvm_confine {
+	bool user; /* --user given */
+	uid_t uid;
+	gid_t gid;
+	const char *chroot; /* NULL: none */
+};
+/* Parse --user UID:GID|NAME[:GROUP] / check --chroot DIR; 0, or the usage error said. */
+int vfvm_confine_parse_user(const char *arg, struct vfvm_confine *c);
+int vfvm_confine_check_chroot(const char *dir);
+/* Enter the chroot, drop to the user with no capabilities left. */
+int vfvm_confine(const struct vfvm_confine *c, struct errinfo *e);
 
 /* SIZE as --mem takes it: bytes, or with K, M, G suffix (plain number = MiB). */
 int vfvm_parse_size(const char *s, uint64_t *out);
