@@ -217,6 +217,11 @@ static const int base_calls[] = {
 	SCMP_SYS(newfstatat),
 	SCMP_SYS(lseek),
 	SCMP_SYS(fcntl),
+	/* a migration throttles the vCPUs with a per-vCPU timer (throttle.c) */
+	SCMP_SYS(timer_create),
+	SCMP_SYS(timer_settime),
+	SCMP_SYS(timer_delete),
+	SCMP_SYS(timer_gettime),
 };
 
 static const int poll_calls[] = {
