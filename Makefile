@@ -22,7 +22,7 @@ BUILD     ?= build
 CC        ?= gcc
 # Libraries (tools/check-build-deps.sh names the Debian package of each):
 # the programs link only what they use; the rest is for tests.
-PROG_PKGS := libpci libnl-3.0 json-c zlib
+PROG_PKGS := libpci libnl-3.0 json-c zlib libseccomp libcap-ng
 TEST_PKGS := libnl-route-3.0 fuse3 cmocka
 PKG_CFLAGS := $(shell pkg-config --cflags $(PROG_PKGS) $(TEST_PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PROG_PKGS) 2>/dev/null)

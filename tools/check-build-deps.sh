@@ -12,6 +12,8 @@ LIBS="libpci libpci-dev vfctl_and_vfvm:_PCI_access_and_names
 libnl-3.0 libnl-3-dev vfctl:_netlink_VF_settings
 json-c libjson-c-dev vfctl:_JSON_output_and_the_ledger
 zlib zlib1g-dev vfvm:_checksums_of_snapshot_sections
+libseccomp libseccomp-dev vfvm:_the_per-thread_seccomp_filters_of_its_sandbox
+libcap-ng libcap-ng-dev vfvm:_dropping_capabilities_after_setup
 libnl-route-3.0 libnl-route-3-dev tests:_veth_pairs_in_the_netlink_unit_tests
 cmocka libcmocka-dev tests:_the_unit_tests
 fuse3 libfuse3-dev tests:_the_simulated_sysfs"

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 BUILD_PKGS="build-essential pkg-config libpci-dev pci.ids libnl-3-dev libnl-route-3-dev
-	libcmocka-dev libfuse3-dev fuse3 libjson-c-dev zlib1g-dev
+	libcmocka-dev libfuse3-dev fuse3 libjson-c-dev zlib1g-dev libseccomp-dev libcap-ng-dev
 	linux-libc-dev clang-format shellcheck file jq iproute2 pciutils procps acpica-tools
 	clang libclang-rt-14-dev"
 LAB_PKGS="qemu-system-x86 qemu-utils busybox-static cpio kmod xz-utils zstd hyperfine

@@ -19,6 +19,7 @@
 
 #include "dev_id.h"
 #include "devices.h"
+#include "sandbox.h"
 #include "virtio_blk.h"
 #include "vm.h"
 
@@ -234,11 +235,17 @@ static const struct virtio_dev_ops blk_ops = {
 static void *blk_thread(void *opaque)
 {
 	struct virtio_blk *b = opaque;
+	struct vm *vm = b->vp.vm;
+	struct errinfo e = {0};
 	struct pollfd p[2] = {
 		{.fd = b->vp.q[0].kick_efd, .events = POLLIN},
 		{.fd = b->stop_efd, .events = POLLIN},
 	};
 
+	if (vm && sandbox_enter_role(vm->sandbox, SANDBOX_BLK, &e)) {
+		vm_request_exit(vm, VM_EXIT_ERROR, e.msg);
+		return NULL;
+	}
 	for (;;) {
 		if (poll(p, 2, -1) < 0) {
 			if (errno == EINTR)

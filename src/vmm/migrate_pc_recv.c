@@ -20,6 +20,7 @@
 #include "byteorder.h"
 #include "migrate_postcopy.h"
 #include "migrate_wire.h"
+#include "sandbox.h"
 
 #define PAGE GUEST_PAGE_SIZE
 #define FAULT_BATCH 16
@@ -313,6 +314,7 @@ static void *fault_thread(void *arg)
 	int ret = 0;
 
 	pthread_setname_np(pthread_self(), "postcopy");
+	ret = sandbox_enter_role(pc->sandbox, SANDBOX_PC_FAULT, &e);
 	while (!ret && !end) {
 		struct pollfd p[3] = {
 			{.fd = pc->uffd, .events = POLLIN},

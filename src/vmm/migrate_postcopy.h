@@ -71,6 +71,7 @@ struct migrate_pc_dest {
 	uint64_t discarded, arrived, zero_filled;
 	uint64_t requests; /* REQUEST records sent (atomic: read by others) */
 	int uffd;
+	const struct sandbox *sandbox; /* the fault thread's (sandbox.h); NULL: off */
 	int stop_fd; /* eventfd: stop the fault thread */
 	int run_fd; /* eventfd: RUNNING went out (PC_DONE must come after it) */
 	pthread_mutex_t send_lock; /* the fault thread's REQUESTs, RUNNING */

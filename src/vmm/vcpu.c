@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "sandbox.h"
 #include "throttle.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -296,6 +297,11 @@ static void *vcpu_thread(void *arg)
 			vm_request_exit(vm, VM_EXIT_ERROR, v->err.msg);
 			return NULL;
 		}
+	}
+	/* setup is done: from here on only what sandbox.c allows a vCPU */
+	if (sandbox_enter_role(vm->sandbox, SANDBOX_VCPU, &v->err)) {
+		vm_request_exit(vm, VM_EXIT_ERROR, v->err.msg);
+		return NULL;
 	}
 	/*
 	 * Wait until every vCPU thread exists (so a kick always has a valid

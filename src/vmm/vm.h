@@ -32,6 +32,8 @@
 #include "mmio_plan.h"
 #include "pci.h"
 
+struct sandbox;
+
 #define VM_LOW_RAM_MAX 0xC0000000ULL
 #define VM_HIGH_RAM_BASE 0x100000000ULL
 #define VM_MAX_VCPUS 64
@@ -142,6 +144,8 @@ struct vm {
 	 * Opaque here; only vfio/ looks inside.
 	 */
 	struct vfio_shared *vfio;
+	/* src/vmm/sandbox.h: each thread enters its role after setup; NULL: off */
+	const struct sandbox *sandbox;
 	/*
 	 * Devices whose release (pci_dev.release, in vm_destroy()) failed in a
 	 * way the user must hear of - a managed passthrough device not given

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sandbox.h"
 #include "vcpu.h"
 #include "vm.h"
 
@@ -134,7 +135,12 @@ int vm_io_poll(struct vm *vm, int timeout_ms)
 static void *io_thread(void *arg)
 {
 	struct vm *vm = arg;
+	struct errinfo e = {0};
 
+	if (sandbox_enter_role(vm->sandbox, SANDBOX_IO, &e)) {
+		vm_request_exit(vm, VM_EXIT_ERROR, e.msg);
+		return NULL;
+	}
 	while (!atomic_load(&vm->exit_requested)) {
 		if (vm_io_poll(vm, -1) < 0) {
 			vm_request_exit(vm, VM_EXIT_ERROR, "I/O thread: epoll_wait failed");
@@ -345,6 +351,12 @@ int vm_run(struct vm *vm, struct errinfo *e)
 	vm->vcpus_go = true;
 	pthread_cond_broadcast(&vm->exit_cond);
 	pthread_mutex_unlock(&vm->exit_lock);
+
+	/* after the others exist: a thread inherits its maker's filter */
+	if (!ret && sandbox_enter_role(vm->sandbox, SANDBOX_MAIN, e)) {
+		ret = -e->err;
+		vm_request_exit(vm, VM_EXIT_ERROR, e->msg);
+	}
 
 	pthread_mutex_lock(&vm->exit_lock);
 	while (!vm->exit_kicked)

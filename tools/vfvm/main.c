@@ -23,6 +23,7 @@
 #include "devices.h"
 #include "migrate_uri.h"
 #include "pci_hotplug.h"
+#include "sandbox.h"
 #include "platform.h"
 #include "spec.h"
 #include "vfio_pci.h"
@@ -45,6 +46,7 @@ struct opts {
 	bool hugetlb, rng, irq_report, debug_exit;
 	int serial_escape; /* -1: when stdout is a terminal, 0: --serial raw, 1: --serial escape */
 	enum vm_dirty_track dirty_track; /* --dirty-track, auto by default */
+	struct sandbox sandbox; /* --sandbox (on by default), --test-bad-syscall */
 	const char *disk[MAX_DEVS], *net[MAX_DEVS], *dev[MAX_DEVS];
 	int nr_disk, nr_net, nr_dev;
 };
@@ -67,6 +69,7 @@ static void usage(FILE *f)
 		"                [--api-socket PATH] [--name NAME] [--dirty-track "
 		"auto|ring|bitmap]\n"
 		"                [--user UID:GID|NAME[:GROUP]] [--chroot DIR]\n"
+		"                [--sandbox on|off]\n"
 		"       vfvm ctl PATH VERB [ARG] [--json]   (info, pause, resume, powerdown, "
 		"quit,\n"
 		"                events, add-device, remove-device, failover-unplug/replug,\n"
@@ -150,6 +153,9 @@ static void usage(FILE *f)
 		"                       --restore, with the same --net/--disk changes) and\n"
 		"                       runs on here; --device VF,failover=NET gives this\n"
 		"                       host's VF as the primary of failover pair NET\n"
+		"  --sandbox on|off     after setup each thread keeps only the system calls\n"
+		"                       and capabilities its role needs (default on; off is\n"
+		"                       for debugging); a call outside them ends vfvm with 6\n"
 		"\n"
 		"vfvm check explains, per --device, what would stop passthrough (IOMMU, "
 		"interrupt\n"
@@ -160,7 +166,7 @@ static void usage(FILE *f)
 		"Exit status: 0 guest powered off, 1 VMM error, 2 usage error, 3 guest "
 		"reset/reboot,\n"
 		"4 guest crashed (triple fault, KVM emulation failure), 5 stopped by a signal\n"
-		"or the control API's quit,\n"
+		"or the control API's quit, 6 a thread made a call its sandbox does not allow,\n"
 		"64+N the guest wrote N (1-63) to the debug-exit port 0x501 (--debug-exit).\n",
 		VM_MAX_VCPUS, VIRTIO_NET_TX_COALESCE_US);
 }
@@ -345,6 +351,8 @@ static int parse_run(int argc, char **argv, struct opts *o)
 		O_DIRTY_TRACK,
 		O_USER,
 		O_CHROOT,
+		O_SANDBOX,
+		O_TEST_BAD_SYSCALL,
 		O_HELP
 	};
 	static const struct option lo[] = {
@@ -371,6 +379,9 @@ static int parse_run(int argc, char **argv, struct opts *o)
 		{"dirty-track", required_argument, NULL, O_DIRTY_TRACK},
 		{"user", required_argument, NULL, O_USER},
 		{"chroot", required_argument, NULL, O_CHROOT},
+		{"sandbox", required_argument, NULL, O_SANDBOX},
+		/* tests only: that thread makes a forbidden call once sandboxed */
+		{"test-bad-syscall", required_argument, NULL, O_TEST_BAD_SYSCALL},
 		{"help", no_argument, NULL, O_HELP},
 		{NULL, 0, NULL, 0},
 	};
@@ -380,6 +391,8 @@ static int parse_run(int argc, char **argv, struct opts *o)
 
 	o->cpus = 1;
 	o->serial_escape = -1;
+	o->sandbox.on = true;
+	o->sandbox.test_bad_role = -1;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
@@ -492,6 +505,18 @@ static int parse_run(int argc, char **argv, struct opts *o)
 				return VM_EXIT_USAGE;
 			o->confine.chroot = optarg;
 			break;
+		case O_SANDBOX:
+			if (strcmp(optarg, "on") && strcmp(optarg, "off"))
+				return usage_error("--sandbox '%s': expected on or off", optarg);
+			o->sandbox.on = !strcmp(optarg, "on");
+			break;
+		case O_TEST_BAD_SYSCALL:
+			o->sandbox.test_bad_role = sandbox_role_parse(optarg);
+			if (o->sandbox.test_bad_role < 0)
+				return usage_error("--test-bad-syscall '%s': expected main, io, "
+						   "vcpu, blk, migration or postcopy-fault",
+						   optarg);
+			break;
 		case O_AFFINITY:
 			if (vm_parse_cpu_affinity(optarg, cpus, 256) < 0)
 				return usage_error(
@@ -513,6 +538,11 @@ static int parse_run(int argc, char **argv, struct opts *o)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (o->sandbox.test_bad_role >= 0 && !o->sandbox.on)
+		return usage_error("--test-bad-syscall needs --sandbox on");
+	if (!o->sandbox.on)
+		fprintf(stderr, "vfvm: sandbox off (--sandbox off): every thread keeps every "
+				"system call and capability\n");
 	if (o->restore || o->incoming)
 		return check_restore_opts(o);
 	/* syntax now (a typo is a usage error): nothing is opened yet */
@@ -903,6 +933,9 @@ static int run_vm(struct opts *op)
 	ret = vm_create(vm, &cfg, &e);
 	if (ret)
 		goto err_free;
+	if (o.sandbox.on && sandbox_prepare(&e))
+		goto err;
+	vm->sandbox = &o.sandbox;
 	vm->log.cb = vfvm_log_print;
 	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0 || vm_io_add(vm, sfd, EPOLLIN, on_signal, vm, &e)) {

@@ -160,6 +160,7 @@ static struct vfvm_postcopy_in *pc_in_new(struct vfvm_devices *x, int fd, struct
 		return NULL;
 	}
 	x->pc_in = p;
+	p->pc.sandbox = x->vm->sandbox;
 	p->pc.on_fail = pc_in_fail;
 	p->pc.on_done = pc_in_done;
 	p->pc.opaque = p;

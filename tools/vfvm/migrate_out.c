@@ -46,6 +46,7 @@
 #include "migrate_postcopy.h"
 #include "migrate_ram.h"
 #include "migrate_uri.h"
+#include "sandbox.h"
 #include "snap_stream.h"
 #include "throttle.h"
 #include "virtio_pci.h"
@@ -143,8 +144,9 @@ static void *migration_thread(void *arg)
 	int fd, ret;
 
 	pthread_setname_np(pthread_self(), "migrate");
-	fd = migrate_uri_connect(m->uri, &e);
-	ret = fd < 0 ? fd : 0;
+	ret = sandbox_enter_role(vm->sandbox, SANDBOX_MIGRATE, &e);
+	fd = ret ? -1 : migrate_uri_connect(m->uri, &e);
+	ret = fd < 0 ? (ret ? ret : fd) : 0;
 	if (!ret) {
 		pthread_mutex_lock(&m->lock);
 		m->fd = fd;
@@ -294,7 +296,9 @@ static void *postcopy_thread(void *arg)
 	int ret;
 
 	pthread_setname_np(pthread_self(), "postcopy");
-	ret = migrate_postcopy_serve(&m->send, &e);
+	ret = sandbox_enter_role(m->x->vm->sandbox, SANDBOX_MIGRATE, &e);
+	if (!ret)
+		ret = migrate_postcopy_serve(&m->send, &e);
 	pthread_mutex_lock(&m->lock);
 	m->thread_done = true;
 	m->thread_ret = ret;
