@@ -26,6 +26,8 @@
 #include "pci.h"
 #include "pci_sysfs.h"
 #include "msix.h"
+#include "nv_clique.h"
+#include "p2p.h"
 #include "pdev.h"
 #include "posted.h"
 #include "req.h"
@@ -119,6 +121,7 @@ struct vfio_pci {
 	struct irq_steer_vec *steer_msix; /* (steer_io_lock) per MSI-X vector */
 	struct irq_steer_vec steer_msi[VFIO_MSI_MAX]; /* (steer_io_lock) */
 	struct vfio_bar_state bar[VFIO_CFG_NR_BARS];
+	struct vfio_p2p p2p; /* BAR pieces DMA-mapped for peer-to-peer */
 	uint8_t *rom_image;
 	uint64_t rom_len;
 	struct pci_bind_saved *saved;
@@ -207,6 +210,8 @@ static void bar_unmap_pieces(struct vfio_pci *vp, int bar)
 	struct bus *b = l->io ? &vp->vm->pio : &vp->vm->mmio;
 
 	for (unsigned int i = 0; i < l->nr; i++) {
+		if (vp->sh)
+			vfio_p2p_unmap(&vp->p2p, &vp->sh->io, bar, i, &vp->vm->log);
 		if (s->slot[i] >= 0)
 			vm_memslot_del(vp->vm, s->slot[i], NULL);
 		if (s->trapped[i])
@@ -241,6 +246,9 @@ static int vp_bar_activate(struct pci_dev *d, int bar, uint64_t addr, uint64_t s
 			if (ret < 0)
 				goto err;
 			s->slot[i] = ret;
+			/* peer-to-peer: a failure is warned and counted, never fatal */
+			vfio_p2p_map(&vp->p2p, &vp->sh->io, bar, i, addr + pc->off, pc->size,
+				     s->hva[i], &vp->vm->log);
 			continue;
 		}
 		/* a piece that could not be mmapped is still reachable, trapped */
@@ -727,6 +735,10 @@ static void vp_close(struct vfio_pci *vp, bool keep, struct give_back_result *r)
 			vp_bar_deactivate(&vp->pd, bar, b->addr, b->size);
 		b->active = false;
 	}
+	/* every BAR is off now; nothing of this device may stay in the IOMMU */
+	if (sh)
+		vfio_p2p_unmap_all(&vp->p2p, &sh->io, vp->vm ? &vp->vm->log : NULL);
+	memset(&vp->p2p, 0, sizeof(vp->p2p));
 	if (vp->pdev_up)
 		vfio_pdev_exit(&vp->p);
 	vp->pdev_up = false;
@@ -1209,6 +1221,12 @@ int vfio_pci__add(struct vm *vm, struct vfio_pci *vp, struct errinfo *e)
 	if (ret < 0)
 		goto err;
 	vp->pdev_up = true;
+	if (vp->spec.clique >= 0) {
+		ret = vfio_nv_clique_add(&vp->p.cfg, vp->spec.bdf, vp->spec.clique, e);
+		if (ret < 0)
+			goto err;
+	}
+	vfio_p2p_init(&vp->p2p, vp->spec.bdf, !vp->spec.no_p2p);
 	if (vp->p.has_msix) {
 		/* MSI-X talks to the routing table directly; steering is queued */
 		msix_attach(&vp->p.msix, &vp->route, &vm->log);
@@ -1351,6 +1369,35 @@ int vfio_pci__dma_stats(struct vm *vm, struct vfio_dma_stats *st, const char **b
 	*st = sh->stats;
 	if (backend)
 		*backend = vfio_backend_name(sh->io.kind);
+	return 0;
+}
+
+int vfio_pci__p2p_info(struct pci_dev *d, struct vfio_p2p_info *out)
+{
+	struct vfio_pci *vp = vp_of(d);
+	const struct vfio_p2p *p;
+
+	memset(out, 0, sizeof(*out));
+	if (!vp || !vp->sh)
+		return -ENOENT;
+	p = &vp->p2p;
+	out->enabled = p->enabled;
+	out->clique = vp->spec.clique;
+	out->mapped = p->nr_mapped;
+	out->failed = p->nr_failed;
+	out->last_err = p->last_err;
+	for (int bar = 0; bar < VFIO_CFG_NR_BARS; bar++)
+		for (unsigned int i = 0; i < VFIO_BAR_MAX_PIECES; i++) {
+			if (!p->piece[bar][i].mapped)
+				continue;
+			out->bytes += p->piece[bar][i].size;
+			if (out->nr < VFIO_P2P_INFO_MAX) {
+				out->map[out->nr].bar = bar;
+				out->map[out->nr].iova = p->piece[bar][i].iova;
+				out->map[out->nr].size = p->piece[bar][i].size;
+				out->nr++;
+			}
+		}
 	return 0;
 }
 
