@@ -24,6 +24,7 @@
 #include "dma.h"
 #include "host_affinity.h"
 #include "pci.h"
+#include "pci_dev.h"
 #include "pci_sysfs.h"
 #include "msix.h"
 #include "nv_clique.h"
@@ -164,6 +165,31 @@ static void vp_cfg_read(struct pci_dev *d, uint32_t off, uint8_t *data, uint32_t
 			data[i] = (v >> (8 * i)) & 0xff;
 }
 
+/*
+ * Map the active, memslot-backed BAR pieces not yet in the IOMMU for
+ * peer-to-peer.  Called after a config write reached the device: the PCI
+ * host activates BARs before it forwards the command register, and
+ * vfio-pci refuses to fault in a BAR (EFAULT) while memory decode is off.
+ */
+static void p2p_sync(struct vfio_pci *vp)
+{
+	if (!vp->sh || !vp->p2p.enabled)
+		return;
+	for (int bar = 0; bar < VFIO_CFG_NR_BARS; bar++) {
+		const struct vfio_bar_layout *l = &vp->p.layout[bar];
+		struct vfio_bar_state *s = &vp->bar[bar];
+
+		if (!vp->pd.bar[bar].active)
+			continue;
+		for (unsigned int i = 0; i < l->nr; i++)
+			if (s->slot[i] >= 0 && !vp->p2p.piece[bar][i].mapped)
+				/* a failure is warned and counted, never fatal */
+				vfio_p2p_map(&vp->p2p, &vp->sh->io, bar, i,
+					     s->gpa + l->piece[i].off, l->piece[i].size, s->hva[i],
+					     &vp->vm->log);
+	}
+}
+
 static void vp_cfg_write(struct pci_dev *d, uint32_t off, const uint8_t *data, uint32_t len)
 {
 	struct vfio_pci *vp = d->opaque;
@@ -174,6 +200,8 @@ static void vp_cfg_write(struct pci_dev *d, uint32_t off, const uint8_t *data, u
 	for (uint32_t i = 0; i < len; i++)
 		v |= (uint32_t)data[i] << (8 * i);
 	vfio_pdev_cfg_write(&vp->p, off, len, v);
+	if (off <= PCI_COMMAND && off + len > PCI_COMMAND)
+		p2p_sync(vp);
 }
 
 static void bar_trap_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool is_write)
@@ -246,9 +274,7 @@ static int vp_bar_activate(struct pci_dev *d, int bar, uint64_t addr, uint64_t s
 			if (ret < 0)
 				goto err;
 			s->slot[i] = ret;
-			/* peer-to-peer: a failure is warned and counted, never fatal */
-			vfio_p2p_map(&vp->p2p, &vp->sh->io, bar, i, addr + pc->off, pc->size,
-				     s->hva[i], &vp->vm->log);
+			/* the P2P map waits for the device to decode: p2p_sync() */
 			continue;
 		}
 		/* a piece that could not be mmapped is still reachable, trapped */
@@ -1278,6 +1304,30 @@ err:
 	return ret;
 }
 
+/* gpudirect-clique=N asked for: is it an NVIDIA GPU?  1 when not (a failed item). */
+static int check_clique(const char *root, const struct vfio_pci_spec *s, struct preflight_report *r)
+{
+	struct errinfo e = {0};
+	struct pcidev d;
+
+	if (pcidev_read_brief(root, s->bdf, &d, &e) < 0)
+		return 0; /* the device checks said why already */
+	if (d.vendor != VFIO_NV_VENDOR || (d.class_code >> 16) != VFIO_CLASS_DISPLAY) {
+		preflight_add(
+			r, "gpudirect-clique", PREFLIGHT_FAIL,
+			"drop gpudirect-clique=N from this --device",
+			"gpudirect-clique is for NVIDIA GPUs (vendor 0x%04x, class 0x03); %s is "
+			"%04x:%04x class 0x%06x",
+			VFIO_NV_VENDOR, s->bdf, d.vendor, d.device, d.class_code);
+		return 1;
+	}
+	preflight_add(
+		r, "gpudirect-clique", PREFLIGHT_OK, NULL,
+		"GPUDirect P2P clique %d: the capability is added to the guest's config space",
+		s->clique);
+	return 0;
+}
+
 int vfio_pci__check(const struct vfio_host_opts *h, const char *spec, const struct guest_mem *mem,
 		    const struct mmio_plan *plan, const struct errinfo *plan_err,
 		    struct preflight_report *r, struct errinfo *e)
@@ -1296,7 +1346,10 @@ int vfio_pci__check(const struct vfio_host_opts *h, const char *spec, const stru
 	in.mem = mem;
 	in.plan = plan;
 	in.plan_err = plan_err;
-	return vfio_preflight_run(&in, r, e);
+	ret = vfio_preflight_run(&in, r, e);
+	if (ret >= 0 && s.clique >= 0)
+		ret += check_clique(in.root, &s, r);
+	return ret;
 }
 
 void vfio_pci__name(const char *bdf, char *buf, size_t size)
