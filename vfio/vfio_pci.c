@@ -1310,7 +1310,7 @@ static int check_clique(const char *root, const struct vfio_pci_spec *s, struct 
 	struct errinfo e = {0};
 	struct pcidev d;
 
-	if (pcidev_read_brief(root, s->bdf, &d, &e) < 0)
+	if (pcidev_read(root, s->bdf, &d, &e) < 0)
 		return 0; /* the device checks said why already */
 	if (d.vendor != VFIO_NV_VENDOR || (d.class_code >> 16) != VFIO_CLASS_DISPLAY) {
 		preflight_add(
