@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pci_addr.h"
@@ -48,6 +49,25 @@ static int parse_id(const char *bdf, const char *opt, const char *v, char *out, 
 	return 0;
 }
 
+/* gpudirect-clique=N: a decimal 0-15 (the capability holds it in 4 bits). */
+static int parse_clique(const char *bdf, const char *v, int *out, struct errinfo *e)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (!*v || *end || errno || n < 0 || n > VFIO_SPEC_CLIQUE_MAX ||
+	    !isdigit((unsigned char)*v)) {
+		err_set(e, EINVAL, "--device %s: gpudirect-clique '%s' is not a number 0-%d", bdf,
+			v, VFIO_SPEC_CLIQUE_MAX);
+		err_hint(e, "GPUs that may DMA to each other share a clique id 0-15");
+		return -EINVAL;
+	}
+	*out = (int)n;
+	return 0;
+}
+
 int vfio_pci_spec_parse(const char *spec, struct vfio_pci_spec *s, struct errinfo *e)
 {
 	char buf[1024], *save = NULL, *tok;
@@ -55,11 +75,12 @@ int vfio_pci_spec_parse(const char *spec, struct vfio_pci_spec *s, struct errinf
 	int ret;
 
 	memset(s, 0, sizeof(*s));
+	s->clique = -1;
 	if (!spec || !*spec)
 		return err_set(e, EINVAL,
 			       "--device needs a PCI address "
 			       "(BDF[,managed][,vf-token=UUID][,rom=on|off|FILE][,id=NAME][,"
-			       "failover=NETID])");
+			       "failover=NETID][,p2p=on|off][,gpudirect-clique=N])");
 	if (strlen(spec) >= sizeof(buf))
 		return err_set(e, EINVAL, "--device %.40s...: option string too long", spec);
 	/*
@@ -105,10 +126,16 @@ int vfio_pci_spec_parse(const char *spec, struct vfio_pci_spec *s, struct errinf
 			ret = parse_id(s->bdf, "failover", tok + 9, s->failover, e);
 			if (ret < 0)
 				return ret;
+		} else if (!strcmp(tok, "p2p=on") || !strcmp(tok, "p2p=off")) {
+			s->no_p2p = !strcmp(tok, "p2p=off");
+		} else if (!strncmp(tok, "gpudirect-clique=", 17)) {
+			ret = parse_clique(s->bdf, tok + 17, &s->clique, e);
+			if (ret < 0)
+				return ret;
 		} else {
 			err_set(e, EINVAL, "--device %s: unknown option '%s'", s->bdf, tok);
 			err_hint(e, "options are managed, vf-token=UUID, rom=on|off|FILE, id=NAME, "
-				    "failover=NETID");
+				    "failover=NETID, p2p=on|off, gpudirect-clique=N");
 			return -EINVAL;
 		}
 	}

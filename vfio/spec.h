@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * --device BDF[,managed][,vf-token=UUID][,rom=on|off|FILE][,id=NAME][,failover=NETID]
+ *          [,p2p=on|off][,gpudirect-clique=N]
  */
 #ifndef VFIO_SPEC_H
 #define VFIO_SPEC_H
@@ -20,7 +21,13 @@ struct vfio_pci_spec {
 	char id[PCI_DEV_ID_MAX]; /* "" when none: vm_pci_plug() gives a default */
 	/* the id of the --net ...,failover=on this VF is the primary of; "" none */
 	char failover[PCI_DEV_ID_MAX];
+	/* the BARs DMA-mapped at their guest address for peer-to-peer (default on) */
+	bool no_p2p;
+	/* NVIDIA GPUDirect P2P clique id 0-15, -1 none (gpudirect-clique=N) */
+	int clique;
 };
+
+#define VFIO_SPEC_CLIQUE_MAX 15
 
 /*
  * Parse and validate (BDF canonical, token a UUID, id and failover device

@@ -24,8 +24,11 @@
 #include "dma.h"
 #include "host_affinity.h"
 #include "pci.h"
+#include "pci_dev.h"
 #include "pci_sysfs.h"
 #include "msix.h"
+#include "nv_clique.h"
+#include "p2p.h"
 #include "pdev.h"
 #include "posted.h"
 #include "req.h"
@@ -121,6 +124,7 @@ struct vfio_pci {
 	struct irq_steer_vec *steer_msix; /* (steer_io_lock) per MSI-X vector */
 	struct irq_steer_vec steer_msi[VFIO_MSI_MAX]; /* (steer_io_lock) */
 	struct vfio_bar_state bar[VFIO_CFG_NR_BARS];
+	struct vfio_p2p p2p; /* BAR pieces DMA-mapped for peer-to-peer */
 	uint8_t *rom_image;
 	uint64_t rom_len;
 	struct pci_bind_saved *saved;
@@ -163,6 +167,31 @@ static void vp_cfg_read(struct pci_dev *d, uint32_t off, uint8_t *data, uint32_t
 			data[i] = (v >> (8 * i)) & 0xff;
 }
 
+/*
+ * Map the active, memslot-backed BAR pieces not yet in the IOMMU for
+ * peer-to-peer.  Called after a config write reached the device: the PCI
+ * host activates BARs before it forwards the command register, and
+ * vfio-pci refuses to fault in a BAR (EFAULT) while memory decode is off.
+ */
+static void p2p_sync(struct vfio_pci *vp)
+{
+	if (!vp->sh || !vp->p2p.enabled)
+		return;
+	for (int bar = 0; bar < VFIO_CFG_NR_BARS; bar++) {
+		const struct vfio_bar_layout *l = &vp->p.layout[bar];
+		struct vfio_bar_state *s = &vp->bar[bar];
+
+		if (!vp->pd.bar[bar].active)
+			continue;
+		for (unsigned int i = 0; i < l->nr; i++)
+			if (s->slot[i] >= 0 && !vp->p2p.piece[bar][i].mapped)
+				/* a failure is warned and counted, never fatal */
+				vfio_p2p_map(&vp->p2p, &vp->sh->io, bar, i,
+					     s->gpa + l->piece[i].off, l->piece[i].size, s->hva[i],
+					     &vp->vm->log);
+	}
+}
+
 static void vp_cfg_write(struct pci_dev *d, uint32_t off, const uint8_t *data, uint32_t len)
 {
 	struct vfio_pci *vp = d->opaque;
@@ -173,6 +202,8 @@ static void vp_cfg_write(struct pci_dev *d, uint32_t off, const uint8_t *data, u
 	for (uint32_t i = 0; i < len; i++)
 		v |= (uint32_t)data[i] << (8 * i);
 	vfio_pdev_cfg_write(&vp->p, off, len, v);
+	if (off <= PCI_COMMAND && off + len > PCI_COMMAND)
+		p2p_sync(vp);
 }
 
 static void bar_trap_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool is_write)
@@ -209,6 +240,8 @@ static void bar_unmap_pieces(struct vfio_pci *vp, int bar)
 	struct bus *b = l->io ? &vp->vm->pio : &vp->vm->mmio;
 
 	for (unsigned int i = 0; i < l->nr; i++) {
+		if (vp->sh)
+			vfio_p2p_unmap(&vp->p2p, &vp->sh->io, bar, i, &vp->vm->log);
 		if (s->slot[i] >= 0)
 			vm_memslot_del(vp->vm, s->slot[i], NULL);
 		if (s->trapped[i])
@@ -243,6 +276,7 @@ static int vp_bar_activate(struct pci_dev *d, int bar, uint64_t addr, uint64_t s
 			if (ret < 0)
 				goto err;
 			s->slot[i] = ret;
+			/* the P2P map waits for the device to decode: p2p_sync() */
 			continue;
 		}
 		/* a piece that could not be mmapped is still reachable, trapped */
@@ -737,6 +771,10 @@ static void vp_close(struct vfio_pci *vp, bool keep, struct give_back_result *r)
 			vp_bar_deactivate(&vp->pd, bar, b->addr, b->size);
 		b->active = false;
 	}
+	/* every BAR is off now; nothing of this device may stay in the IOMMU */
+	if (sh)
+		vfio_p2p_unmap_all(&vp->p2p, &sh->io, vp->vm ? &vp->vm->log : NULL);
+	memset(&vp->p2p, 0, sizeof(vp->p2p));
 	if (vp->pdev_up)
 		vfio_pdev_exit(&vp->p);
 	vp->pdev_up = false;
@@ -1225,6 +1263,12 @@ int vfio_pci__add(struct vm *vm, struct vfio_pci *vp, struct errinfo *e)
 	if (ret < 0)
 		goto err;
 	vp->pdev_up = true;
+	if (vp->spec.clique >= 0) {
+		ret = vfio_nv_clique_add(&vp->p.cfg, vp->spec.bdf, vp->spec.clique, e);
+		if (ret < 0)
+			goto err;
+	}
+	vfio_p2p_init(&vp->p2p, vp->spec.bdf, !vp->spec.no_p2p);
 	if (vp->p.has_msix) {
 		/* MSI-X talks to the routing table directly; steering is queued */
 		msix_attach(&vp->p.msix, &vp->route, &vm->log);
@@ -1276,6 +1320,30 @@ err:
 	return ret;
 }
 
+/* gpudirect-clique=N asked for: is it an NVIDIA GPU?  1 when not (a failed item). */
+static int check_clique(const char *root, const struct vfio_pci_spec *s, struct preflight_report *r)
+{
+	struct errinfo e = {0};
+	struct pcidev d;
+
+	if (pcidev_read(root, s->bdf, &d, &e) < 0)
+		return 0; /* the device checks said why already */
+	if (d.vendor != VFIO_NV_VENDOR || (d.class_code >> 16) != VFIO_CLASS_DISPLAY) {
+		preflight_add(
+			r, "gpudirect-clique", PREFLIGHT_FAIL,
+			"drop gpudirect-clique=N from this --device",
+			"gpudirect-clique is for NVIDIA GPUs (vendor 0x%04x, class 0x03); %s is "
+			"%04x:%04x class 0x%06x",
+			VFIO_NV_VENDOR, s->bdf, d.vendor, d.device, d.class_code);
+		return 1;
+	}
+	preflight_add(
+		r, "gpudirect-clique", PREFLIGHT_OK, NULL,
+		"GPUDirect P2P clique %d: the capability is added to the guest's config space",
+		s->clique);
+	return 0;
+}
+
 int vfio_pci__check(const struct vfio_host_opts *h, const char *spec, const struct guest_mem *mem,
 		    const struct mmio_plan *plan, const struct errinfo *plan_err,
 		    struct preflight_report *r, struct errinfo *e)
@@ -1294,7 +1362,10 @@ int vfio_pci__check(const struct vfio_host_opts *h, const char *spec, const stru
 	in.mem = mem;
 	in.plan = plan;
 	in.plan_err = plan_err;
-	return vfio_preflight_run(&in, r, e);
+	ret = vfio_preflight_run(&in, r, e);
+	if (ret >= 0 && s.clique >= 0)
+		ret += check_clique(in.root, &s, r);
+	return ret;
 }
 
 void vfio_pci__name(const char *bdf, char *buf, size_t size)
@@ -1367,6 +1438,35 @@ int vfio_pci__dma_stats(struct vm *vm, struct vfio_dma_stats *st, const char **b
 	*st = sh->stats;
 	if (backend)
 		*backend = vfio_backend_name(sh->io.kind);
+	return 0;
+}
+
+int vfio_pci__p2p_info(struct pci_dev *d, struct vfio_p2p_info *out)
+{
+	struct vfio_pci *vp = vp_of(d);
+	const struct vfio_p2p *p;
+
+	memset(out, 0, sizeof(*out));
+	if (!vp || !vp->sh)
+		return -ENOENT;
+	p = &vp->p2p;
+	out->enabled = p->enabled;
+	out->clique = vp->spec.clique;
+	out->mapped = p->nr_mapped;
+	out->failed = p->nr_failed;
+	out->last_err = p->last_err;
+	for (int bar = 0; bar < VFIO_CFG_NR_BARS; bar++)
+		for (unsigned int i = 0; i < VFIO_BAR_MAX_PIECES; i++) {
+			if (!p->piece[bar][i].mapped)
+				continue;
+			out->bytes += p->piece[bar][i].size;
+			if (out->nr < VFIO_P2P_INFO_MAX) {
+				out->map[out->nr].bar = bar;
+				out->map[out->nr].iova = p->piece[bar][i].iova;
+				out->map[out->nr].size = p->piece[bar][i].size;
+				out->nr++;
+			}
+		}
 	return 0;
 }
 

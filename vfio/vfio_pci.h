@@ -190,6 +190,26 @@ struct vfio_pi_host;
 int vfio_pci__numa_node(const struct vfio_host_opts *h, const char *spec, char *cpus, size_t size);
 struct vfio_dma_stats;
 int vfio_pci__dma_stats(struct vm *vm, struct vfio_dma_stats *st, const char **backend);
+
+/* A passed-through device's peer-to-peer BAR mappings (vfvm ctl PATH info). */
+#define VFIO_P2P_INFO_MAX 16
+struct vfio_p2p_info {
+	bool enabled;
+	int clique; /* gpudirect-clique, -1 none */
+	unsigned int mapped; /* BAR pieces DMA-mapped now */
+	unsigned int failed; /* map calls that failed (warned) */
+	int last_err;
+	uint64_t bytes;
+	unsigned int nr; /* entries in map (the first VFIO_P2P_INFO_MAX) */
+	struct {
+		int bar;
+		uint64_t iova; /* = guest-physical address */
+		uint64_t size;
+	} map[VFIO_P2P_INFO_MAX];
+};
+struct pci_dev;
+/* -ENOENT when @d is not an added passthrough device. */
+int vfio_pci__p2p_info(struct pci_dev *d, struct vfio_p2p_info *out);
 /*
  * Host IRQ steering (irq/host_affinity.h) failures: returns how many, with
  * the first one in @w (0 when every steer worked or none was needed).

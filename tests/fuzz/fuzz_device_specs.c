@@ -39,6 +39,7 @@ static void vfio_spec(const char *s)
 	FUZZ_CHECK(id_ok(sp.id) && id_ok(sp.failover));
 	FUZZ_CHECK(!sp.vf_token[0] || strlen(sp.vf_token) == 36);
 	FUZZ_CHECK(sp.rom != VFIO_ROM_FILE || sp.rom_file[0]);
+	FUZZ_CHECK(sp.clique >= -1 && sp.clique <= VFIO_SPEC_CLIQUE_MAX);
 	FUZZ_CHECK(api_spec_kind(s) == API_DEV_VFIO);
 }
 

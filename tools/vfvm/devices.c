@@ -159,6 +159,39 @@ static int hook_snapshot(void *opaque, const char *dir, uint64_t *bytes, struct 
 	return vfvm_snapshot_save(opaque, dir, bytes, e);
 }
 
+/* The device's BARs in the IOMMU for peer-to-peer (IOVA = guest-physical address). */
+static void describe_p2p(struct pci_dev *d, struct json_object *o)
+{
+	struct vfio_p2p_info pi;
+	struct json_object *p2p, *maps;
+
+	if (d->kind != PCI_DEV_VFIO || vfio_pci__p2p_info(d, &pi) < 0)
+		return;
+	p2p = json_object_new_object();
+	maps = json_object_new_array();
+	json_object_object_add(p2p, "enabled", json_object_new_boolean(pi.enabled));
+	if (pi.clique >= 0)
+		json_object_object_add(p2p, "gpudirect_clique", json_object_new_int(pi.clique));
+	json_object_object_add(p2p, "mapped", json_object_new_int((int)pi.mapped));
+	json_object_object_add(p2p, "mapped_bytes", json_object_new_int64((int64_t)pi.bytes));
+	json_object_object_add(p2p, "failed", json_object_new_int((int)pi.failed));
+	if (pi.failed)
+		json_object_object_add(p2p, "last_error",
+				       json_object_new_string(strerror(pi.last_err)));
+	for (unsigned int i = 0; i < pi.nr; i++) {
+		struct json_object *m = json_object_new_object();
+		char buf[24];
+
+		json_object_object_add(m, "bar", json_object_new_int(pi.map[i].bar));
+		snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)pi.map[i].iova);
+		json_object_object_add(m, "iova", json_object_new_string(buf));
+		json_object_object_add(m, "size", json_object_new_int64((int64_t)pi.map[i].size));
+		json_object_array_add(maps, m);
+	}
+	json_object_object_add(p2p, "maps", maps);
+	json_object_object_add(o, "p2p", p2p);
+}
+
 static void hook_describe(void *opaque, struct pci_dev *d, struct json_object *o)
 {
 	struct vfvm_devices *x = opaque;
@@ -190,6 +223,7 @@ static void hook_describe(void *opaque, struct pci_dev *d, struct json_object *o
 		json_object_object_add(dma, "map_seconds", json_object_new_double(st.map_sec));
 		json_object_object_add(o, "dma", dma);
 	}
+	describe_p2p(d, o);
 }
 
 void vfvm_devices_hooks(struct vfvm_devices *x, struct api_hooks *h)

@@ -1033,6 +1033,7 @@ static int run_vm(struct opts *op)
 	} else if (ret == VM_EXIT_SIGNAL)
 		fprintf(stderr, "vfvm: %s\n", vm->exit_reason);
 	vfvm_irq_steer_warning_print(vm);
+	vfvm_p2p_print(vm);
 	if (destroy_vm(vm, &devs) < 0)
 		ret = VM_EXIT_ERROR;
 	if (irqw.fd >= 0)

@@ -59,6 +59,32 @@ void vfvm_dma_stats_print(struct vm *vm)
 		st.map_calls, st.map_calls == 1 ? "" : "s");
 }
 
+void vfvm_p2p_print(struct vm *vm)
+{
+	struct vfio_p2p_info pi;
+
+	for (int slot = 0; slot < PCI_MAX_SLOTS; slot++) {
+		struct pci_dev *d = vm->pci.dev[slot];
+
+		if (!d || d->kind != PCI_DEV_VFIO || vfio_pci__p2p_info(d, &pi) < 0)
+			continue;
+		if (!pi.enabled) {
+			fprintf(stderr, "vfvm: peer-to-peer: %s (%s): off (p2p=off)\n", d->id,
+				d->name);
+			continue;
+		}
+		fprintf(stderr,
+			"vfvm: peer-to-peer: %s (%s): %u BAR piece%s DMA-mapped at the guest "
+			"address (%llu bytes), %u failed\n",
+			d->id, d->name, pi.mapped, pi.mapped == 1 ? "" : "s",
+			(unsigned long long)pi.bytes, pi.failed);
+		for (unsigned int i = 0; i < pi.nr; i++)
+			fprintf(stderr, "vfvm: peer-to-peer: %s: BAR%d iova 0x%llx size 0x%llx\n",
+				d->id, pi.map[i].bar, (unsigned long long)pi.map[i].iova,
+				(unsigned long long)pi.map[i].size);
+	}
+}
+
 void vfvm_dma_progress_print(void *opaque, uint64_t done, uint64_t total)
 {
 	(void)opaque;

@@ -259,6 +259,8 @@ int vfvm_irq_live(struct vm *vm);
 
 /* After the DMA map of guest RAM: backend, GiB, time (stderr). */
 void vfvm_dma_stats_print(struct vm *vm);
+/* At exit: each passed-through device's BAR pieces DMA-mapped for peer-to-peer. */
+void vfvm_p2p_print(struct vm *vm);
 /* vm->dma_progress callback: one line per GiB-sized step of a big map. */
 void vfvm_dma_progress_print(void *opaque, uint64_t done, uint64_t total);
 /* Warn once (at exit) when host IRQs could not be steered (irq/host_affinity.h). */

@@ -6,6 +6,11 @@
 # must wait for the shared container/IOAS to close: while a group is still
 # attached the kernel refuses its host driver DMA ownership and the probe
 # fails, leaving the device driverless.  Once per IOMMU backend.
+# Peer-to-peer: each device's mapped BAR pieces are DMA-mapped in the
+# IOMMU at the address L2 gave the BAR (vfvm's exit report, compared with
+# L2's /sys/bus/pci/devices/*/resource); where the backend refuses a BAR
+# (iommufd cannot pin a PFNMAP range before dma-buf support) the refusal is
+# warned, naming the device, and the VM runs on.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . /lab/cases/lib.sh
 
@@ -34,6 +39,11 @@ while [ "$i" -lt 60 ]; do
 	i=$((i + 1))
 done
 echo "L2-TWO nvme=$([ -b /dev/nvme0n1 ] && echo yes || echo no) e1000e=${net:-none}"
+# the BAR addresses L2 sees (first line of resource: BAR0)
+for d in /sys/bus/pci/devices/*; do
+	read -r start end flags < "$d/resource"
+	echo "L2-BAR0 $(cat "$d/vendor"):$(cat "$d/device") $start"
+done
 dd if=/dev/urandom of=/tmp/pat bs=4096 count=64 2> /dev/null
 want=$(md5sum < /tmp/pat | cut -d' ' -f1)
 dd if=/tmp/pat of=/dev/nvme0n1 bs=4096 seek=4096 count=64 oflag=direct 2> /dev/null
@@ -49,7 +59,7 @@ for b in $LAB_BACKENDS; do
 		--cmdline "console=ttyS0 panic=-1" --mem 256M --cpus 1 \
 		--device "$e,managed" --device "$vf,managed" > "$w/l2.log" 2>&1
 	st=$?
-	sed 's/^/l2: /' "$w/l2.log" | grep -E 'LAB-L2|L2-TWO|vfvm' | head -n 20
+	sed 's/^/l2: /' "$w/l2.log" | grep -E 'LAB-L2|L2-TWO|vfvm' | head -n 30
 	if [ "$st" -eq 0 ] && grep -q 'LAB-L2: done' "$w/l2.log"; then
 		pass "vfio-two-$b-boot"
 	else
@@ -69,6 +79,26 @@ for b in $LAB_BACKENDS; do
 	else
 		fail "vfio-two-$b-nvme-io" "NVMe write/read-back differ or missing (${io:-no L2-TWO-IO line})"
 	fi
+	# peer-to-peer maps, from vfvm's exit report, against L2's BAR0 of the same device
+	for bdf in "$e" "$vf"; do
+		id="$(cat "/sys/bus/pci/devices/$bdf/vendor"):$(cat "/sys/bus/pci/devices/$bdf/device")"
+		sum=$(grep -m1 "peer-to-peer: .* (vfio $bdf): " "$w/l2.log")
+		mapped=$(echo "$sum" | sed -n 's/.*: \([0-9]*\) BAR pieces* DMA-mapped.*/\1/p')
+		failed=$(echo "$sum" | sed -n 's/.*, \([0-9]*\) failed$/\1/p')
+		gpa=$(grep -m1 "L2-BAR0 $id " "$w/l2.log" | sed 's/.* //; s/\r$//')
+		hid=$(echo "$sum" | sed -n 's/.*peer-to-peer: \([^ ]*\) .*/\1/p')
+		if [ "${mapped:-0}" -gt 0 ] && [ "$failed" = 0 ] && [ -n "$gpa" ] &&
+			grep -q "peer-to-peer: $hid: BAR0 iova $(printf '0x%x' "$gpa") " "$w/l2.log"; then
+			pass "vfio-two-$b-p2p-$id"
+		elif [ "$b" = iommufd ] && [ "${failed:-0}" -gt 0 ] &&
+			grep -q "warning: $bdf: BAR[0-5] at 0x[0-9a-f]* .*not DMA-mapped for peer-to-peer (iommufd backend)" "$w/l2.log"; then
+			echo "lab# $bdf: iommufd refused its BARs for P2P (warned): $(grep -m1 "warning: $bdf: BAR" "$w/l2.log")"
+			pass "vfio-two-$b-p2p-$id-refusal-warned"
+		else
+			fail "vfio-two-$b-p2p-$id" "no P2P map of BAR0 at L2's address ${gpa:-?}: ${sum:-no peer-to-peer line}"
+			grep "peer-to-peer\|L2-BAR0" "$w/l2.log" | sed 's/^/l2-p2p: /'
+		fi
+	done
 	dvf=$(lab_driver "$vf")
 	de=$(lab_driver "$e")
 	if [ "$dvf" = "$orig_vf" ] && [ "$de" = "$orig_e" ]; then

@@ -112,3 +112,31 @@ t_vfvm_check_mmio64_refused() {
 	eq "$?" 2 "exit status of run --mmio64 lots"
 	grep -q "expected a size like 512G or 4T" "$T/err" || bad "run --mmio64 lots said: $(cat "$T/err")"
 }
+
+# gpudirect-clique=N: an NVIDIA GPU takes it (an ok item saying the capability
+# is added); anything else is refused naming its vendor and class; out of range
+# or not a number is a usage error naming 0-15.
+t_vfvm_check_gpudirect_clique() {
+	[ -x "$VFVM" ] || { bad "$VFVM not built"; return; }
+	vfvm_sim check --device "${GPUS[0]},gpudirect-clique=3" --json >"$T/cl.json"
+	eq "$(item "$T/cl.json" gpudirect-clique)" \
+		"ok|GPUDirect P2P clique 3: the capability is added to the guest's config space|" \
+		"gpudirect-clique on an H200"
+	# the root port above it: a bridge, vendor 1b36
+	vfvm_sim check --device "0000:00:03.0,gpudirect-clique=3" --json >"$T/cl2.json"
+	eq "$(item "$T/cl2.json" gpudirect-clique)" \
+		"fail|gpudirect-clique is for NVIDIA GPUs (vendor 0x10de, class 0x03); 0000:00:03.0 is 1b36:000c class 0x060400|drop gpudirect-clique=N from this --device" \
+		"gpudirect-clique on a non-NVIDIA device"
+	vfvm_sim check --device "${GPUS[0]},gpudirect-clique=16" >"$T/out" 2>"$T/err"
+	eq "$?" 2 "exit status of check gpudirect-clique=16"
+	grep -q "gpudirect-clique '16' is not a number 0-15" "$T/err" ||
+		bad "gpudirect-clique=16 said: $(cat "$T/err")"
+	# p2p=off is taken (and only on and off are)
+	vfvm_sim check --device "${GPUS[0]},p2p=off" --json >"$T/p2p.json"
+	if [ "$(jq length "$T/p2p.json" 2>/dev/null)" != 1 ]; then
+		bad "check with p2p=off: $(cat "$T/p2p.json")"
+	fi
+	vfvm_sim check --device "${GPUS[0]},p2p=no" >"$T/out" 2>"$T/err"
+	eq "$?" 2 "exit status of check p2p=no"
+	grep -q "unknown option 'p2p=no'" "$T/err" || bad "p2p=no said: $(cat "$T/err")"
+}
