@@ -136,7 +136,8 @@ int vfio_dma_prefault(const struct guest_mem *m, unsigned int threads, struct vf
 	struct prefault_job job[MAX_PREFAULT_THREADS];
 	pthread_t tid[MAX_PREFAULT_THREADS];
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-	uint64_t align = m->hugetlb ? (2ULL << 20) : page;
+	/* split on whole backing pages: madvise on part of a huge page is EINVAL */
+	uint64_t align = m->page_size > page ? m->page_size : m->hugetlb ? (2ULL << 20) : page;
 	double t0 = now();
 	int ret = 0;
 

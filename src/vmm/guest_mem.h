@@ -30,6 +30,7 @@ struct guest_mem {
 	int memfd; /* -1 when not file backed (unit tests) */
 	uint64_t total; /* sum of region sizes */
 	bool hugetlb;
+	uint64_t page_size; /* of the backing: 4 KiB, or the huge page size; 0 = 4 KiB */
 	int slot[GUEST_MEM_MAX_REGIONS]; /* KVM memslot of each region (vm.c) */
 	/*
 	 * Pages vfvm's own devices wrote while a migration tracks them, per

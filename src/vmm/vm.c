@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hugepage.h"
 #include "vcpu.h"
 #include "vm.h"
 
@@ -54,18 +55,30 @@ static int kvm_open(struct vm *vm, struct errinfo *e)
 	return 0;
 }
 
+/* A hugetlb mapping failed: the pool's file and what to write there. */
+static void hugepage_hint(struct errinfo *e, uint64_t page, uint64_t size)
+{
+	char path[256];
+
+	hugepage_sysfs_path("", page, "nr_hugepages", path, sizeof(path));
+	err_hint(e, "not enough free %s huge pages: %llu are needed; raise %s", hugepage_name(page),
+		 (unsigned long long)(size / page), path);
+}
+
 static int ram_alloc(struct vm *vm, struct errinfo *e)
 {
 	struct guest_mem *m = &vm->mem;
-	uint64_t size = vm->cfg.mem_size, low, high;
+	uint64_t size = vm->cfg.mem_size, low, high, page = vm->cfg.hugepage_size;
 	unsigned int flags = MFD_CLOEXEC;
 	int mflags;
 	void *p;
 
 	if (vm->cfg.hugetlb) {
-		flags |= MFD_HUGETLB;
-		/* 2 MiB pages: round up so ftruncate succeeds */
-		size = (size + (2ULL << 20) - 1) & ~((2ULL << 20) - 1);
+		if (!page)
+			page = HUGEPAGE_2M;
+		flags |= hugepage_memfd_flags(page);
+		/* whole pages, so ftruncate succeeds */
+		size = hugepage_round(size, page);
 	}
 	if (vm->cfg.mem_fd_given) {
 		struct stat st;
@@ -78,11 +91,24 @@ static int ram_alloc(struct vm *vm, struct errinfo *e)
 				       "the guest RAM handed over is %llu bytes, this VM has %llu",
 				       (unsigned long long)st.st_size, (unsigned long long)size);
 	} else {
+		if (vm->cfg.hugetlb) {
+			struct hugepage_pool pool;
+			int ret = hugepage_pool_read("", page, &pool, e);
+
+			/* a shortage named now, with the file to write, not as ENOMEM later */
+			if (ret == 0)
+				ret = hugepage_check(&pool, "", page, size, e);
+			if (ret < 0)
+				return ret;
+		}
 		m->memfd = memfd_create("vfvm-ram", flags);
 		if (m->memfd < 0) {
 			err_sys(e, errno, "memfd_create(%s) for %llu MiB of guest RAM",
 				vm->cfg.hugetlb ? "MFD_HUGETLB" : "",
 				(unsigned long long)(size >> 20));
+			if (vm->cfg.hugetlb)
+				err_hint(e, "the kernel has no %s hugetlb pages",
+					 hugepage_name(page));
 			return -e->err;
 		}
 	}
@@ -90,10 +116,11 @@ static int ram_alloc(struct vm *vm, struct errinfo *e)
 		err_sys(e, errno, "sizing guest RAM memfd to %llu MiB",
 			(unsigned long long)(size >> 20));
 		if (vm->cfg.hugetlb)
-			err_hint(e, "reserve hugepages: echo N > /proc/sys/vm/nr_hugepages");
+			hugepage_hint(e, page, size);
 		return -e->err;
 	}
 	m->hugetlb = vm->cfg.hugetlb;
+	m->page_size = vm->cfg.hugetlb ? page : (uint64_t)sysconf(_SC_PAGESIZE);
 	low = size < VM_LOW_RAM_MAX ? size : VM_LOW_RAM_MAX;
 	high = size - low;
 	m->nr_regions = 0;
@@ -108,9 +135,7 @@ static int ram_alloc(struct vm *vm, struct errinfo *e)
 	if (p == MAP_FAILED) {
 		err_sys(e, errno, "mmap of %llu MiB guest RAM", (unsigned long long)(low >> 20));
 		if (vm->cfg.hugetlb)
-			err_hint(
-				e,
-				"not enough free 2 MiB hugepages: raise /proc/sys/vm/nr_hugepages");
+			hugepage_hint(e, page, size);
 		return -e->err;
 	}
 	m->region[m->nr_regions++] = (struct guest_mem_region){0, low, p, 0};
@@ -120,8 +145,7 @@ static int ram_alloc(struct vm *vm, struct errinfo *e)
 			err_sys(e, errno, "mmap of %llu MiB guest RAM above 4 GiB",
 				(unsigned long long)(high >> 20));
 			if (vm->cfg.hugetlb)
-				err_hint(e, "not enough free 2 MiB hugepages: raise "
-					    "/proc/sys/vm/nr_hugepages");
+				hugepage_hint(e, page, size);
 			return -e->err;
 		}
 		m->region[m->nr_regions++] =

@@ -60,6 +60,7 @@ struct vm_config {
 	uint64_t mem_size; /* bytes */
 	unsigned int nr_cpus;
 	bool hugetlb;
+	uint64_t hugepage_size; /* with hugetlb: 2 MiB (also when 0) or 1 GiB */
 	const char *cpu_affinity; /* "0-1,3" or NULL */
 	/*
 	 * Guest RAM from another vfvm on this host (upgrade): its memfd, which

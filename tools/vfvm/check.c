@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hugepage.h"
 #include "preflight_out.h"
 #include "vfio_pci.h"
 #include "vfvm.h"
@@ -27,7 +28,7 @@ static void check_usage(FILE *f)
 	fprintf(f,
 		"usage: vfvm check --device BDF[,managed][,vf-token=UUID][,rom=...] [--device "
 		"...]\n"
-		"                  [--mem SIZE] [--hugetlb] [--mmio64 SIZE] [--json]\n"
+		"                  [--mem SIZE] [--hugetlb [2M|1G]] [--mmio64 SIZE] [--json]\n"
 		"\n"
 		"Explains everything that would stop `vfvm run` from passing the devices through\n"
 		"(the checks of `vfctl check`: IOMMU, interrupt remapping, vfio-pci, IOMMU group,\n"
@@ -46,16 +47,17 @@ static void check_usage(FILE *f)
  * src/vmm/vm.c): RAM below 3 GiB, the rest from 4 GiB.  Only gpa/size
  * matter here.  Returns the first byte above RAM.
  */
-static uint64_t guest_layout(uint64_t size, bool hugetlb, struct guest_mem *m)
+static uint64_t guest_layout(uint64_t size, bool hugetlb, uint64_t page, struct guest_mem *m)
 {
 	uint64_t low, high;
 
 	if (hugetlb)
-		size = (size + (2ULL << 20) - 1) & ~((2ULL << 20) - 1);
+		size = hugepage_round(size, page);
 	memset(m, 0, sizeof(*m));
 	m->memfd = -1;
 	m->total = size;
 	m->hugetlb = hugetlb;
+	m->page_size = hugetlb ? page : 4096;
 	low = size < VM_LOW_RAM_MAX ? size : VM_LOW_RAM_MAX;
 	high = size - low;
 	m->region[m->nr_regions++] = (struct guest_mem_region){0, low, NULL, 0};
@@ -138,7 +140,7 @@ int cmd_check(int argc, char **argv)
 	static const struct option lo[] = {
 		{"device", required_argument, NULL, O_DEVICE},
 		{"mem", required_argument, NULL, O_MEM},
-		{"hugetlb", no_argument, NULL, O_HUGETLB},
+		{"hugetlb", optional_argument, NULL, O_HUGETLB},
 		{"mmio64", required_argument, NULL, O_MMIO64},
 		{"json", no_argument, NULL, O_JSON},
 		{"help", no_argument, NULL, O_HELP},
@@ -147,7 +149,7 @@ int cmd_check(int argc, char **argv)
 	const char *dev[CHECK_MAX_DEVS];
 	struct json_object *jarr = NULL;
 	struct preflight_report *r;
-	uint64_t mem_size = 0, ram_top = VM_HIGH_RAM_BASE, mmio64 = 0;
+	uint64_t mem_size = 0, ram_top = VM_HIGH_RAM_BASE, mmio64 = 0, page = HUGEPAGE_2M;
 	struct guest_mem mem;
 	struct mmio_plan *plan;
 	struct errinfo pe = {0};
@@ -175,6 +177,8 @@ int cmd_check(int argc, char **argv)
 			break;
 		case O_HUGETLB:
 			hugetlb = true;
+			if (vfvm_opt_hugetlb(argc, argv, optarg, &page, "vfvm check"))
+				return VM_EXIT_USAGE;
 			break;
 		case O_MMIO64: {
 			struct errinfo se = {0};
@@ -218,8 +222,10 @@ int cmd_check(int argc, char **argv)
 		check_usage(stderr);
 		return VM_EXIT_USAGE;
 	}
+	if (hugetlb && vfvm_check_hugetlb_mem(page, mem_size, "vfvm check"))
+		return VM_EXIT_USAGE;
 	if (mem_size)
-		ram_top = guest_layout(mem_size, hugetlb, &mem);
+		ram_top = guest_layout(mem_size, hugetlb, page, &mem);
 
 	r = malloc(sizeof(*r));
 	plan = malloc(sizeof(*plan));

@@ -44,6 +44,7 @@ struct opts {
 	uint64_t mmio64; /* --mmio64; 0: sized from the devices */
 	unsigned int cpus;
 	bool hugetlb, rng, irq_report, debug_exit;
+	uint64_t hugepage_size; /* --hugetlb [2M|1G] */
 	int serial_escape; /* -1: when stdout is a terminal, 0: --serial raw, 1: --serial escape */
 	enum vm_dirty_track dirty_track; /* --dirty-track, auto by default */
 	struct sandbox sandbox; /* --sandbox (on by default), --test-bad-syscall */
@@ -64,7 +65,7 @@ static void usage(FILE *f)
 		"tap=NAME[,id=ID][,mac=M][,tx-coalesce=US][,failover=on]]...\n"
 		"                [--rng] [--device "
 		"BDF[,managed][,vf-token=UUID][,rom=on|off|FILE][,id=ID][,failover=NET]]...\n"
-		"                [--hugetlb] [--cpu-affinity LIST] [--mmio64 SIZE]\n"
+		"                [--hugetlb [2M|1G]] [--cpu-affinity LIST] [--mmio64 SIZE]\n"
 		"                [--irq-report] [--debug-exit] [--serial raw|escape]\n"
 		"                [--api-socket PATH] [--name NAME] [--dirty-track "
 		"auto|ring|bitmap]\n"
@@ -75,7 +76,8 @@ static void usage(FILE *f)
 		"                events, add-device, remove-device, failover-unplug/replug,\n"
 		"                snapshot, migrate, migrate-status, migrate-cancel, upgrade;\n"
 		"                'vfvm ctl --help')\n"
-		"       vfvm check --device BDF[,...] [--device ...] [--mem SIZE] [--hugetlb]\n"
+		"       vfvm check --device BDF[,...] [--device ...] [--mem SIZE] [--hugetlb "
+		"[1G]]\n"
 		"                  [--mmio64 SIZE]\n"
 		"       vfvm --help\n"
 		"\n"
@@ -105,7 +107,8 @@ static void usage(FILE *f)
 		"                       makes a NIC VF the primary of --net "
 		"id=NET,...,failover=on\n"
 		"                       (plugged once the guest accepts STANDBY, with NET's MAC)\n"
-		"  --hugetlb            back guest RAM with 2 MiB hugetlb pages\n"
+		"  --hugetlb [2M|1G]    back guest RAM with hugetlb pages (2 MiB by default;\n"
+		"                       1G needs --mem in whole GiB and 1 GiB pages reserved)\n"
 		"  --mmio64 SIZE        the 64-bit PCI MMIO window above guest RAM, in whole GiB\n"
 		"                       (K, M, G, T suffixes); default: 64G, or when the\n"
 		"                       --device 64-bit BARs (naturally aligned) need more than\n"
@@ -366,7 +369,7 @@ static int parse_run(int argc, char **argv, struct opts *o)
 		{"net", required_argument, NULL, O_NET},
 		{"rng", no_argument, NULL, O_RNG},
 		{"device", required_argument, NULL, O_DEVICE},
-		{"hugetlb", no_argument, NULL, O_HUGETLB},
+		{"hugetlb", optional_argument, NULL, O_HUGETLB},
 		{"mmio64", required_argument, NULL, O_MMIO64},
 		{"cpu-affinity", required_argument, NULL, O_AFFINITY},
 		{"irq-report", no_argument, NULL, O_IRQ_REPORT},
@@ -448,6 +451,8 @@ static int parse_run(int argc, char **argv, struct opts *o)
 			break;
 		case O_HUGETLB:
 			o->hugetlb = true;
+			if (vfvm_opt_hugetlb(argc, argv, optarg, &o->hugepage_size, "vfvm"))
+				return VM_EXIT_USAGE;
 			break;
 		case O_MMIO64: {
 			struct errinfo se = {0};
@@ -554,6 +559,8 @@ static int parse_run(int argc, char **argv, struct opts *o)
 			return VM_EXIT_USAGE;
 	if (!o->mem)
 		return usage_error("--mem SIZE is required");
+	if (o->hugetlb && vfvm_check_hugetlb_mem(o->hugepage_size, o->mem, "vfvm"))
+		return VM_EXIT_USAGE;
 	if (!o->kernel == !o->firmware)
 		return usage_error("give exactly one of --kernel FILE or --firmware FILE");
 	if (o->firmware && (o->initrd || o->cmdline))
@@ -876,6 +883,7 @@ static int run_vm(struct opts *op)
 		o.mem = rs->mem_size;
 		o.cpus = rs->nr_cpus;
 		o.hugetlb = rs->hugetlb;
+		o.hugepage_size = rs->hugepage_size;
 		o.debug_exit = rs->debug_exit;
 	}
 	cfg.mem_size = o.mem;
@@ -886,6 +894,7 @@ static int run_vm(struct opts *op)
 		cfg.mem_fd = rs->mem_fd;
 	}
 	cfg.hugetlb = o.hugetlb;
+	cfg.hugepage_size = o.hugepage_size;
 	cfg.cpu_affinity = o.affinity;
 	/* a local choice, also with --restore and --incoming: the VM may migrate on */
 	cfg.dirty_track = o.dirty_track;

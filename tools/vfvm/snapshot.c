@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "devices.h"
+#include "hugepage.h"
 #include "pci_hotplug.h"
 #include "serial.h"
 #include "snap_stream.h"
@@ -129,7 +130,8 @@ void vfvm_put_config(struct vfvm_devices *x, struct snap_out *o)
 	snap_begin(o, CONFIG_SECTION, CONFIG_VERSION);
 	snap_put_u64(o, vm->cfg.mem_size);
 	snap_put_u32(o, vm->cfg.nr_cpus);
-	snap_put_u8(o, vm->cfg.hugetlb);
+	/* 0: 4 KiB pages, 1: 2 MiB (what version 1 always meant), 2: 1 GiB */
+	snap_put_u8(o, !vm->cfg.hugetlb ? 0 : vm->cfg.hugepage_size == HUGEPAGE_1G ? 2 : 1);
 	snap_put_u8(o, x->debug_exit);
 	snap_put_u8(o, x->pit);
 	snap_put_str(o, x->firmware ? x->firmware : "");
@@ -253,6 +255,7 @@ static int read_config(struct vfvm_restore *r, struct errinfo *e)
 {
 	struct snap_sec *s;
 	uint32_t n;
+	uint8_t huge;
 	int ret;
 
 	ret = snap_open(r->in, CONFIG_SECTION, CONFIG_VERSION, &s, e);
@@ -260,13 +263,17 @@ static int read_config(struct vfvm_restore *r, struct errinfo *e)
 		return ret;
 	r->mem_size = snap_get_u64(s);
 	r->nr_cpus = snap_get_u32(s);
-	r->hugetlb = snap_get_u8(s);
+	huge = snap_get_u8(s);
 	r->debug_exit = snap_get_u8(s);
 	r->pit = snap_get_u8(s);
 	snap_get_str(s, r->firmware, sizeof(r->firmware));
 	n = snap_get_u32(s);
 	if (s->bad)
 		return snap_close(s, r->in->what, e);
+	if (huge > 2)
+		return snap_bad(s, r->in->what, e, "huge page kind %u: expected 0 to 2", huge);
+	r->hugetlb = huge != 0;
+	r->hugepage_size = huge == 2 ? HUGEPAGE_1G : HUGEPAGE_2M;
 	if (!r->mem_size || r->mem_size > (1ULL << 40) || r->mem_size % 4096)
 		return snap_bad(s, r->in->what, e,
 				"memory size %llu is not a page multiple up "

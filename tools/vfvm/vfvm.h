@@ -122,6 +122,7 @@ struct vfvm_restore {
 	uint64_t mem_size;
 	unsigned int nr_cpus;
 	bool hugetlb, debug_exit, pit;
+	uint64_t hugepage_size; /* with hugetlb: 2 MiB or 1 GiB */
 	char firmware[4096]; /* "" for a Linux guest */
 	int nr_devs;
 	struct vfvm_saved_dev {
@@ -232,7 +233,16 @@ int vfvm_confine(const struct vfvm_confine *c, struct errinfo *e);
 /* SIZE as --mem takes it: bytes, or with K, M, G suffix (plain number = MiB). */
 int vfvm_parse_size(const char *s, uint64_t *out);
 
-/* `vfvm check --device SPEC... [--mem SIZE] [--hugetlb]`: 0 ready, 3 blockers. */
+/*
+ * --hugetlb [2M|1G] (hugetlb_opt.c): @optval from `--hugetlb=SIZE`, else
+ * a next word starting with a digit is taken; the page size into @size.
+ * Messages start with @who.  -EINVAL after saying why on stderr.
+ */
+int vfvm_opt_hugetlb(int argc, char **argv, const char *optval, uint64_t *size, const char *who);
+/* 1 GiB pages want --mem in whole GiB: -EINVAL after saying so. */
+int vfvm_check_hugetlb_mem(uint64_t page, uint64_t mem, const char *who);
+
+/* `vfvm check --device SPEC... [--mem SIZE] [--hugetlb [SIZE]]`: 0 ready, 3 blockers. */
 int cmd_check(int argc, char **argv);
 
 /*
