@@ -18,7 +18,11 @@ start=$(echo "$res" | cut -d' ' -f1)
 end=$(echo "$res" | cut -d' ' -f2)
 size=$((end - start + 1))
 echo "lab: $d BAR2 $start-$end ($((size >> 30)) GiB)"
-[ "$size" -ge $((64 << 30)) ] && pass vfio-big-bar-l1-size || fail vfio-big-bar-l1-size "BAR2 is $size bytes"
+if [ "$size" -ge $((64 << 30)) ]; then
+	pass vfio-big-bar-l1-size
+else
+	fail vfio-big-bar-l1-size "BAR2 is $size bytes"
+fi
 
 run vfvm check --device "$d,managed" --mem 256M
 if [ "$RC" = 0 ] && ! echo "$OUT" | grep -q 'fail .*mmio-window'; then
