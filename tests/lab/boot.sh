@@ -97,7 +97,7 @@ else
 	lab_say "QEMU $("$LAB_QEMU" --version | head -n 1) has no igb device: igb cases will report it"
 fi
 dev+=(-netdev "user,id=n3" -device "virtio-net-pci,bus=rp4,netdev=n3,disable-legacy=on,iommu_platform=on,romfile=$run/virtio-net.rom")
-# LAB_BIG_BAR=1 (opt-in, issue 13; not yet proven in a lab run): an
+# LAB_BIG_BAR=1 (opt-in, issue 13; run.sh sets it for tests/lab/bigbar/): an
 # ivshmem-plain whose 64-bit prefetchable BAR2 is a sparse file of
 # LAB_BIG_BAR_SIZE (64G), behind its own root port after the others so the
 # BDFs above do not move.  L1 gets the physical address bits, the q35 64-bit

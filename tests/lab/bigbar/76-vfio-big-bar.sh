@@ -1,13 +1,17 @@
 # shellcheck shell=sh
-# DRAFT (issue 13), not run by any tier yet and never run in the lab: needs
-# an L1 booted with LAB_BIG_BAR=1 (boot.sh adds an ivshmem-plain 1af4:1110
-# whose BAR2 is a 64 GiB sparse file).  Run it with
-#   LAB_BIG_BAR=1 BUILD=build bash tests/lab/run.sh tests/lab/bigbar/76-vfio-big-bar.sh
+# A 64 GiB 64-bit prefetchable BAR passed through to Linux L2 (issue 13).
+# Needs an L1 booted with LAB_BIG_BAR=1 (boot.sh adds an ivshmem-plain
+# 1af4:1110 whose BAR2 is a 64 GiB sparse file); run.sh boots one for the
+# files in tests/lab/bigbar/:
+#   BUILD=build bash tests/lab/run.sh tests/lab/bigbar/76-vfio-big-bar.sh
 # Checks: vfvm check says the window fits; L2 sees BAR2 at its full size;
-# a word L1 wrote through the BAR before the boot is read in L2, and words
-# L2 writes (at its start and 64 bytes from its end: busybox devmem maps a second page when the page offset plus the width in bits passes 4096, and past the BAR at the top of L1's address bits that mmap fails) are read back in L1 after
-# vfvm exits.  Reads and writes use busybox devmem on the BAR's physical
-# address (no driver claims ivshmem-plain in either kernel).
+# a word L1 writes through the BAR before the boot is read in L2, and words
+# L2 writes at the BAR's start and 64 bytes before its end are read back in
+# L1 after vfvm exits.  Reads and writes use busybox devmem on the BAR's
+# physical address (no driver claims ivshmem-plain in either kernel); the
+# end word is 64 bytes from the end, not 8: devmem maps a second page when
+# the page offset plus the width IN BITS passes 4096, and in L1 (BAR at the
+# top of the 42 address bits) that page is beyond them and mmap fails.
 # lab-case-timeout: 600
 # shellcheck source-path=SCRIPTDIR source=../cases/lib.sh
 . /lab/cases/lib.sh
