@@ -75,7 +75,7 @@ if [ ${#cases[@]} -gt 0 ]; then
 	st=$?
 	boots=$((boots + 1))
 fi
-# tests/lab/bigbar/: cases that need the 64 GiB BAR (LAB_BIG_BAR=1 in
+# tests/lab/bigbar/: cases that need the 256 GiB BAR (LAB_BIG_BAR=1 in
 # boot.sh), in an L1 boot of their own so that the other cases' L1 and
 # BDFs stay as they were; about a minute more.
 if [ ${#big[@]} -gt 0 ]; then

@@ -1,7 +1,7 @@
 # shellcheck shell=sh
-# A 64 GiB 64-bit prefetchable BAR passed through to Linux L2 (issue 13).
+# A 256 GiB (LAB_BIG_BAR_SIZE) 64-bit prefetchable BAR passed through to Linux L2 (issue 13).
 # Needs an L1 booted with LAB_BIG_BAR=1 (boot.sh adds an ivshmem-plain
-# 1af4:1110 whose BAR2 is a 64 GiB sparse file); run.sh boots one for the
+# 1af4:1110 whose BAR2 is a 256 GiB sparse file); run.sh boots one for the
 # files in tests/lab/bigbar/:
 #   BUILD=build bash tests/lab/run.sh tests/lab/bigbar/76-vfio-big-bar.sh
 # Checks: vfvm check says the window fits; L2 sees BAR2 at its full size;
@@ -52,7 +52,7 @@ for d in /sys/bus/pci/devices/*; do
 done
 L2
 lab_l2_initrd "$w/l2.sh" "$w/initrd"
-# with gputopo's p2p maps on main, pass ,p2p=off here: a 64 GiB PFNMAP BAR
+# with gputopo's p2p maps on main, pass ,p2p=off here: a 256 GiB PFNMAP BAR
 # mapped page by page through type1 under TCG would take very long
 echo "lab# vfvm run ... --device $d,managed"
 timeout 500 vfvm run --kernel /lab/l2/bzImage --initrd "$w/initrd" \
