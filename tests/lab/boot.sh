@@ -99,8 +99,8 @@ fi
 dev+=(-netdev "user,id=n3" -device "virtio-net-pci,bus=rp4,netdev=n3,disable-legacy=on,iommu_platform=on,romfile=$run/virtio-net.rom")
 # LAB_BIG_BAR=1 (opt-in, issue 13; run.sh sets it for tests/lab/bigbar/): an
 # ivshmem-plain whose 64-bit prefetchable BAR2 is a sparse file of
-# LAB_BIG_BAR_SIZE (256G, an H200's BAR2), behind its own root port after the others so the
-# BDFs above do not move.  L1 gets the physical address bits, the q35 64-bit
+# LAB_BIG_BAR_SIZE (256G, an H200's BAR2), behind its own root port after
+# the others so the BDFs above do not move.  L1 gets the physical address bits, the q35 64-bit
 # hole and the vIOMMU width (aw-bits, 48 is QEMU 10's default) to hold it.
 cpu=max
 machine_extra=()
