@@ -97,6 +97,22 @@ else
 	lab_say "QEMU $("$LAB_QEMU" --version | head -n 1) has no igb device: igb cases will report it"
 fi
 dev+=(-netdev "user,id=n3" -device "virtio-net-pci,bus=rp4,netdev=n3,disable-legacy=on,iommu_platform=on,romfile=$run/virtio-net.rom")
+# LAB_BIG_BAR=1 (opt-in, issue 13; run.sh sets it for tests/lab/bigbar/): an
+# ivshmem-plain whose 64-bit prefetchable BAR2 is a sparse file of
+# LAB_BIG_BAR_SIZE (256G, an H200's BAR2), behind its own root port after
+# the others so the BDFs above do not move.  L1 gets the physical address bits, the q35 64-bit
+# hole and the vIOMMU width (aw-bits, 48 is QEMU 10's default) to hold it.
+cpu=max
+machine_extra=()
+if [ "${LAB_BIG_BAR:-0}" = 1 ]; then
+	truncate -s "${LAB_BIG_BAR_SIZE:-256G}" "$run/bigbar.raw"
+	cpu=max,phys-bits=${LAB_BIG_BAR_PHYS_BITS:-42}
+	machine_extra=(-global "q35-pcihost.pci-hole64-size=${LAB_BIG_BAR_HOLE64:-512G}")
+	dev+=(-device "pcie-root-port,id=rp5,chassis=5,slot=5"
+		-object "memory-backend-file,id=bigbar,mem-path=$run/bigbar.raw,size=${LAB_BIG_BAR_SIZE:-256G},share=on"
+		-device "ivshmem-plain,bus=rp5,memdev=bigbar")
+	dev[1]="intel-iommu,intremap=on,aw-bits=48"
+fi
 
 # no_timer_check: on a loaded host TCG can miss the IO-APIC timer check's
 # window, and the kernel panics ("timer doesn't work through
@@ -141,7 +157,7 @@ l1_registers() {
 }
 
 qemu=(timeout --foreground -k 10 "$LAB_TIMEOUT" "$LAB_QEMU"
-	-nodefaults -machine "q35,accel=tcg,kernel-irqchip=split" -cpu max -smp 2 -m 2048
+	-nodefaults -machine "q35,accel=tcg,kernel-irqchip=split" "${machine_extra[@]}" -cpu "$cpu" -smp 2 -m 2048
 	-display none -monitor "$monitor" -serial stdio -no-reboot
 	-kernel "${LAB_L1_KERNEL:-$LAB_CACHE/kernel/vmlinuz}" -initrd "$run/initrd" -append "$append"
 	"${dev[@]}")

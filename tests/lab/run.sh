@@ -27,12 +27,20 @@ if [ ! -x "$LAB_BUILD/vfctl" ]; then
 fi
 
 if [ $# -gt 0 ]; then
-	cases=("$@")
+	cases=()
+	big=()
+	for c in "$@"; do
+		case $c in
+		*/bigbar/*) big+=("$c") ;;
+		*) cases+=("$c") ;;
+		esac
+	done
 else
 	cases=()
 	for c in tests/lab/cases/[0-9]*.sh; do
 		cases+=("$c")
 	done
+	big=(tests/lab/bigbar/[0-9]*.sh)
 fi
 
 log=$(mktemp "${TMPDIR:-/tmp}/vflab-log.XXXXXX")
@@ -61,8 +69,24 @@ L2
 		printf '%s\n' "$out" | grep -q '^LAB-L2: done rc=0'
 }
 start=$(date +%s)
-lab_boot_retry "$log" "${cases[@]}"
-st=$?
+boots=0 st=0
+if [ ${#cases[@]} -gt 0 ]; then
+	lab_boot_retry "$log" "${cases[@]}"
+	st=$?
+	boots=$((boots + 1))
+fi
+# tests/lab/bigbar/: cases that need the 256 GiB BAR (LAB_BIG_BAR=1 in
+# boot.sh), in an L1 boot of their own so that the other cases' L1 and
+# BDFs stay as they were; about a minute more.
+if [ ${#big[@]} -gt 0 ]; then
+	LAB_BIG_BAR=1 lab_boot_retry "$log.big" "${big[@]}"
+	st2=$?
+	[ "$st" -eq 0 ] && st=$st2
+	cat "$log.big" >> "$log"
+	rm -f "$log.big" "$log.big.boot"
+	boots=$((boots + 1))
+	cases+=("${big[@]}")
+fi
 end=$(date +%s)
 
 # A case l1-init ran again after an L2 triple fault (LAB-RETRY): its first
@@ -115,7 +139,7 @@ for c in "${cases[@]}"; do
 		fail=$((fail + 1))
 	fi
 done
-if ! grep -q '^LAB-DONE' "$log"; then
+if [ "$(grep -c '^LAB-DONE' "$log")" -lt "$boots" ]; then
 	echo "lab: L1 did not finish (QEMU exit $st)"
 	[ "$fail" -eq 0 ] && fail=1
 fi
@@ -126,5 +150,5 @@ if [ "$skip" -gt 0 ]; then
 	grep -E '^SKIP ' "$log" | sed 's/^/lab:   /'
 	fail=$((fail + skip))
 fi
-echo "lab: one L1 boot, $((end - start)) s wall for ${#cases[@]} case file(s) ($(grep -m1 -o 'LAB-L1: modules loaded, uptime [0-9.]*s' "$log" | sed 's/.*uptime //') to modules loaded)"
+echo "lab: $boots L1 boot(s), $((end - start)) s wall for ${#cases[@]} case file(s) ($(grep -m1 -o 'LAB-L1: modules loaded, uptime [0-9.]*s' "$log" | sed 's/.*uptime //') to modules loaded)"
 finish "$pass" "$fail"
