@@ -176,8 +176,12 @@ static const struct role_spec role_specs[SANDBOX_NR_ROLES] = {
 	/* the control API runs hot-plug, snapshot, migration and failover here */
 	[SANDBOX_IO] = {G_BASE | G_POLL | G_FILES | G_NET | G_THREADS | G_SIGNALS | G_SYNC,
 			I_KVM | I_VFIO | I_UFFD | I_TUN | I_TTY | I_BLK | I_SOCK},
-	/* register handlers: KVM routes, VFIO MSI-X, tun offloads; no file I/O */
-	[SANDBOX_VCPU] = {G_BASE, I_KVM | I_VFIO | I_TUN},
+	/*
+	 * register handlers: KVM routes, VFIO MSI-X (its eventfds are made when
+	 * the guest enables vectors, and their host IRQs are steered by asking
+	 * the keeper over its socket), tun offloads; no file I/O
+	 */
+	[SANDBOX_VCPU] = {G_BASE | G_POLL | G_NET, I_KVM | I_VFIO | I_TUN},
 	[SANDBOX_BLK] = {G_BASE | G_POLL | G_SYNC, I_KVM | I_BLK},
 	[SANDBOX_MIGRATE] = {G_BASE | G_POLL | G_NET, I_KVM | I_VFIO | I_TTY},
 	[SANDBOX_PC_FAULT] = {G_BASE | G_POLL | G_NET, I_KVM | I_UFFD},
