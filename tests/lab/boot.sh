@@ -201,6 +201,7 @@ else
 					begin_line=$last begin_at=$waited
 				fi
 				name=${last#*:LAB-BEGIN }
+				name=${name%$'\r'} # the serial console's line ends
 				limit=$((${case_limit[$name]:-${LAB_CASE_TIMEOUT:-300}} + ${LAB_WEDGE_MARGIN:-180}))
 				if [ $((waited - begin_at)) -gt "$limit" ]; then
 					wedged=$name
