@@ -461,6 +461,9 @@ static const unsigned int io_caps[] = {
 };
 
 static const unsigned int main_caps[] = {
+	/* giving a failover primary back puts the VF's MAC back through its
+	 * PF (RTM_SETLINK) */
+	CAP_NET_ADMIN,
 	/* giving devices back reads their sysfs config space (as above) */
 	CAP_SYS_ADMIN,
 };
