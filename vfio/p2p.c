@@ -29,32 +29,15 @@ static bool iova_usable(const struct vfio_iommu *io, uint64_t iova, uint64_t siz
 	return false;
 }
 
+/* The backends' own map (their message is not used: a refusal here is a warning, with errno). */
 static int backend_map(struct vfio_iommu *io, uint64_t iova, uint64_t size, void *hva)
 {
-	if (io->kind == VFIO_BACKEND_IOMMUFD) {
-		struct iommu_ioas_map m = {
-			.size = sizeof(m),
-			.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
-				 IOMMU_IOAS_MAP_WRITEABLE,
-			.ioas_id = io->ioas_id,
-			.user_va = (uint64_t)(uintptr_t)hva,
-			.length = size,
-			.iova = iova,
-		};
+	struct errinfo scratch;
 
-		return vfio_sys_ioctl(io->sys, io->iommufd, IOMMU_IOAS_MAP, &m);
-	}
-	{
-		struct vfio_iommu_type1_dma_map m = {
-			.argsz = sizeof(m),
-			.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-			.vaddr = (uint64_t)(uintptr_t)hva,
-			.iova = iova,
-			.size = size,
-		};
-
-		return vfio_sys_ioctl(io->sys, io->container_fd, VFIO_IOMMU_MAP_DMA, &m);
-	}
+	err_clear(&scratch);
+	if (io->kind == VFIO_BACKEND_IOMMUFD)
+		return vfio_iommufd_map(io, iova, size, hva, &scratch);
+	return vfio_type1_map(io, iova, size, hva, &scratch);
 }
 
 static int backend_unmap(struct vfio_iommu *io, uint64_t iova, uint64_t size)
