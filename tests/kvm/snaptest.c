@@ -32,7 +32,8 @@
 
 #define COUNTER_ADDR 0x200000ULL /* struct counter_page in counter.c */
 #define MEM (16ULL << 20)
-#define RUN_ROUNDS 20000 /* rounds between checkpoints: each is a port exit, slow under nested TCG */
+#define RUN_ROUNDS \
+	20000 /* rounds between checkpoints: each is a port exit, slow under nested TCG */
 #define WAIT_SECONDS 60
 #define SAVE_ROUNDS 8 /* snapshot, restore, snapshot again ... */
 
