@@ -69,13 +69,16 @@ int vfio_p2p_map(struct vfio_p2p *p, struct vfio_iommu *io, int bar, unsigned in
 	struct vfio_p2p_piece *pc;
 	int ret;
 
-	if (!p->enabled || bar < 0 || bar >= VFIO_CFG_NR_BARS || i >= VFIO_BAR_MAX_PIECES || !size)
+	if (!p->enabled || p->refused || bar < 0 || bar >= VFIO_CFG_NR_BARS ||
+	    i >= VFIO_BAR_MAX_PIECES || !size)
 		return 0;
 	pc = &p->piece[bar][i];
 	if (pc->mapped)
 		vfio_p2p_unmap(p, io, bar, i, log);
 	ret = iova_usable(io, gpa, size) ? backend_map(io, gpa, size, hva) : -ERANGE;
 	if (ret < 0) {
+		/* iommufd pins pages; a BAR's mmap has none until dma-buf import */
+		p->refused = io->kind == VFIO_BACKEND_IOMMUFD && ret == -EFAULT;
 		p->nr_failed++;
 		p->last_err = -ret;
 		if (log)
@@ -85,6 +88,9 @@ int vfio_p2p_map(struct vfio_p2p *p, struct vfio_iommu *io, int bar, unsigned in
 				    p->bdf, bar, (unsigned long long)gpa, (unsigned long long)size,
 				    vfio_backend_name(io->kind), strerror(-ret),
 				    ret == -ERANGE ? " (outside the IOMMU's usable IOVA ranges)"
+				    : p->refused   ? "; this kernel's iommufd cannot map device "
+						     "memory, no other BAR is tried "
+						     "(VFVM_VFIO_BACKEND=type1 can)"
 						   : "");
 		return ret;
 	}

@@ -43,6 +43,11 @@ struct vfio_p2p {
 	unsigned int nr_unmaps;
 	unsigned int nr_failed; /* map calls that failed (each one warned) */
 	int last_err; /* errno of the last failure, 0 none */
+	/*
+	 * The backend cannot map this device's MMIO at all (iommufd without
+	 * dma-buf: EFAULT): warned once, no further piece is tried.
+	 */
+	bool refused;
 };
 
 void vfio_p2p_init(struct vfio_p2p *p, const char *bdf, bool enabled);

@@ -45,6 +45,7 @@ struct fake_iommu {
 		bool live;
 	} map[MAXMAPS];
 	int fail_map; /* 0, or the negative errno every map returns */
+	unsigned int nr_asked; /* map calls, failed ones too */
 };
 
 static int fi_find(struct fake_iommu *f, uint64_t iova, uint64_t size)
@@ -57,6 +58,7 @@ static int fi_find(struct fake_iommu *f, uint64_t iova, uint64_t size)
 
 static int fi_map(struct fake_iommu *f, uint64_t iova, uint64_t size, uint64_t va)
 {
+	f->nr_asked++;
 	if (f->fail_map)
 		return f->fail_map;
 	assert_true(f->nr_map < MAXMAPS);
@@ -413,19 +415,40 @@ static void map_refused(void **state)
 	fi_init(&f, &io, VFIO_BACKEND_IOMMUFD);
 	place(g, 1);
 	vfio_p2p_init(&g->p2p[0], "0000:17:00.0", true);
-	/* iommufd without dma-buf support cannot pin a BAR's PFNMAP range */
+	/*
+	 * iommufd without dma-buf support cannot pin a BAR's PFNMAP range:
+	 * the first piece is asked and warned, the device's others are not
+	 */
 	f.fail_map = -EFAULT;
 	assert_int_equal(map_all(g, &io, &log), 5);
-	assert_int_equal(g->p2p[0].nr_failed, 5);
+	assert_int_equal(f.nr_asked, 1);
+	assert_true(g->p2p[0].refused);
+	assert_int_equal(g->p2p[0].nr_failed, 1);
 	assert_int_equal(g->p2p[0].nr_mapped, 0);
 	assert_int_equal(g->p2p[0].last_err, EFAULT);
-	assert_int_equal(w.n, 5);
-	/* the last one tried: BAR4, named with its address and the errno */
-	snprintf(want, sizeof(want), "0000:17:00.0: BAR4 at 0x%llx",
-		 (unsigned long long)g->plan.bar_gpa[0][4]);
+	assert_int_equal(w.n, 1);
+	/* the one tried: the first mapped piece (BAR0), named with its address and the errno */
+	snprintf(want, sizeof(want), "0000:17:00.0: BAR0 at 0x%llx",
+		 (unsigned long long)g->plan.bar_gpa[0][0]);
 	assert_non_null(strstr(w.last, want));
 	assert_non_null(strstr(w.last, strerror(EFAULT)));
 	assert_non_null(strstr(w.last, "iommufd"));
+	assert_non_null(strstr(w.last, "no other BAR is tried"));
+
+	/* another errno is per piece: each one asked and warned */
+	vfio_p2p_init(&g->p2p[0], "0000:17:00.0", true);
+	f.fail_map = -ENOMEM;
+	f.nr_asked = 0;
+	w.n = 0;
+	assert_int_equal(map_all(g, &io, &log), 5);
+	assert_int_equal(f.nr_asked, 5);
+	assert_false(g->p2p[0].refused);
+	assert_int_equal(g->p2p[0].nr_failed, 5);
+	assert_int_equal(w.n, 5);
+	snprintf(want, sizeof(want), "0000:17:00.0: BAR4 at 0x%llx",
+		 (unsigned long long)g->plan.bar_gpa[0][4]);
+	assert_non_null(strstr(w.last, want));
+	assert_non_null(strstr(w.last, strerror(ENOMEM)));
 
 	/* outside the usable IOVA ranges: refused without asking the kernel */
 	f.fail_map = 0;
