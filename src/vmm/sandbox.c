@@ -182,7 +182,8 @@ static const struct role_spec role_specs[SANDBOX_NR_ROLES] = {
 	 * the keeper over its socket), tun offloads; no file I/O
 	 */
 	[SANDBOX_VCPU] = {G_BASE | G_POLL | G_NET, I_KVM | I_VFIO | I_TUN},
-	[SANDBOX_BLK] = {G_BASE | G_POLL | G_SYNC, I_KVM | I_BLK},
+	/* a failed write is warned, and vlog's warnings go to syslog's socket too */
+	[SANDBOX_BLK] = {G_BASE | G_POLL | G_NET | G_SYNC, I_KVM | I_BLK},
 	[SANDBOX_MIGRATE] = {G_BASE | G_POLL | G_NET, I_KVM | I_VFIO | I_TTY},
 	[SANDBOX_PC_FAULT] = {G_BASE | G_POLL | G_NET, I_KVM | I_UFFD},
 };

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@ enum act {
 	ACT_TIOCSTI, /* the terminal-injection ioctl */
 	ACT_EXEC_MMAP, /* executable memory */
 	ACT_FORK, /* clone without CLONE_THREAD */
+	ACT_SEND, /* sendto on a socket made before (an event to an API client) */
 };
 
 struct outcome {
@@ -40,11 +42,11 @@ static void child(enum sandbox_role role, enum act act, int errfd)
 	struct sandbox sb = {.on = true, .test_bad_role = act == ACT_TRIGGER ? (int)role : -1};
 	struct errinfo e = {0};
 	char buf[8];
-	int p[2];
+	int p[2], sp[2];
 
 	dup2(errfd, STDERR_FILENO);
 	/* made before the filter: every role may read and write open fds */
-	if (pipe(p) < 0)
+	if (pipe(p) < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) < 0)
 		_exit(90);
 	if (sandbox_enter_role(&sb, role, &e)) {
 		dprintf(STDERR_FILENO, "enter: %s\n", e.msg);
@@ -76,6 +78,10 @@ static void child(enum sandbox_role role, enum act act, int errfd)
 		break;
 	case ACT_FORK:
 		syscall(SYS_clone, (long)SIGCHLD, 0L, 0L, 0L, 0L);
+		break;
+	case ACT_SEND:
+		if (sendto(sp[0], "e", 1, MSG_NOSIGNAL, NULL, 0) != 1 || read(sp[1], buf, 1) != 1)
+			_exit(95);
 		break;
 	}
 	_exit(0);
@@ -157,6 +163,23 @@ static void vcpu_opens_no_file_io_does(void **state)
 	assert_int_equal(o.status, 0);
 }
 
+/*
+ * Threads that warn send events to API clients (a virtio-blk write that
+ * failed, lab 75): every role may send on a socket it was given.
+ */
+static void every_role_sends_events(void **state)
+{
+	struct outcome o;
+
+	(void)state;
+	for (int r = 0; r < SANDBOX_NR_ROLES; r++) {
+		run((enum sandbox_role)r, ACT_SEND, &o);
+		if (o.status != 0)
+			fail_msg("role %s: status %d, stderr '%s'", sandbox_role_word(r), o.status,
+				 o.err);
+	}
+}
+
 static void no_tiocsti_no_exec_memory_no_fork(void **state)
 {
 	struct outcome o;
@@ -201,6 +224,7 @@ int main(void)
 		cmocka_unit_test(allowed_calls_run_in_every_role),
 		cmocka_unit_test(trigger_names_role_and_call),
 		cmocka_unit_test(vcpu_opens_no_file_io_does),
+		cmocka_unit_test(every_role_sends_events),
 		cmocka_unit_test(no_tiocsti_no_exec_memory_no_fork),
 		cmocka_unit_test(roles_parse_and_sizes),
 		cmocka_unit_test(off_does_nothing),
