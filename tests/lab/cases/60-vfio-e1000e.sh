@@ -65,9 +65,8 @@ for b in $LAB_BACKENDS; do
 		> "$w/l2.log" 2>&1 &
 	pid=$!
 	lab_wait "grep -q 'LAB-L2: init reached' $w/l2.log" 300
-	# the VMM is the child of vfvm's keeper (the pid started here)
-	vmm=$(awk '{print $1}' "/proc/$pid/task/$pid/children" 2> /dev/null)
-	used=$(for fd in /proc/"${vmm:-$pid}"/fd/*; do readlink "$fd"; done 2> /dev/null | grep -oE '/dev/iommu|/dev/vfio/vfio|/dev/vfio/devices/vfio[0-9]+' | sort -u | tr '\n' ' ')
+	# the VMM is the child of vfvm's keeper, below timeout (the pid started here)
+	used=$(for p in $(lab_descendants "$pid"); do for fd in /proc/"$p"/fd/*; do readlink "$fd"; done; done 2> /dev/null | grep -oE '/dev/iommu|/dev/vfio/vfio|/dev/vfio/devices/vfio[0-9]+' | sort -u | tr '\n' ' ')
 	wait "$pid"
 	st=$?
 	echo "vfvm ($b) had open: ${used:-?}"

@@ -28,7 +28,7 @@ vfvm run --name keeperlab --kernel /lab/l2/bzImage --initrd /lab/l2/initrd \
 	> "$w/l2.log" 2>&1 &
 pid=$!
 lab_wait "grep -q 'LAB-L2: init reached' $w/l2.log" 180
-child=$(awk '{print $1}' "/proc/$pid/task/$pid/children")
+child=$(lab_children "$pid")
 say kill -9 "$child"
 wait "$pid"
 st=$?

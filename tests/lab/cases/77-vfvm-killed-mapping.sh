@@ -37,7 +37,7 @@ while [ -z "$caught" ] && [ "$attempt" -lt 3 ]; do
 	pid=$!
 	child="" lck=0 i=0
 	while [ "$i" -lt 6000 ] && kill -0 "$pid" 2> /dev/null; do
-		[ -n "$child" ] || child=$(awk '{print $1}' "/proc/$pid/task/$pid/children" 2> /dev/null)
+		[ -n "$child" ] || child=$(lab_children "$pid")
 		if [ -n "$child" ]; then
 			lck=$(locked "$child")
 			[ "${lck:-0}" -gt 0 ] && break

@@ -99,6 +99,28 @@ lab_check_backend() {
 	fi
 }
 
+# The pids whose parent is $1, from /proc/*/stat (the lab-iommufd kernel has
+# no /proc/PID/task/TID/children); no fork, so a tight loop may call it.
+lab_children() {
+	_parent=$1
+	for s in /proc/[0-9]*/stat; do
+		read -r line < "$s" 2> /dev/null || continue
+		# after the command name (which may hold spaces): state ppid ...
+		# shellcheck disable=SC2086 # split into fields on purpose
+		set -- ${line##*) }
+		[ "$2" = "$_parent" ] || continue
+		s=${s#/proc/}
+		echo "${s%/stat}"
+	done
+}
+# $1 and every process below it.
+lab_descendants() {
+	echo "$1"
+	for c in $(lab_children "$1"); do
+		lab_descendants "$c"
+	done
+}
+
 # Wait up to $2 seconds (default 30) for the shell condition $1.
 lab_wait() {
 	i=0
