@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <zlib.h>
 
 #include "snap_stream.h"
 
@@ -221,6 +222,41 @@ static void trailing_bytes_refused(void **state)
 	snap_in_free(&in);
 }
 
+/* Byte @at of section "a" set to @v, its CRC made right again: parse fails with @want. */
+static void header_byte_refused(size_t at, uint8_t v, const char *want)
+{
+	struct snap_in in;
+	struct errinfo e = {0};
+	size_t len, sec = 16, plen;
+	uint8_t *buf = make(&len);
+	uint32_t crc;
+
+	plen = (size_t)buf[sec + SNAP_NAME_MAX + 8];
+	buf[sec + at] = v;
+	crc = (uint32_t)crc32(0L, buf + sec, (uInt)(64 + plen));
+	for (int i = 0; i < 4; i++)
+		buf[sec + 64 + plen + (size_t)i] = (uint8_t)(crc >> (8 * i));
+	assert_int_equal(snap_in_parse(&in, buf, len, "pad", &e), -EBADMSG);
+	if (!strstr(e.msg, want))
+		fail_msg("expected '%s' in '%s'", want, e.msg);
+	snap_in_free(&in);
+}
+
+/*
+ * The fuzzer's find (snap_stream): a byte after the name's NUL, with a
+ * CRC that matches, was read as a good section that the writer would
+ * never make; the reserved word likewise.
+ */
+static void header_padding_and_reserved_refused(void **state)
+{
+	(void)state;
+	header_byte_refused(
+		SNAP_NAME_MAX - 4, 0x94,
+		"pad: section 'a' at byte 16: bytes after its name are not NUL padding");
+	header_byte_refused(SNAP_NAME_MAX + 4, 1,
+			    "pad: section 'a' at byte 16: reserved field 0x1 is not 0");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -232,6 +268,7 @@ int main(void)
 		cmocka_unit_test(wrong_format_version),
 		cmocka_unit_test(duplicate_section_refused),
 		cmocka_unit_test(trailing_bytes_refused),
+		cmocka_unit_test(header_padding_and_reserved_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
