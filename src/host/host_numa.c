@@ -77,8 +77,8 @@ static int read_distances(const char *root, struct host_numa *h, unsigned int i,
 	return 0;
 bad:
 	return err_set(e, EINVAL,
-		       "%s%s/%s: '%s' is not %u distances (10 to node %d itself, 11-255 to the "
-		       "others)",
+		       "%s%s/%s: '%s' is not %u distances (10 to node %d itself, 11-255 "
+		       "to the others)",
 		       root, NODE_DIR, rel, buf, h->nr, h->id[i]);
 }
 

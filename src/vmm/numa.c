@@ -112,19 +112,17 @@ static int place_cpus(const struct numa_in *in, struct numa_plan *p, struct erri
 			list_cpus(in->cpus, allowed, sizeof(allowed));
 			list_cpus(&in->host->cpus[hi], node_cpus, sizeof(node_cpus));
 			err_set(e, EINVAL,
-				"--numa: guest node %u mirrors host node %d%s%s, but none of the "
-				"CPUs "
-				"the vCPUs may use (%s) is on it (its CPUs: %s)",
+				"--numa: guest node %u mirrors host node %d%s%s, but none of "
+				"the CPUs the vCPUs may use (%s) is on it (its CPUs: %s)",
 				i, g->host_node, *dev ? " of " : "", dev, allowed,
 				node_cpus[0] ? node_cpus : "none");
 			if (in->cpus_given && node_cpus[0])
 				err_hint(e, "add CPUs of node %d to --cpu-affinity", g->host_node);
 			else if (node_cpus[0])
-				err_hint(
-					e,
-					"vfvm's CPU affinity (taskset, cpuset cgroup) keeps it off "
-					"node %d",
-					g->host_node);
+				err_hint(e,
+					 "vfvm's CPU affinity (taskset, cpuset) keeps it off "
+					 "node %d",
+					 g->host_node);
 			return -EINVAL;
 		}
 		g->first_cpu = next;
@@ -170,26 +168,23 @@ int numa_plan_build(const struct numa_in *in, struct numa_plan *p, struct errinf
 			       nodes, NUMA_MAX_NODES);
 	if (n > in->nr_cpus || in->nr_cpus > NUMA_MAX_VCPUS) {
 		err_set(e, EINVAL,
-			"--numa: %u guest nodes (mirroring host nodes %s) need at least %u vCPUs, "
-			"one "
-			"each; --cpus is %u",
+			"--numa: %u guest nodes (mirroring host nodes %s) need at least %u "
+			"vCPUs, one each; --cpus is %u",
 			n, nodes, n, in->nr_cpus);
 		err_hint(e, "give --cpus %u or more", n);
 		return -EINVAL;
 	}
 	share = total / n / granule * granule;
 	if (share < NUMA_MIN_NODE_RAM) {
+		uint64_t need = n * (granule > NUMA_MIN_NODE_RAM ? granule : NUMA_MIN_NODE_RAM);
+
 		err_set(e, EINVAL,
-			"--numa: %u guest nodes (mirroring host nodes %s) need at least %llu MiB "
-			"of "
-			"RAM each; --mem %llu MiB gives %llu MiB per node",
-			n, nodes, NUMA_MIN_NODE_RAM >> 20, (unsigned long long)(total >> 20),
+			"--numa: %u guest node%s (mirroring host node%s %s) need%s at least "
+			"%llu MiB of RAM each; --mem %llu MiB gives %llu MiB per node",
+			n, n == 1 ? "" : "s", n == 1 ? "" : "s", nodes, n == 1 ? "s" : "",
+			NUMA_MIN_NODE_RAM >> 20, (unsigned long long)(total >> 20),
 			(unsigned long long)(total / n >> 20));
-		err_hint(e, "give --mem %lluM or more",
-			 (unsigned long long)(n * (granule > NUMA_MIN_NODE_RAM
-							   ? granule
-							   : NUMA_MIN_NODE_RAM) >>
-					      20));
+		err_hint(e, "give --mem %lluM or more", (unsigned long long)(need >> 20));
 		return -EINVAL;
 	}
 	p->nr = n;

@@ -83,7 +83,7 @@ void vfvm_numa_print(FILE *f, const struct numa_plan *p, const char *prefix)
 		const struct numa_node *g = &p->node[i];
 		struct numa_range r[2];
 		unsigned int nr = numa_node_ranges(p, i, r);
-		char cpus[256], ram[128];
+		char cpus[256], ram[128], vcpus[32];
 		size_t len = 0;
 
 		irq_cpulist_format(&g->host_cpus, cpus, sizeof(cpus));
@@ -92,11 +92,15 @@ void vfvm_numa_print(FILE *f, const struct numa_plan *p, const char *prefix)
 			len += (size_t)snprintf(ram + len, sizeof(ram) - len, "%s0x%llx-0x%llx",
 						k ? " + " : "", (unsigned long long)r[k].gpa,
 						(unsigned long long)(r[k].gpa + r[k].size - 1));
+		if (g->nr_cpus == 1)
+			snprintf(vcpus, sizeof(vcpus), "vCPU %u", g->first_cpu);
+		else
+			snprintf(vcpus, sizeof(vcpus), "vCPUs %u-%u", g->first_cpu,
+				 g->first_cpu + g->nr_cpus - 1);
 		fprintf(f,
-			"%sguest NUMA node %u = host node %d: vCPU%s %u-%u on host CPUs %s, "
+			"%sguest NUMA node %u = host node %d: %s on host CPUs %s, "
 			"%llu MiB RAM at %s%s\n",
-			prefix, i, g->host_node, g->nr_cpus == 1 ? "" : "s", g->first_cpu,
-			g->first_cpu + g->nr_cpus - 1, cpus,
+			prefix, i, g->host_node, vcpus, cpus,
 			(unsigned long long)(g->ram_size >> 20), ram,
 			g->bind ? "" : " (host node has no memory: not bound)");
 	}
