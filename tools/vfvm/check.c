@@ -18,6 +18,7 @@
 #include "hugepage.h"
 #include "numa.h"
 #include "preflight_out.h"
+#include "spec.h"
 #include "vfio_pci.h"
 #include "vfvm.h"
 #include "vm.h"
@@ -170,8 +171,12 @@ static int check_numa(const char *const *dev, int nr_dev, uint64_t mem, uint64_t
 		for (int i = 0; print && i < nr_dev; i++) {
 			int g = dev_node[i] >= 0 ? numa_plan_guest_node(p, dev_node[i]) : -1;
 
+			struct vfio_pci_spec s;
+
 			if (g >= 0)
-				printf("  %s: host node %d -> _PXM %d\n", dev[i], dev_node[i], g);
+				printf("  %s: host node %d -> _PXM %d\n",
+				       vfio_pci_spec_parse(dev[i], &s, NULL) ? dev[i] : s.bdf,
+				       dev_node[i], g);
 		}
 	}
 	free(p);
