@@ -29,7 +29,8 @@ int vfvm_numa_plan(const struct vfvm_numa_req *r, struct numa_plan *p, int *dev_
 		.nr_cpus = r->cpus,
 		.dev_node = dev_node,
 		.dev_name = names,
-		.nr_devs = (unsigned int)r->nr_dev,
+		.nr_devs = (unsigned int)(r->nr_dev < VFVM_NUMA_MAX_DEVS ? r->nr_dev
+									 : VFVM_NUMA_MAX_DEVS),
 		.cpus = &cpus,
 		.cpus_given = r->affinity != NULL,
 	};
