@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <linux/mempolicy.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -288,6 +289,53 @@ void numa_plan_acpi(const struct numa_plan *p, struct numa_acpi *s, struct acpi_
 	c->slit = s->slit;
 	c->pxm = s->pxm;
 	c->nr_pxm = p->nr_pxm;
+}
+
+/* ROOT/sys/devices/system/node/node@node/hugepages/hugepages-<kB>kB/@file as a number. */
+static int node_hugepages(const char *root, int node, uint64_t page, const char *file, char *path,
+			  size_t size, unsigned long long *v)
+{
+	char buf[64], *end;
+	FILE *f;
+
+	snprintf(path, size, "%s/sys/devices/system/node/node%d/hugepages/hugepages-%llukB/%s",
+		 root, node, (unsigned long long)(page >> 10), file);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	*v = strtoull(buf, &end, 10);
+	return end == buf ? -EINVAL : 0;
+}
+
+int numa_plan_check_hugepages(const struct numa_plan *p, const char *root, uint64_t page,
+			      struct errinfo *e)
+{
+	root = root ? root : "";
+	for (unsigned int i = 0; i < p->nr; i++) {
+		const struct numa_node *g = &p->node[i];
+		unsigned long long need = (g->ram_size + page - 1) / page, free_pages, total;
+		char path[512], nr_path[512];
+
+		if (!g->bind || node_hugepages(root, g->host_node, page, "free_hugepages", path,
+					       sizeof(path), &free_pages) < 0)
+			continue;
+		if (free_pages >= need)
+			continue;
+		err_set(e, ENOMEM,
+			"--numa: guest node %u needs %llu huge pages of %llu KiB on host node "
+			"%d, which has %llu free (%s)",
+			i, need, (unsigned long long)(page >> 10), g->host_node, free_pages, path);
+		if (node_hugepages(root, g->host_node, page, "nr_hugepages", nr_path,
+				   sizeof(nr_path), &total) == 0)
+			err_hint(e, "write %llu to %s", total + need - free_pages, nr_path);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 int numa_plan_bind(const struct numa_plan *p, const struct guest_mem *m, struct errinfo *e)

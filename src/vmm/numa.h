@@ -111,6 +111,16 @@ struct numa_acpi {
 void numa_plan_acpi(const struct numa_plan *p, struct numa_acpi *s, struct acpi_cfg *c);
 
 /*
+ * With --hugetlb: does each bound node's host node have the free huge pages
+ * of @page bytes its part of guest RAM needs (a page a bound node lacks is
+ * a SIGBUS, not a fallback)?  Reads ROOT/sys/devices/system/node/nodeN/
+ * hugepages/hugepages-<N>kB (absent: not checked).  0, or -ENOMEM naming
+ * the node, the numbers and the file to raise.
+ */
+int numa_plan_check_hugepages(const struct numa_plan *p, const char *root, uint64_t page,
+			      struct errinfo *e);
+
+/*
  * mbind(MPOL_BIND) each node's part of @m (mapped, not yet touched) to its
  * host node; nodes without host memory are left alone.  -errno naming the
  * node, range and errno.

@@ -362,6 +362,55 @@ static void plan_hugepages(void **state)
 	free(p);
 }
 
+/* --hugetlb: each bound node's host node must have the free pages its RAM needs. */
+static void plan_hugepages_per_node(void **state)
+{
+	char root[256];
+	struct host_numa *h = malloc(sizeof(*h));
+	struct numa_plan *p = malloc(sizeof(*p));
+	cpu_set_t cpus = cpus_0_7();
+	struct numa_in in = {
+		.host = h,
+		.mem_size = 4 * GIB,
+		.hugepage_size = 2 * MIB,
+		.nr_cpus = 2,
+		.cpus = &cpus,
+	};
+	struct errinfo e = {0};
+	const char *d0 = "/sys/devices/system/node/node0/hugepages/hugepages-2048kB/";
+	const char *d1 = "/sys/devices/system/node/node1/hugepages/hugepages-2048kB/";
+	char rel[256];
+
+	(void)state;
+	two_nodes(root, sizeof(root));
+	read_host(root, h);
+	assert_int_equal(numa_plan_build(&in, p, &e), 0);
+	/* no per-node pool files (old kernel): nothing to check */
+	assert_int_equal(numa_plan_check_hugepages(p, root, 2 * MIB, &e), 0);
+	/* 2 GiB a node = 1024 pages; node 1 has 1000 free of 1500 */
+	snprintf(rel, sizeof(rel), "%sfree_hugepages", d0);
+	assert_int_equal(stree_write(root, rel, "1024\n"), 0);
+	snprintf(rel, sizeof(rel), "%sfree_hugepages", d1);
+	assert_int_equal(stree_write(root, rel, "1000\n"), 0);
+	snprintf(rel, sizeof(rel), "%snr_hugepages", d1);
+	assert_int_equal(stree_write(root, rel, "1500\n"), 0);
+	assert_int_equal(numa_plan_check_hugepages(p, root, 2 * MIB, &e), -ENOMEM);
+	assert_non_null(strstr(e.msg, "guest node 1 needs 1024 huge pages of 2048 KiB on host node "
+				      "1, which has 1000 free"));
+	assert_non_null(strstr(e.hint, "write 1524 to "));
+	assert_non_null(strstr(e.hint, "node1/hugepages/hugepages-2048kB/nr_hugepages"));
+	snprintf(rel, sizeof(rel), "%sfree_hugepages", d1);
+	assert_int_equal(stree_write(root, rel, "1024\n"), 0);
+	assert_int_equal(numa_plan_check_hugepages(p, root, 2 * MIB, &e), 0);
+	/* a node without memory is not bound, so not checked */
+	assert_int_equal(stree_write(root, rel, "0\n"), 0);
+	p->node[1].bind = false;
+	assert_int_equal(numa_plan_check_hugepages(p, root, 2 * MIB, &e), 0);
+	stree_free(root);
+	free(h);
+	free(p);
+}
+
 static uint32_t rd32(const uint8_t *b)
 {
 	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
@@ -664,6 +713,7 @@ int main(void)
 		cmocka_unit_test(plan_single_node_host),
 		cmocka_unit_test(plan_errors),
 		cmocka_unit_test(plan_hugepages),
+		cmocka_unit_test(plan_hugepages_per_node),
 		cmocka_unit_test(srat_slit_pxm),
 		cmocka_unit_test(no_numa_no_srat),
 		cmocka_unit_test(iasl_decodes_numa_tables),

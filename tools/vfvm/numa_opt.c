@@ -67,6 +67,8 @@ int vfvm_numa_plan(const struct vfvm_numa_req *r, struct numa_plan *p, int *dev_
 				who, bdf[i]);
 	}
 	ret = numa_plan_build(&in, p, &e);
+	if (!ret && r->hugepage_size)
+		ret = numa_plan_check_hugepages(p, vfvm_host()->sysfs_root, r->hugepage_size, &e);
 out:
 	if (ret || e.err) {
 		fprintf(stderr, "%s: %s\n", who, e.msg);
