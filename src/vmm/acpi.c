@@ -290,7 +290,7 @@ static void hotplug_aml(struct aml *dev, const struct acpi_cfg *c)
 		aml_init(&sdev);
 		aml_name_int(&sdev, "_ADR", (uint64_t)slot << 16);
 		aml_name_int(&sdev, "_SUN", slot);
-		/* a passed-through device's node: what Linux gives its numa_node */
+		/* a passed-through device's node (Linux reads the host bridge's instead) */
 		for (unsigned int i = 0; i < c->nr_pxm; i++)
 			if (c->pxm[i].slot == slot)
 				aml_name_int(&sdev, "_PXM", c->pxm[i].pxm);
@@ -358,6 +358,8 @@ static int build_dsdt(uint8_t *t, size_t room, const struct acpi_cfg *c, uint32_
 	aml_name_int(&dev, "_SEG", 0);
 	aml_name_int(&dev, "_BBN", 0);
 	aml_name_int(&dev, "_UID", 0);
+	if (c->bridge_has_pxm)
+		aml_name_int(&dev, "_PXM", c->bridge_pxm);
 	crs(&res, c);
 	aml_buffer(&tmp, &res);
 	aml_name(&dev, "_CRS", &tmp);

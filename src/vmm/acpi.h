@@ -9,6 +9,7 @@
 #ifndef VFVM_ACPI_H
 #define VFVM_ACPI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,6 +48,12 @@ struct acpi_cfg {
 	const uint8_t *slit;
 	const struct acpi_pxm *pxm;
 	unsigned int nr_pxm;
+	/*
+	 * _PXM of the host bridge (PCI0) when @bridge_has_pxm: Linux gives a
+	 * PCI device the node of its root bus and reads no _PXM below it.
+	 */
+	bool bridge_has_pxm;
+	uint32_t bridge_pxm;
 };
 
 /*

@@ -280,8 +280,14 @@ void numa_plan_acpi(const struct numa_plan *p, struct numa_acpi *s, struct acpi_
 		for (unsigned int j = 0; j < p->nr; j++)
 			s->slit[i * p->nr + j] = p->dist[i][j];
 	}
-	for (unsigned int i = 0; i < p->nr_pxm; i++)
+	c->bridge_has_pxm = p->nr_pxm > 0;
+	for (unsigned int i = 0; i < p->nr_pxm; i++) {
 		s->pxm[i] = (struct acpi_pxm){p->pxm[i].slot, p->pxm[i].node};
+		if (p->pxm[i].node != p->pxm[0].node)
+			c->bridge_has_pxm = false;
+	}
+	/* all the devices on one node: the bus is there too (what Linux reads) */
+	c->bridge_pxm = c->bridge_has_pxm ? p->pxm[0].node : 0;
 	c->nr_nodes = p->nr;
 	c->cpu_pxm = s->cpu_pxm;
 	c->mem = s->mem;

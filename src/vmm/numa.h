@@ -14,6 +14,10 @@
  *     node that vfvm may use;
  *   - is proximity domain i in SRAT, with SLIT distances copied from the
  *     host's, and the _PXM of each passed-through device on its node.
+ * Linux takes a PCI device's node from its root bus alone (the host
+ * bridge's _PXM), so when every passed-through device is on one guest node
+ * the host bridge PCI0 gets that _PXM too; devices on several nodes leave
+ * it without (one root bus cannot be on two nodes).
  * numa_plan_build() is a pure function of the host facts (host_numa.h), so
  * unit tests give it a fake 2-node host.
  */

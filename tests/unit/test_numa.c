@@ -441,8 +441,11 @@ static uint8_t *find(uint8_t *buf, const char *sig)
 	return NULL;
 }
 
-/* The 2-node plan of plan_two_devices as ACPI tables (5 vCPUs, 4 GiB, device in slot 3). */
-static uint8_t *build_tables(struct numa_plan *p)
+/*
+ * A 2-node plan as ACPI tables (5 vCPUs, 4 GiB): a node-1 device in slot 3,
+ * and with @second a node-0 device in slot 4.
+ */
+static uint8_t *build_tables(struct numa_plan *p, bool second)
 {
 	char root[256];
 	struct host_numa *h = malloc(sizeof(*h));
@@ -475,7 +478,12 @@ static uint8_t *build_tables(struct numa_plan *p)
 	read_host(root, h);
 	assert_int_equal(numa_plan_build(&in, p, &e), 0);
 	assert_int_equal(numa_plan_add_pxm(p, 3, 1), 1);
+	if (second)
+		assert_int_equal(numa_plan_add_pxm(p, 4, 0), 0);
 	numa_plan_acpi(p, &na, &c);
+	/* one node for every device: the host bridge's too */
+	assert_int_equal(c.bridge_has_pxm, !second);
+	assert_int_equal(c.bridge_pxm, second ? 0 : 1);
 	assert_true(acpi_build(buf, BASE, SIZE, &c, &e) > 0);
 	stree_free(root);
 	free(h);
@@ -485,7 +493,7 @@ static uint8_t *build_tables(struct numa_plan *p)
 static void srat_slit_pxm(void **state)
 {
 	struct numa_plan *p = malloc(sizeof(*p));
-	uint8_t *buf = build_tables(p), *srat, *slit, *dsdt, *q, *end;
+	uint8_t *buf = build_tables(p, false), *srat, *slit, *dsdt, *q, *end;
 	unsigned int cpus[2] = {0}, apic = 0;
 	uint64_t covered = 0, next_low = 0;
 	static const uint8_t pxm1[] = {0x08, '_', 'P', 'X', 'M', 0x01};
@@ -546,11 +554,11 @@ static void srat_slit_pxm(void **state)
 	assert_int_equal(slit[46], 21);
 	assert_int_equal(slit[47], 10);
 
-	/* the DSDT's slot 3 device carries _PXM 1, and only one _PXM is there */
+	/* the DSDT's slot 3 device carries _PXM 1, and so does PCI0; no other */
 	dsdt = table(buf, rd64(find(buf, "FACP") + 140));
 	{
 		uint32_t len = rd32(dsdt + 4), hits = 0;
-		uint8_t *s3 = NULL;
+		uint8_t *s3 = NULL, *pci0 = memmem(dsdt, len, "PCI0", 4);
 
 		for (uint32_t i = 0; i + 4 <= len; i++)
 			if (!memcmp(dsdt + i, "S03_", 4) && !s3)
@@ -558,10 +566,30 @@ static void srat_slit_pxm(void **state)
 		for (uint32_t i = 0; i + sizeof(pxm1) <= len; i++)
 			if (!memcmp(dsdt + i, "_PXM", 4))
 				hits++;
-		assert_int_equal(hits, 1);
+		assert_int_equal(hits, 2);
 		assert_non_null(s3);
 		/* within S03's body: after its name, before S04 */
 		assert_non_null(memmem(s3, 64, pxm1, sizeof(pxm1)));
+		/* among PCI0's first names (_HID, _CID, _SEG, _BBN, _UID, _PXM) */
+		assert_non_null(pci0);
+		assert_non_null(memmem(pci0, 64, pxm1, sizeof(pxm1)));
+	}
+	free(buf);
+	/* devices on both nodes: each slot its _PXM, the host bridge none */
+	buf = build_tables(p, true);
+	dsdt = table(buf, rd64(find(buf, "FACP") + 140));
+	{
+		static const uint8_t pxm0[] = {0x08, '_', 'P', 'X', 'M', 0x00};
+		uint32_t len = rd32(dsdt + 4), hits = 0;
+		uint8_t *s4 = memmem(dsdt, len, "S04_", 4);
+
+		for (uint32_t i = 0; i + 4 <= len; i++)
+			if (!memcmp(dsdt + i, "_PXM", 4))
+				hits++;
+		assert_int_equal(hits, 2);
+		assert_non_null(s4);
+		assert_non_null(memmem(s4, 64, pxm0, sizeof(pxm0)));
+		assert_null(memmem(memmem(dsdt, len, "PCI0", 4), 64, "_PXM", 4));
 	}
 	free(buf);
 	free(p);
@@ -604,7 +632,7 @@ static void dump(const char *dir, const char *name, const uint8_t *t)
 static void iasl_decodes_numa_tables(void **state)
 {
 	struct numa_plan *p = malloc(sizeof(*p));
-	uint8_t *buf = build_tables(p);
+	uint8_t *buf = build_tables(p, false);
 	char dir[] = "/tmp/vfvm-numa-XXXXXX", cmd[4096];
 
 	(void)state;
@@ -633,6 +661,7 @@ static void iasl_decodes_numa_tables(void **state)
 		 "grep -q 'Locality   0 : 0A 15' SLIT.dsl && "
 		 "grep -q 'Locality   1 : 15 0A' SLIT.dsl && "
 		 "grep -A4 'Device (S03)' DSDT.dsl | grep -q 'Name (_PXM, One)' && "
+		 "grep -A10 'Device (PCI0)' DSDT.dsl | grep -q 'Name (_PXM, One)' && "
 		 "! grep -qi 'invalid\\|error\\|warning\\|unknown' SRAT.dsl SLIT.dsl DSDT.dsl "
 		 "SRAT.log SLIT.log DSDT.log",
 		 dir);
