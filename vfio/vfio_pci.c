@@ -1118,6 +1118,11 @@ const char *vfio_pci__bdf(const struct vfio_pci *vp)
 	return vp->spec.bdf;
 }
 
+int vfio_pci__slot(const struct vfio_pci *vp)
+{
+	return vp->pd.slot;
+}
+
 const char *vfio_pci__id(const struct vfio_pci *vp)
 {
 	return vp->pd.id;

@@ -81,6 +81,8 @@ int vfio_pci__claim(const struct vfio_host_opts *h, const char *spec, struct vfi
  */
 int vfio_pci__unclaim(struct vfio_pci *vp, struct errinfo *e);
 const char *vfio_pci__bdf(const struct vfio_pci *vp);
+/* The bus-0 slot the added device is in (-1 when it is not on the bus). */
+int vfio_pci__slot(const struct vfio_pci *vp);
 /* The device id (id=NAME, or the default vm_pci_plug() gave; "" before the first add). */
 const char *vfio_pci__id(const struct vfio_pci *vp);
 /* failover=NETID: the id of the --net ...,failover=on this VF is primary of; "" none. */

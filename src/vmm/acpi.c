@@ -141,6 +141,53 @@ static uint32_t build_mcfg(uint8_t *t, uint64_t ecam)
 	return len;
 }
 
+/*
+ * SRAT (ACPI 6.x 5.2.16): a Processor Local APIC Affinity structure (type
+ * 0, 16 bytes) per vCPU and a Memory Affinity structure (type 1, 40 bytes)
+ * per RAM range of each node.  The 64-bit MMIO window needs none.
+ */
+static uint32_t build_srat(uint8_t *t, const struct acpi_cfg *c)
+{
+	uint32_t off = HDR_LEN + 12;
+
+	put32(t + HDR_LEN, 1); /* reserved, 1 for backward compatibility */
+	for (unsigned int i = 0; i < c->nr_cpus; i++) {
+		t[off] = 0;
+		t[off + 1] = 16;
+		t[off + 2] = (uint8_t)c->cpu_pxm[i]; /* proximity domain [7:0] */
+		t[off + 3] = (uint8_t)i; /* APIC ID = vCPU index, as in the MADT */
+		put32(t + off + 4, 1); /* enabled */
+		t[off + 9] = (uint8_t)(c->cpu_pxm[i] >> 8); /* proximity domain [31:8] */
+		t[off + 10] = (uint8_t)(c->cpu_pxm[i] >> 16);
+		t[off + 11] = (uint8_t)(c->cpu_pxm[i] >> 24);
+		off += 16;
+	}
+	for (unsigned int i = 0; i < c->nr_mem; i++) {
+		t[off] = 1;
+		t[off + 1] = 40;
+		put32(t + off + 2, c->mem[i].pxm);
+		put64(t + off + 8, c->mem[i].base);
+		put64(t + off + 16, c->mem[i].size);
+		put32(t + off + 28, 1); /* enabled; not hot-pluggable, not non-volatile */
+		off += 40;
+	}
+	header(t, "SRAT", off, 3);
+	finish(t, off);
+	return off;
+}
+
+/* SLIT (ACPI 6.x 5.2.17): the distance matrix, one byte per pair of domains. */
+static uint32_t build_slit(uint8_t *t, const struct acpi_cfg *c)
+{
+	uint32_t n = c->nr_nodes, len = HDR_LEN + 8 + n * n;
+
+	put64(t + HDR_LEN, n);
+	memcpy(t + HDR_LEN + 8, c->slit, (size_t)n * n);
+	header(t, "SLIT", len, 1);
+	finish(t, len);
+	return len;
+}
+
 /* _CRS of the host bridge: bus 0, config ports, I/O, 32- and 64-bit MMIO windows */
 static void crs(struct aml *r, const struct acpi_cfg *c)
 {
@@ -218,7 +265,7 @@ static void slot_name(char *buf, unsigned int slot)
  * a device per slot that acpiphp sees as an ejectable slot (_ADR + _EJ0),
  * and PCNT, which the GPE handler calls to notify the slots that changed.
  */
-static void hotplug_aml(struct aml *dev)
+static void hotplug_aml(struct aml *dev, const struct acpi_cfg *c)
 {
 	static const struct aml_field regs[] = {{"PCIU", 32}, {"PCID", 32}, {"B0EJ", 32}};
 	struct aml pcnt, t[4];
@@ -243,6 +290,10 @@ static void hotplug_aml(struct aml *dev)
 		aml_init(&sdev);
 		aml_name_int(&sdev, "_ADR", (uint64_t)slot << 16);
 		aml_name_int(&sdev, "_SUN", slot);
+		/* a passed-through device's node (Linux reads the host bridge's instead) */
+		for (unsigned int i = 0; i < c->nr_pxm; i++)
+			if (c->pxm[i].slot == slot)
+				aml_name_int(&sdev, "_PXM", c->pxm[i].pxm);
 		/* _EJ0(Arg0): B0EJ = 1 << slot (the guest let go of the slot) */
 		aml_init(&ej0);
 		t_int(&t[0], 1u << slot);
@@ -307,6 +358,8 @@ static int build_dsdt(uint8_t *t, size_t room, const struct acpi_cfg *c, uint32_
 	aml_name_int(&dev, "_SEG", 0);
 	aml_name_int(&dev, "_BBN", 0);
 	aml_name_int(&dev, "_UID", 0);
+	if (c->bridge_has_pxm)
+		aml_name_int(&dev, "_PXM", c->bridge_pxm);
 	crs(&res, c);
 	aml_buffer(&tmp, &res);
 	aml_name(&dev, "_CRS", &tmp);
@@ -328,7 +381,7 @@ static int build_dsdt(uint8_t *t, size_t room, const struct acpi_cfg *c, uint32_
 	aml_init(&tmp);
 	aml_package(&tmp, (PCI_MAX_SLOTS - 1) * 4, &prt);
 	aml_name(&dev, "_PRT", &tmp);
-	hotplug_aml(&dev);
+	hotplug_aml(&dev, c);
 	aml_device(&sb, "PCI0", &dev);
 	aml_scope(&top, "\\_SB", &sb);
 	gpe_aml(&top);
@@ -374,7 +427,7 @@ out:
 
 int acpi_build(uint8_t *buf, uint64_t gpa, size_t size, const struct acpi_cfg *c, struct errinfo *e)
 {
-	uint32_t off, dsdt, fadt, madt, mcfg, xsdt, facs, len;
+	uint32_t off, dsdt, fadt, madt, mcfg, srat = 0, slit = 0, xsdt, facs, len;
 	int ret;
 
 	/* worst case MADT: header + 8 per CPU + 28 */
@@ -405,12 +458,30 @@ int acpi_build(uint8_t *buf, uint64_t gpa, size_t size, const struct acpi_cfg *c
 	off = (off + build_madt(buf + madt, c->nr_cpus) + 15) & ~15u;
 	mcfg = off;
 	off = (off + build_mcfg(buf + mcfg, c->ecam_base) + 15) & ~15u;
+	if (c->nr_nodes) {
+		/* SRAT, SLIT and the XSDT after them */
+		uint32_t need = HDR_LEN + 12 + 16 * c->nr_cpus + 40 * c->nr_mem + 16 + HDR_LEN + 8 +
+				c->nr_nodes * c->nr_nodes + 16 + HDR_LEN + 5 * 8;
+
+		if (c->nr_nodes > 255 || off + need > size)
+			return err_set(e, ENOSPC,
+				       "ACPI tables for %u NUMA nodes do not fit in %zu bytes",
+				       c->nr_nodes, size);
+		srat = off;
+		off = (off + build_srat(buf + srat, c) + 15) & ~15u;
+		slit = off;
+		off = (off + build_slit(buf + slit, c) + 15) & ~15u;
+	}
 	xsdt = off;
-	len = HDR_LEN + 3 * 8;
+	len = HDR_LEN + (c->nr_nodes ? 5 : 3) * 8;
 	header(buf + xsdt, "XSDT", len, 1);
 	put64(buf + xsdt + HDR_LEN, gpa + fadt);
 	put64(buf + xsdt + HDR_LEN + 8, gpa + madt);
 	put64(buf + xsdt + HDR_LEN + 16, gpa + mcfg);
+	if (c->nr_nodes) {
+		put64(buf + xsdt + HDR_LEN + 24, gpa + srat);
+		put64(buf + xsdt + HDR_LEN + 32, gpa + slit);
+	}
 	finish(buf + xsdt, len);
 	off += len;
 

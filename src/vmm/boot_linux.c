@@ -20,6 +20,7 @@
 
 #include "acpi.h"
 #include "boot_linux.h"
+#include "numa.h"
 #include "vcpu.h"
 #include "byteorder.h"
 #include "pci.h"
@@ -375,12 +376,15 @@ int linux_boot(struct vm *vm, const struct linux_boot *lb, struct errinfo *e)
 		.mmio64_size = vm->mmio64_size,
 		.ecam_base = PCI_ECAM_BASE,
 	};
+	struct numa_acpi numa;
 	struct linux_layout lay;
 	uint8_t *k = NULL, *ird = NULL, *tables;
 	size_t ksize = 0, isize = 0;
 	const char *cmdline = lb->cmdline ? lb->cmdline : "console=ttyS0";
 	int ret;
 
+	if (vm->cfg.numa && vm->cfg.numa->nr)
+		numa_plan_acpi(vm->cfg.numa, &numa, &ac);
 	ret = read_file("--kernel", lb->kernel, &k, &ksize, e);
 	if (ret)
 		return ret;

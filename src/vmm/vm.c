@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "hugepage.h"
+#include "numa.h"
 #include "vcpu.h"
 #include "vm.h"
 
@@ -151,6 +152,9 @@ static int ram_alloc(struct vm *vm, struct errinfo *e)
 		m->region[m->nr_regions++] =
 			(struct guest_mem_region){VM_HIGH_RAM_BASE, high, p, low};
 	}
+	/* before the first touch: every page is then allocated on its node */
+	if (vm->cfg.numa && vm->cfg.numa->nr)
+		return numa_plan_bind(vm->cfg.numa, m, e);
 	return 0;
 }
 

@@ -33,6 +33,7 @@
 #include "pci.h"
 
 struct sandbox;
+struct numa_plan;
 
 #define VM_LOW_RAM_MAX 0xC0000000ULL
 #define VM_HIGH_RAM_BASE 0x100000000ULL
@@ -82,6 +83,12 @@ struct vm_config {
 	 * once a vCPU exists); see dirty_ring.h.
 	 */
 	enum vm_dirty_track dirty_track;
+	/*
+	 * Guest NUMA (numa.h; NULL: none): vm_create() binds each node's RAM
+	 * to its host node before anything touches it, linux_boot() writes
+	 * SRAT, SLIT and the _PXM of the slots the plan lists.
+	 */
+	const struct numa_plan *numa;
 };
 
 struct vm_io_handler; /* opaque; see vm_io_add() */

@@ -114,6 +114,21 @@ if [ "${LAB_BIG_BAR:-0}" = 1 ]; then
 	dev[1]="intel-iommu,intremap=on,aw-bits=48"
 fi
 
+# LAB_NUMA=1 (opt-in; run.sh sets it for tests/lab/numa/): L1 with two NUMA
+# nodes - CPU 0 and 1 GiB on node 0, CPU 1 and 1 GiB on node 1, distance
+# 21 - and a second e1000e behind a pxb-pcie host bridge on node 1 (bus
+# 0x80, after the others, so their BDFs do not move), for vfvm --numa.
+numa_opts=()
+if [ "${LAB_NUMA:-0}" = 1 ]; then
+	numa_opts=(-object "memory-backend-ram,id=m0,size=1024M"
+		-object "memory-backend-ram,id=m1,size=1024M"
+		-numa "node,nodeid=0,cpus=0,memdev=m0" -numa "node,nodeid=1,cpus=1,memdev=m1"
+		-numa "dist,src=0,dst=1,val=21")
+	dev+=(-device "pxb-pcie,id=pxb1,bus_nr=128,numa_node=1"
+		-device "pcie-root-port,id=rp6,bus=pxb1,chassis=6,slot=0"
+		-netdev "user,id=n6" -device "e1000e,bus=rp6,netdev=n6,romfile=")
+fi
+
 # no_timer_check: on a loaded host TCG can miss the IO-APIC timer check's
 # window, and the kernel panics ("timer doesn't work through
 # Interrupt-remapped IO-APIC") before any case runs
@@ -158,6 +173,7 @@ l1_registers() {
 
 qemu=(timeout --foreground -k 10 "$LAB_TIMEOUT" "$LAB_QEMU"
 	-nodefaults -machine "q35,accel=tcg,kernel-irqchip=split" "${machine_extra[@]}" -cpu "$cpu" -smp 2 -m 2048
+	"${numa_opts[@]}"
 	-display none -monitor "$monitor" -serial stdio -no-reboot
 	-kernel "${LAB_L1_KERNEL:-$LAB_CACHE/kernel/vmlinuz}" -initrd "$run/initrd" -append "$append"
 	"${dev[@]}")

@@ -16,7 +16,9 @@
 #include <unistd.h>
 
 #include "hugepage.h"
+#include "numa.h"
 #include "preflight_out.h"
+#include "spec.h"
 #include "vfio_pci.h"
 #include "vfvm.h"
 #include "vm.h"
@@ -29,6 +31,7 @@ static void check_usage(FILE *f)
 		"usage: vfvm check --device BDF[,managed][,vf-token=UUID][,rom=...] [--device "
 		"...]\n"
 		"                  [--mem SIZE] [--hugetlb [2M|1G]] [--mmio64 SIZE] [--json]\n"
+		"                  [--numa --mem SIZE [--cpus N] [--cpu-affinity LIST]]\n"
 		"\n"
 		"Explains everything that would stop `vfvm run` from passing the devices through\n"
 		"(the checks of `vfctl check`: IOMMU, interrupt remapping, vfio-pci, IOMMU group,\n"
@@ -38,6 +41,9 @@ static void check_usage(FILE *f)
 		"`vfvm run --mem SIZE` would lay it out.  The 64-bit MMIO window is planned for\n"
 		"all the devices together as `vfvm run` would (--mmio64 as there), within the\n"
 		"guest's physical address bits and checked against the IOMMU's address width.\n"
+		"--numa: the guest NUMA nodes `vfvm run --numa` would make (each device's host\n"
+		"node, vCPUs, RAM; a device without a node is warned of); one that cannot be\n"
+		"made (too few vCPUs or RAM) makes the check fail.\n"
 		"--json: the report as JSON.\n"
 		"Exit status: 0 ready, 3 a device is not ready, 1 error, 2 usage error.\n");
 }
@@ -134,15 +140,71 @@ static void print_plan(const struct mmio_plan *p)
 		       mmio_plan_fmt_size(p->size - p->need, b, sizeof(b)));
 }
 
+/*
+ * --numa: the nodes `vfvm run --numa` would make, after the devices'
+ * reports (human output; with --json only its warnings and errors, on
+ * stderr).  Returns 0, or VFVM_CHECK_NOT_READY when run would refuse.
+ */
+static int check_numa(const char *const *dev, int nr_dev, uint64_t mem, uint64_t page,
+		      unsigned int cpus, const char *affinity, bool print)
+{
+	struct numa_plan *p = malloc(sizeof(*p));
+	int dev_node[CHECK_MAX_DEVS];
+	struct vfvm_numa_req req = {
+		.dev = dev,
+		.nr_dev = nr_dev,
+		.mem = mem,
+		.hugepage_size = page,
+		.cpus = cpus,
+		.affinity = affinity,
+	};
+	int ret = VFVM_CHECK_NOT_READY;
+
+	if (!p) {
+		fprintf(stderr, "vfvm check: out of memory\n");
+		return VM_EXIT_ERROR;
+	}
+	if (vfvm_numa_plan(&req, p, dev_node, "vfvm check") == 0) {
+		ret = 0;
+		if (print)
+			vfvm_numa_print(stdout, p, "");
+		for (int i = 0; print && i < nr_dev; i++) {
+			int g = dev_node[i] >= 0 ? numa_plan_guest_node(p, dev_node[i]) : -1;
+
+			struct vfio_pci_spec s;
+
+			if (g >= 0)
+				printf("  %s: host node %d -> _PXM %d\n",
+				       vfio_pci_spec_parse(dev[i], &s, NULL) ? dev[i] : s.bdf,
+				       dev_node[i], g);
+		}
+	}
+	free(p);
+	return ret;
+}
+
 int cmd_check(int argc, char **argv)
 {
-	enum { O_DEVICE = 256, O_MEM, O_HUGETLB, O_MMIO64, O_JSON, O_HELP };
+	enum {
+		O_DEVICE = 256,
+		O_MEM,
+		O_HUGETLB,
+		O_MMIO64,
+		O_JSON,
+		O_NUMA,
+		O_CPUS,
+		O_AFFINITY,
+		O_HELP
+	};
 	static const struct option lo[] = {
 		{"device", required_argument, NULL, O_DEVICE},
 		{"mem", required_argument, NULL, O_MEM},
 		{"hugetlb", optional_argument, NULL, O_HUGETLB},
 		{"mmio64", required_argument, NULL, O_MMIO64},
 		{"json", no_argument, NULL, O_JSON},
+		{"numa", no_argument, NULL, O_NUMA},
+		{"cpus", required_argument, NULL, O_CPUS},
+		{"cpu-affinity", required_argument, NULL, O_AFFINITY},
 		{"help", no_argument, NULL, O_HELP},
 		{NULL, 0, NULL, 0},
 	};
@@ -154,7 +216,11 @@ int cmd_check(int argc, char **argv)
 	struct mmio_plan *plan;
 	struct errinfo pe = {0};
 	int c, nr_dev = 0, status = 0;
-	bool hugetlb = false, json = false, planned;
+	bool hugetlb = false, json = false, planned, numa = false;
+	const char *affinity = NULL;
+	unsigned int cpus = 1;
+	char *end;
+	long n;
 
 	opterr = 0;
 	optind = 1;
@@ -199,6 +265,22 @@ int cmd_check(int argc, char **argv)
 		case O_JSON:
 			json = true;
 			break;
+		case O_NUMA:
+			numa = true;
+			break;
+		case O_CPUS:
+			n = strtol(optarg, &end, 10);
+			if (*end || end == optarg || n < 1 || n > VM_MAX_VCPUS) {
+				fprintf(stderr,
+					"vfvm check: --cpus '%s': expected a number from 1 to %d\n",
+					optarg, VM_MAX_VCPUS);
+				return VM_EXIT_USAGE;
+			}
+			cpus = (unsigned int)n;
+			break;
+		case O_AFFINITY:
+			affinity = optarg;
+			break;
 		case 'h':
 		case O_HELP:
 			check_usage(stdout);
@@ -224,6 +306,14 @@ int cmd_check(int argc, char **argv)
 	}
 	if (hugetlb && vfvm_check_hugetlb_mem(page, mem_size, "vfvm check"))
 		return VM_EXIT_USAGE;
+	if (numa && !mem_size) {
+		fprintf(stderr, "vfvm check: --numa needs --mem SIZE: the nodes split guest RAM\n");
+		return VM_EXIT_USAGE;
+	}
+	if ((affinity || cpus > 1) && !numa) {
+		fprintf(stderr, "vfvm check: --cpus and --cpu-affinity go with --numa\n");
+		return VM_EXIT_USAGE;
+	}
 	if (mem_size)
 		ram_top = guest_layout(mem_size, hugetlb, page, &mem);
 
@@ -267,6 +357,13 @@ int cmd_check(int argc, char **argv)
 		preflight_json_print(stdout, jarr);
 	else if (planned && status != VM_EXIT_USAGE)
 		print_plan(plan);
+	if (numa && status != VM_EXIT_USAGE) {
+		int ret = check_numa(dev, nr_dev, mem_size, hugetlb ? page : 0, cpus, affinity,
+				     !jarr);
+
+		if (ret && !status)
+			status = ret;
+	}
 	free(r);
 	free(plan);
 	return status;

@@ -21,7 +21,9 @@
 #include "api.h"
 #include "boot.h"
 #include "devices.h"
+#include "hugepage.h"
 #include "migrate_uri.h"
+#include "numa.h"
 #include "pci_hotplug.h"
 #include "sandbox.h"
 #include "platform.h"
@@ -44,6 +46,7 @@ struct opts {
 	uint64_t mmio64; /* --mmio64; 0: sized from the devices */
 	unsigned int cpus;
 	bool hugetlb, rng, irq_report, debug_exit;
+	bool numa; /* --numa */
 	uint64_t hugepage_size; /* --hugetlb [2M|1G] */
 	int serial_escape; /* -1: when stdout is a terminal, 0: --serial raw, 1: --serial escape */
 	enum vm_dirty_track dirty_track; /* --dirty-track, auto by default */
@@ -66,6 +69,7 @@ static void usage(FILE *f)
 		"                [--rng] [--device "
 		"BDF[,managed][,vf-token=UUID][,rom=on|off|FILE][,id=ID][,failover=NET]]...\n"
 		"                [--hugetlb [2M|1G]] [--cpu-affinity LIST] [--mmio64 SIZE]\n"
+		"                [--numa]\n"
 		"                [--irq-report] [--debug-exit] [--serial raw|escape]\n"
 		"                [--api-socket PATH] [--name NAME] [--dirty-track "
 		"auto|ring|bitmap]\n"
@@ -78,7 +82,7 @@ static void usage(FILE *f)
 		"                'vfvm ctl --help')\n"
 		"       vfvm check --device BDF[,...] [--device ...] [--mem SIZE] [--hugetlb "
 		"[1G]]\n"
-		"                  [--mmio64 SIZE]\n"
+		"                  [--mmio64 SIZE] [--numa [--cpus N] [--cpu-affinity LIST]]\n"
 		"       vfvm --help\n"
 		"\n"
 		"Runs a KVM guest with a 16550 console on stdin/stdout.\n"
@@ -117,6 +121,11 @@ static void usage(FILE *f)
 		"  --cpu-affinity LIST  pin vCPU i to the i-th host CPU of LIST (e.g. 2-3); the "
 		"VMM's\n"
 		"                       other threads run on the remaining CPUs\n"
+		"  --numa               guest NUMA nodes mirroring the host nodes of the --device\n"
+		"                       list (plus those of --cpu-affinity; without devices, of\n"
+		"                       the CPUs vfvm may run on): RAM and vCPUs split evenly,\n"
+		"                       RAM bound to its host node, vCPUs pinned to its CPUs,\n"
+		"                       SRAT/SLIT with the host's distances, _PXM per device\n"
 		"  --irq-report         list each MSI-X vector of passed-through devices (GSI "
 		"route,\n"
 		"                       posted-interrupt conditions) on stderr whenever the "
@@ -302,6 +311,7 @@ static int check_restore_opts(const struct opts *o)
 				    : o->cpus > 1 ? "--cpus"
 				    : o->hugetlb  ? "--hugetlb"
 				    : o->rng	  ? "--rng"
+				    : o->numa	  ? "--numa"
 						  : NULL;
 
 	if (o->restore && o->incoming)
@@ -355,6 +365,7 @@ static int parse_run(int argc, char **argv, struct opts *o)
 		O_USER,
 		O_CHROOT,
 		O_SANDBOX,
+		O_NUMA,
 		O_TEST_BAD_SYSCALL,
 		O_HELP
 	};
@@ -383,6 +394,7 @@ static int parse_run(int argc, char **argv, struct opts *o)
 		{"user", required_argument, NULL, O_USER},
 		{"chroot", required_argument, NULL, O_CHROOT},
 		{"sandbox", required_argument, NULL, O_SANDBOX},
+		{"numa", no_argument, NULL, O_NUMA},
 		/* tests only: that thread makes a forbidden call once sandboxed */
 		{"test-bad-syscall", required_argument, NULL, O_TEST_BAD_SYSCALL},
 		{"help", no_argument, NULL, O_HELP},
@@ -515,6 +527,9 @@ static int parse_run(int argc, char **argv, struct opts *o)
 				return usage_error("--sandbox '%s': expected on or off", optarg);
 			o->sandbox.on = !strcmp(optarg, "on");
 			break;
+		case O_NUMA:
+			o->numa = true;
+			break;
 		case O_TEST_BAD_SYSCALL:
 			o->sandbox.test_bad_role = sandbox_role_parse(optarg);
 			if (o->sandbox.test_bad_role < 0)
@@ -565,6 +580,9 @@ static int parse_run(int argc, char **argv, struct opts *o)
 		return usage_error("give exactly one of --kernel FILE or --firmware FILE");
 	if (o->firmware && (o->initrd || o->cmdline))
 		return usage_error("--initrd and --cmdline go with --kernel, not --firmware");
+	if (o->firmware && o->numa)
+		return usage_error("--numa goes with --kernel: it describes the nodes in the ACPI "
+				   "tables vfvm builds for Linux, which --firmware does not get");
 	if ((o->kernel && check_readable("--kernel", o->kernel)) ||
 	    (o->initrd && check_readable("--initrd", o->initrd)) ||
 	    (o->firmware && check_readable("--firmware", o->firmware)))
@@ -844,6 +862,8 @@ static int run_vm(struct opts *op)
 	struct api_hooks hooks;
 	struct vfvm_restore *rs = NULL;
 	char numa_cpus[1024];
+	struct numa_plan numa;
+	int dev_node[MAX_DEVS];
 	int in_fd = -1;
 	bool tty = false;
 	struct vm *vm;
@@ -898,8 +918,27 @@ static int run_vm(struct opts *op)
 	cfg.cpu_affinity = o.affinity;
 	/* a local choice, also with --restore and --incoming: the VM may migrate on */
 	cfg.dirty_track = o.dirty_track;
-	if (!o.affinity && o.nr_dev)
+	if (o.numa) {
+		struct vfvm_numa_req req = {
+			.dev = (const char *const *)o.dev,
+			.nr_dev = o.nr_dev,
+			.mem = o.mem,
+			.hugepage_size =
+				o.hugetlb ? (o.hugepage_size ? o.hugepage_size : HUGEPAGE_2M) : 0,
+			.cpus = o.cpus,
+			.affinity = o.affinity,
+		};
+
+		if (vfvm_numa_plan(&req, &numa, dev_node, "vfvm") ||
+		    numa_plan_affinity(&numa, numa_cpus, sizeof(numa_cpus)))
+			return VM_EXIT_ERROR;
+		vfvm_numa_print(stderr, &numa, "vfvm: ");
+		/* each vCPU on a CPU of its node; the other threads off them */
+		cfg.cpu_affinity = numa_cpus;
+		cfg.numa = &numa;
+	} else if (!o.affinity && o.nr_dev) {
 		cfg.cpu_affinity = numa_default_affinity(o.dev[0], numa_cpus, sizeof(numa_cpus));
+	}
 
 	/* signals are taken by the I/O thread through a signalfd; block them everywhere */
 	sigemptyset(&set);
@@ -983,12 +1022,15 @@ static int run_vm(struct opts *op)
 	}
 	for (int i = 0; i < o.nr_dev; i++) {
 		struct vfio_pci *c = claim[i];
+		bool failover = *vfio_pci__failover(c);
 
 		claim[i] = NULL; /* vfio_pci__add() owns it now, whatever happens */
 		/* a failover primary waits for the guest to accept STANDBY */
-		if (*vfio_pci__failover(c) ? vfvm_failover_add(&devs, c, &e)
-					   : vfio_pci__add(vm, c, &e))
+		if (failover ? vfvm_failover_add(&devs, c, &e) : vfio_pci__add(vm, c, &e))
 			goto err;
+		/* its slot in the DSDT says its node (a later hot-plug gets none) */
+		if (o.numa && !failover && dev_node[i] >= 0)
+			numa_plan_add_pxm(&numa, (unsigned int)vfio_pci__slot(c), dev_node[i]);
 	}
 	if (o.nr_dev)
 		vfvm_dma_stats_print(vm);

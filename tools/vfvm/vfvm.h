@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "api.h"
@@ -277,5 +278,26 @@ void vfvm_dma_progress_print(void *opaque, uint64_t done, uint64_t total);
 void vfvm_irq_steer_warning_print(struct vm *vm);
 /* vm->log callback: "vfvm: error: ..." on standard error. */
 void vfvm_log_print(void *opaque, enum vlog_level level, const char *msg);
+
+/*
+ * --numa (numa_opt.c): the guest NUMA plan for the --device list, --mem,
+ * --hugetlb page size (0: none), --cpus and --cpu-affinity (NULL: the CPUs
+ * vfvm may run on).  Warns (as @who) of each device whose node is unknown;
+ * @dev_node gets each device's host node (-1 unknown).  0, or -1 said on
+ * stderr.
+ */
+#define VFVM_NUMA_MAX_DEVS 32
+struct numa_plan;
+struct vfvm_numa_req {
+	const char *const *dev;
+	int nr_dev;
+	uint64_t mem, hugepage_size;
+	unsigned int cpus;
+	const char *affinity;
+};
+int vfvm_numa_plan(const struct vfvm_numa_req *r, struct numa_plan *p, int *dev_node,
+		   const char *who);
+/* One line per guest node, each starting with @prefix. */
+void vfvm_numa_print(FILE *f, const struct numa_plan *p, const char *prefix);
 
 #endif
