@@ -27,6 +27,7 @@
 #include "pci_dev.h"
 #include "pci_sysfs.h"
 #include "msix.h"
+#include "numa_cpus.h"
 #include "nv_clique.h"
 #include "p2p.h"
 #include "pdev.h"
@@ -1218,8 +1219,12 @@ int vfio_pci__add(struct vm *vm, struct vfio_pci *vp, struct errinfo *e)
 	 * the mappings went with the container) maps now.
 	 */
 	if (!vp->sh->dma_mapped) {
-		/* big guests: map in 1 GiB steps so progress can be shown */
-		dopt.chunk = vm->mem.total > (8ULL << 30) ? (1ULL << 30) : 0;
+		cpu_set_t allowed, near;
+		char list[64];
+		int node;
+
+		/* map in 1 GiB steps so big guests get progress (dma.h: the count is checked) */
+		dopt.chunk = VFIO_DMA_DEFAULT_CHUNK;
 		dopt.progress = vm->dma_progress;
 		dopt.opaque = vm->dma_progress_opaque;
 		/* serial and none are for the bench to compare against */
@@ -1227,12 +1232,22 @@ int vfio_pci__add(struct vm *vm, struct vfio_pci *vp, struct errinfo *e)
 			dopt.prefault_threads = 1;
 		else if (vp->prefault == VFIO_PREFAULT_NONE)
 			dopt.no_prefault = true;
+		/* prefault on the device's node: first touch puts guest RAM there */
+		if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0)
+			CPU_ZERO(&allowed); /* not known: the node's CPUs as they are */
+		node = vfio_numa_cpus(vp->root, vp->spec.bdf, CPU_COUNT(&allowed) ? &allowed : NULL,
+				      &near, list, sizeof(list));
+		if (node >= 0)
+			dopt.cpus = &near;
 		ret = vfio_dma_map_guest(&vp->sh->io, &vm->mem, &dopt, &vp->sh->stats, e);
 		if (ret < 0) {
 			err_prefix(e, "%s: DMA-mapping guest RAM (%s)", vp->spec.bdf,
 				   vfio_backend_name(vp->sh->io.kind));
 			goto err;
 		}
+		vp->sh->stats.node = node;
+		snprintf(vp->sh->stats.cpus, sizeof(vp->sh->stats.cpus), "%s",
+			 node >= 0 ? list : "");
 		vp->sh->dma_mapped = true;
 	}
 

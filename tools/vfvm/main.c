@@ -843,6 +843,7 @@ static int run_vm(struct opts *op)
 	struct vfvm_devices devs = {0};
 	struct api_hooks hooks;
 	struct vfvm_restore *rs = NULL;
+	struct vfvm_dma_progress dma_progress = {0};
 	char numa_cpus[1024];
 	int in_fd = -1;
 	bool tty = false;
@@ -980,6 +981,7 @@ static int run_vm(struct opts *op)
 		fprintf(stderr, "vfvm: pinning and DMA-mapping %llu GiB of guest RAM for %s...\n",
 			(unsigned long long)(vm->mem.total >> 30), o.dev[0]);
 		vm->dma_progress = vfvm_dma_progress_print;
+		vm->dma_progress_opaque = &dma_progress;
 	}
 	for (int i = 0; i < o.nr_dev; i++) {
 		struct vfio_pci *c = claim[i];
