@@ -95,6 +95,7 @@ struct vfio_pci {
 	const struct vfio_host_priv *priv; /* vfio_host_opts.priv */
 	enum vfio_backend backend; /* wanted by the front end (AUTO: choose) */
 	enum vfio_prefault prefault;
+	unsigned int prefault_threads;
 	struct vfio_shared *sh;
 	struct vfio_device dev;
 	bool dev_open;
@@ -1071,6 +1072,7 @@ int vfio_pci__claim(const struct vfio_host_opts *h, const char *spec, struct vfi
 	vp->priv = h->priv;
 	vp->backend = h->backend;
 	vp->prefault = h->prefault;
+	vp->prefault_threads = h->prefault_threads;
 	sysfs_dev_path(path, sizeof(path), vp->root, vp->spec.bdf, "");
 	if (!sysfs_exists(path)) {
 		ret = err_set(e, ENODEV, "%s: no such PCI device (%s)", vp->spec.bdf, path);
@@ -1228,6 +1230,7 @@ int vfio_pci__add(struct vm *vm, struct vfio_pci *vp, struct errinfo *e)
 		dopt.progress = vm->dma_progress;
 		dopt.opaque = vm->dma_progress_opaque;
 		/* serial and none are for the bench to compare against */
+		dopt.prefault_threads = vp->prefault_threads;
 		if (vp->prefault == VFIO_PREFAULT_SERIAL)
 			dopt.prefault_threads = 1;
 		else if (vp->prefault == VFIO_PREFAULT_NONE)
@@ -1492,6 +1495,23 @@ int vfio_pci__numa_node(const struct vfio_host_opts *h, const char *spec, char *
 	if (vfio_pci_spec_parse(spec, &s, NULL) < 0)
 		return -1;
 	return vfio_device_numa_node(h->sysfs_root ? h->sysfs_root : "", s.bdf, cpus, size);
+}
+
+int vfio_pci__numa_cpus(const struct vfio_host_opts *h, const char *spec, cpu_set_t *set,
+			char *list, size_t size)
+{
+	struct vfio_pci_spec s;
+	cpu_set_t allowed;
+
+	CPU_ZERO(set);
+	if (list && size)
+		list[0] = '\0';
+	if (vfio_pci_spec_parse(spec, &s, NULL) < 0)
+		return -1;
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0)
+		CPU_ZERO(&allowed);
+	return vfio_numa_cpus(h->sysfs_root, s.bdf, CPU_COUNT(&allowed) ? &allowed : NULL, set,
+			      list, size);
 }
 
 /*
