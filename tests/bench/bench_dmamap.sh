@@ -85,7 +85,15 @@ vfctl bind "$e" vfio-pci > /dev/null 2>&1 || lab_bind_raw "$e" vfio-pci
 # all 2 GiB of L1 can spare, so 4K, 2M and 1G are compared at 1 GiB.
 g1=/sys/kernel/mm/hugepages/hugepages-1048576kB
 if [ ! -d $g1 ]; then
-	echo "BENCH-1G-NOTRUN L1's kernel has no 1 GiB huge pages ($g1 missing: no pdpe1gb in L1's CPU?)"
+	# x86 offers the pool when the CPU has 1 GiB pages and the kernel can allocate them at run time
+	if ! grep -qw pdpe1gb /proc/cpuinfo; then
+		why="L1's CPU has no pdpe1gb"
+	elif [ -r /proc/config.gz ] && ! zcat /proc/config.gz | grep -q '^CONFIG_CONTIG_ALLOC=y'; then
+		why="L1's kernel $(uname -r) is built without CONFIG_CONTIG_ALLOC (MEMORY_ISOLATION + COMPACTION, or CMA)"
+	else
+		why="reason not found"
+	fi
+	echo "BENCH-1G-NOTRUN L1 has no 1 GiB hugetlb pool ($g1 missing): $why"
 else
 	echo 1 > $g1/nr_hugepages 2> /dev/null
 	if [ "$(cat $g1/free_hugepages)" -lt 1 ]; then
