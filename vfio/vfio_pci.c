@@ -1166,6 +1166,16 @@ int vfio_pci__net_class_check(const struct vfio_pci *vp, struct errinfo *e)
 	return -ENOTSUP;
 }
 
+/* The CPUs of @bdf's NUMA node this process may run on (numa_cpus.h). */
+static int near_cpus(const char *root, const char *bdf, cpu_set_t *set, char *list, size_t size)
+{
+	cpu_set_t allowed;
+
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0)
+		CPU_ZERO(&allowed); /* not known: the node's CPUs as they are */
+	return vfio_numa_cpus(root, bdf, CPU_COUNT(&allowed) ? &allowed : NULL, set, list, size);
+}
+
 int vfio_pci__add(struct vm *vm, struct vfio_pci *vp, struct errinfo *e)
 {
 	struct give_back_result gb = {0};
@@ -1221,7 +1231,7 @@ int vfio_pci__add(struct vm *vm, struct vfio_pci *vp, struct errinfo *e)
 	 * the mappings went with the container) maps now.
 	 */
 	if (!vp->sh->dma_mapped) {
-		cpu_set_t allowed, near;
+		cpu_set_t near;
 		char list[64];
 		int node;
 
@@ -1236,10 +1246,7 @@ int vfio_pci__add(struct vm *vm, struct vfio_pci *vp, struct errinfo *e)
 		else if (vp->prefault == VFIO_PREFAULT_NONE)
 			dopt.no_prefault = true;
 		/* prefault on the device's node: first touch puts guest RAM there */
-		if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0)
-			CPU_ZERO(&allowed); /* not known: the node's CPUs as they are */
-		node = vfio_numa_cpus(vp->root, vp->spec.bdf, CPU_COUNT(&allowed) ? &allowed : NULL,
-				      &near, list, sizeof(list));
+		node = near_cpus(vp->root, vp->spec.bdf, &near, list, sizeof(list));
 		if (node >= 0)
 			dopt.cpus = &near;
 		ret = vfio_dma_map_guest(&vp->sh->io, &vm->mem, &dopt, &vp->sh->stats, e);
@@ -1501,17 +1508,13 @@ int vfio_pci__numa_cpus(const struct vfio_host_opts *h, const char *spec, cpu_se
 			char *list, size_t size)
 {
 	struct vfio_pci_spec s;
-	cpu_set_t allowed;
 
 	CPU_ZERO(set);
 	if (list && size)
 		list[0] = '\0';
 	if (vfio_pci_spec_parse(spec, &s, NULL) < 0)
 		return -1;
-	if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0)
-		CPU_ZERO(&allowed);
-	return vfio_numa_cpus(h->sysfs_root, s.bdf, CPU_COUNT(&allowed) ? &allowed : NULL, set,
-			      list, size);
+	return near_cpus(h->sysfs_root, s.bdf, set, list, size);
 }
 
 /*
