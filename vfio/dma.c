@@ -17,8 +17,6 @@
 #define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
 #endif
 
-#define MAX_PREFAULT_THREADS 16
-
 static double now(void)
 {
 	struct timespec ts;
@@ -101,6 +99,85 @@ int vfio_dma_check_memlock(uint64_t need, struct errinfo *e)
 	return vfio_dma_check_memlock_limit(need, rl.rlim_cur, have_cap_ipc_lock(), e);
 }
 
+unsigned int vfio_dma_map_calls(const struct guest_mem *m, uint64_t chunk)
+{
+	uint64_t n = 0;
+
+	for (int r = 0; r < m->nr_regions; r++) {
+		uint64_t size = m->region[r].size;
+
+		if (size)
+			n += chunk ? (size + chunk - 1) / chunk : 1;
+	}
+	return n > UINT32_MAX ? UINT32_MAX : (unsigned int)n;
+}
+
+/* The backing's page: pieces of a map and of a prefault never split one. */
+static uint64_t backing_page(const struct guest_mem *m)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+
+	/* madvise on part of a huge page is EINVAL */
+	return m->page_size > page ? m->page_size : m->hugetlb ? (2ULL << 20) : page;
+}
+
+int vfio_dma_plan_chunk(const struct guest_mem *m, uint64_t want, uint64_t avail, bool type1_limit,
+			uint64_t *chunk, struct errinfo *e)
+{
+	uint64_t page = backing_page(m), largest = 0, c;
+	unsigned int whole = vfio_dma_map_calls(m, 0);
+
+	for (int r = 0; r < m->nr_regions; r++)
+		if (m->region[r].size > largest)
+			largest = m->region[r].size;
+	if (whole > avail) {
+		err_set(e, ENOSPC,
+			"guest RAM (%llu MiB in %u region%s) needs at least %u DMA mappings but "
+			"the IOMMU takes only %llu more (%s)",
+			(unsigned long long)(m->total >> 20), whole, whole == 1 ? "" : "s", whole,
+			(unsigned long long)avail,
+			type1_limit ? "VFIO type1's dma_entry_limit, less the mappings made"
+				    : "vfvm's table of mappings");
+		if (type1_limit)
+			err_hint(e,
+				 "raise the limit before starting the VM: echo 65535 > "
+				 "/sys/module/vfio_iommu_type1/parameters/dma_entry_limit (or boot "
+				 "with vfio_iommu_type1.dma_entry_limit=65535)");
+		return -ENOSPC;
+	}
+	/* 0 or at least a region: one call per region */
+	if (!want || want >= largest) {
+		*chunk = 0;
+		return 0;
+	}
+	c = (want + page - 1) & ~(page - 1);
+	if (vfio_dma_map_calls(m, c) <= avail) {
+		*chunk = c;
+		return 0;
+	}
+	/* fewer, bigger pieces until the count fits; whole regions fit (above) */
+	while (c < largest && vfio_dma_map_calls(m, c) > avail)
+		c *= 2;
+	*chunk = c >= largest ? 0 : c;
+	return 1;
+}
+
+/* How many more mappings @io takes, and whether type1's count is what limits it. */
+static uint64_t map_avail(const struct vfio_iommu *io, bool *type1_limit)
+{
+	uint64_t table = io->nr_maps < VFIO_IOMMU_MAX_MAPS
+				 ? (uint64_t)(VFIO_IOMMU_MAX_MAPS - io->nr_maps)
+				 : 0;
+
+	*type1_limit = false;
+	/* iommufd has no count of mappings; type1 reports what is left of its limit */
+	if (io->kind != VFIO_BACKEND_IOMMUFD && io->has_dma_avail && io->dma_avail < table) {
+		*type1_limit = true;
+		return io->dma_avail;
+	}
+	return table;
+}
+
 struct prefault_job {
 	uint8_t *start;
 	uint64_t len;
@@ -130,66 +207,91 @@ static void *prefault_thread(void *arg)
 	return NULL;
 }
 
-int vfio_dma_prefault(const struct guest_mem *m, unsigned int threads, struct vfio_dma_stats *st,
-		      struct errinfo *e)
+unsigned int vfio_dma_prefault_threads(unsigned int want, const cpu_set_t *cpus)
 {
-	struct prefault_job job[MAX_PREFAULT_THREADS];
-	pthread_t tid[MAX_PREFAULT_THREADS];
-	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-	/* split on whole backing pages: madvise on part of a huge page is EINVAL */
-	uint64_t align = m->page_size > page ? m->page_size : m->hugetlb ? (2ULL << 20) : page;
-	double t0 = now();
-	int ret = 0;
+	unsigned int threads = want;
 
+	if (threads == 0 && cpus && CPU_COUNT(cpus) > 0)
+		threads = (unsigned int)CPU_COUNT(cpus);
 	if (threads == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 
 		threads = n > 0 ? (unsigned int)n : 1;
 	}
-	if (threads > MAX_PREFAULT_THREADS)
-		threads = MAX_PREFAULT_THREADS;
-	st->threads = threads;
-	st->populate_write = true;
-	for (int r = 0; r < m->nr_regions; r++) {
-		const struct guest_mem_region *g = &m->region[r];
-		uint64_t per = (g->size / threads + align - 1) & ~(align - 1);
-		unsigned int started = 0;
+	return threads > VFIO_DMA_MAX_PREFAULT_THREADS ? VFIO_DMA_MAX_PREFAULT_THREADS : threads;
+}
 
-		if (!g->size)
+/*
+ * Fault in [hva, hva+len) (guest address @gpa, for messages) from @threads
+ * threads, each a piece of whole backing pages, bound to @cpus when given.
+ */
+static int prefault_range(uint8_t *hva, uint64_t len, uint64_t gpa, unsigned int threads,
+			  uint64_t align, const cpu_set_t *cpus, struct vfio_dma_stats *st,
+			  struct errinfo *e)
+{
+	struct prefault_job job[VFIO_DMA_MAX_PREFAULT_THREADS];
+	pthread_t tid[VFIO_DMA_MAX_PREFAULT_THREADS];
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t per = (len / threads + align - 1) & ~(align - 1);
+	unsigned int started = 0;
+	pthread_attr_t attr;
+	bool have_attr = pthread_attr_init(&attr) == 0;
+	int ret = 0;
+
+	/* a set the kernel refuses makes pthread_create fail: the piece is done here then */
+	if (have_attr && cpus)
+		pthread_attr_setaffinity_np(&attr, sizeof(*cpus), cpus);
+	if (per < align)
+		per = align;
+	for (uint64_t off = 0; off < len && started < threads; off += per) {
+		struct prefault_job *j = &job[started];
+
+		j->start = hva + off;
+		j->len = off + per > len ? len - off : per;
+		j->page = page;
+		j->err = 0;
+		j->populated = false;
+		if (pthread_create(&tid[started], have_attr ? &attr : NULL, prefault_thread, j)) {
+			prefault_thread(j); /* do it here rather than fail */
+			if (j->err && !ret)
+				ret = err_sys(e, j->err, "prefault guest RAM at 0x%llx",
+					      (unsigned long long)(gpa + off));
+			st->populate_write &= j->populated;
 			continue;
-		if (per < align)
-			per = align;
-		for (uint64_t off = 0; off < g->size && started < threads; off += per) {
-			struct prefault_job *j = &job[started];
-			int err;
-
-			j->start = g->hva + off;
-			j->len = off + per > g->size ? g->size - off : per;
-			j->page = page;
-			j->err = 0;
-			j->populated = false;
-			err = pthread_create(&tid[started], NULL, prefault_thread, j);
-			if (err) {
-				prefault_thread(j); /* do it here rather than fail */
-				if (j->err && !ret)
-					ret = err_sys(e, j->err, "prefault guest RAM at 0x%llx",
-						      (unsigned long long)(g->gpa + off));
-				st->populate_write &= j->populated;
-				continue;
-			}
-			started++;
 		}
-		for (unsigned int i = 0; i < started; i++) {
-			pthread_join(tid[i], NULL);
-			st->populate_write &= job[i].populated;
-			if (job[i].err && !ret)
-				ret = err_sys(e, job[i].err,
-					      "prefault guest RAM (MADV_POPULATE_WRITE) at hva %p",
-					      (void *)job[i].start);
-		}
+		started++;
 	}
+	for (unsigned int i = 0; i < started; i++) {
+		pthread_join(tid[i], NULL);
+		st->populate_write &= job[i].populated;
+		if (job[i].err && !ret)
+			ret = err_sys(e, job[i].err,
+				      "prefault guest RAM (MADV_POPULATE_WRITE) at hva %p",
+				      (void *)job[i].start);
+	}
+	if (have_attr)
+		pthread_attr_destroy(&attr);
 	if (ret == -ENOMEM || ret == -EFAULT)
 		err_hint(e, "the host is out of memory (or hugepages) for guest RAM");
+	return ret;
+}
+
+int vfio_dma_prefault(const struct guest_mem *m, unsigned int threads, const cpu_set_t *cpus,
+		      struct vfio_dma_stats *st, struct errinfo *e)
+{
+	uint64_t align = backing_page(m);
+	double t0 = now();
+	int ret = 0;
+
+	st->threads = vfio_dma_prefault_threads(threads, cpus);
+	st->populate_write = true;
+	for (int r = 0; r < m->nr_regions && !ret; r++) {
+		const struct guest_mem_region *g = &m->region[r];
+
+		if (g->size)
+			ret = prefault_range(g->hva, g->size, g->gpa, st->threads, align, cpus, st,
+					     e);
+	}
 	st->prefault_sec = now() - t0;
 	return ret;
 }
@@ -197,8 +299,8 @@ int vfio_dma_prefault(const struct guest_mem *m, unsigned int threads, struct vf
 int vfio_dma_map_guest(struct vfio_iommu *io, const struct guest_mem *m,
 		       const struct vfio_dma_opts *o, struct vfio_dma_stats *st, struct errinfo *e)
 {
-	uint64_t done = 0;
-	double t0;
+	uint64_t done = 0, align = backing_page(m), avail, chunk;
+	bool type1_limit;
 	int ret;
 
 	memset(st, 0, sizeof(*st));
@@ -206,31 +308,61 @@ int vfio_dma_map_guest(struct vfio_iommu *io, const struct guest_mem *m,
 	ret = vfio_dma_check_layout(io->range, io->nr_ranges, m, e);
 	if (ret < 0)
 		return ret;
+	/* before anything is pinned: the calls must fit what the IOMMU takes */
+	avail = map_avail(io, &type1_limit);
+	ret = vfio_dma_plan_chunk(m, o->chunk, avail, type1_limit, &chunk, e);
+	if (ret < 0)
+		return ret;
+	st->chunk = chunk;
+	st->chunk_grown = ret == 1;
+	st->map_avail = avail;
+	st->map_avail_type1 = type1_limit;
 	ret = vfio_dma_check_memlock(m->total, e);
 	if (ret < 0)
 		return ret;
 	if (!o->no_prefault) {
-		ret = vfio_dma_prefault(m, o->prefault_threads, st, e);
-		if (ret < 0)
-			return ret;
+		st->threads = vfio_dma_prefault_threads(o->prefault_threads, o->cpus);
+		st->populate_write = true;
 	}
-	t0 = now();
+	/*
+	 * Step by step: fault in a step from every thread, then map its pieces,
+	 * so that progress moves with the work that costs.  A step is at least
+	 * one backing page per thread so 1 GiB pages keep every thread busy.
+	 */
 	for (int r = 0; r < m->nr_regions; r++) {
 		const struct guest_mem_region *g = &m->region[r];
-		uint64_t chunk = o->chunk ? o->chunk : g->size;
+		uint64_t piece = chunk ? chunk : g->size;
+		uint64_t step = piece;
 
-		for (uint64_t off = 0; off < g->size; off += chunk) {
-			uint64_t len = g->size - off < chunk ? g->size - off : chunk;
+		if (!g->size)
+			continue;
+		if (!o->no_prefault && step < st->threads * align)
+			step = (st->threads * align + piece - 1) / piece * piece;
+		for (uint64_t off = 0; off < g->size; off += step) {
+			uint64_t len = g->size - off < step ? g->size - off : step;
+			double t0 = now();
 
-			ret = vfio_iommu_map(io, g->gpa + off, len, g->hva + off, e);
-			if (ret < 0)
-				return ret;
-			st->map_calls++;
-			done += len;
-			if (o->progress)
-				o->progress(o->opaque, done, m->total);
+			if (!o->no_prefault) {
+				ret = prefault_range(g->hva + off, len, g->gpa + off, st->threads,
+						     align, o->cpus, st, e);
+				st->prefault_sec += now() - t0;
+				if (ret < 0)
+					return ret;
+				t0 = now();
+			}
+			for (uint64_t p = off; p < off + len; p += piece) {
+				uint64_t n = off + len - p < piece ? off + len - p : piece;
+
+				ret = vfio_iommu_map(io, g->gpa + p, n, g->hva + p, e);
+				if (ret < 0)
+					return ret;
+				st->map_calls++;
+				done += n;
+				if (o->progress)
+					o->progress(o->opaque, done, m->total);
+			}
+			st->map_sec += now() - t0;
 		}
 	}
-	st->map_sec = now() - t0;
 	return 0;
 }

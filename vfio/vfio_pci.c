@@ -27,6 +27,7 @@
 #include "pci_dev.h"
 #include "pci_sysfs.h"
 #include "msix.h"
+#include "numa_cpus.h"
 #include "nv_clique.h"
 #include "p2p.h"
 #include "pdev.h"
@@ -94,6 +95,7 @@ struct vfio_pci {
 	const struct vfio_host_priv *priv; /* vfio_host_opts.priv */
 	enum vfio_backend backend; /* wanted by the front end (AUTO: choose) */
 	enum vfio_prefault prefault;
+	unsigned int prefault_threads;
 	struct vfio_shared *sh;
 	struct vfio_device dev;
 	bool dev_open;
@@ -1070,6 +1072,7 @@ int vfio_pci__claim(const struct vfio_host_opts *h, const char *spec, struct vfi
 	vp->priv = h->priv;
 	vp->backend = h->backend;
 	vp->prefault = h->prefault;
+	vp->prefault_threads = h->prefault_threads;
 	sysfs_dev_path(path, sizeof(path), vp->root, vp->spec.bdf, "");
 	if (!sysfs_exists(path)) {
 		ret = err_set(e, ENODEV, "%s: no such PCI device (%s)", vp->spec.bdf, path);
@@ -1168,6 +1171,16 @@ int vfio_pci__net_class_check(const struct vfio_pci *vp, struct errinfo *e)
 	return -ENOTSUP;
 }
 
+/* The CPUs of @bdf's NUMA node this process may run on (numa_cpus.h). */
+static int near_cpus(const char *root, const char *bdf, cpu_set_t *set, char *list, size_t size)
+{
+	cpu_set_t allowed;
+
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0)
+		CPU_ZERO(&allowed); /* not known: the node's CPUs as they are */
+	return vfio_numa_cpus(root, bdf, CPU_COUNT(&allowed) ? &allowed : NULL, set, list, size);
+}
+
 int vfio_pci__add(struct vm *vm, struct vfio_pci *vp, struct errinfo *e)
 {
 	struct give_back_result gb = {0};
@@ -1223,21 +1236,33 @@ int vfio_pci__add(struct vm *vm, struct vfio_pci *vp, struct errinfo *e)
 	 * the mappings went with the container) maps now.
 	 */
 	if (!vp->sh->dma_mapped) {
-		/* big guests: map in 1 GiB steps so progress can be shown */
-		dopt.chunk = vm->mem.total > (8ULL << 30) ? (1ULL << 30) : 0;
+		cpu_set_t near;
+		char list[64];
+		int node;
+
+		/* map in 1 GiB steps so big guests get progress (dma.h: the count is checked) */
+		dopt.chunk = VFIO_DMA_DEFAULT_CHUNK;
 		dopt.progress = vm->dma_progress;
 		dopt.opaque = vm->dma_progress_opaque;
 		/* serial and none are for the bench to compare against */
+		dopt.prefault_threads = vp->prefault_threads;
 		if (vp->prefault == VFIO_PREFAULT_SERIAL)
 			dopt.prefault_threads = 1;
 		else if (vp->prefault == VFIO_PREFAULT_NONE)
 			dopt.no_prefault = true;
+		/* prefault on the device's node: first touch puts guest RAM there */
+		node = near_cpus(vp->root, vp->spec.bdf, &near, list, sizeof(list));
+		if (node >= 0)
+			dopt.cpus = &near;
 		ret = vfio_dma_map_guest(&vp->sh->io, &vm->mem, &dopt, &vp->sh->stats, e);
 		if (ret < 0) {
 			err_prefix(e, "%s: DMA-mapping guest RAM (%s)", vp->spec.bdf,
 				   vfio_backend_name(vp->sh->io.kind));
 			goto err;
 		}
+		vp->sh->stats.node = node;
+		snprintf(vp->sh->stats.cpus, sizeof(vp->sh->stats.cpus), "%s",
+			 node >= 0 ? list : "");
 		vp->sh->dma_mapped = true;
 	}
 
@@ -1482,6 +1507,19 @@ int vfio_pci__numa_node(const struct vfio_host_opts *h, const char *spec, char *
 	if (vfio_pci_spec_parse(spec, &s, NULL) < 0)
 		return -1;
 	return vfio_device_numa_node(h->sysfs_root ? h->sysfs_root : "", s.bdf, cpus, size);
+}
+
+int vfio_pci__numa_cpus(const struct vfio_host_opts *h, const char *spec, cpu_set_t *set,
+			char *list, size_t size)
+{
+	struct vfio_pci_spec s;
+
+	CPU_ZERO(set);
+	if (list && size)
+		list[0] = '\0';
+	if (vfio_pci_spec_parse(spec, &s, NULL) < 0)
+		return -1;
+	return near_cpus(h->sysfs_root, s.bdf, set, list, size);
 }
 
 /*

@@ -38,6 +38,7 @@ struct vfio_host_opts {
 	const char *state_dir; /* NULL: VFIO_DEFAULT_STATE_DIR */
 	enum vfio_backend backend;
 	enum vfio_prefault prefault;
+	unsigned int prefault_threads; /* PARALLEL with this many threads; 0: one per CPU */
 	const struct vfio_sys *sys; /* NULL: the real system calls (tests fake them) */
 	/*
 	 * The VM's record of what it took (vm_record.h), NULL: none kept.  A
@@ -190,6 +191,13 @@ struct vfio_pi_host;
  * DMA and interrupts stay node-local.
  */
 int vfio_pci__numa_node(const struct vfio_host_opts *h, const char *spec, char *cpus, size_t size);
+/*
+ * The CPUs of that node this process may run on, in @set and as a list in
+ * @list: where the prefault threads of the DMA map run.  Returns the node,
+ * or -1 with @set empty (unknown, bad SPEC, none allowed: any CPU).
+ */
+int vfio_pci__numa_cpus(const struct vfio_host_opts *h, const char *spec, cpu_set_t *set,
+			char *list, size_t size);
 struct vfio_dma_stats;
 int vfio_pci__dma_stats(struct vm *vm, struct vfio_dma_stats *st, const char **backend);
 

@@ -183,7 +183,7 @@ static void test_prefault_parallel(void **state)
 	m.region[0].hva = p;
 	assert_int_equal(mincore(p, size, vec), 0);
 	assert_int_equal(vec[100] & 1, 0); /* untouched before */
-	assert_int_equal(vfio_dma_prefault(&m, 4, &st, &e), 0);
+	assert_int_equal(vfio_dma_prefault(&m, 4, NULL, &st, &e), 0);
 	assert_int_equal(st.threads, 4);
 	/* every page is resident afterwards */
 	assert_int_equal(mincore(p, size, vec), 0);

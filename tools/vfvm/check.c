@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dma_estimate.h"
 #include "hugepage.h"
 #include "numa.h"
 #include "preflight_out.h"
@@ -44,6 +45,8 @@ static void check_usage(FILE *f)
 		"--numa: the guest NUMA nodes `vfvm run --numa` would make (each device's host\n"
 		"node, vCPUs, RAM; a device without a node is warned of); one that cannot be\n"
 		"made (too few vCPUs or RAM) makes the check fail.\n"
+		"With --mem (human output), the DMA map's prefault time is estimated from a\n"
+		"64 MiB sample (one page with --hugetlb 1G) of the same pages and threads.\n"
 		"--json: the report as JSON.\n"
 		"Exit status: 0 ready, 3 a device is not ready, 1 error, 2 usage error.\n");
 }
@@ -181,6 +184,47 @@ static int check_numa(const char *const *dev, int nr_dev, uint64_t mem, uint64_t
 	}
 	free(p);
 	return ret;
+}
+
+/*
+ * How long `vfvm run --mem SIZE` will spend prefaulting guest RAM for the
+ * DMA map: a sample of the same pages, prefaulted with the threads and CPUs
+ * run would use (VFVM_VFIO_PREFAULT, the first device's NUMA node), scaled
+ * to SIZE.  check opens no VFIO container, so the IOMMU map is left out.
+ */
+static void print_estimate(const char *dev, uint64_t mem_size, bool hugetlb, uint64_t page)
+{
+	const struct vfio_host_opts *h = vfvm_host();
+	struct vfio_dma_estimate est;
+	struct errinfo e = {0};
+	char list[64], where[96], pages[16];
+	unsigned int threads = h->prefault_threads;
+	cpu_set_t cpus;
+	int node;
+
+	if (h->prefault == VFIO_PREFAULT_NONE) {
+		printf("DMA map estimate: none: prefault is off (VFVM_VFIO_PREFAULT=none), the "
+		       "map faults pages itself\n");
+		return;
+	}
+	if (h->prefault == VFIO_PREFAULT_SERIAL)
+		threads = 1;
+	node = vfio_pci__numa_cpus(h, dev, &cpus, list, sizeof(list));
+	if (vfio_dma_estimate(mem_size, hugetlb, page, threads, node >= 0 ? &cpus : NULL, &est,
+			      &e) < 0) {
+		printf("DMA map estimate: none: %s%s%s\n", e.msg, e.hint[0] ? "; " : "", e.hint);
+		return;
+	}
+	if (node >= 0)
+		snprintf(where, sizeof(where), "on NUMA node %d (CPUs %s)", node, list);
+	else
+		snprintf(where, sizeof(where), "on any CPU");
+	snprintf(pages, sizeof(pages), "%s", hugetlb ? hugepage_name(page) : "4 KiB");
+	printf("DMA map estimate: prefault %.3f s for %" PRIu64 " MiB of guest RAM (%.3f s/GiB: "
+	       "a %" PRIu64 " MiB sample of %s pages took %.3f s with %u thread%s %s); the IOMMU "
+	       "map is not included (vfvm check opens no VFIO container)\n",
+	       est.total_sec, mem_size >> 20, est.sec_per_gib, est.sample >> 20, pages,
+	       est.sample_sec, est.threads, est.threads == 1 ? "" : "s", where);
 }
 
 int cmd_check(int argc, char **argv)
@@ -364,6 +408,8 @@ int cmd_check(int argc, char **argv)
 		if (ret && !status)
 			status = ret;
 	}
+	if (!jarr && mem_size && status != VM_EXIT_USAGE)
+		print_estimate(dev[0], mem_size, hugetlb, page);
 	free(r);
 	free(plan);
 	return status;

@@ -221,6 +221,13 @@ static void hook_describe(void *opaque, struct pci_dev *d, struct json_object *o
 				       json_object_new_int64((int64_t)st.bytes));
 		json_object_object_add(dma, "map_calls", json_object_new_int((int)st.map_calls));
 		json_object_object_add(dma, "map_seconds", json_object_new_double(st.map_sec));
+		json_object_object_add(dma, "map_piece_bytes",
+				       json_object_new_int64((int64_t)st.chunk));
+		json_object_object_add(dma, "prefault_threads",
+				       json_object_new_int((int)st.threads));
+		json_object_object_add(dma, "prefault_seconds",
+				       json_object_new_double(st.prefault_sec));
+		json_object_object_add(dma, "numa_node", json_object_new_int(st.node));
 		json_object_object_add(o, "dma", dma);
 	}
 	describe_p2p(d, o);

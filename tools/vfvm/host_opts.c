@@ -5,12 +5,13 @@
  *   VFCTL_SYSFS_ROOT    prefix for /sys (the simulated sysfs, tests)
  *   VFCTL_STATE_DIR     where remembered drivers are kept (vfctl's)
  *   VFVM_VFIO_BACKEND   auto | type1 | iommufd
- *   VFVM_VFIO_PREFAULT  parallel | serial | none (the bench compares them)
+ *   VFVM_VFIO_PREFAULT  parallel | serial | none | N threads (the bench compares them)
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dma.h"
 #include "vfvm.h"
 
 static struct vfio_host_opts host;
@@ -46,8 +47,18 @@ int vfvm_host_init(void)
 	} else if (!strcmp(p, "none")) {
 		host.prefault = VFIO_PREFAULT_NONE;
 	} else {
-		fprintf(stderr, "vfvm: VFVM_VFIO_PREFAULT=%s: want parallel, serial or none\n", p);
-		return -1;
+		char *end;
+		unsigned long n = strtoul(p, &end, 10);
+
+		if (*p < '1' || *p > '9' || *end || n > VFIO_DMA_MAX_PREFAULT_THREADS) {
+			fprintf(stderr,
+				"vfvm: VFVM_VFIO_PREFAULT=%s: want parallel, serial, none or a "
+				"number of threads from 1 to %d\n",
+				p, VFIO_DMA_MAX_PREFAULT_THREADS);
+			return -1;
+		}
+		host.prefault = VFIO_PREFAULT_PARALLEL;
+		host.prefault_threads = (unsigned int)n;
 	}
 	return 0;
 }

@@ -861,6 +861,7 @@ static int run_vm(struct opts *op)
 	struct vfvm_devices devs = {0};
 	struct api_hooks hooks;
 	struct vfvm_restore *rs = NULL;
+	struct vfvm_dma_progress dma_progress = {0};
 	char numa_cpus[1024];
 	struct numa_plan numa;
 	int dev_node[MAX_DEVS];
@@ -1019,6 +1020,7 @@ static int run_vm(struct opts *op)
 		fprintf(stderr, "vfvm: pinning and DMA-mapping %llu GiB of guest RAM for %s...\n",
 			(unsigned long long)(vm->mem.total >> 30), o.dev[0]);
 		vm->dma_progress = vfvm_dma_progress_print;
+		vm->dma_progress_opaque = &dma_progress;
 	}
 	for (int i = 0; i < o.nr_dev; i++) {
 		struct vfio_pci *c = claim[i];

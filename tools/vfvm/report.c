@@ -44,19 +44,52 @@ static void errors_print(struct vm *vm)
 			d[i].bdf, d[i].msix, d[i].irq, d[i].steered, d[i].steer_failed);
 }
 
+/* "1 GiB", "512 MiB", "64 KiB": a map piece's size. */
+static void size_name(uint64_t b, char *buf, size_t size)
+{
+	if (b >= (1ULL << 30) && !(b & ((1ULL << 30) - 1)))
+		snprintf(buf, size, "%llu GiB", (unsigned long long)(b >> 30));
+	else if (b >= (1ULL << 20) && !(b & ((1ULL << 20) - 1)))
+		snprintf(buf, size, "%llu MiB", (unsigned long long)(b >> 20));
+	else
+		snprintf(buf, size, "%llu KiB", (unsigned long long)(b >> 10));
+}
+
 void vfvm_dma_stats_print(struct vm *vm)
 {
 	struct vfio_dma_stats st;
 	const char *backend = "?";
+	char where[96], piece[48], grown[128] = "";
 
 	if (vfio_pci__dma_stats(vm, &st, &backend) < 0)
 		return;
+	if (!st.threads)
+		snprintf(where, sizeof(where), " (none: the map faulted pages itself)");
+	else if (st.node >= 0)
+		snprintf(where, sizeof(where), " on NUMA node %d (CPUs %s)", st.node, st.cpus);
+	else
+		snprintf(where, sizeof(where), " on any CPU (device's NUMA node unknown)");
+	if (st.chunk) {
+		char sz[32];
+
+		size_name(st.chunk, sz, sizeof(sz));
+		snprintf(piece, sizeof(piece), " of %s", sz);
+	} else {
+		snprintf(piece, sizeof(piece), " (whole regions)");
+	}
+	if (st.chunk_grown)
+		snprintf(grown, sizeof(grown),
+			 "; pieces made bigger to fit the %llu mappings the IOMMU takes%s",
+			 (unsigned long long)st.map_avail,
+			 st.map_avail_type1 ? " (type1 dma_entry_limit)" : "");
 	fprintf(stderr,
-		"vfvm: DMA-mapped %.2f GiB of guest RAM (%s): prefault %.3f s with %u thread%s%s, "
-		"map %.3f s in %u call%s\n",
+		"vfvm: DMA-mapped %.2f GiB of guest RAM (%s): prefault %.3f s with %u "
+		"thread%s%s%s, "
+		"map %.3f s in %u call%s%s%s\n",
 		(double)st.bytes / (1 << 30), backend, st.prefault_sec, st.threads,
-		st.threads == 1 ? "" : "s", st.populate_write ? "" : " (pages touched)", st.map_sec,
-		st.map_calls, st.map_calls == 1 ? "" : "s");
+		st.threads == 1 ? "" : "s", where,
+		st.populate_write || !st.threads ? "" : " (pages touched)", st.map_sec,
+		st.map_calls, st.map_calls == 1 ? "" : "s", piece, grown);
 }
 
 void vfvm_p2p_print(struct vm *vm)
@@ -87,9 +120,18 @@ void vfvm_p2p_print(struct vm *vm)
 
 void vfvm_dma_progress_print(void *opaque, uint64_t done, uint64_t total)
 {
-	(void)opaque;
-	fprintf(stderr, "vfvm: DMA map: %llu of %llu GiB pinned and mapped\n",
-		(unsigned long long)(done >> 30), (unsigned long long)(total >> 30));
+	struct vfvm_dma_progress *p = opaque;
+	unsigned int tenth = total ? (unsigned int)(done * 10 / total) : 10;
+
+	/* a line each time another tenth is done: a few lines however big the guest */
+	if (!p || tenth <= p->shown)
+		return;
+	p->shown = tenth;
+	fprintf(stderr, "vfvm: DMA map: %llu/%llu GiB (%u%%)\n", (unsigned long long)(done >> 30),
+		(unsigned long long)(total >> 30),
+		total ? (unsigned int)(done * 100 / total) : 100);
+	if (done >= total)
+		p->shown = 0; /* a later map (hot-add after the last device left) starts again */
 }
 
 void vfvm_irq_steer_warning_print(struct vm *vm)

@@ -265,14 +265,21 @@ void vfvm_irq_report_print(struct vm *vm, const char *when);
 /* Vectors unmasked with a KVM irqfd attached, over all devices (-1: no memory). */
 int vfvm_irq_live(struct vm *vm);
 
-/* From this much guest RAM on, vfvm says it is mapping before it starts. */
-#define VFVM_DMA_PROGRESS_MIN (8ULL << 30)
+/* From this much guest RAM on, vfvm says it is mapping and shows progress. */
+#define VFVM_DMA_PROGRESS_MIN (4ULL << 30)
 
 /* After the DMA map of guest RAM: backend, GiB, time (stderr). */
 void vfvm_dma_stats_print(struct vm *vm);
 /* At exit: each passed-through device's BAR pieces DMA-mapped for peer-to-peer. */
 void vfvm_p2p_print(struct vm *vm);
-/* vm->dma_progress callback: one line per GiB-sized step of a big map. */
+/* vm->dma_progress's state: the tenths of the map already said. */
+struct vfvm_dma_progress {
+	unsigned int shown;
+};
+/*
+ * vm->dma_progress callback (@opaque a struct vfvm_dma_progress): a line
+ * "vfvm: DMA map: 12/64 GiB (18%)" each time another tenth is mapped.
+ */
 void vfvm_dma_progress_print(void *opaque, uint64_t done, uint64_t total);
 /* Warn once (at exit) when host IRQs could not be steered (irq/host_affinity.h). */
 void vfvm_irq_steer_warning_print(struct vm *vm);

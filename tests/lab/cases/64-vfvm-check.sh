@@ -7,6 +7,7 @@
 #    the reason (bound to e1000e, not vfio-pci) and the fix;
 #  - a BDF that does not exist is refused (exit 3, "no such PCI device");
 #  - a malformed --device is a usage error (exit 2);
+#  - with --mem, the DMA map's prefault time is estimated from a sample;
 #  - vfvm run --irq-report with the VF: the DMA-map stats line, and a
 #    per-vector listing of the VF's MSI-X vectors with a GSI route and a KVM
 #    irqfd once L2's nvme driver enabled them; the VF goes back to nvme.
@@ -27,6 +28,12 @@ if [ "$RC" = 0 ] && echo "$OUT" | grep -q "ready for passthrough" &&
 	pass vfvm-check-ready
 else
 	fail vfvm-check-ready "vfvm check --device $vf,managed: exit $RC (want 0 and 'ready')"
+fi
+# --mem: the DMA map's prefault time estimated from a sample, the IOMMU map said to be left out
+if echo "$OUT" | grep -Eq '^DMA map estimate: prefault [0-9]+\.[0-9]+ s for 256 MiB of guest RAM \([0-9.]+ s/GiB: a 64 MiB sample of 4 KiB pages took [0-9.]+ s with [0-9]+ threads? on .*\); the IOMMU map is not included'; then
+	pass vfvm-check-dma-estimate
+else
+	fail vfvm-check-dma-estimate "vfvm check --mem 256M: no estimate line: $(echo "$OUT" | grep '^DMA map' || echo none)"
 fi
 if [ "$(lab_driver "$vf")" = "$orig" ]; then
 	pass vfvm-check-changes-nothing
