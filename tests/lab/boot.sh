@@ -238,6 +238,16 @@ else
 	wait "$qpid"
 	st=$?
 	wait "$tpid"
+	# QEMU gone while a case ran (no LAB-END, no LAB-DONE): with -no-reboot
+	# a reset of L1 itself ends QEMU without a word (seen once in the KVM
+	# tier, under TCG's nested SVM); treated as a stop in that case, so that
+	# lab_boot_retry gives it and the rest a fresh L1.
+	last=$(grep -nE '^LAB-(BEGIN|END|DONE)' "$console" | tail -n 1)
+	if [ "$hung" = 0 ] && [ -z "$wedged" ] && [ "$st" -ne 124 ] && [[ $last == *:LAB-BEGIN\ * ]]; then
+		wedged=${last#*:LAB-BEGIN }
+		wedged=${wedged%$'\r'}
+		lab_say "L1 ended (QEMU exit $st) in the middle of case $wedged, without its end: an L1 reset ends QEMU silently (-no-reboot)"
+	fi
 	if [ "$hung" = 1 ]; then
 		lab_say "L1 did not load its modules within ${LAB_BOOT_TIMEOUT:-240}s (early-boot hang under TCG): stopped (LAB_BOOT_TIMEOUT)"
 		st=125
