@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu_list.h"
 #include "host_numa.h"
 #include "pci_sysfs.h"
 
@@ -12,29 +13,7 @@
 
 int host_numa_parse_list(const char *s, cpu_set_t *set)
 {
-	CPU_ZERO(set);
-	while (*s && *s != '\n') {
-		char *end;
-		long a = strtol(s, &end, 10), b;
-
-		if (end == s || a < 0 || a >= CPU_SETSIZE)
-			return -EINVAL;
-		b = a;
-		s = end;
-		if (*s == '-') {
-			b = strtol(s + 1, &end, 10);
-			if (end == s + 1 || b < a || b >= CPU_SETSIZE)
-				return -EINVAL;
-			s = end;
-		}
-		for (long c = a; c <= b; c++)
-			CPU_SET((int)c, set);
-		if (*s == ',')
-			s++;
-		else if (*s && *s != '\n')
-			return -EINVAL;
-	}
-	return 0;
+	return cpu_list_parse_set(s, set);
 }
 
 /* ROOT/NODE_DIR/@rel into @buf; -errno with @e naming the path. */

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cpu_list.h"
 #include "sandbox.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -252,41 +253,11 @@ void vm_vcpu_park(struct vm *vm)
 	pthread_mutex_unlock(&vm->exit_lock);
 }
 
-/* "0-2,5" -> list of CPUs; returns count or -EINVAL. */
-static int parse_cpu_list(const char *s, int *cpus, int max)
-{
-	int n = 0;
-
-	while (*s) {
-		char *end;
-		long a = strtol(s, &end, 10), b;
-
-		if (end == s || a < 0 || a >= CPU_SETSIZE)
-			return -EINVAL;
-		b = a;
-		s = end;
-		if (*s == '-') {
-			b = strtol(s + 1, &end, 10);
-			if (end == s + 1 || b < a || b >= CPU_SETSIZE)
-				return -EINVAL;
-			s = end;
-		}
-		for (long c = a; c <= b; c++) {
-			if (n == max)
-				return -EINVAL;
-			cpus[n++] = (int)c;
-		}
-		if (*s == ',')
-			s++;
-		else if (*s)
-			return -EINVAL;
-	}
-	return n ? n : -EINVAL;
-}
-
 int vm_parse_cpu_affinity(const char *list, int *cpus, int max)
 {
-	return parse_cpu_list(list, cpus, max);
+	int n = cpu_list_parse(list, cpus, max);
+
+	return n > 0 ? n : -EINVAL;
 }
 
 /*
@@ -301,7 +272,7 @@ static int apply_affinity(struct vm *vm, struct errinfo *e)
 
 	if (!vm->cfg.cpu_affinity)
 		return 0;
-	n = parse_cpu_list(vm->cfg.cpu_affinity, cpus, CPU_SETSIZE);
+	n = vm_parse_cpu_affinity(vm->cfg.cpu_affinity, cpus, CPU_SETSIZE);
 	if (n < 0)
 		return err_set(e, EINVAL, "--cpu-affinity '%s': expected a list like 0-1,3",
 			       vm->cfg.cpu_affinity);
