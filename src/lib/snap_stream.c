@@ -244,18 +244,6 @@ int snap_in_parse(struct snap_in *in, uint8_t *buf, size_t len, const char *what
 			return parse_fail(in, e, EBADMSG,
 					  "section %u at byte %zu has no valid name",
 					  in->nr_secs + 1, off);
-		/* what the writer makes, byte for byte: NUL padding, reserved 0 */
-		for (size_t i = strlen(s->name); i < SNAP_NAME_MAX; i++)
-			if (s->name[i])
-				return parse_fail(in, e, EBADMSG,
-						  "section '%s' at byte %zu: bytes after its name "
-						  "are not NUL padding",
-						  s->name, off);
-		if (le_load(buf + off + SNAP_NAME_MAX + 4, 4))
-			return parse_fail(in, e, EBADMSG,
-					  "section '%s' at byte %zu: reserved field 0x%x is not 0",
-					  s->name, off,
-					  (unsigned int)le_load(buf + off + SNAP_NAME_MAX + 4, 4));
 		s->version = (uint32_t)le_load(buf + off + SNAP_NAME_MAX, 4);
 		plen = le_load(buf + off + SNAP_NAME_MAX + 8, 8);
 		if (plen > len - off - SNAP_SEC_HDR_LEN ||
@@ -267,6 +255,21 @@ int snap_in_parse(struct snap_in *in, uint8_t *buf, size_t len, const char *what
 		if (crc != crc_of(buf + off, SNAP_SEC_HDR_LEN + plen))
 			return parse_fail(in, e, EBADMSG, "section '%s': checksum mismatch",
 					  s->name);
+		/*
+		 * what the writer makes, byte for byte: NUL padding, reserved 0
+		 * (after the checksum, which names plain damage better)
+		 */
+		for (size_t i = strlen(s->name); i < SNAP_NAME_MAX; i++)
+			if (s->name[i])
+				return parse_fail(in, e, EBADMSG,
+						  "section '%s' at byte %zu: bytes after its name "
+						  "are not NUL padding",
+						  s->name, off);
+		if (le_load(buf + off + SNAP_NAME_MAX + 4, 4))
+			return parse_fail(in, e, EBADMSG,
+					  "section '%s' at byte %zu: reserved field 0x%x is not 0",
+					  s->name, off,
+					  (unsigned int)le_load(buf + off + SNAP_NAME_MAX + 4, 4));
 		for (unsigned int i = 0; i < in->nr_secs; i++)
 			if (!strcmp(in->secs[i].name, s->name))
 				return parse_fail(in, e, EBADMSG, "section '%s' appears twice",
