@@ -12,21 +12,12 @@
 #include <cmocka.h>
 
 #include "acpi.h"
+#include "helpers/acpi_walk.h"
 #include "aml.h"
 #include "platform.h"
 
 #define BASE 0xe0000ULL
 #define SIZE 0x10000
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	return rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
 
 static const struct acpi_cfg cfg = {
 	.nr_cpus = 3,
@@ -36,26 +27,6 @@ static const struct acpi_cfg cfg = {
 	.mmio64_size = 64ULL << 30,
 	.ecam_base = 0xe0000000,
 };
-
-static uint8_t *table(uint8_t *buf, uint64_t gpa)
-{
-	assert_true(gpa >= BASE && gpa < BASE + SIZE);
-	return buf + (gpa - BASE);
-}
-
-static uint8_t *find(uint8_t *buf, const char *sig)
-{
-	uint8_t *xsdt = table(buf, rd64(buf + 24));
-	uint32_t n = (rd32(xsdt + 4) - 36) / 8;
-
-	for (uint32_t i = 0; i < n; i++) {
-		uint8_t *t = table(buf, rd64(xsdt + 36 + 8 * i));
-
-		if (!memcmp(t, sig, 4))
-			return t;
-	}
-	return NULL;
-}
 
 static void checksums_and_chain(void **state)
 {
@@ -71,29 +42,29 @@ static void checksums_and_chain(void **state)
 	assert_int_equal(buf[15], 2);
 	assert_int_equal(acpi_sum(buf, 20), 0);
 	assert_int_equal(acpi_sum(buf, 36), 0);
-	xsdt = table(buf, rd64(buf + 24));
+	xsdt = acpi_table(buf, acpi_rd64(buf + 24));
 	assert_memory_equal(xsdt, "XSDT", 4);
-	assert_int_equal(acpi_sum(xsdt, rd32(xsdt + 4)), 0);
-	assert_int_equal(rd32(xsdt + 4), 36 + 3 * 8);
+	assert_int_equal(acpi_sum(xsdt, acpi_rd32(xsdt + 4)), 0);
+	assert_int_equal(acpi_rd32(xsdt + 4), 36 + 3 * 8);
 	for (int i = 0; i < 3; i++) {
-		uint8_t *t = table(buf, rd64(xsdt + 36 + 8 * i));
+		uint8_t *t = acpi_table(buf, acpi_rd64(xsdt + 36 + 8 * i));
 
-		assert_int_equal(acpi_sum(t, rd32(t + 4)), 0);
+		assert_int_equal(acpi_sum(t, acpi_rd32(t + 4)), 0);
 		/* every table 16-byte aligned in guest memory */
-		assert_int_equal(rd64(xsdt + 36 + 8 * i) & 15, 0);
+		assert_int_equal(acpi_rd64(xsdt + 36 + 8 * i) & 15, 0);
 	}
-	fadt = find(buf, "FACP");
+	fadt = acpi_find(buf, "FACP");
 	assert_non_null(fadt);
-	assert_int_equal(rd32(fadt + 4), 276);
-	dsdt = table(buf, rd64(fadt + 140));
+	assert_int_equal(acpi_rd32(fadt + 4), 276);
+	dsdt = acpi_table(buf, acpi_rd64(fadt + 140));
 	/* FACS: 64 bytes, 64-byte aligned, both FADT pointers agree */
-	assert_int_equal(rd64(fadt + 132) & 63, 0);
-	assert_int_equal(rd32(fadt + 36), (uint32_t)rd64(fadt + 132));
-	assert_memory_equal(table(buf, rd64(fadt + 132)), "FACS", 4);
-	assert_int_equal(rd32(table(buf, rd64(fadt + 132)) + 4), 64);
-	assert_int_equal(rd32(fadt + 40), (uint32_t)rd64(fadt + 140));
+	assert_int_equal(acpi_rd64(fadt + 132) & 63, 0);
+	assert_int_equal(acpi_rd32(fadt + 36), (uint32_t)acpi_rd64(fadt + 132));
+	assert_memory_equal(acpi_table(buf, acpi_rd64(fadt + 132)), "FACS", 4);
+	assert_int_equal(acpi_rd32(acpi_table(buf, acpi_rd64(fadt + 132)) + 4), 64);
+	assert_int_equal(acpi_rd32(fadt + 40), (uint32_t)acpi_rd64(fadt + 140));
 	assert_memory_equal(dsdt, "DSDT", 4);
-	assert_int_equal(acpi_sum(dsdt, rd32(dsdt + 4)), 0);
+	assert_int_equal(acpi_sum(dsdt, acpi_rd32(dsdt + 4)), 0);
 	free(buf);
 }
 
@@ -105,41 +76,41 @@ static void fadt_madt_mcfg_contents(void **state)
 
 	(void)state;
 	assert_true(acpi_build(buf, BASE, SIZE, &cfg, &e) > 0);
-	fadt = find(buf, "FACP");
+	fadt = acpi_find(buf, "FACP");
 	assert_int_equal(fadt[46], ACPI_SCI_IRQ);
-	assert_int_equal(rd32(fadt + 56), ACPI_PM1A_EVT);
-	assert_int_equal(rd32(fadt + 64), ACPI_PM1A_CNT);
+	assert_int_equal(acpi_rd32(fadt + 56), ACPI_PM1A_EVT);
+	assert_int_equal(acpi_rd32(fadt + 64), ACPI_PM1A_CNT);
 	assert_int_equal(fadt[88], 4);
 	assert_int_equal(fadt[89], 2);
-	assert_int_equal(rd32(fadt + 112) & (1u << 20), 0); /* not hardware-reduced */
-	assert_int_equal(rd32(fadt + 112) & (1u << 4), 0); /* fixed power button */
-	assert_int_equal(rd32(fadt + 112) & (1u << 10), 1u << 10); /* reset register */
+	assert_int_equal(acpi_rd32(fadt + 112) & (1u << 20), 0); /* not hardware-reduced */
+	assert_int_equal(acpi_rd32(fadt + 112) & (1u << 4), 0); /* fixed power button */
+	assert_int_equal(acpi_rd32(fadt + 112) & (1u << 10), 1u << 10); /* reset register */
 	assert_int_equal(fadt[116], 1); /* reset reg in I/O space */
-	assert_int_equal(rd64(fadt + 120), 0xcf9);
+	assert_int_equal(acpi_rd64(fadt + 120), 0xcf9);
 	assert_int_equal(fadt[128], 6);
-	assert_int_equal(rd64(fadt + 172 + 4), ACPI_PM1A_CNT);
+	assert_int_equal(acpi_rd64(fadt + 172 + 4), ACPI_PM1A_CNT);
 	/* GPE0 block (PCI hot-plug): legacy port, length, and the X_ GAS agree */
-	assert_int_equal(rd32(fadt + 80), ACPI_GPE0_BLK);
-	assert_int_equal(rd32(fadt + 84), 0); /* no GPE1 */
+	assert_int_equal(acpi_rd32(fadt + 80), ACPI_GPE0_BLK);
+	assert_int_equal(acpi_rd32(fadt + 84), 0); /* no GPE1 */
 	assert_int_equal(fadt[92], ACPI_GPE0_BLK_LEN);
 	assert_int_equal(fadt[93], 0);
 	assert_int_equal(fadt[220], 1); /* system I/O */
 	assert_int_equal(fadt[221], 8 * ACPI_GPE0_BLK_LEN);
 	assert_int_equal(fadt[223], 1); /* byte access */
-	assert_int_equal(rd64(fadt + 224), ACPI_GPE0_BLK);
+	assert_int_equal(acpi_rd64(fadt + 224), ACPI_GPE0_BLK);
 
-	madt = find(buf, "APIC");
+	madt = acpi_find(buf, "APIC");
 	assert_non_null(madt);
-	assert_int_equal(rd32(madt + 36), 0xfee00000);
-	end = madt + rd32(madt + 4);
+	assert_int_equal(acpi_rd32(madt + 36), 0xfee00000);
+	end = madt + acpi_rd32(madt + 4);
 	for (p = madt + 44; p < end; p += p[1]) {
 		assert_true(p[1] >= 2);
 		if (p[0] == 0) {
 			assert_int_equal(p[3], lapics); /* APIC ID = vCPU index */
-			assert_int_equal(rd32(p + 4) & 1, 1);
+			assert_int_equal(acpi_rd32(p + 4) & 1, 1);
 			lapics++;
 		} else if (p[0] == 1) {
-			assert_int_equal(rd32(p + 4), 0xfec00000);
+			assert_int_equal(acpi_rd32(p + 4), 0xfec00000);
 			ioapics++;
 		} else if (p[0] == 2) {
 			assert_int_equal(p[3], ACPI_SCI_IRQ);
@@ -151,10 +122,10 @@ static void fadt_madt_mcfg_contents(void **state)
 	assert_int_equal(ioapics, 1);
 	assert_int_equal(isos, 1);
 
-	mcfg = find(buf, "MCFG");
+	mcfg = acpi_find(buf, "MCFG");
 	assert_non_null(mcfg);
-	assert_int_equal(rd32(mcfg + 4), 60);
-	assert_int_equal(rd64(mcfg + 44), 0xe0000000);
+	assert_int_equal(acpi_rd32(mcfg + 4), 60);
+	assert_int_equal(acpi_rd64(mcfg + 44), 0xe0000000);
 	assert_int_equal(mcfg[54], 0);
 	assert_int_equal(mcfg[55], 0);
 	free(buf);
@@ -179,8 +150,8 @@ static void dsdt_describes_host_bridge(void **state)
 
 	(void)state;
 	assert_true(acpi_build(buf, BASE, SIZE, &cfg, &e) > 0);
-	dsdt = table(buf, rd64(find(buf, "FACP") + 140));
-	len = rd32(dsdt + 4);
+	dsdt = acpi_table(buf, acpi_rd64(acpi_find(buf, "FACP") + 140));
+	len = acpi_rd32(dsdt + 4);
 	assert_true(contains(dsdt, len, "PCI0", 4));
 	assert_true(contains(dsdt, len, hid, sizeof(hid)));
 	assert_true(contains(dsdt, len, "_CRS", 4));
@@ -356,11 +327,12 @@ static void iasl_decodes_tables(void **state)
 	assert_true(acpi_build(buf, BASE, SIZE, &cfg, &e) > 0);
 	assert_non_null(mkdtemp(dir));
 	for (int i = 0; i < 4; i++) {
-		t = i == 3 ? table(buf, rd64(find(buf, "FACP") + 140)) : find(buf, sigs[i]);
+		t = i == 3 ? acpi_table(buf, acpi_rd64(acpi_find(buf, "FACP") + 140))
+			   : acpi_find(buf, sigs[i]);
 		snprintf(path, sizeof(path), "%s/%s.dat", dir, sigs[i]);
 		f = fopen(path, "w");
 		assert_non_null(f);
-		assert_int_equal(fwrite(t, 1, rd32(t + 4), f), rd32(t + 4));
+		assert_int_equal(fwrite(t, 1, acpi_rd32(t + 4), f), acpi_rd32(t + 4));
 		fclose(f);
 		snprintf(cmd, sizeof(cmd), "cd %s && iasl -d %s.dat >%s.log 2>&1", dir, sigs[i],
 			 sigs[i]);

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "acpi.h"
+#include "helpers/acpi_walk.h"
 #include "host_numa.h"
 #include "numa.h"
 #include "helpers/sriov_tree.h"
@@ -411,36 +412,6 @@ static void plan_hugepages_per_node(void **state)
 	free(p);
 }
 
-static uint32_t rd32(const uint8_t *b)
-{
-	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
-static uint64_t rd64(const uint8_t *b)
-{
-	return rd32(b) | (uint64_t)rd32(b + 4) << 32;
-}
-
-static uint8_t *table(uint8_t *buf, uint64_t gpa)
-{
-	assert_true(gpa >= BASE && gpa < BASE + SIZE);
-	return buf + (gpa - BASE);
-}
-
-static uint8_t *find(uint8_t *buf, const char *sig)
-{
-	uint8_t *xsdt = table(buf, rd64(buf + 24));
-	uint32_t n = (rd32(xsdt + 4) - 36) / 8;
-
-	for (uint32_t i = 0; i < n; i++) {
-		uint8_t *t = table(buf, rd64(xsdt + 36 + 8 * i));
-
-		if (!memcmp(t, sig, 4))
-			return t;
-	}
-	return NULL;
-}
-
 /*
  * A 2-node plan as ACPI tables (5 vCPUs, 4 GiB): a node-1 device in slot 3,
  * and with @second a node-0 device in slot 4.
@@ -499,15 +470,15 @@ static void srat_slit_pxm(void **state)
 	static const uint8_t pxm1[] = {0x08, '_', 'P', 'X', 'M', 0x01};
 
 	(void)state;
-	srat = find(buf, "SRAT");
-	slit = find(buf, "SLIT");
+	srat = acpi_find(buf, "SRAT");
+	slit = acpi_find(buf, "SLIT");
 	assert_non_null(srat);
 	assert_non_null(slit);
-	assert_int_equal(acpi_sum(srat, rd32(srat + 4)), 0);
-	assert_int_equal(acpi_sum(slit, rd32(slit + 4)), 0);
+	assert_int_equal(acpi_sum(srat, acpi_rd32(srat + 4)), 0);
+	assert_int_equal(acpi_sum(slit, acpi_rd32(slit + 4)), 0);
 	assert_int_equal(srat[8], 3);
-	assert_int_equal(rd32(srat + 36), 1);
-	end = srat + rd32(srat + 4);
+	assert_int_equal(acpi_rd32(srat + 36), 1);
+	end = srat + acpi_rd32(srat + 4);
 	for (q = srat + 48; q < end; q += q[1]) {
 		if (q[0] == 0) {
 			uint32_t pxm = q[2] | (uint32_t)q[9] << 8 | (uint32_t)q[10] << 16 |
@@ -517,15 +488,15 @@ static void srat_slit_pxm(void **state)
 			/* APIC IDs in order: 0-2 in domain 0, 3-4 in domain 1 */
 			assert_int_equal(q[3], apic);
 			assert_int_equal(pxm, apic < 3 ? 0 : 1);
-			assert_int_equal(rd32(q + 4) & 1, 1);
+			assert_int_equal(acpi_rd32(q + 4) & 1, 1);
 			cpus[pxm]++;
 			apic++;
 		} else {
-			uint64_t base = rd64(q + 8), len = rd64(q + 16);
+			uint64_t base = acpi_rd64(q + 8), len = acpi_rd64(q + 16);
 
 			assert_int_equal(q[0], 1);
 			assert_int_equal(q[1], 40);
-			assert_int_equal(rd32(q + 28), 1); /* enabled only */
+			assert_int_equal(acpi_rd32(q + 28), 1); /* enabled only */
 			/* the ranges tile guest RAM: [0, 3G) then [4G, 5G), in order */
 			if (base < VM_LOW_RAM_MAX) {
 				assert_int_equal(base, next_low);
@@ -534,9 +505,9 @@ static void srat_slit_pxm(void **state)
 				assert_int_equal(next_low, VM_LOW_RAM_MAX);
 				assert_int_equal(base, VM_HIGH_RAM_BASE);
 				assert_int_equal(len, GIB);
-				assert_int_equal(rd32(q + 2), 1);
+				assert_int_equal(acpi_rd32(q + 2), 1);
 			}
-			assert_int_equal(rd32(q + 2), base < 2 * GIB ? 0 : 1);
+			assert_int_equal(acpi_rd32(q + 2), base < 2 * GIB ? 0 : 1);
 			covered += len;
 		}
 	}
@@ -547,17 +518,17 @@ static void srat_slit_pxm(void **state)
 	assert_int_equal(next_low, VM_LOW_RAM_MAX);
 
 	/* SLIT: 2 localities, the host's distances */
-	assert_int_equal(rd32(slit + 4), 36 + 8 + 4);
-	assert_int_equal(rd64(slit + 36), 2);
+	assert_int_equal(acpi_rd32(slit + 4), 36 + 8 + 4);
+	assert_int_equal(acpi_rd64(slit + 36), 2);
 	assert_int_equal(slit[44], 10);
 	assert_int_equal(slit[45], 21);
 	assert_int_equal(slit[46], 21);
 	assert_int_equal(slit[47], 10);
 
 	/* the DSDT's slot 3 device carries _PXM 1, and so does PCI0; no other */
-	dsdt = table(buf, rd64(find(buf, "FACP") + 140));
+	dsdt = acpi_table(buf, acpi_rd64(acpi_find(buf, "FACP") + 140));
 	{
-		uint32_t len = rd32(dsdt + 4), hits = 0;
+		uint32_t len = acpi_rd32(dsdt + 4), hits = 0;
 		uint8_t *s3 = NULL, *pci0 = memmem(dsdt, len, "PCI0", 4);
 
 		for (uint32_t i = 0; i + 4 <= len; i++)
@@ -577,10 +548,10 @@ static void srat_slit_pxm(void **state)
 	free(buf);
 	/* devices on both nodes: each slot its _PXM, the host bridge none */
 	buf = build_tables(p, true);
-	dsdt = table(buf, rd64(find(buf, "FACP") + 140));
+	dsdt = acpi_table(buf, acpi_rd64(acpi_find(buf, "FACP") + 140));
 	{
 		static const uint8_t pxm0[] = {0x08, '_', 'P', 'X', 'M', 0x00};
-		uint32_t len = rd32(dsdt + 4), hits = 0;
+		uint32_t len = acpi_rd32(dsdt + 4), hits = 0;
 		uint8_t *s4 = memmem(dsdt, len, "S04_", 4);
 
 		for (uint32_t i = 0; i + 4 <= len; i++)
@@ -609,10 +580,10 @@ static void no_numa_no_srat(void **state)
 
 	(void)state;
 	assert_true(acpi_build(buf, BASE, SIZE, &c, &e) > 0);
-	xsdt = table(buf, rd64(buf + 24));
-	assert_int_equal(rd32(xsdt + 4), 36 + 3 * 8);
-	assert_null(find(buf, "SRAT"));
-	assert_null(find(buf, "SLIT"));
+	xsdt = acpi_table(buf, acpi_rd64(buf + 24));
+	assert_int_equal(acpi_rd32(xsdt + 4), 36 + 3 * 8);
+	assert_null(acpi_find(buf, "SRAT"));
+	assert_null(acpi_find(buf, "SLIT"));
 	free(buf);
 }
 
@@ -624,7 +595,7 @@ static void dump(const char *dir, const char *name, const uint8_t *t)
 	snprintf(path, sizeof(path), "%s/%s.dat", dir, name);
 	f = fopen(path, "w");
 	assert_non_null(f);
-	assert_int_equal(fwrite(t, 1, rd32(t + 4), f), rd32(t + 4));
+	assert_int_equal(fwrite(t, 1, acpi_rd32(t + 4), f), acpi_rd32(t + 4));
 	fclose(f);
 }
 
@@ -639,9 +610,9 @@ static void iasl_decodes_numa_tables(void **state)
 	if (system("command -v iasl >/dev/null 2>&1") != 0)
 		fail_msg("iasl not found: install acpica-tools (tools/install-deps.sh)");
 	assert_non_null(mkdtemp(dir));
-	dump(dir, "SRAT", find(buf, "SRAT"));
-	dump(dir, "SLIT", find(buf, "SLIT"));
-	dump(dir, "DSDT", table(buf, rd64(find(buf, "FACP") + 140)));
+	dump(dir, "SRAT", acpi_find(buf, "SRAT"));
+	dump(dir, "SLIT", acpi_find(buf, "SLIT"));
+	dump(dir, "DSDT", acpi_table(buf, acpi_rd64(acpi_find(buf, "FACP") + 140)));
 	snprintf(cmd, sizeof(cmd),
 		 "cd %s && for t in SRAT SLIT DSDT; do iasl -d $t.dat >$t.log 2>&1 || exit 1; done",
 		 dir);
