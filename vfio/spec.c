@@ -77,10 +77,11 @@ int vfio_pci_spec_parse(const char *spec, struct vfio_pci_spec *s, struct errinf
 	memset(s, 0, sizeof(*s));
 	s->clique = -1;
 	if (!spec || !*spec)
-		return err_set(e, EINVAL,
-			       "--device needs a PCI address "
-			       "(BDF[,managed][,vf-token=UUID][,rom=on|off|FILE][,id=NAME][,"
-			       "failover=NETID][,p2p=on|off][,gpudirect-clique=N])");
+		return err_set(
+			e, EINVAL,
+			"--device needs a PCI address "
+			"(BDF[,managed][,vf-token=UUID][,rom=on|off|FILE][,id=NAME][,"
+			"failover=NETID][,p2p=on|off][,gpudirect-clique=N][,rootport=on|off])");
 	if (strlen(spec) >= sizeof(buf))
 		return err_set(e, EINVAL, "--device %.40s...: option string too long", spec);
 	/*
@@ -128,14 +129,17 @@ int vfio_pci_spec_parse(const char *spec, struct vfio_pci_spec *s, struct errinf
 				return ret;
 		} else if (!strcmp(tok, "p2p=on") || !strcmp(tok, "p2p=off")) {
 			s->no_p2p = !strcmp(tok, "p2p=off");
+		} else if (!strcmp(tok, "rootport=on") || !strcmp(tok, "rootport=off")) {
+			s->no_rootport = !strcmp(tok, "rootport=off");
 		} else if (!strncmp(tok, "gpudirect-clique=", 17)) {
 			ret = parse_clique(s->bdf, tok + 17, &s->clique, e);
 			if (ret < 0)
 				return ret;
 		} else {
 			err_set(e, EINVAL, "--device %s: unknown option '%s'", s->bdf, tok);
-			err_hint(e, "options are managed, vf-token=UUID, rom=on|off|FILE, id=NAME, "
-				    "failover=NETID, p2p=on|off, gpudirect-clique=N");
+			err_hint(e,
+				 "options are managed, vf-token=UUID, rom=on|off|FILE, id=NAME, "
+				 "failover=NETID, p2p=on|off, gpudirect-clique=N, rootport=on|off");
 			return -EINVAL;
 		}
 	}

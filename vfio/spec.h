@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * --device BDF[,managed][,vf-token=UUID][,rom=on|off|FILE][,id=NAME][,failover=NETID]
- *          [,p2p=on|off][,gpudirect-clique=N]
+ *          [,p2p=on|off][,gpudirect-clique=N][,rootport=on|off]
  */
 #ifndef VFIO_SPEC_H
 #define VFIO_SPEC_H
@@ -23,6 +23,11 @@ struct vfio_pci_spec {
 	char failover[PCI_DEV_ID_MAX];
 	/* the BARs DMA-mapped at their guest address for peer-to-peer (default on) */
 	bool no_p2p;
+	/*
+	 * rootport=off: on bus 0 of the guest, not behind a PCIe root port of
+	 * its own (the default for a device present at start; see pci_port.h)
+	 */
+	bool no_rootport;
 	/* NVIDIA GPUDirect P2P clique id 0-15, -1 none (gpudirect-clique=N) */
 	int clique;
 };

@@ -1313,6 +1313,19 @@ int vfio_pci__add(struct vm *vm, struct vfio_pci *vp, struct errinfo *e)
 	ret = setup_pci_dev(vp, e);
 	if (ret < 0)
 		goto err;
+	/* its own root port shows the host's link of the device (a VF: its PF's) */
+	vp->pd.want_port = !vp->spec.no_rootport;
+	if (vp->pd.want_port) {
+		struct errinfo le = {0};
+
+		/* config space unreadable: a trained 2.5 GT/s x1 link, and a word why */
+		if (pcie_link_read(vp->root, vp->spec.bdf, &vp->pd.port_link, &le) < 0) {
+			vp->pd.port_link = (struct pcie_link){1, 1, 1, 1, 0x2};
+			vlog_report(&vm->log, VLOG_WARN,
+				    "%s: its root port shows a 2.5 GT/s x1 link: %s", vp->spec.bdf,
+				    le.msg);
+		}
+	}
 	map_bar_pieces(vp);
 
 	ret = vfio_device_arm_err_req(&vp->dev, e);
@@ -1414,7 +1427,9 @@ int vfio_pci__mmio_dev(const struct vfio_host_opts *h, const char *spec, struct 
 	if (ret < 0)
 		return ret;
 	vfio_pci__name(s.bdf, name, sizeof(name));
-	return vfio_mmio_dev_read(h->sysfs_root ? h->sysfs_root : "", s.bdf, name, d, e);
+	ret = vfio_mmio_dev_read(h->sysfs_root ? h->sysfs_root : "", s.bdf, name, d, e);
+	d->port = !s.no_rootport;
+	return ret;
 }
 
 int vfio_pci__irq_report(struct vm *vm, const char *sysfs_root, struct vfio_irq_report_entry *out,

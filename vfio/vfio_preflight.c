@@ -190,12 +190,15 @@ static void check_mmio(const struct vfio_preflight_in *in, struct preflight_repo
 		return;
 	}
 	preflight_add(r, "mmio-window", PREFLIGHT_OK, NULL,
-		      "64-bit BARs (%s) from 0x%" PRIx64 "; window %s at 0x%" PRIx64
-		      " (%s, BARs of %u device(s): %s), below 2^%u",
+		      "64-bit BARs (%s) from 0x%" PRIx64 "%s; window %s at 0x%" PRIx64
+		      " (%s, %u device(s) need %s%s), below 2^%u",
 		      mmio_plan_fmt_size(mine, a, sizeof(a)), first,
+		      p->block_size[d] ? " in its root port's window" : "",
 		      mmio_plan_fmt_size(p->size, b, sizeof(b)), p->base,
 		      p->size_given ? "--mmio64" : "sized from the devices", p->nr_dev,
-		      mmio_plan_fmt_size(p->need, c, sizeof(c)), p->phys_bits);
+		      mmio_plan_fmt_size(p->need, c, sizeof(c)),
+		      p->need != p->bars ? " with their root ports' windows aligned" : "",
+		      p->phys_bits);
 }
 
 /* Guest RAM and the window against the IOMMU's DMA address width. */

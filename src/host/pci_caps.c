@@ -18,6 +18,21 @@ static uint32_t rd32(const uint8_t *cfg, size_t off)
 	return rd16(cfg, off) | (uint32_t)rd16(cfg, off + 2) << 16;
 }
 
+static void parse_link(const uint8_t *cfg, size_t len, unsigned int pos, struct pcie_link *l)
+{
+	uint32_t cap = rd32(cfg, pos + PCI_EXP_LNKCAP);
+	unsigned int sta = rd16(cfg, pos + PCI_EXP_LNKSTA);
+
+	l->max_speed = cap & PCI_EXP_LNKCAP_SLS;
+	l->max_width = (cap & PCI_EXP_LNKCAP_MLW) >> 4;
+	l->speed = sta & PCI_EXP_LNKSTA_CLS;
+	l->width = (sta & PCI_EXP_LNKSTA_NLW) >> PCI_EXP_LNKSTA_NLW_SHIFT;
+	/* version 2 capabilities carry LnkCap2 */
+	if ((rd16(cfg, pos + PCI_EXP_FLAGS) & PCI_EXP_FLAGS_VERS) >= 2 &&
+	    pos + PCI_EXP_LNKCAP2 + 4 <= len)
+		l->speeds = rd32(cfg, pos + PCI_EXP_LNKCAP2) & 0xfe; /* bits 7:1 */
+}
+
 static void parse_std(const uint8_t *cfg, size_t len, struct pcicaps *c)
 {
 	unsigned int pos, guard = 0;
@@ -50,6 +65,8 @@ static void parse_std(const uint8_t *cfg, size_t len, struct pcicaps *c)
 				c->flr =
 					(rd32(cfg, pos + PCI_EXP_DEVCAP) & PCI_EXP_DEVCAP_FLR) != 0;
 			}
+			if (pos + PCI_EXP_LNKSTA + 2 <= len)
+				parse_link(cfg, len, pos, &c->link);
 			break;
 		}
 		pos = cfg[pos + 1] & ~3u;
@@ -147,4 +164,47 @@ bool pcicaps_acs_isolates(const struct pcicaps *c)
 bool pcicaps_is_acs_port(const struct pcicaps *c)
 {
 	return c->pcie_type == PCIE_TYPE_ROOT_PORT || c->pcie_type == PCIE_TYPE_DOWNSTREAM;
+}
+
+const char *pcie_speed_name(unsigned int speed)
+{
+	static const char *const name[] = {"unknown", "2.5 GT/s", "5 GT/s", "8 GT/s",
+					   "16 GT/s", "32 GT/s",  "64 GT/s"};
+
+	return speed < sizeof(name) / sizeof(name[0]) ? name[speed] : name[0];
+}
+
+/* A code the registers can hold: 1-6 for a speed, 1-32 lanes for a width. */
+static bool link_sane(const struct pcie_link *l)
+{
+	return l->speed >= 1 && l->speed <= 6 && l->width >= 1 && l->width <= 32;
+}
+
+int pcie_link_read(const char *root, const char *bdf, struct pcie_link *l, struct errinfo *e)
+{
+	char pf[32];
+	struct pcicaps c;
+	int ret;
+
+	memset(l, 0, sizeof(*l));
+	ret = pcicaps_read(root, bdf, &c, e);
+	if (ret < 0)
+		return ret;
+	*l = c.link;
+	/* a VF's link registers are reserved: its traffic uses the PF's link */
+	if (!link_sane(l) && !sysfs_dev_link_base(root, bdf, "physfn", pf, sizeof(pf), NULL) &&
+	    !pcicaps_read(root, pf, &c, NULL))
+		*l = c.link;
+	if (!link_sane(l)) {
+		l->speed = 1;
+		l->width = 1;
+	}
+	if (l->max_speed < l->speed || l->max_speed > 6)
+		l->max_speed = l->speed;
+	if (l->max_width < l->width || l->max_width > 32)
+		l->max_width = l->width;
+	/* every speed up to the top one (LnkCap2 is a vector of them) */
+	if (!l->speeds || (l->speeds & ~0x7e) || !(l->speeds & (1u << l->max_speed)))
+		l->speeds = (uint8_t)(((1u << (l->max_speed + 1)) - 1) & ~1u);
+	return 0;
 }

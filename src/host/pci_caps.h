@@ -33,6 +33,17 @@ enum pcie_type {
 #define ACS_UF 0x0010
 #define ACS_ISOLATION (ACS_SV | ACS_RR | ACS_CR | ACS_UF)
 
+/*
+ * A PCIe link as the Link Capabilities/Status registers give it: speeds
+ * are the registers' codes (1 = 2.5 GT/s, 2 = 5, 3 = 8, 4 = 16, 5 = 32,
+ * 6 = 64), widths lane counts; 0 where unknown.
+ */
+struct pcie_link {
+	uint8_t max_speed, max_width; /* LnkCap */
+	uint8_t speed, width; /* LnkSta: what the link trained to */
+	uint8_t speeds; /* LnkCap2 supported-speeds vector (bits 7:1), 0 without it */
+};
+
 struct pcicaps {
 	size_t config_len; /* bytes of config space we could read */
 	bool has_pcie;
@@ -47,12 +58,24 @@ struct pcicaps {
 	bool has_acs;
 	uint16_t acs_cap, acs_ctrl;
 	bool has_ari;
+	struct pcie_link link; /* from the PCIe capability (zero without one) */
 };
 
 /* Parse a config space image (len bytes). */
 void pcicaps_parse(const uint8_t *cfg, size_t len, struct pcicaps *c);
 /* Read and parse ROOT/sys/bus/pci/devices/BDF/config. */
 int pcicaps_read(const char *root, const char *bdf, struct pcicaps *c, struct errinfo *e);
+/*
+ * The link a passed-through device is on, as its root port in a guest
+ * should show it (pci_port.c): the device's own link, or for a VF (whose
+ * link registers are reserved) its PF's.  Unknown parts are filled with
+ * the slowest valid link (2.5 GT/s x1) so the guest always reads a trained
+ * link.  Returns 0, or -errno when the config space cannot be read.
+ */
+int pcie_link_read(const char *root, const char *bdf, struct pcie_link *l, struct errinfo *e);
+/* "16 GT/s" for a speed code; "unknown" outside 1-6. */
+const char *pcie_speed_name(unsigned int speed);
+
 /* True when the port has every ACS control bit isolation needs. */
 bool pcicaps_acs_isolates(const struct pcicaps *c);
 /* Ports on which ACS matters: root ports and switch downstream ports. */

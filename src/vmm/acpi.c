@@ -136,7 +136,7 @@ static uint32_t build_mcfg(uint8_t *t, uint64_t ecam)
 	put64(t + HDR_LEN + 8, ecam);
 	put16(t + HDR_LEN + 16, 0); /* segment */
 	t[HDR_LEN + 18] = 0; /* first bus */
-	t[HDR_LEN + 19] = 0; /* last bus: only bus 0 is decoded */
+	t[HDR_LEN + 19] = PCI_MAX_BUS; /* last bus: bus 0 and the root ports' secondaries */
 	finish(t, len);
 	return len;
 }
@@ -198,9 +198,10 @@ static void crs(struct aml *r, const struct acpi_cfg *c)
 	uint8_t qmem[46] = {0x8a, 0x2b, 0x00, 0x00, 0x0c, 0x01};
 	uint8_t end[2] = {0x79, 0x00};
 
+	/* buses 0-255: the root ports' secondary buses are below the host bridge */
 	put16(bus + 8, 0);
-	put16(bus + 10, 0);
-	put16(bus + 14, 1);
+	put16(bus + 10, PCI_MAX_BUS);
+	put16(bus + 14, PCI_MAX_BUS + 1);
 	aml_bytes(r, bus, sizeof(bus));
 	aml_bytes(r, cfgio, sizeof(cfgio));
 	/* I/O below and above the config ports */

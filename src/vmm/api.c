@@ -293,11 +293,6 @@ static void wait_for(struct api_client *c, const struct api_request *rq, const c
 	s->waiters = w;
 }
 
-static void pci_bdf(char *buf, size_t size, int slot)
-{
-	snprintf(buf, size, "0000:00:%02x.0", (unsigned int)slot);
-}
-
 static struct json_object *info_result(struct api_server *s)
 {
 	struct vm *vm = s->vm;
@@ -316,7 +311,7 @@ static struct json_object *info_result(struct api_server *s)
 
 		if (!d || (d->kind != PCI_DEV_VIRTIO && d->kind != PCI_DEV_VFIO))
 			continue;
-		pci_bdf(bdf, sizeof(bdf), d->slot);
+		pci_dev_guest_bdf(d, bdf, sizeof(bdf));
 		kind = d->kind == PCI_DEV_VFIO ? "vfio" : d->name;
 		o = json_object_new_object();
 		json_object_object_add(o, "id", json_object_new_string(d->id));

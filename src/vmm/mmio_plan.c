@@ -13,6 +13,7 @@
 #define RAM_HOLE (1ULL << 30)
 
 #define IORESOURCE_MEM 0x00000200
+#define IORESOURCE_PREFETCH 0x00002000
 #define IORESOURCE_MEM_64 0x00100000
 
 uint64_t mmio_plan_pow2_roundup(uint64_t v)
@@ -67,21 +68,45 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 	return (v + a - 1) & ~(a - 1);
 }
 
-/* One BAR to place; sorted largest first, then by device and BAR order. */
-struct plan_bar {
-	uint64_t size;
+/*
+ * One thing to place: a BAR, or a ported device's block of BARs; sorted by
+ * alignment, largest first, then by device and BAR order.
+ */
+struct plan_item {
+	uint64_t size, align;
 	unsigned int dev, bar;
+	bool block;
 };
 
-static int bar_cmp(const void *pa, const void *pb)
+static int item_cmp(const void *pa, const void *pb)
 {
-	const struct plan_bar *a = pa, *b = pb;
+	const struct plan_item *a = pa, *b = pb;
 
-	if (a->size != b->size)
-		return a->size > b->size ? -1 : 1;
+	if (a->align != b->align)
+		return a->align > b->align ? -1 : 1;
 	if (a->dev != b->dev)
 		return a->dev < b->dev ? -1 : 1;
 	return a->bar < b->bar ? -1 : a->bar > b->bar;
+}
+
+uint64_t mmio_plan_pack(const uint64_t *size, unsigned int n, uint64_t *off)
+{
+	bool done[64] = {false};
+	uint64_t cursor = 0;
+
+	for (unsigned int k = 0; k < n && k < 64; k++) {
+		int best = -1;
+
+		for (unsigned int i = 0; i < n && i < 64; i++)
+			if (!done[i] && size[i] && (best < 0 || size[i] > size[best]))
+				best = (int)i;
+		if (best < 0)
+			break;
+		done[best] = true;
+		off[best] = cursor;
+		cursor += size[best];
+	}
+	return cursor;
 }
 
 /* Where a window of @size aligned to @align goes above @ram_top, if it ends by @limit. */
@@ -168,7 +193,8 @@ int mmio_plan_check_size(uint64_t size, struct errinfo *e)
 
 int mmio_plan_build(const struct mmio_plan_in *in, struct mmio_plan *p, struct errinfo *e)
 {
-	struct plan_bar bars[MMIO_PLAN_MAX_DEVS * MMIO_PLAN_BARS];
+	struct plan_item item[MMIO_PLAN_MAX_DEVS * MMIO_PLAN_BARS];
+	uint64_t off[MMIO_PLAN_MAX_DEVS][MMIO_PLAN_BARS] = {{0}};
 	unsigned int nr = 0;
 	uint64_t ram_top = in->ram_top > FOUR_GIB ? in->ram_top : FOUR_GIB, cursor;
 	uint64_t align = MMIO_PLAN_MIN_SIZE;
@@ -185,10 +211,16 @@ int mmio_plan_build(const struct mmio_plan_in *in, struct mmio_plan *p, struct e
 	p->limit = in->phys_bits >= 63 ? 1ULL << 63 : 1ULL << in->phys_bits;
 	p->nr_dev = in->nr_dev;
 	for (unsigned int d = 0; d < in->nr_dev; d++) {
+		bool port = in->dev[d].port;
+		uint64_t largest = 0;
+
 		p->dev[d] = in->dev[d];
 		for (unsigned int i = 0; i < MMIO_PLAN_BARS; i++) {
 			uint64_t sz = in->dev[d].bar_size[i];
 
+			/* behind a port, a non-prefetchable BAR goes below 4 GiB */
+			if (port && !(in->dev[d].prefetch & (1u << i)))
+				p->dev[d].bar_size[i] = sz = 0;
 			if (!sz)
 				continue;
 			/* BARs are powers of two; a bad size is placed as the next one */
@@ -206,13 +238,36 @@ int mmio_plan_build(const struct mmio_plan_in *in, struct mmio_plan *p, struct e
 					 in->phys_bits);
 				return -ERANGE;
 			}
-			bars[nr++] = (struct plan_bar){sz, d, i};
-			p->need += sz;
-			if (sz > align)
-				align = sz;
+			p->bars += sz;
+			if (!port)
+				item[nr++] = (struct plan_item){sz, sz, d, i, false};
+			if (sz > largest)
+				largest = sz;
+		}
+		if (port && largest) {
+			uint64_t sz = mmio_plan_pack(p->dev[d].bar_size, MMIO_PLAN_BARS, off[d]);
+
+			item[nr++] = (struct plan_item){
+				align_up(sz, MMIO_PLAN_GRAIN),
+				largest > MMIO_PLAN_GRAIN ? largest : MMIO_PLAN_GRAIN, d, 0, true};
 		}
 	}
-	qsort(bars, nr, sizeof(bars[0]), bar_cmp);
+	qsort(item, nr, sizeof(item[0]), item_cmp);
+	/* the layout from offset 0: the base is a multiple of every alignment */
+	cursor = 0;
+	for (unsigned int k = 0; k < nr; k++) {
+		cursor = align_up(cursor, item[k].align);
+		if (item[k].align > align)
+			align = item[k].align;
+		if (item[k].block) {
+			p->block_base[item[k].dev] = cursor;
+			p->block_size[item[k].dev] = item[k].size;
+		} else {
+			p->bar_gpa[item[k].dev][item[k].bar] = cursor;
+		}
+		cursor += item[k].size;
+	}
+	p->need = cursor;
 
 	if (in->size) {
 		p->size_given = true;
@@ -252,13 +307,30 @@ int mmio_plan_build(const struct mmio_plan_in *in, struct mmio_plan *p, struct e
 	p->base = ram_top;
 	if (!fits(ram_top, p->size, align, p->limit))
 		return refuse_range(in, p, align, e);
-	/* aligned to the largest BAR: packed largest first, every BAR is naturally aligned */
+	/* aligned to the largest alignment: every BAR and block keeps its own */
 	p->base = align_up(ram_top, align);
-	cursor = p->base;
-	for (unsigned int k = 0; k < nr; k++) {
-		p->bar_gpa[bars[k].dev][bars[k].bar] = cursor;
-		cursor += bars[k].size;
+	for (unsigned int d = 0; d < p->nr_dev; d++) {
+		for (unsigned int i = 0; i < MMIO_PLAN_BARS; i++) {
+			if (!p->dev[d].bar_size[i])
+				continue;
+			if (p->dev[d].port)
+				p->bar_gpa[d][i] = p->block_base[d] + off[d][i];
+			p->bar_gpa[d][i] += p->base;
+		}
+		if (p->block_size[d])
+			p->block_base[d] += p->base;
 	}
+	return 0;
+}
+
+uint64_t mmio_plan_block(const struct mmio_plan *p, const char *name, uint64_t *size)
+{
+	for (unsigned int d = 0; p && d < p->nr_dev; d++)
+		if (!strcmp(p->dev[d].name, name)) {
+			*size = p->block_size[d];
+			return p->block_base[d];
+		}
+	*size = 0;
 	return 0;
 }
 
@@ -278,6 +350,7 @@ int mmio_plan_dev_from_resource(const char *text, struct mmio_plan_dev *d)
 	int found = 0;
 
 	memset(d->bar_size, 0, sizeof(d->bar_size));
+	d->prefetch = 0;
 	for (unsigned int i = 0; i < MMIO_PLAN_BARS && line && *line; i++) {
 		unsigned long long s, end, fl;
 
@@ -289,6 +362,8 @@ int mmio_plan_dev_from_resource(const char *text, struct mmio_plan_dev *d)
 		if (!end || end < s || !(fl & IORESOURCE_MEM) || !(fl & IORESOURCE_MEM_64))
 			continue;
 		d->bar_size[i] = (uint64_t)(end - s) + 1;
+		if (fl & IORESOURCE_PREFETCH)
+			d->prefetch |= (uint8_t)(1u << i);
 		found++;
 	}
 	return found;

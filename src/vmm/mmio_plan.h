@@ -15,6 +15,15 @@
  *     device, then BAR order), each at the next free address: packed without
  *     holes, and each naturally aligned since every size is a power of two
  *     no larger than the one before - a 256 GiB BAR on a 256 GiB boundary;
+ *   - except that a device behind a root port of its own (@port) is placed
+ *     as one block, its prefetchable window: its 64-bit prefetchable BARs
+ *     packed largest first (mmio_plan_pack), the block aligned to its
+ *     largest BAR and both at least PCI bridge granularity (1 MiB); blocks
+ *     take their turn among single BARs by that alignment.  Its
+ *     non-prefetchable 64-bit BARs are not planned: a bridge's prefetchable
+ *     window may not hold them, so they go below 4 GiB in the port's
+ *     memory window.  Sibling windows cannot share a block, so eight
+ *     256 GiB + 32 MiB GPUs take 8 x 512 GiB less the last one's hole;
  *   - the default size is MMIO_PLAN_HOTPLUG_ROOM (64 GiB) while the
  *     devices' BARs take at most half of it - the window vfvm always had,
  *     at the same place, so restored, migrated and upgraded VMs keep their
@@ -51,7 +60,11 @@
 struct mmio_plan_dev {
 	char name[64]; /* the pci_dev name it will be registered under */
 	uint64_t bar_size[MMIO_PLAN_BARS];
+	uint8_t prefetch; /* bit i: BAR i is prefetchable */
+	bool port; /* behind a root port of its own: planned as one block */
 };
+
+#define MMIO_PLAN_GRAIN (1ULL << 20) /* a PCI bridge's memory window granularity */
 
 struct mmio_plan_in {
 	const struct mmio_plan_dev *dev;
@@ -63,14 +76,26 @@ struct mmio_plan_in {
 
 struct mmio_plan {
 	uint64_t base, size;
-	uint64_t need; /* bytes the devices' BARs take, packed from the base */
+	uint64_t need; /* bytes the devices' BARs take, packed from the base (root ports' windows
+			  aligned) */
+	uint64_t bars; /* the sum of the planned BARs (need less the holes sibling windows leave) */
 	uint64_t limit; /* 2^phys_bits: the window must end at or below it */
 	unsigned int phys_bits;
 	bool size_given; /* size came from the caller (--mmio64) */
 	unsigned int nr_dev;
 	struct mmio_plan_dev dev[MMIO_PLAN_MAX_DEVS];
 	uint64_t bar_gpa[MMIO_PLAN_MAX_DEVS][MMIO_PLAN_BARS]; /* 0 where no BAR */
+	/* a ported device's block (its port's prefetchable window); 0: none */
+	uint64_t block_base[MMIO_PLAN_MAX_DEVS], block_size[MMIO_PLAN_MAX_DEVS];
 };
+
+/*
+ * Pack @n BARs of power-of-two @size into one block as a bridge window
+ * holds them: largest first (ties in index order), each at the next free
+ * offset (@off[i]), so each is naturally aligned when the block starts at
+ * a multiple of the largest.  Returns the bytes they take (0 for none).
+ */
+uint64_t mmio_plan_pack(const uint64_t *size, unsigned int n, uint64_t *off);
 
 /*
  * Plan the window into @out.  Returns 0, or -errno with @e naming the
@@ -93,10 +118,14 @@ int mmio_plan_check_size(uint64_t size, struct errinfo *e);
  */
 uint64_t mmio_plan_bar_gpa(const struct mmio_plan *p, const char *name, int bar);
 
+/* The planned block of the ported device @name (*size its size), or 0 when none. */
+uint64_t mmio_plan_block(const struct mmio_plan *p, const char *name, uint64_t *size);
+
 /*
  * Read the 64-bit memory BARs from the text of a sysfs `resource` file
- * (one "start end flags" line per BAR, hex) into @d->bar_size.  Returns the
- * number of 64-bit BARs found, or -EINVAL for a line that does not parse.
+ * (one "start end flags" line per BAR, hex) into @d->bar_size and
+ * @d->prefetch.  Returns the number of 64-bit BARs found, or -EINVAL for a
+ * line that does not parse.
  */
 int mmio_plan_dev_from_resource(const char *text, struct mmio_plan_dev *d);
 

@@ -14,6 +14,10 @@
  * A device may add cfg_read/cfg_write hooks to see or override accesses
  * (VFIO forwards what it does not emulate to the real device there).
  *
+ * A device may ask for a PCIe root port of its own (want_port, pci_port.h):
+ * the port sits in the device's bus-0 slot and the device is function 0 of
+ * the port's secondary bus, its BARs inside the port's windows.
+ *
  * Guest address layout (see vm.h): 32-bit MMIO window below the ECAM area,
  * a 64-bit MMIO window above RAM, I/O ports 0xC000-0xFFFF for I/O BARs.
  */
@@ -22,12 +26,14 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <linux/pci_regs.h> /* register offsets and bits: PCI_COMMAND, ... */
 
 #include "bus.h"
 #include "errinfo.h"
 #include "irq.h"
+#include "pci_caps.h"
 #include "snap_stream.h"
 
 struct mmio_plan; /* mmio_plan.h */
@@ -39,7 +45,8 @@ struct mmio_plan; /* mmio_plan.h */
 #define PCI_DEV_ID_MAX 32 /* device ids (id=NAME), the terminating NUL included */
 
 #define PCI_ECAM_BASE 0xE0000000ULL
-#define PCI_ECAM_SIZE 0x10000000ULL /* 256 buses reserved; bus 0 used */
+#define PCI_ECAM_SIZE 0x10000000ULL /* 256 buses: 0 and the root ports' secondaries */
+#define PCI_MAX_BUS 255
 #define PCI_MMIO32_BASE 0xC0000000ULL
 #define PCI_MMIO32_SIZE 0x20000000ULL /* 0xC0000000-0xDFFFFFFF */
 /* I/O port window (PCI_IO_BASE is the bridge register in linux/pci_regs.h) */
@@ -139,9 +146,19 @@ struct pci_dev {
 
 	uint32_t cap_end; /* first free config byte after capabilities (pci_cap_add) */
 
+	/*
+	 * Set before pci_dev_register() for a device that sits behind a PCIe
+	 * root port of its own (pci_port.h), which reports @port_link as its
+	 * link.  vm_pci_plug() clears it for a device added while the guest
+	 * runs: those go on bus 0 (ACPI hot-plug of bus-0 slots).
+	 */
+	bool want_port;
+	struct pcie_link port_link;
+
 	/* set by the host */
 	struct pci_host *host;
-	int slot; /* device number on bus 0 */
+	int slot; /* device number on bus 0 (of its root port when it has one) */
+	struct pci_dev *port; /* the root port in front of it, NULL on bus 0 */
 };
 
 struct pci_host {
@@ -164,6 +181,7 @@ struct pci_host {
 	 */
 	const struct mmio_plan *plan;
 	uint32_t io_base, io_end;
+	unsigned int next_bus; /* the next root port's secondary bus */
 	bool traps; /* ECAM/CF8/CFC registered on the buses */
 };
 
@@ -275,6 +293,12 @@ int pci_host_load_dev(struct pci_host *h, struct pci_dev *d, struct snap_sec *s,
 		      struct errinfo *e);
 /* Whether @d can be snapshotted: its model saves its own state (VFIO cannot). */
 bool pci_dev_can_snapshot(const struct pci_dev *d);
+
+/*
+ * The address the guest finds @d at ("0000:00:03.0", or "0000:01:00.0"
+ * behind a root port: the port's secondary bus as programmed now).
+ */
+void pci_dev_guest_bdf(const struct pci_dev *d, char *buf, size_t size);
 
 /* Guest-visible INTx: the legacy GSI of a slot (swizzled onto IOAPIC pins 16-23). */
 unsigned int pci_slot_gsi(int slot);

@@ -5,12 +5,23 @@
  * and I/O windows.  0xCF9 (reset control) shares the 0xCF8 trap.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mmio_plan.h"
 #include "pci.h"
+#include "pci_port.h"
 #include "pci_priv.h"
 #include "vm.h"
+
+void pci_dev_guest_bdf(const struct pci_dev *d, char *buf, size_t size)
+{
+	if (d->port)
+		snprintf(buf, size, "0000:%02x:00.0", pci_port_secondary(d->port));
+	else
+		snprintf(buf, size, "0000:00:%02x.0", d->slot < 0 ? 0 : (unsigned int)d->slot);
+}
 
 unsigned int pci_slot_gsi(int slot)
 {
@@ -232,7 +243,9 @@ uint32_t pci_bar_reg_value(const struct pci_dev *d, int reg, uint32_t val)
 static void cfg_write(struct pci_host *h, struct pci_dev *d, uint32_t off, const uint8_t *data,
 		      uint32_t len)
 {
-	uint32_t dw = off & ~3u;
+	/* a bridge (root port) header has two BARs, then bus numbers and windows */
+	bool bridge = (d->cfg[PCI_HEADER_TYPE] & 0x7f) == PCI_HEADER_TYPE_BRIDGE;
+	uint32_t nr_bars = bridge ? 2 : PCI_NR_BARS;
 	uint8_t merged[4];
 	bool bars_touched = false;
 
@@ -241,9 +254,9 @@ static void cfg_write(struct pci_host *h, struct pci_dev *d, uint32_t off, const
 		uint32_t reg = o & ~3u, val;
 		int bar = -1;
 
-		if (reg >= PCI_BASE_ADDRESS_0 && reg < PCI_BASE_ADDRESS_0 + 4 * PCI_NR_BARS)
+		if (reg >= PCI_BASE_ADDRESS_0 && reg < PCI_BASE_ADDRESS_0 + 4 * nr_bars)
 			bar = (int)(reg - PCI_BASE_ADDRESS_0) / 4;
-		else if (reg == PCI_ROM_ADDRESS)
+		else if (reg == PCI_ROM_ADDRESS && !bridge)
 			bar = PCI_ROM_BAR;
 		if (bar < 0) {
 			d->cfg[o] = (d->cfg[o] & ~d->wmask[o]) | (data[o - off] & d->wmask[o]);
@@ -258,7 +271,6 @@ static void cfg_write(struct pci_host *h, struct pci_dev *d, uint32_t off, const
 		pci_cfg_w32(d, reg, pci_bar_reg_value(d, bar, val));
 		bars_touched = true;
 	}
-	(void)dw;
 	if (bars_touched || (off <= PCI_COMMAND && off + len > PCI_COMMAND))
 		pci_bars_update(h, d);
 	if (d->msix && d->msix_cfg_write)
@@ -267,19 +279,41 @@ static void cfg_write(struct pci_host *h, struct pci_dev *d, uint32_t off, const
 		d->cfg_write(d, off, data, len);
 }
 
+/*
+ * The function a config access reaches, under h->lock: on bus 0 the slot's
+ * device, or its root port when it has one; on a port's secondary bus (as
+ * the guest numbered it) device 0 is the device behind that port.
+ */
+static struct pci_dev *cfg_target(struct pci_host *h, unsigned int bus, unsigned int slot)
+{
+	if (bus == 0) {
+		struct pci_dev *d = h->dev[slot];
+
+		return d && d->port ? d->port : d;
+	}
+	for (int s = 0; s < PCI_MAX_SLOTS; s++) {
+		struct pci_dev *d = h->dev[s];
+
+		/* a PCIe link has one device on it: the others read as absent */
+		if (d && d->port && pci_port_secondary(d->port) == bus)
+			return slot == 0 ? d : NULL;
+	}
+	return NULL;
+}
+
 void pci_cfg_access(struct pci_host *h, unsigned int bus, unsigned int slot, unsigned int fn,
 		    uint32_t off, uint8_t *data, uint32_t len, bool is_write)
 {
 	struct pci_dev *d;
 
-	if (bus != 0 || fn != 0 || slot >= PCI_MAX_SLOTS || off >= PCI_CFG_SIZE ||
+	if (bus > PCI_MAX_BUS || fn != 0 || slot >= PCI_MAX_SLOTS || off >= PCI_CFG_SIZE ||
 	    len > PCI_CFG_SIZE - off) {
 		if (!is_write)
 			memset(data, 0xff, len);
 		return;
 	}
 	pthread_mutex_lock(&h->lock);
-	d = h->dev[slot];
+	d = cfg_target(h, bus, slot);
 	if (!d) {
 		if (!is_write)
 			memset(data, 0xff, len);
@@ -366,9 +400,10 @@ int pci_host_init(struct pci_host *h, struct vm *vm, struct bus *pio, struct bus
 	h->mmio64_end = mmio64_base + mmio64_size;
 	h->io_base = PCI_PIO_BASE;
 	h->io_end = PCI_PIO_BASE + PCI_PIO_SIZE;
+	h->next_bus = 1;
 	if (!pio || !mmio)
 		return 0;
-	ret = bus_register(mmio, PCI_ECAM_BASE, 1 << 20, ecam_access, h, "pci-ecam", e);
+	ret = bus_register(mmio, PCI_ECAM_BASE, PCI_ECAM_SIZE, ecam_access, h, "pci-ecam", e);
 	if (!ret)
 		ret = bus_register(pio, 0xcf8, 4, cf8_access, h, "pci-cf8", e);
 	if (!ret)
@@ -388,7 +423,11 @@ void pci_host_exit(struct pci_host *h)
 		struct pci_dev *d = h->dev[slot];
 
 		h->dev[slot] = NULL;
-		if (d && d->release)
+		if (!d)
+			continue;
+		free(d->port);
+		d->port = NULL;
+		if (d->release)
 			d->release(d);
 	}
 	if (h->traps) {
@@ -411,11 +450,12 @@ static bool bar_overlaps(const struct pci_bar *b, uint64_t at, bool io, uint64_t
 
 /*
  * Whether [a, a + size) is held: by a registered device's BAR (where the
- * host placed it or where the guest moved it), or by one of @d's BARs in
- * @done (placed earlier in this registration).  Under h->lock.
+ * host placed it or where the guest moved it), by a registered root port's
+ * window, or by one of @d's BARs in @done (placed earlier in this
+ * registration).  Under h->lock.
  */
-static bool range_held(struct pci_host *h, const struct pci_dev *d, const bool *done, bool io,
-		       uint64_t a, uint64_t size, uint64_t *held_end)
+bool pci_range_held(struct pci_host *h, const struct pci_dev *d, const bool *done, bool io,
+		    uint64_t a, uint64_t size, uint64_t *held_end)
 {
 	for (int s = 0; s <= PCI_MAX_SLOTS; s++) {
 		const struct pci_dev *o = s < PCI_MAX_SLOTS ? h->dev[s] : d;
@@ -434,13 +474,27 @@ static bool range_held(struct pci_host *h, const struct pci_dev *d, const bool *
 					return true;
 				}
 		}
+		if (o != d && o->port) {
+			struct pci_port_window w[PCI_PORT_NR_WIN];
+
+			pci_port_windows(o->port, w);
+			for (int k = 0; k < PCI_PORT_NR_WIN; k++)
+				if (w[k].size && (k == PCI_PORT_IO) == io &&
+				    a < w[k].base + w[k].size && w[k].base < a + size) {
+					*held_end = w[k].base + w[k].size;
+					return true;
+				}
+		}
 	}
-	/* the planned places of other devices stay theirs */
+	/* the planned places of other devices stay theirs (a ported device's: its whole window) */
 	for (unsigned int p = 0; !io && h->plan && p < h->plan->nr_dev; p++) {
 		if (!strcmp(h->plan->dev[p].name, d->name))
 			continue;
-		for (int i = 0; i < MMIO_PLAN_BARS; i++) {
-			uint64_t at = h->plan->bar_gpa[p][i], sz = h->plan->dev[p].bar_size[i];
+		for (int i = 0; i <= MMIO_PLAN_BARS; i++) {
+			uint64_t at = i < MMIO_PLAN_BARS ? h->plan->bar_gpa[p][i]
+							 : h->plan->block_base[p],
+				 sz = i < MMIO_PLAN_BARS ? h->plan->dev[p].bar_size[i]
+							 : h->plan->block_size[p];
 
 			if (at && a < at + sz && at < a + size) {
 				*held_end = at + sz;
@@ -458,26 +512,37 @@ static uint64_t planned_addr(struct pci_host *h, const struct pci_dev *d, const 
 	const struct pci_bar *b = &d->bar[i];
 
 	if (!want || want < h->mmio64_base || want + b->size > h->mmio64_end ||
-	    (want & (b->size - 1)) || range_held(h, d, done, false, want, b->size, &held_end))
+	    (want & (b->size - 1)) || pci_range_held(h, d, done, false, want, b->size, &held_end))
 		return 0;
 	return want;
 }
 
-/* First fit of a naturally aligned @size in [base, end); -ENOSPC when none. */
-static int alloc_range(struct pci_host *h, const struct pci_dev *d, const bool *done, bool io,
-		       uint64_t base, uint64_t end, uint64_t size, uint64_t *out)
+int pci_alloc_range(struct pci_host *h, const struct pci_dev *d, const bool *done, bool io,
+		    uint64_t base, uint64_t end, uint64_t size, uint64_t align, uint64_t *out)
 {
-	uint64_t a = (base + size - 1) & ~(size - 1), held_end;
+	uint64_t a = (base + align - 1) & ~(align - 1), held_end;
 
 	while (a >= base && a + size > a && a + size <= end) {
-		if (!range_held(h, d, done, io, a, size, &held_end)) {
+		if (!pci_range_held(h, d, done, io, a, size, &held_end)) {
 			*out = a;
 			return 0;
 		}
 		/* held ranges end above @a, so this always moves forward */
-		a = (held_end + size - 1) & ~(size - 1);
+		a = (held_end + align - 1) & ~(align - 1);
 	}
 	return -ENOSPC;
+}
+
+void pci_bar_program(struct pci_dev *d, int i, uint64_t addr)
+{
+	d->bar[i].addr = addr;
+	if (i == PCI_ROM_BAR) {
+		pci_cfg_w32(d, PCI_ROM_ADDRESS, (uint32_t)addr);
+		return;
+	}
+	pci_cfg_w32(d, PCI_BASE_ADDRESS_0 + 4 * i, pci_bar_reg_value(d, i, (uint32_t)addr));
+	if (d->bar[i].flags & PCI_BARF_MEM64)
+		pci_cfg_w32(d, PCI_BASE_ADDRESS_0 + 4 * (i + 1), (uint32_t)(addr >> 32));
 }
 
 int pci_dev_register(struct pci_host *h, struct pci_dev *d, int slot, struct errinfo *e)
@@ -495,6 +560,15 @@ int pci_dev_register(struct pci_host *h, struct pci_dev *d, int slot, struct err
 		pthread_mutex_unlock(&h->lock);
 		return err_set(e, ENOSPC, "%s: PCI slot %d is taken or no slot is free", d->name,
 			       slot);
+	}
+	if (d->want_port) {
+		int ret = pci_port_place(h, d, slot, e);
+
+		if (ret) {
+			pthread_mutex_unlock(&h->lock);
+			return ret;
+		}
+		goto placed;
 	}
 	/* largest BARs first so natural alignment wastes the least */
 	for (int i = 0; i <= PCI_ROM_BAR; i++)
@@ -515,16 +589,17 @@ int pci_dev_register(struct pci_host *h, struct pci_dev *d, int slot, struct err
 		int ret;
 
 		if (io)
-			ret = alloc_range(h, d, done, true, h->io_base, h->io_end, b->size, &addr);
+			ret = pci_alloc_range(h, d, done, true, h->io_base, h->io_end, b->size,
+					      b->size, &addr);
 		else if ((b->flags & PCI_BARF_MEM64) && i < MMIO_PLAN_BARS &&
 			 (addr = planned_addr(h, d, done, i)))
 			ret = 0;
 		else if (b->flags & PCI_BARF_MEM64)
-			ret = alloc_range(h, d, done, false, h->mmio64_base, h->mmio64_end, b->size,
-					  &addr);
+			ret = pci_alloc_range(h, d, done, false, h->mmio64_base, h->mmio64_end,
+					      b->size, b->size, &addr);
 		else
-			ret = alloc_range(h, d, done, false, h->mmio32_base, h->mmio32_end, b->size,
-					  &addr);
+			ret = pci_alloc_range(h, d, done, false, h->mmio32_base, h->mmio32_end,
+					      b->size, b->size, &addr);
 		if (ret) {
 			/* nothing of @d is held yet: its BARs only count once it is on the bus */
 			for (int j = 0; j <= PCI_ROM_BAR; j++)
@@ -543,16 +618,10 @@ int pci_dev_register(struct pci_host *h, struct pci_dev *d, int slot, struct err
 					 (unsigned long long)h->mmio64_base);
 			return ret;
 		}
-		b->addr = addr;
+		pci_bar_program(d, i, addr);
 		done[i] = true;
-		if (i == PCI_ROM_BAR) {
-			pci_cfg_w32(d, PCI_ROM_ADDRESS, (uint32_t)addr);
-			continue;
-		}
-		pci_cfg_w32(d, PCI_BASE_ADDRESS_0 + 4 * i, pci_bar_reg_value(d, i, (uint32_t)addr));
-		if (b->flags & PCI_BARF_MEM64)
-			pci_cfg_w32(d, PCI_BASE_ADDRESS_0 + 4 * (i + 1), (uint32_t)(addr >> 32));
 	}
+placed:
 	d->host = h;
 	d->slot = slot;
 	if (!d->cfg[PCI_INTERRUPT_LINE] && d->cfg[PCI_INTERRUPT_PIN])
@@ -573,6 +642,9 @@ int pci_dev_unregister(struct pci_host *h, struct pci_dev *d)
 		pci_bar_deactivate(h, d, i);
 	h->dev[d->slot] = NULL;
 	d->slot = -1;
+	/* its root port goes with it: the bus below it is empty */
+	free(d->port);
+	d->port = NULL;
 	pthread_mutex_unlock(&h->lock);
 	return 0;
 }

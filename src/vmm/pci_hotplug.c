@@ -113,6 +113,8 @@ int vm_pci_plug(struct vm *vm, struct pci_dev *d, int slot, struct errinfo *e)
 		return ret;
 	if (!hp || !vm_running(vm))
 		return pci_dev_register(&vm->pci, d, slot, e);
+	/* bus-0 slots are what ACPI hot-plug announces: no root port for a late device */
+	d->want_port = false;
 	/* config accesses take the host lock: the guest sees the device whole or not at all */
 	ret = pci_dev_register(&vm->pci, d, slot, e);
 	if (ret)

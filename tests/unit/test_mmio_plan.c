@@ -45,13 +45,15 @@ static size_t read_fixture(const char *name, void *buf, size_t size)
 	return n;
 }
 
-static void h200(struct mmio_plan_dev *d, unsigned int k)
+static void h200(struct mmio_plan_dev *d, unsigned int k, bool port)
 {
 	char text[1024];
 	size_t n = read_fixture("resource", text, sizeof(text) - 1);
 
 	text[n] = '\0';
+	memset(d, 0, sizeof(*d));
 	assert_int_equal(mmio_plan_dev_from_resource(text, d), 3);
+	d->port = port;
 	snprintf(d->name, sizeof(d->name), "vfio 0000:%02x:00.0", 0x17 + k);
 }
 
@@ -68,8 +70,9 @@ static void fixture_bars(void **state)
 	size_t n;
 
 	(void)state;
-	h200(&d, 0);
-	/* BAR0 16 MiB, BAR2 256 GiB, BAR4 32 MiB; 1, 3, 5 are the upper halves */
+	h200(&d, 0, false);
+	/* BAR0 16 MiB, BAR2 256 GiB, BAR4 32 MiB; 1, 3, 5 are the upper halves; all prefetchable */
+	assert_int_equal(d.prefetch, 0x15);
 	assert_int_equal(d.bar_size[0], 16 * MiB);
 	assert_int_equal(d.bar_size[1], 0);
 	assert_int_equal(d.bar_size[2], 256 * GiB);
@@ -131,11 +134,43 @@ static void assert_sound(const struct mmio_plan *p)
 						assert_false(a < b + t && b < a + s);
 				}
 		}
+	for (unsigned int d = 0; d < p->nr_dev; d++) {
+		uint64_t b = p->block_base[d], bs = p->block_size[d];
+
+		if (!p->dev[d].port) {
+			assert_int_equal(bs, 0);
+			continue;
+		}
+		/* a port's window: 1 MiB grains, its BARs inside, no other BAR or window in it */
+		assert_int_equal(b & (MiB - 1), 0);
+		assert_int_equal(bs & (MiB - 1), 0);
+		assert_true(b >= p->base && b + bs <= p->base + p->need);
+		for (unsigned int d2 = 0; d2 < p->nr_dev; d2++) {
+			if (d2 != d && p->dev[d2].port)
+				assert_false(b < p->block_base[d2] + p->block_size[d2] &&
+					     p->block_base[d2] < b + bs);
+			for (int j = 0; j < MMIO_PLAN_BARS; j++) {
+				uint64_t a = p->bar_gpa[d2][j], t = p->dev[d2].bar_size[j];
+
+				if (!t)
+					continue;
+				if (d2 == d)
+					assert_true(a >= b && a + t <= b + bs);
+				else
+					assert_false(a < b + bs && b < a + t);
+			}
+		}
+	}
+	/* packed without holes on bus 0; sibling windows can leave some */
+	assert_true(sum <= p->need);
+	for (unsigned int d = 0; d < p->nr_dev; d++)
+		if (p->dev[d].port)
+			return;
 	assert_int_equal(sum, p->need);
 }
 
-static int plan(struct mmio_plan *p, unsigned int nr, uint64_t mem, unsigned int bits,
-		uint64_t size, struct errinfo *e)
+static int plan_ports(struct mmio_plan *p, unsigned int nr, uint64_t mem, unsigned int bits,
+		      uint64_t size, bool port, struct errinfo *e)
 {
 	struct mmio_plan_dev d[8];
 	struct mmio_plan_in in = {
@@ -147,8 +182,15 @@ static int plan(struct mmio_plan *p, unsigned int nr, uint64_t mem, unsigned int
 	};
 
 	for (unsigned int k = 0; k < nr; k++)
-		h200(&d[k], k);
+		h200(&d[k], k, port);
 	return mmio_plan_build(&in, p, e);
+}
+
+/* @nr H200s on bus 0 (rootport=off): each BAR placed on its own */
+static int plan(struct mmio_plan *p, unsigned int nr, uint64_t mem, unsigned int bits,
+		uint64_t size, struct errinfo *e)
+{
+	return plan_ports(p, nr, mem, bits, size, false, e);
 }
 
 static void one_h200_1tib(void **state)
@@ -213,6 +255,62 @@ static void eight_h200_1tib(void **state)
 				    "host's 41 physical address bits (CPUID 0x80000008, capped by "
 				    "KVM) can address; pass fewer devices or use a host with more "
 				    "address bits");
+	free(p);
+}
+
+/*
+ * Eight H200s, each behind a root port of its own (the default): each
+ * GPU's three BARs are one block, its port's prefetchable window, so the
+ * next 256 GiB BAR waits for the next 512 GiB boundary.
+ */
+static void eight_h200_ports_1tib(void **state)
+{
+	struct mmio_plan *p = calloc(1, sizeof(*p));
+	struct errinfo e = {0};
+	uint64_t base = 1280 * GiB, block = 256 * GiB + 48 * MiB;
+
+	(void)state;
+	assert_int_equal(plan_ports(p, 8, TiB, 46, 0, true, &e), 0);
+	assert_int_equal(p->need, 7 * 512 * GiB + block);
+	assert_int_equal(p->size, (7 * 512 + 256 + 1 + 64) * GiB);
+	assert_int_equal(p->base, base);
+	for (unsigned int k = 0; k < 8; k++) {
+		uint64_t at = base + k * 512 * GiB;
+
+		assert_int_equal(p->block_base[k], at);
+		assert_int_equal(p->block_size[k], block);
+		/* largest first inside the block: 256 GiB, 32 MiB, 16 MiB */
+		assert_int_equal(p->bar_gpa[k][2], at);
+		assert_int_equal(p->bar_gpa[k][4], at + 256 * GiB);
+		assert_int_equal(p->bar_gpa[k][0], at + 256 * GiB + 32 * MiB);
+		assert_int_equal(mmio_plan_block(p, p->dev[k].name, &(uint64_t){0}), at);
+	}
+	assert_sound(p);
+	/* one GPU: the same block, the window as on bus 0 */
+	assert_int_equal(plan_ports(p, 1, TiB, 46, 0, true, &e), 0);
+	assert_int_equal(p->need, block);
+	assert_int_equal(p->size, 321 * GiB);
+	assert_sound(p);
+	/* 42 bits (4 TiB) cannot hold eight windows: the numbers and the host's limit */
+	assert_int_equal(plan_ports(p, 8, TiB, 42, 0, true, &e), -ERANGE);
+	assert_non_null(strstr(e.msg, "is more than 42 physical address bits allow"));
+	assert_non_null(strstr(e.hint, "the devices' 64-bit BARs need 3 TiB + 768 GiB + 48 MiB"));
+	/* a non-prefetchable 64-bit BAR behind a port is not planned: it goes below 4 GiB */
+	{
+		struct mmio_plan_dev nic = {.name = "nic",
+					    .bar_size = {16 * 1024, 0, 1 * MiB},
+					    .prefetch = 0x4,
+					    .port = true};
+		struct mmio_plan_in in = {
+			.dev = &nic, .nr_dev = 1, .ram_top = 4 * GiB, .phys_bits = 40};
+
+		assert_int_equal(mmio_plan_build(&in, p, &e), 0);
+		assert_int_equal(p->bar_gpa[0][0], 0);
+		assert_int_equal(p->dev[0].bar_size[0], 0);
+		assert_int_equal(p->bar_gpa[0][2], p->base);
+		assert_int_equal(p->block_size[0], MiB);
+		assert_sound(p);
+	}
 	free(p);
 }
 
@@ -422,6 +520,7 @@ int main(void)
 		cmocka_unit_test(fixture_bars),
 		cmocka_unit_test(one_h200_1tib),
 		cmocka_unit_test(eight_h200_1tib),
+		cmocka_unit_test(eight_h200_ports_1tib),
 		cmocka_unit_test(refusals),
 		cmocka_unit_test(pci_host_follows_plan),
 		cmocka_unit_test(acpi_and_e820_follow_plan),

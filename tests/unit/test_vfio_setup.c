@@ -273,9 +273,10 @@ static void test_preflight(void **state)
 	/* 16 GiB + 16 KiB of BARs: the 64 GiB window, at a multiple of 16 GiB, below 2^40 */
 	it = find(&r, "mmio-window");
 	assert_int_equal(it->status, PREFLIGHT_OK);
-	assert_string_equal(it->detail, "64-bit BARs (16 GiB + 16 KiB) from 0x400000000; window "
-					"64 GiB at 0x400000000 (sized from the devices, BARs of 1 "
-					"device(s): 16 GiB + 16 KiB), below 2^40");
+	assert_string_equal(it->detail,
+			    "64-bit BARs (16 GiB + 16 KiB) from 0x400000000; window "
+			    "64 GiB at 0x400000000 (sized from the devices, 1 device(s) "
+			    "need 16 GiB + 16 KiB), below 2^40");
 	/* a VT-d unit without a capability register here: width unknown, said so */
 	assert_int_equal(find(&r, "iommu-width")->status, PREFLIGHT_WARN);
 	stree_write(root, "/sys/class/iommu/dmar0/intel-iommu/cap", "12008c22260286\n");

@@ -121,7 +121,7 @@ static void check_plan(const char *const *dev, int nr_dev, uint64_t ram_top, uin
 /* The window for all the devices, after their reports (human output). */
 static void print_plan(const struct mmio_plan *p)
 {
-	char a[48], b[48];
+	char a[48], b[48], c[48];
 
 	printf("64-bit MMIO window: %s at 0x%" PRIx64 "-0x%" PRIx64
 	       " (%s), below 2^%u (the guest's "
@@ -131,13 +131,24 @@ static void print_plan(const struct mmio_plan *p)
 	       : p->need     ? "sized from the devices, with hot-plug room"
 			     : "the default",
 	       p->phys_bits);
-	for (unsigned int d = 0; d < p->nr_dev; d++)
+	for (unsigned int d = 0; d < p->nr_dev; d++) {
+		if (p->block_size[d])
+			printf("  %-24s root port window %9s at 0x%" PRIx64 "\n", p->dev[d].name,
+			       mmio_plan_fmt_size(p->block_size[d], a, sizeof(a)),
+			       p->block_base[d]);
 		for (int i = 0; i < MMIO_PLAN_BARS; i++)
 			if (p->dev[d].bar_size[i])
 				printf("  %-24s BAR%d %9s at 0x%" PRIx64 "\n", p->dev[d].name, i,
 				       mmio_plan_fmt_size(p->dev[d].bar_size[i], a, sizeof(a)),
 				       p->bar_gpa[d][i]);
-	if (p->need)
+	}
+	if (p->need && p->need != p->bars)
+		printf("  BARs take %s, %s with their root ports' windows aligned; %s free for "
+		       "hot-plug\n",
+		       mmio_plan_fmt_size(p->bars, a, sizeof(a)),
+		       mmio_plan_fmt_size(p->need, c, sizeof(c)),
+		       mmio_plan_fmt_size(p->size - p->need, b, sizeof(b)));
+	else if (p->need)
 		printf("  BARs take %s; %s free for hot-plug\n",
 		       mmio_plan_fmt_size(p->need, a, sizeof(a)),
 		       mmio_plan_fmt_size(p->size - p->need, b, sizeof(b)));

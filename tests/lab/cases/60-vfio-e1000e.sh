@@ -5,6 +5,9 @@
 #  - L2's e1000e driver probes it, gets a DHCP lease from QEMU's user-mode
 #    network behind it (traffic both ways through the passed-through NIC);
 #  - its MSI-X interrupt counts in L2's /proc/interrupts rise;
+#  - it sits behind a PCIe root port of its own whose link speed and width
+#    are L1's for the device, and L2 moved none of the BARs or windows vfvm
+#    programmed (no "assigned"/"no space" in L2's log);
 #  - after vfvm powers off, the device is back on e1000e in L1;
 #  - with each IOMMU backend the kernel has (type1v2, iommufd + cdev).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -20,6 +23,8 @@ if [ ! -c /dev/kvm ] || [ ! -s /lab/l2/bzImage ] || [ ! -s /lab/l2/initrd ]; the
 fi
 e=$(lab_e1000e) || { fail vfio-e1000e "no e1000e in L1"; exit 0; }
 orig=$(lab_driver "$e")
+l1_link="speed=$(cat "/sys/bus/pci/devices/$e/current_link_speed") width=$(cat "/sys/bus/pci/devices/$e/current_link_width")"
+echo "lab: $e link in L1: $l1_link"
 n=$(lab_netdev "$e")
 [ -n "$n" ] && say ip link set "$n" down
 
@@ -38,6 +43,10 @@ while [ -z "$dev" ] && [ "$i" -lt 30 ]; do
 done
 echo "L2-E1000E netdev=${dev:-none}"
 [ -n "$dev" ] || exit 1
+pdev=$(readlink -f "/sys/class/net/$dev/device")
+port=$(dirname "$pdev")
+echo "L2-PORT dev=$(basename "$pdev") port=$(basename "$port") class=$(cat "$port/class" 2>/dev/null) speed=$(cat "$port/current_link_speed" 2>/dev/null) width=$(cat "$port/current_link_width" 2>/dev/null)"
+dmesg | grep -iE 'BAR [0-9]+.*(no space|failed|assigned)|bridge window.*(no space|failed|assigned)' | sed 's/^/L2-REALLOC /'
 grep -E "$dev" /proc/interrupts | sed 's/^/L2-IRQ-LINE /'
 before=$(irqs)
 ip link set lo up
@@ -91,6 +100,20 @@ for b in $LAB_BACKENDS; do
 		pass "vfio-e1000e-$b-probe"
 	else
 		fail "vfio-e1000e-$b-probe" "L2's e1000e driver did not bring up a netdev on the passed-through NIC"
+	fi
+	portline=$(tr -d '\r' < "$w/l2.log" | grep -m1 '^L2-PORT ')
+	case $portline in
+	*" port=0000:00:"*" class=0x060400 "*) pass "vfio-e1000e-$b-root-port" ;;
+	*) fail "vfio-e1000e-$b-root-port" "not behind a root port in L2: ${portline:-no L2-PORT line}" ;;
+	esac
+	case $portline in
+	*" $l1_link") pass "vfio-e1000e-$b-port-link" ;;
+	*) fail "vfio-e1000e-$b-port-link" "L2's port shows '${portline#* class=* }', L1 has '$l1_link'" ;;
+	esac
+	if grep -q 'L2-REALLOC' "$w/l2.log"; then
+		fail "vfio-e1000e-$b-no-realloc" "L2 moved what vfvm placed: $(grep -m3 'L2-REALLOC' "$w/l2.log" | tr '\n' ' ')"
+	else
+		pass "vfio-e1000e-$b-no-realloc"
 	fi
 	if grep -q 'L2-DHCP ok' "$w/l2.log"; then
 		pass "vfio-e1000e-$b-traffic"

@@ -41,7 +41,7 @@ t_vfvm_check_one_h200() {
 	if [ "$bits" -ge 41 ]; then
 		# 1 TiB + 1 GiB of RAM, then the window on the next 256 GiB boundary: 1.25 TiB
 		eq "$(item "$T/one.json" mmio-window)" \
-			"ok|64-bit BARs (256 GiB + 48 MiB) from 0x14000000000; window 321 GiB at 0x14000000000 (sized from the devices, BARs of 1 device(s): 256 GiB + 48 MiB), below 2^$bits|" \
+			"ok|64-bit BARs (256 GiB + 48 MiB) from 0x14000000000 in its root port's window; window 321 GiB at 0x14000000000 (sized from the devices, 1 device(s) need 256 GiB + 48 MiB), below 2^$bits|" \
 			"mmio-window of one H200"
 		vfvm_sim check --device "${GPUS[0]}" --mem 1T >"$T/one.txt"
 		grep -q '^  vfio 0000:17:00.0        BAR2   256 GiB at 0x14000000000$' "$T/one.txt" ||
@@ -56,25 +56,37 @@ t_vfvm_check_one_h200() {
 
 t_vfvm_check_eight_h200() {
 	[ -x "$VFVM" ] || { bad "$VFVM not built"; return; }
-	local bits args=() k want
+	local bits args=() off=() k want
 	bits=$(host_bits)
 	for k in "${GPUS[@]}"; do
 		args+=(--device "$k")
+		off+=(--device "$k,rootport=off")
 	done
 	vfvm_sim check "${args[@]}" --mem 1T --json >"$T/eight.json"
 	eq "$(jq length "$T/eight.json")" 8 "reports"
-	if [ "$bits" -lt 42 ]; then
+	if [ "$bits" -lt 43 ]; then
 		jq -e --arg b "$bits" 'all(.[]; .checks[] | select(.id == "mmio-window") | .status == "fail" and (.detail | contains($b + " physical address bits")))' \
 			"$T/eight.json" >/dev/null || bad "8 H200 with $bits bits: not refused with the bits named"
 		return
 	fi
-	# the window at 1.25 TiB; GPU k's 256 GiB BAR at 1.25 TiB + k * 256 GiB
+	# each GPU behind its own root port: its three BARs are that port's window, so the
+	# next 256 GiB BAR waits for the next 512 GiB boundary; the window at 1.25 TiB
 	for k in 0 1 2 3 4 5 6 7; do
-		want=$(printf '0x%x' $(((1280 << 30) + k * (256 << 30))))
-		jq -e --argjson k "$k" --arg w "64-bit BARs (256 GiB + 48 MiB) from $want; window 2 TiB + 65 GiB at 0x14000000000 (sized from the devices, BARs of 8 device(s): 2 TiB + 384 MiB), below 2^$bits" \
+		want=$(printf '0x%x' $(((1280 << 30) + k * (512 << 30))))
+		jq -e --argjson k "$k" --arg w "64-bit BARs (256 GiB + 48 MiB) from $want in its root port's window; window 3 TiB + 833 GiB at 0x14000000000 (sized from the devices, 8 device(s) need 3 TiB + 768 GiB + 48 MiB with their root ports' windows aligned), below 2^$bits" \
 			'.[$k].checks[] | select(.id == "mmio-window") | .status == "ok" and .detail == $w' \
 			"$T/eight.json" >/dev/null ||
 			bad "GPU $k: $(jq -c --argjson k "$k" '.[$k].checks[] | select(.id == "mmio-window")' "$T/eight.json")"
+	done
+	# rootport=off: on bus 0 every BAR is placed on its own, packed without holes;
+	# GPU k's 256 GiB BAR at 1.25 TiB + k * 256 GiB
+	vfvm_sim check "${off[@]}" --mem 1T --json >"$T/eight-off.json"
+	for k in 0 1 2 3 4 5 6 7; do
+		want=$(printf '0x%x' $(((1280 << 30) + k * (256 << 30))))
+		jq -e --argjson k "$k" --arg w "64-bit BARs (256 GiB + 48 MiB) from $want; window 2 TiB + 65 GiB at 0x14000000000 (sized from the devices, 8 device(s) need 2 TiB + 384 MiB), below 2^$bits" \
+			'.[$k].checks[] | select(.id == "mmio-window") | .status == "ok" and .detail == $w' \
+			"$T/eight-off.json" >/dev/null ||
+			bad "GPU $k, rootport=off: $(jq -c --argjson k "$k" '.[$k].checks[] | select(.id == "mmio-window")' "$T/eight-off.json")"
 	done
 	# the same with the window given (8 TiB), and nothing but the IOMMU width against it
 	vfvm_sim check "${args[@]}" --mem 1T --mmio64 8T --json >"$T/eight8.json"
