@@ -317,6 +317,16 @@ static struct json_object *info_result(struct api_server *s)
 		json_object_object_add(o, "id", json_object_new_string(d->id));
 		json_object_object_add(o, "kind", json_object_new_string(kind));
 		json_object_object_add(o, "guest_bdf", json_object_new_string(bdf));
+		if (d->port) {
+			char link[48];
+
+			/* the root port in front of it, and the link it shows (the host's) */
+			snprintf(bdf, sizeof(bdf), "0000:00:%02x.0", (unsigned int)d->slot);
+			json_object_object_add(o, "root_port", json_object_new_string(bdf));
+			snprintf(link, sizeof(link), "%s x%u", pcie_speed_name(d->port_link.speed),
+				 d->port_link.width);
+			json_object_object_add(o, "link", json_object_new_string(link));
+		}
 		if (d->kind == PCI_DEV_VFIO) {
 			const char *sp = strrchr(d->name, ' ');
 

@@ -170,15 +170,17 @@ static void print_info(struct json_object *r)
 	for (size_t i = 0; i < json_object_array_length(devs); i++) {
 		struct json_object *d = json_object_array_get_idx(devs, i);
 		const char *host = str_field(d, "host_bdf");
-
 		const char *fo = str_field(d, "failover"), *unplug = str_field(d, "unplug");
-
 		const char *prim = str_field(d, "failover_primary");
+		const char *port = str_field(d, "root_port"), *link = str_field(d, "link");
 
 		printf("  %-12s %-12s guest %s%s%s%s%s%s\n", str_field(d, "id") ?: "?",
 		       str_field(d, "kind") ?: "?", str_field(d, "guest_bdf") ?: "?",
 		       host ? "  host " : "", host ? host : "", fo ? "  failover " : "",
 		       fo ? fo : "", unplug ? "  (unplug requested)" : "");
+		if (port)
+			printf("  %-12s behind root port %s, link %s\n", "", port,
+			       link ? link : "?");
 		if (prim)
 			printf("  %-12s %s\n", "", prim);
 	}

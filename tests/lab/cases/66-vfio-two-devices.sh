@@ -11,6 +11,9 @@
 # L2's /sys/bus/pci/devices/*/resource); where the backend refuses a BAR
 # (iommufd cannot pin a PFNMAP range before dma-buf support) the refusal is
 # warned, naming the device, and the VM runs on.
+# Topology: the e1000e behind a PCIe root port of its own (the default), the
+# VF on bus 0 (rootport=off); L2 finds them there, and `vfvm ctl info`
+# names the e1000e's root port and link while the VM runs.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . /lab/cases/lib.sh
 
@@ -39,6 +42,14 @@ while [ "$i" -lt 60 ]; do
 	i=$((i + 1))
 done
 echo "L2-TWO nvme=$([ -b /dev/nvme0n1 ] && echo yes || echo no) e1000e=${net:-none}"
+# where each device sits: its address and the one above it (pci0000:00: the root bus)
+for d in /sys/bus/pci/devices/*; do
+	p=$(readlink -f "$d")
+	echo "L2-TOPO $(cat "$d/vendor"):$(cat "$d/device") $(basename "$p") $(basename "$(dirname "$p")")"
+done
+echo "L2-TOPO-DONE"
+read -r -t 300 word rest
+echo "L2-WORD ${word:-none}"
 # the BAR addresses L2 sees (first line of resource: BAR0)
 for d in /sys/bus/pci/devices/*; do
 	read -r start end flags < "$d/resource"
@@ -54,12 +65,42 @@ lab_l2_initrd "$w/l2/l2.sh" "$w/initrd"
 
 lab_backends
 for b in $LAB_BACKENDS; do
-	echo "lab# VFVM_VFIO_BACKEND=$b vfvm run ... --device $e,managed --device $vf,managed"
+	echo "lab# VFVM_VFIO_BACKEND=$b vfvm run ... --device $e,managed --device $vf,managed,rootport=off --api-socket $w/api.sock"
+	rm -f "$w/console.in" "$w/api.sock"
+	mkfifo "$w/console.in"
 	VFVM_VFIO_BACKEND=$b timeout 280 vfvm run --kernel /lab/l2/bzImage --initrd "$w/initrd" \
-		--cmdline "console=ttyS0 panic=-1" --mem 256M --cpus 1 \
-		--device "$e,managed" --device "$vf,managed" > "$w/l2.log" 2>&1
+		--cmdline "console=ttyS0 panic=-1" --mem 256M --cpus 1 --api-socket "$w/api.sock" \
+		--device "$e,managed" --device "$vf,managed,rootport=off" < "$w/console.in" > "$w/l2.log" 2>&1 &
+	vpid=$!
+	exec 7> "$w/console.in"
+	l2_wait L2-TOPO-DONE
+	run vfvm ctl "$w/api.sock" info
+	echo "$OUT" | sed 's/^/info: /'
+	echo info-done >&7
+	exec 7>&-
+	wait "$vpid"
 	st=$?
-	sed 's/^/l2: /' "$w/l2.log" | grep -E 'LAB-L2|L2-TWO|vfvm' | head -n 30
+	eid="$(cat "/sys/bus/pci/devices/$e/vendor"):$(cat "/sys/bus/pci/devices/$e/device")"
+	vid="$(cat "/sys/bus/pci/devices/$vf/vendor"):$(cat "/sys/bus/pci/devices/$vf/device")"
+	etopo=$(tr -d '\r' < "$w/l2.log" | grep -m1 "^L2-TOPO $eid ")
+	vtopo=$(tr -d '\r' < "$w/l2.log" | grep -m1 "^L2-TOPO $vid ")
+	case "$etopo|$vtopo" in
+	"L2-TOPO $eid 0000:"[0-9a-f][0-9a-f]":00.0 0000:00:"*"|L2-TOPO $vid 0000:00:"*" pci0000:00")
+		if [ "${etopo#L2-TOPO "$eid" 0000:00:}" = "$etopo" ]; then
+			pass "vfio-two-$b-topology"
+		else
+			fail "vfio-two-$b-topology" "the e1000e is on bus 0: $etopo"
+		fi
+		;;
+	*) fail "vfio-two-$b-topology" "L2 saw '${etopo:-no e1000e}' and '${vtopo:-no VF}'" ;;
+	esac
+	if echo "$OUT" | grep -q "^  hostdev0 .* host $e" && echo "$OUT" | grep -Eq "^ +behind root port 0000:00:[0-9a-f]{2}\.0, link [0-9.]+ GT/s x[0-9]+$" &&
+		[ "$(echo "$OUT" | grep -c 'behind root port')" = 1 ]; then
+		pass "vfio-two-$b-info-root-port"
+	else
+		fail "vfio-two-$b-info-root-port" "info does not show the e1000e's root port (and only it)"
+	fi
+	sed 's/^/l2: /' "$w/l2.log" | grep -E 'LAB-L2|L2-TWO|L2-TOPO|vfvm' | head -n 30
 	if [ "$st" -eq 0 ] && grep -q 'LAB-L2: done' "$w/l2.log"; then
 		pass "vfio-two-$b-boot"
 	else

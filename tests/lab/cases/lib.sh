@@ -215,7 +215,7 @@ lab_nvme_one_vf() {
 # shellcheck disable=SC3043 # busybox sh has local
 lab_l2_initrd() {
 	local d
-	d=$(mktemp -d)
+	d=$(mktemp -d /tmp/vfvm-l2initrd.XXXXXX)
 	cp "$1" "$d/l2.sh"
 	(cd "$d" && echo l2.sh | cpio -o -H newc 2>/dev/null | gzip) > "$d/extra.gz"
 	cat /lab/l2/initrd "$d/extra.gz" > "$2"
