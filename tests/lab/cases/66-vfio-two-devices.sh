@@ -13,7 +13,9 @@
 # warned, naming the device, and the VM runs on.
 # Topology: the e1000e behind a PCIe root port of its own (the default), the
 # VF on bus 0 (rootport=off); L2 finds them there, and `vfvm ctl info`
-# names the e1000e's root port and link while the VM runs.
+# names the e1000e's root port and link while the VM runs; remove-device of
+# the e1000e then takes the port with it (ACPI eject of its slot): L2 has
+# neither afterwards, and L1 has the e1000e back on its driver.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . /lab/cases/lib.sh
 
@@ -50,6 +52,9 @@ done
 echo "L2-TOPO-DONE"
 read -r -t 300 word rest
 echo "L2-WORD ${word:-none}"
+for d in /sys/bus/pci/devices/*; do
+	echo "L2-TOPO2 $(cat "$d/vendor"):$(cat "$d/device") $(basename "$d")"
+done
 # the BAR addresses L2 sees (first line of resource: BAR0)
 for d in /sys/bus/pci/devices/*; do
 	read -r start end flags < "$d/resource"
@@ -74,8 +79,14 @@ for b in $LAB_BACKENDS; do
 	vpid=$!
 	exec 7> "$w/console.in"
 	l2_wait L2-TOPO-DONE
+	run vfvm ctl "$w/api.sock" info --json
+	echo "$OUT" > "$w/info.json"
 	run vfvm ctl "$w/api.sock" info
-	echo "$OUT" | sed 's/^/info: /'
+	info=$OUT
+	echo "$info" | sed 's/^/info: /'
+	run vfvm ctl "$w/api.sock" remove-device hostdev0 --timeout 120
+	removed="$RC|$OUT|$(lab_driver "$e")"
+	echo "lab: remove-device hostdev0: $removed"
 	echo info-done >&7
 	exec 7>&-
 	wait "$vpid"
@@ -94,11 +105,18 @@ for b in $LAB_BACKENDS; do
 		;;
 	*) fail "vfio-two-$b-topology" "L2 saw '${etopo:-no e1000e}' and '${vtopo:-no VF}'" ;;
 	esac
-	if echo "$OUT" | grep -q "^  hostdev0 .* host $e" && echo "$OUT" | grep -Eq "^ +behind root port 0000:00:[0-9a-f]{2}\.0, link [0-9.]+ GT/s x[0-9]+$" &&
-		[ "$(echo "$OUT" | grep -c 'behind root port')" = 1 ]; then
+	if echo "$info" | grep -q "^  hostdev0 .* host $e" && echo "$info" | grep -Eq "^ +behind root port 0000:00:[0-9a-f]{2}\.0, link [0-9.]+ GT/s x[0-9]+$" &&
+		[ "$(echo "$info" | grep -c 'behind root port')" = 1 ]; then
 		pass "vfio-two-$b-info-root-port"
 	else
 		fail "vfio-two-$b-info-root-port" "info does not show the e1000e's root port (and only it)"
+	fi
+	topo2=$(tr -d '\r' < "$w/l2.log" | grep '^L2-TOPO2 ')
+	if [ "$removed" = "0|removed hostdev0|$orig_e" ] && [ -n "$topo2" ] &&
+		! echo "$topo2" | grep -q " $eid \| 0x1b36:0x000c " && echo "$topo2" | grep -q " $vid "; then
+		pass "vfio-two-$b-remove-ported"
+	else
+		fail "vfio-two-$b-remove-ported" "remove-device: '$removed'; L2 after: $(echo "$topo2" | tr '\n' ' ')"
 	fi
 	sed 's/^/l2: /' "$w/l2.log" | grep -E 'LAB-L2|L2-TWO|L2-TOPO|vfvm' | head -n 30
 	if [ "$st" -eq 0 ] && grep -q 'LAB-L2: done' "$w/l2.log"; then
@@ -120,16 +138,28 @@ for b in $LAB_BACKENDS; do
 	else
 		fail "vfio-two-$b-nvme-io" "NVMe write/read-back differ or missing (${io:-no L2-TWO-IO line})"
 	fi
-	# peer-to-peer maps, from vfvm's exit report, against L2's BAR0 of the same device
+	# peer-to-peer maps, from vfvm's exit report (the e1000e's: from info, before its
+	# removal), against L2's BAR0 of the same device
 	for bdf in "$e" "$vf"; do
 		id="$(cat "/sys/bus/pci/devices/$bdf/vendor"):$(cat "/sys/bus/pci/devices/$bdf/device")"
-		sum=$(grep -m1 "peer-to-peer: .* (vfio $bdf): " "$w/l2.log")
-		mapped=$(echo "$sum" | sed -n 's/.*: \([0-9]*\) BAR pieces* DMA-mapped.*/\1/p')
-		failed=$(echo "$sum" | sed -n 's/.*, \([0-9]*\) failed$/\1/p')
 		gpa=$(grep -m1 "L2-BAR0 $id " "$w/l2.log" | sed 's/.* //; s/\r$//')
-		hid=$(echo "$sum" | sed -n 's/.*peer-to-peer: \([^ ]*\) .*/\1/p')
-		if [ "${mapped:-0}" -gt 0 ] && [ "$failed" = 0 ] && [ -n "$gpa" ] &&
-			grep -q "peer-to-peer: $hid: BAR0 iova $(printf '0x%x' "$gpa") " "$w/l2.log"; then
+		hasmap=0
+		if [ "$bdf" = "$e" ]; then
+			# removed while the VM ran: its maps from info --json, taken before
+			dj=$(sed 's/"id": *"hostdev1".*//; s/.*"id": *"hostdev0"//' "$w/info.json")
+			p2p=$(echo "$dj" | sed 's/.*"p2p": *{//; s/}.*//')
+			mapped=$(echo "$p2p" | sed -n 's/.*"mapped": *\([0-9]*\).*/\1/p')
+			failed=$(echo "$p2p" | sed -n 's/.*"failed": *\([0-9]*\).*/\1/p')
+			sum="info --json: mapped ${mapped:-?}, failed ${failed:-?}"
+			[ -n "$gpa" ] && echo "$dj" | grep -Eq "\"bar\": *0, *\"iova\": *\"$(printf '0x%x' "$gpa")\"" && hasmap=1
+		else
+			sum=$(grep -m1 "peer-to-peer: .* (vfio $bdf): " "$w/l2.log")
+			mapped=$(echo "$sum" | sed -n 's/.*: \([0-9]*\) BAR pieces* DMA-mapped.*/\1/p')
+			failed=$(echo "$sum" | sed -n 's/.*, \([0-9]*\) failed$/\1/p')
+			hid=$(echo "$sum" | sed -n 's/.*peer-to-peer: \([^ ]*\) .*/\1/p')
+			[ -n "$gpa" ] && grep -q "peer-to-peer: $hid: BAR0 iova $(printf '0x%x' "$gpa") " "$w/l2.log" && hasmap=1
+		fi
+		if [ "${mapped:-0}" -gt 0 ] && [ "$failed" = 0 ] && [ "$hasmap" = 1 ]; then
 			pass "vfio-two-$b-p2p-$id"
 		elif [ "$b" = iommufd ] && [ "${failed:-0}" -gt 0 ] &&
 			grep -q "warning: $bdf: BAR[0-5] at 0x[0-9a-f]* .*not DMA-mapped for peer-to-peer (iommufd backend)" "$w/l2.log"; then
