@@ -1314,7 +1314,8 @@ int vfio_pci__add(struct vm *vm, struct vfio_pci *vp, struct errinfo *e)
 	if (ret < 0)
 		goto err;
 	/* its own root port shows the host's link of the device (a VF: its PF's) */
-	vp->pd.want_port = !vp->spec.no_rootport;
+	/* a device added while the guest runs goes on bus 0 (vm_pci_plug): no port to show */
+	vp->pd.want_port = !vp->spec.no_rootport && !vm_pci_plug_is_hot(vm);
 	if (vp->pd.want_port) {
 		struct errinfo le = {0};
 

@@ -104,6 +104,11 @@ static void raise_gpe(struct hotplug *hp)
 			    PCI_HOTPLUG_GPE, strerror(-ret));
 }
 
+bool vm_pci_plug_is_hot(struct vm *vm)
+{
+	return vm->hotplug && vm_running(vm);
+}
+
 int vm_pci_plug(struct vm *vm, struct pci_dev *d, int slot, struct errinfo *e)
 {
 	struct hotplug *hp = vm->hotplug;

@@ -47,6 +47,11 @@ int pci_hotplug__add(struct vm *vm, struct errinfo *e);
  * same id.  Every device model registers through here.
  */
 int vm_pci_plug(struct vm *vm, struct pci_dev *d, int slot, struct errinfo *e);
+/*
+ * Whether vm_pci_plug() would announce a device now (the guest runs and has
+ * ACPI hot-plug): such a device goes on bus 0, without a root port.
+ */
+bool vm_pci_plug_is_hot(struct vm *vm);
 
 /* The device with id @id, or NULL.  Any thread; the pointer is valid on the I/O thread. */
 struct pci_dev *vm_pci_find(struct vm *vm, const char *id);

@@ -134,6 +134,9 @@ fi
 # Interrupt-remapped IO-APIC") before any case runs
 append="console=ttyS0 intel_iommu=on no_timer_check panic=-1 loglevel=4 lab.case_timeout=${LAB_CASE_TIMEOUT:-300}"
 [ "${LAB_SHELL:-0}" = 1 ] && append="$append lab.shell=1"
+# LAB_L1_APPEND: more of L1's kernel command line (the DMA-map bench reserves
+# a 1 GiB page at boot, which needs no run-time contiguous allocation)
+[ -n "${LAB_L1_APPEND:-}" ] && append="$append $LAB_L1_APPEND"
 stdin=/dev/null
 [ "${LAB_SHELL:-0}" = 1 ] && stdin=/dev/stdin
 

@@ -412,9 +412,7 @@ static void eject(struct env *t, const char *id)
 	struct pci_dev *d = vm_pci_find(t->vm, id);
 
 	assert_non_null(d);
-	pthread_mutex_lock(&t->vm->pci.lock);
-	t->vm->pci.dev[d->slot] = NULL;
-	pthread_mutex_unlock(&t->vm->pci.lock);
+	assert_int_equal(pci_dev_unregister(&t->vm->pci, d), 0);
 	d->release(d);
 }
 

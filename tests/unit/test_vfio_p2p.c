@@ -216,7 +216,7 @@ struct gpus {
 
 static void place(struct gpus *g, unsigned int nr)
 {
-	struct mmio_plan_dev d[8];
+	struct mmio_plan_dev d[8] = {0};
 	struct mmio_plan_in in = {
 		.dev = d,
 		.nr_dev = nr,
