@@ -5,9 +5,11 @@
  * guest then decodes - BARs sized, moved anywhere (over each other, over
  * ECAM), decode toggled - with two emulated functions registered: a test
  * function with 32-bit, 64-bit, I/O and MSI-X BARs over a recording
- * interrupt source, and a real virtio-rng over malloc'd guest memory.
- * The ECAM window of bus 0 must always answer, and config space of an
- * empty slot or another function read all-ones.
+ * interrupt source, behind a PCIe root port of its own (bus numbers and
+ * windows the guest may rewrite), and a real virtio-rng over malloc'd
+ * guest memory on bus 0.  The ECAM window must always answer, and config
+ * space of an empty slot, another function or a bus no port leads to
+ * reads all-ones.
  *
  * Input: operations, each a kind, an address, a size and a value.
  */
@@ -17,6 +19,7 @@
 #include "helpers/fake_vfio.h"
 #include "msix.h"
 #include "pci.h"
+#include "pci_port.h"
 #include "virtio_rng.h"
 
 #define RAM_SIZE 0x10000
@@ -69,6 +72,8 @@ static void testdev_setup(struct testdev *t, struct pci_host *h)
 		abort();
 	fake_irq_init(&t->fi, &src);
 	msix_attach(&t->m, &src, NULL);
+	t->d.want_port = true;
+	t->d.port_link = (struct pcie_link){4, 16, 3, 8, 0x1e};
 	if (msix_sources_alloc(&t->m, &e) < 0 || pci_dev_register(h, &t->d, 1, &e) < 0)
 		abort();
 }
@@ -79,10 +84,19 @@ static void no_rng_signal(struct virtio_pci *vp, uint16_t vector)
 	(void)vector;
 }
 
-/* Whether ECAM offset @off names a function that exists. */
+/* Whether ECAM offset @off names a function that exists (as the guest numbered the buses). */
 static bool ecam_present(const struct pci_host *h, uint64_t off)
 {
-	return (off >> 20) == 0 && ((off >> 12) & 7) == 0 && h->dev[(off >> 15) & 31];
+	unsigned int bus = (unsigned int)(off >> 20), slot = (off >> 15) & 31;
+
+	if ((off >> 12) & 7)
+		return false;
+	if (bus == 0)
+		return h->dev[slot];
+	for (int s = 0; s < PCI_MAX_SLOTS; s++)
+		if (h->dev[s] && h->dev[s]->port && pci_port_secondary(h->dev[s]->port) == bus)
+			return slot == 0;
+	return false;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -152,11 +166,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			bool hit = bus_dispatch(&mmio, ecam ? PCI_ECAM_BASE + addr : addr, buf, len,
 						w);
 
-			/*
-			 * ECAM is trapped for bus 0 only (1 MiB): an access that runs
-			 * past its end is answered in part by whatever lies beyond
-			 */
-			if (ecam && !w && addr + len <= (1u << 20)) {
+			/* every bus's ECAM is trapped: buses 0 and 1 are what reads check */
+			if (ecam && !w && addr + len <= (2u << 20)) {
 				FUZZ_CHECK(hit);
 				if (!ecam_present(&h, addr))
 					for (uint32_t i = 0; i < len; i++)
