@@ -1388,6 +1388,29 @@ static int check_clique(const char *root, const struct vfio_pci_spec *s, struct 
 	return 0;
 }
 
+/* Where the guest will find the device: behind its own root port (the link it shows), or bus 0. */
+static void check_port(const char *root, const struct vfio_pci_spec *s, struct preflight_report *r)
+{
+	struct errinfo e = {0};
+	struct pcie_link l;
+
+	if (s->no_rootport) {
+		preflight_add(r, "root-port", PREFLIGHT_OK, NULL,
+			      "rootport=off: on the guest's bus 0, without a root port");
+		return;
+	}
+	if (pcie_link_read(root, s->bdf, &l, &e) < 0) {
+		preflight_add(r, "root-port", PREFLIGHT_WARN, NULL,
+			      "behind a root port of its own, showing a 2.5 GT/s x1 link: %s",
+			      e.msg);
+		return;
+	}
+	preflight_add(r, "root-port", PREFLIGHT_OK, NULL,
+		      "behind a root port of its own, showing the host's link: %s x%u (up to %s "
+		      "x%u)",
+		      pcie_speed_name(l.speed), l.width, pcie_speed_name(l.max_speed), l.max_width);
+}
+
 int vfio_pci__check(const struct vfio_host_opts *h, const char *spec, const struct guest_mem *mem,
 		    const struct mmio_plan *plan, const struct errinfo *plan_err,
 		    struct preflight_report *r, struct errinfo *e)
@@ -1407,6 +1430,8 @@ int vfio_pci__check(const struct vfio_host_opts *h, const char *spec, const stru
 	in.plan = plan;
 	in.plan_err = plan_err;
 	ret = vfio_preflight_run(&in, r, e);
+	if (ret >= 0)
+		check_port(in.root, &s, r);
 	if (ret >= 0 && s.clique >= 0)
 		ret += check_clique(in.root, &s, r);
 	return ret;

@@ -44,6 +44,13 @@ t_vfvm_check_one_h200() {
 			"ok|64-bit BARs (256 GiB + 48 MiB) from 0x14000000000 in its root port's window; window 321 GiB at 0x14000000000 (sized from the devices, 1 device(s) need 256 GiB + 48 MiB), below 2^$bits|" \
 			"mmio-window of one H200"
 		vfvm_sim check --device "${GPUS[0]}" --mem 1T >"$T/one.txt"
+		# its own root port shows the host's link: the captured H200's 32 GT/s x16
+		eq "$(item "$T/one.json" root-port)" \
+			"ok|behind a root port of its own, showing the host's link: 32 GT/s x16 (up to 32 GT/s x16)|" \
+			"root-port of one H200"
+		vfvm_sim check --device "${GPUS[0]},rootport=off" --json >"$T/one-off.json"
+		eq "$(item "$T/one-off.json" root-port)" "ok|rootport=off: on the guest's bus 0, without a root port|" \
+			"root-port of one H200, rootport=off"
 		grep -q '^  vfio 0000:17:00.0        BAR2   256 GiB at 0x14000000000$' "$T/one.txt" ||
 			bad "the plan does not list BAR2 at 1.25 TiB: $(cat "$T/one.txt")"
 	else

@@ -87,8 +87,13 @@ size_t cfg_build(const struct simdev *d, uint8_t *b, size_t size)
 	w16(b, 0x72, 0x0002 | ((d->pcie - 1) << 4) | (d->pcie - 1 == 4 ? 0x0100 : 0));
 	w32(b, 0x74, 0x00008000 | (d->flr ? (1u << 28) : 0)); /* DevCap: role-based err, FLR */
 	w16(b, 0x78, 0x2810); /* DevCtl */
-	w32(b, 0x7c, 0x00000411); /* LnkCap: 2.5GT/s x1 */
-	w16(b, 0x82, 0x1011); /* LnkSta */
+	{
+		unsigned int sp = d->link_speed ? d->link_speed : 1,
+			     wd = d->link_width ? d->link_width : 1;
+
+		w32(b, 0x7c, 0x00000400 | wd << 4 | sp); /* LnkCap: speed, width, L0s */
+		w16(b, 0x82, (uint16_t)(0x1000 | wd << 4 | sp)); /* LnkSta: trained at the top */
+	}
 	w32(b, 0x94, 0x00000010); /* DevCap2: completion timeout disable */
 
 	if (d->totalvfs)

@@ -108,6 +108,7 @@ struct simdev {
 	int nvme_inst; /* nvme controller instance while bound, -1 */
 	char serial[24]; /* NVMe serial number (PF; VFs derive theirs) */
 	uint64_t dsn; /* PCIe Device Serial Number capability, 0 none */
+	unsigned int link_speed, link_width; /* PCIe link (codes 1-6, lanes); 0: 2.5 GT/s x1 */
 	char resource[2048]; /* the sysfs resource file as captured, "" all zeros */
 	/* SR-IOV (PF) */
 	int totalvfs, numvfs, vfoffset, vfstride;

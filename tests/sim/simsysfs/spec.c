@@ -12,6 +12,8 @@
  *       pcie=endpoint|rootport|upstream|downstream|pcibridge  msix=N  reset=flr,bus
  *       driver=NAME override=NAME net=IFNAME mac=MAC
  *       serial=NVME-SERIAL dsn=HEX64
+ *       link=SxW        the PCIe link, trained at its top: S the speed code
+ *                       (1 = 2.5 GT/s ... 5 = 32 GT/s), W the lanes (5x16)
  *       resource=FILE   the sysfs resource file as captured from a real device
  *                       (its BARs; FILE relative to the spec file's directory)
  *       sriov=TOTALVFS vfoffset=N vfstride=N vfid=DDDD vfmsix=N vfreset=flr numvfs=N
@@ -185,6 +187,16 @@ static int parse_dev(struct sim *s, char *args, char *err, size_t errlen)
 			snprintf(d->serial, sizeof(d->serial), "%s", v);
 		} else if (!strcmp(tok, "dsn")) {
 			d->dsn = strtoull(v, NULL, 16);
+		} else if (!strcmp(tok, "link")) {
+			if (sscanf(v, "%ux%u", &d->link_speed, &d->link_width) != 2 ||
+			    d->link_speed < 1 || d->link_speed > 6 || d->link_width < 1 ||
+			    d->link_width > 32) {
+				snprintf(err, errlen,
+					 "dev %s: link=%s: want SxW, speed 1-6, 1-32 lanes", d->bdf,
+					 v);
+				free(d);
+				return -EINVAL;
+			}
 		} else if (!strcmp(tok, "resource")) {
 			char path[1024];
 			FILE *rf;
