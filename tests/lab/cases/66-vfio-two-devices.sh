@@ -44,6 +44,11 @@ while [ "$i" -lt 60 ]; do
 	i=$((i + 1))
 done
 echo "L2-TWO nvme=$([ -b /dev/nvme0n1 ] && echo yes || echo no) e1000e=${net:-none}"
+# the BAR addresses L2 sees (first line of resource: BAR0)
+for d in /sys/bus/pci/devices/*; do
+	read -r start end flags < "$d/resource"
+	echo "L2-BAR0 $(cat "$d/vendor"):$(cat "$d/device") $start"
+done
 # where each device sits: its address and the one above it (pci0000:00: the root bus)
 for d in /sys/bus/pci/devices/*; do
 	p=$(readlink -f "$d")
@@ -54,11 +59,6 @@ read -r -t 300 word rest
 echo "L2-WORD ${word:-none}"
 for d in /sys/bus/pci/devices/*; do
 	echo "L2-TOPO2 $(cat "$d/vendor"):$(cat "$d/device") $(basename "$d")"
-done
-# the BAR addresses L2 sees (first line of resource: BAR0)
-for d in /sys/bus/pci/devices/*; do
-	read -r start end flags < "$d/resource"
-	echo "L2-BAR0 $(cat "$d/vendor"):$(cat "$d/device") $start"
 done
 dd if=/dev/urandom of=/tmp/pat bs=4096 count=64 2> /dev/null
 want=$(md5sum < /tmp/pat | cut -d' ' -f1)
