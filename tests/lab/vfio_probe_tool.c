@@ -3,7 +3,8 @@
  * lab-vfio-probe: the kernel's view of a running VMM's VFIO type1
  * container, for the peer-to-peer lab case (tests/lab/bigbar/77-*).  The
  * lab's kernels have no IOMMU debugfs, and type1 lists no mappings; what it
- * does answer, asked through the VMM's own container fd (pidfd_getfd):
+ * does answer, asked through the VMM's own container fd (pidfd_getfd; PID
+ * or one of its children: `vfvm run`'s keeper forks the VMM):
  *   lab-vfio-probe PID avail          DMA-AVAIL N: mappings the container
  *        may still take (type1's dma_entry_limit less those it holds)
  *   lab-vfio-probe PID probe IOVA...  PROBE IOVA mapped|free: whether the
@@ -29,7 +30,7 @@
 
 #define PG 4096u
 
-/* The PID's open /dev/vfio/vfio (its type1 container), duplicated here. */
+/* The PID's open /dev/vfio/vfio (its type1 container), duplicated here; -1 none. */
 static int container_of_pid(int pid)
 {
 	char dir[64], link[PATH_MAX], target[PATH_MAX];
@@ -66,11 +67,56 @@ static int container_of_pid(int pid)
 			fprintf(stderr, "lab-vfio-probe: pidfd_getfd(%d, fd %s): %s\n", pid,
 				de->d_name, strerror(errno));
 	}
-	if (fd < 0 && !errno)
-		fprintf(stderr, "lab-vfio-probe: process %d has no /dev/vfio/vfio open\n", pid);
 	close(pidfd);
 	closedir(d);
 	return fd;
+}
+
+/* A child of @pid (ppid in /proc/N/stat), or -1 when it has none. */
+static int child_of(int pid)
+{
+	char path[300], buf[512], *p;
+	struct dirent *de;
+	int child = -1;
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return -1;
+	while (child < 0 && (de = readdir(d))) {
+		FILE *f;
+		int ppid;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+		fclose(f);
+		/* "PID (comm) STATE PPID ..." */
+		if (p && sscanf(p + 1, " %*c %d", &ppid) == 1 && ppid == pid)
+			child = atoi(de->d_name);
+	}
+	closedir(d);
+	return child;
+}
+
+/*
+ * The container of @pid or of its first descendants: `vfvm run` is a
+ * keeper whose child is the VMM that holds the container.
+ */
+static int find_container(int pid)
+{
+	for (int depth = 0; depth < 3 && pid > 0; depth++) {
+		int fd = container_of_pid(pid);
+
+		if (fd >= 0)
+			return fd;
+		pid = child_of(pid);
+	}
+	fprintf(stderr, "lab-vfio-probe: no /dev/vfio/vfio open in the process or its children\n");
+	return -1;
 }
 
 static int dma_avail(int fd)
@@ -149,7 +195,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: lab-vfio-probe PID avail | PID probe IOVA...\n");
 		return 2;
 	}
-	fd = container_of_pid(atoi(argv[1]));
+	fd = find_container(atoi(argv[1]));
 	if (fd < 0)
 		return 1;
 	if (!strcmp(argv[2], "avail")) {

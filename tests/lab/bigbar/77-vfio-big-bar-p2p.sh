@@ -14,8 +14,9 @@
 # debugfs, so the host physical address behind an IOVA is not read; type1
 # takes the mapping from vfvm's mmap of the BAR, whose pages are the BAR's.
 # L2's BARs are matched to L1's by size (L2's BDFs are vfvm's), so the two
-# sizes must differ.  L2 waits, polling the 64 GiB BAR, for a word L1
-# writes there after the probe.  Type1 on this kernel (6.12) maps a BAR page by page: about a
+# sizes must differ.  L2 waits for a line on its console after the probe
+# (vfvm's stdin, a FIFO here: L1 cannot write the BAR while vfio-pci holds
+# it).  Type1 on this kernel (6.12) maps a BAR page by page: about a
 # minute per 64 GiB under TCG, once per BAR (vfvm keeps the map while Linux
 # turns decode off and on to size BARs).
 # lab-case-timeout: 900
@@ -35,7 +36,7 @@ for p in $(lab_paths /sys/bus/pci/devices/*); do
 done
 field() { printf '%s' "$devs" | sed -n "$1p" | cut -d' ' -f"$2"; }
 d1=$(field 1 1) size1=$(field 1 4)
-d2=$(field 2 1) start2=$(field 2 2) size2=$(field 2 4)
+d2=$(field 2 1) size2=$(field 2 4)
 if [ -n "$d2" ] && [ "$size1" -ge $((64 << 30)) ] && [ "$size2" -ge $((64 << 30)) ] &&
 	[ "$size1" != "$size2" ]; then
 	pass vfio-big-bar-p2p-l1-two
@@ -53,36 +54,30 @@ fi
 
 w=/tmp/vfio-big-bar-p2p
 mkdir -p "$w"
-# L2: each BAR2 (BDF, start, end, size), then wait for L1's word at 4 KiB
-# into any of them (L1 writes it into the second device's BAR2)
+# L2: each BAR2 (BDF, start, end, size), then wait for L1's line on the
+# console
 cat > "$w/l2.sh" << 'L2'
-bars=""
 for d in /sys/bus/pci/devices/*; do
 	[ "$(cat "$d/device")" = 0x1110 ] || continue
 	set -- $(sed -n 3p "$d/resource")
 	s=$(($1)) e=$(($2))
 	echo "L2-BAR $(basename "$d") $1 $2 size=$((e - s + 1))"
-	bars="$bars $s"
 done
 echo "L2-WAIT"
-i=0
-while [ "$i" -lt 600 ]; do
-	for s in $bars; do
-		[ "$(busybox devmem $((s + 4096)) 64)" = 0x5032505052304245 ] && break 2
-	done
-	sleep 1
-	i=$((i + 1))
-done
-echo "L2-GO after $i s"
+read -r go < /dev/console
+echo "L2-GO $go"
 L2
 lab_l2_initrd "$w/l2.sh" "$w/initrd"
-busybox devmem $((start2 + 4096)) 64 0
+rm -f "$w/in"
+mkfifo "$w/in"
+# held open read-write, so vfvm's open of it does not wait and it never sees EOF
+exec 3<> "$w/in"
 
 echo "lab# vfvm run ... --device $d1,managed,p2p=on --device $d2,managed,p2p=on"
 t0=$(date +%s)
 vfvm run --kernel /lab/l2/bzImage --initrd "$w/initrd" \
 	--cmdline "console=ttyS0 panic=-1" --mem 256M --cpus 1 \
-	--device "$d1,managed,p2p=on" --device "$d2,managed,p2p=on" > "$w/l2.log" 2>&1 &
+	--device "$d1,managed,p2p=on" --device "$d2,managed,p2p=on" < "$w/in" > "$w/l2.log" 2>&1 &
 vpid=$!
 l2log() { tr -d '\r' < "$w/l2.log"; }
 if lab_wait 'l2log | grep -q "^L2-WAIT"' 600; then
@@ -105,7 +100,7 @@ run lab-vfio-probe "$vpid" probe $probes
 echo "$OUT" | sed 's/^/lab-vfio-probe: /'
 probed=$OUT
 # let L2 end
-busybox devmem $((start2 + 4096)) 64 0x5032505052304245
+echo probed >&3
 i=0
 while kill -0 "$vpid" 2> /dev/null && [ "$i" -lt 300 ]; do
 	sleep 1
@@ -114,6 +109,7 @@ done
 kill "$vpid" 2> /dev/null
 wait "$vpid"
 st=$?
+exec 3>&-
 echo "lab: vfvm exit $st after $(($(date +%s) - t0)) s"
 l2log | grep -E '^L2-|^vfvm: (DMA-mapped|peer-to-peer)' | sed 's/^/l2: /'
 if [ "$st" = 0 ] && l2log | grep -q '^LAB-L2: done rc=0'; then
