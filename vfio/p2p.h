@@ -13,9 +13,9 @@
  * follow the BAR: moved when the guest moves it, unmapped when the device
  * goes (hot-unplug, teardown), before its fd closes.  A BAR the guest only
  * disables (memory decode off) keeps its map until it comes back at another
- * address: Linux turns decode off and on around sizing each BAR, and a
- * kernel before 6.15 has type1 map a PFNMAP range page by page (measured in
- * the lab: about a minute per 64 GiB), so re-mapping on every toggle would
+ * address: Linux turns decode off and on around sizing each BAR, and type1
+ * in a kernel such as 6.12 maps a PFNMAP range page by page (measured in
+ * the lab: about a minute per 64 GiB, re-mapped per toggle), so re-mapping on every toggle would
  * cost minutes per GPU-sized BAR.  The device itself does not decode then,
  * so a peer's DMA to it still reaches nothing.
  *
