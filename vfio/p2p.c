@@ -122,6 +122,15 @@ void vfio_p2p_unmap(struct vfio_p2p *p, struct vfio_iommu *io, int bar, unsigned
 	p->nr_unmaps++;
 }
 
+void vfio_p2p_moved(struct vfio_p2p *p, struct vfio_iommu *io, int bar, unsigned int i,
+		    uint64_t gpa, struct vlog *log)
+{
+	if (bar < 0 || bar >= VFIO_CFG_NR_BARS || i >= VFIO_BAR_MAX_PIECES)
+		return;
+	if (p->piece[bar][i].mapped && p->piece[bar][i].iova != gpa)
+		vfio_p2p_unmap(p, io, bar, i, log);
+}
+
 void vfio_p2p_unmap_all(struct vfio_p2p *p, struct vfio_iommu *io, struct vlog *log)
 {
 	for (int bar = 0; bar < VFIO_CFG_NR_BARS; bar++)

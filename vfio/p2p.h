@@ -10,8 +10,14 @@
  * that does not take a PFNMAP range: iommufd before dma-buf support, a full
  * dma_entry_limit) is reported as a warning naming the device, BAR, address
  * and errno and counted; the VM runs on without P2P to that piece.  Mappings
- * follow the BAR: unmapped when the guest moves or disables it and when the
- * device goes (hot-unplug, teardown), before its fd closes.
+ * follow the BAR: moved when the guest moves it, unmapped when the device
+ * goes (hot-unplug, teardown), before its fd closes.  A BAR the guest only
+ * disables (memory decode off) keeps its map until it comes back at another
+ * address: Linux turns decode off and on around sizing each BAR, and type1
+ * in a kernel such as 6.12 maps a PFNMAP range page by page (measured in
+ * the lab: about a minute per 64 GiB, re-mapped per toggle), so re-mapping on every toggle would
+ * cost minutes per GPU-sized BAR.  The device itself does not decode then,
+ * so a peer's DMA to it still reaches nothing.
  *
  * Kept apart from the RAM mappings (dma.c, io->map): RAM is mapped once per
  * VM and lives as long as the container, BAR pieces come and go with the
@@ -63,6 +69,12 @@ int vfio_p2p_map(struct vfio_p2p *p, struct vfio_iommu *io, int bar, unsigned in
 /* Undo vfio_p2p_map of that piece, if it is mapped. */
 void vfio_p2p_unmap(struct vfio_p2p *p, struct vfio_iommu *io, int bar, unsigned int i,
 		    struct vlog *log);
+/*
+ * The guest activated BAR @bar at @gpa: unmap piece @i if it is mapped at
+ * another address (a disabled BAR keeps its map; see above).
+ */
+void vfio_p2p_moved(struct vfio_p2p *p, struct vfio_iommu *io, int bar, unsigned int i,
+		    uint64_t gpa, struct vlog *log);
 /* Every piece of every BAR (device going away). */
 void vfio_p2p_unmap_all(struct vfio_p2p *p, struct vfio_iommu *io, struct vlog *log);
 

@@ -235,14 +235,15 @@ static void rom_trap_access(void *opaque, uint64_t off, uint8_t *data, uint32_t 
 	vfio_pdev_rom_access(&vp->p, off, data, len, is_write);
 }
 
-static void bar_unmap_pieces(struct vfio_pci *vp, int bar)
+/* @keep_p2p: the BAR is only disabled, its peer-to-peer map stays (p2p.h) */
+static void bar_unmap_pieces(struct vfio_pci *vp, int bar, bool keep_p2p)
 {
 	const struct vfio_bar_layout *l = &vp->p.layout[bar];
 	struct vfio_bar_state *s = &vp->bar[bar];
 	struct bus *b = l->io ? &vp->vm->pio : &vp->vm->mmio;
 
 	for (unsigned int i = 0; i < l->nr; i++) {
-		if (vp->sh)
+		if (vp->sh && !keep_p2p)
 			vfio_p2p_unmap(&vp->p2p, &vp->sh->io, bar, i, &vp->vm->log);
 		if (s->slot[i] >= 0)
 			vm_memslot_del(vp->vm, s->slot[i], NULL);
@@ -272,6 +273,8 @@ static int vp_bar_activate(struct pci_dev *d, int bar, uint64_t addr, uint64_t s
 	for (unsigned int i = 0; i < l->nr; i++) {
 		const struct vfio_bar_piece *pc = &l->piece[i];
 
+		if (vp->sh)
+			vfio_p2p_moved(&vp->p2p, &vp->sh->io, bar, i, addr + pc->off, &vp->vm->log);
 		if (pc->map && s->hva[i]) {
 			ret = vm_memslot_add(vp->vm, addr + pc->off, pc->size, s->hva[i], false,
 					     NULL);
@@ -293,7 +296,7 @@ static int vp_bar_activate(struct pci_dev *d, int bar, uint64_t addr, uint64_t s
 	}
 	return 0;
 err:
-	bar_unmap_pieces(vp, bar);
+	bar_unmap_pieces(vp, bar, false);
 	return ret;
 }
 
@@ -304,7 +307,7 @@ static int vp_bar_deactivate(struct pci_dev *d, int bar, uint64_t addr, uint64_t
 	(void)size;
 	if (bar == PCI_ROM_BAR)
 		return bus_unregister(&vp->vm->mmio, addr);
-	bar_unmap_pieces(vp, bar);
+	bar_unmap_pieces(vp, bar, true);
 	return 0;
 }
 

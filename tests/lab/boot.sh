@@ -100,17 +100,32 @@ dev+=(-netdev "user,id=n3" -device "virtio-net-pci,bus=rp4,netdev=n3,disable-leg
 # LAB_BIG_BAR=1 (opt-in, issue 13; run.sh sets it for tests/lab/bigbar/): an
 # ivshmem-plain whose 64-bit prefetchable BAR2 is a sparse file of
 # LAB_BIG_BAR_SIZE (256G, an H200's BAR2), behind its own root port after
-# the others so the BDFs above do not move.  L1 gets the physical address bits, the q35 64-bit
-# hole and the vIOMMU width (aw-bits, 48 is QEMU 10's default) to hold it.
+# the others so the BDFs above do not move, and a second one of
+# LAB_BIG_BAR2_SIZE (64G; 0 leaves it out) behind a root port after that
+# (two big BARs for peer-to-peer).  L1 gets the physical address bits, the q35 64-bit
+# hole and the vIOMMU width (aw-bits, 48 is QEMU 10's default) to hold them,
+# and LAB_BIG_BAR_MEM (3072 MiB) of RAM: with RAM above 4 GiB SeaBIOS sizes
+# its 64-bit window to an eighth of the address space (512 GiB) below the
+# top; with all RAM below 4 GiB it takes the BARs' sum rounded to 1 GiB,
+# aligns the base up to the 256 GiB BAR and the 64 GiB one lands past the
+# address bits (seen: 06:00.0 left unassigned).
 cpu=max
+mem=2048
 machine_extra=()
 if [ "${LAB_BIG_BAR:-0}" = 1 ]; then
+	mem=${LAB_BIG_BAR_MEM:-3072}
 	truncate -s "${LAB_BIG_BAR_SIZE:-256G}" "$run/bigbar.raw"
 	cpu=max,phys-bits=${LAB_BIG_BAR_PHYS_BITS:-42}
 	machine_extra=(-global "q35-pcihost.pci-hole64-size=${LAB_BIG_BAR_HOLE64:-512G}")
 	dev+=(-device "pcie-root-port,id=rp5,chassis=5,slot=5"
 		-object "memory-backend-file,id=bigbar,mem-path=$run/bigbar.raw,size=${LAB_BIG_BAR_SIZE:-256G},share=on"
 		-device "ivshmem-plain,bus=rp5,memdev=bigbar")
+	if [ "${LAB_BIG_BAR2_SIZE:-64G}" != 0 ]; then
+		truncate -s "${LAB_BIG_BAR2_SIZE:-64G}" "$run/bigbar2.raw"
+		dev+=(-device "pcie-root-port,id=rp6,chassis=6,slot=6"
+			-object "memory-backend-file,id=bigbar2,mem-path=$run/bigbar2.raw,size=${LAB_BIG_BAR2_SIZE:-64G},share=on"
+			-device "ivshmem-plain,bus=rp6,memdev=bigbar2")
+	fi
 	dev[1]="intel-iommu,intremap=on,aw-bits=48"
 fi
 
@@ -175,7 +190,7 @@ l1_registers() {
 }
 
 qemu=(timeout --foreground -k 10 "$LAB_TIMEOUT" "$LAB_QEMU"
-	-nodefaults -machine "q35,accel=tcg,kernel-irqchip=split" "${machine_extra[@]}" -cpu "$cpu" -smp 2 -m 2048
+	-nodefaults -machine "q35,accel=tcg,kernel-irqchip=split" "${machine_extra[@]}" -cpu "$cpu" -smp 2 -m "$mem"
 	"${numa_opts[@]}"
 	-display none -monitor "$monitor" -serial stdio -no-reboot
 	-kernel "${LAB_L1_KERNEL:-$LAB_CACHE/kernel/vmlinuz}" -initrd "$run/initrd" -append "$append"

@@ -7,4 +7,8 @@ LAB_TOOLS += $(BUILD)/tests/lab/lab-migrate
 $(BUILD)/tests/lab/lab-migrate: $(BUILD)/tests/lab/migrate_tool.o $(LIBARS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBARS) $(LIBS)
+LAB_TOOLS += $(BUILD)/tests/lab/lab-vfio-probe
+$(BUILD)/tests/lab/lab-vfio-probe: $(BUILD)/tests/lab/vfio_probe_tool.o
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $<
 TEST_BINS += $(LAB_TOOLS)

@@ -5,7 +5,8 @@
  * 1 TiB of guest RAM, DMA-mapped with IOVA = guest-physical address through
  * a fake IOMMU (type1 and iommufd ioctls recorded behind the vfio_sys seam);
  * p2p=off; a refused map warned (device, BAR, address, errno) and not
- * fatal; unmaps when a BAR goes.  The GPUDirect clique capability in the
+ * fatal; unmaps when a BAR goes or comes back elsewhere, none when it
+ * comes back where it was.  The GPUDirect clique capability in the
  * guest's config space, byte for byte, and the input it refuses.
  */
 #include <errno.h>
@@ -337,6 +338,34 @@ static void p2p_maps(unsigned int nr, enum vfio_backend kind)
 					      fake_hva(0, 4, 0), &log),
 				 0);
 		assert_int_equal(fi_find(&f, moved, l->piece[0].size), -1);
+		assert_int_equal(g->p2p[0].nr_mapped, 5);
+	}
+	/*
+	 * The guest turns decode off and on (Linux sizing a BAR) and the BAR
+	 * comes back where it was: the 256 GiB map stays, nothing is asked of
+	 * the IOMMU; back at another address, the old map goes.
+	 */
+	{
+		uint64_t gpa = g->plan.bar_gpa[0][2];
+		unsigned int maps = f.nr_map, unmaps = f.nr_unmap;
+
+		vfio_p2p_moved(&g->p2p[0], &io, 2, 0, gpa, &log);
+		assert_int_equal(f.nr_map, maps);
+		assert_int_equal(f.nr_unmap, unmaps);
+		assert_true(g->p2p[0].piece[2][0].mapped);
+		assert_true(fi_find(&f, gpa, 256 * GiB) >= 0);
+		vfio_p2p_moved(&g->p2p[0], &io, 2, 0, gpa + 256 * GiB, &log);
+		assert_int_equal(f.nr_unmap, unmaps + 1);
+		assert_false(g->p2p[0].piece[2][0].mapped);
+		assert_int_equal(fi_find(&f, gpa, 256 * GiB), -1);
+		assert_int_equal(g->p2p[0].nr_mapped, 4);
+		/* out of range: nothing */
+		vfio_p2p_moved(&g->p2p[0], &io, VFIO_CFG_NR_BARS, 0, gpa, &log);
+		vfio_p2p_moved(&g->p2p[0], &io, 2, VFIO_BAR_MAX_PIECES, gpa, &log);
+		assert_int_equal(f.nr_unmap, unmaps + 1);
+		assert_int_equal(vfio_p2p_map(&g->p2p[0], &io, 2, 0, gpa, 256 * GiB,
+					      fake_hva(0, 2, 0), &log),
+				 0);
 		assert_int_equal(g->p2p[0].nr_mapped, 5);
 	}
 	/* unplug / teardown: every mapping of every device goes */

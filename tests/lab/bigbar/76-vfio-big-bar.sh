@@ -52,8 +52,8 @@ for d in /sys/bus/pci/devices/*; do
 done
 L2
 lab_l2_initrd "$w/l2.sh" "$w/initrd"
-# p2p=off: a 256 GiB PFNMAP BAR DMA-mapped page by page through type1
-# under TCG would take very long (peer-to-peer is case 66's)
+# p2p=off: type1 on this kernel maps a PFNMAP BAR page by page (about
+# two minutes for 256 GiB under TCG); 77 maps this BAR for peer-to-peer
 echo "lab# vfvm run ... --device $d,managed,p2p=off"
 timeout 500 vfvm run --kernel /lab/l2/bzImage --initrd "$w/initrd" \
 	--cmdline "console=ttyS0 panic=-1" --mem 256M --cpus 1 \
