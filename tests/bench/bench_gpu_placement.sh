@@ -66,6 +66,7 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< "$2"; } # field NAME "plan ..." 
 
 tmp=$(mktemp -d /tmp/vfvm-bench-gpu.XXXXXX) || exit 1
 qpid=""
+# shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
 	if [ -n "$qpid" ]; then
 		kill "$qpid" 2> /dev/null

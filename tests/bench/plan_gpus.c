@@ -148,8 +148,9 @@ static int load_dev(const struct opts *o, struct mmio_plan_dev *d)
 	}
 	f = fopen(o->resource, "r");
 	if (!f) {
-		fprintf(stderr, "plan_gpus: cannot open %s: %s (errno %d); run from the "
-				"repository root or give --resource\n",
+		fprintf(stderr,
+			"plan_gpus: cannot open %s: %s (errno %d); run from the "
+			"repository root or give --resource\n",
 			o->resource, strerror(errno), errno);
 		return -1;
 	}
@@ -246,8 +247,8 @@ static void print_layout(const struct mmio_plan *p, bool port, uint64_t build_ns
 	for (unsigned int k = 0; k < p->nr_dev; k++)
 		for (int b = 0; b < MMIO_PLAN_BARS; b++)
 			if (p->bar_gpa[k][b])
-				printf("bar dev=%u bar=%d size=0x%" PRIx64 " gpa=0x%" PRIx64 "\n", k,
-				       b, p->dev[k].bar_size[b], p->bar_gpa[k][b]);
+				printf("bar dev=%u bar=%d size=0x%" PRIx64 " gpa=0x%" PRIx64 "\n",
+				       k, b, p->dev[k].bar_size[b], p->bar_gpa[k][b]);
 }
 
 int main(int argc, char **argv)
