@@ -110,7 +110,8 @@ dev+=(-netdev "user,id=n3" -device "virtio-net-pci,bus=rp4,netdev=n3,disable-leg
 # aligns the base up to the 256 GiB BAR and the 64 GiB one lands past the
 # address bits (seen: 06:00.0 left unassigned).
 cpu=max
-mem=2048
+# LAB_L1_MEM: L1's RAM in MiB (the DMA-map bench wants a free 1 GiB above 4 GiB)
+mem=${LAB_L1_MEM:-2048}
 machine_extra=()
 if [ "${LAB_BIG_BAR:-0}" = 1 ]; then
 	mem=${LAB_BIG_BAR_MEM:-3072}
