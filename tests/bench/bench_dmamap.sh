@@ -82,7 +82,7 @@ ncpu=$(grep -c ^processor /proc/cpuinfo)
 echo "BENCH-DMAMAP-KERNEL $(uname -r) iommufd=${iommufd:-no} cpus=$ncpu"
 vfctl bind "$e" vfio-pci > /dev/null 2>&1 || lab_bind_raw "$e" vfio-pci
 # 1 GiB pages first, while L1's memory is least fragmented: one page is
-# what the 3 GiB L1 reserves at boot, so 4K, 2M and 1G are compared at 1 GiB.
+# what the 4 GiB L1 reserves at boot, so 4K, 2M and 1G are compared at 1 GiB.
 g1=/sys/kernel/mm/hugepages/hugepages-1048576kB
 if [ ! -d $g1 ]; then
 	# x86 offers the pool when the CPU has 1 GiB pages and the kernel can allocate them at run time
@@ -132,9 +132,10 @@ else
 fi
 # one 1 GiB page reserved at boot: the 6.12 kernel has no CONFIG_CONTIG_ALLOC to
 # allocate one at run time, and a boot-time (memblock) page needs none - but it
-# needs a whole free aligned GiB, which a 2 GiB L1 lacks (kernel below, initramfs
-# at the top of its low RAM): 3 GiB puts the third GiB at 4 GiB, untouched
-BUILD=$BUILD LAB_L1_KERNEL=$l1_kernel LAB_TIMEOUT=${LAB_TIMEOUT:-1500} LAB_L1_MEM=3072 \
+# needs a whole free aligned GiB, which a 2 or 3 GiB L1 lacks (kernel below, initramfs
+# at the top of its low RAM, early page tables at the top of RAM): 4 GiB puts
+# 2 GiB at 4 GiB, the lower one untouched (seen in the lab: 3 GiB got none)
+BUILD=$BUILD LAB_L1_KERNEL=$l1_kernel LAB_TIMEOUT=${LAB_TIMEOUT:-1500} LAB_L1_MEM=4096 \
 	LAB_L1_APPEND="hugepagesz=1G hugepages=1" bash tests/lab/boot.sh "$tmp/90-bench-dmamap.sh" 2>&1 |
 	tr -d '\r' > "$tmp/log" || true
 grep -E '^BENCH-ERR' "$tmp/log" | head -n 3
