@@ -19,6 +19,12 @@ fail() {
 	# l1-init reads it: a case may exit 0 after a FAIL line
 	echo "$name" >> /run/lab-case-failed
 }
+# lab_l2_stalled WHY: an L2 guest stopped making progress while vfvm still
+# ran it - seen under L1's emulated SVM with several L2 vCPUs (tests/lab/
+# README.md, "Known limits"), like its triple faults.  Noted in L1's syslog,
+# where l1-init finds it: a case that failed with one runs once more.
+lab_l2_stalled() { busybox logger -t lab "L2 stalled: $*"; }
+
 # A missing lab prerequisite: a check that could not run is a failure (in
 # and out of CI), said as what the lab lacks.
 # shellcheck disable=SC2034,SC3043 # as in fail
